@@ -1,0 +1,65 @@
+# Steward: build, run and test. `make run` and `make test` work on a fresh
+# Debian 12 machine as root: they install what is missing first.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+HOME_DIR   ?= ./steward-home
+LISTEN     ?= 127.0.0.1:8080
+PYTEST     ?= /usr/bin/python3 -m pytest
+
+# Debian packages: build, run, and test (clients driven by the end-to-end tests)
+BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
+             libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev
+TEST_PKGS  = python3-pytest python3-requests python3-jenkins curl clang
+
+.PHONY: all build deps test-deps run test unit e2e asan clean
+
+all: build
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+# Installs only what is missing, so a machine that has everything never
+# touches the network.
+deps:
+	@missing=$$(for p in $(BUILD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing: $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+test-deps: deps
+	@missing=$$(for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing: $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+run: deps build
+	$(BUILD)/steward --home $(HOME_DIR) serve --listen $(LISTEN)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+e2e: build
+	STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q tests/e2e
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --print-errorlogs
+	STEWARD_BIN=$(abspath $(ASAN_BUILD)/steward) STEWARD_SANITIZED=1 $(PYTEST) -q tests/e2e
+
+test: test-deps
+	$(MAKE) unit
+	$(MAKE) e2e
+	$(MAKE) asan
+	tests/lint/layers.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

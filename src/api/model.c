@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/model.h"
+#include "util/buf.h"
+#include "util/strutil.h"
+
+int
+model_init(struct model *m, const struct app *app, struct req *req)
+{
+    m->app = app;
+    m->req = req;
+    m->root = app_root_url(app, req);
+    return m->root ? 0 : -ENOMEM;
+}
+
+void
+model_release(struct model *m)
+{
+    free(m->root);
+    m->root = NULL;
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *
+jurl(struct model *m, const char *job, int64_t number)
+{
+    _cleanup_free_ char *u = job_url(m->root, job);
+    json_t *v;
+
+    if (!u)
+        return NULL;
+    if (number <= 0)
+        return json_string(u);
+    v = json_sprintf("%s%lld/", u, (long long) number);
+    return v;
+}
+
+static const char *
+result_color(const char *result)
+{
+    if (!result)
+        return "notbuilt";
+    if (streq(result, "SUCCESS"))
+        return "blue";
+    if (streq(result, "UNSTABLE"))
+        return "yellow";
+    if (streq(result, "FAILURE"))
+        return "red";
+    if (streq(result, "ABORTED"))
+        return "aborted";
+    return "notbuilt";
+}
+
+const char *
+job_color(struct model *m, const struct job *job)
+{
+    static const char *const anime[] = { "blue_anime", "yellow_anime", "red_anime",
+                                         "aborted_anime", "notbuilt_anime", "disabled_anime" };
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    const char *base;
+    bool building;
+
+    if (store_build_list(m->req->db, job->name, 0, 2, &rows, &n) < 0 || n == 0) {
+        build_rows_free(rows, n);
+        return job->cfg->disabled ? "disabled" : "notbuilt";
+    }
+    building = rows[0].result == NULL;
+    if (job->cfg->disabled)
+        base = "disabled";
+    else if (!building)
+        base = result_color(rows[0].result);
+    else
+        base = n > 1 ? result_color(rows[1].result) : "notbuilt";
+    build_rows_free(rows, n);
+    if (!building)
+        return base;
+    for (size_t i = 0; i < sizeof anime / sizeof *anime; i++)
+        if (strncmp(anime[i], base, strlen(base)) == 0 && anime[i][strlen(base)] == '_')
+            return anime[i];
+    return "notbuilt_anime";
+}
+
+json_t *
+model_job_summary(struct model *m, const struct job *job)
+{
+    return json_pack("{s:s, s:s, s:o, s:s}", "_class", "hudson.model.FreeStyleProject", "name",
+                     job->name, "url", jurl(m, job->name, 0), "color", job_color(m, job));
+}
+
+json_t *
+model_build_ref(struct model *m, const char *job, int64_t number)
+{
+    return json_pack("{s:s, s:I, s:o}", "_class", "hudson.model.FreeStyleBuild", "number",
+                     (json_int_t) number, "url", jurl(m, job, number));
+}
+
+static json_t *
+permalink(struct model *m, const struct job *job, const char *which)
+{
+    int64_t n;
+
+    if (store_build_permalink(m->req->db, job->name, which, &n) < 0)
+        return json_null();
+    return model_build_ref(m, job->name, n);
+}
+
+static const char *
+param_value_class(int type)
+{
+    switch (type) {
+    case PARAM_BOOLEAN:
+        return "hudson.model.BooleanParameterValue";
+    case PARAM_TEXT:
+        return "hudson.model.TextParameterValue";
+    case PARAM_PASSWORD:
+        return "hudson.model.PasswordParameterValue";
+    case PARAM_CHOICE:
+    case PARAM_STRING:
+    default:
+        return "hudson.model.StringParameterValue";
+    }
+}
+
+static json_t *
+param_value_json(const char *name, int type, const char *value)
+{
+    json_t *o = json_pack("{s:s, s:s}", "_class", param_value_class(type), "name", name);
+
+    if (!o)
+        return NULL;
+    if (type == PARAM_BOOLEAN)
+        json_object_set_new(o, "value", json_boolean(value && streq(value, "true")));
+    else if (type != PARAM_PASSWORD) /* password values are never exported */
+        json_object_set_new(o, "value", json_string(value ? value : ""));
+    return o;
+}
+
+static json_t *
+params_action(const struct queue_row *q)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < q->n_params; i++)
+        json_array_append_new(a, param_value_json(q->params[i].name, q->params[i].type,
+                                                  q->params[i].value));
+    return json_pack("{s:s, s:o}", "_class", "hudson.model.ParametersAction", "parameters", a);
+}
+
+static json_t *
+cause_json(const struct cause *c)
+{
+    json_t *o;
+
+    if (c->kind == CAUSE_REMOTE) {
+        o = json_pack("{s:s, s:o, s:s, s:o}", "_class", "hudson.model.Cause$RemoteCause",
+                      "shortDescription",
+                      c->note ? json_sprintf("Started by remote host %s with note: %s",
+                                             c->addr ? c->addr : "", c->note)
+                              : json_sprintf("Started by remote host %s", c->addr ? c->addr : ""),
+                      "addr", c->addr ? c->addr : "", "note", jstr_or_null(c->note));
+    } else {
+        o = json_pack("{s:s, s:o, s:o, s:s}", "_class", "hudson.model.Cause$UserIdCause",
+                      "shortDescription",
+                      json_sprintf("Started by user %s", c->user_name ? c->user_name : "anonymous"),
+                      "userId", jstr_or_null(c->user_name), "userName",
+                      c->user_name ? c->user_name : "anonymous");
+        /* Steward's own field: which API token started it */
+        if (o && c->token_name)
+            json_object_set_new(o, "apiTokenName", json_string(c->token_name));
+    }
+    if (o && c->count > 1)
+        json_object_set_new(o, "count", json_integer(c->count));
+    return o;
+}
+
+static json_t *
+cause_action(const struct queue_row *q)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < q->n_causes; i++) {
+        /* Jenkins lists a merged cause once per occurrence */
+        for (int64_t k = 0; k < (q->causes[i].count > 0 ? q->causes[i].count : 1) && k < 100; k++)
+            json_array_append_new(a, cause_json(&q->causes[i]));
+    }
+    return json_pack("{s:s, s:o}", "_class", "hudson.model.CauseAction", "causes", a);
+}
+
+static json_t *
+actions_json(const struct queue_row *q)
+{
+    json_t *a = json_array();
+
+    if (q->n_params > 0)
+        json_array_append_new(a, params_action(q));
+    json_array_append_new(a, cause_action(q));
+    return a;
+}
+
+static json_t *
+param_defs_json(const struct job *job)
+{
+    json_t *defs = json_array();
+
+    for (size_t i = 0; i < job->cfg->n_params; i++) {
+        const struct param_def *d = &job->cfg->params[i];
+        const char *type = param_type_to_string(d->type);
+        const char *dflt = d->type == PARAM_CHOICE ? (d->n_choices ? d->choices[0] : "")
+                                                   : d->default_value;
+        json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:s}", "_class",
+                              json_sprintf("hudson.model.%s", type), "defaultParameterValue",
+                              param_value_json(d->name, d->type, dflt), "description",
+                              jstr_or_null(d->description), "name", d->name, "type", type);
+        if (o && d->type == PARAM_CHOICE) {
+            json_t *c = json_array();
+            for (size_t k = 0; k < d->n_choices; k++)
+                json_array_append_new(c, json_string(d->choices[k]));
+            json_object_set_new(o, "choices", c);
+        }
+        json_array_append_new(defs, o);
+    }
+    return json_pack("{s:s, s:o}", "_class", "hudson.model.ParametersDefinitionProperty",
+                     "parameterDefinitions", defs);
+}
+
+static json_t *
+health_report(struct model *m, const struct job *job)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0, failed = 0, done = 0;
+    json_t *a = json_array();
+    int score;
+
+    if (store_build_list(m->req->db, job->name, 0, 5, &rows, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].result)
+            continue;
+        done++;
+        if (!streq(rows[i].result, "SUCCESS"))
+            failed++;
+    }
+    build_rows_free(rows, n);
+    if (done == 0)
+        return a;
+    score = (int) (100 * (done - failed) / done);
+    json_array_append_new(
+        a, json_pack("{s:o, s:s, s:s, s:i}", "description",
+                     json_sprintf("Build stability: %zu out of the last %zu builds failed.", failed,
+                                  done),
+                     "iconClassName",
+                     score > 80 ? "icon-health-80plus" : score > 60 ? "icon-health-60to79"
+                                 : score > 40 ? "icon-health-40to59" : score > 20 ? "icon-health-20to39"
+                                 : "icon-health-00to19",
+                     "iconUrl", score > 80 ? "health-80plus.png" : "health-00to19.png", "score", score));
+    return a;
+}
+
+static json_t *
+queue_item_of_job(struct model *m, const struct job *job)
+{
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+    json_t *v;
+
+    if (store_queue_list_waiting(m->req->db, job->name, &rows, &n) < 0 || n == 0) {
+        queue_rows_free(rows, n);
+        return json_null();
+    }
+    v = model_queue_item(m, &rows[0]);
+    queue_rows_free(rows, n);
+    return v ? v : json_null();
+}
+
+json_t *
+model_job(struct model *m, const struct job *job, int depth)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    int64_t next = 1;
+    json_t *o, *builds = json_array(), *props = json_array(), *actions = json_array(), *qi;
+
+    (void) store_build_next_number(m->req->db, job->name, &next);
+    if (store_build_list(m->req->db, job->name, 0, 100, &rows, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(builds, depth >= 1 ? model_build(m, job, &rows[i], depth - 1)
+                                                     : model_build_ref(m, job->name, rows[i].number));
+        build_rows_free(rows, n);
+    }
+    if (job->cfg->n_params > 0) {
+        json_array_append_new(props, param_defs_json(job));
+        json_array_append_new(actions, param_defs_json(job));
+    }
+    qi = queue_item_of_job(m, job);
+    o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:b, s:b}",
+                  "_class", "hudson.model.FreeStyleProject", "actions", actions, "description",
+                  jstr_or_null(job->cfg->description), "displayName", job->name,
+                  "displayNameOrNull", "", "fullDisplayName", job->name, "fullName", job->name,
+                  "name", job->name, "url", jurl(m, job->name, 0), "buildable",
+                  !job->cfg->disabled, "concurrentBuild", job->cfg->concurrent_build, "color",
+                  job_color(m, job), "disabled", job->cfg->disabled, "inQueue",
+                  !json_is_null(qi));
+    if (!o) {
+        json_decref(builds);
+        json_decref(props);
+        json_decref(qi);
+        return NULL;
+    }
+    json_object_set_new(o, "displayNameOrNull", json_null());
+    json_object_set_new(o, "builds", builds);
+    json_object_set_new(o, "firstBuild", permalink(m, job, "firstBuild"));
+    json_object_set_new(o, "healthReport", health_report(m, job));
+    json_object_set_new(o, "keepDependencies", json_false());
+    json_object_set_new(o, "lastBuild", permalink(m, job, "lastBuild"));
+    json_object_set_new(o, "lastCompletedBuild", permalink(m, job, "lastCompletedBuild"));
+    json_object_set_new(o, "lastFailedBuild", permalink(m, job, "lastFailedBuild"));
+    json_object_set_new(o, "lastStableBuild", permalink(m, job, "lastStableBuild"));
+    json_object_set_new(o, "lastSuccessfulBuild", permalink(m, job, "lastSuccessfulBuild"));
+    json_object_set_new(o, "lastUnstableBuild", permalink(m, job, "lastUnstableBuild"));
+    json_object_set_new(o, "lastUnsuccessfulBuild", permalink(m, job, "lastUnsuccessfulBuild"));
+    json_object_set_new(o, "nextBuildNumber", json_integer(next));
+    json_object_set_new(o, "property", props);
+    json_object_set_new(o, "queueItem", qi);
+    json_object_set_new(o, "labelExpression", json_null());
+    json_object_set_new(o, "scm", json_pack("{s:s}", "_class", "hudson.scm.NullSCM"));
+    json_object_set_new(o, "upstreamProjects", json_array());
+    json_object_set_new(o, "downstreamProjects", json_array());
+    /* allBuilds is hidden from depth in Jenkins; it shows only when tree= names it */
+    if (req_param(m->req, "tree") && strstr(req_param(m->req, "tree"), "allBuilds")) {
+        json_t *all = json_array();
+        if (store_build_list(m->req->db, job->name, 0, 0, &rows, &n) == 0) {
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(all, model_build_ref(m, job->name, rows[i].number));
+            build_rows_free(rows, n);
+        }
+        json_object_set_new(o, "allBuilds", all);
+    }
+    return o;
+}
+
+json_t *
+model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
+{
+    struct queue_row q = { 0 };
+    json_t *o, *actions;
+    bool building = b->result == NULL;
+    int64_t duration = building ? 0 : b->duration_ms;
+
+    (void) depth;
+    if (store_queue_get(m->req->db, b->queue_id, &q) == 0) {
+        actions = actions_json(&q);
+        queue_row_release(&q);
+    } else
+        actions = json_array();
+    o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:s, s:b, s:I, s:b, s:I, "
+                  "s:o, s:I, s:o}",
+                  "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
+                  json_array(), "building", building, "description", json_null(), "displayName",
+                  rfmt("#%lld", (long long) b->number), "duration", (json_int_t) duration,
+                  "estimatedDuration", (json_int_t) store_build_estimated_duration(m->req->db, job->name),
+                  "executor", json_null(), "fullDisplayName",
+                  rfmt("%s #%lld", job->name, (long long) b->number), "keepLog", false, "number",
+                  (json_int_t) b->number, "inProgress", building, "queueId", (json_int_t) b->queue_id,
+                  "result", jstr_or_null(b->result), "timestamp", (json_int_t) b->start_ms, "url",
+                  jurl(m, job->name, b->number));
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_sprintf("%lld", (long long) b->number));
+    json_object_set_new(o, "builtOn", json_string(""));
+    json_object_set_new(o, "changeSet", json_pack("{s:s, s:[], s:n}", "_class",
+                                                  "hudson.scm.EmptyChangeLogSet", "items", "kind"));
+    json_object_set_new(o, "culprits", json_array());
+    if (building)
+        json_object_set_new(o, "executor", json_pack("{s:s, s:i}", "_class", "hudson.model.Executor",
+                                                     "number", b->executor));
+    if (b->abort_reason)
+        json_object_set_new(o, "abortReason", json_string(b->abort_reason));
+    return o;
+}
+
+char *
+model_params_string(const struct queue_row *q)
+{
+    struct buf b = BUF_INIT(16 * 1024 * 1024);
+
+    for (size_t i = 0; i < q->n_params; i++)
+        buf_printf(&b, "\n%s=%s", q->params[i].name,
+                   q->params[i].type == PARAM_PASSWORD ? "****" : q->params[i].value);
+    return buf_detach(&b);
+}
+
+/* Seconds with one decimal, as Jenkins' Util.getTimeSpanString prints short spans. */
+static json_t *
+why_json(struct model *m, const struct queue_row *q, const char **ret_class, bool *ret_blocked,
+         bool *ret_buildable)
+{
+    _cleanup_(job_unrefp) struct job *job = jobs_get(m->app->jobs, q->job);
+    int64_t now = now_ms();
+
+    *ret_blocked = *ret_buildable = false;
+    if (q->due_ms > now) {
+        *ret_class = "hudson.model.Queue$WaitingItem";
+        return json_sprintf("In the quiet period. Expires in %.1f sec",
+                            (double) (q->due_ms - now) / 1000.0);
+    }
+    if (job && job->cfg->disabled) {
+        *ret_class = "hudson.model.Queue$BlockedItem";
+        *ret_blocked = true;
+        return json_sprintf("%s is disabled", q->job);
+    }
+    if (job && !job->cfg->concurrent_build) {
+        struct build_row *rows = NULL;
+        size_t n = 0;
+        if (store_build_list(m->req->db, q->job, 0, 1, &rows, &n) == 0 && n == 1 &&
+            !rows[0].result) {
+            json_t *v = json_sprintf("Build #%lld is already in progress (ETA: N/A)",
+                                     (long long) rows[0].number);
+            build_rows_free(rows, n);
+            *ret_class = "hudson.model.Queue$BlockedItem";
+            *ret_blocked = true;
+            return v;
+        }
+        build_rows_free(rows, n);
+    }
+    *ret_class = "hudson.model.Queue$BuildableItem";
+    *ret_buildable = true;
+    return json_string("Waiting for next available executor");
+}
+
+json_t *
+model_queue_item(struct model *m, const struct queue_row *q)
+{
+    _cleanup_(job_unrefp) struct job *job = jobs_get(m->app->jobs, q->job);
+    _cleanup_free_ char *params = model_params_string(q);
+    const char *cls = "hudson.model.Queue$LeftItem";
+    bool blocked = false, buildable = false;
+    json_t *why = json_null(), *task, *o;
+
+    if (q->state == QUEUE_WAITING)
+        why = why_json(m, q, &cls, &blocked, &buildable);
+    task = json_pack("{s:s, s:s, s:o, s:s}", "_class", "hudson.model.FreeStyleProject", "name",
+                     q->job, "url", jurl(m, q->job, 0), "color",
+                     job ? job_color(m, job) : "notbuilt");
+    o = json_pack("{s:s, s:o, s:b, s:b, s:I, s:I, s:s, s:b, s:o, s:o, s:o}", "_class", cls,
+                  "actions", actions_json(q), "blocked", blocked, "buildable", buildable, "id",
+                  (json_int_t) q->id, "inQueueSince", (json_int_t) q->in_queue_since_ms, "params",
+                  params ? params : "", "stuck", false, "task", task, "url",
+                  json_sprintf("queue/item/%lld/", (long long) q->id), "why", why);
+    if (!o)
+        return NULL;
+    if (q->state == QUEUE_WAITING) {
+        if (streq(cls, "hudson.model.Queue$WaitingItem"))
+            json_object_set_new(o, "timestamp", json_integer(q->due_ms));
+        else
+            json_object_set_new(o, "buildableStartMilliseconds", json_integer(q->due_ms));
+        if (buildable)
+            json_object_set_new(o, "pending", json_false());
+    } else {
+        json_object_set_new(o, "cancelled", json_boolean(q->state == QUEUE_CANCELLED));
+        json_object_set_new(o, "executable", q->state == QUEUE_LEFT && q->build_number > 0
+                                                 ? model_build_ref(m, q->job, q->build_number)
+                                                 : json_null());
+    }
+    return o;
+}
+
+json_t *
+model_root(struct model *m, int depth)
+{
+    struct job **list = NULL;
+    size_t n = 0;
+    json_t *jobs = json_array(), *o;
+
+    (void) depth;
+    if (jobs_list(m->app->jobs, &list, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(jobs, model_job_summary(m, list[i]));
+        jobs_list_free(list, n);
+    }
+    o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:n, s:b, s:i, s:b, "
+                  "s:b, s:s}",
+                  "_class", "hudson.model.Hudson", "assignedLabels", "name", "built-in", "mode",
+                  "NORMAL", "nodeDescription", "the Steward built-in node", "nodeName", "",
+                  "numExecutors", m->app->executors, "description", "jobs", jobs, "overallLoad",
+                  json_object(), "quietDownReason", "quietingDown", false, "slaveAgentPort", -1,
+                  "useCrumbs", true, "useSecurity", true, "url", m->root);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "primaryView",
+                        json_pack("{s:s, s:s, s:s}", "_class", "hudson.model.AllView", "name",
+                                  "all", "url", m->root));
+    json_object_set_new(o, "views", json_pack("[{s:s, s:s, s:s}]", "_class",
+                                              "hudson.model.AllView", "name", "all", "url", m->root));
+    json_object_set_new(o, "unlabeledLoad", json_pack("{s:s}", "_class", "jenkins.model.UnlabeledLoadStatistics"));
+    return o;
+}
+
+json_t *
+model_computer(struct model *m, int depth)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    json_t *execs = json_array(), *o;
+    int busy = 0;
+
+    (void) store_build_list_running(m->req->db, &rows, &n);
+    for (int i = 0; i < m->app->executors; i++) {
+        json_t *cur = json_null();
+        for (size_t k = 0; k < n; k++)
+            if (rows[k].executor == i) {
+                _cleanup_(job_unrefp) struct job *job = jobs_get(m->app->jobs, rows[k].job);
+                cur = depth >= 1 && job ? model_build(m, job, &rows[k], 0)
+                                        : model_build_ref(m, rows[k].job, rows[k].number);
+                busy++;
+            }
+        json_array_append_new(execs, json_pack("{s:s, s:o, s:b, s:b, s:i, s:i}", "_class",
+                                               "hudson.model.Executor", "currentExecutable", cur,
+                                               "idle", json_is_null(cur), "likelyStuck", false,
+                                               "number", i, "progress", -1));
+    }
+    build_rows_free(rows, n);
+    o = json_pack("{s:s, s:[], s:s, s:s, s:o, s:b, s:b, s:s, s:b, s:b, s:i, s:b, s:b, s:n}",
+                  "_class", "hudson.model.Hudson$MasterComputer", "actions", "description",
+                  "the Steward built-in node", "displayName", "Built-In Node", "executors", execs,
+                  "idle", busy == 0, "jnlpAgent", false, "icon", "computer.png", "launchSupported",
+                  true, "manualLaunchAllowed", true, "numExecutors", m->app->executors, "offline",
+                  false, "temporarilyOffline", false, "offlineCause");
+    if (o) {
+        json_object_set_new(o, "assignedLabels", json_pack("[{s:s}]", "name", "built-in"));
+        json_object_set_new(o, "monitorData", json_object());
+        json_object_set_new(o, "oneOffExecutors", json_array());
+        json_object_set_new(o, "offlineCauseReason", json_string(""));
+    }
+    return o;
+}
+
+json_t *
+model_computer_set(struct model *m, int depth)
+{
+    json_t *c = model_computer(m, depth);
+    int busy = 0;
+
+    if (c) {
+        json_t *ex = json_object_get(c, "executors");
+        size_t i;
+        json_t *e;
+        json_array_foreach(ex, i, e) busy += !json_is_true(json_object_get(e, "idle"));
+    }
+    return json_pack("{s:s, s:i, s:o, s:s, s:i}", "_class", "hudson.model.ComputerSet",
+                     "busyExecutors", busy, "computer", json_pack("[o]", c), "displayName",
+                     "Nodes", "totalExecutors", m->app->executors);
+}

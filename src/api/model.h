@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Steward's objects in Jenkins' JSON shapes (field names and _class values
+ * as Jenkins exports them). Each returns a new reference, or NULL on
+ * allocation failure.
+ */
+
+#include <jansson.h>
+
+#include "http/app.h"
+
+struct model {
+    const struct app *app;
+    struct req *req;
+    char *root;          /* root URL with a trailing '/' */
+};
+
+int model_init(struct model *m, const struct app *app, struct req *req);
+void model_release(struct model *m);
+
+const char *job_color(struct model *m, const struct job *job);
+json_t *model_job_summary(struct model *m, const struct job *job);
+json_t *model_job(struct model *m, const struct job *job, int depth);
+json_t *model_build_ref(struct model *m, const char *job, int64_t number);
+json_t *model_build(struct model *m, const struct job *job, const struct build_row *b, int depth);
+json_t *model_queue_item(struct model *m, const struct queue_row *q);
+json_t *model_root(struct model *m, int depth);
+json_t *model_computer(struct model *m, int depth);
+json_t *model_computer_set(struct model *m, int depth);
+/* The queue's "params" string: "\nNAME=value..." with password values as ****. */
+char *model_params_string(const struct queue_row *q);

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/tree.h"
+#include "api/xmlout.h"
+#include "util/bounds.h"
+
+void
+api_send_text(struct resp *resp, int status, const char *text)
+{
+    resp_set(resp, status, "text/plain;charset=UTF-8", text, strlen(text));
+}
+
+void
+api_redirect(struct resp *resp, int status, const char *location)
+{
+    resp->status = status;
+    resp_header(resp, "Location", location);
+    buf_clear(&resp->body);
+}
+
+static void
+bad_query(struct resp *resp, const char *msg)
+{
+    resp->status = 400;
+    resp_header(resp, "X-Error", msg);
+    api_send_text(resp, 400, msg);
+}
+
+/* Applies tree= to v (taking v); returns the value to send, or NULL after answering 400. */
+static json_t *
+filter(struct req *req, struct resp *resp, json_t *v)
+{
+    const char *tree = req_param(req, "tree");
+    _cleanup_(tree_freep) struct tree *t = NULL;
+    _cleanup_free_ char *err = NULL;
+    json_t *out;
+    int r;
+
+    if (!tree)
+        return v;
+    r = tree_parse(tree, &t, &err);
+    if (r < 0) {
+        json_decref(v);
+        bad_query(resp, r == -E2BIG ? "The tree expression is too long or too deeply nested."
+                                    : (err ? err : "Malformed tree expression."));
+        return NULL;
+    }
+    out = tree_apply(t, v);
+    json_decref(v);
+    return out;
+}
+
+void
+api_send_json(struct req *req, struct resp *resp, json_t *v)
+{
+    char *s;
+
+    v = filter(req, resp, v);
+    if (!v)
+        return;
+    s = json_dumps(v, JSON_COMPACT | (req_param(req, "pretty") ? JSON_INDENT(2) : 0));
+    json_decref(v);
+    if (!s) {
+        api_send_text(resp, 500, "Could not encode the answer.\n");
+        return;
+    }
+    resp_set(resp, 200, "application/json;charset=utf-8", s, strlen(s));
+    free(s);
+}
+
+/*
+ * api/python: Python literals (True, False, None), which json.dumps gives us
+ * once the three keywords are translated outside of strings.
+ */
+static char *
+to_python(json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII), *o;
+    struct buf b = BUF_INIT(64 * 1024 * 1024);
+    bool in_str = false;
+
+    if (!s)
+        return NULL;
+    for (char *p = s; *p; p++) {
+        if (in_str) {
+            buf_putc(&b, *p);
+            if (*p == '\\' && p[1]) {
+                buf_putc(&b, *++p);
+            } else if (*p == '"')
+                in_str = false;
+        } else if (*p == '"') {
+            in_str = true;
+            buf_putc(&b, '"');
+        } else if (strncmp(p, "true", 4) == 0) {
+            buf_puts(&b, "True");
+            p += 3;
+        } else if (strncmp(p, "false", 5) == 0) {
+            buf_puts(&b, "False");
+            p += 4;
+        } else if (strncmp(p, "null", 4) == 0) {
+            buf_puts(&b, "None");
+            p += 3;
+        } else
+            buf_putc(&b, *p);
+    }
+    free(s);
+    o = buf_detach(&b);
+    return o;
+}
+
+void
+api_send_model(struct req *req, struct resp *resp, const char *format, json_t *v)
+{
+    if (streq(format, "json")) {
+        api_send_json(req, resp, v);
+        return;
+    }
+    v = filter(req, resp, v);
+    if (!v)
+        return;
+    if (streq(format, "python")) {
+        char *s = to_python(v);
+        json_decref(v);
+        if (!s) {
+            api_send_text(resp, 500, "Could not encode the answer.\n");
+            return;
+        }
+        resp_set(resp, 200, "text/x-python;charset=UTF-8", s, strlen(s));
+        free(s);
+        return;
+    }
+    /* xml */
+    {
+        struct buf out = BUF_INIT(64 * 1024 * 1024);
+        const char *xpath = req_param(req, "xpath");
+        _cleanup_free_ char *err = NULL;
+        bool is_text = false;
+        int r;
+
+        if (xpath)
+            r = xmlout_xpath(v, NULL, xpath, req_param(req, "wrapper"), &out, &is_text, &err);
+        else
+            r = xmlout_render(v, NULL, &out);
+        json_decref(v);
+        if (r == -ENOENT) {
+            buf_release(&out);
+            api_send_text(resp, 404, rfmt("XPath %s didn't match\n", xpath));
+            return;
+        }
+        if (r < 0) {
+            buf_release(&out);
+            bad_query(resp, err ? err : "Could not render XML.");
+            return;
+        }
+        resp_set(resp, 200, is_text ? "text/plain;charset=UTF-8" : "application/xml;charset=UTF-8",
+                 out.ptr, out.len);
+        buf_release(&out);
+    }
+}

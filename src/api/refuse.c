@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "util/bounds.h"
+#include "util/html.h"
+#include "util/strutil.h"
+
+static void
+refuse_html(const struct app *app, struct req *req, struct resp *resp, const struct refusal *r)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+    struct buf *b = &resp->body;
+
+    buf_clear(b);
+    html_raw(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<title>");
+    html_text(b, r->error);
+    html_raw(b, " - Steward</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:"
+                "42rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}"
+                ".code{color:#a00;font-weight:bold}</style></head><body><h1><span class=\"code\">");
+    buf_printf(b, "%d", r->status);
+    html_raw(b, "</span> ");
+    html_text(b, r->error);
+    html_raw(b, "</h1>");
+    if (r->accepts) {
+        html_raw(b, "<p>");
+        html_text(b, r->accepts);
+        html_raw(b, "</p>");
+    }
+    if (r->presented) {
+        html_raw(b, "<p>");
+        html_text(b, r->presented);
+        html_raw(b, "</p>");
+    }
+    if (r->fix) {
+        html_raw(b, "<p><strong>How to fix it:</strong> ");
+        html_text(b, r->fix);
+        html_raw(b, "</p>");
+    }
+    if (r->fix_link) {
+        html_raw(b, "<p><a href=\"");
+        html_attr(b, root ? root : "/");
+        html_attr(b, r->fix_link);
+        html_raw(b, "\">Fix it here</a></p>");
+    }
+    html_raw(b, "</body></html>\n");
+    resp_header(resp, "Content-Type", "text/html;charset=UTF-8");
+}
+
+void
+refuse(const struct app *app, struct req *req, struct resp *resp, const struct refusal *r)
+{
+    struct buf msg = BUF_INIT(4096);
+    json_t *o;
+    char *s;
+
+    resp->status = r->status;
+    buf_printf(&msg, "%s.", r->error);
+    if (r->accepts)
+        buf_printf(&msg, " %s", r->accepts);
+    if (r->presented)
+        buf_printf(&msg, " %s", r->presented);
+    if (r->fix)
+        buf_printf(&msg, " %s", r->fix);
+    /* X-Error carries one line; npm's client shows it as the error message */
+    for (char *p = msg.ptr; p && *p; p++)
+        if (*p == '\r' || *p == '\n')
+            *p = ' ';
+    resp_header(resp, "X-Error", buf_str(&msg));
+
+    if (req_wants_html(req)) {
+        refuse_html(app, req, resp, r);
+        buf_release(&msg);
+        return;
+    }
+    o = json_pack("{s:i, s:s, s:s}", "status", r->status, "error", r->error, "message",
+                  buf_str(&msg));
+    if (o && r->accepts)
+        json_object_set_new(o, "accepts", json_string(r->accepts));
+    if (o && r->presented)
+        json_object_set_new(o, "presented", json_string(r->presented));
+    if (o && r->fix)
+        json_object_set_new(o, "fix", json_string(r->fix));
+    s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    buf_clear(&resp->body);
+    if (s) {
+        buf_puts(&resp->body, s);
+        buf_putc(&resp->body, '\n');
+        free(s);
+    }
+    resp_header(resp, "Content-Type", "application/json;charset=UTF-8");
+    buf_release(&msg);
+}
+
+static const char *
+presented_identity(const struct req *req)
+{
+    switch (req->id.via) {
+    case VIA_TOKEN:
+        return rfmt("The request was authenticated as user '%s' with the API token named '%s'.",
+                    req->id.name, req->id.token_name);
+    case VIA_PASSWORD:
+        return rfmt("The request was authenticated as user '%s' with a password.", req->id.name);
+    case VIA_SESSION:
+        return rfmt("The request came from the web session of user '%s'.", req->id.name);
+    case VIA_NONE:
+        break;
+    }
+    return "The request carried no credentials (no Authorization header and no session).";
+}
+
+void
+refuse_bad_credentials(const struct app *app, struct req *req, struct resp *resp)
+{
+    struct refusal r = {
+        .status = 401,
+        .error = "Invalid user name or API token",
+        .accepts = "HTTP Basic authentication takes a user name and, as the password, "
+                   "that user's API token (or their password).",
+    };
+
+    resp_header(resp, "WWW-Authenticate", "Basic realm=\"Steward\"");
+    switch (req->basic_failure) {
+    case AUTH_FAIL_NO_SUCH_USER:
+        if (!req->basic_user[0]) {
+            r.presented = "The Authorization header could not be read as Basic user:secret.";
+            r.fix = "Send 'Authorization: Basic base64(user:apiToken)', e.g. curl -u user:apiToken.";
+        } else {
+            r.presented = rfmt("The request sent Basic credentials for user '%s', and there is "
+                               "no user with that name.", req->basic_user);
+            r.fix = "Use your user ID (the name you log in with), not your full name or e-mail.";
+        }
+        break;
+    case AUTH_FAIL_TOKEN_OF_OTHER_USER:
+        r.presented = rfmt("The request sent Basic credentials for user '%s', with an API token "
+                           "that belongs to another user.", req->basic_user);
+        r.fix = "Send the user name that owns the token, or a token of this user.";
+        break;
+    case AUTH_FAIL_THROTTLED:
+        resp->status = 429;
+        r.status = 429;
+        r.error = "Too many failed logins";
+        r.presented = rfmt("This address (%s) sent too many wrong credentials in the last minute.",
+                           req->addr);
+        r.fix = rfmt("Wait %d seconds, then send a valid user name and API token.",
+                     auth_throttle_wait(app->auth, req->addr));
+        resp->n_hdr = 0;
+        resp_header(resp, "Retry-After", rfmt("%d", auth_throttle_wait(app->auth, req->addr)));
+        refuse(app, req, resp, &r);
+        return;
+    default:
+        if (req->basic_secret_is_api_token_shape)
+            r.presented = rfmt("The request sent Basic credentials for user '%s' with a value "
+                               "shaped like an API token, but it is not one of this user's "
+                               "tokens (revoked, or mistyped).", req->basic_user);
+        else
+            r.presented = rfmt("The request sent Basic credentials for user '%s'; the password "
+                               "is neither one of this user's API tokens nor their password. "
+                               "(A job's trigger token does not go here: it goes in ?token=.)",
+                               req->basic_user);
+        r.fix = "Generate a new API token on your user page (/me/configure) and send it as the "
+                "Basic password.";
+        r.fix_link = "me/configure";
+    }
+    refuse(app, req, resp, &r);
+}
+
+void
+refuse_login_needed(const struct app *app, struct req *req, struct resp *resp, const char *what)
+{
+    struct refusal r = {
+        .status = 401,
+        .error = "Authentication required",
+        .accepts = rfmt("%s needs a logged-in user: send HTTP Basic authentication with your "
+                        "user name and API token.", what),
+        .presented = presented_identity(req),
+        .fix = "Use curl -u USER:APITOKEN (make the token on your user page, /me/configure).",
+        .fix_link = "login",
+    };
+
+    if (req_wants_html(req) && !req->basic_given) {
+        _cleanup_free_ char *root = app_root_url(app, req);
+        struct buf loc = BUF_INIT(BOUND_URL_BYTES * 4);
+
+        buf_printf(&loc, "%slogin?from=", root ? root : "/");
+        url_encode(&loc, req->raw_path);
+        api_redirect(resp, 302, buf_str(&loc));
+        buf_release(&loc);
+        return;
+    }
+    resp_header(resp, "WWW-Authenticate", "Basic realm=\"Steward\"");
+    refuse(app, req, resp, &r);
+}
+
+bool
+crumb_check(const struct app *app, struct req *req, struct resp *resp)
+{
+    const char *crumb;
+
+    if (!req->is_post || req->id.via != VIA_SESSION)
+        return true;
+    crumb = req_header(req, CRUMB_FIELD);
+    if (!crumb)
+        crumb = req_param(req, CRUMB_FIELD);
+    if (auth_crumb_ok(app->auth, req->id.name, req->session_id, crumb))
+        return true;
+    refuse(app, req, resp,
+           &(struct refusal){
+               .status = 403,
+               .error = "No valid crumb was included in the request",
+               .accepts = "A POST made with a web session cookie must carry the CSRF crumb "
+                          "(header Jenkins-Crumb) from /crumbIssuer/api/json of the same session.",
+               .presented = crumb ? "The request carried a crumb that does not belong to this "
+                                    "session." : "The request carried a session cookie and no crumb.",
+               .fix = "Fetch /crumbIssuer/api/json with the same cookie jar and send the crumb, or "
+                      "authenticate with Basic user:apiToken, which needs no crumb.",
+           });
+    return false;
+}

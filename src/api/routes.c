@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The URL space. Each handler checks, in this order: wrong Basic
+ * credentials (401), read access, the object's existence (404), write
+ * access, the method, the CSRF crumb for session POSTs, then does its work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "api/model.h"
+#include "api/trigger.h"
+#include "util/bounds.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+
+#define SEG(i) (req->n_seg > (i) ? req->seg[(i)] : NULL)
+#define SEG_IS(i, s) (req->n_seg > (i) && streq(req->seg[(i)], (s)))
+
+static bool
+is_get(const struct req *req)
+{
+    return streq(req->method, "GET") || streq(req->method, "HEAD");
+}
+
+static bool
+is_api_format(const char *s)
+{
+    return s && (streq(s, "json") || streq(s, "xml") || streq(s, "python"));
+}
+
+static void
+not_found(const struct app *app, struct req *req, struct resp *resp, const char *what)
+{
+    refuse(app, req, resp,
+           &(struct refusal){ .status = 404, .error = "Not found",
+                              .presented = rfmt("%s does not exist.", what) });
+}
+
+static void
+not_supported(const struct app *app, struct req *req, struct resp *resp, const char *feature)
+{
+    refuse(app, req, resp,
+           &(struct refusal){ .status = 501, .error = "Not supported by Steward",
+                              .presented = rfmt("%s is a Jenkins feature that Steward does not "
+                                                "have.", feature),
+                              .fix = "See docs/COMPAT.md for what Steward supports." });
+}
+
+static void
+method_not_allowed(const struct app *app, struct req *req, struct resp *resp, const char *allow)
+{
+    resp_header(resp, "Allow", allow);
+    refuse(app, req, resp,
+           &(struct refusal){ .status = 405, .error = "Method not allowed",
+                              .presented = rfmt("The request used %s.", req->method),
+                              .fix = rfmt("Use %s for this URL.", allow) });
+}
+
+/* Read gate: false after answering. */
+static bool
+gate_read(const struct app *app, struct req *req, struct resp *resp)
+{
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
+        return false;
+    }
+    if (!app_can_read(req)) {
+        refuse_login_needed(app, req, resp, "Reading this page");
+        return false;
+    }
+    return true;
+}
+
+/* Write gate for POST-only actions: false after answering. */
+static bool
+gate_write(const struct app *app, struct req *req, struct resp *resp, const char *what)
+{
+    if (!gate_read(app, req, resp))
+        return false;
+    if (!app_can_write(req)) {
+        refuse_login_needed(app, req, resp, what);
+        return false;
+    }
+    if (!req->is_post) {
+        method_not_allowed(app, req, resp, "POST");
+        return false;
+    }
+    return crumb_check(app, req, resp);
+}
+
+static int
+depth_param(struct req *req, struct resp *resp)
+{
+    const char *d = req_param(req, "depth");
+    int64_t v = 0;
+
+    if (d && parse_int64(d, 0, 1000000, &v) < 0) {
+        api_send_text(resp, 400, "depth must be a whole number.\n");
+        return -1;
+    }
+    return (int) MIN(v, BOUND_DEPTH);
+}
+
+static void
+send_model(const struct app *app, struct req *req, struct resp *resp, const char *fmt, json_t *v)
+{
+    (void) app;
+    if (!v) {
+        api_send_text(resp, 500, "Could not build the answer.\n");
+        return;
+    }
+    api_send_model(req, resp, fmt, v);
+}
+
+/* ---- root, identity, crumbs, nodes ---- */
+
+static void
+root_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+{
+    struct model m;
+    int depth;
+
+    if (!gate_read(app, req, resp) || (depth = depth_param(req, resp)) < 0)
+        return;
+    if (model_init(&m, app, req) < 0)
+        return;
+    send_model(app, req, resp, fmt, model_root(&m, depth));
+    model_release(&m);
+}
+
+static void
+who_am_i(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+{
+    json_t *v;
+
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
+        return;
+    }
+    if (req->id.anonymous)
+        v = json_pack("{s:s, s:b, s:b, s:[s], s:s}", "_class", "hudson.security.WhoAmI",
+                      "anonymous", true, "authenticated", true, "authorities", "anonymous",
+                      "name", "anonymous");
+    else
+        v = json_pack("{s:s, s:b, s:b, s:[s], s:s}", "_class", "hudson.security.WhoAmI",
+                      "anonymous", false, "authenticated", true, "authorities", "authenticated",
+                      "name", req->id.name);
+    if (v && !req->id.anonymous) {
+        /* Steward's own fields: how the caller authenticated */
+        static const char *const via[] = { "none", "apiToken", "password", "session" };
+        json_object_set_new(v, "authenticatedBy", json_string(via[req->id.via]));
+        if (req->id.via == VIA_TOKEN)
+            json_object_set_new(v, "apiTokenName", json_string(req->id.token_name));
+    }
+    send_model(app, req, resp, fmt, v);
+}
+
+static json_t *
+user_json(struct model *m, const char *name)
+{
+    return json_pack("{s:s, s:o, s:n, s:s, s:s, s:[]}", "_class", "hudson.model.User",
+                     "absoluteUrl", json_sprintf("%suser/%s", m->root, name), "description",
+                     "fullName", name, "id", name, "property");
+}
+
+static void
+user_api(const struct app *app, struct req *req, struct resp *resp, const char *name,
+         const char *fmt)
+{
+    struct user_row u = { 0 };
+    struct model m;
+
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
+        return;
+    }
+    if (!name) {
+        if (req->id.anonymous) {
+            refuse_login_needed(app, req, resp, "/me");
+            return;
+        }
+        name = req->id.name;
+    } else if (!gate_read(app, req, resp))
+        return;
+    if (store_user_get(req->db, name, &u) < 0) {
+        not_found(app, req, resp, rfmt("User '%s'", name));
+        return;
+    }
+    user_row_release(&u);
+    if (model_init(&m, app, req) < 0)
+        return;
+    send_model(app, req, resp, fmt, user_json(&m, name));
+    model_release(&m);
+}
+
+static void
+crumb_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+{
+    char crumb[SECRET_HMAC_HEX_LEN + 1];
+
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
+        return;
+    }
+    auth_crumb(app->auth, req->id.name, req->session_id[0] ? req->session_id : NULL, crumb);
+    send_model(app, req, resp, fmt,
+               json_pack("{s:s, s:s, s:s}", "_class", "hudson.security.csrf.DefaultCrumbIssuer",
+                         "crumb", crumb, "crumbRequestField", CRUMB_FIELD));
+}
+
+static void
+computer_api(const struct app *app, struct req *req, struct resp *resp, const char *node,
+             const char *fmt)
+{
+    struct model m;
+    int depth;
+
+    if (!gate_read(app, req, resp) || (depth = depth_param(req, resp)) < 0)
+        return;
+    if (node && !streq(node, "(master)") && !streq(node, "(built-in)") && !streq(node, "built-in")) {
+        not_found(app, req, resp, rfmt("Node '%s' (Steward has only the built-in node)", node));
+        return;
+    }
+    if (model_init(&m, app, req) < 0)
+        return;
+    send_model(app, req, resp, fmt, node ? model_computer(&m, depth) : model_computer_set(&m, depth));
+    model_release(&m);
+}
+
+/* ---- API tokens over HTTP ---- */
+
+static void
+token_endpoint(const struct app *app, struct req *req, struct resp *resp, const char *user,
+               const char *action)
+{
+    struct user_row u = { 0 };
+    json_t *v;
+    int r;
+
+    if (!gate_write(app, req, resp, "Managing API tokens"))
+        return;
+    if (!user)
+        user = req->id.name;
+    if (!streq(user, req->id.name) && !req->id.is_admin) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 403, .error = "Not your user",
+                                  .presented = rfmt("User '%s' may not manage the API tokens of "
+                                                    "user '%s'.", req->id.name, user),
+                                  .fix = "Manage your own tokens under /me/." });
+        return;
+    }
+    if (store_user_get(req->db, user, &u) < 0) {
+        not_found(app, req, resp, rfmt("User '%s'", user));
+        return;
+    }
+    if (streq(action, "generateNewToken")) {
+        const char *name = req_param(req, "newTokenName");
+        char value[API_TOKEN_LEN + 1], uuid[37], dflt[64];
+
+        if (!name || !*name) {
+            snprintf(dflt, sizeof dflt, "Token created on %lld", (long long) now_ms());
+            name = dflt;
+        }
+        if (strlen(name) > BOUND_TOKEN_NAME_BYTES || !utf8_is_valid(name, strlen(name))) {
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad token name",
+                                                      .presented = "The token name is too long or not UTF-8.",
+                                                      .fix = "Use a name of at most 100 bytes." });
+            goto out;
+        }
+        r = auth_token_new(req->db, u.id, name, value, uuid);
+        if (r == -EEXIST) {
+            refuse(app, req, resp,
+                   &(struct refusal){ .status = 400, .error = "Token name taken",
+                                      .presented = rfmt("User '%s' already has a token named '%s'.",
+                                                        user, name),
+                                      .fix = "Choose another name, or revoke the old token first." });
+            goto out;
+        }
+        if (r < 0) {
+            api_send_text(resp, 500, "Could not store the token.\n");
+            goto out;
+        }
+        v = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:b}}", "status", "ok", "data", "tokenUuid",
+                      uuid, "tokenName", name, "tokenValue", value, "expirationDate", "never",
+                      "aboutToExpire", false);
+        secret_wipe(value, sizeof value);
+        api_send_json(req, resp, v);
+    } else if (streq(action, "revoke")) {
+        const char *uuid = req_param(req, "tokenUuid");
+        const char *name = req_param(req, "tokenName");
+
+        if (!uuid && !name) {
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Missing tokenUuid",
+                                                      .presented = "The request named no token.",
+                                                      .fix = "Send tokenUuid= (from the token list) or tokenName=." });
+            goto out;
+        }
+        r = store_token_delete(req->db, u.id, uuid, uuid ? NULL : name);
+        if (r == -ENOENT) {
+            not_found(app, req, resp, rfmt("A token %s of user '%s'", uuid ? uuid : name, user));
+            goto out;
+        }
+        api_send_json(req, resp, json_pack("{s:s, s:n}", "status", "ok", "data"));
+    } else if (streq(action, "list")) {
+        /* Steward's own listing, for scripts: names, dates and use, never values */
+        struct token_row *rows = NULL;
+        size_t n = 0;
+        json_t *a = json_array();
+        if (store_token_list(req->db, u.id, &rows, &n) == 0) {
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I}", "uuid", rows[i].uuid,
+                                                   "name", rows[i].name, "creationDate",
+                                                   (json_int_t) rows[i].created_ms, "lastUseDate",
+                                                   (json_int_t) rows[i].last_use_ms, "useCounter",
+                                                   (json_int_t) rows[i].use_count));
+            token_rows_free(rows, n);
+        }
+        api_send_json(req, resp, json_pack("{s:s, s:{s:o}}", "status", "ok", "data", "tokens", a));
+    } else
+        not_found(app, req, resp, rfmt("The token action '%s'", action));
+out:
+    user_row_release(&u);
+}
+
+/* ---- queue ---- */
+
+static void
+queue_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+{
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+    struct model m;
+    json_t *items;
+
+    if (!gate_read(app, req, resp) || model_init(&m, app, req) < 0)
+        return;
+    items = json_array();
+    if (store_queue_list_waiting(req->db, NULL, &rows, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(items, model_queue_item(&m, &rows[i]));
+        queue_rows_free(rows, n);
+    }
+    send_model(app, req, resp, fmt,
+               json_pack("{s:s, s:[], s:o}", "_class", "hudson.model.Queue", "discoverableItems",
+                         "items", items));
+    model_release(&m);
+}
+
+static bool
+queue_id_arg(const struct app *app, struct req *req, struct resp *resp, const char *s, int64_t *id)
+{
+    if (!s || parse_int64(s, 1, INT64_MAX, id) < 0) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad queue id",
+                                                  .presented = rfmt("'%.64s' is not a queue item id.",
+                                                                    s ? s : ""),
+                                                  .fix = "Use the number from the Location of the trigger's answer." });
+        return false;
+    }
+    return true;
+}
+
+static void
+queue_item(const struct app *app, struct req *req, struct resp *resp)
+{
+    struct queue_row q = { 0 };
+    const char *rest = SEG(3);
+    struct model m;
+    int64_t id;
+
+    if (!queue_id_arg(app, req, resp, SEG(2), &id))
+        return;
+    if (rest && streq(rest, "cancelQueue")) {
+        if (!gate_write(app, req, resp, "Cancelling a queue item"))
+            return;
+        if (engine_cancel(app->engine, id) < 0) {
+            not_found(app, req, resp, rfmt("A waiting queue item %lld", (long long) id));
+            return;
+        }
+        api_redirect(resp, 302, rfmt("%squeue/", app->root_url ? app->root_url : "/"));
+        return;
+    }
+    if (!gate_read(app, req, resp))
+        return;
+    if (store_queue_get(req->db, id, &q) < 0) {
+        not_found(app, req, resp, rfmt("Queue item %lld", (long long) id));
+        return;
+    }
+    if (rest && streq(rest, "api") && is_api_format(SEG(4))) {
+        if (model_init(&m, app, req) == 0) {
+            send_model(app, req, resp, SEG(4), model_queue_item(&m, &q));
+            model_release(&m);
+        }
+    } else if (!rest)
+        api_send_text(resp, 200, rfmt("Queue item exists. For details check, for example, "
+                                      "%squeue/item/%lld/api/json?tree=cancelled,executable[url]\n",
+                                      app->root_url ? app->root_url : "/", (long long) id));
+    else
+        not_found(app, req, resp, rfmt("The page '%s' of a queue item", rest));
+    queue_row_release(&q);
+}
+
+static void
+queue_cancel(const struct app *app, struct req *req, struct resp *resp)
+{
+    int64_t id;
+
+    if (!gate_write(app, req, resp, "Cancelling a queue item"))
+        return;
+    if (!queue_id_arg(app, req, resp, req_param(req, "id"), &id))
+        return;
+    if (engine_cancel(app->engine, id) < 0) {
+        not_found(app, req, resp, rfmt("Provided id (%lld) is not a waiting queue item; it",
+                                       (long long) id));
+        return;
+    }
+    /* 302 with an empty body: npm's client needs a 302, python-jenkins a body-less answer it can read */
+    {
+        _cleanup_free_ char *root = app_root_url(app, req);
+        api_redirect(resp, 302, rfmt("%squeue/", root ? root : "/"));
+    }
+}
+
+/* ---- builds ---- */
+
+static int
+build_number(struct req *req, const char *job, const char *s, int64_t *ret)
+{
+    if (parse_int64(s, 1, INT64_MAX, ret) == 0)
+        return 0;
+    return store_build_permalink(req->db, job, s, ret);
+}
+
+static void
+serve_log(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+          const struct build_row *b, bool progressive)
+{
+    _cleanup_free_ char *path = home_build_log(app->home, job->name, b->number);
+    struct stat st;
+    int64_t start = 0;
+    uint64_t size, len;
+    int fd;
+
+    fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        size = 0;
+    } else
+        size = (uint64_t) st.st_size;
+
+    if (!progressive) {
+        resp->status = 200;
+        resp_header(resp, "Content-Type", "text/plain;charset=UTF-8");
+        if (fd >= 0) {
+            resp->fd = fd;
+            resp->fd_off = 0;
+            resp->fd_len = size;
+        }
+        return;
+    }
+    if (req_param(req, "start") &&
+        parse_int64(req_param(req, "start"), 0, INT64_MAX, &start) < 0) {
+        if (fd >= 0)
+            close(fd);
+        api_send_text(resp, 400, "start must be a byte offset (a whole number).\n");
+        return;
+    }
+    if ((uint64_t) start > size)
+        start = 0; /* as Jenkins does: a start past the end restarts */
+    len = MIN(size - (uint64_t) start, (uint64_t) BOUND_LOG_PAGE_BYTES);
+    resp->status = 200;
+    resp_header(resp, "Content-Type", "text/plain;charset=UTF-8");
+    resp_header(resp, "X-Text-Size", rfmt("%llu", (unsigned long long) ((uint64_t) start + len)));
+    if (!b->result || (uint64_t) start + len < size)
+        resp_header(resp, "X-More-Data", "true");
+    if (fd >= 0) {
+        resp->fd = fd;
+        resp->fd_off = (uint64_t) start;
+        resp->fd_len = len;
+    }
+}
+
+static void
+build_route(const struct app *app, struct req *req, struct resp *resp, const struct job *job)
+{
+    struct build_row b = { 0 };
+    const char *what = SEG(3);
+    struct model m;
+    int64_t number;
+
+    if (build_number(req, job->name, SEG(2), &number) < 0 ||
+        store_build_get(req->db, job->name, number, &b) < 0) {
+        not_found(app, req, resp, rfmt("Build %s of job '%s'", SEG(2), job->name));
+        return;
+    }
+    if (!what || (streq(what, "api") && is_api_format(SEG(4)))) {
+        if (model_init(&m, app, req) == 0) {
+            send_model(app, req, resp, what ? SEG(4) : "json", model_build(&m, job, &b, 0));
+            model_release(&m);
+        }
+    } else if (streq(what, "consoleText") || streq(what, "console")) {
+        serve_log(app, req, resp, job, &b, false);
+    } else if (streq(what, "logText") && SEG_IS(4, "progressiveText")) {
+        serve_log(app, req, resp, job, &b, true);
+    } else if (streq(what, "buildNumber")) {
+        api_send_text(resp, 200, rfmt("%lld", (long long) number));
+    } else if (streq(what, "stop")) {
+        if (!gate_write(app, req, resp, "Stopping a build"))
+            goto out;
+        (void) engine_stop_build(app->engine, job->name, number, req->id.name);
+        {
+            _cleanup_free_ char *root = app_root_url(app, req);
+            _cleanup_free_ char *ju = root ? job_url(root, job->name) : NULL;
+            api_redirect(resp, 302, rfmt("%s%lld/", ju ? ju : "/", (long long) number));
+        }
+    } else if (streq(what, "injectedEnvVars") || streq(what, "testReport")) {
+        not_found(app, req, resp, rfmt("'%s' (a plugin's page)", what));
+    } else
+        not_found(app, req, resp, rfmt("The page '%s' of a build", what));
+out:
+    build_row_release(&b);
+}
+
+/* ---- jobs ---- */
+
+static bool
+xml_content_type_ok(const struct app *app, struct req *req, struct resp *resp)
+{
+    (void) app;
+    (void) resp;
+    (void) req;
+    /* Jenkins requires a Content-Type; curl --data-binary sends a form type, which we accept too */
+    return true;
+}
+
+static void
+send_job_error(const struct app *app, struct req *req, struct resp *resp, int r, const char *name,
+               const char *msg)
+{
+    if (r == -EEXIST)
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Job exists",
+                                                  .presented = rfmt("A job already exists with the name '%s'.", name),
+                                                  .fix = "Choose another name, or POST to /job/NAME/config.xml to change it." });
+    else if (r == -EINVAL || r == -E2BIG)
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Invalid job",
+                                                  .presented = msg ? msg : "The job's name or config.xml is not valid.",
+                                                  .fix = "Send a freestyle <project> config.xml; see docs/COMPAT.md." });
+    else if (r == -ENOENT)
+        not_found(app, req, resp, rfmt("Job '%s'", name));
+    else
+        api_send_text(resp, 500, rfmt("Could not store the job: %s\n", strerror(-r)));
+}
+
+static void
+create_item(const struct app *app, struct req *req, struct resp *resp)
+{
+    const char *name = req_param(req, "name"), *mode = req_param(req, "mode");
+    _cleanup_free_ char *err = NULL;
+    int r;
+
+    if (!gate_write(app, req, resp, "Creating a job"))
+        return;
+    if (req->body_problem == BODY_TOO_LARGE) {
+        refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
+                                                  .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
+        return;
+    }
+    if (!name) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Query parameter 'name' is required",
+                                                  .fix = "POST /createItem?name=NAME with the config.xml as the body." });
+        return;
+    }
+    if (mode && streq(mode, "copy")) {
+        const char *from = req_param(req, "from");
+        _cleanup_(job_unrefp) struct job *src = from ? jobs_get(app->jobs, from) : NULL;
+        if (!src) {
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = rfmt("No such job: %s", from ? from : ""),
+                                                      .fix = "Give the job to copy as from=NAME." });
+            return;
+        }
+        r = jobs_create(app->jobs, name, src->xml, src->xml_len, &err);
+        if (r < 0) {
+            send_job_error(app, req, resp, r, name, err);
+            return;
+        }
+        _cleanup_free_ char *root = app_root_url(app, req);
+        _cleanup_free_ char *ju = root ? job_url(root, name) : NULL;
+        api_redirect(resp, 302, ju ? ju : "/");
+        return;
+    }
+    if (!xml_content_type_ok(app, req, resp))
+        return;
+    if (req->body.len == 0) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Missing config.xml",
+                                                  .presented = "The request body is empty.",
+                                                  .fix = "Send the job's config.xml as the body, with Content-Type: application/xml." });
+        return;
+    }
+    r = jobs_create(app->jobs, name, req->body.ptr, req->body.len, &err);
+    if (r < 0) {
+        send_job_error(app, req, resp, r, name, err);
+        return;
+    }
+    api_send_text(resp, 200, "");
+}
+
+static void
+job_config(const struct app *app, struct req *req, struct resp *resp, const struct job *job)
+{
+    _cleanup_free_ char *err = NULL;
+    int r;
+
+    if (is_get(req)) {
+        if (!app_can_write(req)) {
+            refuse_login_needed(app, req, resp, "Reading a job's config.xml");
+            return;
+        }
+        resp_set(resp, 200, "application/xml", job->xml, job->xml_len);
+        return;
+    }
+    if (!gate_write(app, req, resp, "Changing a job"))
+        return;
+    if (req->body_problem == BODY_TOO_LARGE) {
+        refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
+                                                  .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
+        return;
+    }
+    r = jobs_update_xml(app->jobs, job->name, req->body.ptr ? req->body.ptr : "", req->body.len, &err);
+    if (r < 0) {
+        send_job_error(app, req, resp, r, job->name, err);
+        return;
+    }
+    api_send_text(resp, 200, "");
+}
+
+static void
+job_route(const struct app *app, struct req *req, struct resp *resp)
+{
+    const char *name = SEG(1), *what = SEG(2);
+    _cleanup_(job_unrefp) struct job *job = NULL;
+    _cleanup_free_ char *root = NULL, *ju = NULL;
+    struct model m;
+    int depth, r;
+
+    if (what && (streq(what, "build") || streq(what, "buildWithParameters")) && req->n_seg == 3) {
+        trigger_handle(app, req, resp, name, false);
+        return;
+    }
+    if (!gate_read(app, req, resp))
+        return;
+    job = jobs_get(app->jobs, name);
+    if (!job) {
+        not_found(app, req, resp, rfmt("Job '%s'", name));
+        return;
+    }
+    root = app_root_url(app, req);
+    ju = root ? job_url(root, name) : NULL;
+    if (!ju)
+        return;
+    if (!what) {
+        api_redirect(resp, 302, rfmt("%sapi/json", ju));
+        return;
+    }
+    if (streq(what, "api") && is_api_format(SEG(3))) {
+        if ((depth = depth_param(req, resp)) < 0 || model_init(&m, app, req) < 0)
+            return;
+        send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
+        model_release(&m);
+    } else if (streq(what, "config.xml")) {
+        job_config(app, req, resp, job);
+    } else if (streq(what, "description") && is_get(req)) {
+        api_send_text(resp, 200, job->cfg->description ? job->cfg->description : "");
+    } else if (streq(what, "doDelete")) {
+        if (!gate_write(app, req, resp, "Deleting a job"))
+            return;
+        (void) engine_forget_job(app->engine, name);
+        r = jobs_delete(app->jobs, name);
+        if (r < 0) {
+            send_job_error(app, req, resp, r, name, NULL);
+            return;
+        }
+        api_redirect(resp, 302, root);
+    } else if (streq(what, "disable") || streq(what, "enable")) {
+        if (!gate_write(app, req, resp, "Changing a job"))
+            return;
+        r = jobs_set_disabled(app->jobs, name, streq(what, "disable"));
+        if (r < 0) {
+            send_job_error(app, req, resp, r, name, NULL);
+            return;
+        }
+        api_redirect(resp, 302, ju);
+    } else if (streq(what, "doRename") || streq(what, "confirmRename")) {
+        const char *to = req_param(req, "newName");
+        _cleanup_free_ char *nju = NULL;
+        if (!gate_write(app, req, resp, "Renaming a job"))
+            return;
+        if (!to) {
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Missing newName",
+                                                      .fix = "POST /job/NAME/doRename?newName=NEW." });
+            return;
+        }
+        r = engine_rename_job(app->engine, name, to);
+        if (r == -EBUSY) {
+            refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "Job is busy",
+                                                      .presented = rfmt("Job '%s' is building or queued.", name),
+                                                      .fix = "Wait until it is idle, then rename it." });
+            return;
+        }
+        if (r >= 0)
+            r = jobs_rename(app->jobs, name, to);
+        if (r < 0) {
+            (void) engine_rename_job(app->engine, to, name);
+            send_job_error(app, req, resp, r, to, "The new name is not a valid job name.");
+            return;
+        }
+        nju = job_url(root, to);
+        api_redirect(resp, 302, nju ? nju : root);
+    } else if (req->n_seg >= 3) {
+        build_route(app, req, resp, job);
+    } else
+        not_found(app, req, resp, rfmt("The page '%s' of a job", what));
+}
+
+/* ---- the dispatcher ---- */
+
+static void
+home_page(const struct app *app, struct req *req, struct resp *resp)
+{
+    if (!gate_read(app, req, resp))
+        return;
+    api_send_text(resp, 200, "Steward is running. The Jenkins-compatible API is under /api/json.\n");
+}
+
+void
+api_handle(void *userdata, struct req *req, struct resp *resp)
+{
+    const struct app *app = userdata;
+    const char *s0 = SEG(0);
+
+    if (req->body_problem == BODY_TOO_LARGE && !(s0 && streq(s0, "createItem")) &&
+        !(s0 && streq(s0, "job") && SEG_IS(2, "config.xml"))) {
+        refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
+                                                  .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES),
+                                                  .fix = "Send a smaller body." });
+        return;
+    }
+    if (req->body_problem == BODY_BAD_FORM) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Malformed URL or form",
+                                                  .presented = "The path, query string or form body has a bad %-escape or a NUL byte.",
+                                                  .fix = "Percent-encode values (curl --data-urlencode)." });
+        return;
+    }
+    if (!s0) {
+        home_page(app, req, resp);
+        return;
+    }
+    if (streq(s0, "api") && is_api_format(SEG(1)) && req->n_seg == 2)
+        root_api(app, req, resp, SEG(1));
+    else if (streq(s0, "job") && req->n_seg >= 2)
+        job_route(app, req, resp);
+    else if (streq(s0, "buildByToken") && (SEG_IS(1, "build") || SEG_IS(1, "buildWithParameters")))
+        trigger_handle(app, req, resp, req_param(req, "job"), true);
+    else if (streq(s0, "queue") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+        queue_api(app, req, resp, SEG(2));
+    else if (streq(s0, "queue") && SEG_IS(1, "item") && req->n_seg >= 3)
+        queue_item(app, req, resp);
+    else if (streq(s0, "queue") && SEG_IS(1, "cancelItem"))
+        queue_cancel(app, req, resp);
+    else if (streq(s0, "whoAmI") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+        who_am_i(app, req, resp, SEG(2));
+    else if (streq(s0, "me") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+        user_api(app, req, resp, NULL, SEG(2));
+    else if (streq(s0, "user") && SEG_IS(2, "api") && is_api_format(SEG(3)))
+        user_api(app, req, resp, SEG(1), SEG(3));
+    else if (streq(s0, "me") && SEG_IS(1, "descriptorByName") &&
+             SEG_IS(2, "jenkins.security.ApiTokenProperty") && SEG(3))
+        token_endpoint(app, req, resp, NULL, SEG(3));
+    else if (streq(s0, "user") && SEG(1) && SEG_IS(2, "descriptorByName") &&
+             SEG_IS(3, "jenkins.security.ApiTokenProperty") && SEG(4))
+        token_endpoint(app, req, resp, SEG(1), SEG(4));
+    else if (streq(s0, "crumbIssuer") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+        crumb_api(app, req, resp, SEG(2));
+    else if (streq(s0, "computer") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+        computer_api(app, req, resp, NULL, SEG(2));
+    else if (streq(s0, "computer") && SEG(1) && SEG_IS(2, "api") && is_api_format(SEG(3)))
+        computer_api(app, req, resp, SEG(1), SEG(3));
+    else if (streq(s0, "createItem"))
+        create_item(app, req, resp);
+    else if (streq(s0, "pluginManager") && SEG_IS(1, "api") && is_api_format(SEG(2))) {
+        if (gate_read(app, req, resp))
+            send_model(app, req, resp, SEG(2),
+                       json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
+    } else if (streq(s0, "scriptText") || streq(s0, "script"))
+        not_supported(app, req, resp, "The Groovy script console");
+    else if (streq(s0, "view") || streq(s0, "createView"))
+        not_supported(app, req, resp, "Views other than the default one");
+    else
+        not_found(app, req, resp, rfmt("The page %s", req->raw_path));
+}

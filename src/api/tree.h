@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Jenkins' `tree=` selector for api/json (Stapler's NamedPathPruner):
+ *
+ *   tree   := spec (',' spec)*
+ *   spec   := name ('[' tree ']')? range?
+ *   range  := '{' N '}' | '{' M ',' N '}' | '{' ',' N '}' | '{' N ',' '}'
+ *
+ * A name selects that property; a sub-tree selects inside an object, or
+ * inside every element of an array; a range keeps elements [M, N) of an
+ * array ({N} keeps only element N). Unknown names are ignored. "_class" is
+ * always kept. A selected object with no selected fields comes out as just
+ * {"_class": ...} (or {} when it has no _class).
+ */
+
+#include <jansson.h>
+
+struct tree;
+
+/*
+ * Returns 0 and sets *ret_tree, -EINVAL for a malformed expression (then
+ * *reterr_msg, when not NULL, gets a message to be freed), -E2BIG past
+ * BOUND_TREE_BYTES or too deep a nesting, -ENOMEM.
+ */
+int tree_parse(const char *expr, struct tree **ret_tree, char **reterr_msg);
+
+/* Returns a new reference to a filtered copy of `v` (v itself is not changed). */
+json_t *tree_apply(const struct tree *t, json_t *v);
+
+struct tree *tree_free(struct tree *t);
+static inline void tree_freep(struct tree **p) { tree_free(*p); }

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Triggering builds: /job/NAME/build, /job/NAME/buildWithParameters and
+ * /buildByToken/... The order of checks is the product's promise: a
+ * correct trigger token works for anyone, whatever they may read; a wrong
+ * one is named as such (and told apart from a user API token sent in its
+ * place); and nobody learns that a job exists unless they may see it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/trigger.h"
+#include "util/bounds.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+
+#define ACCEPTS_BOTH                                                                               \
+    "This URL accepts either of two secrets: a user API token as the password of HTTP Basic "     \
+    "authentication (curl -u USER:APITOKEN -X POST), or the job's own trigger token as ?token=."
+
+#define ACCEPTS_TRIGGER_ONLY                                                                       \
+    "/buildByToken/ accepts only the job's trigger token, as ?token= (the \"Trigger builds "     \
+    "remotely\" token in the job's configuration), together with ?job=NAME."
+
+static void
+refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, const char *name,
+                   bool can_read, const char *token, bool token_root)
+{
+    struct refusal r = { .status = 404 };
+    char owner[BOUND_USER_NAME_BYTES + 1];
+
+    if (can_read && !token_root) {
+        r.error = "No such job";
+        r.presented = rfmt("There is no job named '%s'.", name);
+        r.fix = "Check the job name in the URL (it is case-sensitive); /api/json lists the jobs.";
+        refuse(app, req, resp, &r);
+        return;
+    }
+    /* a wrong token and a missing job must look the same here */
+    r.error = "No such job, or the trigger token did not match";
+    r.accepts = token_root ? ACCEPTS_TRIGGER_ONLY : ACCEPTS_BOTH;
+    if (token && (auth_looks_like_api_token(token) || auth_api_token_owner(req->db, token, owner) == 0))
+        r.presented = "Either there is no such job, or its trigger token did not match. The value "
+                      "sent as token= looks like a user API token: that is the password of HTTP "
+                      "Basic authentication, not a trigger token.";
+    else if (token)
+        r.presented = "Either there is no such job, or its trigger token did not match what was "
+                      "sent as token= (Steward does not say which, so job names do not leak).";
+    else
+        r.presented = "Either there is no such job, or it has no trigger token and the request "
+                      "did not authenticate as a user who may see it.";
+    r.fix = token_root ? "Check the job name and the trigger token in the job's configuration."
+                       : "Check the job name and the token, or authenticate with "
+                         "curl -u USER:APITOKEN -X POST.";
+    refuse(app, req, resp, &r);
+}
+
+static void
+refuse_wrong_token(const struct app *app, struct req *req, struct resp *resp, const char *job,
+                   const char *token, bool token_root)
+{
+    char owner[BOUND_USER_NAME_BYTES + 1];
+    struct refusal r = {
+        .status = 403,
+        .error = "Invalid token provided",
+        .accepts = token_root ? ACCEPTS_TRIGGER_ONLY : ACCEPTS_BOTH,
+        .fix = rfmt("Send the trigger token from the configuration of job '%s' as token=, or "
+                    "drop token= and authenticate with curl -u USER:APITOKEN -X POST.", job),
+        .fix_link = rfmt("job/%s/configure", job),
+    };
+
+    if (auth_api_token_owner(req->db, token, owner) == 0)
+        r.presented = rfmt("The value sent as token= is the user API token of user '%s', not "
+                           "the job's trigger token. A user API token is the password of HTTP "
+                           "Basic authentication: curl -u %s:APITOKEN -X POST.", owner, owner);
+    else if (auth_looks_like_api_token(token))
+        r.presented = "The value sent as token= has the shape of a user API token (11 followed "
+                      "by 32 hex digits), not the job's trigger token. A user API token goes in "
+                      "HTTP Basic authentication as the password.";
+    else
+        r.presented = "The request sent token=, and it does not match this job's trigger token.";
+    refuse(app, req, resp, &r);
+}
+
+static void
+refuse_no_trigger_token(const struct app *app, struct req *req, struct resp *resp,
+                        const char *job, const char *token, bool token_root)
+{
+    char owner[BOUND_USER_NAME_BYTES + 1];
+    struct refusal r = {
+        .status = token_root ? 404 : 403,
+        .error = "This job has no trigger token",
+        .accepts = token_root ? ACCEPTS_TRIGGER_ONLY
+                              : rfmt("Job '%s' has no trigger token, so this URL accepts only a "
+                                     "user API token as the password of HTTP Basic "
+                                     "authentication.", job),
+        .fix = rfmt("Authenticate with curl -u USER:APITOKEN -X POST, or set a trigger token in "
+                    "the configuration of job '%s' (Trigger builds remotely).", job),
+        .fix_link = rfmt("job/%s/configure", job),
+    };
+
+    if (auth_api_token_owner(req->db, token, owner) == 0 || auth_looks_like_api_token(token))
+        r.presented = "The value sent as token= looks like a user API token; it belongs in HTTP "
+                      "Basic authentication as the password, with your user name.";
+    else
+        r.presented = "The request sent token=, but this job has no trigger token to compare it with.";
+    refuse(app, req, resp, &r);
+}
+
+/* delay= as Jenkins reads it: "Nsec"/"Nsecs" are seconds, a bare number is milliseconds. */
+static int
+parse_delay(const char *s, int64_t *ret_ms)
+{
+    _cleanup_free_ char *copy = strdup(s);
+    size_t len;
+    int64_t v;
+    bool secs = false;
+
+    if (!copy)
+        return -ENOMEM;
+    len = strlen(copy);
+    if (len > 4 && strcmp(copy + len - 4, "secs") == 0) {
+        copy[len - 4] = '\0';
+        secs = true;
+    } else if (len > 3 && strcmp(copy + len - 3, "sec") == 0) {
+        copy[len - 3] = '\0';
+        secs = true;
+    }
+    if (parse_int64(copy, 0, secs ? BOUND_DELAY_SECONDS : (int64_t) BOUND_DELAY_SECONDS * 1000,
+                    &v) < 0)
+        return -EINVAL;
+    /* the queue keeps whole seconds, as Jenkins' does */
+    *ret_ms = secs ? v * 1000 : v / 1000 * 1000;
+    return 0;
+}
+
+static bool
+bad_request(const struct app *app, struct req *req, struct resp *resp, const char *error,
+            const char *presented, const char *fix)
+{
+    refuse(app, req, resp,
+           &(struct refusal){ .status = 400, .error = error, .presented = presented, .fix = fix });
+    return false;
+}
+
+/* Values from `json={"parameter":[{"name":..,"value":..}]}`, as Jenkins' /build form posts. */
+static int
+json_form_value(json_t *form, const char *name, const char **ret)
+{
+    json_t *list = json_object_get(form, "parameter"), *p;
+    size_t i;
+
+    if (json_is_object(list)) {
+        if (json_is_string(json_object_get(list, "name")) &&
+            streq(json_string_value(json_object_get(list, "name")), name)) {
+            p = json_object_get(list, "value");
+            *ret = json_is_string(p) ? json_string_value(p) : json_is_true(p) ? "true" : "false";
+            return 1;
+        }
+        return 0;
+    }
+    json_array_foreach(list, i, p) {
+        json_t *n = json_object_get(p, "name"), *v = json_object_get(p, "value");
+        if (json_is_string(n) && streq(json_string_value(n), name)) {
+            *ret = json_is_string(v) ? json_string_value(v) : json_is_true(v) ? "true" : "false";
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Fills every parameter of the job: the request's value, else the default.
+ * Returns false after answering 400.
+ */
+static bool
+collect_params(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+               struct param_value *out, struct buf *ignored)
+{
+    json_t *form = NULL;
+    const char *json_text = req_param(req, "json");
+    bool ok = true;
+
+    if (json_text) {
+        form = json_loads(json_text, JSON_REJECT_DUPLICATES, NULL);
+        if (!form)
+            return bad_request(app, req, resp, "Malformed json form field",
+                               "The json= field is not valid JSON.",
+                               "Send json={\"parameter\":[{\"name\":\"P\",\"value\":\"v\"}]}, or "
+                               "use buildWithParameters?P=v.");
+    }
+    for (size_t i = 0; i < job->cfg->n_params && ok; i++) {
+        const struct param_def *d = &job->cfg->params[i];
+        const char *v = NULL;
+        _cleanup_free_ char *trimmed = NULL;
+
+        if (req_param_count(req, d->name) > 1) {
+            ok = bad_request(app, req, resp, "Parameter given twice",
+                             rfmt("Parameter '%s' was given more than once.", d->name),
+                             "Give each parameter once.");
+            break;
+        }
+        v = req_param(req, d->name);
+        if (!v && form)
+            (void) json_form_value(form, d->name, &v);
+        if (v && strlen(v) > BOUND_PARAM_VALUE_BYTES) {
+            ok = bad_request(app, req, resp, "Parameter value too long",
+                             rfmt("The value of '%s' is %zu bytes; the limit is %d.", d->name,
+                                  strlen(v), BOUND_PARAM_VALUE_BYTES),
+                             "Send a shorter value (pass large data as a file in the workspace).");
+            break;
+        }
+        if (v && !utf8_is_valid(v, strlen(v))) {
+            ok = bad_request(app, req, resp, "Parameter value is not UTF-8",
+                             rfmt("The value of '%s' is not valid UTF-8.", d->name),
+                             "Send UTF-8 text, percent-encoded.");
+            break;
+        }
+        switch (d->type) {
+        case PARAM_BOOLEAN:
+            v = v ? (strcasecmp(v, "true") == 0 ? "true" : "false") : d->default_value;
+            break;
+        case PARAM_CHOICE:
+            if (!v)
+                v = d->n_choices ? d->choices[0] : "";
+            else {
+                bool found = false;
+                for (size_t k = 0; k < d->n_choices && !found; k++)
+                    found = streq(d->choices[k], v);
+                if (!found) {
+                    struct buf list = BUF_INIT(4096);
+                    for (size_t k = 0; k < d->n_choices; k++)
+                        buf_printf(&list, "%s'%s'", k ? ", " : "", d->choices[k]);
+                    ok = bad_request(app, req, resp, "Illegal choice",
+                                     rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
+                                     rfmt("Use one of: %.800s.", buf_str(&list)));
+                    buf_release(&list);
+                }
+            }
+            break;
+        case PARAM_STRING:
+            if (v && d->trim) {
+                const char *s = v, *e = v + strlen(v);
+                while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+                    s++;
+                while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+                    e--;
+                trimmed = strndup(s, (size_t) (e - s));
+                v = trimmed;
+            }
+            /* fall through */
+        default:
+            if (!v)
+                v = d->default_value ? d->default_value : "";
+        }
+        if (!ok)
+            break;
+        out[i].name = d->name;
+        out[i].type = d->type;
+        out[i].value = strdup(v ? v : "");
+    }
+    /* undefined parameters are dropped, as Jenkins does; say which, in a header */
+    for (size_t i = 0; ok && i < req->n_params; i++) {
+        const char *k = req->params[i].key;
+        if (jobcfg_find_param(job->cfg, k) || streq(k, "token") || streq(k, "delay") ||
+            streq(k, "cause") || streq(k, "json") || streq(k, "job") || streq(k, CRUMB_FIELD) ||
+            streq(k, "Submit") || streq(k, "statusCode") || streq(k, "redirectTo"))
+            continue;
+        if (ignored->len + strlen(k) < 1000)
+            buf_printf(ignored, "%s%s", ignored->len ? "," : "", k);
+    }
+    json_decref(form);
+    return ok;
+}
+
+void
+trigger_handle(const struct app *app, struct req *req, struct resp *resp, const char *name,
+               bool token_root)
+{
+    _cleanup_(job_unrefp) struct job *job = NULL;
+    const char *token = req_param(req, "token");
+    const char *delay_s = req_param(req, "delay");
+    const char *note = req_param(req, "cause");
+    bool can_read, by_token = false;
+    struct param_value *params = NULL;
+    struct buf ignored = BUF_INIT(2048);
+    struct cause cause = { .count = 1 };
+    struct trigger t = { .job = name, .delay_ms = -1 };
+    int64_t queue_id = 0;
+    bool merged = false;
+    int r;
+
+    /* authenticate: wrong Basic credentials are a 401 everywhere */
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
+        return;
+    }
+    if (token && strlen(token) > BOUND_TRIGGER_TOKEN_BYTES) {
+        bad_request(app, req, resp, "Token too long",
+                    rfmt("The token= value is %zu bytes; the limit is %d.", strlen(token),
+                         BOUND_TRIGGER_TOKEN_BYTES),
+                    "Send the trigger token from the job's configuration.");
+        return;
+    }
+    if (!name || !*name) {
+        bad_request(app, req, resp, "Missing job name", "The request did not name a job (job=).",
+                    "Use /buildByToken/build?job=NAME&token=TRIGGERTOKEN.");
+        return;
+    }
+
+    /* find the job; existence shows only to those who may see it */
+    can_read = app_can_read(req);
+    job = jobs_get(app->jobs, name);
+    if (!job) {
+        if (!token && !can_read && !token_root) {
+            refuse_login_needed(app, req, resp, "Triggering a build");
+            return;
+        }
+        refuse_missing_job(app, req, resp, name, can_read, token, token_root);
+        return;
+    }
+
+    /* authorize: the trigger token, when one is sent and the job has one */
+    if (token && job->cfg->auth_token) {
+        if (!secret_equal(token, job->cfg->auth_token)) {
+            if (can_read && !token_root)
+                refuse_wrong_token(app, req, resp, name, token, token_root);
+            else
+                refuse_missing_job(app, req, resp, name, can_read, token, token_root);
+            return;
+        }
+        by_token = true;
+    } else if (token_root) {
+        if (!token) {
+            refuse(app, req, resp,
+                   &(struct refusal){ .status = 400, .error = "Missing trigger token",
+                                      .accepts = ACCEPTS_TRIGGER_ONLY,
+                                      .presented = "The request sent no token=.",
+                                      .fix = "Add &token=TRIGGERTOKEN, the token from the job's "
+                                             "configuration." });
+            return;
+        }
+        /* no trigger token configured: look exactly like a missing job */
+        refuse_missing_job(app, req, resp, name, false, token, true);
+        return;
+    } else if (!app_can_write(req)) {
+        if (token && can_read)
+            refuse_no_trigger_token(app, req, resp, name, token, false);
+        else if (token)
+            refuse_missing_job(app, req, resp, name, false, token, false);
+        else
+            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+        return;
+    }
+
+    if (!by_token) {
+        if (!req->is_post) {
+            resp_header(resp, "Allow", "POST");
+            refuse(app, req, resp,
+                   &(struct refusal){
+                       .status = 405,
+                       .error = "Use POST to trigger a build",
+                       .accepts = "With user credentials, this URL takes POST only (so that a "
+                                  "link or a page cannot start builds). GET works only with the "
+                                  "job's trigger token as ?token=.",
+                       .presented = rfmt("The request was a %s as user '%s'.", req->method,
+                                         req->id.name),
+                       .fix = "Send it with POST: curl -X POST -u USER:APITOKEN URL.",
+                   });
+            return;
+        }
+        if (!crumb_check(app, req, resp))
+            return;
+    }
+
+    if (job->cfg->disabled) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 409, .error = rfmt("%s is not buildable", name),
+                                  .presented = rfmt("Job '%s' is disabled.", name),
+                                  .fix = "Enable the job first (POST /job/NAME/enable)." });
+        return;
+    }
+    if (req->body_problem == BODY_TOO_MANY_FIELDS) {
+        bad_request(app, req, resp, "Too many fields",
+                    rfmt("The request has more than %d query and form fields.", BOUND_FORM_FIELDS),
+                    "Send only the job's parameters.");
+        return;
+    }
+
+    /* parameters and delay */
+    if (delay_s && parse_delay(delay_s, &t.delay_ms) < 0) {
+        bad_request(app, req, resp, "Malformed delay",
+                    rfmt("delay=%.64s is not a delay.", delay_s),
+                    "Write delay=10sec for ten seconds (a bare number counts milliseconds).");
+        return;
+    }
+    if (note && strlen(note) > BOUND_CAUSE_NOTE_BYTES)
+        note = NULL;
+    params = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *params);
+    if (!params) {
+        api_send_text(resp, 500, "Out of memory.\n");
+        return;
+    }
+    if (!collect_params(app, req, resp, job, params, &ignored))
+        goto out;
+
+    if (by_token) {
+        cause.kind = CAUSE_REMOTE;
+        cause.addr = req->addr;
+        cause.note = (char *) note;
+    } else {
+        cause.kind = CAUSE_USER;
+        cause.user_name = req->id.name;
+        cause.token_name = req->id.via == VIA_TOKEN ? req->id.token_name : NULL;
+    }
+    t.params = params;
+    t.n_params = job->cfg->n_params;
+    t.cause = &cause;
+
+    /* enqueue: returns once the item is committed */
+    r = engine_trigger(app->engine, &t, &queue_id, &merged);
+    if (r == -EAGAIN) {
+        resp_header(resp, "Retry-After", "5");
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 503, .error = "The queue is full",
+                                  .presented = rfmt("The queue holds %d items, its limit.",
+                                                    BOUND_QUEUE_ITEMS),
+                                  .fix = "Retry later; nothing was queued." });
+        goto out;
+    }
+    if (r < 0) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 503, .error = "The build could not be queued",
+                                  .presented = rfmt("Steward could not store the queue item (%s).",
+                                                    strerror(-r)),
+                                  .fix = "Retry; nothing was queued." });
+        goto out;
+    }
+    {
+        _cleanup_free_ char *root = app_root_url(app, req);
+        resp->status = 201;
+        resp_header(resp, "Location", rfmt("%squeue/item/%lld/", root ? root : "/", (long long) queue_id));
+        if (merged)
+            resp_header(resp, "X-Steward-Merged", "true");
+        if (ignored.len)
+            resp_header(resp, "X-Steward-Ignored-Parameters", buf_str(&ignored));
+    }
+out:
+    for (size_t i = 0; i < job->cfg->n_params; i++)
+        free(params[i].value);
+    free(params);
+    buf_release(&ignored);
+}

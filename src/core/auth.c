@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/auth.h"
+#include "util/macro.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+
+#define PW_CACHE_SLOTS 256
+#define PW_CACHE_MS (5 * 60 * 1000)
+#define ARGON2_AT_ONCE 2
+#define USAGE_SLOTS 1024
+#define THROTTLE_SLOTS 1024
+#define THROTTLE_WINDOW_MS (60 * 1000)
+#define THROTTLE_MAX_FAILURES 20
+#define SESSION_SLOTS 4096
+#define SESSION_MS (12 * 3600 * 1000)
+
+struct pw_entry {
+    char key[SECRET_HMAC_HEX_LEN + 1];  /* HMAC(user ":" password) */
+    int64_t user_id;
+    int64_t expires_ms;
+};
+
+struct usage {
+    char uuid[37];
+    int64_t uses;
+    int64_t last_ms;
+};
+
+struct failure {
+    char addr[64];
+    int count;
+    int64_t window_start_ms;
+};
+
+struct session {
+    char sid_hash[SECRET_SHA256_HEX_LEN + 1];
+    struct identity id;
+    int64_t expires_ms;
+};
+
+struct auth {
+    unsigned char key[32];
+    pthread_mutex_t lock;
+    sem_t argon2;
+    struct pw_entry pw[PW_CACHE_SLOTS];
+    struct usage usage[USAGE_SLOTS];
+    size_t n_usage;
+    struct failure fail[THROTTLE_SLOTS];
+    struct session *sessions;
+};
+
+void
+identity_anonymous(struct identity *id)
+{
+    memset(id, 0, sizeof *id);
+    id->anonymous = true;
+    snprintf(id->name, sizeof id->name, "anonymous");
+}
+
+int
+auth_new(struct auth **ret_auth)
+{
+    struct auth *a = calloc(1, sizeof *a);
+
+    if (!a)
+        return -ENOMEM;
+    a->sessions = calloc(SESSION_SLOTS, sizeof *a->sessions);
+    if (!a->sessions) {
+        free(a);
+        return -ENOMEM;
+    }
+    secret_random_key(a->key);
+    pthread_mutex_init(&a->lock, NULL);
+    sem_init(&a->argon2, 0, ARGON2_AT_ONCE);
+    *ret_auth = a;
+    return 0;
+}
+
+struct auth *
+auth_free(struct auth *a)
+{
+    if (a) {
+        secret_wipe(a, sizeof *a - sizeof a->sessions);
+        free(a->sessions);
+        free(a);
+    }
+    return NULL;
+}
+
+static uint32_t
+hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 16777619u;
+    return h;
+}
+
+static struct failure *
+failure_slot(struct auth *a, const char *addr)
+{
+    return &a->fail[hash_str(addr) % THROTTLE_SLOTS];
+}
+
+int
+auth_throttle_wait(struct auth *a, const char *addr)
+{
+    struct failure *f;
+    int64_t now = mono_ms();
+    int wait = 0;
+
+    pthread_mutex_lock(&a->lock);
+    f = failure_slot(a, addr);
+    if (streq(f->addr, addr) && f->count >= THROTTLE_MAX_FAILURES &&
+        now - f->window_start_ms < THROTTLE_WINDOW_MS)
+        wait = (int) ((THROTTLE_WINDOW_MS - (now - f->window_start_ms)) / 1000) + 1;
+    pthread_mutex_unlock(&a->lock);
+    return wait;
+}
+
+static void
+note_failure(struct auth *a, const char *addr)
+{
+    struct failure *f;
+    int64_t now = mono_ms();
+
+    pthread_mutex_lock(&a->lock);
+    f = failure_slot(a, addr);
+    if (!streq(f->addr, addr) || now - f->window_start_ms >= THROTTLE_WINDOW_MS) {
+        snprintf(f->addr, sizeof f->addr, "%s", addr);
+        f->count = 0;
+        f->window_start_ms = now;
+    }
+    f->count++;
+    pthread_mutex_unlock(&a->lock);
+}
+
+bool
+auth_looks_like_api_token(const char *s)
+{
+    if (strlen(s) != API_TOKEN_LEN || s[0] != '1' || s[1] != '1')
+        return false;
+    for (size_t i = 2; i < API_TOKEN_LEN; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Jenkins hashes the 32 hex characters after "11"; other lengths are legacy tokens, hashed whole. */
+static void
+token_hash(const char *secret, char *out)
+{
+    size_t len = strlen(secret);
+
+    if (len == API_TOKEN_LEN)
+        secret_sha256_hex(secret + 2, len - 2, out);
+    else
+        secret_sha256_hex(secret, len, out);
+}
+
+static void
+note_usage(struct auth *a, const char *uuid)
+{
+    int64_t now = now_ms();
+
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < a->n_usage; i++) {
+        if (streq(a->usage[i].uuid, uuid)) {
+            a->usage[i].uses++;
+            a->usage[i].last_ms = now;
+            pthread_mutex_unlock(&a->lock);
+            return;
+        }
+    }
+    if (a->n_usage < USAGE_SLOTS) {
+        struct usage *u = &a->usage[a->n_usage++];
+        snprintf(u->uuid, sizeof u->uuid, "%s", uuid);
+        u->uses = 1;
+        u->last_ms = now;
+    }
+    /* NEEDSWORK: past USAGE_SLOTS distinct tokens between flushes, uses go uncounted. */
+    pthread_mutex_unlock(&a->lock);
+}
+
+void
+auth_flush_usage(struct auth *a, struct store *s)
+{
+    struct usage copy[USAGE_SLOTS];
+    size_t n;
+
+    pthread_mutex_lock(&a->lock);
+    n = a->n_usage;
+    memcpy(copy, a->usage, n * sizeof *copy);
+    a->n_usage = 0;
+    pthread_mutex_unlock(&a->lock);
+    if (n == 0)
+        return;
+    if (store_begin(s) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        (void) store_token_add_uses(s, copy[i].uuid, copy[i].uses, copy[i].last_ms);
+    (void) store_commit(s);
+}
+
+static void
+fill_identity(struct identity *id, const struct user_row *u, enum auth_via via)
+{
+    memset(id, 0, sizeof *id);
+    id->user_id = u->id;
+    snprintf(id->name, sizeof id->name, "%s", u->name);
+    id->is_admin = u->is_admin;
+    id->via = via;
+}
+
+static bool
+password_cached(struct auth *a, const char *key, int64_t user_id)
+{
+    struct pw_entry *e = &a->pw[hash_str(key) % PW_CACHE_SLOTS];
+    bool hit;
+
+    pthread_mutex_lock(&a->lock);
+    hit = e->user_id == user_id && e->expires_ms > mono_ms() && secret_equal(e->key, key);
+    pthread_mutex_unlock(&a->lock);
+    return hit;
+}
+
+static void
+password_remember(struct auth *a, const char *key, int64_t user_id)
+{
+    struct pw_entry *e = &a->pw[hash_str(key) % PW_CACHE_SLOTS];
+
+    pthread_mutex_lock(&a->lock);
+    snprintf(e->key, sizeof e->key, "%s", key);
+    e->user_id = user_id;
+    e->expires_ms = mono_ms() + PW_CACHE_MS;
+    pthread_mutex_unlock(&a->lock);
+}
+
+static bool
+password_ok(struct auth *a, const struct user_row *u, const char *password)
+{
+    char key[SECRET_HMAC_HEX_LEN + 1];
+    struct buf b = BUF_INIT(BOUND_USER_NAME_BYTES + BOUND_PASSWORD_BYTES + 2);
+    bool ok;
+
+    /*
+     * argon2id costs ~70 ms and 64 MiB. A script that uses its password on
+     * every request pays that once: the verified pair is remembered, as a
+     * keyed hash, for a few minutes. At most ARGON2_AT_ONCE checks run at
+     * a time, so a flood of guesses queues up instead of eating memory.
+     */
+    if (buf_printf(&b, "%s:%s", u->name, password) < 0) {
+        buf_release(&b);
+        return false;
+    }
+    secret_hmac_hex(a->key, b.ptr, b.len, key);
+    secret_wipe(b.ptr, b.len);
+    buf_release(&b);
+    if (password_cached(a, key, u->id))
+        return true;
+    sem_wait(&a->argon2);
+    ok = secret_verify_password(u->password_hash, password);
+    sem_post(&a->argon2);
+    if (ok)
+        password_remember(a, key, u->id);
+    return ok;
+}
+
+int
+auth_basic(struct auth *a, struct store *s, const char *user, const char *secret,
+           const char *addr, struct identity *ret_id, enum auth_failure *reterr_why)
+{
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct user_row u = { 0 };
+    struct token_row t = { 0 };
+    int r;
+
+    if (auth_throttle_wait(a, addr) > 0) {
+        *reterr_why = AUTH_FAIL_THROTTLED;
+        return -EBUSY;
+    }
+    if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(secret) > BOUND_PASSWORD_BYTES ||
+        store_user_get(s, user, &u) < 0) {
+        note_failure(a, addr);
+        *reterr_why = AUTH_FAIL_NO_SUCH_USER;
+        return -EACCES;
+    }
+
+    token_hash(secret, hash);
+    r = store_token_find_by_hash(s, hash, &t);
+    if (r >= 0 && t.user_id == u.id) {
+        fill_identity(ret_id, &u, VIA_TOKEN);
+        snprintf(ret_id->token_name, sizeof ret_id->token_name, "%s", t.name);
+        snprintf(ret_id->token_uuid, sizeof ret_id->token_uuid, "%s", t.uuid);
+        note_usage(a, t.uuid);
+        token_row_release(&t);
+        user_row_release(&u);
+        return 0;
+    }
+    if (r >= 0) {
+        /* a real token, of somebody else */
+        token_row_release(&t);
+        user_row_release(&u);
+        note_failure(a, addr);
+        *reterr_why = AUTH_FAIL_TOKEN_OF_OTHER_USER;
+        return -EACCES;
+    }
+    if (password_ok(a, &u, secret)) {
+        fill_identity(ret_id, &u, VIA_PASSWORD);
+        user_row_release(&u);
+        return 0;
+    }
+    user_row_release(&u);
+    note_failure(a, addr);
+    *reterr_why = AUTH_FAIL_BAD_SECRET;
+    return -EACCES;
+}
+
+int
+auth_api_token_owner(struct store *s, const char *secret, char *ret_user)
+{
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct token_row t = { 0 };
+    struct user_row u = { 0 };
+    int r;
+
+    token_hash(secret, hash);
+    r = store_token_find_by_hash(s, hash, &t);
+    if (r < 0)
+        return r;
+    r = store_user_get_by_id(s, t.user_id, &u);
+    token_row_release(&t);
+    if (r < 0)
+        return r;
+    snprintf(ret_user, BOUND_USER_NAME_BYTES + 1, "%s", u.name);
+    user_row_release(&u);
+    return 0;
+}
+
+int
+auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_value,
+               char *ret_uuid)
+{
+    char hex[33], uuid_hex[33], hash[SECRET_SHA256_HEX_LEN + 1], uuid[37];
+    int r;
+
+    secret_random_hex(hex, 16);
+    secret_random_hex(uuid_hex, 16);
+    /* a random (version 4) UUID, as Jenkins gives its tokens */
+    uuid_hex[12] = '4';
+    uuid_hex[16] = "89ab"[uuid_hex[16] % 4];
+    snprintf(uuid, sizeof uuid, "%.8s-%.4s-%.4s-%.4s-%.12s", uuid_hex, uuid_hex + 8,
+             uuid_hex + 12, uuid_hex + 16, uuid_hex + 20);
+    secret_sha256_hex(hex, 32, hash);
+    r = store_token_add(s, user_id, uuid, name, hash);
+    if (r < 0) {
+        secret_wipe(hex, sizeof hex);
+        return r;
+    }
+    snprintf(ret_value, API_TOKEN_LEN + 1, "11%s", hex);
+    snprintf(ret_uuid, 37, "%s", uuid);
+    secret_wipe(hex, sizeof hex);
+    return 0;
+}
+
+void
+auth_crumb(struct auth *a, const char *user, const char *session, char *out)
+{
+    struct buf b = BUF_INIT(1024);
+
+    (void) buf_printf(&b, "%s;%s", user, session ? session : "");
+    secret_hmac_hex(a->key, buf_str(&b), b.len, out);
+    buf_release(&b);
+}
+
+bool
+auth_crumb_ok(struct auth *a, const char *user, const char *session, const char *crumb)
+{
+    char want[SECRET_HMAC_HEX_LEN + 1];
+
+    if (!crumb)
+        return false;
+    auth_crumb(a, user, session, want);
+    return secret_equal(want, crumb);
+}
+
+static struct session *
+session_find(struct auth *a, const char *hash)
+{
+    for (size_t i = 0; i < SESSION_SLOTS; i++)
+        if (a->sessions[i].sid_hash[0] && streq(a->sessions[i].sid_hash, hash))
+            return &a->sessions[i];
+    return NULL;
+}
+
+int
+auth_session_new(struct auth *a, const struct identity *id, char *ret_sid)
+{
+    char sid[65], hash[SECRET_SHA256_HEX_LEN + 1];
+    struct session *slot = NULL;
+    int64_t now = mono_ms();
+
+    secret_random_hex(sid, 32);
+    secret_sha256_hex(sid, 64, hash);
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < SESSION_SLOTS && !slot; i++)
+        if (!a->sessions[i].sid_hash[0] || a->sessions[i].expires_ms < now)
+            slot = &a->sessions[i];
+    if (!slot) {
+        pthread_mutex_unlock(&a->lock);
+        return -EAGAIN;
+    }
+    snprintf(slot->sid_hash, sizeof slot->sid_hash, "%s", hash);
+    slot->id = *id;
+    slot->id.via = VIA_SESSION;
+    slot->expires_ms = now + SESSION_MS;
+    pthread_mutex_unlock(&a->lock);
+    memcpy(ret_sid, sid, 65);
+    return 0;
+}
+
+int
+auth_session_get(struct auth *a, const char *sid, struct identity *ret_id)
+{
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct session *se;
+    int r = -ENOENT;
+
+    if (strlen(sid) != 64)
+        return -ENOENT;
+    secret_sha256_hex(sid, 64, hash);
+    pthread_mutex_lock(&a->lock);
+    se = session_find(a, hash);
+    if (se && se->expires_ms > mono_ms()) {
+        *ret_id = se->id;
+        r = 0;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+void
+auth_session_end(struct auth *a, const char *sid)
+{
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct session *se;
+
+    if (strlen(sid) != 64)
+        return;
+    secret_sha256_hex(sid, 64, hash);
+    pthread_mutex_lock(&a->lock);
+    se = session_find(a, hash);
+    if (se)
+        memset(se, 0, sizeof *se);
+    pthread_mutex_unlock(&a->lock);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Who is asking: passwords (argon2id), user API tokens (Jenkins' format,
+ * stored as SHA-256), sessions, crumbs, and the throttling of failed
+ * attempts. Trigger tokens are a job's business (core/trigger).
+ *
+ * Safe to call from any thread; each caller passes its own store
+ * connection.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/bounds.h"
+
+#define API_TOKEN_LEN 34 /* "11" + 32 hex */
+
+enum auth_via {
+    VIA_NONE,      /* anonymous */
+    VIA_TOKEN,     /* Basic user:API-token */
+    VIA_PASSWORD,  /* Basic user:password */
+    VIA_SESSION,   /* web session cookie */
+};
+
+struct identity {
+    bool anonymous;
+    int64_t user_id;
+    char name[BOUND_USER_NAME_BYTES + 1];   /* "anonymous" when anonymous */
+    bool is_admin;
+    enum auth_via via;
+    char token_name[BOUND_TOKEN_NAME_BYTES + 1]; /* VIA_TOKEN: which token */
+    char token_uuid[37];
+};
+
+void identity_anonymous(struct identity *id);
+
+/* Why Basic credentials were refused. */
+enum auth_failure {
+    AUTH_FAIL_NONE,
+    AUTH_FAIL_NO_SUCH_USER,        /* no user with that name */
+    AUTH_FAIL_BAD_SECRET,          /* user exists; neither a token nor the password */
+    AUTH_FAIL_TOKEN_OF_OTHER_USER, /* a valid API token, but of another user */
+    AUTH_FAIL_THROTTLED,           /* too many failures from this address */
+};
+
+struct auth;
+
+int auth_new(struct auth **ret_auth);
+struct auth *auth_free(struct auth *a);
+
+/*
+ * Checks Basic credentials. Returns 0 and fills *ret_id; -EACCES with
+ * *reterr_why set when they are wrong; -EBUSY when `addr` has failed too
+ * often lately (*reterr_why = AUTH_FAIL_THROTTLED).
+ */
+int auth_basic(struct auth *a, struct store *s, const char *user, const char *secret,
+               const char *addr, struct identity *ret_id, enum auth_failure *reterr_why);
+
+/* Seconds until `addr` may try again, 0 when it is not throttled. */
+int auth_throttle_wait(struct auth *a, const char *addr);
+
+/* True when `s` has the shape of a user API token ("11" + 32 lowercase hex). */
+bool auth_looks_like_api_token(const char *s);
+
+/*
+ * When `secret` is some user's API token, returns 0 and copies that user's
+ * name into ret_user (BOUND_USER_NAME_BYTES + 1); -ENOENT otherwise.
+ */
+int auth_api_token_owner(struct store *s, const char *secret, char *ret_user);
+
+/*
+ * Makes a new API token for a user. Writes the value ("11" + 32 hex) into
+ * ret_value (API_TOKEN_LEN + 1) and its uuid into ret_uuid (37). -EEXIST
+ * when the user already has a token of that name.
+ */
+int auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_value,
+                   char *ret_uuid);
+
+/* Writes the use counts gathered since the last flush. */
+void auth_flush_usage(struct auth *a, struct store *s);
+
+/*
+ * The CSRF crumb for an identity and session (session may be NULL): hex
+ * HMAC-SHA-256 with a per-process key. `out` holds 65 bytes.
+ */
+void auth_crumb(struct auth *a, const char *user, const char *session, char *out);
+bool auth_crumb_ok(struct auth *a, const char *user, const char *session, const char *crumb);
+
+/*
+ * Web sessions, kept in memory (a restart logs everyone out). A new
+ * session id (64 hex) is written into ret_sid (65 bytes).
+ */
+int auth_session_new(struct auth *a, const struct identity *id, char *ret_sid);
+/* Looks a session up; 0 and *ret_id, or -ENOENT. */
+int auth_session_get(struct auth *a, const char *sid, struct identity *ret_id);
+void auth_session_end(struct auth *a, const char *sid);

@@ -1,0 +1,1112 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "core/spawn.h"
+#include "util/bounds.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+extern char **environ;
+
+#define FLUSH_INTERVAL_MS 1000
+
+enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIT };
+
+struct cmd {
+    enum cmd_type type;
+    const struct trigger *trigger;
+    const char *job;
+    const char *job2;
+    const char *by;
+    int64_t id;
+    /* answer */
+    int result;
+    int64_t out_id;
+    bool merged;
+    bool done;
+    struct cmd *next;
+};
+
+struct qitem {
+    struct queue_row row;
+};
+
+struct run {
+    struct job *job;
+    int64_t number;
+    int64_t queue_id;
+    int64_t start_ms;
+    int64_t start_mono;
+    int executor;
+    size_t step;
+    pid_t pid;
+    int pidfd;
+    int logfd;
+    bool aborting;
+    int64_t kill_at_mono;
+    char **env;
+    char *workspace;
+    char *tmpdir;
+    struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
+};
+
+struct engine {
+    struct home *home;
+    struct jobs *jobs;
+    struct auth *auth;
+    struct engine_opts opts;
+    char *root_url;
+    struct store *db;
+
+    pthread_t thread;
+    bool started;
+    int efd;      /* wakes the loop */
+    int epfd;
+
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+    struct cmd *inbox;
+    struct cmd **inbox_tail;
+    bool quitting;
+
+    /* owned by the loop thread */
+    struct qitem *waiting;
+    size_t n_waiting;
+    struct run **runs;   /* one slot per executor */
+    int64_t next_flush_mono;
+};
+
+char *
+job_url(const char *root_url, const char *job)
+{
+    struct buf b = BUF_INIT(16384);
+
+    if (buf_printf(&b, "%sjob/", root_url) < 0 || url_encode(&b, job) < 0 || buf_putc(&b, '/') < 0) {
+        buf_release(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+int
+engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct engine_opts *opts,
+           struct engine **ret_engine)
+{
+    struct engine *e = calloc(1, sizeof *e);
+
+    if (!e)
+        return -ENOMEM;
+    e->home = h;
+    e->jobs = jobs;
+    e->auth = auth;
+    e->opts = *opts;
+    if (e->opts.executors < 1)
+        e->opts.executors = 1;
+    e->root_url = strdup(opts->root_url);
+    e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
+    e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    e->epfd = epoll_create1(EPOLL_CLOEXEC);
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->answered, NULL);
+    e->inbox_tail = &e->inbox;
+    if (!e->root_url || !e->runs || e->efd < 0 || e->epfd < 0) {
+        engine_free(e);
+        return -ENOMEM;
+    }
+    *ret_engine = e;
+    return 0;
+}
+
+struct engine *
+engine_free(struct engine *e)
+{
+    if (!e)
+        return NULL;
+    for (size_t i = 0; i < e->n_waiting; i++)
+        queue_row_release(&e->waiting[i].row);
+    free(e->waiting);
+    free(e->runs);
+    free(e->root_url);
+    if (e->efd >= 0)
+        close(e->efd);
+    if (e->epfd >= 0)
+        close(e->epfd);
+    store_close(e->db);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->answered);
+    free(e);
+    return NULL;
+}
+
+int
+engine_executors(const struct engine *e)
+{
+    return e->opts.executors;
+}
+
+/* ---- the inbox ---- */
+
+static int
+submit(struct engine *e, struct cmd *c)
+{
+    uint64_t one = 1;
+
+    c->done = false;
+    c->next = NULL;
+    pthread_mutex_lock(&e->lock);
+    if (e->quitting && c->type != CMD_QUIT) {
+        pthread_mutex_unlock(&e->lock);
+        return -ECANCELED;
+    }
+    *e->inbox_tail = c;
+    e->inbox_tail = &c->next;
+    pthread_mutex_unlock(&e->lock);
+    (void) !write(e->efd, &one, sizeof one);
+
+    pthread_mutex_lock(&e->lock);
+    while (!c->done)
+        pthread_cond_wait(&e->answered, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+    return c->result;
+}
+
+static void
+answer(struct engine *e, struct cmd *c, int result)
+{
+    pthread_mutex_lock(&e->lock);
+    c->result = result;
+    c->done = true;
+    pthread_cond_broadcast(&e->answered);
+    pthread_mutex_unlock(&e->lock);
+}
+
+int
+engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id, bool *ret_merged)
+{
+    struct cmd c = { .type = CMD_TRIGGER, .trigger = t };
+    int r = submit(e, &c);
+
+    if (r < 0)
+        return r;
+    *ret_queue_id = c.out_id;
+    *ret_merged = c.merged;
+    return 0;
+}
+
+int
+engine_cancel(struct engine *e, int64_t queue_id)
+{
+    struct cmd c = { .type = CMD_CANCEL, .id = queue_id };
+
+    return submit(e, &c);
+}
+
+int
+engine_stop_build(struct engine *e, const char *job, int64_t number, const char *by)
+{
+    struct cmd c = { .type = CMD_STOP, .job = job, .id = number, .by = by };
+
+    return submit(e, &c);
+}
+
+int
+engine_forget_job(struct engine *e, const char *job)
+{
+    struct cmd c = { .type = CMD_FORGET, .job = job };
+
+    return submit(e, &c);
+}
+
+int
+engine_rename_job(struct engine *e, const char *from, const char *to)
+{
+    struct cmd c = { .type = CMD_RENAME, .job = from, .job2 = to };
+
+    return submit(e, &c);
+}
+
+/* ---- queue items ---- */
+
+static bool
+params_equal(const struct queue_row *q, const struct trigger *t)
+{
+    if (q->n_params != t->n_params)
+        return false;
+    for (size_t i = 0; i < t->n_params; i++) {
+        bool found = false;
+        for (size_t k = 0; k < q->n_params && !found; k++)
+            found = streq(q->params[k].name, t->params[i].name) &&
+                    streq(q->params[k].value, t->params[i].value);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool
+str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && streq(a, b));
+}
+
+static bool
+cause_same(const struct cause *a, const struct cause *b)
+{
+    return a->kind == b->kind && str_same(a->user_name, b->user_name) &&
+           str_same(a->token_name, b->token_name) && str_same(a->addr, b->addr) &&
+           str_same(a->note, b->note);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int
+cause_copy(struct cause *dst, const struct cause *src)
+{
+    *dst = (struct cause){ .kind = src->kind, .count = src->count > 0 ? src->count : 1 };
+    dst->user_name = dup_or_null(src->user_name);
+    dst->token_name = dup_or_null(src->token_name);
+    dst->addr = dup_or_null(src->addr);
+    dst->note = dup_or_null(src->note);
+    if ((src->user_name && !dst->user_name) || (src->token_name && !dst->token_name) ||
+        (src->addr && !dst->addr) || (src->note && !dst->note)) {
+        cause_release(dst);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int
+add_cause(struct queue_row *q, const struct cause *c)
+{
+    struct cause *v;
+
+    for (size_t i = 0; i < q->n_causes; i++)
+        if (cause_same(&q->causes[i], c)) {
+            q->causes[i].count++;
+            return 0;
+        }
+    v = realloc(q->causes, (q->n_causes + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    q->causes = v;
+    if (cause_copy(&v[q->n_causes], c) < 0)
+        return -ENOMEM;
+    q->n_causes++;
+    return 0;
+}
+
+static int64_t
+quiet_ms(struct engine *e, const struct trigger *t)
+{
+    _cleanup_(job_unrefp) struct job *job = NULL;
+
+    if (t->delay_ms >= 0)
+        return t->delay_ms;
+    job = jobs_get(e->jobs, t->job);
+    if (job && job->cfg->quiet_period >= 0)
+        return (int64_t) job->cfg->quiet_period * 1000;
+    return (int64_t) e->opts.quiet_period_s * 1000;
+}
+
+/*
+ * Applies one trigger inside the open transaction. On success the
+ * in-memory queue already shows the change; on failure of the whole
+ * transaction the caller reloads the queue from the database.
+ */
+static int
+apply_trigger(struct engine *e, struct cmd *c)
+{
+    const struct trigger *t = c->trigger;
+    int64_t now = now_ms(), due = now + quiet_ms(e, t);
+    struct qitem *v;
+    struct queue_row q = { 0 };
+    int r;
+
+    for (size_t i = 0; i < e->n_waiting; i++) {
+        struct queue_row *w = &e->waiting[i].row;
+        if (!streq(w->job, t->job) || !params_equal(w, t))
+            continue;
+        r = add_cause(w, t->cause);
+        if (r < 0)
+            return r;
+        if (due < w->due_ms)
+            w->due_ms = due;
+        r = store_queue_update_merge(e->db, w);
+        if (r < 0)
+            return r;
+        c->out_id = w->id;
+        c->merged = true;
+        return 0;
+    }
+
+    if (e->n_waiting >= BOUND_QUEUE_ITEMS)
+        return -EAGAIN;
+    q.job = strdup(t->job);
+    q.in_queue_since_ms = now;
+    q.due_ms = due;
+    q.params = calloc(t->n_params ? t->n_params : 1, sizeof *q.params);
+    if (!q.job || !q.params) {
+        queue_row_release(&q);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < t->n_params; i++, q.n_params++) {
+        q.params[i].name = strdup(t->params[i].name);
+        q.params[i].type = t->params[i].type;
+        q.params[i].value = strdup(t->params[i].value ? t->params[i].value : "");
+        if (!q.params[i].name || !q.params[i].value) {
+            q.n_params++;
+            queue_row_release(&q);
+            return -ENOMEM;
+        }
+    }
+    r = add_cause(&q, t->cause);
+    if (r >= 0)
+        r = store_queue_insert(e->db, &q);
+    if (r < 0) {
+        queue_row_release(&q);
+        return r;
+    }
+    v = realloc(e->waiting, (e->n_waiting + 1) * sizeof *v);
+    if (!v) {
+        queue_row_release(&q);
+        return -ENOMEM;
+    }
+    e->waiting = v;
+    v[e->n_waiting++].row = q;
+    c->out_id = q.id;
+    c->merged = false;
+    return 0;
+}
+
+static int
+load_waiting(struct engine *e)
+{
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+    int r;
+
+    for (size_t i = 0; i < e->n_waiting; i++)
+        queue_row_release(&e->waiting[i].row);
+    free(e->waiting);
+    e->waiting = NULL;
+    e->n_waiting = 0;
+    r = store_queue_list_waiting(e->db, NULL, &rows, &n);
+    if (r < 0)
+        return r;
+    e->waiting = calloc(n ? n : 1, sizeof *e->waiting);
+    if (!e->waiting) {
+        queue_rows_free(rows, n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        e->waiting[i].row = rows[i];
+    e->n_waiting = n;
+    free(rows);
+    return 0;
+}
+
+static void
+remove_waiting(struct engine *e, size_t i)
+{
+    queue_row_release(&e->waiting[i].row);
+    memmove(&e->waiting[i], &e->waiting[i + 1], (e->n_waiting - i - 1) * sizeof *e->waiting);
+    e->n_waiting--;
+}
+
+/*
+ * Group commit: every trigger in the batch goes into one transaction, and
+ * all of them are answered after it commits.
+ */
+static void
+handle_triggers(struct engine *e, struct cmd **batch, size_t n)
+{
+    int r, *results = calloc(n, sizeof *results);
+
+    if (!results) {
+        for (size_t i = 0; i < n; i++)
+            answer(e, batch[i], -ENOMEM);
+        return;
+    }
+    r = store_begin(e->db);
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        results[i] = apply_trigger(e, batch[i]);
+        if (results[i] == -EIO) {
+            r = -EIO;
+            break;
+        }
+    }
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        (void) load_waiting(e);
+        log_error("queue: commit failed, %zu triggers refused", n);
+        for (size_t i = 0; i < n; i++)
+            answer(e, batch[i], -EIO);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            answer(e, batch[i], results[i]);
+    }
+    free(results);
+}
+
+/* ---- builds ---- */
+
+static void
+log_write(int fd, const char *fmt, ...) _printf_(2, 3);
+
+static void
+log_write(int fd, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT(64 * 1024);
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (buf_vprintf(&b, fmt, ap) >= 0)
+        (void) !write(fd, b.ptr, b.len);
+    va_end(ap);
+    buf_release(&b);
+}
+
+static int
+env_add(struct buf *names, char ***env, size_t *n, const char *name, const char *value)
+{
+    char **v, *s;
+
+    (void) names;
+    /* a later definition of the same name wins */
+    for (size_t i = 0; i < *n; i++) {
+        size_t l = strlen(name);
+        if (strncmp((*env)[i], name, l) == 0 && (*env)[i][l] == '=') {
+            if (asprintf(&s, "%s=%s", name, value) < 0)
+                return -ENOMEM;
+            free((*env)[i]);
+            (*env)[i] = s;
+            return 0;
+        }
+    }
+    v = realloc(*env, (*n + 2) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    *env = v;
+    if (asprintf(&s, "%s=%s", name, value) < 0)
+        return -ENOMEM;
+    v[(*n)++] = s;
+    v[*n] = NULL;
+    return 0;
+}
+
+static void
+env_free(char **env)
+{
+    if (!env)
+        return;
+    for (char **p = env; *p; p++)
+        free(*p);
+    free(env);
+}
+
+static char **
+build_env(struct engine *e, struct run *run, const struct queue_row *q)
+{
+    _cleanup_free_ char *jurl = job_url(e->root_url, run->job->name);
+    char **env = calloc(1, sizeof *env), num[32], exe[16], tag[BOUND_JOB_NAME_BYTES + 64];
+    char disp[40], url[BOUND_URL_BYTES + 64], wstmp[4096];
+    size_t n = 0;
+    int r = 0;
+
+    if (!env || !jurl)
+        goto fail;
+    for (char **p = environ; *p && r >= 0; p++) {
+        char *eq = strchr(*p, '=');
+        _cleanup_free_ char *name = eq ? strndup(*p, (size_t) (eq - *p)) : NULL;
+        if (name)
+            r = env_add(NULL, &env, &n, name, eq + 1);
+    }
+    snprintf(num, sizeof num, "%lld", (long long) run->number);
+    snprintf(disp, sizeof disp, "#%lld", (long long) run->number);
+    snprintf(exe, sizeof exe, "%d", run->executor);
+    snprintf(tag, sizeof tag, "jenkins-%s-%lld", run->job->name, (long long) run->number);
+    snprintf(url, sizeof url, "%s%lld/", jurl, (long long) run->number);
+    snprintf(wstmp, sizeof wstmp, "%s@tmp", run->workspace);
+
+    const char *pairs[][2] = {
+        { "BUILD_NUMBER", num },       { "BUILD_ID", num },
+        { "BUILD_DISPLAY_NAME", disp }, { "BUILD_TAG", tag },
+        { "BUILD_URL", url },          { "JOB_NAME", run->job->name },
+        { "JOB_BASE_NAME", run->job->name }, { "JOB_URL", jurl },
+        { "JENKINS_URL", e->root_url }, { "HUDSON_URL", e->root_url },
+        { "JENKINS_HOME", e->home->root }, { "WORKSPACE", run->workspace },
+        { "WORKSPACE_TMP", wstmp },    { "NODE_NAME", "built-in" },
+        { "NODE_LABELS", "built-in" }, { "EXECUTOR_NUMBER", exe },
+        { "CI", "true" },
+    };
+    for (size_t i = 0; i < ELEMENTSOF(pairs) && r >= 0; i++)
+        r = env_add(NULL, &env, &n, pairs[i][0], pairs[i][1]);
+    /* parameters reach the build as environment variables, never as script text */
+    for (size_t i = 0; i < q->n_params && r >= 0; i++)
+        r = env_add(NULL, &env, &n, q->params[i].name, q->params[i].value);
+    if (r < 0)
+        goto fail;
+    return env;
+fail:
+    env_free(env);
+    return NULL;
+}
+
+static void
+run_free(struct run *run)
+{
+    if (!run)
+        return;
+    if (run->pidfd >= 0)
+        close(run->pidfd);
+    if (run->logfd >= 0)
+        close(run->logfd);
+    env_free(run->env);
+    free(run->workspace);
+    free(run->tmpdir);
+    job_unref(run->job);
+    free(run);
+}
+
+static int
+spawn_step(struct engine *e, struct run *run)
+{
+    const char *script = run->job->cfg->shell_steps[run->step];
+    _cleanup_free_ char *path = NULL;
+    struct spawn_req req;
+    struct epoll_event ev = { .events = EPOLLIN };
+    bool shebang = startswith(script, "#!");
+    char *argv[4];
+    int r;
+
+    if (asprintf(&path, "%s/steward%lld-%zu.sh", run->tmpdir, (long long) run->number,
+                 run->step) < 0)
+        return -ENOMEM;
+    r = fs_write_atomic(path, script, strlen(script), 0700);
+    if (r < 0)
+        return r;
+    if (shebang) {
+        argv[0] = path;
+        argv[1] = NULL;
+        log_write(run->logfd, "[%s] $ %s\n", run->job->name, path);
+    } else {
+        argv[0] = (char *) "/bin/sh";
+        argv[1] = (char *) "-xe";
+        argv[2] = path;
+        argv[3] = NULL;
+        log_write(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, path);
+    }
+    req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = run->env,
+                              .cwd = run->workspace, .out_fd = run->logfd };
+    r = spawn_start(&req, &run->pid, &run->pidfd);
+    if (r < 0)
+        return r;
+    ev.data.ptr = run;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->pidfd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+static void
+finish_run(struct engine *e, struct run *run, const char *result)
+{
+    int64_t duration = mono_ms() - run->start_mono;
+    int r;
+
+    if (streq(result, "FAILURE"))
+        log_write(run->logfd, "Build step 'Execute shell' marked build as failure\n");
+    log_write(run->logfd, "Finished: %s\n", result);
+    if (run->pid > 0)
+        (void) spawn_signal_group(run->pid, SIGKILL); /* whatever the build left behind */
+    r = store_build_finish(e->db, run->job->name, run->number, result, duration, NULL);
+    if (r < 0)
+        log_error("build %s #%lld: cannot record the result: %s", run->job->name,
+                  (long long) run->number, strerror(-r));
+    e->runs[run->executor] = NULL;
+    if (run->forget_waiter) {
+        bool others = false;
+        for (int i = 0; i < e->opts.executors; i++)
+            if (e->runs[i] && e->runs[i]->forget_waiter == run->forget_waiter)
+                others = true;
+        if (!others) {
+            struct cmd *c = run->forget_waiter;
+            int fr = store_job_forget(e->db, c->job);
+            answer(e, c, fr);
+        }
+    }
+    run_free(run);
+}
+
+static void
+start_failed(struct engine *e, struct run *run, int err)
+{
+    if (run->logfd >= 0)
+        log_write(run->logfd, "Steward could not start the build step: %s\n", strerror(-err));
+    finish_run(e, run, "FAILURE");
+}
+
+static void
+write_log_header(struct run *run, const struct queue_row *q)
+{
+    for (size_t i = 0; i < q->n_causes; i++) {
+        const struct cause *c = &q->causes[i];
+        if (c->kind == CAUSE_REMOTE)
+            log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
+                      c->note ? " with note: " : "", c->note ? c->note : "");
+        else if (c->token_name)
+            log_write(run->logfd, "Started by user %s (API token \"%s\")\n",
+                      c->user_name ? c->user_name : "anonymous", c->token_name);
+        else
+            log_write(run->logfd, "Started by user %s\n", c->user_name ? c->user_name : "anonymous");
+    }
+    log_write(run->logfd, "Running as SYSTEM\nBuilding in workspace %s\n", run->workspace);
+}
+
+/* Starts the build of a waiting item on executor `slot`; the item leaves the queue. */
+static int
+start_build(struct engine *e, size_t qi, int slot)
+{
+    struct queue_row *q = &e->waiting[qi].row;
+    _cleanup_free_ char *dir = NULL, *logpath = NULL;
+    struct run *run = calloc(1, sizeof *run);
+    int64_t number;
+    int r;
+
+    if (!run)
+        return -ENOMEM;
+    run->pidfd = run->logfd = -1;
+    run->job = jobs_get(e->jobs, q->job);
+    if (!run->job) {
+        free(run);
+        return -ENOENT;
+    }
+    run->executor = slot;
+    run->queue_id = q->id;
+    run->start_ms = now_ms();
+    run->start_mono = mono_ms();
+
+    r = store_begin(e->db);
+    if (r >= 0)
+        r = store_build_start(e->db, q->job, q->id, run->start_ms, slot, &number);
+    if (r >= 0)
+        r = store_queue_set_state(e->db, q->id, QUEUE_LEFT, run->start_ms, number);
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        run_free(run);
+        return r;
+    }
+    run->number = number;
+    e->runs[slot] = run;
+
+    dir = home_build_dir(e->home, q->job, number);
+    logpath = home_build_log(e->home, q->job, number);
+    run->workspace = home_workspace(e->home, q->job);
+    if (run->workspace)
+        (void) asprintf(&run->tmpdir, "%s@tmp", run->workspace);
+    if (!dir || !logpath || !run->workspace || !run->tmpdir) {
+        remove_waiting(e, qi);
+        start_failed(e, run, -ENOMEM);
+        return 0;
+    }
+    (void) fs_mkdir_p(dir, 0700);
+    (void) fs_mkdir_p(run->workspace, 0700);
+    (void) fs_mkdir_p(run->tmpdir, 0700);
+    run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    write_log_header(run, q);
+    run->env = build_env(e, run, q);
+    remove_waiting(e, qi);
+    if (run->logfd < 0) {
+        start_failed(e, run, -errno);
+        return 0;
+    }
+    if (!run->env) {
+        start_failed(e, run, -ENOMEM);
+        return 0;
+    }
+    if (run->job->cfg->n_shell_steps == 0) {
+        finish_run(e, run, "SUCCESS");
+        return 0;
+    }
+    r = spawn_step(e, run);
+    if (r < 0)
+        start_failed(e, run, r);
+    return 0;
+}
+
+static bool
+job_is_running(struct engine *e, const char *job)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && streq(e->runs[i]->job->name, job))
+            return true;
+    return false;
+}
+
+static int
+free_slot(struct engine *e)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (!e->runs[i])
+            return i;
+    return -1;
+}
+
+static void
+cancel_waiting(struct engine *e, size_t i)
+{
+    (void) store_queue_set_state(e->db, e->waiting[i].row.id, QUEUE_CANCELLED, now_ms(), 0);
+    remove_waiting(e, i);
+}
+
+static void
+schedule(struct engine *e)
+{
+    int64_t now = now_ms();
+
+    for (size_t i = 0; i < e->n_waiting;) {
+        struct queue_row *q = &e->waiting[i].row;
+        _cleanup_(job_unrefp) struct job *job = NULL;
+        int slot;
+
+        if (q->due_ms > now) {
+            i++;
+            continue;
+        }
+        job = jobs_get(e->jobs, q->job);
+        if (!job) {
+            cancel_waiting(e, i);
+            continue;
+        }
+        if (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job))) {
+            i++;
+            continue;
+        }
+        slot = free_slot(e);
+        if (slot < 0)
+            return;
+        if (start_build(e, i, slot) < 0)
+            i++; /* left in the queue; tried again on the next turn */
+    }
+}
+
+static void
+reap(struct engine *e, struct run *run)
+{
+    int status = 0;
+    pid_t p = waitpid(run->pid, &status, WNOHANG);
+
+    if (p == 0)
+        return;
+    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->pidfd, NULL);
+    close(run->pidfd);
+    run->pidfd = -1;
+    /* the step's process group may still hold descendants: they go now */
+    (void) spawn_signal_group(run->pid, SIGKILL);
+
+    if (run->aborting) {
+        finish_run(e, run, "ABORTED");
+        return;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        finish_run(e, run, "FAILURE");
+        return;
+    }
+    run->step++;
+    if (run->step >= run->job->cfg->n_shell_steps) {
+        finish_run(e, run, "SUCCESS");
+        return;
+    }
+    int r = spawn_step(e, run);
+    if (r < 0)
+        start_failed(e, run, r);
+}
+
+static struct run *
+find_run(struct engine *e, const char *job, int64_t number)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && streq(e->runs[i]->job->name, job) && e->runs[i]->number == number)
+            return e->runs[i];
+    return NULL;
+}
+
+static void
+abort_run(struct engine *e, struct run *run, const char *by)
+{
+    if (run->aborting)
+        return;
+    run->aborting = true;
+    log_write(run->logfd, "Aborted by %s\n", by ? by : "Steward");
+    run->kill_at_mono = mono_ms() + e->opts.stop_grace_ms;
+    if (run->pid > 0)
+        (void) spawn_signal_group(run->pid, SIGTERM);
+}
+
+static void
+handle_cmd(struct engine *e, struct cmd *c)
+{
+    switch (c->type) {
+    case CMD_CANCEL:
+        for (size_t i = 0; i < e->n_waiting; i++)
+            if (e->waiting[i].row.id == c->id) {
+                cancel_waiting(e, i);
+                answer(e, c, 0);
+                return;
+            }
+        answer(e, c, -ENOENT);
+        return;
+    case CMD_STOP: {
+        struct run *run = find_run(e, c->job, c->id);
+        if (!run) {
+            answer(e, c, -ENOENT);
+            return;
+        }
+        abort_run(e, run, c->by);
+        answer(e, c, 0);
+        return;
+    }
+    case CMD_FORGET: {
+        bool waiting_runs = false;
+        for (size_t i = 0; i < e->n_waiting;)
+            if (streq(e->waiting[i].row.job, c->job))
+                cancel_waiting(e, i);
+            else
+                i++;
+        for (int i = 0; i < e->opts.executors; i++) {
+            struct run *run = e->runs[i];
+            if (run && streq(run->job->name, c->job)) {
+                run->forget_waiter = c;
+                abort_run(e, run, "deletion of the job");
+                waiting_runs = true;
+            }
+        }
+        if (!waiting_runs)
+            answer(e, c, store_job_forget(e->db, c->job));
+        return;
+    }
+    case CMD_RENAME:
+        for (size_t i = 0; i < e->n_waiting; i++)
+            if (streq(e->waiting[i].row.job, c->job)) {
+                answer(e, c, -EBUSY);
+                return;
+            }
+        if (job_is_running(e, c->job)) {
+            answer(e, c, -EBUSY);
+            return;
+        }
+        answer(e, c, store_job_rename(e->db, c->job, c->job2));
+        return;
+    case CMD_QUIT:
+    case CMD_TRIGGER:
+        break;
+    }
+}
+
+static bool
+drain_inbox(struct engine *e)
+{
+    struct cmd *list, *c, **triggers = NULL;
+    size_t n = 0, cap = 0;
+    bool quit = false;
+    uint64_t v;
+
+    (void) !read(e->efd, &v, sizeof v);
+    pthread_mutex_lock(&e->lock);
+    list = e->inbox;
+    e->inbox = NULL;
+    e->inbox_tail = &e->inbox;
+    pthread_mutex_unlock(&e->lock);
+
+    for (c = list; c;) {
+        struct cmd *next = c->next;
+        if (c->type == CMD_TRIGGER) {
+            if (n == cap) {
+                struct cmd **t = realloc(triggers, (cap ? cap * 2 : 16) * sizeof *t);
+                if (!t) {
+                    answer(e, c, -ENOMEM);
+                    c = next;
+                    continue;
+                }
+                triggers = t;
+                cap = cap ? cap * 2 : 16;
+            }
+            triggers[n++] = c;
+        } else if (c->type == CMD_QUIT) {
+            quit = true;
+            answer(e, c, 0);
+        } else
+            handle_cmd(e, c);
+        c = next;
+    }
+    if (n > 0)
+        handle_triggers(e, triggers, n);
+    free(triggers);
+    return quit;
+}
+
+static int
+next_timeout(struct engine *e)
+{
+    int64_t now = now_ms(), mono = mono_ms();
+    int64_t t = e->next_flush_mono - mono;
+
+    for (size_t i = 0; i < e->n_waiting; i++)
+        if (e->waiting[i].row.due_ms > now)
+            t = MIN(t, e->waiting[i].row.due_ms - now);
+        else if (free_slot(e) >= 0)
+            t = MIN(t, 100); /* blocked items: look again soon */
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && e->runs[i]->aborting)
+            t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));
+    return (int) MAX(0, MIN(t, 60000));
+}
+
+static void
+timers(struct engine *e)
+{
+    int64_t mono = mono_ms();
+
+    for (int i = 0; i < e->opts.executors; i++) {
+        struct run *run = e->runs[i];
+        if (run && run->aborting && run->pid > 0 && run->kill_at_mono <= mono) {
+            (void) spawn_signal_group(run->pid, SIGKILL);
+            run->kill_at_mono = mono + 1000;
+        }
+    }
+    if (mono >= e->next_flush_mono) {
+        auth_flush_usage(e->auth, e->db);
+        e->next_flush_mono = mono + FLUSH_INTERVAL_MS;
+    }
+}
+
+static bool
+any_running(struct engine *e)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i])
+            return true;
+    return false;
+}
+
+static void *
+loop(void *arg)
+{
+    struct engine *e = arg;
+    bool quit = false;
+
+    while (!quit || any_running(e)) {
+        struct epoll_event evs[32];
+        int n = epoll_wait(e->epfd, evs, ELEMENTSOF(evs), quit ? 200 : next_timeout(e));
+
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == NULL) {
+                if (drain_inbox(e) && !quit) {
+                    quit = true;
+                    for (int k = 0; k < e->opts.executors; k++)
+                        if (e->runs[k])
+                            abort_run(e, e->runs[k], "Steward shutting down");
+                }
+            } else
+                reap(e, evs[i].data.ptr);
+        }
+        timers(e);
+        if (!quit)
+            schedule(e);
+    }
+    auth_flush_usage(e->auth, e->db);
+    return NULL;
+}
+
+/*
+ * After an unclean stop: builds that were running are marked ABORTED with
+ * a reason, their logs keep what was written; waiting items are reloaded.
+ */
+static int
+recover(struct engine *e)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    int r;
+
+    r = store_build_list_running(e->db, &rows, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *logpath = home_build_log(e->home, rows[i].job, rows[i].number);
+        int fd = logpath ? open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+
+        if (fd >= 0) {
+            log_write(fd, "\nSteward stopped while this build was running; it is marked "
+                          "ABORTED.\nFinished: ABORTED\n");
+            close(fd);
+        }
+        (void) store_build_finish(e->db, rows[i].job, rows[i].number, "ABORTED",
+                                  now_ms() - rows[i].start_ms,
+                                  "Steward stopped while this build was running");
+        log_warn("build %s #%lld was running when Steward stopped: marked ABORTED", rows[i].job,
+                 (long long) rows[i].number);
+    }
+    build_rows_free(rows, n);
+    return load_waiting(e);
+}
+
+int
+engine_start(struct engine *e)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+    int r;
+
+    r = store_open(e->home->db_path, &e->db);
+    if (r < 0)
+        return r;
+    r = recover(e);
+    if (r < 0)
+        return r;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
+        return -errno;
+    e->next_flush_mono = mono_ms() + FLUSH_INTERVAL_MS;
+    r = pthread_create(&e->thread, NULL, loop, e);
+    if (r != 0)
+        return -r;
+    e->started = true;
+    return 0;
+}
+
+void
+engine_stop(struct engine *e)
+{
+    struct cmd c = { .type = CMD_QUIT };
+
+    if (!e->started)
+        return;
+    (void) submit(e, &c);
+    pthread_mutex_lock(&e->lock);
+    e->quitting = true;
+    pthread_mutex_unlock(&e->lock);
+    pthread_join(e->thread, NULL);
+    e->started = false;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The core loop: one thread that owns the queue, the executors and the
+ * running builds. Other threads talk to it through an inbox of commands
+ * and wait for the answer.
+ *
+ * Triggers that arrive during one turn of the loop are committed to
+ * SQLite in one transaction (group commit); engine_trigger returns only
+ * after that commit, so a caller that answers 201 afterwards has the queue
+ * item on disk.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/auth.h"
+#include "core/home.h"
+#include "core/jobs.h"
+#include "store/store.h"
+
+struct engine_opts {
+    int executors;
+    int quiet_period_s;      /* the global default, for jobs without <quietPeriod> */
+    const char *root_url;    /* public root URL, with a trailing '/' */
+    int stop_grace_ms;       /* TERM, then KILL after this long */
+};
+
+struct engine;
+
+int engine_new(struct home *h, struct jobs *jobs, struct auth *auth,
+               const struct engine_opts *opts, struct engine **ret_engine);
+/* Opens the database, recovers from an unclean stop, starts the thread. */
+int engine_start(struct engine *e);
+/* Stops the thread; running builds are aborted (TERM, grace, KILL). */
+void engine_stop(struct engine *e);
+struct engine *engine_free(struct engine *e);
+
+struct trigger {
+    const char *job;
+    const struct param_value *params; /* every parameter of the job, defaults filled in */
+    size_t n_params;
+    const struct cause *cause;
+    int64_t delay_ms;                 /* -1: the job's quiet period */
+};
+
+/*
+ * Queues a build, or merges into a waiting item of the same job with the
+ * same parameters. Returns 0 once committed, with *ret_queue_id and
+ * *ret_merged; -ENOENT for an unknown job, -EAGAIN when the queue is full,
+ * -ECANCELED when shutting down, -EIO when the commit failed.
+ */
+int engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
+                   bool *ret_merged);
+
+/* Cancels a waiting item. -ENOENT when no such item is waiting. */
+int engine_cancel(struct engine *e, int64_t queue_id);
+
+/* Aborts a running build; `by` is recorded in its log. -ENOENT when it is not running. */
+int engine_stop_build(struct engine *e, const char *job, int64_t number, const char *by);
+
+/*
+ * Before a job is deleted: cancels its waiting items, aborts its running
+ * builds (waiting for them to end) and forgets its rows.
+ */
+int engine_forget_job(struct engine *e, const char *job);
+
+/* Moves queue and build rows of a renamed job. -EBUSY while it builds or waits. */
+int engine_rename_job(struct engine *e, const char *from, const char *to);
+
+int engine_executors(const struct engine *e);
+
+/* The job's URL: root + "job/" + percent-encoded name + "/". Newly allocated. */
+char *job_url(const char *root_url, const char *job);

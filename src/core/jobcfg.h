@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * A job's definition, read from and written to Jenkins' freestyle
+ * config.xml. The parsed document is kept with the struct, so that writing
+ * the config back changes only the elements Steward manages and keeps every
+ * other element (plugins, publishers, triggers) untouched.
+ *
+ * Hostile input is refused: no DOCTYPE (so no entities, internal or
+ * external), no network, bounded size and depth, and a root element that
+ * must be <project>.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum param_type {
+    PARAM_STRING,
+    PARAM_TEXT,
+    PARAM_BOOLEAN,
+    PARAM_CHOICE,
+    PARAM_PASSWORD,
+};
+
+struct param_def {
+    enum param_type type;
+    char *name;
+    char *description;   /* NULL when absent */
+    /*
+     * string, text, password: the default ("" when absent);
+     * boolean: "true" or "false";
+     * choice: NULL (the first choice is the default).
+     */
+    char *default_value;
+    bool trim;           /* string parameters only */
+    char **choices;      /* choice parameters only */
+    size_t n_choices;
+};
+
+struct job_config {
+    char *description;   /* decoded text, exactly as stored; NULL when absent */
+    bool disabled;
+    bool concurrent_build;
+    int quiet_period;    /* seconds; -1 when absent (the global default applies) */
+    char *auth_token;    /* the trigger token; NULL when absent or empty */
+    struct param_def *params;
+    size_t n_params;
+    char **shell_steps;  /* the <command> of each hudson.tasks.Shell builder, in order */
+    size_t n_shell_steps;
+    void *doc;           /* the parsed document, private to jobcfg.c */
+};
+
+/* Returns the Jenkins class name of a parameter type, e.g. "StringParameterDefinition". */
+const char *param_type_to_string(enum param_type t);
+
+/*
+ * Parses config.xml. Returns 0 and sets *ret_cfg, -EINVAL for XML that is
+ * malformed, hostile or not a freestyle <project> (then *reterr_msg, when
+ * not NULL, gets a one-line explanation for the client, to be freed),
+ * -E2BIG for input over BOUND_CONFIG_XML_BYTES, -ENOMEM.
+ */
+int jobcfg_parse(const char *xml, size_t len, struct job_config **ret_cfg, char **reterr_msg);
+
+/* A new, empty freestyle job (what a blank "New Item" creates). */
+int jobcfg_new(struct job_config **ret_cfg);
+
+/*
+ * Serializes the config, after writing the managed fields (description,
+ * disabled, concurrentBuild, quietPeriod, authToken, parameter definitions,
+ * shell builders) back into the kept document. Other elements are kept.
+ * Returns 0 and sets *ret_xml (NUL-terminated, to be freed) and *ret_len.
+ */
+int jobcfg_write(struct job_config *cfg, char **ret_xml, size_t *ret_len);
+
+/* Setters for the managed fields; each copies its arguments. 0 or -ENOMEM. */
+int jobcfg_set_description(struct job_config *cfg, const char *description);
+int jobcfg_set_auth_token(struct job_config *cfg, const char *token /* NULL removes */);
+int jobcfg_set_params(struct job_config *cfg, const struct param_def *params, size_t n);
+int jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, size_t n);
+
+/* Finds a parameter definition by exact name; NULL when there is none. */
+const struct param_def *jobcfg_find_param(const struct job_config *cfg, const char *name);
+
+struct job_config *jobcfg_free(struct job_config *cfg);
+static inline void jobcfg_freep(struct job_config **p) { jobcfg_free(*p); }

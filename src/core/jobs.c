@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/jobs.h"
+#include "util/bounds.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+struct jobs {
+    const struct home *home;
+    pthread_rwlock_t lock;
+    pthread_mutex_t write_lock;  /* serializes changes, file writes included */
+    struct job **v;              /* sorted by name */
+    size_t n;
+};
+
+struct job *
+job_ref(struct job *job)
+{
+    if (job)
+        __atomic_add_fetch(&job->refs, 1, __ATOMIC_RELAXED);
+    return job;
+}
+
+struct job *
+job_unref(struct job *job)
+{
+    if (job && __atomic_sub_fetch(&job->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(job->name);
+        jobcfg_free(job->cfg);
+        free(job->xml);
+        free(job);
+    }
+    return NULL;
+}
+
+static int
+job_new(const char *name, const char *xml, size_t len, struct job **ret, char **reterr_msg)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    struct job *job;
+    int r;
+
+    r = jobcfg_parse(xml, len, &cfg, reterr_msg);
+    if (r < 0)
+        return r;
+    job = calloc(1, sizeof *job);
+    if (!job)
+        return -ENOMEM;
+    job->refs = 1;
+    job->name = strdup(name);
+    job->xml = malloc(len + 1);
+    if (!job->name || !job->xml) {
+        job_unref(job);
+        return -ENOMEM;
+    }
+    memcpy(job->xml, xml, len);
+    job->xml[len] = '\0';
+    job->xml_len = len;
+    job->cfg = TAKE_PTR(cfg);
+    *ret = job;
+    return 0;
+}
+
+int
+job_name_check(const char *name, const char **reterr_msg)
+{
+    size_t len = strlen(name);
+
+    if (len == 0) {
+        *reterr_msg = "A job name must not be empty.";
+        return -EINVAL;
+    }
+    if (len > BOUND_JOB_NAME_BYTES) {
+        *reterr_msg = "A job name must be at most 200 bytes long.";
+        return -EINVAL;
+    }
+    if (streq(name, ".") || streq(name, "..")) {
+        *reterr_msg = "\".\" and \"..\" are not job names.";
+        return -EINVAL;
+    }
+    if (!utf8_is_valid(name, len)) {
+        *reterr_msg = "A job name must be valid UTF-8.";
+        return -EINVAL;
+    }
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            *reterr_msg = "A job name must not contain control characters.";
+            return -EINVAL;
+        }
+        if (strchr("/\\?*%<>|:;!@#$&[]^'\"", *p)) {
+            *reterr_msg = "A job name must not contain any of / \\ ? * % < > | : ; ! @ # $ & [ ] ^ ' \".";
+            return -EINVAL;
+        }
+    }
+    if (name[0] == ' ' || name[len - 1] == ' ' || name[0] == '.') {
+        *reterr_msg = "A job name must not start with a dot or start or end with a space.";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int
+find_index(const struct jobs *j, const char *name, size_t *ret_pos)
+{
+    size_t lo = 0, hi = j->n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(j->v[mid]->name, name);
+        if (c == 0) {
+            *ret_pos = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *ret_pos = lo;
+    return 0;
+}
+
+/* Inserts or replaces; takes the reference. Caller holds the write lock. */
+static int
+publish(struct jobs *j, struct job *job)
+{
+    size_t pos;
+
+    pthread_rwlock_wrlock(&j->lock);
+    if (find_index(j, job->name, &pos)) {
+        job_unref(j->v[pos]);
+        j->v[pos] = job;
+    } else {
+        struct job **v = realloc(j->v, (j->n + 1) * sizeof *v);
+        if (!v) {
+            pthread_rwlock_unlock(&j->lock);
+            job_unref(job);
+            return -ENOMEM;
+        }
+        j->v = v;
+        memmove(&v[pos + 1], &v[pos], (j->n - pos) * sizeof *v);
+        v[pos] = job;
+        j->n++;
+    }
+    pthread_rwlock_unlock(&j->lock);
+    return 0;
+}
+
+static void
+unpublish(struct jobs *j, const char *name)
+{
+    size_t pos;
+
+    pthread_rwlock_wrlock(&j->lock);
+    if (find_index(j, name, &pos)) {
+        job_unref(j->v[pos]);
+        memmove(&j->v[pos], &j->v[pos + 1], (j->n - pos - 1) * sizeof *j->v);
+        j->n--;
+    }
+    pthread_rwlock_unlock(&j->lock);
+}
+
+int
+jobs_load(const struct home *h, struct jobs **ret_jobs)
+{
+    struct jobs *j = calloc(1, sizeof *j);
+    struct dirent *de;
+    DIR *d;
+
+    if (!j)
+        return -ENOMEM;
+    j->home = h;
+    pthread_rwlock_init(&j->lock, NULL);
+    pthread_mutex_init(&j->write_lock, NULL);
+
+    d = opendir(h->jobs_dir);
+    if (!d) {
+        jobs_free(j);
+        return -errno;
+    }
+    while ((de = readdir(d))) {
+        _cleanup_free_ char *path = NULL, *xml = NULL, *err = NULL;
+        const char *why;
+        struct job *job;
+        size_t len;
+        int r;
+
+        if (de->d_name[0] == '.' || job_name_check(de->d_name, &why) < 0)
+            continue;
+        path = home_job_config(h, de->d_name);
+        if (!path)
+            continue;
+        r = fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len);
+        if (r < 0) {
+            if (r != -ENOENT)
+                log_warn("job %s: cannot read config.xml: %s", de->d_name, strerror(-r));
+            continue;
+        }
+        r = job_new(de->d_name, xml, len, &job, &err);
+        if (r < 0) {
+            log_warn("job %s: config.xml skipped: %s", de->d_name, err ? err : strerror(-r));
+            continue;
+        }
+        (void) publish(j, job);
+    }
+    closedir(d);
+    *ret_jobs = j;
+    return 0;
+}
+
+struct jobs *
+jobs_free(struct jobs *j)
+{
+    if (j) {
+        for (size_t i = 0; i < j->n; i++)
+            job_unref(j->v[i]);
+        free(j->v);
+        pthread_rwlock_destroy(&j->lock);
+        pthread_mutex_destroy(&j->write_lock);
+        free(j);
+    }
+    return NULL;
+}
+
+struct job *
+jobs_get(struct jobs *j, const char *name)
+{
+    struct job *job = NULL;
+    size_t pos;
+
+    pthread_rwlock_rdlock(&j->lock);
+    if (find_index(j, name, &pos))
+        job = job_ref(j->v[pos]);
+    pthread_rwlock_unlock(&j->lock);
+    return job;
+}
+
+int
+jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n)
+{
+    struct job **list;
+
+    pthread_rwlock_rdlock(&j->lock);
+    list = calloc(j->n ? j->n : 1, sizeof *list);
+    if (!list) {
+        pthread_rwlock_unlock(&j->lock);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < j->n; i++)
+        list[i] = job_ref(j->v[i]);
+    *ret_n = j->n;
+    pthread_rwlock_unlock(&j->lock);
+    *ret_list = list;
+    return 0;
+}
+
+void
+jobs_list_free(struct job **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        job_unref(list[i]);
+    free(list);
+}
+
+static int
+write_config(struct jobs *j, const char *name, const char *xml, size_t len)
+{
+    _cleanup_free_ char *dir = home_job_dir(j->home, name);
+    _cleanup_free_ char *path = home_job_config(j->home, name);
+    int r;
+
+    if (!dir || !path)
+        return -ENOMEM;
+    r = fs_mkdir_p(dir, 0700);
+    if (r < 0)
+        return r;
+    return fs_write_atomic(path, xml, len, 0600);
+}
+
+static int
+store_and_publish(struct jobs *j, const char *name, const char *xml, size_t len,
+                  bool must_exist, char **reterr_msg)
+{
+    struct job *job = NULL, *old;
+    const char *why;
+    int r;
+
+    if (job_name_check(name, &why) < 0) {
+        if (reterr_msg)
+            *reterr_msg = strdup(why);
+        return -EINVAL;
+    }
+    r = job_new(name, xml, len, &job, reterr_msg);
+    if (r < 0)
+        return r;
+
+    pthread_mutex_lock(&j->write_lock);
+    old = jobs_get(j, name);
+    if (must_exist && !old)
+        r = -ENOENT;
+    else if (!must_exist && old)
+        r = -EEXIST;
+    else
+        r = write_config(j, name, xml, len);
+    if (r >= 0)
+        r = publish(j, TAKE_PTR(job));
+    pthread_mutex_unlock(&j->write_lock);
+    job_unref(old);
+    job_unref(job);
+    return r;
+}
+
+int
+jobs_create(struct jobs *j, const char *name, const char *xml, size_t len, char **reterr_msg)
+{
+    return store_and_publish(j, name, xml, len, false, reterr_msg);
+}
+
+int
+jobs_update_xml(struct jobs *j, const char *name, const char *xml, size_t len, char **reterr_msg)
+{
+    return store_and_publish(j, name, xml, len, true, reterr_msg);
+}
+
+int
+jobs_update_cfg(struct jobs *j, const char *name, struct job_config *cfg)
+{
+    _cleanup_(jobcfg_freep) struct job_config *c = cfg;
+    _cleanup_free_ char *xml = NULL;
+    size_t len;
+    int r;
+
+    r = jobcfg_write(c, &xml, &len);
+    if (r < 0)
+        return r;
+    return store_and_publish(j, name, xml, len, true, NULL);
+}
+
+int
+jobs_set_disabled(struct jobs *j, const char *name, bool disabled)
+{
+    _cleanup_(job_unrefp) struct job *job = jobs_get(j, name);
+    struct job_config *cfg = NULL;
+    int r;
+
+    if (!job)
+        return -ENOENT;
+    r = jobcfg_parse(job->xml, job->xml_len, &cfg, NULL);
+    if (r < 0)
+        return r;
+    cfg->disabled = disabled;
+    return jobs_update_cfg(j, name, cfg);
+}
+
+int
+jobs_delete(struct jobs *j, const char *name)
+{
+    _cleanup_free_ char *dir = home_job_dir(j->home, name);
+    _cleanup_free_ char *ws = home_workspace(j->home, name);
+    struct job *job;
+    int r = 0;
+
+    if (!dir || !ws)
+        return -ENOMEM;
+    pthread_mutex_lock(&j->write_lock);
+    job = jobs_get(j, name);
+    if (!job)
+        r = -ENOENT;
+    else {
+        unpublish(j, name);
+        r = fs_rm_rf(dir);
+        (void) fs_rm_rf(ws);
+    }
+    pthread_mutex_unlock(&j->write_lock);
+    job_unref(job);
+    return r;
+}
+
+int
+jobs_rename(struct jobs *j, const char *from, const char *to)
+{
+    _cleanup_free_ char *dfrom = home_job_dir(j->home, from), *dto = home_job_dir(j->home, to);
+    _cleanup_free_ char *wfrom = home_workspace(j->home, from), *wto = home_workspace(j->home, to);
+    struct job *job = NULL, *other = NULL, *renamed = NULL;
+    const char *why;
+    int r;
+
+    if (!dfrom || !dto || !wfrom || !wto)
+        return -ENOMEM;
+    if (job_name_check(to, &why) < 0)
+        return -EINVAL;
+    pthread_mutex_lock(&j->write_lock);
+    job = jobs_get(j, from);
+    other = jobs_get(j, to);
+    if (!job)
+        r = -ENOENT;
+    else if (other)
+        r = -EEXIST;
+    else if (rename(dfrom, dto) < 0)
+        r = -errno;
+    else {
+        (void) rename(wfrom, wto);
+        r = job_new(to, job->xml, job->xml_len, &renamed, NULL);
+        if (r >= 0) {
+            unpublish(j, from);
+            r = publish(j, renamed);
+        }
+    }
+    pthread_mutex_unlock(&j->write_lock);
+    job_unref(job);
+    job_unref(other);
+    return r;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The job registry: every job under HOME/jobs, loaded at start and kept in
+ * memory. A `struct job` is an immutable, reference-counted snapshot:
+ * changing a job writes config.xml and publishes a new snapshot, and
+ * whoever holds the old one keeps a consistent view. All functions are
+ * safe to call from any thread.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/home.h"
+#include "core/jobcfg.h"
+
+struct job {
+    int refs;                    /* atomic */
+    char *name;
+    struct job_config *cfg;
+    char *xml;                   /* config.xml as stored */
+    size_t xml_len;
+};
+
+struct jobs;
+
+/* Loads every jobs/NAME/config.xml. Jobs that fail to parse are logged and skipped. */
+int jobs_load(const struct home *h, struct jobs **ret_jobs);
+struct jobs *jobs_free(struct jobs *j);
+
+/* Returns a new reference to the job, or NULL when there is none. */
+struct job *jobs_get(struct jobs *j, const char *name);
+struct job *job_ref(struct job *job);
+struct job *job_unref(struct job *job);
+static inline void job_unrefp(struct job **p) { job_unref(*p); }
+
+/* All jobs sorted by name, each a new reference; free with jobs_list_free. */
+int jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n);
+void jobs_list_free(struct job **list, size_t n);
+
+/*
+ * Checks a job name: not empty, at most BOUND_JOB_NAME_BYTES, valid UTF-8,
+ * no '/', '\\', control characters, and not "." or "..", nor any of
+ * Jenkins' unsafe characters (?*%<>|:;!@#$&[]^'"). Returns 0 or -EINVAL
+ * with *reterr_msg set to a static explanation.
+ */
+int job_name_check(const char *name, const char **reterr_msg);
+
+/*
+ * Creates a job from config.xml bytes (stored as given). -EEXIST when the
+ * name is taken, -EINVAL for a bad name or config (*reterr_msg, to be
+ * freed, explains).
+ */
+int jobs_create(struct jobs *j, const char *name, const char *xml, size_t len, char **reterr_msg);
+/* Replaces a job's config.xml with the given bytes. -ENOENT, -EINVAL as above. */
+int jobs_update_xml(struct jobs *j, const char *name, const char *xml, size_t len,
+                    char **reterr_msg);
+/* Writes a changed config (taken over by the call, even on error). */
+int jobs_update_cfg(struct jobs *j, const char *name, struct job_config *cfg);
+/* Sets <disabled>. -ENOENT when there is no such job. */
+int jobs_set_disabled(struct jobs *j, const char *name, bool disabled);
+/* Removes the job from the registry and its directory (builds, config) from disk. */
+int jobs_delete(struct jobs *j, const char *name);
+/* Renames a job and its directories. -ENOENT, -EEXIST, -EINVAL. */
+int jobs_rename(struct jobs *j, const char *from, const char *to);

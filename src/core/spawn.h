@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Starting build processes. posix_spawn (vfork-style, so its cost does not
+ * grow with the server's memory), never a plain fork. The child gets its
+ * own process group (pgid = pid), default signal handling, an empty signal
+ * mask, /dev/null as stdin, and `out_fd` as stdout and stderr.
+ */
+
+#include <sys/types.h>
+
+struct spawn_req {
+    const char *path;          /* program to run */
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int out_fd;
+};
+
+/*
+ * Starts the process. Returns 0 and sets *ret_pid and *ret_pidfd (a
+ * close-on-exec pidfd that becomes readable when the process exits), or
+ * -errno (an exec failure included).
+ */
+int spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd);
+
+/* Sends `sig` to the whole process group `pgid`. 0 or -errno (-ESRCH when it is gone). */
+int spawn_signal_group(pid_t pgid, int sig);

@@ -1,0 +1,612 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * steward: the server (serve) and the offline admin commands that work on
+ * a home directory directly (user, token, security).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/auth.h"
+#include "core/engine.h"
+#include "core/home.h"
+#include "core/jobs.h"
+#include "http/app.h"
+#include "store/store.h"
+#include "util/bounds.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+#include "web/web.h"
+
+static const char usage_text[] =
+    "Usage: steward [--home DIR] COMMAND [ARGS]\n"
+    "\n"
+    "Server:\n"
+    "  serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period SECONDS]\n"
+    "\n"
+    "Offline administration of a home directory (safe while the server runs):\n"
+    "  user add NAME (--password P | --password-stdin) [--admin]\n"
+    "  user passwd NAME (--password P | --password-stdin)\n"
+    "  token new USER --name TOKENNAME     prints the new API token alone\n"
+    "  token list USER\n"
+    "  token revoke USER TOKENNAME\n"
+    "  security anonymous-read on|off\n"
+    "\n"
+    "The home directory defaults to $STEWARD_HOME, else ./steward-home.\n";
+
+static int
+usage_error(const char *msg)
+{
+    fprintf(stderr, "steward: %s\n\n%s", msg, usage_text);
+    return 2;
+}
+
+/* ---- the server ---- */
+
+static const char sample_job[] =
+    "<?xml version='1.1' encoding='UTF-8'?>\n"
+    "<project>\n"
+    "  <actions/>\n"
+    "  <description>A sample job: greets someone. Trigger it with either secret, see the README.</description>\n"
+    "  <keepDependencies>false</keepDependencies>\n"
+    "  <properties>\n"
+    "    <hudson.model.ParametersDefinitionProperty>\n"
+    "      <parameterDefinitions>\n"
+    "        <hudson.model.StringParameterDefinition>\n"
+    "          <name>WHO</name>\n"
+    "          <description>Whom to greet</description>\n"
+    "          <defaultValue>world</defaultValue>\n"
+    "          <trim>true</trim>\n"
+    "        </hudson.model.StringParameterDefinition>\n"
+    "        <hudson.model.ChoiceParameterDefinition>\n"
+    "          <name>GREETING</name>\n"
+    "          <description>How to greet</description>\n"
+    "          <choices class=\"java.util.Arrays$ArrayList\">\n"
+    "            <a class=\"string-array\"><string>Hello</string><string>Hi</string><string>Good morning</string></a>\n"
+    "          </choices>\n"
+    "        </hudson.model.ChoiceParameterDefinition>\n"
+    "      </parameterDefinitions>\n"
+    "    </hudson.model.ParametersDefinitionProperty>\n"
+    "  </properties>\n"
+    "  <scm class=\"hudson.scm.NullSCM\"/>\n"
+    "  <canRoam>true</canRoam>\n"
+    "  <disabled>false</disabled>\n"
+    "  <blockBuildWhenDownstreamBuilding>false</blockBuildWhenDownstreamBuilding>\n"
+    "  <blockBuildWhenUpstreamBuilding>false</blockBuildWhenUpstreamBuilding>\n"
+    "  <authToken>%s</authToken>\n"
+    "  <triggers/>\n"
+    "  <concurrentBuild>false</concurrentBuild>\n"
+    "  <quietPeriod>0</quietPeriod>\n"
+    "  <builders>\n"
+    "    <hudson.tasks.Shell>\n"
+    "      <command>echo \"$GREETING, $WHO!\"\n"
+    "echo \"This is build $BUILD_NUMBER of $JOB_NAME.\"\n"
+    "</command>\n"
+    "    </hudson.tasks.Shell>\n"
+    "  </builders>\n"
+    "  <publishers/>\n"
+    "  <buildWrappers/>\n"
+    "</project>\n";
+
+/*
+ * First start of an empty home: an admin with a one-time password, an API
+ * token for it, and a sample job with a trigger token, then the two curl
+ * commands that trigger it.
+ */
+static int
+first_start(struct home *h, struct store *db, struct jobs *jobs, const char *root)
+{
+    char password[33], token[API_TOKEN_LEN + 1], uuid[37], trigger[25];
+    _cleanup_free_ char *hash = NULL, *pwfile = NULL, *xml = NULL, *err = NULL;
+    _cleanup_(job_unrefp) struct job *existing = NULL;
+    int64_t count = 0, admin_id;
+    int r;
+
+    r = store_user_count(db, &count);
+    if (r < 0 || count > 0)
+        return r;
+
+    secret_random_hex(password, 16);
+    r = secret_hash_password(password, &hash);
+    if (r < 0)
+        return r;
+    r = store_user_add(db, "admin", hash, true, &admin_id);
+    if (r < 0)
+        return r;
+    pwfile = path_join(h->secrets_dir, "initialAdminPassword");
+    if (!pwfile)
+        return -ENOMEM;
+    {
+        char line[40];
+        snprintf(line, sizeof line, "%s\n", password);
+        r = fs_write_atomic(pwfile, line, strlen(line), 0600);
+        if (r < 0)
+            return r;
+    }
+    r = auth_token_new(db, admin_id, "first-start", token, uuid);
+    if (r < 0)
+        return r;
+
+    existing = jobs_get(jobs, "hello");
+    secret_random_hex(trigger, 12);
+    if (!existing) {
+        if (asprintf(&xml, sample_job, trigger) < 0)
+            return -ENOMEM;
+        r = jobs_create(jobs, "hello", xml, strlen(xml), &err);
+        if (r < 0) {
+            log_error("cannot create the sample job: %s", err ? err : strerror(-r));
+            return r;
+        }
+    }
+
+    printf("\n"
+           "*************************************************************\n"
+           "Steward's first start: an administrator account was created.\n"
+           "\n"
+           "  user:     admin\n"
+           "  password: %s\n"
+           "  (also in %s, readable by you only)\n"
+           "\n"
+           "An API token for admin, shown this once:\n"
+           "\n"
+           "  %s\n",
+           password, pwfile, token);
+    if (!existing)
+        printf("\n"
+               "The sample job 'hello' takes WHO and GREETING and has a trigger token.\n"
+               "Trigger it with the user API token (HTTP Basic auth, POST):\n"
+               "\n"
+               "  curl -X POST -u admin:%s '%sjob/hello/buildWithParameters?WHO=Steward'\n"
+               "\n"
+               "or with the job's trigger token (no user needed, GET or POST):\n"
+               "\n"
+               "  curl '%sjob/hello/buildWithParameters?token=%s&WHO=Steward'\n",
+               token, root, root, trigger);
+    printf("*************************************************************\n\n");
+    fflush(stdout);
+    secret_wipe(password, sizeof password);
+    secret_wipe(token, sizeof token);
+    return 0;
+}
+
+static void
+handle(void *userdata, struct req *req, struct resp *resp)
+{
+    const struct app *app = userdata;
+
+    if (web_handle(app, req, resp))
+        return;
+    api_handle(userdata, req, resp);
+}
+
+static int
+cmd_serve(const char *home_dir, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "executors", required_argument, NULL, 'e' },
+        { "url", required_argument, NULL, 'u' },
+        { "quiet-period", required_argument, NULL, 'q' },
+        { "threads", required_argument, NULL, 't' },
+        {},
+    };
+    const char *listen = "127.0.0.1:8080", *url = NULL;
+    int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
+    _cleanup_(store_closep) struct store *db = NULL;
+    _cleanup_free_ char *root = NULL;
+    struct home *h = NULL;
+    struct jobs *jobs = NULL;
+    struct auth *auth = NULL;
+    struct engine *engine = NULL;
+    struct http *http = NULL;
+    struct app app = {};
+    sigset_t sigs;
+    int c, r, sig, listen_fd, port;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        switch (c) {
+        case 'l':
+            listen = optarg;
+            break;
+        case 'e':
+            if (parse_int64(optarg, 1, 1024, &executors) < 0)
+                return usage_error("--executors takes a number from 1 to 1024");
+            break;
+        case 'u':
+            url = optarg;
+            break;
+        case 'q':
+            if (parse_int64(optarg, 0, 3600, &quiet) < 0)
+                return usage_error("--quiet-period takes seconds, 0 to 3600");
+            break;
+        case 't':
+            if (parse_int64(optarg, 1, 256, &threads) < 0)
+                return usage_error("--threads takes a number from 1 to 256");
+            break;
+        default:
+            return usage_error("unknown option for serve");
+        }
+    }
+    if (executors < 1)
+        executors = 1;
+    r = http_bind(listen, &listen_fd, &port);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot listen on %s: %s\n", listen,
+                r == -EINVAL ? "give ADDRESS:PORT, e.g. 127.0.0.1:8080" : strerror(-r));
+        return 1;
+    }
+    if (url) {
+        if (!startswith(url, "http://") && !startswith(url, "https://"))
+            return usage_error("--url must start with http:// or https://");
+        if (asprintf(&root, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/") < 0)
+            return 1;
+    } else {
+        _cleanup_free_ char *host = strndup(listen, (size_t) (strrchr(listen, ':') - listen));
+        if (!host || asprintf(&root, "http://%s:%d/", host, port) < 0)
+            return 1;
+    }
+
+    /* signals go to sigwait below, not to whichever thread */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    r = home_open(home_dir, &h);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot use home directory %s: %s\n", home_dir, strerror(-r));
+        return 1;
+    }
+    r = store_open(h->db_path, &db);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot open %s: %s\n", h->db_path,
+                r == -EPROTO ? "made by a newer Steward" : strerror(-r));
+        return 1;
+    }
+    if (jobs_load(h, &jobs) < 0 || auth_new(&auth) < 0)
+        return 1;
+    r = first_start(h, db, jobs, root);
+    if (r < 0) {
+        fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));
+        return 1;
+    }
+    r = engine_new(h, jobs, auth,
+                   &(struct engine_opts){ .executors = (int) executors,
+                                          .quiet_period_s = (int) quiet,
+                                          .root_url = root,
+                                          .stop_grace_ms = 5000 },
+                   &engine);
+    if (r >= 0)
+        r = engine_start(engine);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot start the queue: %s\n", strerror(-r));
+        return 1;
+    }
+    app = (struct app){ .home = h, .jobs = jobs, .engine = engine, .auth = auth,
+                        .root_url = url ? root : NULL, .executors = (int) executors };
+    r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
+                                        .db_path = h->db_path, .auth = auth,
+                                        .session_cookie = SESSION_COOKIE, .handler = handle,
+                                        .userdata = &app },
+                   &http);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot listen on %s: %s\n", listen, strerror(-r));
+        engine_stop(engine);
+        return 1;
+    }
+    log_info("Steward %s listening on %s (port %d), %d executors, home %s", STEWARD_VERSION,
+             listen, http_port(http), (int) executors, h->root);
+
+    sigwait(&sigs, &sig);
+    log_info("signal %d: shutting down", sig);
+    http_stop(http);
+    engine_stop(engine);
+    engine_free(engine);
+    auth_free(auth);
+    jobs_free(jobs);
+    home_free(h);
+    return 0;
+}
+
+/* ---- offline admin commands ---- */
+
+static int
+open_home(const char *home_dir, struct home **h, struct store **db)
+{
+    int r = home_open(home_dir, h);
+
+    if (r >= 0)
+        r = store_open((*h)->db_path, db);
+    if (r < 0)
+        fprintf(stderr, "steward: cannot open home %s: %s\n", home_dir, strerror(-r));
+    return r;
+}
+
+static int
+read_password(const char *given, bool from_stdin, char **ret)
+{
+    char line[BOUND_PASSWORD_BYTES + 2];
+    size_t n;
+
+    if (given) {
+        *ret = strdup(given);
+        return *ret ? 0 : -ENOMEM;
+    }
+    if (!from_stdin)
+        return -EINVAL;
+    if (!fgets(line, sizeof line, stdin))
+        return -EINVAL;
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    *ret = strdup(line);
+    secret_wipe(line, sizeof line);
+    return *ret ? 0 : -ENOMEM;
+}
+
+static int
+cmd_user(const char *home_dir, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "password", required_argument, NULL, 'p' },
+        { "password-stdin", no_argument, NULL, 's' },
+        { "admin", no_argument, NULL, 'a' },
+        {},
+    };
+    _cleanup_(store_closep) struct store *db = NULL;
+    _cleanup_secret_ char *password = NULL;
+    _cleanup_free_ char *hash = NULL;
+    const char *given = NULL, *sub, *name, *why;
+    bool from_stdin = false, admin = false;
+    struct home *h = NULL;
+    int c, r;
+
+    if (argc < 3)
+        return usage_error("user needs a subcommand and a name");
+    sub = argv[1];
+    name = argv[2];
+    optind = 3;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        switch (c) {
+        case 'p':
+            given = optarg;
+            break;
+        case 's':
+            from_stdin = true;
+            break;
+        case 'a':
+            admin = true;
+            break;
+        default:
+            return usage_error("unknown option for user");
+        }
+    }
+    if (!streq(sub, "add") && !streq(sub, "passwd"))
+        return usage_error("user takes add or passwd");
+    if (strlen(name) == 0 || strlen(name) > BOUND_USER_NAME_BYTES ||
+        job_name_check(name, &why) < 0)
+        return usage_error("a user name is 1 to 64 bytes of letters, digits, '-', '_' or '.'");
+    if (read_password(given, from_stdin, &password) < 0 || !*password)
+        return usage_error("give a password with --password P or --password-stdin");
+    if (strlen(password) > BOUND_PASSWORD_BYTES)
+        return usage_error("the password is longer than 1024 bytes");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = secret_hash_password(password, &hash);
+    if (r >= 0) {
+        if (streq(sub, "add"))
+            r = store_user_add(db, name, hash, admin, NULL);
+        else {
+            struct user_row u = {};
+            r = store_user_get(db, name, &u);
+            if (r >= 0)
+                r = store_user_set_password(db, u.id, hash);
+            user_row_release(&u);
+        }
+    }
+    home_free(h);
+    if (r == -EEXIST) {
+        fprintf(stderr, "steward: user %s already exists\n", name);
+        return 1;
+    }
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: no user %s\n", name);
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot store the user: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "%s user %s%s\n", streq(sub, "add") ? "Added" : "Changed the password of",
+            name, admin ? " (administrator)" : "");
+    return 0;
+}
+
+static void
+print_time(int64_t ms)
+{
+    char s[32];
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0) {
+        printf("%-20s", "never");
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%-20s", s);
+}
+
+static int
+cmd_token(const char *home_dir, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "name", required_argument, NULL, 'n' },
+        {},
+    };
+    _cleanup_(store_closep) struct store *db = NULL;
+    const char *sub, *user, *name = NULL;
+    struct user_row u = {};
+    struct home *h = NULL;
+    int c, r;
+
+    if (argc < 3)
+        return usage_error("token needs a subcommand and a user");
+    sub = argv[1];
+    user = argv[2];
+    optind = 3;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        if (c != 'n')
+            return usage_error("unknown option for token");
+        name = optarg;
+    }
+    if (streq(sub, "revoke") && !name && optind < argc)
+        name = argv[optind];
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = store_user_get(db, user, &u);
+    if (r < 0) {
+        fprintf(stderr, "steward: no user %s\n", user);
+        home_free(h);
+        return 1;
+    }
+    if (streq(sub, "new")) {
+        char value[API_TOKEN_LEN + 1], uuid[37];
+        if (!name || !*name || strlen(name) > BOUND_TOKEN_NAME_BYTES) {
+            r = usage_error("token new needs --name TOKENNAME (at most 100 bytes)");
+            goto out;
+        }
+        r = auth_token_new(db, u.id, name, value, uuid);
+        if (r == -EEXIST) {
+            fprintf(stderr, "steward: user %s already has a token named %s\n", user, name);
+            r = 1;
+            goto out;
+        }
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the token: %s\n", strerror(-r));
+            r = 1;
+            goto out;
+        }
+        printf("%s\n", value);
+        secret_wipe(value, sizeof value);
+        r = 0;
+    } else if (streq(sub, "list")) {
+        struct token_row *rows = NULL;
+        size_t n = 0;
+        r = store_token_list(db, u.id, &rows, &n);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot list tokens: %s\n", strerror(-r));
+            r = 1;
+            goto out;
+        }
+        printf("%-24s %-36s %-20s %-20s %s\n", "NAME", "UUID", "CREATED", "LAST USED", "USES");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-24s %-36s ", rows[i].name, rows[i].uuid);
+            print_time(rows[i].created_ms);
+            printf(" ");
+            print_time(rows[i].last_use_ms);
+            printf(" %lld\n", (long long) rows[i].use_count);
+        }
+        token_rows_free(rows, n);
+        r = 0;
+    } else if (streq(sub, "revoke")) {
+        if (!name) {
+            r = usage_error("token revoke needs USER TOKENNAME");
+            goto out;
+        }
+        r = store_token_delete(db, u.id, NULL, name);
+        if (r < 0) {
+            fprintf(stderr, "steward: user %s has no token named %s\n", user, name);
+            r = 1;
+            goto out;
+        }
+        fprintf(stderr, "Revoked token %s of user %s\n", name, user);
+        r = 0;
+    } else
+        r = usage_error("token takes new, list or revoke");
+out:
+    user_row_release(&u);
+    home_free(h);
+    return r;
+}
+
+static int
+cmd_security(const char *home_dir, int argc, char **argv)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct home *h = NULL;
+    int r;
+
+    if (argc != 3 || !streq(argv[1], "anonymous-read") ||
+        (!streq(argv[2], "on") && !streq(argv[2], "off")))
+        return usage_error("security takes: anonymous-read on|off");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = store_setting_set(db, "anonymous_read", argv[2]);
+    home_free(h);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "Anonymous read access is %s.\n", argv[2]);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *home_dir = getenv("STEWARD_HOME");
+    int i = 1;
+
+    if (secret_init() < 0) {
+        fprintf(stderr, "steward: libsodium failed to start\n");
+        return 1;
+    }
+    if (!home_dir || !*home_dir)
+        home_dir = "steward-home";
+    while (i < argc && argv[i][0] == '-') {
+        if (streq(argv[i], "--home") && i + 1 < argc) {
+            home_dir = argv[i + 1];
+            i += 2;
+        } else if (startswith(argv[i], "--home=")) {
+            home_dir = argv[i] + 7;
+            i++;
+        } else if (streq(argv[i], "--version")) {
+            printf("steward %s\n", STEWARD_VERSION);
+            return 0;
+        } else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else
+            return usage_error(rfmt("unknown option %s", argv[i]));
+    }
+    if (i >= argc)
+        return usage_error("no command given");
+    argc -= i;
+    argv += i;
+    if (streq(argv[0], "serve"))
+        return cmd_serve(home_dir, argc, argv);
+    if (streq(argv[0], "user"))
+        return cmd_user(home_dir, argc, argv);
+    if (streq(argv[0], "token"))
+        return cmd_token(home_dir, argc, argv);
+    if (streq(argv[0], "security"))
+        return cmd_security(home_dir, argc, argv);
+    if (streq(argv[0], "help")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    return usage_error(rfmt("unknown command %s", argv[0]));
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Our own request and response, independent of the HTTP library
+ * (libmicrohttpd lives in mhd.c alone). A handler gets a fully read and
+ * decoded `struct req` and fills a `struct resp`.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/auth.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+struct kv {
+    char *key;
+    char *value;   /* "" for a key given without '=' */
+};
+
+enum body_problem {
+    BODY_OK,
+    BODY_TOO_LARGE,      /* past BOUND_BODY_BYTES */
+    BODY_BAD_FORM,       /* a form body or query that does not decode */
+    BODY_TOO_MANY_FIELDS,
+};
+
+struct req {
+    const char *method;
+    const char *raw_path;      /* as sent, without the query */
+    char **seg;                /* decoded path segments; empty segments dropped */
+    size_t n_seg;
+    bool trailing_slash;
+    struct kv *params;         /* the query's fields, then the form body's */
+    size_t n_params;
+    size_t n_query;
+    struct buf body;
+    enum body_problem body_problem;
+    char addr[64];             /* the TCP peer */
+    bool is_post;
+
+    /* identity, resolved before the handler runs */
+    struct identity id;
+    bool basic_given;          /* an Authorization: Basic header was sent */
+    bool basic_failed;
+    enum auth_failure basic_failure;
+    char basic_user[BOUND_USER_NAME_BYTES + 1];
+    bool basic_secret_is_api_token_shape;
+    char session_id[65];       /* from the session cookie, "" when none */
+
+    struct store *db;          /* this thread's database connection */
+    void *conn;                /* private to mhd.c */
+};
+
+struct resp {
+    int status;
+    struct kv hdr[24];
+    size_t n_hdr;
+    struct buf body;
+    int fd;                    /* when >= 0: the body is fd's bytes [fd_off, fd_off + fd_len) */
+    uint64_t fd_off;
+    uint64_t fd_len;
+};
+
+/* Returns a request header (case-insensitive name), or NULL. */
+const char *req_header(const struct req *req, const char *name);
+/* Returns the first query or form field of that name, or NULL. */
+const char *req_param(const struct req *req, const char *name);
+/* Returns how many times a field was given. */
+size_t req_param_count(const struct req *req, const char *name);
+/* True when the client prefers HTML (a browser): Accept lists text/html. */
+bool req_wants_html(const struct req *req);
+/* The request's own root URL ("http://host:port/") in a newly allocated string. */
+char *req_root_url(const struct req *req);
+
+/* Sets (adds) a response header; both strings are copied. */
+void resp_header(struct resp *resp, const char *name, const char *value);
+/* Sets status, Content-Type and body in one go. */
+void resp_set(struct resp *resp, int status, const char *content_type, const char *body,
+              size_t len);
+
+typedef void (*http_handler_fn)(void *userdata, struct req *req, struct resp *resp);
+
+struct http_opts {
+    int listen_fd;            /* from http_bind */
+    int port;
+    int threads;
+    const char *db_path;      /* each worker thread opens its own connection */
+    struct auth *auth;
+    const char *session_cookie;
+    http_handler_fn handler;
+    void *userdata;
+};
+
+struct http;
+
+/*
+ * Binds a listening socket to "ADDR:PORT" (PORT may be 0: any free port).
+ * Returns 0 with the socket and the port bound, -EINVAL for a bad address,
+ * -errno (-EADDRINUSE...).
+ */
+int http_bind(const char *listen_addr, int *ret_fd, int *ret_port);
+
+/* Starts serving on a socket from http_bind (which it then owns). -EIO. */
+int http_start(const struct http_opts *opts, struct http **ret_http);
+/* The port actually bound (useful with port 0). */
+int http_port(const struct http *h);
+void http_stop(struct http *h);

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "http/http.h"
+#include "util/bounds.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+
+struct http {
+    struct MHD_Daemon *d;
+    struct http_opts opts;
+    pthread_key_t db_key;
+    int port;
+};
+
+struct reqctx {
+    struct req req;
+    bool body_over;
+};
+
+/* ---- struct req helpers ---- */
+
+const char *
+req_header(const struct req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+req_param(const struct req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_params; i++)
+        if (streq(req->params[i].key, name))
+            return req->params[i].value;
+    return NULL;
+}
+
+size_t
+req_param_count(const struct req *req, const char *name)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < req->n_params; i++)
+        if (streq(req->params[i].key, name))
+            n++;
+    return n;
+}
+
+bool
+req_wants_html(const struct req *req)
+{
+    const char *a = req_header(req, "Accept");
+
+    return a && strstr(a, "text/html") != NULL;
+}
+
+char *
+req_root_url(const struct req *req)
+{
+    const char *host = req_header(req, "Host");
+    char *s;
+
+    if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/ \t\r\n\"<>\\"))
+        host = "127.0.0.1";
+    if (asprintf(&s, "http://%s/", host) < 0)
+        return NULL;
+    return s;
+}
+
+void
+resp_header(struct resp *resp, const char *name, const char *value)
+{
+    if (resp->n_hdr >= ELEMENTSOF(resp->hdr))
+        return;
+    resp->hdr[resp->n_hdr].key = strdup(name);
+    resp->hdr[resp->n_hdr].value = strdup(value);
+    resp->n_hdr++;
+}
+
+void
+resp_set(struct resp *resp, int status, const char *content_type, const char *body, size_t len)
+{
+    resp->status = status;
+    if (content_type)
+        resp_header(resp, "Content-Type", content_type);
+    buf_clear(&resp->body);
+    if (body)
+        (void) buf_append(&resp->body, body, len);
+}
+
+static void
+resp_release(struct resp *resp)
+{
+    for (size_t i = 0; i < resp->n_hdr; i++) {
+        free(resp->hdr[i].key);
+        free(resp->hdr[i].value);
+    }
+    buf_release(&resp->body);
+    if (resp->fd >= 0)
+        close(resp->fd);
+}
+
+/* ---- parsing ---- */
+
+static int
+add_param(struct req *req, const char *key, size_t klen, const char *value, size_t vlen)
+{
+    struct kv *v;
+    char *k, *val;
+    int r1, r2;
+
+    if (req->n_params >= BOUND_FORM_FIELDS)
+        return -E2BIG;
+    k = strndup(key, klen);
+    val = strndup(value ? value : "", value ? vlen : 0);
+    if (!k || !val) {
+        free(k);
+        free(val);
+        return -ENOMEM;
+    }
+    r1 = url_decode_inplace(k, strlen(k));
+    r2 = url_decode_inplace(val, strlen(val));
+    if (r1 < 0 || r2 < 0) {
+        free(k);
+        free(val);
+        return -EINVAL;
+    }
+    v = realloc(req->params, (req->n_params + 1) * sizeof *v);
+    if (!v) {
+        free(k);
+        free(val);
+        return -ENOMEM;
+    }
+    req->params = v;
+    v[req->n_params].key = k;
+    v[req->n_params].value = val;
+    req->n_params++;
+    return 0;
+}
+
+/* Parses "a=1&b=2" (raw, still encoded). */
+static int
+parse_form(struct req *req, const char *s, size_t len)
+{
+    const char *end = s + len;
+
+    while (s < end) {
+        const char *amp = memchr(s, '&', (size_t) (end - s));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(s, '=', (size_t) (stop - s));
+        int r;
+
+        if (stop > s) {
+            if (eq)
+                r = add_param(req, s, (size_t) (eq - s), eq + 1, (size_t) (stop - eq - 1));
+            else
+                r = add_param(req, s, (size_t) (stop - s), NULL, 0);
+            if (r < 0)
+                return r;
+        }
+        s = stop + 1;
+    }
+    return 0;
+}
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct req *req = cls;
+    int r;
+
+    (void) kind;
+    r = add_param(req, key, strlen(key), value, value ? strlen(value) : 0);
+    if (r < 0) {
+        req->body_problem = r == -E2BIG ? BODY_TOO_MANY_FIELDS : BODY_BAD_FORM;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static int
+split_path(struct req *req, const char *url)
+{
+    const char *p = url;
+
+    req->trailing_slash = strlen(url) > 1 && url[strlen(url) - 1] == '/';
+    while (*p) {
+        const char *slash;
+        char *seg, **v;
+        size_t len;
+
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        slash = strchr(p, '/');
+        len = slash ? (size_t) (slash - p) : strlen(p);
+        seg = strndup(p, len);
+        if (!seg)
+            return -ENOMEM;
+        if (url_decode_path_inplace(seg, len) < 0) {
+            free(seg);
+            return -EINVAL;
+        }
+        v = realloc(req->seg, (req->n_seg + 1) * sizeof *v);
+        if (!v) {
+            free(seg);
+            return -ENOMEM;
+        }
+        req->seg = v;
+        v[req->n_seg++] = seg;
+        p += len;
+    }
+    return 0;
+}
+
+static void
+req_release(struct req *req)
+{
+    for (size_t i = 0; i < req->n_seg; i++)
+        free(req->seg[i]);
+    free(req->seg);
+    for (size_t i = 0; i < req->n_params; i++) {
+        free(req->params[i].key);
+        secret_wipe(req->params[i].value, strlen(req->params[i].value));
+        free(req->params[i].value);
+    }
+    free(req->params);
+    if (req->body.ptr)
+        secret_wipe(req->body.ptr, req->body.len);
+    buf_release(&req->body);
+}
+
+/* ---- identity ---- */
+
+static struct store *
+thread_db(struct http *h)
+{
+    struct store *s = pthread_getspecific(h->db_key);
+
+    if (!s) {
+        if (store_open(h->opts.db_path, &s) < 0)
+            return NULL;
+        pthread_setspecific(h->db_key, s);
+    }
+    return s;
+}
+
+static void
+db_destructor(void *p)
+{
+    store_close(p);
+}
+
+static void
+resolve_identity(struct http *h, struct req *req)
+{
+    const char *authz = req_header(req, "Authorization");
+    const char *cookie;
+
+    identity_anonymous(&req->id);
+    if (authz && strncasecmp(authz, "Basic ", 6) == 0) {
+        _cleanup_free_ char *decoded = NULL;
+        const char *v = authz + 6;
+        size_t len;
+        char *colon;
+
+        while (*v == ' ')
+            v++;
+        req->basic_given = true;
+        if (base64_decode(v, &decoded, &len) < 0 || !(colon = strchr(decoded, ':')) ||
+            colon == decoded || strlen(decoded) != len) {
+            req->basic_failed = true;
+            req->basic_failure = AUTH_FAIL_NO_SUCH_USER;
+            return;
+        }
+        *colon = '\0';
+        snprintf(req->basic_user, sizeof req->basic_user, "%s", decoded);
+        req->basic_secret_is_api_token_shape = auth_looks_like_api_token(colon + 1);
+        if (auth_basic(h->opts.auth, req->db, decoded, colon + 1, req->addr, &req->id,
+                       &req->basic_failure) < 0) {
+            req->basic_failed = true;
+            identity_anonymous(&req->id);
+        }
+        secret_wipe(colon + 1, strlen(colon + 1));
+        return;
+    }
+    cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, h->opts.session_cookie);
+    if (cookie && strlen(cookie) == 64) {
+        snprintf(req->session_id, sizeof req->session_id, "%s", cookie);
+        if (auth_session_get(h->opts.auth, cookie, &req->id) < 0) {
+            identity_anonymous(&req->id);
+            req->session_id[0] = '\0';
+        }
+    }
+}
+
+/* ---- MHD glue ---- */
+
+static size_t
+noop_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void) cls;
+    (void) c;
+    return strlen(s);
+}
+
+static void
+set_addr(struct req *req, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(req->addr, sizeof req->addr, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, req->addr,
+                  sizeof req->addr);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, req->addr,
+                  sizeof req->addr);
+}
+
+static enum MHD_Result
+send_resp(struct MHD_Connection *conn, struct resp *resp)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (resp->fd >= 0) {
+        r = MHD_create_response_from_fd_at_offset64(resp->fd_len, resp->fd, resp->fd_off);
+        if (r)
+            resp->fd = -1; /* MHD owns it now */
+    } else {
+        size_t len = resp->body.len;
+        char *body = buf_detach(&resp->body);
+        r = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
+        if (!r)
+            free(body);
+    }
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "X-Jenkins", "2.462.3");
+    MHD_add_response_header(r, "X-Steward", STEWARD_VERSION);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        MHD_add_response_header(r, resp->hdr[i].key, resp->hdr[i].value);
+    ret = MHD_queue_response(conn, (unsigned int) resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const char *url)
+{
+    struct req *req = &ctx->req;
+    struct resp resp = { .status = 200, .fd = -1 };
+    const char *ct;
+    enum MHD_Result ret;
+
+    buf_init(&resp.body, 64 * 1024 * 1024);
+    req->db = thread_db(h);
+    if (split_path(req, url) < 0 && req->body_problem == BODY_OK)
+        req->body_problem = BODY_BAD_FORM;
+    if (req->body_problem == BODY_OK)
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
+    req->n_query = req->n_params;
+    ct = req_header(req, "Content-Type");
+    if (req->body_problem == BODY_OK && req->is_post && ct &&
+        strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+        int r = parse_form(req, buf_str(&req->body), req->body.len);
+        if (r < 0)
+            req->body_problem = r == -E2BIG ? BODY_TOO_MANY_FIELDS : BODY_BAD_FORM;
+    }
+    if (!req->db) {
+        resp_set(&resp, 503, "text/plain;charset=UTF-8",
+                 "The database cannot be opened right now.\n", 41);
+    } else {
+        resolve_identity(h, req);
+        h->opts.handler(h->opts.userdata, req, &resp);
+    }
+    ret = send_resp(conn, &resp);
+    resp_release(&resp);
+    return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    struct http *h = cls;
+    struct reqctx *ctx = *con_cls;
+
+    (void) version;
+    if (!ctx) {
+        const char *cl;
+
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return MHD_NO;
+        ctx->req.conn = conn;
+        ctx->req.method = method;
+        ctx->req.raw_path = url;
+        ctx->req.is_post = streq(method, "POST");
+        buf_init(&ctx->req.body, BOUND_BODY_BYTES);
+        set_addr(&ctx->req, conn);
+        *con_cls = ctx;
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > BOUND_BODY_BYTES) {
+            /* refuse before reading a byte of it */
+            ctx->req.body_problem = BODY_TOO_LARGE;
+            return dispatch(h, conn, ctx, url);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!ctx->body_over && buf_append(&ctx->req.body, upload_data, *upload_data_size) < 0) {
+            ctx->body_over = true;
+            ctx->req.body_problem = BODY_TOO_LARGE;
+            buf_release(&ctx->req.body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return dispatch(h, conn, ctx, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    struct reqctx *ctx = *con_cls;
+
+    (void) cls;
+    (void) conn;
+    (void) toe;
+    if (!ctx)
+        return;
+    req_release(&ctx->req);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static int
+parse_listen(const char *listen, struct sockaddr_in *sa)
+{
+    _cleanup_free_ char *host = strdup(listen);
+    char *colon;
+    int64_t port;
+
+    if (!host)
+        return -ENOMEM;
+    colon = strrchr(host, ':');
+    if (!colon)
+        return -EINVAL;
+    *colon = '\0';
+    if (parse_int64(colon + 1, 0, 65535, &port) < 0)
+        return -EINVAL;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t) port);
+    if (streq(host, "localhost"))
+        snprintf(host, strlen(host) + 1, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -EINVAL;
+    return 0;
+}
+
+int
+http_bind(const char *listen_addr, int *ret_fd, int *ret_port)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int fd, one = 1, r;
+
+    r = parse_listen(listen_addr, &sa);
+    if (r < 0)
+        return r;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1024) < 0 ||
+        getsockname(fd, (struct sockaddr *) &sa, &len) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    *ret_fd = fd;
+    *ret_port = ntohs(sa.sin_port);
+    return 0;
+}
+
+int
+http_start(const struct http_opts *opts, struct http **ret_http)
+{
+    struct http *h;
+
+    h = calloc(1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    h->opts = *opts;
+    h->port = opts->port;
+    pthread_key_create(&h->db_key, db_destructor);
+    h->d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+        on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) opts->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
+    if (!h->d) {
+        pthread_key_delete(h->db_key);
+        free(h);
+        return -EIO;
+    }
+    *ret_http = h;
+    return 0;
+}
+
+int
+http_port(const struct http *h)
+{
+    return h->port;
+}
+
+void
+http_stop(struct http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    pthread_key_delete(h->db_key);
+    free(h);
+}

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "util/macro.h"
+
+void
+cause_release(struct cause *c)
+{
+    free(c->user_name);
+    free(c->token_name);
+    free(c->addr);
+    free(c->note);
+    memset(c, 0, sizeof *c);
+}
+
+void
+param_value_release(struct param_value *p)
+{
+    free(p->name);
+    free(p->value);
+    memset(p, 0, sizeof *p);
+}
+
+void
+queue_row_release(struct queue_row *q)
+{
+    free(q->job);
+    for (size_t i = 0; i < q->n_params; i++)
+        param_value_release(&q->params[i]);
+    free(q->params);
+    for (size_t i = 0; i < q->n_causes; i++)
+        cause_release(&q->causes[i]);
+    free(q->causes);
+    memset(q, 0, sizeof *q);
+}
+
+void
+queue_rows_free(struct queue_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        queue_row_release(&rows[i]);
+    free(rows);
+}
+
+static int
+insert_causes(struct store *s, int64_t id, const struct cause *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = st_prep(s, "INSERT INTO queue_causes(queue_id, pos, kind, user_name, "
+                                      "token_name, addr, note, count) VALUES(?,?,?,?,?,?,?,?)");
+        int r;
+
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t) i);
+        sqlite3_bind_int(st, 3, c[i].kind);
+        st_bind_text(st, 4, c[i].user_name);
+        st_bind_text(st, 5, c[i].token_name);
+        st_bind_text(st, 6, c[i].addr);
+        st_bind_text(st, 7, c[i].note);
+        sqlite3_bind_int64(st, 8, c[i].count > 0 ? c[i].count : 1);
+        r = st_exec_done(st);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+store_queue_insert(struct store *s, struct queue_row *q)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO queue(job, in_queue_since_ms, due_ms, state) "
+                                  "VALUES(?, ?, ?, 0)");
+    int r;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, q->job);
+    sqlite3_bind_int64(st, 2, q->in_queue_since_ms);
+    sqlite3_bind_int64(st, 3, q->due_ms);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    q->id = sqlite3_last_insert_rowid(s->db);
+
+    for (size_t i = 0; i < q->n_params; i++) {
+        st = st_prep(s, "INSERT INTO queue_params(queue_id, pos, name, type, value) "
+                        "VALUES(?, ?, ?, ?, ?)");
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, q->id);
+        sqlite3_bind_int64(st, 2, (int64_t) i);
+        st_bind_text(st, 3, q->params[i].name);
+        sqlite3_bind_int(st, 4, q->params[i].type);
+        st_bind_text(st, 5, q->params[i].value ? q->params[i].value : "");
+        r = st_exec_done(st);
+        if (r < 0)
+            return r;
+    }
+    return insert_causes(s, q->id, q->causes, q->n_causes);
+}
+
+int
+store_queue_update_merge(struct store *s, const struct queue_row *q)
+{
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM queue_causes WHERE queue_id = ?");
+    int r;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, q->id);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    st = st_prep(s, "UPDATE queue SET due_ms = ? WHERE id = ?");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, q->due_ms);
+    sqlite3_bind_int64(st, 2, q->id);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return insert_causes(s, q->id, q->causes, q->n_causes);
+}
+
+int
+store_queue_set_state(struct store *s, int64_t id, enum queue_state state, int64_t left_ms,
+                      int64_t build_number)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE queue SET state = ?, left_ms = ?, build_number = ? "
+                                  "WHERE id = ?");
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, state);
+    sqlite3_bind_int64(st, 2, left_ms);
+    sqlite3_bind_int64(st, 3, build_number);
+    sqlite3_bind_int64(st, 4, id);
+    return st_exec_done(st);
+}
+
+static int
+load_params_causes(struct store *s, struct queue_row *q)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    st = st_prep(s, "SELECT name, type, value FROM queue_params WHERE queue_id = ? ORDER BY pos");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, q->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct param_value *p = realloc(q->params, (q->n_params + 1) * sizeof *p);
+        if (!p) {
+            sqlite3_finalize(st);
+            return -ENOMEM;
+        }
+        q->params = p;
+        p = &q->params[q->n_params++];
+        p->name = st_text(st, 0);
+        p->type = sqlite3_column_int(st, 1);
+        p->value = st_text(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return st_err(rc);
+
+    st = st_prep(s, "SELECT kind, user_name, token_name, addr, note, count FROM queue_causes "
+                    "WHERE queue_id = ? ORDER BY pos");
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, q->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cause *c = realloc(q->causes, (q->n_causes + 1) * sizeof *c);
+        if (!c) {
+            sqlite3_finalize(st);
+            return -ENOMEM;
+        }
+        q->causes = c;
+        c = &q->causes[q->n_causes++];
+        c->kind = sqlite3_column_int(st, 0);
+        c->user_name = st_text(st, 1);
+        c->token_name = st_text(st, 2);
+        c->addr = st_text(st, 3);
+        c->note = st_text(st, 4);
+        c->count = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : st_err(rc);
+}
+
+#define QUEUE_COLUMNS "id, job, in_queue_since_ms, due_ms, state, left_ms, build_number"
+
+static void
+queue_from_row(sqlite3_stmt *st, struct queue_row *q)
+{
+    memset(q, 0, sizeof *q);
+    q->id = sqlite3_column_int64(st, 0);
+    q->job = st_text(st, 1);
+    q->in_queue_since_ms = sqlite3_column_int64(st, 2);
+    q->due_ms = sqlite3_column_int64(st, 3);
+    q->state = sqlite3_column_int(st, 4);
+    q->left_ms = sqlite3_column_int64(st, 5);
+    q->build_number = sqlite3_column_int64(st, 6);
+}
+
+int
+store_queue_get(struct store *s, int64_t id, struct queue_row *ret)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " QUEUE_COLUMNS " FROM queue WHERE id = ?");
+    int rc, r;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? -ENOENT : st_err(rc);
+    }
+    queue_from_row(st, ret);
+    sqlite3_finalize(st);
+    r = load_params_causes(s, ret);
+    if (r < 0)
+        queue_row_release(ret);
+    return r;
+}
+
+int
+store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
+                         size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, job ? "SELECT " QUEUE_COLUMNS
+                                        " FROM queue WHERE state = 0 AND job = ? ORDER BY id"
+                                      : "SELECT " QUEUE_COLUMNS
+                                        " FROM queue WHERE state = 0 ORDER BY id");
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+    int rc, r = 0;
+
+    if (!st)
+        return -EIO;
+    if (job)
+        st_bind_text(st, 1, job);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct queue_row *p = realloc(rows, (n + 1) * sizeof *rows);
+        if (!p) {
+            r = -ENOMEM;
+            break;
+        }
+        rows = p;
+        queue_from_row(st, &rows[n++]);
+    }
+    sqlite3_finalize(st);
+    if (r == 0 && rc != SQLITE_DONE)
+        r = st_err(rc);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = load_params_causes(s, &rows[i]);
+    if (r < 0) {
+        queue_rows_free(rows, n);
+        return r;
+    }
+    *ret_rows = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int64_t
+store_queue_max_id(struct store *s)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT coalesce(max(id), 0) FROM queue");
+    int64_t v = 0;
+
+    if (!st)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+void
+build_row_release(struct build_row *b)
+{
+    free(b->job);
+    free(b->result);
+    free(b->abort_reason);
+    memset(b, 0, sizeof *b);
+}
+
+void
+build_rows_free(struct build_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        build_row_release(&rows[i]);
+    free(rows);
+}
+
+int
+store_build_next_number(struct store *s, const char *job, int64_t *ret_next)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT next_build FROM job_numbers WHERE job = ?");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    rc = sqlite3_step(st);
+    *ret_next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_err(rc);
+}
+
+int
+store_build_start(struct store *s, const char *job, int64_t queue_id, int64_t start_ms,
+                  int executor, int64_t *ret_number)
+{
+    sqlite3_stmt *st;
+    int64_t number;
+    int r;
+
+    r = store_build_next_number(s, job, &number);
+    if (r < 0)
+        return r;
+    st = st_prep(s, "INSERT INTO job_numbers(job, next_build) VALUES(?, ?) "
+                    "ON CONFLICT(job) DO UPDATE SET next_build = excluded.next_build");
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number + 1);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    st = st_prep(s, "INSERT INTO builds(job, number, queue_id, start_ms, executor) "
+                    "VALUES(?, ?, ?, ?, ?)");
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    sqlite3_bind_int64(st, 3, queue_id);
+    sqlite3_bind_int64(st, 4, start_ms);
+    sqlite3_bind_int(st, 5, executor);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    *ret_number = number;
+    return 0;
+}
+
+int
+store_build_finish(struct store *s, const char *job, int64_t number, const char *result,
+                   int64_t duration_ms, const char *abort_reason)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET result = ?, duration_ms = ?, "
+                                  "abort_reason = ? WHERE job = ? AND number = ?");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, result);
+    sqlite3_bind_int64(st, 2, duration_ms);
+    st_bind_text(st, 3, abort_reason);
+    st_bind_text(st, 4, job);
+    sqlite3_bind_int64(st, 5, number);
+    return st_exec_done(st);
+}
+
+#define BUILD_COLUMNS "job, number, queue_id, start_ms, duration_ms, result, executor, abort_reason"
+
+static void
+build_from_row(sqlite3_stmt *st, struct build_row *b)
+{
+    memset(b, 0, sizeof *b);
+    b->job = st_text(st, 0);
+    b->number = sqlite3_column_int64(st, 1);
+    b->queue_id = sqlite3_column_int64(st, 2);
+    b->start_ms = sqlite3_column_int64(st, 3);
+    b->duration_ms = sqlite3_column_int64(st, 4);
+    b->result = st_text(st, 5);
+    b->executor = sqlite3_column_int(st, 6);
+    b->abort_reason = st_text(st, 7);
+}
+
+int
+store_build_get(struct store *s, const char *job, int64_t number, struct build_row *ret)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " BUILD_COLUMNS
+                                  " FROM builds WHERE job = ? AND number = ?");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        build_from_row(st, ret);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : st_err(rc);
+}
+
+static int
+build_list(sqlite3_stmt *st, struct build_row **ret_rows, size_t *ret_n)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct build_row *p = realloc(rows, (n + 1) * sizeof *rows);
+        if (!p) {
+            sqlite3_finalize(st);
+            build_rows_free(rows, n);
+            return -ENOMEM;
+        }
+        rows = p;
+        build_from_row(st, &rows[n++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        build_rows_free(rows, n);
+        return st_err(rc);
+    }
+    *ret_rows = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int
+store_build_list(struct store *s, const char *job, int64_t offset, int64_t limit,
+                 struct build_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " BUILD_COLUMNS " FROM builds WHERE job = ? "
+                                  "ORDER BY number DESC LIMIT ? OFFSET ?");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+    sqlite3_bind_int64(st, 3, offset);
+    return build_list(st, ret_rows, ret_n);
+}
+
+int
+store_build_list_running(struct store *s, struct build_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " BUILD_COLUMNS
+                                  " FROM builds WHERE result IS NULL ORDER BY start_ms");
+
+    if (!st)
+        return -EIO;
+    return build_list(st, ret_rows, ret_n);
+}
+
+int
+store_build_permalink(struct store *s, const char *job, const char *which, int64_t *ret_number)
+{
+    static const struct {
+        const char *name;
+        const char *sql;
+    } links[] = {
+        { "lastBuild", "SELECT max(number) FROM builds WHERE job = ?" },
+        { "firstBuild", "SELECT min(number) FROM builds WHERE job = ?" },
+        { "lastCompletedBuild",
+          "SELECT max(number) FROM builds WHERE job = ? AND result IS NOT NULL" },
+        { "lastSuccessfulBuild",
+          "SELECT max(number) FROM builds WHERE job = ? AND result IN ('SUCCESS','UNSTABLE')" },
+        { "lastStableBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'SUCCESS'" },
+        { "lastFailedBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'FAILURE'" },
+        { "lastUnstableBuild",
+          "SELECT max(number) FROM builds WHERE job = ? AND result = 'UNSTABLE'" },
+        { "lastUnsuccessfulBuild", "SELECT max(number) FROM builds WHERE job = ? AND "
+                                   "result IS NOT NULL AND result <> 'SUCCESS'" },
+    };
+    sqlite3_stmt *st;
+    int r = -ENOENT;
+
+    for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+        if (!streq(links[i].name, which))
+            continue;
+        st = st_prep(s, links[i].sql);
+        if (!st)
+            return -EIO;
+        st_bind_text(st, 1, job);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            *ret_number = sqlite3_column_int64(st, 0);
+            r = 0;
+        }
+        sqlite3_finalize(st);
+        return r;
+    }
+    return -EINVAL;
+}
+
+int
+store_build_count(struct store *s, const char *job, int64_t *ret_count)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT count(*) FROM builds WHERE job = ?");
+    int r = -EIO;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *ret_count = sqlite3_column_int64(st, 0);
+        r = 0;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int64_t
+store_build_estimated_duration(struct store *s, const char *job)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT avg(duration_ms) FROM (SELECT duration_ms FROM builds "
+                                  "WHERE job = ? AND result IN ('SUCCESS','UNSTABLE') "
+                                  "ORDER BY number DESC LIMIT 3)");
+    int64_t v = -1;
+
+    if (!st)
+        return -1;
+    st_bind_text(st, 1, job);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = (int64_t) sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int
+exec_job(struct store *s, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st = st_prep(s, sql);
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, a);
+    if (b)
+        st_bind_text(st, 2, b);
+    return st_exec_done(st);
+}
+
+int
+store_job_forget(struct store *s, const char *job)
+{
+    static const char *const sql[] = {
+        "DELETE FROM queue_params WHERE queue_id IN (SELECT id FROM queue WHERE job = ?)",
+        "DELETE FROM queue_causes WHERE queue_id IN (SELECT id FROM queue WHERE job = ?)",
+        "DELETE FROM queue WHERE job = ?",
+        "DELETE FROM builds WHERE job = ?",
+        "DELETE FROM job_numbers WHERE job = ?",
+    };
+    int r;
+
+    for (size_t i = 0; i < ELEMENTSOF(sql); i++) {
+        r = exec_job(s, sql[i], job, NULL);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+store_job_rename(struct store *s, const char *from, const char *to)
+{
+    static const char *const sql[] = {
+        "UPDATE queue SET job = ?2 WHERE job = ?1",
+        "UPDATE builds SET job = ?2 WHERE job = ?1",
+        "UPDATE job_numbers SET job = ?2 WHERE job = ?1",
+    };
+    int r;
+
+    for (size_t i = 0; i < ELEMENTSOF(sql); i++) {
+        r = exec_job(s, sql[i], from, to);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "util/macro.h"
+
+/*
+ * Numbered migrations: migration i brings user_version from i to i+1.
+ * Never edit a released one; add a new one.
+ */
+static const char *const migrations[] = {
+    /* 1: first schema */
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  full_name TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  is_admin INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE api_tokens("
+    "  uuid TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  created_ms INTEGER NOT NULL,"
+    "  last_use_ms INTEGER NOT NULL DEFAULT 0,"
+    "  use_count INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE(user_id, name));"
+    "CREATE TABLE queue("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job TEXT NOT NULL,"
+    "  in_queue_since_ms INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  left_ms INTEGER NOT NULL DEFAULT 0,"
+    "  build_number INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX queue_waiting ON queue(job) WHERE state = 0;"
+    "CREATE TABLE queue_params("
+    "  queue_id INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  type INTEGER NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY(queue_id, pos)) WITHOUT ROWID;"
+    "CREATE TABLE queue_causes("
+    "  queue_id INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  user_name TEXT,"
+    "  token_name TEXT,"
+    "  addr TEXT,"
+    "  note TEXT,"
+    "  count INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(queue_id, pos)) WITHOUT ROWID;"
+    "CREATE TABLE job_numbers(job TEXT PRIMARY KEY, next_build INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE builds("
+    "  job TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  queue_id INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  result TEXT,"
+    "  executor INTEGER NOT NULL DEFAULT 0,"
+    "  abort_reason TEXT,"
+    "  PRIMARY KEY(job, number)) WITHOUT ROWID;"
+    "CREATE INDEX builds_running ON builds(job) WHERE result IS NULL;",
+};
+
+sqlite3_stmt *
+st_prep(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+char *
+st_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+
+    return t ? strdup((const char *) t) : NULL;
+}
+
+int
+st_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        return -EEXIST;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    default:
+        return -EIO;
+    }
+}
+
+int
+st_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (!s)
+        return sqlite3_bind_null(st, idx);
+    return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+int
+st_exec_done(sqlite3_stmt *st)
+{
+    int rc;
+
+    if (!st)
+        return -EIO;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : st_err(rc);
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? 0 : st_err(rc);
+}
+
+static int
+migrate(struct store *s)
+{
+    sqlite3_stmt *st = st_prep(s, "PRAGMA user_version");
+    int version, r;
+
+    if (!st)
+        return -EIO;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return -EIO;
+    }
+    version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > (int) ELEMENTSOF(migrations))
+        return -EPROTO; /* a newer Steward made this database */
+
+    for (size_t i = (size_t) version; i < ELEMENTSOF(migrations); i++) {
+        char pragma[64];
+
+        r = store_begin(s);
+        if (r < 0)
+            return r;
+        r = exec(s, migrations[i]);
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%zu", i + 1);
+        if (r >= 0)
+            r = exec(s, pragma);
+        if (r < 0) {
+            (void) store_rollback(s);
+            return r;
+        }
+        r = store_commit(s);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+store_open(const char *path, struct store **ret_store)
+{
+    _cleanup_free_ struct store *s = calloc(1, sizeof *s);
+    int rc, r;
+
+    if (!s)
+        return -ENOMEM;
+    rc = sqlite3_open_v2(path, &s->db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(s->db);
+        return -EIO;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    /*
+     * WAL with synchronous=FULL: a commit is on disk when it returns, which
+     * is what a 201 promises. Group commit keeps that affordable.
+     */
+    r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    if (r >= 0)
+        r = migrate(s);
+    if (r < 0) {
+        sqlite3_close(s->db);
+        return r;
+    }
+    *ret_store = TAKE_PTR(s);
+    return 0;
+}
+
+struct store *
+store_close(struct store *s)
+{
+    if (s) {
+        sqlite3_close(s->db);
+        free(s);
+    }
+    return NULL;
+}
+
+int
+store_begin(struct store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_commit(struct store *s)
+{
+    return exec(s, "COMMIT");
+}
+
+int
+store_rollback(struct store *s)
+{
+    return exec(s, "ROLLBACK");
+}
+
+int
+store_setting_get(struct store *s, const char *key, char **ret_value)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT value FROM settings WHERE key = ?");
+    int rc, r = -ENOENT;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, key);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_value = st_text(st, 0);
+        r = *ret_value ? 0 : -ENOMEM;
+    } else if (rc != SQLITE_DONE)
+        r = st_err(rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+store_setting_set(struct store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO settings(key, value) VALUES(?, ?) "
+                                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, key);
+    st_bind_text(st, 2, value);
+    return st_exec_done(st);
+}
+
+bool
+store_setting_bool(struct store *s, const char *key, bool dflt)
+{
+    _cleanup_free_ char *v = NULL;
+
+    if (store_setting_get(s, key, &v) < 0)
+        return dflt;
+    return streq(v, "on") || streq(v, "true") || streq(v, "1");
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * steward.db: users, API tokens, sessions, the queue, builds and settings,
+ * in SQLite (WAL). SQLite lives here and nowhere else.
+ *
+ * A `struct store` is one connection and must be used by one thread at a
+ * time. The core loop holds the only connection that writes queue and
+ * build rows; HTTP handlers read through a connection of their own per
+ * thread; the offline admin commands open their own. SQLite's locking
+ * (with a busy timeout) keeps them apart.
+ *
+ * Functions return 0 (or a count) on success, -ENOENT when the row is not
+ * there, -EEXIST on a uniqueness conflict, -EIO on a database error.
+ * Strings in returned rows belong to the row; free rows with their _free.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+int store_open(const char *path, struct store **ret_store);
+struct store *store_close(struct store *s);
+static inline void store_closep(struct store **p) { store_close(*p); }
+
+int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+
+/* ---- settings ---- */
+/* *ret_value is newly allocated; -ENOENT when unset. */
+int store_setting_get(struct store *s, const char *key, char **ret_value);
+int store_setting_set(struct store *s, const char *key, const char *value);
+/* Returns the setting as a boolean ("on"/"true"/"1"), `dflt` when unset. */
+bool store_setting_bool(struct store *s, const char *key, bool dflt);
+
+/* ---- users ---- */
+struct user_row {
+    int64_t id;
+    char *name;
+    char *full_name;
+    char *password_hash;
+    bool is_admin;
+    int64_t created_ms;
+};
+void user_row_release(struct user_row *u);
+
+int store_user_add(struct store *s, const char *name, const char *password_hash, bool is_admin,
+                   int64_t *ret_id);
+int store_user_get(struct store *s, const char *name, struct user_row *ret);
+int store_user_get_by_id(struct store *s, int64_t id, struct user_row *ret);
+int store_user_set_password(struct store *s, int64_t id, const char *password_hash);
+int store_user_count(struct store *s, int64_t *ret_count);
+
+/* ---- API tokens ---- */
+struct token_row {
+    char uuid[37];
+    int64_t user_id;
+    char *name;
+    int64_t created_ms;
+    int64_t last_use_ms;   /* 0 = never */
+    int64_t use_count;
+};
+void token_row_release(struct token_row *t);
+
+int store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *name,
+                    const char *hash_hex);
+/* Finds a token by the SHA-256 of its secret part. */
+int store_token_find_by_hash(struct store *s, const char *hash_hex, struct token_row *ret);
+/* Lists a user's tokens, oldest first; *ret_rows is an array of *ret_n rows. */
+int store_token_list(struct store *s, int64_t user_id, struct token_row **ret_rows, size_t *ret_n);
+void token_rows_free(struct token_row *rows, size_t n);
+/* Deletes by uuid or, when uuid is NULL, by name. -ENOENT when none matched. */
+int store_token_delete(struct store *s, int64_t user_id, const char *uuid, const char *name);
+int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms);
+
+/* ---- queue and builds ---- */
+
+enum cause_kind {
+    CAUSE_USER = 0,     /* Started by user NAME (token_name: which API token) */
+    CAUSE_REMOTE = 1,   /* Started by remote host ADDR (trigger token) */
+};
+
+struct cause {
+    enum cause_kind kind;
+    char *user_name;    /* CAUSE_USER; NULL for anonymous */
+    char *token_name;   /* CAUSE_USER: the API token used, NULL for a password or session */
+    char *addr;         /* CAUSE_REMOTE */
+    char *note;         /* CAUSE_REMOTE: the cause= parameter, NULL when absent */
+    int64_t count;      /* identical causes merged into one */
+};
+
+/* A build parameter's value; `type` is the core's enum param_type. */
+struct param_value {
+    char *name;
+    int type;
+    char *value;
+};
+
+enum queue_state {
+    QUEUE_WAITING = 0,
+    QUEUE_LEFT = 1,        /* became a build */
+    QUEUE_CANCELLED = 2,
+};
+
+struct queue_row {
+    int64_t id;
+    char *job;
+    int64_t in_queue_since_ms;
+    int64_t due_ms;
+    enum queue_state state;
+    int64_t left_ms;
+    int64_t build_number;  /* 0 until it became a build */
+    struct param_value *params;
+    size_t n_params;
+    struct cause *causes;
+    size_t n_causes;
+};
+void queue_row_release(struct queue_row *q);
+void cause_release(struct cause *c);
+void param_value_release(struct param_value *p);
+
+/* Inserts an item with its params and causes; sets q->id. */
+int store_queue_insert(struct store *s, struct queue_row *q);
+/* Replaces the causes of an item and sets its due time (after a merge). */
+int store_queue_update_merge(struct store *s, const struct queue_row *q);
+int store_queue_set_state(struct store *s, int64_t id, enum queue_state st, int64_t left_ms,
+                          int64_t build_number);
+int store_queue_get(struct store *s, int64_t id, struct queue_row *ret);
+/* Items still waiting, oldest first (all jobs when job is NULL). */
+int store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
+                             size_t *ret_n);
+void queue_rows_free(struct queue_row *rows, size_t n);
+int64_t store_queue_max_id(struct store *s);
+
+struct build_row {
+    char *job;
+    int64_t number;
+    int64_t queue_id;
+    int64_t start_ms;
+    int64_t duration_ms;
+    char *result;          /* NULL while building */
+    int executor;
+    char *abort_reason;    /* why Steward itself aborted it, or NULL */
+};
+void build_row_release(struct build_row *b);
+void build_rows_free(struct build_row *rows, size_t n);
+
+/* Takes the next build number of `job` and inserts a building row. */
+int store_build_start(struct store *s, const char *job, int64_t queue_id, int64_t start_ms,
+                      int executor, int64_t *ret_number);
+int store_build_finish(struct store *s, const char *job, int64_t number, const char *result,
+                       int64_t duration_ms, const char *abort_reason);
+int store_build_get(struct store *s, const char *job, int64_t number, struct build_row *ret);
+/*
+ * Builds of `job`, newest first, at most `limit` (0: all), skipping
+ * `offset`.
+ */
+int store_build_list(struct store *s, const char *job, int64_t offset, int64_t limit,
+                     struct build_row **ret_rows, size_t *ret_n);
+/* All builds that are running (result NULL), any job. */
+int store_build_list_running(struct store *s, struct build_row **ret_rows, size_t *ret_n);
+/*
+ * The newest build matching a permalink: "lastBuild", "lastSuccessfulBuild",
+ * "lastFailedBuild", "lastCompletedBuild", "lastStableBuild",
+ * "lastUnsuccessfulBuild", "lastUnstableBuild", "firstBuild". Sets *ret_number, or -ENOENT.
+ */
+int store_build_permalink(struct store *s, const char *job, const char *which,
+                          int64_t *ret_number);
+int store_build_next_number(struct store *s, const char *job, int64_t *ret_next);
+int store_build_count(struct store *s, const char *job, int64_t *ret_count);
+/* Average duration of the last successful builds, or -1. */
+int64_t store_build_estimated_duration(struct store *s, const char *job);
+
+/* Forgets a job's builds, queue items and numbering (job deleted). */
+int store_job_forget(struct store *s, const char *job);
+int store_job_rename(struct store *s, const char *from, const char *to);

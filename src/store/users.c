@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+void
+user_row_release(struct user_row *u)
+{
+    free(u->name);
+    free(u->full_name);
+    free(u->password_hash);
+    memset(u, 0, sizeof *u);
+}
+
+int
+store_user_add(struct store *s, const char *name, const char *password_hash, bool is_admin,
+               int64_t *ret_id)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO users(name, full_name, password_hash, is_admin, "
+                                  "created_ms) VALUES(?, ?, ?, ?, ?)");
+    int r;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, name);
+    st_bind_text(st, 2, name);
+    st_bind_text(st, 3, password_hash);
+    sqlite3_bind_int(st, 4, is_admin);
+    sqlite3_bind_int64(st, 5, now_ms());
+    r = st_exec_done(st);
+    if (r >= 0 && ret_id)
+        *ret_id = sqlite3_last_insert_rowid(s->db);
+    return r;
+}
+
+static int
+user_get(struct store *s, const char *sql, const char *name, int64_t id, struct user_row *ret)
+{
+    sqlite3_stmt *st = st_prep(s, sql);
+    int rc, r = -ENOENT;
+
+    if (!st)
+        return -EIO;
+    if (name)
+        st_bind_text(st, 1, name);
+    else
+        sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        ret->id = sqlite3_column_int64(st, 0);
+        ret->name = st_text(st, 1);
+        ret->full_name = st_text(st, 2);
+        ret->password_hash = st_text(st, 3);
+        ret->is_admin = sqlite3_column_int(st, 4) != 0;
+        ret->created_ms = sqlite3_column_int64(st, 5);
+        r = 0;
+    } else if (rc != SQLITE_DONE)
+        r = st_err(rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+store_user_get(struct store *s, const char *name, struct user_row *ret)
+{
+    return user_get(s,
+                    "SELECT id, name, full_name, password_hash, is_admin, created_ms "
+                    "FROM users WHERE name = ?",
+                    name, 0, ret);
+}
+
+int
+store_user_get_by_id(struct store *s, int64_t id, struct user_row *ret)
+{
+    return user_get(s,
+                    "SELECT id, name, full_name, password_hash, is_admin, created_ms "
+                    "FROM users WHERE id = ?",
+                    NULL, id, ret);
+}
+
+int
+store_user_set_password(struct store *s, int64_t id, const char *password_hash)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE users SET password_hash = ? WHERE id = ?");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, password_hash);
+    sqlite3_bind_int64(st, 2, id);
+    return st_exec_done(st);
+}
+
+int
+store_user_count(struct store *s, int64_t *ret_count)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT count(*) FROM users");
+    int r = -EIO;
+
+    if (!st)
+        return -EIO;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *ret_count = sqlite3_column_int64(st, 0);
+        r = 0;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+void
+token_row_release(struct token_row *t)
+{
+    free(t->name);
+    memset(t, 0, sizeof *t);
+}
+
+void
+token_rows_free(struct token_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        token_row_release(&rows[i]);
+    free(rows);
+}
+
+int
+store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *name,
+                const char *hash_hex)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms) "
+                                  "VALUES(?, ?, ?, ?, ?)");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, uuid);
+    sqlite3_bind_int64(st, 2, user_id);
+    st_bind_text(st, 3, name);
+    st_bind_text(st, 4, hash_hex);
+    sqlite3_bind_int64(st, 5, now_ms());
+    return st_exec_done(st);
+}
+
+static void
+token_from_row(sqlite3_stmt *st, struct token_row *t)
+{
+    const unsigned char *u = sqlite3_column_text(st, 0);
+
+    snprintf(t->uuid, sizeof t->uuid, "%s", u ? (const char *) u : "");
+    t->user_id = sqlite3_column_int64(st, 1);
+    t->name = st_text(st, 2);
+    t->created_ms = sqlite3_column_int64(st, 3);
+    t->last_use_ms = sqlite3_column_int64(st, 4);
+    t->use_count = sqlite3_column_int64(st, 5);
+}
+
+#define TOKEN_COLUMNS "uuid, user_id, name, created_ms, last_use_ms, use_count"
+
+int
+store_token_find_by_hash(struct store *s, const char *hash_hex, struct token_row *ret)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE hash = ?");
+    int rc, r = -ENOENT;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, hash_hex);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        token_from_row(st, ret);
+        r = 0;
+    } else if (rc != SQLITE_DONE)
+        r = st_err(rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+store_token_list(struct store *s, int64_t user_id, struct token_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT " TOKEN_COLUMNS
+                                  " FROM api_tokens WHERE user_id = ? ORDER BY created_ms, rowid");
+    struct token_row *rows = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, user_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct token_row *p = realloc(rows, (n + 1) * sizeof *rows);
+        if (!p) {
+            sqlite3_finalize(st);
+            token_rows_free(rows, n);
+            return -ENOMEM;
+        }
+        rows = p;
+        memset(&rows[n], 0, sizeof rows[n]);
+        token_from_row(st, &rows[n++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        token_rows_free(rows, n);
+        return st_err(rc);
+    }
+    *ret_rows = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int
+store_token_delete(struct store *s, int64_t user_id, const char *uuid, const char *name)
+{
+    sqlite3_stmt *st = st_prep(s, uuid ? "DELETE FROM api_tokens WHERE user_id = ? AND uuid = ?"
+                                       : "DELETE FROM api_tokens WHERE user_id = ? AND name = ?");
+    int r;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, user_id);
+    st_bind_text(st, 2, uuid ? uuid : name);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE api_tokens SET use_count = use_count + ?, "
+                                  "last_use_ms = max(last_use_ms, ?) WHERE uuid = ?");
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, uses);
+    sqlite3_bind_int64(st, 2, last_use_ms);
+    st_bind_text(st, 3, uuid);
+    return st_exec_done(st);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Every size a client controls, in one place. A request that goes past one
+ * of these gets a 4xx answer that names the limit, and changes nothing.
+ */
+
+/* HTTP */
+#define BOUND_HEADER_BYTES        (16 * 1024)   /* request line + all headers */
+#define BOUND_URL_BYTES           (8 * 1024)
+#define BOUND_BODY_BYTES          (1024 * 1024) /* any request body */
+#define BOUND_FORM_FIELDS         256           /* query + form fields together */
+#define BOUND_PARAM_VALUE_BYTES   (64 * 1024)   /* one build parameter value */
+#define BOUND_PARAM_NAME_BYTES    128
+#define BOUND_PARAMS              100           /* parameters of one build */
+
+/* Names and secrets */
+#define BOUND_JOB_NAME_BYTES      200
+#define BOUND_USER_NAME_BYTES     64
+#define BOUND_PASSWORD_BYTES      1024
+#define BOUND_TOKEN_NAME_BYTES    100
+#define BOUND_TRIGGER_TOKEN_BYTES 256
+#define BOUND_CAUSE_NOTE_BYTES    1024
+
+/* Jobs */
+#define BOUND_CONFIG_XML_BYTES    (1024 * 1024)
+#define BOUND_JOB_PARAMS          100
+#define BOUND_JOB_BUILDERS        100
+#define BOUND_CHOICES             1000
+#define BOUND_XML_DEPTH           64
+
+/* Queue and API */
+#define BOUND_QUEUE_ITEMS         10000          /* past this a trigger gets 503 */
+#define BOUND_DELAY_SECONDS       (7 * 24 * 3600)
+#define BOUND_TREE_BYTES          4096
+#define BOUND_DEPTH               5
+#define BOUND_LOG_PAGE_BYTES      (1024 * 1024)  /* one progressiveText answer */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/secret.h"
+
+int
+secret_init(void)
+{
+    return sodium_init() < 0 ? -EIO : 0;
+}
+
+static void
+to_hex(const unsigned char *in, size_t n, char *out)
+{
+    sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+void
+secret_random_hex(char *out, size_t nbytes)
+{
+    unsigned char b[64];
+
+    while (nbytes > 0) {
+        size_t n = nbytes < sizeof b ? nbytes : sizeof b;
+        randombytes_buf(b, n);
+        to_hex(b, n, out);
+        out += 2 * n;
+        nbytes -= n;
+    }
+    *out = '\0';
+    sodium_memzero(b, sizeof b);
+}
+
+void
+secret_random_key(unsigned char key[32])
+{
+    randombytes_buf(key, 32);
+}
+
+void
+secret_sha256_hex(const void *data, size_t len, char *out)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256(h, data, len);
+    to_hex(h, sizeof h, out);
+}
+
+void
+secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out)
+{
+    unsigned char h[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+
+    crypto_auth_hmacsha256_init(&st, key, 32);
+    crypto_auth_hmacsha256_update(&st, data, len);
+    crypto_auth_hmacsha256_final(&st, h);
+    to_hex(h, sizeof h, out);
+}
+
+bool
+secret_equal(const char *a, const char *b)
+{
+    /*
+     * Hash both sides first: the comparison then always runs over 32
+     * bytes, and its time says nothing about either length or content.
+     */
+    unsigned char ha[crypto_hash_sha256_BYTES], hb[crypto_hash_sha256_BYTES];
+
+    if (!a || !b)
+        return false;
+    crypto_hash_sha256(ha, (const unsigned char *) a, strlen(a));
+    crypto_hash_sha256(hb, (const unsigned char *) b, strlen(b));
+    return sodium_memcmp(ha, hb, sizeof ha) == 0;
+}
+
+void
+secret_wipe(void *p, size_t len)
+{
+    if (p)
+        sodium_memzero(p, len);
+}
+
+char *
+secret_free(char *s)
+{
+    if (s) {
+        sodium_memzero(s, strlen(s));
+        free(s);
+    }
+    return NULL;
+}
+
+int
+secret_hash_password(const char *password, char **ret_hash)
+{
+    char out[crypto_pwhash_STRBYTES];
+
+    if (crypto_pwhash_str_alg(out, password, strlen(password),
+                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                              crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return -ENOMEM;
+    *ret_hash = strdup(out);
+    return *ret_hash ? 0 : -ENOMEM;
+}
+
+bool
+secret_verify_password(const char *hash, const char *password)
+{
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+int
+base64_decode(const char *in, char **ret_out, size_t *ret_len)
+{
+    size_t inlen = strlen(in), max = inlen / 4 * 3 + 3, len;
+    char *out = malloc(max + 1);
+
+    if (!out)
+        return -ENOMEM;
+    if (sodium_base642bin((unsigned char *) out, max, in, inlen, NULL, &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 &&
+        sodium_base642bin((unsigned char *) out, max, in, inlen, NULL, &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+        free(out);
+        return -EINVAL;
+    }
+    out[len] = '\0';
+    *ret_out = out;
+    *ret_len = len;
+    return 0;
+}
+
+char *
+base64_encode(const void *data, size_t len)
+{
+    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(n);
+
+    if (!out)
+        return NULL;
+    sodium_bin2base64(out, n, data, len, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}

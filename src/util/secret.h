@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Secrets: random values, hashes, constant-time comparison, wiping and
+ * password hashing. libsodium lives here and nowhere else.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SECRET_SHA256_HEX_LEN 64
+#define SECRET_HMAC_HEX_LEN 64
+
+/* Must be called once before anything else here. 0 or -EIO. */
+int secret_init(void);
+
+/* Fills `out` with 2*nbytes lowercase hex characters and a NUL. */
+void secret_random_hex(char *out, size_t nbytes);
+
+/* Lowercase hex of SHA-256(data); `out` holds SECRET_SHA256_HEX_LEN + 1. */
+void secret_sha256_hex(const void *data, size_t len, char *out);
+
+/* Lowercase hex of HMAC-SHA-256(key, data); `out` holds SECRET_HMAC_HEX_LEN + 1. */
+void secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out);
+
+/* 32 random bytes. */
+void secret_random_key(unsigned char key[32]);
+
+/*
+ * Compares two strings in time that depends only on their lengths, never
+ * on where they differ.
+ */
+bool secret_equal(const char *a, const char *b);
+
+/* Overwrites `len` bytes at `p` in a way the compiler keeps. NULL is fine. */
+void secret_wipe(void *p, size_t len);
+/* Wipes and frees a NUL-terminated secret; returns NULL. */
+char *secret_free(char *s);
+static inline void secret_freep(char **p) { secret_free(*p); }
+#define _cleanup_secret_ __attribute__((cleanup(secret_freep)))
+
+/*
+ * argon2id password hashing (libsodium's interactive limits: about 70 ms
+ * and 64 MiB per call here). Returns 0 and a newly allocated encoded hash,
+ * or -ENOMEM.
+ */
+int secret_hash_password(const char *password, char **ret_hash);
+/* Returns true when `password` matches the encoded hash. */
+bool secret_verify_password(const char *hash, const char *password);
+
+/*
+ * Decodes standard base64 (with or without padding). Returns 0 and a newly
+ * allocated, NUL-terminated result, or -EINVAL.
+ */
+int base64_decode(const char *in, char **ret_out, size_t *ret_len);
+/* Appends standard base64 of `len` bytes to a newly allocated string. NULL on ENOMEM. */
+char *base64_encode(const void *data, size_t len);

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/strutil.h"
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int
+decode(char *s, size_t len, bool plus_is_space)
+{
+    size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+' && plus_is_space)
+            c = ' ';
+        else if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= len)
+                return -EINVAL;
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -EINVAL;
+            c = (char) (hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0')
+            return -EINVAL;
+        s[o++] = c;
+    }
+    s[o] = '\0';
+    return (int) o;
+}
+
+int
+url_decode_inplace(char *s, size_t len)
+{
+    return decode(s, len, true);
+}
+
+int
+url_decode_path_inplace(char *s, size_t len)
+{
+    return decode(s, len, false);
+}
+
+int
+url_encode(struct buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int r;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            r = buf_putc(out, (char) c);
+        else {
+            char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+            r = buf_append(out, e, 3);
+        }
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+    char *end;
+    long long v;
+
+    if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
+        return -EINVAL;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end)
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+bool
+utf8_is_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) s, *e = p + len;
+
+    while (p < e) {
+        unsigned char c = *p;
+        size_t n;
+        uint32_t cp;
+
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0)
+            n = 1, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            n = 3, cp = c & 0x07;
+        else
+            return false;
+        if ((size_t) (e - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+bool
+startswith(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+rfmt(const char *fmt, ...)
+{
+    static __thread char slots[4][1024];
+    static __thread unsigned next;
+    char *s = slots[next++ % 4];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(s, sizeof slots[0], fmt, ap);
+    va_end(ap);
+    return s;
+}

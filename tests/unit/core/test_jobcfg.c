@@ -1,0 +1,1333 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/jobcfg.h"
+#include "util/bounds.h"
+#include "util/buf.h"
+#include "util/macro.h"
+
+/* What JJB 3.11 writes (docs: jenkins-api.md section 5). */
+static const char jjb_xml[] =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    "<project>\n"
+    "  <actions/>\n"
+    "  <description>Demo job&lt;!-- Managed by Jenkins Job Builder --&gt;</description>\n"
+    "  <keepDependencies>false</keepDependencies>\n"
+    "  <disabled>false</disabled>\n"
+    "  <blockBuildWhenDownstreamBuilding>false</blockBuildWhenDownstreamBuilding>\n"
+    "  <blockBuildWhenUpstreamBuilding>false</blockBuildWhenUpstreamBuilding>\n"
+    "  <authToken>s3cret</authToken>\n"
+    "  <concurrentBuild>true</concurrentBuild>\n"
+    "  <quietPeriod>5</quietPeriod>\n"
+    "  <assignedNode>linux</assignedNode>\n"
+    "  <canRoam>false</canRoam>\n"
+    "  <properties>\n"
+    "    <jenkins.model.BuildDiscarderProperty>\n"
+    "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+    "        <daysToKeep>-1</daysToKeep><numToKeep>10</numToKeep>\n"
+    "        <artifactDaysToKeep>-1</artifactDaysToKeep><artifactNumToKeep>-1</artifactNumToKeep>\n"
+    "      </strategy>\n"
+    "    </jenkins.model.BuildDiscarderProperty>\n"
+    "    <hudson.model.ParametersDefinitionProperty>\n"
+    "      <parameterDefinitions>\n"
+    "        <hudson.model.StringParameterDefinition>\n"
+    "          <name>BRANCH</name><description>Branch to build</description>\n"
+    "          <defaultValue>main</defaultValue><trim>false</trim>\n"
+    "        </hudson.model.StringParameterDefinition>\n"
+    "        <hudson.model.ChoiceParameterDefinition>\n"
+    "          <name>MODE</name><description>Build mode</description>\n"
+    "          <choices class=\"java.util.Arrays$ArrayList\">\n"
+    "            <a class=\"string-array\"><string>debug</string><string>release</string></a>\n"
+    "          </choices>\n"
+    "        </hudson.model.ChoiceParameterDefinition>\n"
+    "        <hudson.model.BooleanParameterDefinition>\n"
+    "          <name>CLEAN</name><description>Clean first</description><defaultValue>false</defaultValue>\n"
+    "        </hudson.model.BooleanParameterDefinition>\n"
+    "        <hudson.model.PasswordParameterDefinition>\n"
+    "          <name>DEPLOY_PW</name><description>Password</description><defaultValue>hunter2</defaultValue>\n"
+    "        </hudson.model.PasswordParameterDefinition>\n"
+    "      </parameterDefinitions>\n"
+    "    </hudson.model.ParametersDefinitionProperty>\n"
+    "  </properties>\n"
+    "  <scm class=\"hudson.scm.NullSCM\"/>\n"
+    "  <triggers class=\"vector\">\n"
+    "    <hudson.triggers.TimerTrigger><spec>H 2 * * *</spec></hudson.triggers.TimerTrigger>\n"
+    "    <hudson.triggers.SCMTrigger><spec>H/15 * * * *</spec><ignorePostCommitHooks>false</ignorePostCommitHooks></hudson.triggers.SCMTrigger>\n"
+    "  </triggers>\n"
+    "  <builders>\n"
+    "    <hudson.tasks.Shell><command>echo hello $BRANCH\n"
+    "</command></hudson.tasks.Shell>\n"
+    "  </builders>\n"
+    "  <publishers>\n"
+    "    <hudson.tasks.ArtifactArchiver>\n"
+    "      <artifacts>out/**</artifacts><allowEmptyArchive>true</allowEmptyArchive>\n"
+    "      <onlyIfSuccessful>false</onlyIfSuccessful><fingerprint>false</fingerprint>\n"
+    "      <defaultExcludes>true</defaultExcludes><caseSensitive>true</caseSensitive><latestOnly>false</latestOnly>\n"
+    "    </hudson.tasks.ArtifactArchiver>\n"
+    "    <hudson.tasks.BuildTrigger>\n"
+    "      <childProjects>other-job</childProjects>\n"
+    "      <threshold><name>SUCCESS</name><ordinal>0</ordinal><color>BLUE</color></threshold>\n"
+    "    </hudson.tasks.BuildTrigger>\n"
+    "  </publishers>\n"
+    "  <buildWrappers/>\n"
+    "</project>\n";
+
+/* What Jenkins itself writes: XML 1.1, single quotes, a plain-choices parameter. */
+static const char jenkins_xml[] =
+    "<?xml version='1.1' encoding='UTF-8'?>\n"
+    "<project>\n"
+    "  <actions/>\n"
+    "  <description></description>\n"
+    "  <keepDependencies>false</keepDependencies>\n"
+    "  <properties>\n"
+    "    <hudson.model.ParametersDefinitionProperty>\n"
+    "      <parameterDefinitions>\n"
+    "        <hudson.model.ChoiceParameterDefinition>\n"
+    "          <name>ENV</name>\n"
+    "          <choices>\n"
+    "            <string>staging</string>\n"
+    "            <string>prod</string>\n"
+    "          </choices>\n"
+    "        </hudson.model.ChoiceParameterDefinition>\n"
+    "        <hudson.model.TextParameterDefinition>\n"
+    "          <name>NOTES</name>\n"
+    "          <defaultValue>line 1\nline 2</defaultValue>\n"
+    "          <trim>false</trim>\n"
+    "        </hudson.model.TextParameterDefinition>\n"
+    "        <hudson.model.FileParameterDefinition>\n"
+    "          <name>upload.zip</name>\n"
+    "          <description>a file</description>\n"
+    "        </hudson.model.FileParameterDefinition>\n"
+    "        <hudson.model.PasswordParameterDefinition>\n"
+    "          <name>PW</name>\n"
+    "          <defaultValueAsSecret>{AQAAABAAAAAQ}</defaultValueAsSecret>\n"
+    "        </hudson.model.PasswordParameterDefinition>\n"
+    "      </parameterDefinitions>\n"
+    "    </hudson.model.ParametersDefinitionProperty>\n"
+    "  </properties>\n"
+    "  <scm class=\"hudson.scm.NullSCM\"/>\n"
+    "  <canRoam>true</canRoam>\n"
+    "  <disabled>true</disabled>\n"
+    "  <blockBuildWhenDownstreamBuilding>false</blockBuildWhenDownstreamBuilding>\n"
+    "  <blockBuildWhenUpstreamBuilding>false</blockBuildWhenUpstreamBuilding>\n"
+    "  <authToken></authToken>\n"
+    "  <triggers/>\n"
+    "  <concurrentBuild>false</concurrentBuild>\n"
+    "  <builders>\n"
+    "    <hudson.tasks.Shell>\n"
+    "      <command>make &amp;&amp; make check</command>\n"
+    "      <configuredLocalRules/>\n"
+    "    </hudson.tasks.Shell>\n"
+    "    <hudson.tasks.Ant plugin=\"ant@1.11\">\n"
+    "      <targets>dist</targets>\n"
+    "    </hudson.tasks.Ant>\n"
+    "    <hudson.tasks.Shell>\n"
+    "      <command><![CDATA[echo \"<done>\"]]></command>\n"
+    "    </hudson.tasks.Shell>\n"
+    "  </builders>\n"
+    "  <publishers/>\n"
+    "  <buildWrappers/>\n"
+    "</project>\n";
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct job_config *parse_ok(const char *xml, size_t len)
+{
+    struct job_config *cfg = NULL;
+    char *msg = NULL;
+    int r = jobcfg_parse(xml, len, &cfg, &msg);
+
+    if (r < 0)
+        fail_msg("jobcfg_parse: %d (%s)", r, msg ? msg : "no message");
+    assert_null(msg);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+#define PARSE_OK(s) parse_ok((s), strlen(s))
+
+/* Returns the message; asserts the error code and that no config came back. */
+static char *parse_fails(const char *xml, size_t len, int want)
+{
+    struct job_config *cfg = NULL;
+    char *msg = NULL;
+    int r = jobcfg_parse(xml, len, &cfg, &msg);
+
+    if (r != want)
+        fail_msg("jobcfg_parse: %d, wanted %d (%s)", r, want, msg ? msg : "no message");
+    assert_null(cfg);
+    if (want == -EINVAL) {
+        assert_non_null(msg);
+        assert_null(strchr(msg, '\n'));
+    }
+    return msg;
+}
+
+static char *write_ok(struct job_config *cfg, size_t *ret_len)
+{
+    char *xml = NULL;
+    size_t len = 0;
+
+    assert_int_equal(jobcfg_write(cfg, &xml, &len), 0);
+    assert_non_null(xml);
+    assert_int_equal(strlen(xml), len);
+    if (ret_len)
+        *ret_len = len;
+    return xml;
+}
+
+/* Writes `cfg` and parses the result. */
+static struct job_config *reparse(struct job_config *cfg, char **ret_xml)
+{
+    size_t len;
+    char *xml = write_ok(cfg, &len);
+    struct job_config *again = parse_ok(xml, len);
+
+    if (ret_xml)
+        *ret_xml = xml;
+    else
+        free(xml);
+    return again;
+}
+
+static void assert_str_or_null(const char *a, const char *b)
+{
+    if (!a || !b)
+        assert_ptr_equal(a, b);
+    else
+        assert_string_equal(a, b);
+}
+
+static void assert_same_params(const struct job_config *a, const struct job_config *b)
+{
+    assert_int_equal(a->n_params, b->n_params);
+    for (size_t i = 0; i < a->n_params; i++) {
+        const struct param_def *p = &a->params[i], *q = &b->params[i];
+
+        assert_int_equal(p->type, q->type);
+        assert_string_equal(p->name, q->name);
+        assert_str_or_null(p->description, q->description);
+        assert_str_or_null(p->default_value, q->default_value);
+        assert_int_equal(p->trim, q->trim);
+        assert_int_equal(p->n_choices, q->n_choices);
+        for (size_t j = 0; j < p->n_choices; j++)
+            assert_string_equal(p->choices[j], q->choices[j]);
+    }
+}
+
+static void assert_same_config(const struct job_config *a, const struct job_config *b)
+{
+    assert_str_or_null(a->description, b->description);
+    assert_int_equal(a->disabled, b->disabled);
+    assert_int_equal(a->concurrent_build, b->concurrent_build);
+    assert_int_equal(a->quiet_period, b->quiet_period);
+    assert_str_or_null(a->auth_token, b->auth_token);
+    assert_same_params(a, b);
+    assert_int_equal(a->n_shell_steps, b->n_shell_steps);
+    for (size_t i = 0; i < a->n_shell_steps; i++)
+        assert_string_equal(a->shell_steps[i], b->shell_steps[i]);
+}
+
+/* A <project> of `depth` nested elements in total (the root counts). */
+static char *nested(size_t depth)
+{
+    struct buf b = BUF_INIT(SIZE_MAX / 2);
+
+    assert_int_equal(buf_puts(&b, "<project>"), 0);
+    for (size_t i = 1; i < depth; i++)
+        assert_int_equal(buf_puts(&b, "<a>"), 0);
+    for (size_t i = 1; i < depth; i++)
+        assert_int_equal(buf_puts(&b, "</a>"), 0);
+    assert_int_equal(buf_puts(&b, "</project>"), 0);
+    return buf_detach(&b);
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static void jobcfg_parse__reads_every_field_of_the_jjb_example(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml);
+    const struct param_def *p;
+
+    (void) state;
+    assert_string_equal(cfg->description, "Demo job<!-- Managed by Jenkins Job Builder -->");
+    assert_false(cfg->disabled);
+    assert_true(cfg->concurrent_build);
+    assert_int_equal(cfg->quiet_period, 5);
+    assert_string_equal(cfg->auth_token, "s3cret");
+
+    assert_int_equal(cfg->n_params, 4);
+    p = &cfg->params[0];
+    assert_int_equal(p->type, PARAM_STRING);
+    assert_string_equal(p->name, "BRANCH");
+    assert_string_equal(p->description, "Branch to build");
+    assert_string_equal(p->default_value, "main");
+    assert_false(p->trim);
+    p = &cfg->params[1];
+    assert_int_equal(p->type, PARAM_CHOICE);
+    assert_string_equal(p->name, "MODE");
+    assert_string_equal(p->description, "Build mode");
+    assert_null(p->default_value);
+    assert_int_equal(p->n_choices, 2);
+    assert_string_equal(p->choices[0], "debug");
+    assert_string_equal(p->choices[1], "release");
+    p = &cfg->params[2];
+    assert_int_equal(p->type, PARAM_BOOLEAN);
+    assert_string_equal(p->name, "CLEAN");
+    assert_string_equal(p->default_value, "false");
+    p = &cfg->params[3];
+    assert_int_equal(p->type, PARAM_PASSWORD);
+    assert_string_equal(p->name, "DEPLOY_PW");
+    assert_string_equal(p->description, "Password");
+    assert_string_equal(p->default_value, "hunter2");
+    assert_ptr_equal(jobcfg_find_param(cfg, "MODE"), &cfg->params[1]);
+    assert_null(jobcfg_find_param(cfg, "mode"));
+
+    assert_int_equal(cfg->n_shell_steps, 1);
+    assert_string_equal(cfg->shell_steps[0], "echo hello $BRANCH\n");
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jenkins_xml);
+
+    (void) state;
+    assert_string_equal(cfg->description, "");
+    assert_true(cfg->disabled);
+    assert_false(cfg->concurrent_build);
+    assert_int_equal(cfg->quiet_period, -1);
+    assert_null(cfg->auth_token); /* <authToken></authToken> */
+
+    /* the FileParameterDefinition is not ours to manage */
+    assert_int_equal(cfg->n_params, 3);
+    assert_string_equal(cfg->params[1].name, "NOTES");
+    assert_int_equal(cfg->params[1].type, PARAM_TEXT);
+    assert_string_equal(cfg->params[1].default_value, "line 1\nline 2");
+    assert_string_equal(cfg->params[2].name, "PW");
+    assert_string_equal(cfg->params[2].default_value, "");
+    assert_null(cfg->params[2].description);
+    assert_null(jobcfg_find_param(cfg, "upload.zip"));
+
+    assert_int_equal(cfg->n_shell_steps, 2);
+    assert_string_equal(cfg->shell_steps[0], "make && make check");
+    assert_string_equal(cfg->shell_steps[1], "echo \"<done>\"");
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__reads_both_choice_layouts(void **state)
+{
+    struct job_config *a = PARSE_OK(jjb_xml), *b = PARSE_OK(jenkins_xml);
+    struct job_config *none = PARSE_OK(
+        "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.ChoiceParameterDefinition><name>X</name><choices/>"
+        "</hudson.model.ChoiceParameterDefinition>"
+        "<hudson.model.ChoiceParameterDefinition><name>Y</name>"
+        "</hudson.model.ChoiceParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>");
+    const struct param_def *p;
+
+    (void) state;
+    p = jobcfg_find_param(a, "MODE"); /* class="java.util.Arrays$ArrayList" + <a class="string-array"> */
+    assert_non_null(p);
+    assert_int_equal(p->n_choices, 2);
+    assert_string_equal(p->choices[0], "debug");
+    assert_string_equal(p->choices[1], "release");
+
+    p = jobcfg_find_param(b, "ENV"); /* plain <choices><string> */
+    assert_non_null(p);
+    assert_int_equal(p->type, PARAM_CHOICE);
+    assert_null(p->default_value);
+    assert_int_equal(p->n_choices, 2);
+    assert_string_equal(p->choices[0], "staging");
+    assert_string_equal(p->choices[1], "prod");
+
+    /* no choices at all is allowed */
+    assert_int_equal(none->n_params, 2);
+    assert_int_equal(none->params[0].n_choices, 0);
+    assert_int_equal(none->params[1].n_choices, 0);
+    jobcfg_free(a);
+    jobcfg_free(b);
+    jobcfg_free(none);
+}
+
+static void jobcfg_parse__reads_booleans_and_defaults_like_jenkins(void **state)
+{
+    struct job_config *cfg = PARSE_OK(
+        "<?xml version=\"1.0\"?>\n<project><disabled> TRUE </disabled><concurrentBuild/>"
+        "<quietPeriod> 0 </quietPeriod><authToken>{AQAAABAAAAAw}</authToken>"
+        "<properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.BooleanParameterDefinition><name>B</name></hudson.model.BooleanParameterDefinition>"
+        "<hudson.model.BooleanParameterDefinition><name>C</name><defaultValue>true</defaultValue>"
+        "</hudson.model.BooleanParameterDefinition>"
+        "<hudson.model.StringParameterDefinition><name>S</name><trim>true</trim>"
+        "</hudson.model.StringParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>");
+
+    (void) state;
+    assert_null(cfg->description);
+    assert_true(cfg->disabled);
+    assert_false(cfg->concurrent_build);
+    assert_int_equal(cfg->quiet_period, 0);
+    assert_string_equal(cfg->auth_token, "{AQAAABAAAAAw}");
+    assert_string_equal(jobcfg_find_param(cfg, "B")->default_value, "false");
+    assert_string_equal(jobcfg_find_param(cfg, "C")->default_value, "true");
+    assert_string_equal(jobcfg_find_param(cfg, "S")->default_value, "");
+    assert_true(jobcfg_find_param(cfg, "S")->trim);
+    assert_int_equal(cfg->n_shell_steps, 0);
+    jobcfg_free(cfg);
+}
+
+/* ---- refusing hostile or broken input ------------------------------------ */
+
+static void jobcfg_parse__refuses_a_doctype_with_an_external_entity(void **state)
+{
+    static const char xml[] =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n"
+        "<project><description>&e;</description></project>\n";
+    static const char xml_root_named[] =
+        "<!DOCTYPE project [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+        "<project><description>&e;</description></project>";
+    static const char xml_external_dtd[] =
+        "<!DOCTYPE project SYSTEM \"http://127.0.0.1:1/evil.dtd\"><project/>";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "config.xml must not contain a DOCTYPE");
+    assert_null(strstr(msg, "root:"));
+    free(msg);
+    msg = parse_fails(xml_root_named, strlen(xml_root_named), -EINVAL);
+    assert_string_equal(msg, "config.xml must not contain a DOCTYPE");
+    free(msg);
+    msg = parse_fails(xml_external_dtd, strlen(xml_external_dtd), -EINVAL);
+    assert_string_equal(msg, "config.xml must not contain a DOCTYPE");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_billion_laughs(void **state)
+{
+    static const char xml[] =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE project [\n"
+        " <!ENTITY lol \"lol\">\n"
+        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+        " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+        " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+        " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+        " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+        " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+        " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+        " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+        "]>\n"
+        "<project><description>&lol9;</description></project>\n";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "config.xml must not contain a DOCTYPE");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_an_undeclared_entity(void **state)
+{
+    static const char xml[] = "<project><description>&e;</description></project>";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_non_null(strstr(msg, "not well-formed"));
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_malformed_xml_with_the_line_of_the_error(void **state)
+{
+    static const char xml[] = "<?xml version=\"1.0\"?>\n<project>\n  <description>x</descr>\n</project>\n";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_non_null(strstr(msg, "config.xml is not well-formed XML: line 3: "));
+    assert_non_null(strstr(msg, "mismatch"));
+    free(msg);
+
+    msg = parse_fails("<project>", 9, -EINVAL);
+    assert_non_null(strstr(msg, "line 1: "));
+    free(msg);
+    msg = parse_fails("not xml at all", 14, -EINVAL);
+    free(msg);
+    msg = parse_fails("<project/>\0<x/>", 15, -EINVAL); /* a NUL byte inside */
+    free(msg);
+    msg = parse_fails("", 0, -EINVAL);
+    assert_string_equal(msg, "config.xml is empty");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_a_root_other_than_project(void **state)
+{
+    static const char xml[] =
+        "<?xml version='1.1' encoding='UTF-8'?>\n"
+        "<flow-definition plugin=\"workflow-job@1400\"><actions/></flow-definition>\n";
+    static const char maven[] = "<maven2-moduleset/>";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "root element is <flow-definition>, Steward runs freestyle <project> jobs");
+    free(msg);
+    msg = parse_fails(maven, strlen(maven), -EINVAL);
+    assert_string_equal(msg, "root element is <maven2-moduleset>, Steward runs freestyle <project> jobs");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_nesting_deeper_than_the_bound(void **state)
+{
+    char *ok = nested(BOUND_XML_DEPTH), *deep = nested(BOUND_XML_DEPTH + 1);
+    char *bomb = nested(200000), *msg;
+    struct job_config *cfg;
+
+    (void) state;
+    cfg = PARSE_OK(ok);
+    jobcfg_free(cfg);
+
+    msg = parse_fails(deep, strlen(deep), -EINVAL);
+    assert_non_null(strstr(msg, "deeper than"));
+    free(msg);
+    msg = parse_fails(bomb, strlen(bomb), -E2BIG); /* 1.4 MB: over the size bound */
+    free(msg);
+    bomb[BOUND_CONFIG_XML_BYTES - 1] = '\0';        /* truncated: fits, still too deep */
+    msg = parse_fails(bomb, strlen(bomb), -EINVAL);
+    assert_non_null(strstr(msg, "deeper than"));
+    free(msg);
+    free(ok);
+    free(deep);
+    free(bomb);
+}
+
+static void jobcfg_parse__refuses_input_over_the_size_bound(void **state)
+{
+    size_t len = BOUND_CONFIG_XML_BYTES + 1, pre = strlen("<project><description>");
+    char *xml = malloc(len + 1), *msg = NULL;
+    struct job_config *cfg = NULL;
+
+    (void) state;
+    assert_non_null(xml);
+    memset(xml, 'x', len);
+    memcpy(xml, "<project><description>", pre);
+    memcpy(xml + len - strlen("</description></project>"), "</description></project>",
+           strlen("</description></project>"));
+    xml[len] = '\0';
+    assert_int_equal(jobcfg_parse(xml, len, &cfg, &msg), -E2BIG);
+    assert_null(cfg);
+    assert_null(msg);
+
+    /* one byte less is fine */
+    memcpy(xml + len - 1 - strlen("</description></project>"), "</description></project>",
+           strlen("</description></project>"));
+    cfg = parse_ok(xml, len - 1);
+    assert_int_equal(strlen(cfg->description), len - 1 - pre - strlen("</description></project>"));
+    jobcfg_free(cfg);
+    free(xml);
+}
+
+static void jobcfg_parse__refuses_duplicate_parameter_names(void **state)
+{
+    static const char xml[] =
+        "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.StringParameterDefinition><name>X</name></hudson.model.StringParameterDefinition>"
+        "<hudson.model.BooleanParameterDefinition><name>X</name></hudson.model.BooleanParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>";
+    /* a parameter of another class counts too */
+    static const char xml_file[] =
+        "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.FileParameterDefinition><name>F</name></hudson.model.FileParameterDefinition>"
+        "<hudson.model.StringParameterDefinition><name>F</name></hudson.model.StringParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "two parameters are named 'X'");
+    free(msg);
+    msg = parse_fails(xml_file, strlen(xml_file), -EINVAL);
+    assert_string_equal(msg, "two parameters are named 'F'");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_a_parameter_without_a_name(void **state)
+{
+    static const char xml[] =
+        "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.StringParameterDefinition><name>A</name></hudson.model.StringParameterDefinition>"
+        "<hudson.model.TextParameterDefinition><defaultValue>x</defaultValue>"
+        "</hudson.model.TextParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>";
+    static const char empty[] =
+        "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+        "<hudson.model.ChoiceParameterDefinition><name></name></hudson.model.ChoiceParameterDefinition>"
+        "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>";
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "parameter 2 (TextParameterDefinition) has no name");
+    free(msg);
+    msg = parse_fails(empty, strlen(empty), -EINVAL);
+    assert_string_equal(msg, "parameter 1 (ChoiceParameterDefinition) has no name");
+    free(msg);
+}
+
+static void jobcfg_parse__refuses_a_negative_or_garbled_quiet_period(void **state)
+{
+    static const char *const bad[] = {
+        "<project><quietPeriod>-5</quietPeriod></project>",
+        "<project><quietPeriod>5s</quietPeriod></project>",
+        "<project><quietPeriod></quietPeriod></project>",
+        "<project><quietPeriod>99999999999</quietPeriod></project>",
+        "<project><disabled>yes</disabled></project>",
+        "<project><description>a<b/></description></project>",
+        "<project><description>a</description><description>b</description></project>",
+    };
+    char *msg;
+
+    (void) state;
+    msg = parse_fails(bad[0], strlen(bad[0]), -EINVAL);
+    assert_string_equal(msg, "<quietPeriod> must not be negative");
+    free(msg);
+    msg = parse_fails(bad[1], strlen(bad[1]), -EINVAL);
+    assert_string_equal(msg, "<quietPeriod> must be a number of seconds, not '5s'");
+    free(msg);
+    for (size_t i = 2; i < ELEMENTSOF(bad); i++)
+        free(parse_fails(bad[i], strlen(bad[i]), -EINVAL));
+}
+
+static void jobcfg_parse__sets_no_message_when_the_caller_wants_none(void **state)
+{
+    struct job_config *cfg = NULL;
+
+    (void) state;
+    assert_int_equal(jobcfg_parse("<x/>", 4, &cfg, NULL), -EINVAL);
+    assert_null(cfg);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static void jobcfg_write__changes_nothing_when_nothing_changed(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml);
+    size_t len;
+    char *xml = write_ok(cfg, &len);
+
+    (void) state;
+    assert_string_equal(xml, jjb_xml);
+    free(xml);
+    jobcfg_free(cfg);
+
+    /* Jenkins' own file: only the XML declaration is libxml2's */
+    cfg = PARSE_OK(jenkins_xml);
+    xml = write_ok(cfg, &len);
+    assert_memory_equal(xml, "<?xml version=\"1.1\" encoding=\"UTF-8\"?>\n", 39);
+    assert_string_equal(xml + 39, strchr(jenkins_xml, '\n') + 1);
+    free(xml);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__keeps_the_description_byte_for_byte(void **state)
+{
+    static const char tricky[] =
+        "  \n\tLeading and trailing whitespace & <b>markup</b> \"quoted\" 'single' \r\n"
+        "ünïcödé ✓ 𝄞 ]]> &amp; &#65;\n\n<!-- Managed by Jenkins Job Builder -->";
+    static const char xml[] =
+        "<project><description>  \n  Release job&#13;\n&lt;!-- Managed by Jenkins Job Builder --&gt;"
+        "<![CDATA[<raw> & ]]>  \n</description></project>";
+    struct job_config *cfg = PARSE_OK(xml), *again;
+    char *out;
+
+    (void) state;
+    assert_string_equal(cfg->description,
+                        "  \n  Release job\r\n<!-- Managed by Jenkins Job Builder --><raw> &   \n");
+
+    /* kept as read */
+    again = reparse(cfg, &out);
+    assert_string_equal(again->description, cfg->description);
+    assert_non_null(strstr(out, "<![CDATA[<raw> & ]]>"));
+    free(out);
+    jobcfg_free(again);
+
+    /* set, written, read back */
+    assert_int_equal(jobcfg_set_description(cfg, tricky), 0);
+    again = reparse(cfg, &out);
+    assert_string_equal(again->description, tricky);
+    assert_non_null(strstr(out, "&lt;!-- Managed by Jenkins Job Builder --&gt;"));
+    assert_string_equal(again->description + strlen(again->description) -
+                            strlen("<!-- Managed by Jenkins Job Builder -->"),
+                        "<!-- Managed by Jenkins Job Builder -->");
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__keeps_unknown_elements_after_changes(void **state)
+{
+    static const char *const kept[] = {
+        "<actions/>",
+        "<keepDependencies>false</keepDependencies>",
+        "<blockBuildWhenDownstreamBuilding>false</blockBuildWhenDownstreamBuilding>",
+        "<assignedNode>linux</assignedNode>",
+        "<canRoam>false</canRoam>",
+        "<jenkins.model.BuildDiscarderProperty>\n"
+        "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+        "        <daysToKeep>-1</daysToKeep><numToKeep>10</numToKeep>\n"
+        "        <artifactDaysToKeep>-1</artifactDaysToKeep><artifactNumToKeep>-1</artifactNumToKeep>\n"
+        "      </strategy>\n"
+        "    </jenkins.model.BuildDiscarderProperty>",
+        "<scm class=\"hudson.scm.NullSCM\"/>",
+        "<triggers class=\"vector\">\n"
+        "    <hudson.triggers.TimerTrigger><spec>H 2 * * *</spec></hudson.triggers.TimerTrigger>\n"
+        "    <hudson.triggers.SCMTrigger><spec>H/15 * * * *</spec><ignorePostCommitHooks>false"
+        "</ignorePostCommitHooks></hudson.triggers.SCMTrigger>\n"
+        "  </triggers>",
+        "<publishers>\n"
+        "    <hudson.tasks.ArtifactArchiver>\n"
+        "      <artifacts>out/**</artifacts><allowEmptyArchive>true</allowEmptyArchive>\n"
+        "      <onlyIfSuccessful>false</onlyIfSuccessful><fingerprint>false</fingerprint>\n"
+        "      <defaultExcludes>true</defaultExcludes><caseSensitive>true</caseSensitive>"
+        "<latestOnly>false</latestOnly>\n"
+        "    </hudson.tasks.ArtifactArchiver>\n"
+        "    <hudson.tasks.BuildTrigger>\n"
+        "      <childProjects>other-job</childProjects>\n"
+        "      <threshold><name>SUCCESS</name><ordinal>0</ordinal><color>BLUE</color></threshold>\n"
+        "    </hudson.tasks.BuildTrigger>\n"
+        "  </publishers>",
+        "<buildWrappers/>",
+    };
+    static const char *const steps[] = { "make\n", "make install" };
+    struct job_config *cfg = PARSE_OK(jjb_xml), *again;
+    struct param_def params[2];
+    char *out;
+
+    (void) state;
+    params[0] = cfg->params[1]; /* MODE, moved to the front */
+    params[1] = (struct param_def){ .type = PARAM_STRING, .name = "TARGET", .default_value = "x86_64" };
+    assert_int_equal(jobcfg_set_params(cfg, params, 2), 0);
+    assert_int_equal(jobcfg_set_shell_steps(cfg, steps, 2), 0);
+    assert_int_equal(jobcfg_set_description(cfg, "New text"), 0);
+    assert_int_equal(jobcfg_set_auth_token(cfg, "t0ken"), 0);
+    cfg->disabled = true;
+    cfg->concurrent_build = false;
+    cfg->quiet_period = 30;
+
+    again = reparse(cfg, &out);
+    assert_same_config(cfg, again);
+    assert_string_equal(again->description, "New text");
+    assert_true(again->disabled);
+    assert_int_equal(again->quiet_period, 30);
+    assert_string_equal(again->params[0].name, "MODE");
+    assert_string_equal(again->params[1].default_value, "x86_64");
+    for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+        if (!strstr(out, kept[i]))
+            fail_msg("lost: %s\n--- in:\n%s", kept[i], out);
+    /* the kept MODE definition is still in JJB's layout */
+    assert_non_null(strstr(out, "<choices class=\"java.util.Arrays$ArrayList\">\n"
+                                "            <a class=\"string-array\"><string>debug</string>"
+                                "<string>release</string></a>"));
+    assert_null(strstr(out, "BRANCH"));
+    assert_null(strstr(out, "hunter2"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_params__round_trips_through_write(void **state)
+{
+    static char *choices[] = { "a", "b & c", "<d>" };
+    const struct param_def params[] = {
+        { .type = PARAM_STRING, .name = "S", .description = "a string", .default_value = "v", .trim = true },
+        { .type = PARAM_TEXT, .name = "T", .default_value = "l1\nl2\n" },
+        { .type = PARAM_BOOLEAN, .name = "B", .description = "", .default_value = "true" },
+        { .type = PARAM_CHOICE, .name = "C", .choices = choices, .n_choices = 3 },
+        { .type = PARAM_CHOICE, .name = "EMPTY" },
+        { .type = PARAM_PASSWORD, .name = "P", .default_value = "pw" },
+    };
+    struct job_config *cfg, *again, *third;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_new(&cfg), 0);
+    assert_int_equal(jobcfg_set_params(cfg, params, ELEMENTSOF(params)), 0);
+    assert_int_equal(cfg->n_params, ELEMENTSOF(params));
+    assert_ptr_not_equal(cfg->params[0].name, params[0].name); /* copied */
+
+    again = reparse(cfg, &out);
+    assert_same_params(cfg, again);
+    assert_non_null(strstr(out, "<hudson.model.ParametersDefinitionProperty>"));
+    assert_non_null(strstr(out, "<a class=\"string-array\">"));
+    free(out);
+
+    /* change one of them, drop one, in the written document */
+    assert_int_equal(jobcfg_set_params(again, &params[1], 3), 0);
+    again->params[0].default_value[0] = 'L';
+    third = reparse(again, &out);
+    assert_same_params(again, third);
+    assert_null(strstr(out, "<name>S</name>"));
+    free(out);
+
+    /* setting a config's own params is fine */
+    assert_int_equal(jobcfg_set_params(third, third->params, third->n_params), 0);
+    jobcfg_free(third);
+    third = reparse(again, NULL);
+    assert_same_params(again, third);
+    jobcfg_free(third);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_params__empty_removes_the_parameters_property(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml), *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_params(cfg, NULL, 0), 0);
+    again = reparse(cfg, &out);
+    assert_int_equal(again->n_params, 0);
+    assert_null(strstr(out, "ParametersDefinitionProperty"));
+    assert_null(strstr(out, "parameterDefinitions"));
+    assert_non_null(strstr(out, "<jenkins.model.BuildDiscarderProperty>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* ... but a parameter of another class keeps it */
+    cfg = PARSE_OK(jenkins_xml);
+    assert_int_equal(jobcfg_set_params(cfg, NULL, 0), 0);
+    again = reparse(cfg, &out);
+    assert_int_equal(again->n_params, 0);
+    assert_non_null(strstr(out, "<hudson.model.FileParameterDefinition>\n"
+                                "          <name>upload.zip</name>\n"
+                                "          <description>a file</description>\n"
+                                "        </hudson.model.FileParameterDefinition>"));
+    assert_null(strstr(out, "ChoiceParameterDefinition"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_params__keeps_other_parameter_classes_in_place(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jenkins_xml), *again;
+    const struct param_def params[] = {
+        { .type = PARAM_STRING, .name = "FIRST" },
+        { .type = PARAM_STRING, .name = "SECOND" },
+        { .type = PARAM_STRING, .name = "THIRD" },
+        { .type = PARAM_STRING, .name = "FOURTH" },
+    };
+    const char *a, *f, *b, *c, *d;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_params(cfg, params, 4), 0);
+    again = reparse(cfg, &out);
+    assert_same_params(cfg, again);
+    /* FIRST, SECOND in the old places, the file parameter, THIRD in PW's place, then FOURTH */
+    a = strstr(out, "<name>FIRST</name>");
+    b = strstr(out, "<name>SECOND</name>");
+    f = strstr(out, "<name>upload.zip</name>");
+    c = strstr(out, "<name>THIRD</name>");
+    d = strstr(out, "<name>FOURTH</name>");
+    assert_true(a && b && f && c && d);
+    assert_true(a < b && b < f && f < c && c < d);
+
+    /* a name clash with the file parameter cannot be written */
+    assert_int_equal(jobcfg_set_params(again, &(struct param_def){ .name = "upload.zip" }, 1), 0);
+    free(out);
+    assert_int_equal(jobcfg_write(again, &out, &(size_t){ 0 }), -EINVAL);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_shell_steps__replaces_shells_in_place_and_keeps_other_builders(void **state)
+{
+    static const char *const three[] = { "one", "two & <three>", "three" };
+    static const char *const one[] = { "only" };
+    struct job_config *cfg = PARSE_OK(jenkins_xml), *again;
+    const char *s1, *ant, *s2, *s3;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_shell_steps(cfg, three, 3), 0);
+    again = reparse(cfg, &out);
+    assert_int_equal(again->n_shell_steps, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(again->shell_steps[i], three[i]);
+    s1 = strstr(out, "<command>one</command>");
+    ant = strstr(out, "<hudson.tasks.Ant plugin=\"ant@1.11\">\n      <targets>dist</targets>");
+    s2 = strstr(out, "<command>two &amp; &lt;three&gt;</command>");
+    s3 = strstr(out, "<command>three</command>");
+    assert_true(s1 && ant && s2 && s3);
+    assert_true(s1 < ant && ant < s2 && s2 < s3);
+    assert_true(s3 < strstr(out, "</builders>"));
+    /* the first Shell keeps what else it held */
+    assert_non_null(strstr(out, "<command>one</command>\n      <configuredLocalRules/>"));
+    free(out);
+
+    assert_int_equal(jobcfg_set_shell_steps(again, one, 1), 0);
+    jobcfg_free(cfg);
+    cfg = reparse(again, &out);
+    assert_int_equal(cfg->n_shell_steps, 1);
+    assert_string_equal(cfg->shell_steps[0], "only");
+    assert_non_null(strstr(out, "<hudson.tasks.Ant plugin=\"ant@1.11\">"));
+    assert_null(strstr(out, "three"));
+    free(out);
+
+    assert_int_equal(jobcfg_set_shell_steps(cfg, NULL, 0), 0);
+    jobcfg_free(again);
+    again = reparse(cfg, &out);
+    assert_int_equal(again->n_shell_steps, 0);
+    assert_null(strstr(out, "hudson.tasks.Shell"));
+    assert_non_null(strstr(out, "<hudson.tasks.Ant"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_auth_token__null_removes_the_token(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml), *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_auth_token(cfg, NULL), 0);
+    assert_null(cfg->auth_token);
+    again = reparse(cfg, &out);
+    assert_null(again->auth_token);
+    assert_null(strstr(out, "authToken"));
+    assert_null(strstr(out, "s3cret"));
+    free(out);
+
+    assert_int_equal(jobcfg_set_auth_token(again, ""), 0);
+    assert_null(again->auth_token);
+    assert_int_equal(jobcfg_set_auth_token(again, "n3w & <token>"), 0);
+    jobcfg_free(cfg);
+    cfg = reparse(again, &out);
+    assert_string_equal(cfg->auth_token, "n3w & <token>");
+    /* created where Jenkins has it: after the blockBuildWhen... pair */
+    assert_non_null(strstr(out, "<blockBuildWhenUpstreamBuilding>false</blockBuildWhenUpstreamBuilding>\n"
+                                "  <authToken>n3w &amp; &lt;token&gt;</authToken>\n"
+                                "  <concurrentBuild>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_description__round_trips(void **state)
+{
+    struct job_config *cfg, *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_new(&cfg), 0);
+    assert_int_equal(jobcfg_set_description(cfg, "first\nsecond  "), 0);
+    again = reparse(cfg, NULL);
+    assert_string_equal(again->description, "first\nsecond  ");
+
+    assert_int_equal(jobcfg_set_description(again, NULL), 0);
+    jobcfg_free(cfg);
+    cfg = reparse(again, &out);
+    assert_null(cfg->description);
+    assert_null(strstr(out, "description"));
+    free(out);
+
+    assert_int_equal(jobcfg_set_description(cfg, ""), 0);
+    jobcfg_free(again);
+    again = reparse(cfg, &out);
+    assert_string_equal(again->description, "");
+    /* created after <actions>, as Jenkins writes it */
+    assert_non_null(strstr(out, "<actions/>\n  <description></description>\n  <keepDependencies>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__creates_missing_elements_in_jenkins_order(void **state)
+{
+    static const char *const steps[] = { "true" };
+    const struct param_def p = { .type = PARAM_BOOLEAN, .name = "B" };
+    struct job_config *cfg = PARSE_OK("<project/>"), *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_description(cfg, "d"), 0);
+    assert_int_equal(jobcfg_set_auth_token(cfg, "t"), 0);
+    assert_int_equal(jobcfg_set_params(cfg, &p, 1), 0);
+    assert_int_equal(jobcfg_set_shell_steps(cfg, steps, 1), 0);
+    cfg->disabled = true;
+    cfg->concurrent_build = true;
+    cfg->quiet_period = 0;
+
+    again = reparse(cfg, &out);
+    assert_same_config(cfg, again);
+    assert_string_equal(strchr(out, '\n') + 1,
+                        "<project>\n"
+                        "  <description>d</description>\n"
+                        "  <properties>\n"
+                        "    <hudson.model.ParametersDefinitionProperty>\n"
+                        "      <parameterDefinitions>\n"
+                        "        <hudson.model.BooleanParameterDefinition>\n"
+                        "          <name>B</name>\n"
+                        "          <defaultValue>false</defaultValue>\n"
+                        "        </hudson.model.BooleanParameterDefinition>\n"
+                        "      </parameterDefinitions>\n"
+                        "    </hudson.model.ParametersDefinitionProperty>\n"
+                        "  </properties>\n"
+                        "  <quietPeriod>0</quietPeriod>\n"
+                        "  <disabled>true</disabled>\n"
+                        "  <authToken>t</authToken>\n"
+                        "  <concurrentBuild>true</concurrentBuild>\n"
+                        "  <builders>\n"
+                        "    <hudson.tasks.Shell>\n"
+                        "      <command>true</command>\n"
+                        "    </hudson.tasks.Shell>\n"
+                        "  </builders>\n"
+                        "</project>\n");
+    free(out);
+
+    /* and they go again */
+    assert_int_equal(jobcfg_set_description(again, NULL), 0);
+    assert_int_equal(jobcfg_set_auth_token(again, NULL), 0);
+    assert_int_equal(jobcfg_set_params(again, NULL, 0), 0);
+    assert_int_equal(jobcfg_set_shell_steps(again, NULL, 0), 0);
+    again->disabled = false;
+    again->concurrent_build = false;
+    again->quiet_period = -1;
+    out = write_ok(again, NULL);
+    assert_string_equal(strchr(out, '\n') + 1,
+                        "<project>\n"
+                        "  <properties/>\n"
+                        "  <disabled>false</disabled>\n"
+                        "  <concurrentBuild>false</concurrentBuild>\n"
+                        "  <builders/>\n"
+                        "</project>\n");
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__writes_utf8_whatever_the_input_encoding(void **state)
+{
+    static const char xml[] =
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<project><description>caf\xe9</description></project>";
+    struct job_config *cfg = PARSE_OK(xml), *again;
+    char *out;
+
+    (void) state;
+    assert_string_equal(cfg->description, "caf\xc3\xa9");
+    assert_int_equal(jobcfg_set_description(cfg, "caf\xc3\xa9 \xe2\x82\xac"), 0); /* "café €" */
+    again = reparse(cfg, &out);
+    assert_string_equal(again->description, "caf\xc3\xa9 \xe2\x82\xac");
+    assert_non_null(strstr(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert_non_null(strstr(out, "<description>caf\xc3\xa9 \xe2\x82\xac</description>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* libxml2 could not read back what it writes in UTF-7 */
+    cfg = PARSE_OK("<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n<project><description>a+AKM-b</description></project>");
+    assert_string_equal(cfg->description, "a\xc2\xa3" "b");
+    again = reparse(cfg, &out);
+    assert_string_equal(again->description, "a\xc2\xa3" "b");
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__refuses_what_xml_cannot_carry(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml);
+    const struct param_def nameless = { .type = PARAM_STRING };
+    const struct param_def twice[] = { { .name = "A" }, { .name = "A" } };
+    const struct param_def bad_bool = { .type = PARAM_BOOLEAN, .name = "B", .default_value = "maybe" };
+    static const char *const steps[] = { "echo \x01" };
+    char *out = NULL, *before = write_ok(cfg, NULL);
+    size_t len;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_description(cfg, "bell \a"), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_int_equal(jobcfg_set_description(cfg, "bad utf-8 \xc3"), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_int_equal(jobcfg_set_description(cfg, "ok"), 0);
+
+    assert_int_equal(jobcfg_set_params(cfg, &nameless, 1), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_int_equal(jobcfg_set_params(cfg, twice, 2), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_int_equal(jobcfg_set_params(cfg, &bad_bool, 1), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_int_equal(jobcfg_set_params(cfg, NULL, 0), 0);
+
+    assert_int_equal(jobcfg_set_shell_steps(cfg, steps, 1), 0);
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_null(out);
+    free(before);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_params__rewrites_changed_choices_in_their_own_layout(void **state)
+{
+    static char *abc[] = { "a", "b", "c" };
+    struct job_config *jjb = PARSE_OK(jjb_xml), *jenkins = PARSE_OK(jenkins_xml), *again;
+    struct param_def p;
+    char *out;
+
+    (void) state;
+    /* JJB's <choices class=...><a class="string-array"> */
+    p = *jobcfg_find_param(jjb, "MODE");
+    p.choices = abc;
+    p.n_choices = 3;
+    p.description = NULL;
+    assert_int_equal(jobcfg_set_params(jjb, &p, 1), 0);
+    again = reparse(jjb, &out);
+    assert_same_params(jjb, again);
+    assert_null(jobcfg_find_param(again, "MODE")->description);
+    assert_non_null(strstr(out, "<choices class=\"java.util.Arrays$ArrayList\">\n"
+                                "            <a class=\"string-array\">\n"
+                                "              <string>a</string>\n"
+                                "              <string>b</string>\n"
+                                "              <string>c</string>\n"
+                                "            </a>\n"
+                                "          </choices>"));
+    assert_null(strstr(out, "Build mode"));
+    free(out);
+    jobcfg_free(again);
+
+    /* Jenkins' plain <choices><string>, emptied */
+    p = *jobcfg_find_param(jenkins, "ENV");
+    p.n_choices = 0;
+    assert_int_equal(jobcfg_set_params(jenkins, &p, 1), 0);
+    again = reparse(jenkins, &out);
+    assert_same_params(jenkins, again);
+    assert_non_null(strstr(out, "<name>ENV</name>\n          <choices/>\n"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(jjb);
+    jobcfg_free(jenkins);
+}
+
+static void jobcfg_set_params__drops_the_encrypted_default_of_a_changed_password(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jenkins_xml), *again;
+    struct param_def p;
+    char *out;
+
+    (void) state;
+    p = *jobcfg_find_param(cfg, "PW");
+    assert_int_equal(jobcfg_set_params(cfg, &p, 1), 0);
+    again = reparse(cfg, &out);
+    assert_non_null(strstr(out, "<defaultValueAsSecret>{AQAAABAAAAAQ}</defaultValueAsSecret>"));
+    free(out);
+    jobcfg_free(again);
+
+    p = cfg->params[0]; /* the old strings went with the old params */
+    p.default_value = "plain";
+    assert_int_equal(jobcfg_set_params(cfg, &p, 1), 0);
+    again = reparse(cfg, &out);
+    assert_string_equal(again->params[0].default_value, "plain");
+    assert_null(strstr(out, "defaultValueAsSecret"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_write__places_new_elements_before_later_ones(void **state)
+{
+    struct job_config *cfg = PARSE_OK("<project>\n  <builders/>\n  <publishers/>\n</project>");
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_description(cfg, "d"), 0);
+    cfg->disabled = true;
+    out = write_ok(cfg, NULL);
+    assert_string_equal(strchr(out, '\n') + 1,
+                        "<project>\n"
+                        "  <description>d</description>\n"
+                        "  <disabled>true</disabled>\n"
+                        "  <builders/>\n"
+                        "  <publishers/>\n"
+                        "</project>\n");
+    free(out);
+    jobcfg_free(cfg);
+
+    /* no whitespace in, none added */
+    cfg = PARSE_OK("<project><actions/></project>");
+    assert_int_equal(jobcfg_set_auth_token(cfg, "t"), 0);
+    out = write_ok(cfg, NULL);
+    assert_string_equal(strchr(out, '\n') + 1, "<project><actions/><authToken>t</authToken></project>\n");
+    free(out);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__skips_comments_in_text_and_keeps_them(void **state)
+{
+    static const char xml[] = "<project><description>a<!-- note -->b<?pi x?>c</description></project>";
+    struct job_config *cfg = PARSE_OK(xml);
+    char *out;
+
+    (void) state;
+    assert_string_equal(cfg->description, "abc");
+    out = write_ok(cfg, NULL);
+    assert_non_null(strstr(out, xml));
+    free(out);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__refuses_more_than_the_bounded_counts(void **state)
+{
+    struct buf b = BUF_INIT(SIZE_MAX / 2);
+    char *xml, *msg, name[300];
+
+    (void) state;
+    assert_int_equal(buf_puts(&b, "<project><properties><hudson.model.ParametersDefinitionProperty>"
+                                  "<parameterDefinitions>"), 0);
+    for (int i = 0; i <= BOUND_JOB_PARAMS; i++)
+        assert_int_equal(buf_printf(&b, "<hudson.model.TextParameterDefinition><name>P%d</name>"
+                                        "</hudson.model.TextParameterDefinition>", i), 0);
+    assert_int_equal(buf_puts(&b, "</parameterDefinitions></hudson.model.ParametersDefinitionProperty>"
+                                  "</properties></project>"), 0);
+    xml = buf_detach(&b);
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "a job may have at most 100 parameters");
+    free(msg);
+    free(xml);
+
+    b = BUF_INIT(SIZE_MAX / 2);
+    assert_int_equal(buf_puts(&b, "<project><builders>"), 0);
+    for (int i = 0; i <= BOUND_JOB_BUILDERS; i++)
+        assert_int_equal(buf_puts(&b, "<hudson.tasks.Shell><command>true</command></hudson.tasks.Shell>"), 0);
+    assert_int_equal(buf_puts(&b, "</builders></project>"), 0);
+    xml = buf_detach(&b);
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_string_equal(msg, "a job may have at most 100 build steps");
+    free(msg);
+    free(xml);
+
+    /* a long name is cut short in the message */
+    memset(name, 'N', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    b = BUF_INIT(SIZE_MAX / 2);
+    assert_int_equal(buf_printf(&b, "<project><properties><hudson.model.ParametersDefinitionProperty>"
+                                    "<parameterDefinitions><hudson.model.ChoiceParameterDefinition>"
+                                    "<name>%s</name><choices>", name), 0);
+    for (int i = 0; i <= BOUND_CHOICES; i++)
+        assert_int_equal(buf_printf(&b, "<string>%d</string>", i), 0);
+    assert_int_equal(buf_puts(&b, "</choices></hudson.model.ChoiceParameterDefinition></parameterDefinitions>"
+                                  "</hudson.model.ParametersDefinitionProperty></properties></project>"), 0);
+    xml = buf_detach(&b);
+    msg = parse_fails(xml, strlen(xml), -EINVAL);
+    assert_non_null(strstr(msg, "NNN...' has more than 1000 choices"));
+    assert_true(strlen(msg) < 150);
+    free(msg);
+    free(xml);
+}
+
+static void jobcfg_new__writes_a_blank_freestyle_job_that_parses_again(void **state)
+{
+    struct job_config *cfg = NULL, *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_new(&cfg), 0);
+    assert_string_equal(cfg->description, "");
+    assert_false(cfg->disabled);
+    assert_false(cfg->concurrent_build);
+    assert_int_equal(cfg->quiet_period, -1);
+    assert_null(cfg->auth_token);
+    assert_int_equal(cfg->n_params, 0);
+    assert_int_equal(cfg->n_shell_steps, 0);
+
+    again = reparse(cfg, &out);
+    assert_same_config(cfg, again);
+    assert_non_null(strstr(out, "<?xml version=\"1.1\" encoding=\"UTF-8\"?>\n<project>\n  <actions/>\n"));
+    assert_non_null(strstr(out, "<scm class=\"hudson.scm.NullSCM\"/>"));
+    assert_non_null(strstr(out, "<canRoam>true</canRoam>"));
+    assert_non_null(strstr(out, "<blockBuildWhenUpstreamBuilding>false</blockBuildWhenUpstreamBuilding>"));
+    assert_non_null(strstr(out, "<builders/>\n  <publishers/>\n  <buildWrappers/>\n</project>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void param_type_to_string__names_the_jenkins_classes(void **state)
+{
+    (void) state;
+    assert_string_equal(param_type_to_string(PARAM_STRING), "StringParameterDefinition");
+    assert_string_equal(param_type_to_string(PARAM_TEXT), "TextParameterDefinition");
+    assert_string_equal(param_type_to_string(PARAM_BOOLEAN), "BooleanParameterDefinition");
+    assert_string_equal(param_type_to_string(PARAM_CHOICE), "ChoiceParameterDefinition");
+    assert_string_equal(param_type_to_string(PARAM_PASSWORD), "PasswordParameterDefinition");
+    assert_null(param_type_to_string((enum param_type) 42));
+}
+
+static void jobcfg_free__accepts_null_and_returns_null(void **state)
+{
+    struct job_config *cfg;
+
+    (void) state;
+    assert_null(jobcfg_free(NULL));
+    assert_int_equal(jobcfg_new(&cfg), 0);
+    assert_null(jobcfg_free(cfg));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(jobcfg_parse__reads_every_field_of_the_jjb_example),
+        cmocka_unit_test(jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes),
+        cmocka_unit_test(jobcfg_parse__reads_both_choice_layouts),
+        cmocka_unit_test(jobcfg_parse__reads_booleans_and_defaults_like_jenkins),
+        cmocka_unit_test(jobcfg_parse__refuses_a_doctype_with_an_external_entity),
+        cmocka_unit_test(jobcfg_parse__refuses_billion_laughs),
+        cmocka_unit_test(jobcfg_parse__refuses_an_undeclared_entity),
+        cmocka_unit_test(jobcfg_parse__refuses_malformed_xml_with_the_line_of_the_error),
+        cmocka_unit_test(jobcfg_parse__refuses_a_root_other_than_project),
+        cmocka_unit_test(jobcfg_parse__refuses_nesting_deeper_than_the_bound),
+        cmocka_unit_test(jobcfg_parse__refuses_input_over_the_size_bound),
+        cmocka_unit_test(jobcfg_parse__refuses_duplicate_parameter_names),
+        cmocka_unit_test(jobcfg_parse__refuses_a_parameter_without_a_name),
+        cmocka_unit_test(jobcfg_parse__refuses_a_negative_or_garbled_quiet_period),
+        cmocka_unit_test(jobcfg_parse__sets_no_message_when_the_caller_wants_none),
+        cmocka_unit_test(jobcfg_write__changes_nothing_when_nothing_changed),
+        cmocka_unit_test(jobcfg_write__keeps_the_description_byte_for_byte),
+        cmocka_unit_test(jobcfg_write__keeps_unknown_elements_after_changes),
+        cmocka_unit_test(jobcfg_set_params__round_trips_through_write),
+        cmocka_unit_test(jobcfg_set_params__empty_removes_the_parameters_property),
+        cmocka_unit_test(jobcfg_set_params__keeps_other_parameter_classes_in_place),
+        cmocka_unit_test(jobcfg_set_shell_steps__replaces_shells_in_place_and_keeps_other_builders),
+        cmocka_unit_test(jobcfg_set_auth_token__null_removes_the_token),
+        cmocka_unit_test(jobcfg_set_description__round_trips),
+        cmocka_unit_test(jobcfg_write__creates_missing_elements_in_jenkins_order),
+        cmocka_unit_test(jobcfg_write__writes_utf8_whatever_the_input_encoding),
+        cmocka_unit_test(jobcfg_write__refuses_what_xml_cannot_carry),
+        cmocka_unit_test(jobcfg_set_params__rewrites_changed_choices_in_their_own_layout),
+        cmocka_unit_test(jobcfg_set_params__drops_the_encrypted_default_of_a_changed_password),
+        cmocka_unit_test(jobcfg_write__places_new_elements_before_later_ones),
+        cmocka_unit_test(jobcfg_parse__skips_comments_in_text_and_keeps_them),
+        cmocka_unit_test(jobcfg_parse__refuses_more_than_the_bounded_counts),
+        cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
+        cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
+        cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
