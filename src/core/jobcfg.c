@@ -333,8 +333,7 @@ static int node_text(const xmlNode *n, char **ret, char **msg)
             return fail(msg, "<%s> must hold text only", node_name(n));
         }
     }
-    /* NEEDSWORK: buf_detach() of a never-written buf returns an unterminated block */
-    s = b.len ? buf_detach(&b) : strdup("");
+    s = buf_detach(&b);
     if (!s)
         return -ENOMEM;
     *ret = s;
