@@ -69,7 +69,11 @@ int jobcfg_new(struct job_config **ret_cfg);
  * Serializes the config, after writing the managed fields (description,
  * disabled, concurrentBuild, quietPeriod, authToken, parameter definitions,
  * shell builders) back into the kept document. Other elements are kept.
- * Returns 0 and sets *ret_xml (NUL-terminated, to be freed) and *ret_len.
+ * The output is always UTF-8. Returns 0 and sets *ret_xml (NUL-terminated,
+ * to be freed) and *ret_len; -EINVAL when a field could not be read back
+ * (invalid UTF-8 or control characters, a parameter without a name or a
+ * duplicate one, counts past the bounds), checked before the document is
+ * touched; -E2BIG when the output would pass BOUND_CONFIG_XML_BYTES.
  */
 int jobcfg_write(struct job_config *cfg, char **ret_xml, size_t *ret_len);
 
