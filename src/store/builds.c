@@ -157,7 +157,7 @@ load_params_causes(struct store *s, struct queue_row *q)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct param_value *p = realloc(q->params, (q->n_params + 1) * sizeof *p);
         if (!p) {
-            sqlite3_finalize(st);
+            st_release(st);
             return -ENOMEM;
         }
         q->params = p;
@@ -166,7 +166,7 @@ load_params_causes(struct store *s, struct queue_row *q)
         p->type = sqlite3_column_int(st, 1);
         p->value = st_text(st, 2);
     }
-    sqlite3_finalize(st);
+    st_release(st);
     if (rc != SQLITE_DONE)
         return st_err(rc);
 
@@ -178,7 +178,7 @@ load_params_causes(struct store *s, struct queue_row *q)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct cause *c = realloc(q->causes, (q->n_causes + 1) * sizeof *c);
         if (!c) {
-            sqlite3_finalize(st);
+            st_release(st);
             return -ENOMEM;
         }
         q->causes = c;
@@ -190,7 +190,7 @@ load_params_causes(struct store *s, struct queue_row *q)
         c->note = st_text(st, 4);
         c->count = sqlite3_column_int64(st, 5);
     }
-    sqlite3_finalize(st);
+    st_release(st);
     return rc == SQLITE_DONE ? 0 : st_err(rc);
 }
 
@@ -220,11 +220,11 @@ store_queue_get(struct store *s, int64_t id, struct queue_row *ret)
     sqlite3_bind_int64(st, 1, id);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        st_release(st);
         return rc == SQLITE_DONE ? -ENOENT : st_err(rc);
     }
     queue_from_row(st, ret);
-    sqlite3_finalize(st);
+    st_release(st);
     r = load_params_causes(s, ret);
     if (r < 0)
         queue_row_release(ret);
@@ -256,7 +256,7 @@ store_queue_list_waiting(struct store *s, const char *job, struct queue_row **re
         rows = p;
         queue_from_row(st, &rows[n++]);
     }
-    sqlite3_finalize(st);
+    st_release(st);
     if (r == 0 && rc != SQLITE_DONE)
         r = st_err(rc);
     for (size_t i = 0; r == 0 && i < n; i++)
@@ -280,7 +280,7 @@ store_queue_max_id(struct store *s)
         return 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    st_release(st);
     return v;
 }
 
@@ -312,7 +312,7 @@ store_build_next_number(struct store *s, const char *job, int64_t *ret_next)
     st_bind_text(st, 1, job);
     rc = sqlite3_step(st);
     *ret_next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
-    sqlite3_finalize(st);
+    st_release(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_err(rc);
 }
 
@@ -399,7 +399,7 @@ store_build_get(struct store *s, const char *job, int64_t number, struct build_r
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         build_from_row(st, ret);
-    sqlite3_finalize(st);
+    st_release(st);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : st_err(rc);
 }
 
@@ -413,14 +413,14 @@ build_list(sqlite3_stmt *st, struct build_row **ret_rows, size_t *ret_n)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct build_row *p = realloc(rows, (n + 1) * sizeof *rows);
         if (!p) {
-            sqlite3_finalize(st);
+            st_release(st);
             build_rows_free(rows, n);
             return -ENOMEM;
         }
         rows = p;
         build_from_row(st, &rows[n++]);
     }
-    sqlite3_finalize(st);
+    st_release(st);
     if (rc != SQLITE_DONE) {
         build_rows_free(rows, n);
         return st_err(rc);
@@ -490,7 +490,7 @@ store_build_permalink(struct store *s, const char *job, const char *which, int64
             *ret_number = sqlite3_column_int64(st, 0);
             r = 0;
         }
-        sqlite3_finalize(st);
+        st_release(st);
         return r;
     }
     return -EINVAL;
@@ -509,7 +509,7 @@ store_build_count(struct store *s, const char *job, int64_t *ret_count)
         *ret_count = sqlite3_column_int64(st, 0);
         r = 0;
     }
-    sqlite3_finalize(st);
+    st_release(st);
     return r;
 }
 
@@ -526,7 +526,7 @@ store_build_estimated_duration(struct store *s, const char *job)
     st_bind_text(st, 1, job);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = (int64_t) sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
+    st_release(st);
     return v;
 }
 

@@ -74,10 +74,30 @@ sqlite3_stmt *
 st_prep(struct store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
+    size_t i;
 
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    for (i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].st); /* in case a caller returned early */
+            return s->cache[i].st;
+        }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
+    if (i < STMT_CACHE) {
+        s->cache[i].sql = sql;
+        s->cache[i].st = st;
+    }
+    /* NEEDSWORK: past STMT_CACHE distinct statements, the extra ones leak until close */
     return st;
+}
+
+void
+st_release(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
 char *
@@ -120,7 +140,7 @@ st_exec_done(sqlite3_stmt *st)
     if (!st)
         return -EIO;
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    st_release(st);
     return rc == SQLITE_DONE ? 0 : st_err(rc);
 }
 
@@ -141,11 +161,11 @@ migrate(struct store *s)
     if (!st)
         return -EIO;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        st_release(st);
         return -EIO;
     }
     version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    st_release(st);
     if (version > (int) ELEMENTSOF(migrations))
         return -EPROTO; /* a newer Steward made this database */
 
@@ -204,6 +224,8 @@ struct store *
 store_close(struct store *s)
 {
     if (s) {
+        for (size_t i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
+            sqlite3_finalize(s->cache[i].st);
         sqlite3_close(s->db);
         free(s);
     }
@@ -243,7 +265,7 @@ store_setting_get(struct store *s, const char *key, char **ret_value)
         r = *ret_value ? 0 : -ENOMEM;
     } else if (rc != SQLITE_DONE)
         r = st_err(rc);
-    sqlite3_finalize(st);
+    st_release(st);
     return r;
 }
 

@@ -7,13 +7,26 @@
 
 #include "store/store.h"
 
-struct store {
-    sqlite3 *db;
+#define STMT_CACHE 96
+
+struct stmt_slot {
+    const char *sql;   /* the string literal's address is the key */
+    sqlite3_stmt *st;
 };
 
-/* Prepares `sql` (cached by SQLite's own statement cache is not available,
- * so callers finalize). Returns NULL on error after logging nothing. */
+struct store {
+    sqlite3 *db;
+    struct stmt_slot cache[STMT_CACHE];
+};
+
+/*
+ * Returns the prepared statement for `sql`, a string literal: prepared
+ * once per connection, then reused. Give it back with st_release() when
+ * done. NULL on error.
+ */
 sqlite3_stmt *st_prep(struct store *s, const char *sql);
+/* Resets a statement from st_prep for its next use. */
+void st_release(sqlite3_stmt *st);
 /* Returns a newly allocated copy of a text column, NULL for SQL NULL. */
 char *st_text(sqlite3_stmt *st, int col);
 /* Maps a SQLite result code to -errno. */

@@ -61,7 +61,7 @@ user_get(struct store *s, const char *sql, const char *name, int64_t id, struct 
         r = 0;
     } else if (rc != SQLITE_DONE)
         r = st_err(rc);
-    sqlite3_finalize(st);
+    st_release(st);
     return r;
 }
 
@@ -107,7 +107,7 @@ store_user_count(struct store *s, int64_t *ret_count)
         *ret_count = sqlite3_column_int64(st, 0);
         r = 0;
     }
-    sqlite3_finalize(st);
+    st_release(st);
     return r;
 }
 
@@ -173,7 +173,7 @@ store_token_find_by_hash(struct store *s, const char *hash_hex, struct token_row
         r = 0;
     } else if (rc != SQLITE_DONE)
         r = st_err(rc);
-    sqlite3_finalize(st);
+    st_release(st);
     return r;
 }
 
@@ -192,7 +192,7 @@ store_token_list(struct store *s, int64_t user_id, struct token_row **ret_rows, 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct token_row *p = realloc(rows, (n + 1) * sizeof *rows);
         if (!p) {
-            sqlite3_finalize(st);
+            st_release(st);
             token_rows_free(rows, n);
             return -ENOMEM;
         }
@@ -200,7 +200,7 @@ store_token_list(struct store *s, int64_t user_id, struct token_row **ret_rows, 
         memset(&rows[n], 0, sizeof rows[n]);
         token_from_row(st, &rows[n++]);
     }
-    sqlite3_finalize(st);
+    st_release(st);
     if (rc != SQLITE_DONE) {
         token_rows_free(rows, n);
         return st_err(rc);
