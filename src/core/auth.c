@@ -248,7 +248,7 @@ static bool
 password_ok(struct auth *a, const struct user_row *u, const char *password)
 {
     char key[SECRET_HMAC_HEX_LEN + 1];
-    struct buf b = BUF_INIT(BOUND_USER_NAME_BYTES + BOUND_PASSWORD_BYTES + 2);
+    struct buf b = BUF_INIT(BOUND_USER_NAME_BYTES + BOUND_PASSWORD_BYTES + 512);
     bool ok;
 
     /*
@@ -257,7 +257,8 @@ password_ok(struct auth *a, const struct user_row *u, const char *password)
      * keyed hash, for a few minutes. At most ARGON2_AT_ONCE checks run at
      * a time, so a flood of guesses queues up instead of eating memory.
      */
-    if (buf_printf(&b, "%s:%s", u->name, password) < 0) {
+    /* the stored hash is part of the key: a changed password forgets the old one at once */
+    if (buf_printf(&b, "%s:%s:%s", u->name, u->password_hash, password) < 0) {
         buf_release(&b);
         return false;
     }
