@@ -9,10 +9,14 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 
 # Debian packages: build, run, and test (clients driven by the end-to-end tests)
 BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
-             libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev
-TEST_PKGS  = python3-pytest python3-requests python3-jenkins curl clang
+             libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc
+TEST_PKGS  = python3-pytest python3-requests python3-jenkins jenkins-job-builder curl clang \
+             mono-mcs chromium chromium-driver python3-selenium
 
-.PHONY: all build deps test-deps run test unit e2e asan clean
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean
 
 all: build
 
@@ -50,6 +54,10 @@ unit: build
 e2e: build
 	STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q tests/e2e
 
+browser: build
+	@if [ -d tests/browser ]; then \
+	  STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q tests/browser; fi
+
 asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	meson test -C $(ASAN_BUILD) --print-errorlogs
@@ -58,8 +66,12 @@ asan: $(ASAN_BUILD)/build.ninja
 test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) browser
 	$(MAKE) asan
 	tests/lint/layers.sh
+
+install: build
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

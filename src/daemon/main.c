@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "cli/cli.h"
 #include "core/auth.h"
 #include "core/engine.h"
 #include "core/home.h"
@@ -568,6 +569,7 @@ int
 main(int argc, char **argv)
 {
     const char *home_dir = getenv("STEWARD_HOME");
+    bool home_given = home_dir && *home_dir;
     int i = 1;
 
     if (secret_init() < 0) {
@@ -579,9 +581,11 @@ main(int argc, char **argv)
     while (i < argc && argv[i][0] == '-') {
         if (streq(argv[i], "--home") && i + 1 < argc) {
             home_dir = argv[i + 1];
+            home_given = true;
             i += 2;
         } else if (startswith(argv[i], "--home=")) {
             home_dir = argv[i] + 7;
+            home_given = true;
             i++;
         } else if (streq(argv[i], "--version")) {
             printf("steward %s\n", STEWARD_VERSION);
@@ -596,6 +600,13 @@ main(int argc, char **argv)
         return usage_error("no command given");
     argc -= i;
     argv += i;
+    /*
+     * `token` is both an offline admin command (on a home directory) and a
+     * client command (over HTTP): with --home or STEWARD_HOME it is the
+     * offline one.
+     */
+    if (cli_is_command(argv[0]) && !(streq(argv[0], "token") && home_given))
+        return cli_main(argc, argv);
     if (streq(argv[0], "serve"))
         return cmd_serve(home_dir, argc, argv);
     if (streq(argv[0], "user"))
