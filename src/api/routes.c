@@ -208,6 +208,13 @@ crumb_api(const struct app *app, struct req *req, struct resp *resp, const char 
         refuse_bad_credentials(app, req, resp);
         return;
     }
+    /*
+     * As Jenkins does, the crumb belongs to a web session: a client that
+     * logs in with a password here gets a session cookie, and a later POST
+     * made with that cookie alone needs this crumb.
+     */
+    if (!req->session_id[0] && !req->id.anonymous && req->id.via == VIA_PASSWORD)
+        (void) app_start_session(app, req, resp);
     auth_crumb(app->auth, req->id.name, req->session_id[0] ? req->session_id : NULL, crumb);
     send_model(app, req, resp, fmt,
                json_pack("{s:s, s:s, s:s}", "_class", "hudson.security.csrf.DefaultCrumbIssuer",
@@ -223,7 +230,9 @@ computer_api(const struct app *app, struct req *req, struct resp *resp, const ch
 
     if (!gate_read(app, req, resp) || (depth = depth_param(req, resp)) < 0)
         return;
-    if (node && !streq(node, "(master)") && !streq(node, "(built-in)") && !streq(node, "built-in")) {
+    /* python-jenkins 1.4 asks by the display name; older clients by "(master)" */
+    if (node && !streq(node, "(master)") && !streq(node, "(built-in)") && !streq(node, "built-in") &&
+        !streq(node, "master") && !streq(node, "Built-In Node")) {
         not_found(app, req, resp, rfmt("Node '%s' (Steward has only the built-in node)", node));
         return;
     }
@@ -729,11 +738,18 @@ job_route(const struct app *app, struct req *req, struct resp *resp)
 
 /* ---- the dispatcher ---- */
 
+/*
+ * GET / answers everyone (it tells nothing but that Steward runs, and the
+ * version is in every answer's headers anyway): python-jenkins' get_version
+ * reads X-Jenkins from it before it has sent any credentials.
+ */
 static void
 home_page(const struct app *app, struct req *req, struct resp *resp)
 {
-    if (!gate_read(app, req, resp))
+    if (req->basic_failed) {
+        refuse_bad_credentials(app, req, resp);
         return;
+    }
     api_send_text(resp, 200, "Steward is running. The Jenkins-compatible API is under /api/json.\n");
 }
 
@@ -766,7 +782,10 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
         job_route(app, req, resp);
     else if (streq(s0, "buildByToken") && (SEG_IS(1, "build") || SEG_IS(1, "buildWithParameters")))
         trigger_handle(app, req, resp, req_param(req, "job"), true);
-    else if (streq(s0, "queue") && SEG_IS(1, "api") && is_api_format(SEG(2)))
+    else if (streq(s0, "queue") && req->n_seg == 1) {
+        if (gate_read(app, req, resp))
+            api_send_text(resp, 200, "The queue. For details see queue/api/json.\n");
+    } else if (streq(s0, "queue") && SEG_IS(1, "api") && is_api_format(SEG(2)))
         queue_api(app, req, resp, SEG(2));
     else if (streq(s0, "queue") && SEG_IS(1, "item") && req->n_seg >= 3)
         queue_item(app, req, resp);

@@ -27,6 +27,13 @@ struct app {
 /* The root URL for answers to this request, newly allocated. */
 char *app_root_url(const struct app *app, const struct req *req);
 
+/*
+ * Starts a web session for the request's identity and adds its
+ * Set-Cookie (HttpOnly, SameSite=Lax, Secure when the root URL is https)
+ * to the answer. Writes the session id into req->session_id. 0 or -errno.
+ */
+int app_start_session(const struct app *app, struct req *req, struct resp *resp);
+
 /* True when anonymous callers may read (steward security anonymous-read on). */
 bool app_anonymous_read(const struct req *req);
 /* May the caller see jobs, builds and the queue? */
