@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "core/archive.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/strutil.h"
 
 int
@@ -161,7 +163,10 @@ cause_json(const struct cause *c)
 {
     json_t *o;
 
-    if (c->kind == CAUSE_REMOTE) {
+    if (c->kind == CAUSE_TIMER) {
+        o = json_pack("{s:s, s:s}", "_class", "hudson.triggers.TimerTrigger$TimerTriggerCause",
+                      "shortDescription", "Started by timer");
+    } else if (c->kind == CAUSE_REMOTE) {
         o = json_pack("{s:s, s:o, s:s, s:o}", "_class", "hudson.model.Cause$RemoteCause",
                       "shortDescription",
                       c->note ? json_sprintf("Started by remote host %s with note: %s",
@@ -348,6 +353,28 @@ model_job(struct model *m, const struct job *job, int depth)
     return o;
 }
 
+/* The build's archived artifacts, as Jenkins lists them (at most 1000). */
+static json_t *
+artifacts_json(struct model *m, const struct job *job, int64_t number)
+{
+    _cleanup_free_ char *dir = home_build_dir(m->app->home, job->name, number);
+    _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
+    struct artifact *list = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (!archive || archive_list(archive, 1000, &list, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strrchr(list[i].relative_path, '/');
+        const char *file = slash ? slash + 1 : list[i].relative_path;
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "displayPath", file, "fileName",
+                                           file, "relativePath", list[i].relative_path));
+    }
+    artifacts_free(list, n);
+    return a;
+}
+
 json_t *
 model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
 {
@@ -365,7 +392,7 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
     o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:s, s:b, s:I, s:b, s:I, "
                   "s:o, s:I, s:o}",
                   "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
-                  json_array(), "building", building, "description", json_null(), "displayName",
+                  artifacts_json(m, job, b->number), "building", building, "description", json_null(), "displayName",
                   rfmt("#%lld", (long long) b->number), "duration", (json_int_t) duration,
                   "estimatedDuration", (json_int_t) store_build_estimated_duration(m->req->db, job->name),
                   "executor", json_null(), "fullDisplayName",

@@ -495,6 +495,44 @@ serve_log(const struct app *app, struct req *req, struct resp *resp, const struc
     }
 }
 
+/*
+ * /job/NAME/N/artifact/PATH: a file of the build's archive. Every segment
+ * is checked, and the file is opened without following links.
+ */
+static void
+serve_artifact(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+               int64_t number)
+{
+    _cleanup_free_ char *dir = home_build_dir(app->home, job->name, number);
+    struct buf path = BUF_INIT(BOUND_URL_BYTES);
+    struct stat st;
+    int fd = -1;
+
+    if (!dir || buf_printf(&path, "%s/archive", dir) < 0)
+        goto out;
+    for (size_t i = 4; i < req->n_seg; i++) {
+        const char *seg = req->seg[i];
+        if (streq(seg, ".") || streq(seg, "..") || strchr(seg, '/') || buf_printf(&path, "/%s", seg) < 0)
+            goto out;
+    }
+    fd = open(path.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+    }
+out:
+    buf_release(&path);
+    if (fd < 0) {
+        not_found(app, req, resp, "That artifact");
+        return;
+    }
+    resp->status = 200;
+    resp_header(resp, "Content-Type", "application/octet-stream");
+    resp->fd = fd;
+    resp->fd_off = 0;
+    resp->fd_len = (uint64_t) st.st_size;
+}
+
 static void
 build_route(const struct app *app, struct req *req, struct resp *resp, const struct job *job)
 {
@@ -517,6 +555,8 @@ build_route(const struct app *app, struct req *req, struct resp *resp, const str
         serve_log(app, req, resp, job, &b, false);
     } else if (streq(what, "logText") && SEG_IS(4, "progressiveText")) {
         serve_log(app, req, resp, job, &b, true);
+    } else if (streq(what, "artifact") && req->n_seg > 4) {
+        serve_artifact(app, req, resp, job, number);
     } else if (streq(what, "buildNumber")) {
         api_send_text(resp, 200, rfmt("%lld", (long long) number));
     } else if (streq(what, "stop")) {

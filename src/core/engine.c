@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/archive.h"
+#include "core/cron.h"
 #include "core/engine.h"
 #include "core/spawn.h"
 #include "util/bounds.h"
@@ -90,6 +92,7 @@ struct engine {
     size_t n_waiting;
     struct run **runs;   /* one slot per executor */
     int64_t next_flush_mono;
+    int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
 };
 
 char *
@@ -629,17 +632,56 @@ spawn_step(struct engine *e, struct run *run)
     return 0;
 }
 
+/*
+ * The ArtifactArchiver publisher: copies matching workspace files into the
+ * build's archive/. Returns the result, which becomes FAILURE when nothing
+ * matched and an empty archive is not allowed, as in Jenkins.
+ * NEEDSWORK: large archives are copied on the engine thread.
+ */
+static const char *
+archive_artifacts(struct engine *e, struct run *run, const char *result)
+{
+    const struct job_config *cfg = run->job->cfg;
+    _cleanup_free_ char *dir = NULL, *dest = NULL;
+    size_t count = 0;
+    int r;
+
+    if (!cfg->archive_artifacts || streq(result, "ABORTED") ||
+        (cfg->archive_only_if_successful && !streq(result, "SUCCESS")))
+        return result;
+    dir = home_build_dir(e->home, run->job->name, run->number);
+    dest = dir ? path_join(dir, "archive") : NULL;
+    if (!dest)
+        return result;
+    log_write(run->logfd, "Archiving artifacts\n");
+    r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes, dest, &count);
+    if (r == -E2BIG)
+        log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
+                  count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
+    else if (r < 0) {
+        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
+        return "FAILURE";
+    }
+    if (count == 0 && !cfg->archive_allow_empty) {
+        log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
+                              "Configuration error?\n", cfg->archive_artifacts);
+        return "FAILURE";
+    }
+    return result;
+}
+
 static void
 finish_run(struct engine *e, struct run *run, const char *result)
 {
-    int64_t duration = mono_ms() - run->start_mono;
+    int64_t duration;
     int r;
 
-    if (streq(result, "FAILURE"))
-        log_write(run->logfd, "Build step 'Execute shell' marked build as failure\n");
-    log_write(run->logfd, "Finished: %s\n", result);
     if (run->pid > 0)
-        (void) spawn_signal_group(run->pid, SIGKILL); /* whatever the build left behind */
+        (void) spawn_signal_group(run->pid, SIGKILL); /* before archiving: nothing writes anymore */
+    if (run->logfd >= 0 && run->workspace)
+        result = archive_artifacts(e, run, result);
+    duration = mono_ms() - run->start_mono;
+    log_write(run->logfd, "Finished: %s\n", result);
     r = store_build_finish(e->db, run->job->name, run->number, result, duration, NULL);
     if (r < 0)
         log_error("build %s #%lld: cannot record the result: %s", run->job->name,
@@ -672,7 +714,9 @@ write_log_header(struct run *run, const struct queue_row *q)
 {
     for (size_t i = 0; i < q->n_causes; i++) {
         const struct cause *c = &q->causes[i];
-        if (c->kind == CAUSE_REMOTE)
+        if (c->kind == CAUSE_TIMER)
+            log_write(run->logfd, "Started by timer\n");
+        else if (c->kind == CAUSE_REMOTE)
             log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
                       c->note ? " with note: " : "", c->note ? c->note : "");
         else if (c->token_name)
@@ -832,6 +876,7 @@ reap(struct engine *e, struct run *run)
         return;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        log_write(run->logfd, "Build step 'Execute shell' marked build as failure\n");
         finish_run(e, run, "FAILURE");
         return;
     }
@@ -968,11 +1013,89 @@ drain_inbox(struct engine *e)
     return quit;
 }
 
+static void
+param_defaults(const struct job_config *cfg, struct param_value *out)
+{
+    for (size_t i = 0; i < cfg->n_params; i++) {
+        const struct param_def *d = &cfg->params[i];
+        out[i].name = d->name;
+        out[i].type = d->type;
+        out[i].value = d->type == PARAM_CHOICE ? (d->n_choices ? d->choices[0] : "")
+                                               : (d->default_value ? d->default_value : "");
+    }
+}
+
+/*
+ * Timer triggers: once a minute, every job whose TimerTrigger spec matches
+ * that minute gets a build with its parameters' defaults. Minutes that
+ * passed while Steward was down are not made up for, as in Jenkins.
+ */
+static void
+fire_timers(struct engine *e)
+{
+    static const struct cause timer = { .kind = CAUSE_TIMER, .count = 1 };
+    struct job **list = NULL;
+    struct cmd *cmds = NULL, **batch = NULL;
+    struct trigger *triggers = NULL;
+    struct param_value **params = NULL;
+    size_t n = 0, k = 0;
+    int64_t now = now_ms();
+    time_t minute;
+    struct tm tm;
+
+    if (now < e->next_minute_ms)
+        return;
+    minute = (time_t) (e->next_minute_ms / 1000);
+    /* a clock that jumped: look at the current minute only */
+    if (now - e->next_minute_ms > 120000)
+        minute = (time_t) (now / 60000 * 60);
+    e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
+    localtime_r(&minute, &tm);
+
+    if (jobs_list(e->jobs, &list, &n) < 0)
+        return;
+    cmds = calloc(n ? n : 1, sizeof *cmds);
+    batch = calloc(n ? n : 1, sizeof *batch);
+    triggers = calloc(n ? n : 1, sizeof *triggers);
+    params = calloc(n ? n : 1, sizeof *params);
+    for (size_t i = 0; cmds && batch && triggers && params && i < n; i++) {
+        const struct job_config *cfg = list[i]->cfg;
+        struct cron *c = NULL;
+        const char *why;
+
+        if (!cfg->timer_spec || cfg->disabled ||
+            cron_parse(cfg->timer_spec, list[i]->name, &c, &why) < 0)
+            continue;
+        if (cron_matches(c, &tm)) {
+            params[k] = calloc(cfg->n_params ? cfg->n_params : 1, sizeof **params);
+            if (params[k]) {
+                param_defaults(cfg, params[k]);
+                triggers[k] = (struct trigger){ .job = list[i]->name, .params = params[k],
+                                                .n_params = cfg->n_params, .cause = &timer,
+                                                .delay_ms = -1 };
+                cmds[k] = (struct cmd){ .type = CMD_TRIGGER, .trigger = &triggers[k] };
+                batch[k] = &cmds[k];
+                k++;
+            }
+        }
+        cron_free(c);
+    }
+    if (k > 0)
+        handle_triggers(e, batch, k);
+    for (size_t i = 0; i < k; i++)
+        free(params[i]);
+    free(params);
+    free(triggers);
+    free(batch);
+    free(cmds);
+    jobs_list_free(list, n);
+}
+
 static int
 next_timeout(struct engine *e)
 {
     int64_t now = now_ms(), mono = mono_ms();
-    int64_t t = e->next_flush_mono - mono;
+    int64_t t = MIN(e->next_flush_mono - mono, e->next_minute_ms - now);
 
     for (size_t i = 0; i < e->n_waiting; i++)
         if (e->waiting[i].row.due_ms > now)
@@ -1034,8 +1157,10 @@ loop(void *arg)
                 reap(e, evs[i].data.ptr);
         }
         timers(e);
-        if (!quit)
+        if (!quit) {
+            fire_timers(e);
             schedule(e);
+        }
     }
     auth_flush_usage(e->auth, e->db);
     return NULL;
@@ -1089,6 +1214,7 @@ engine_start(struct engine *e)
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;
     e->next_flush_mono = mono_ms() + FLUSH_INTERVAL_MS;
+    e->next_minute_ms = (now_ms() / 60000 + 1) * 60000;
     r = pthread_create(&e->thread, NULL, loop, e);
     if (r != 0)
         return -r;

@@ -767,6 +767,43 @@ static int read_shell_steps(struct job_config *cfg, const xmlNode *root, char **
     return 0;
 }
 
+/* The timer trigger and the artifact archiver: read, never written (the document keeps them). */
+static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    xmlNode *triggers, *timer, *publishers, *archiver;
+    int r;
+
+    r = find_child(root, "triggers", &triggers, msg);
+    if (r < 0)
+        return r;
+    timer = triggers ? first_child(triggers, "hudson.triggers.TimerTrigger") : NULL;
+    if (timer) {
+        r = child_text(timer, "spec", &cfg->timer_spec, msg);
+        if (r < 0)
+            return r;
+    }
+    r = find_child(root, "publishers", &publishers, msg);
+    if (r < 0)
+        return r;
+    archiver = publishers ? first_child(publishers, "hudson.tasks.ArtifactArchiver") : NULL;
+    if (archiver) {
+        r = child_text(archiver, "artifacts", &cfg->archive_artifacts, msg);
+        if (r >= 0)
+            r = child_text(archiver, "excludes", &cfg->archive_excludes, msg);
+        if (r >= 0)
+            r = child_bool(archiver, "allowEmptyArchive", &cfg->archive_allow_empty, msg);
+        if (r >= 0)
+            r = child_bool(archiver, "onlyIfSuccessful", &cfg->archive_only_if_successful, msg);
+        if (r < 0)
+            return r;
+        if (!cfg->archive_artifacts)
+            cfg->archive_artifacts = strdup("");
+        if (!cfg->archive_artifacts)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
 {
     _cleanup_free_ char *quiet = NULL;
@@ -801,7 +838,10 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     r = read_params(cfg, root, msg);
     if (r < 0)
         return r;
-    return read_shell_steps(cfg, root, msg);
+    r = read_shell_steps(cfg, root, msg);
+    if (r < 0)
+        return r;
+    return read_publishers_and_triggers(cfg, root, msg);
 }
 
 int
@@ -1667,6 +1707,9 @@ jobcfg_free(struct job_config *cfg)
         return NULL;
     free(cfg->description);
     free(cfg->auth_token);
+    free(cfg->timer_spec);
+    free(cfg->archive_artifacts);
+    free(cfg->archive_excludes);
     free_params(cfg->params, cfg->n_params);
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
     if (cfg->doc)

@@ -48,6 +48,13 @@ struct job_config {
     size_t n_params;
     char **shell_steps;  /* the <command> of each hudson.tasks.Shell builder, in order */
     size_t n_shell_steps;
+
+    /* Read only (kept in the document as written): */
+    char *timer_spec;    /* triggers/hudson.triggers.TimerTrigger/spec, NULL when absent */
+    char *archive_artifacts;  /* publishers/hudson.tasks.ArtifactArchiver/artifacts, NULL when absent */
+    char *archive_excludes;   /* its <excludes>, NULL when absent */
+    bool archive_allow_empty;
+    bool archive_only_if_successful;
     void *doc;           /* the parsed document, private to jobcfg.c */
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/cron.h"
 #include "core/jobs.h"
 #include "util/bounds.h"
 #include "util/fs.h"
@@ -52,6 +53,19 @@ job_new(const char *name, const char *xml, size_t len, struct job **ret, char **
     r = jobcfg_parse(xml, len, &cfg, reterr_msg);
     if (r < 0)
         return r;
+    if (cfg->timer_spec) {
+        struct cron *c = NULL;
+        const char *why = NULL;
+
+        r = cron_parse(cfg->timer_spec, name, &c, &why);
+        cron_free(c);
+        if (r < 0) {
+            if (r == -EINVAL && reterr_msg && asprintf(reterr_msg, "the timer trigger's spec is "
+                                                       "not valid: %s", why) < 0)
+                *reterr_msg = NULL;
+            return r;
+        }
+    }
     job = calloc(1, sizeof *job);
     if (!job)
         return -ENOMEM;

@@ -82,6 +82,7 @@ int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_
 enum cause_kind {
     CAUSE_USER = 0,     /* Started by user NAME (token_name: which API token) */
     CAUSE_REMOTE = 1,   /* Started by remote host ADDR (trigger token) */
+    CAUSE_TIMER = 2,    /* Started by timer (a TimerTrigger spec) */
 };
 
 struct cause {

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Archiving artifacts (hudson.tasks.ArtifactArchiver): files of the
+ * workspace matching Ant-style patterns are copied into the build's
+ * archive/ directory.
+ *
+ * Patterns are comma-separated: '*' matches within one path segment, '?'
+ * one character, '**' any number of segments, and a pattern ending in '/'
+ * means everything below that directory. Symbolic links are not followed
+ * or copied.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARCHIVE_MAX_FILES 10000
+#define ARCHIVE_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
+
+/* True when the relative path `path` matches the Ant pattern `pattern`. */
+bool ant_match(const char *pattern, const char *path);
+
+/*
+ * Copies the files of `workspace` that match `includes` and none of
+ * `excludes` (may be NULL) into `dest` (created when needed). Returns 0
+ * and the number of files copied; -E2BIG past ARCHIVE_MAX_FILES or
+ * ARCHIVE_MAX_BYTES (what was copied stays); -errno.
+ */
+int archive_collect(const char *workspace, const char *includes, const char *excludes,
+                    const char *dest, size_t *ret_count);
+
+struct artifact {
+    char *relative_path;
+    uint64_t size;
+};
+
+/* Lists an archive directory, sorted by path, at most `max` entries. */
+int archive_list(const char *dir, size_t max, struct artifact **ret_list, size_t *ret_n);
+void artifacts_free(struct artifact *list, size_t n);
