@@ -106,7 +106,8 @@ job_name_check(const char *name, const char **reterr_msg)
         return -EINVAL;
     }
     for (const unsigned char *p = (const unsigned char *) name; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) {
+        /* C0, DEL, and C1 (U+0080-U+009F, encoded as C2 80-9F), as Jenkins refuses */
+        if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
             *reterr_msg = "A job name must not contain control characters.";
             return -EINVAL;
         }

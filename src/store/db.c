@@ -213,7 +213,7 @@ store_open(const char *path, struct store **ret_store)
     if (r >= 0)
         r = migrate(s);
     if (r < 0) {
-        sqlite3_close(s->db);
+        store_close(TAKE_PTR(s)); /* finalizes what the cache holds, so the close succeeds */
         return r;
     }
     *ret_store = TAKE_PTR(s);

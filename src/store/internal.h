@@ -32,5 +32,5 @@ char *st_text(sqlite3_stmt *st, int col);
 /* Maps a SQLite result code to -errno. */
 int st_err(int rc);
 int st_bind_text(sqlite3_stmt *st, int idx, const char *s);
-/* Runs a statement that returns no rows; finalizes it. */
+/* Runs a statement that returns no rows, then resets it for its next use. */
 int st_exec_done(sqlite3_stmt *st);

@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+/* Each test gets a fresh database in a fresh directory under /tmp. */
+struct fixture {
+    char dir[64];
+    char db[96];
+    struct store *s;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st;
+    (void) ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int teardown(void **state);
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/steward-test-store-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->db, sizeof f->db, "%s/steward.db", f->dir);
+    *state = f;
+    if (store_open(f->db, &f->s) < 0) {
+        teardown(state);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    store_close(f->s);
+    (void) nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+#define S (((struct fixture *) *state)->s)
+
+/* Runs SQL on the database file behind the store's back. */
+static void raw_sql(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
+static int raw_int(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    int v;
+
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* ---- opening ---- */
+
+static void store_open__runs_the_migrations_on_a_fresh_database(void **state)
+{
+    struct fixture *f = *state;
+    int64_t n = -1;
+
+    assert_true(raw_int(f->db, "PRAGMA user_version") >= 1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                    "name IN ('settings', 'users', 'api_tokens', 'queue', "
+                                    "'queue_params', 'queue_causes', 'job_numbers', 'builds')"),
+                     8);
+    assert_int_equal(store_user_count(f->s, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+static void store_open__reopens_a_database_and_keeps_its_data(void **state)
+{
+    struct fixture *f = *state;
+    int version = raw_int(f->db, "PRAGMA user_version");
+    char *v = NULL;
+
+    assert_int_equal(store_setting_set(f->s, "k", "kept"), 0);
+    f->s = store_close(f->s);
+    assert_int_equal(store_open(f->db, &f->s), 0);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), version);
+    assert_int_equal(store_setting_get(f->s, "k", &v), 0);
+    assert_string_equal(v, "kept");
+    free(v);
+}
+
+static void store_open__refuses_a_database_from_a_newer_steward(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+
+    f->s = store_close(f->s);
+    raw_sql(f->db, "PRAGMA user_version = 999");
+    assert_int_equal(store_open(f->db, &s), -EPROTO);
+    assert_null(s);
+}
+
+static void store_open__fails_in_a_missing_directory(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    char path[128];
+
+    snprintf(path, sizeof path, "%s/no/such/dir/steward.db", f->dir);
+    assert_true(store_open(path, &s) < 0);
+    assert_null(s);
+}
+
+static void store_close__accepts_null_and_returns_null(void **state)
+{
+    (void) state;
+    assert_null(store_close(NULL));
+}
+
+static void store_rollback__discards_what_the_transaction_wrote(void **state)
+{
+    char *v = NULL;
+
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "1"), 0);
+    assert_int_equal(store_rollback(S), 0);
+    assert_int_equal(store_setting_get(S, "a", &v), -ENOENT);
+
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "2"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(store_setting_get(S, "a", &v), 0);
+    assert_string_equal(v, "2");
+    free(v);
+}
+
+/* ---- settings ---- */
+
+static void store_setting_get__returns_enoent_when_unset(void **state)
+{
+    char *v = (char *) "untouched";
+
+    assert_int_equal(store_setting_get(S, "nope", &v), -ENOENT);
+    assert_string_equal(v, "untouched");
+}
+
+static void store_setting_set__stores_and_overwrites(void **state)
+{
+    char *v = NULL;
+
+    assert_int_equal(store_setting_set(S, "url", "http://a/"), 0);
+    assert_int_equal(store_setting_get(S, "url", &v), 0);
+    assert_string_equal(v, "http://a/");
+    free(v);
+    assert_int_equal(store_setting_set(S, "url", "http://b/"), 0);
+    assert_int_equal(store_setting_get(S, "url", &v), 0);
+    assert_string_equal(v, "http://b/");
+    free(v);
+    assert_int_equal(store_setting_set(S, "empty", ""), 0);
+    assert_int_equal(store_setting_get(S, "empty", &v), 0);
+    assert_string_equal(v, "");
+    free(v);
+}
+
+static void store_setting_bool__reads_on_true_and_1_as_true(void **state)
+{
+    static const char *const yes[] = { "on", "true", "1" };
+    static const char *const no[] = { "off", "false", "0", "", "yes" };
+
+    assert_true(store_setting_bool(S, "unset", true));
+    assert_false(store_setting_bool(S, "unset", false));
+    for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+        assert_int_equal(store_setting_set(S, "b", yes[i]), 0);
+        assert_true(store_setting_bool(S, "b", false));
+    }
+    for (size_t i = 0; i < ELEMENTSOF(no); i++) {
+        assert_int_equal(store_setting_set(S, "b", no[i]), 0);
+        if (store_setting_bool(S, "b", true))
+            fail_msg("\"%s\" was read as true", no[i]);
+    }
+}
+
+/* ---- users ---- */
+
+static void store_user_add__stores_a_user_that_get_returns(void **state)
+{
+    struct user_row u = { 0 };
+    int64_t id = 0, before = now_ms();
+
+    assert_int_equal(store_user_add(S, "alice", "$argon2id$fake", true, &id), 0);
+    assert_true(id > 0);
+    assert_int_equal(store_user_get(S, "alice", &u), 0);
+    assert_int_equal(u.id, id);
+    assert_string_equal(u.name, "alice");
+    assert_string_equal(u.full_name, "alice");
+    assert_string_equal(u.password_hash, "$argon2id$fake");
+    assert_true(u.is_admin);
+    assert_true(u.created_ms >= before && u.created_ms <= now_ms());
+    user_row_release(&u);
+
+    assert_int_equal(store_user_get_by_id(S, id, &u), 0);
+    assert_string_equal(u.name, "alice");
+    user_row_release(&u);
+    assert_null(u.name);
+}
+
+static void store_user_add__refuses_a_duplicate_name_with_eexist(void **state)
+{
+    int64_t id1 = 0, id2 = 0, n = 0;
+
+    assert_int_equal(store_user_add(S, "bob", "h1", false, &id1), 0);
+    assert_int_equal(store_user_add(S, "bob", "h2", true, &id2), -EEXIST);
+    assert_int_equal(id2, 0);
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 1);
+}
+
+static void store_user_get__returns_enoent_for_an_unknown_user(void **state)
+{
+    struct user_row u = { 0 };
+
+    assert_int_equal(store_user_get(S, "nobody", &u), -ENOENT);
+    assert_int_equal(store_user_get_by_id(S, 4242, &u), -ENOENT);
+    assert_null(u.name);
+}
+
+static void store_user_count__counts_users(void **state)
+{
+    int64_t n = -1;
+
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_user_add(S, "a", "h", false, NULL), 0);
+    assert_int_equal(store_user_add(S, "b", "h", false, NULL), 0);
+    assert_int_equal(store_user_add(S, "c", "h", false, NULL), 0);
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 3);
+}
+
+static void store_user_set_password__replaces_the_hash(void **state)
+{
+    struct user_row u = { 0 };
+    int64_t id = 0;
+
+    assert_int_equal(store_user_add(S, "carol", "old", false, &id), 0);
+    assert_int_equal(store_user_set_password(S, id, "new"), 0);
+    assert_int_equal(store_user_get(S, "carol", &u), 0);
+    assert_string_equal(u.password_hash, "new");
+    assert_false(u.is_admin);
+    user_row_release(&u);
+}
+
+/* ---- API tokens ---- */
+
+#define UUID1 "11111111-1111-4111-8111-111111111111"
+#define UUID2 "22222222-2222-4222-9222-222222222222"
+#define UUID3 "33333333-3333-4333-a333-333333333333"
+#define HASH1 "aaaa000000000000000000000000000000000000000000000000000000000001"
+#define HASH2 "aaaa000000000000000000000000000000000000000000000000000000000002"
+#define HASH3 "aaaa000000000000000000000000000000000000000000000000000000000003"
+
+static int64_t add_user(void **state, const char *name)
+{
+    int64_t id = 0;
+
+    assert_int_equal(store_user_add(S, name, "h", false, &id), 0);
+    return id;
+}
+
+static void store_token_find_by_hash__finds_an_added_token(void **state)
+{
+    int64_t uid = add_user(state, "alice"), before = now_ms();
+    struct token_row t = { 0 };
+
+    assert_int_equal(store_token_add(S, uid, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
+    assert_string_equal(t.uuid, UUID1);
+    assert_int_equal(t.user_id, uid);
+    assert_string_equal(t.name, "ci");
+    assert_true(t.created_ms >= before && t.created_ms <= now_ms());
+    assert_int_equal(t.last_use_ms, 0);
+    assert_int_equal(t.use_count, 0);
+    token_row_release(&t);
+
+    assert_int_equal(store_token_find_by_hash(S, HASH2, &t), -ENOENT);
+}
+
+static void store_token_add__refuses_a_second_token_of_the_same_name_for_one_user(void **state)
+{
+    int64_t alice = add_user(state, "alice"), bob = add_user(state, "bob");
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "ci", HASH2), -EEXIST);
+    assert_int_equal(store_token_add(S, bob, UUID2, "ci", HASH2), 0);
+    /* and the same secret twice */
+    assert_int_equal(store_token_add(S, bob, UUID3, "other", HASH1), -EEXIST);
+}
+
+static void store_token_list__lists_a_users_tokens_oldest_first(void **state)
+{
+    int64_t alice = add_user(state, "alice"), bob = add_user(state, "bob");
+    struct token_row *rows = NULL;
+    size_t n = 99;
+
+    assert_int_equal(store_token_list(S, alice, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    token_rows_free(rows, n);
+
+    assert_int_equal(store_token_add(S, alice, UUID2, "first", HASH1), 0);
+    assert_int_equal(store_token_add(S, bob, UUID3, "bobs", HASH3), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "second", HASH2), 0);
+    assert_int_equal(store_token_list(S, alice, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].name, "first");
+    assert_string_equal(rows[0].uuid, UUID2);
+    assert_string_equal(rows[1].name, "second");
+    assert_string_equal(rows[1].uuid, UUID1);
+    assert_int_equal(rows[0].user_id, alice);
+    token_rows_free(rows, n);
+}
+
+static size_t token_count(void **state, int64_t uid)
+{
+    struct token_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_token_list(S, uid, &rows, &n), 0);
+    token_rows_free(rows, n);
+    return n;
+}
+
+static void store_token_delete__deletes_by_uuid(void **state)
+{
+    int64_t alice = add_user(state, "alice");
+    struct token_row t = { 0 };
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_delete(S, alice, UUID1, NULL), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), -ENOENT);
+    assert_int_equal(token_count(state, alice), 1);
+    assert_int_equal(store_token_delete(S, alice, UUID1, NULL), -ENOENT);
+}
+
+static void store_token_delete__deletes_by_name_when_uuid_is_null(void **state)
+{
+    int64_t alice = add_user(state, "alice");
+    struct token_row t = { 0 };
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_delete(S, alice, NULL, "two"), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH2, &t), -ENOENT);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
+    token_row_release(&t);
+    assert_int_equal(store_token_delete(S, alice, NULL, "two"), -ENOENT);
+}
+
+static void store_token_delete__leaves_other_users_tokens_alone(void **state)
+{
+    int64_t alice = add_user(state, "alice"), mallory = add_user(state, "mallory");
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
+    assert_int_equal(store_token_delete(S, mallory, UUID1, NULL), -ENOENT);
+    assert_int_equal(store_token_delete(S, mallory, NULL, "one"), -ENOENT);
+    assert_int_equal(token_count(state, alice), 1);
+}
+
+static void store_token_add_uses__adds_uses_and_keeps_the_latest_use(void **state)
+{
+    int64_t alice = add_user(state, "alice");
+    struct token_row t = { 0 };
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_add_uses(S, UUID1, 3, 5000), 0);
+    assert_int_equal(store_token_add_uses(S, UUID1, 2, 4000), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
+    assert_int_equal(t.use_count, 5);
+    assert_int_equal(t.last_use_ms, 5000);
+    token_row_release(&t);
+    assert_int_equal(store_token_find_by_hash(S, HASH2, &t), 0);
+    assert_int_equal(t.use_count, 0);
+    assert_int_equal(t.last_use_ms, 0);
+    token_row_release(&t);
+}
+
+/* ---- queue ---- */
+
+static struct cause user_cause(const char *user, const char *token)
+{
+    return (struct cause){ .kind = CAUSE_USER, .user_name = (char *) user,
+                           .token_name = (char *) token, .count = 1 };
+}
+
+static struct cause remote_cause(const char *addr, const char *note, int64_t count)
+{
+    return (struct cause){ .kind = CAUSE_REMOTE, .addr = (char *) addr, .note = (char *) note,
+                           .count = count };
+}
+
+static int64_t insert_item(void **state, const char *job, int64_t since, int64_t due)
+{
+    struct queue_row q = { .job = (char *) job, .in_queue_since_ms = since, .due_ms = due };
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    assert_true(q.id > 0);
+    return q.id;
+}
+
+static void store_queue_insert__stores_params_and_causes_that_get_returns_in_order(void **state)
+{
+    struct param_value params[] = {
+        { .name = (char *) "BRANCH", .type = 0, .value = (char *) "main" },
+        { .name = (char *) "CLEAN", .type = 2, .value = (char *) "true" },
+        { .name = (char *) "EMPTY", .type = 1, .value = NULL },
+    };
+    struct cause causes[] = {
+        user_cause("alice", "ci-token"),
+        remote_cause("192.0.2.7", "nightly", 3),
+        user_cause(NULL, NULL),
+    };
+    struct queue_row q = { .job = (char *) "app", .in_queue_since_ms = 1000, .due_ms = 6000,
+                           .params = params, .n_params = 3, .causes = causes, .n_causes = 3 };
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    assert_true(q.id > 0);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.id, q.id);
+    assert_string_equal(got.job, "app");
+    assert_int_equal(got.in_queue_since_ms, 1000);
+    assert_int_equal(got.due_ms, 6000);
+    assert_int_equal(got.state, QUEUE_WAITING);
+    assert_int_equal(got.left_ms, 0);
+    assert_int_equal(got.build_number, 0);
+
+    assert_int_equal(got.n_params, 3);
+    assert_string_equal(got.params[0].name, "BRANCH");
+    assert_int_equal(got.params[0].type, 0);
+    assert_string_equal(got.params[0].value, "main");
+    assert_string_equal(got.params[1].name, "CLEAN");
+    assert_int_equal(got.params[1].type, 2);
+    assert_string_equal(got.params[1].value, "true");
+    assert_string_equal(got.params[2].name, "EMPTY");
+    assert_int_equal(got.params[2].type, 1);
+    assert_string_equal(got.params[2].value, "");
+
+    assert_int_equal(got.n_causes, 3);
+    assert_int_equal(got.causes[0].kind, CAUSE_USER);
+    assert_string_equal(got.causes[0].user_name, "alice");
+    assert_string_equal(got.causes[0].token_name, "ci-token");
+    assert_null(got.causes[0].addr);
+    assert_int_equal(got.causes[0].count, 1);
+    assert_int_equal(got.causes[1].kind, CAUSE_REMOTE);
+    assert_string_equal(got.causes[1].addr, "192.0.2.7");
+    assert_string_equal(got.causes[1].note, "nightly");
+    assert_null(got.causes[1].user_name);
+    assert_int_equal(got.causes[1].count, 3);
+    assert_int_equal(got.causes[2].kind, CAUSE_USER);
+    assert_null(got.causes[2].user_name);
+    assert_null(got.causes[2].token_name);
+    queue_row_release(&got);
+    assert_null(got.job);
+}
+
+static void store_queue_insert__counts_a_cause_at_least_once(void **state)
+{
+    struct cause c = remote_cause("192.0.2.1", NULL, 0);
+    struct queue_row q = { .job = (char *) "app", .causes = &c, .n_causes = 1 };
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.n_causes, 1);
+    assert_int_equal(got.causes[0].count, 1);
+    assert_null(got.causes[0].note);
+    assert_int_equal(got.n_params, 0);
+    queue_row_release(&got);
+}
+
+static void store_queue_get__returns_enoent_for_an_unknown_item(void **state)
+{
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_get(S, 777, &got), -ENOENT);
+}
+
+static void store_queue_update_merge__replaces_the_causes_and_the_due_time(void **state)
+{
+    struct param_value p = { .name = (char *) "P", .type = 0, .value = (char *) "v" };
+    struct cause first[] = { user_cause("alice", NULL), remote_cause("192.0.2.1", NULL, 1) };
+    struct cause merged[] = { user_cause("alice", NULL), remote_cause("192.0.2.1", NULL, 2),
+                              user_cause("bob", "t") };
+    struct queue_row q = { .job = (char *) "app", .in_queue_since_ms = 10, .due_ms = 100,
+                           .params = &p, .n_params = 1, .causes = first, .n_causes = 2 };
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    q.due_ms = 900;
+    q.causes = merged;
+    q.n_causes = 3;
+    assert_int_equal(store_queue_update_merge(S, &q), 0);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.due_ms, 900);
+    assert_int_equal(got.in_queue_since_ms, 10);
+    assert_int_equal(got.n_causes, 3);
+    assert_string_equal(got.causes[0].user_name, "alice");
+    assert_string_equal(got.causes[1].addr, "192.0.2.1");
+    assert_int_equal(got.causes[1].count, 2);
+    assert_string_equal(got.causes[2].user_name, "bob");
+    assert_string_equal(got.causes[2].token_name, "t");
+    assert_int_equal(got.n_params, 1);
+    assert_string_equal(got.params[0].value, "v");
+    queue_row_release(&got);
+}
+
+static void store_queue_set_state__records_the_state_and_the_build(void **state)
+{
+    int64_t id = insert_item(state, "app", 1, 2);
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_set_state(S, id, QUEUE_LEFT, 12345, 7), 0);
+    assert_int_equal(store_queue_get(S, id, &got), 0);
+    assert_int_equal(got.state, QUEUE_LEFT);
+    assert_int_equal(got.left_ms, 12345);
+    assert_int_equal(got.build_number, 7);
+    queue_row_release(&got);
+
+    assert_int_equal(store_queue_set_state(S, id, QUEUE_CANCELLED, 999, 0), 0);
+    assert_int_equal(store_queue_get(S, id, &got), 0);
+    assert_int_equal(got.state, QUEUE_CANCELLED);
+    assert_int_equal(got.left_ms, 999);
+    queue_row_release(&got);
+}
+
+static void store_queue_list_waiting__filters_by_job_and_state_oldest_first(void **state)
+{
+    int64_t a1 = insert_item(state, "a", 1, 1);
+    int64_t b1 = insert_item(state, "b", 2, 2);
+    int64_t a2 = insert_item(state, "a", 3, 3);
+    int64_t a3 = insert_item(state, "a", 4, 4);
+    int64_t a4 = insert_item(state, "a", 5, 5);
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_queue_set_state(S, a2, QUEUE_LEFT, 10, 1), 0);
+    assert_int_equal(store_queue_set_state(S, a4, QUEUE_CANCELLED, 10, 0), 0);
+
+    assert_int_equal(store_queue_list_waiting(S, "a", &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].id, a1);
+    assert_int_equal(rows[1].id, a3);
+    assert_string_equal(rows[1].job, "a");
+    queue_rows_free(rows, n);
+
+    assert_int_equal(store_queue_list_waiting(S, NULL, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rows[0].id, a1);
+    assert_int_equal(rows[1].id, b1);
+    assert_int_equal(rows[2].id, a3);
+    queue_rows_free(rows, n);
+
+    assert_int_equal(store_queue_list_waiting(S, "none", &rows, &n), 0);
+    assert_int_equal(n, 0);
+    queue_rows_free(rows, n);
+}
+
+static void store_queue_list_waiting__returns_params_and_causes(void **state)
+{
+    struct param_value p = { .name = (char *) "X", .type = 0, .value = (char *) "1" };
+    struct cause c = user_cause("alice", NULL);
+    struct queue_row q = { .job = (char *) "app", .params = &p, .n_params = 1, .causes = &c,
+                           .n_causes = 1 };
+    struct queue_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    assert_int_equal(store_queue_list_waiting(S, "app", &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].n_params, 1);
+    assert_string_equal(rows[0].params[0].name, "X");
+    assert_int_equal(rows[0].n_causes, 1);
+    assert_string_equal(rows[0].causes[0].user_name, "alice");
+    queue_rows_free(rows, n);
+}
+
+static void store_queue_max_id__is_0_when_empty_then_the_last_id(void **state)
+{
+    int64_t last = 0;
+
+    assert_int_equal(store_queue_max_id(S), 0);
+    for (int i = 0; i < 3; i++)
+        last = insert_item(state, "app", i, i);
+    assert_int_equal(store_queue_max_id(S), last);
+    assert_int_equal(store_queue_set_state(S, last, QUEUE_LEFT, 1, 1), 0);
+    assert_int_equal(store_queue_max_id(S), last);
+}
+
+/* ---- builds ---- */
+
+static int64_t start_build(void **state, const char *job, int64_t start_ms)
+{
+    int64_t n = 0;
+
+    assert_int_equal(store_build_start(S, job, 1, start_ms, 0, &n), 0);
+    return n;
+}
+
+static void finish_build(void **state, const char *job, int64_t number, const char *result,
+                         int64_t duration)
+{
+    assert_int_equal(store_build_finish(S, job, number, result, duration, NULL), 0);
+}
+
+static void store_build_start__numbers_1_2_3_per_job_independently(void **state)
+{
+    int64_t next = 0, count = -1;
+
+    assert_int_equal(store_build_next_number(S, "a", &next), 0);
+    assert_int_equal(next, 1);
+    assert_int_equal(start_build(state, "a", 10), 1);
+    assert_int_equal(start_build(state, "a", 11), 2);
+    assert_int_equal(start_build(state, "b", 12), 1);
+    assert_int_equal(start_build(state, "a", 13), 3);
+    assert_int_equal(start_build(state, "b", 14), 2);
+    assert_int_equal(store_build_next_number(S, "a", &next), 0);
+    assert_int_equal(next, 4);
+    assert_int_equal(store_build_next_number(S, "b", &next), 0);
+    assert_int_equal(next, 3);
+    assert_int_equal(store_build_count(S, "a", &count), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(store_build_count(S, "c", &count), 0);
+    assert_int_equal(count, 0);
+}
+
+static void store_build_start__inserts_a_running_build(void **state)
+{
+    struct build_row b = { 0 };
+    int64_t n = 0;
+
+    assert_int_equal(store_build_start(S, "app", 42, 1700000000000, 3, &n), 0);
+    assert_int_equal(store_build_get(S, "app", n, &b), 0);
+    assert_string_equal(b.job, "app");
+    assert_int_equal(b.number, n);
+    assert_int_equal(b.queue_id, 42);
+    assert_int_equal(b.start_ms, 1700000000000);
+    assert_int_equal(b.executor, 3);
+    assert_null(b.result);
+    assert_null(b.abort_reason);
+    assert_int_equal(b.duration_ms, 0);
+    build_row_release(&b);
+}
+
+static void store_build_finish__records_the_result(void **state)
+{
+    struct build_row b = { 0 };
+    int64_t n = start_build(state, "app", 10);
+
+    assert_int_equal(store_build_finish(S, "app", n, "ABORTED", 1234, "timed out"), 0);
+    assert_int_equal(store_build_get(S, "app", n, &b), 0);
+    assert_string_equal(b.result, "ABORTED");
+    assert_int_equal(b.duration_ms, 1234);
+    assert_string_equal(b.abort_reason, "timed out");
+    build_row_release(&b);
+}
+
+static void store_build_get__returns_enoent_for_an_unknown_build(void **state)
+{
+    struct build_row b = { 0 };
+
+    start_build(state, "app", 10);
+    assert_int_equal(store_build_get(S, "app", 2, &b), -ENOENT);
+    assert_int_equal(store_build_get(S, "other", 1, &b), -ENOENT);
+    assert_null(b.job);
+}
+
+static void store_build_list__lists_newest_first_with_offset_and_limit(void **state)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+
+    for (int i = 0; i < 5; i++)
+        start_build(state, "app", 100 + i);
+    start_build(state, "other", 1);
+
+    assert_int_equal(store_build_list(S, "app", 0, 0, &rows, &n), 0);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rows[i].number, 5 - (int64_t) i);
+    assert_string_equal(rows[0].job, "app");
+    build_rows_free(rows, n);
+
+    assert_int_equal(store_build_list(S, "app", 1, 2, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].number, 4);
+    assert_int_equal(rows[1].number, 3);
+    build_rows_free(rows, n);
+
+    assert_int_equal(store_build_list(S, "app", 3, 0, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].number, 2);
+    assert_int_equal(rows[1].number, 1);
+    build_rows_free(rows, n);
+
+    assert_int_equal(store_build_list(S, "app", 10, 0, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    build_rows_free(rows, n);
+}
+
+static void store_build_list_running__lists_unfinished_builds_of_every_job(void **state)
+{
+    struct build_row *rows = NULL;
+    size_t n = 0;
+
+    start_build(state, "a", 100);
+    start_build(state, "b", 200);
+    start_build(state, "a", 300);
+    finish_build(state, "a", 1, "SUCCESS", 5);
+
+    assert_int_equal(store_build_list_running(S, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].job, "b");
+    assert_int_equal(rows[0].number, 1);
+    assert_string_equal(rows[1].job, "a");
+    assert_int_equal(rows[1].number, 2);
+    build_rows_free(rows, n);
+}
+
+static int64_t permalink(void **state, const char *job, const char *which)
+{
+    int64_t n = -1;
+    int r = store_build_permalink(S, job, which, &n);
+
+    if (r < 0)
+        return r;
+    return n;
+}
+
+static void store_build_permalink__returns_enoent_when_no_build_matches(void **state)
+{
+    static const char *const links[] = { "lastBuild", "firstBuild", "lastCompletedBuild",
+                                         "lastSuccessfulBuild", "lastStableBuild",
+                                         "lastFailedBuild", "lastUnstableBuild",
+                                         "lastUnsuccessfulBuild" };
+
+    for (size_t i = 0; i < ELEMENTSOF(links); i++)
+        assert_int_equal(permalink(state, "app", links[i]), -ENOENT);
+    /* a running build completes nothing */
+    start_build(state, "app", 1);
+    assert_int_equal(permalink(state, "app", "lastBuild"), 1);
+    assert_int_equal(permalink(state, "app", "lastCompletedBuild"), -ENOENT);
+    assert_int_equal(permalink(state, "app", "lastUnsuccessfulBuild"), -ENOENT);
+}
+
+static void store_build_permalink__refuses_an_unknown_name_with_einval(void **state)
+{
+    start_build(state, "app", 1);
+    assert_int_equal(permalink(state, "app", "lastbuild"), -EINVAL);
+    assert_int_equal(permalink(state, "app", "latestBuild"), -EINVAL);
+    assert_int_equal(permalink(state, "app", ""), -EINVAL);
+}
+
+static void store_build_permalink__finds_the_newest_build_of_each_kind(void **state)
+{
+    start_build(state, "app", 1);   /* 1 SUCCESS */
+    start_build(state, "app", 2);   /* 2 FAILURE */
+    start_build(state, "app", 3);   /* 3 UNSTABLE */
+    start_build(state, "app", 4);   /* 4 ABORTED */
+    start_build(state, "app", 5);   /* 5 running */
+    start_build(state, "other", 6); /* other job, SUCCESS */
+    finish_build(state, "app", 1, "SUCCESS", 10);
+    finish_build(state, "app", 2, "FAILURE", 10);
+    finish_build(state, "app", 3, "UNSTABLE", 10);
+    finish_build(state, "app", 4, "ABORTED", 10);
+    finish_build(state, "other", 1, "SUCCESS", 10);
+
+    assert_int_equal(permalink(state, "app", "lastBuild"), 5);
+    assert_int_equal(permalink(state, "app", "firstBuild"), 1);
+    assert_int_equal(permalink(state, "app", "lastCompletedBuild"), 4);
+    assert_int_equal(permalink(state, "app", "lastSuccessfulBuild"), 3);  /* unstable counts */
+    assert_int_equal(permalink(state, "app", "lastStableBuild"), 1);
+    assert_int_equal(permalink(state, "app", "lastFailedBuild"), 2);
+    assert_int_equal(permalink(state, "app", "lastUnstableBuild"), 3);
+    assert_int_equal(permalink(state, "app", "lastUnsuccessfulBuild"), 4);
+    assert_int_equal(permalink(state, "other", "lastBuild"), 1);
+    assert_int_equal(permalink(state, "other", "lastFailedBuild"), -ENOENT);
+}
+
+static void store_build_estimated_duration__is_minus_1_without_successes(void **state)
+{
+    assert_int_equal(store_build_estimated_duration(S, "app"), -1);
+    start_build(state, "app", 1);
+    assert_int_equal(store_build_estimated_duration(S, "app"), -1);
+    finish_build(state, "app", 1, "FAILURE", 500);
+    start_build(state, "app", 2);
+    finish_build(state, "app", 2, "ABORTED", 700);
+    assert_int_equal(store_build_estimated_duration(S, "app"), -1);
+}
+
+static void store_build_estimated_duration__averages_the_last_successful_builds(void **state)
+{
+    start_build(state, "app", 1);
+    finish_build(state, "app", 1, "SUCCESS", 100);
+    assert_int_equal(store_build_estimated_duration(S, "app"), 100);
+    start_build(state, "app", 2);
+    finish_build(state, "app", 2, "FAILURE", 99999);
+    start_build(state, "app", 3);
+    finish_build(state, "app", 3, "SUCCESS", 300);
+    assert_int_equal(store_build_estimated_duration(S, "app"), 200);
+    assert_int_equal(store_build_estimated_duration(S, "other"), -1);
+}
+
+static void store_job_forget__drops_builds_queue_items_and_numbering(void **state)
+{
+    struct param_value p = { .name = (char *) "P", .type = 0, .value = (char *) "v" };
+    struct cause c = user_cause("alice", NULL);
+    struct queue_row q = { .job = (char *) "gone", .params = &p, .n_params = 1, .causes = &c,
+                           .n_causes = 1 };
+    struct queue_row got = { 0 };
+    struct queue_row *rows = NULL;
+    int64_t count = -1, next = 0, kept;
+    size_t n = 0;
+
+    start_build(state, "gone", 1);
+    start_build(state, "gone", 2);
+    start_build(state, "kept", 3);
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    kept = insert_item(state, "kept", 1, 1);
+
+    assert_int_equal(store_job_forget(S, "gone"), 0);
+    assert_int_equal(store_build_count(S, "gone", &count), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(store_build_next_number(S, "gone", &next), 0);
+    assert_int_equal(next, 1);
+    assert_int_equal(store_queue_get(S, q.id, &got), -ENOENT);
+    assert_int_equal(store_queue_list_waiting(S, NULL, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, kept);
+    queue_rows_free(rows, n);
+    assert_int_equal(store_build_count(S, "kept", &count), 0);
+    assert_int_equal(count, 1);
+}
+
+static void store_job_rename__moves_builds_queue_items_and_numbering(void **state)
+{
+    struct build_row b = { 0 };
+    struct queue_row *rows = NULL;
+    int64_t count = -1, next = 0, item;
+    size_t n = 0;
+
+    start_build(state, "old", 1);
+    start_build(state, "old", 2);
+    finish_build(state, "old", 1, "SUCCESS", 10);
+    item = insert_item(state, "old", 1, 1);
+
+    assert_int_equal(store_job_rename(S, "old", "new"), 0);
+    assert_int_equal(store_build_count(S, "old", &count), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(store_build_count(S, "new", &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(store_build_get(S, "new", 1, &b), 0);
+    assert_string_equal(b.job, "new");
+    assert_string_equal(b.result, "SUCCESS");
+    build_row_release(&b);
+    assert_int_equal(store_build_next_number(S, "new", &next), 0);
+    assert_int_equal(next, 3);
+    assert_int_equal(store_build_next_number(S, "old", &next), 0);
+    assert_int_equal(next, 1);
+    assert_int_equal(start_build(state, "new", 5), 3);
+
+    assert_int_equal(store_queue_list_waiting(S, "new", &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, item);
+    assert_string_equal(rows[0].job, "new");
+    queue_rows_free(rows, n);
+    assert_int_equal(store_queue_list_waiting(S, "old", &rows, &n), 0);
+    assert_int_equal(n, 0);
+    queue_rows_free(rows, n);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(store_open__runs_the_migrations_on_a_fresh_database),
+        T(store_open__reopens_a_database_and_keeps_its_data),
+        T(store_open__refuses_a_database_from_a_newer_steward),
+        T(store_open__fails_in_a_missing_directory),
+        T(store_close__accepts_null_and_returns_null),
+        T(store_rollback__discards_what_the_transaction_wrote),
+        T(store_setting_get__returns_enoent_when_unset),
+        T(store_setting_set__stores_and_overwrites),
+        T(store_setting_bool__reads_on_true_and_1_as_true),
+        T(store_user_add__stores_a_user_that_get_returns),
+        T(store_user_add__refuses_a_duplicate_name_with_eexist),
+        T(store_user_get__returns_enoent_for_an_unknown_user),
+        T(store_user_count__counts_users),
+        T(store_user_set_password__replaces_the_hash),
+        T(store_token_find_by_hash__finds_an_added_token),
+        T(store_token_add__refuses_a_second_token_of_the_same_name_for_one_user),
+        T(store_token_list__lists_a_users_tokens_oldest_first),
+        T(store_token_delete__deletes_by_uuid),
+        T(store_token_delete__deletes_by_name_when_uuid_is_null),
+        T(store_token_delete__leaves_other_users_tokens_alone),
+        T(store_token_add_uses__adds_uses_and_keeps_the_latest_use),
+        T(store_queue_insert__stores_params_and_causes_that_get_returns_in_order),
+        T(store_queue_insert__counts_a_cause_at_least_once),
+        T(store_queue_get__returns_enoent_for_an_unknown_item),
+        T(store_queue_update_merge__replaces_the_causes_and_the_due_time),
+        T(store_queue_set_state__records_the_state_and_the_build),
+        T(store_queue_list_waiting__filters_by_job_and_state_oldest_first),
+        T(store_queue_list_waiting__returns_params_and_causes),
+        T(store_queue_max_id__is_0_when_empty_then_the_last_id),
+        T(store_build_start__numbers_1_2_3_per_job_independently),
+        T(store_build_start__inserts_a_running_build),
+        T(store_build_finish__records_the_result),
+        T(store_build_get__returns_enoent_for_an_unknown_build),
+        T(store_build_list__lists_newest_first_with_offset_and_limit),
+        T(store_build_list_running__lists_unfinished_builds_of_every_job),
+        T(store_build_permalink__returns_enoent_when_no_build_matches),
+        T(store_build_permalink__refuses_an_unknown_name_with_einval),
+        T(store_build_permalink__finds_the_newest_build_of_each_kind),
+        T(store_build_estimated_duration__is_minus_1_without_successes),
+        T(store_build_estimated_duration__averages_the_last_successful_builds),
+        T(store_job_forget__drops_builds_queue_items_and_numbering),
+        T(store_job_rename__moves_builds_queue_items_and_numbering),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
