@@ -806,6 +806,24 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
                                                   .fix = "Send a smaller body." });
         return;
     }
+    if (req->body_problem == HEADERS_TOO_LARGE) {
+        refuse(app, req, resp, &(struct refusal){ .status = 431, .error = "Request headers too large",
+                                                  .presented = rfmt("The request line and headers pass the limit of %d bytes.", BOUND_HEADER_BYTES),
+                                                  .fix = "Send fewer or shorter headers." });
+        return;
+    }
+    if (req->body_problem == URL_TOO_LONG) {
+        refuse(app, req, resp, &(struct refusal){ .status = 414, .error = "URI too long",
+                                                  .presented = rfmt("The path and query pass the limit of %d bytes.", BOUND_URL_BYTES),
+                                                  .fix = "Send long parameter values in a form body (POST, application/x-www-form-urlencoded)." });
+        return;
+    }
+    if (req->body_problem == BODY_TOO_MANY_FIELDS) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Too many fields",
+                                                  .presented = rfmt("The request has more than %d query and form fields.", BOUND_FORM_FIELDS),
+                                                  .fix = "Send only the fields the URL takes." });
+        return;
+    }
     if (req->body_problem == BODY_BAD_FORM) {
         refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Malformed URL or form",
                                                   .presented = "The path, query string or form body has a bad %-escape or a NUL byte.",

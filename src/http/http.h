@@ -25,6 +25,8 @@ enum body_problem {
     BODY_TOO_LARGE,      /* past BOUND_BODY_BYTES */
     BODY_BAD_FORM,       /* a form body or query that does not decode */
     BODY_TOO_MANY_FIELDS,
+    HEADERS_TOO_LARGE,   /* request line and headers past BOUND_HEADER_BYTES */
+    URL_TOO_LONG,        /* path and query past BOUND_URL_BYTES */
 };
 
 struct req {

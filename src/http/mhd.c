@@ -308,6 +308,31 @@ resolve_identity(struct http *h, struct req *req)
 
 /* ---- MHD glue ---- */
 
+static enum MHD_Result
+sum_kv(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    size_t *total = cls;
+
+    (void) kind;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* The request line and headers against BOUND_HEADER_BYTES, the URL against BOUND_URL_BYTES. */
+static enum body_problem
+check_request_size(struct MHD_Connection *conn, const char *url, const char *method)
+{
+    size_t headers = strlen(method) + strlen(url) + 16, query = 0;
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_kv, &headers);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, sum_kv, &query);
+    if (strlen(url) + query > BOUND_URL_BYTES)
+        return URL_TOO_LONG;
+    if (headers + query > BOUND_HEADER_BYTES)
+        return HEADERS_TOO_LARGE;
+    return BODY_OK;
+}
+
 static size_t
 noop_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
@@ -416,6 +441,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         buf_init(&ctx->req.body, BOUND_BODY_BYTES);
         set_addr(&ctx->req, conn);
         *con_cls = ctx;
+        ctx->req.body_problem = check_request_size(conn, url, method);
+        if (ctx->req.body_problem != BODY_OK)
+            return dispatch(h, conn, ctx, url);
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > BOUND_BODY_BYTES) {
             /* refuse before reading a byte of it */
