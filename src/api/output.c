@@ -138,6 +138,9 @@ api_send_model(struct req *req, struct resp *resp, const char *format, json_t *v
     {
         struct buf out = BUF_INIT(64 * 1024 * 1024);
         const char *xpath = req_param(req, "xpath");
+        const char *cls = json_string_value(json_object_get(v, "_class"));
+        /* as Jenkins: a bare-text answer only from the crumb issuer (the curl recipe) */
+        bool text_allowed = cls && streq(cls, "hudson.security.csrf.DefaultCrumbIssuer");
         _cleanup_free_ char *err = NULL;
         bool is_text = false;
         int r;
@@ -155,6 +158,13 @@ api_send_model(struct req *req, struct resp *resp, const char *format, json_t *v
         if (r < 0) {
             buf_release(&out);
             bad_query(resp, err ? err : "Could not render XML.");
+            return;
+        }
+        if (is_text && !text_allowed) {
+            buf_release(&out);
+            resp_header(resp, "X-Error", "primitive XPath result sets forbidden; use wrapper=NAME");
+            api_send_text(resp, 403, "primitive XPath result sets forbidden; can use the 'wrapper' "
+                                     "query parameter to wrap the result in an element\n");
             return;
         }
         resp_set(resp, 200, is_text ? "text/plain;charset=UTF-8" : "application/xml;charset=UTF-8",

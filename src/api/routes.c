@@ -776,6 +776,46 @@ job_route(const struct app *app, struct req *req, struct resp *resp)
         not_found(app, req, resp, rfmt("The page '%s' of a job", what));
 }
 
+/*
+ * Steward has one view, "all", with every job. Other views do not exist
+ * (404, which jenkins-job-builder needs when it looks for a view after
+ * deleting a job); creating or changing views is not supported (501).
+ */
+static void
+view_api(const struct app *app, struct req *req, struct resp *resp)
+{
+    struct job **list = NULL;
+    size_t n = 0;
+    struct model m;
+    json_t *jobs;
+
+    if (!gate_read(app, req, resp))
+        return;
+    if (!SEG_IS(1, "all")) {
+        not_found(app, req, resp, rfmt("View '%s' (Steward has one view, 'all')", req->seg[1]));
+        return;
+    }
+    if (req->n_seg == 2) {
+        _cleanup_free_ char *root = app_root_url(app, req);
+        api_redirect(resp, 302, root ? root : "/");
+        return;
+    }
+    if (!SEG_IS(2, "api") || !is_api_format(SEG(3)) || model_init(&m, app, req) < 0) {
+        not_found(app, req, resp, rfmt("The page %s", req->raw_path));
+        return;
+    }
+    jobs = json_array();
+    if (jobs_list(app->jobs, &list, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(jobs, model_job_summary(&m, list[i]));
+        jobs_list_free(list, n);
+    }
+    send_model(app, req, resp, SEG(3),
+               json_pack("{s:s, s:n, s:o, s:s, s:[], s:s}", "_class", "hudson.model.AllView",
+                         "description", "jobs", jobs, "name", "all", "property", "url", m.root));
+    model_release(&m);
+}
+
 /* ---- the dispatcher ---- */
 
 /*
@@ -875,6 +915,8 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
                        json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
     } else if (streq(s0, "scriptText") || streq(s0, "script"))
         not_supported(app, req, resp, "The Groovy script console");
+    else if (streq(s0, "view") && SEG(1) && is_get(req))
+        view_api(app, req, resp);
     else if (streq(s0, "view") || streq(s0, "createView"))
         not_supported(app, req, resp, "Views other than the default one");
     else

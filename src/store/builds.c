@@ -546,10 +546,10 @@ exec_job(struct store *s, const char *sql, const char *a, const char *b)
 int
 store_job_forget(struct store *s, const char *job)
 {
+    /* queue items stay readable (cancelled when they were waiting), as left items do */
     static const char *const sql[] = {
-        "DELETE FROM queue_params WHERE queue_id IN (SELECT id FROM queue WHERE job = ?)",
-        "DELETE FROM queue_causes WHERE queue_id IN (SELECT id FROM queue WHERE job = ?)",
-        "DELETE FROM queue WHERE job = ?",
+        "UPDATE queue SET state = 2, left_ms = CAST(strftime('%s','now') AS INTEGER) * 1000 "
+        "WHERE job = ? AND state = 0",
         "DELETE FROM builds WHERE job = ?",
         "DELETE FROM job_numbers WHERE job = ?",
     };

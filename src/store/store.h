@@ -176,6 +176,9 @@ int store_build_count(struct store *s, const char *job, int64_t *ret_count);
 /* Average duration of the last successful builds, or -1. */
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 
-/* Forgets a job's builds, queue items and numbering (job deleted). */
+/*
+ * Forgets a job's builds and numbering (job deleted). Its queue items stay
+ * readable; those still waiting become cancelled.
+ */
 int store_job_forget(struct store *s, const char *job);
 int store_job_rename(struct store *s, const char *from, const char *to);

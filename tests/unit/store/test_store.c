@@ -845,7 +845,7 @@ static void store_build_estimated_duration__averages_the_last_successful_builds(
     assert_int_equal(store_build_estimated_duration(S, "other"), -1);
 }
 
-static void store_job_forget__drops_builds_queue_items_and_numbering(void **state)
+static void store_job_forget__drops_builds_and_numbering_and_cancels_waiting_items(void **state)
 {
     struct param_value p = { .name = (char *) "P", .type = 0, .value = (char *) "v" };
     struct cause c = user_cause("alice", NULL);
@@ -867,7 +867,11 @@ static void store_job_forget__drops_builds_queue_items_and_numbering(void **stat
     assert_int_equal(count, 0);
     assert_int_equal(store_build_next_number(S, "gone", &next), 0);
     assert_int_equal(next, 1);
-    assert_int_equal(store_queue_get(S, q.id, &got), -ENOENT);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.state, QUEUE_CANCELLED);
+    assert_true(got.left_ms > 0);
+    assert_int_equal(got.n_params, 1);
+    queue_row_release(&got);
     assert_int_equal(store_queue_list_waiting(S, NULL, &rows, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].id, kept);
@@ -958,7 +962,7 @@ int main(void)
         T(store_build_permalink__finds_the_newest_build_of_each_kind),
         T(store_build_estimated_duration__is_minus_1_without_successes),
         T(store_build_estimated_duration__averages_the_last_successful_builds),
-        T(store_job_forget__drops_builds_queue_items_and_numbering),
+        T(store_job_forget__drops_builds_and_numbering_and_cancels_waiting_items),
         T(store_job_rename__moves_builds_queue_items_and_numbering),
     };
 

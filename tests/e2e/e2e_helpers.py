@@ -1,0 +1,95 @@
+"""Small helpers shared by the newer e2e modules (bounded waits, JSON shapes)."""
+import os
+import time
+import urllib.parse
+
+from conftest import SLOW, Server
+
+
+def wait_for(pred, timeout=10, what="condition", interval=0.05):
+    """Polls pred() until it returns something truthy; timeout is scaled by SLOW."""
+    deadline = time.time() + timeout * SLOW
+    last = None
+    while True:
+        last = pred()
+        if last:
+            return last
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+        time.sleep(interval)
+
+
+def item_path(location):
+    """'http://host:port/queue/item/7/' -> 'queue/item/7/' (a Location from any port)."""
+    path = urllib.parse.urlsplit(location).path
+    assert path.startswith("/queue/item/") and path.endswith("/"), location
+    return path.lstrip("/")
+
+
+def item_id(location):
+    return int(item_path(location).rstrip("/").rsplit("/", 1)[1])
+
+
+def causes_of(obj):
+    """All causes of a queue item or build JSON."""
+    return [c for a in obj.get("actions", []) if a and "causes" in a for c in a["causes"]]
+
+
+def params_of(obj):
+    """{name: value} of a queue item or build JSON."""
+    return {p["name"]: p.get("value") for a in obj.get("actions", []) if a and "parameters" in a
+            for p in a["parameters"]}
+
+
+def console(server, job, number, auth):
+    r = server.get(f"job/{job}/{number}/consoleText", auth=auth)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def job_info(server, job, auth):
+    r = server.get(f"job/{job}/api/json", auth=auth)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def queue_items(server, auth):
+    r = server.get("queue/api/json", auth=auth)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def assert_nothing_queued_or_built(server, job, auth):
+    """The job has neither a queue item nor a build."""
+    info = job_info(server, job, auth)
+    assert info["lastBuild"] is None and info["builds"] == [], info
+    assert info["inQueue"] is False and info["queueItem"] is None, info
+    assert not [i for i in queue_items(server, auth) if i["task"]["name"] == job]
+
+
+def restart(server, *extra):
+    """Starts a stopped server again on the same home; it gets a new port.
+
+    Server.start() finds the port in the whole log, so a second start would read the first
+    run's port: the earlier log moves aside to server.log.N first (read_log() then shows
+    only the new run)."""
+    assert server.proc is None, "stop the server first"
+    n = 1
+    while os.path.exists(f"{server.log_path}.{n}"):
+        n += 1
+    os.rename(server.log_path, f"{server.log_path}.{n}")
+    server.start(*extra)
+    return server
+
+
+def started_server(home):
+    """A running server with alice (admin) and bob, as conftest's server fixture makes it;
+    for module-scoped fixtures (the caller stops it)."""
+    s = Server(home)
+    s.add_user("alice", "alice-password", admin=True)
+    s.add_user("bob", "bob-password")
+    s.alice_token = s.new_token("alice", "ci")
+    s.bob_token = s.new_token("bob", "laptop")
+    s.alice = ("alice", s.alice_token)
+    s.bob = ("bob", s.bob_token)
+    return s.start()
