@@ -60,13 +60,17 @@ refuse(const struct app *app, struct req *req, struct resp *resp, const struct r
     char *s;
 
     resp->status = r->status;
-    buf_printf(&msg, "%s.", r->error);
-    if (r->accepts)
-        buf_printf(&msg, " %s", r->accepts);
-    if (r->presented)
-        buf_printf(&msg, " %s", r->presented);
-    if (r->fix)
-        buf_printf(&msg, " %s", r->fix);
+    /* one line of sentences, each closed with a period */
+    {
+        const char *parts[] = { r->error, r->accepts, r->presented, r->fix };
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+            size_t len = parts[i] ? strlen(parts[i]) : 0;
+            if (!len)
+                continue;
+            buf_printf(&msg, "%s%s%s", msg.len ? " " : "", parts[i],
+                       strchr(".!?", parts[i][len - 1]) ? "" : ".");
+        }
+    }
     /* X-Error carries one line; npm's client shows it as the error message */
     for (char *p = msg.ptr; p && *p; p++)
         if (*p == '\r' || *p == '\n')

@@ -606,6 +606,20 @@ send_job_error(const struct app *app, struct req *req, struct resp *resp, int r,
         api_send_text(resp, 500, rfmt("Could not store the job: %s\n", strerror(-r)));
 }
 
+/* False after answering 400 for a name that cannot be a job's. */
+static bool
+bad_job_name(const struct app *app, struct req *req, struct resp *resp, const char *name)
+{
+    const char *why;
+
+    if (job_name_check(name, &why) == 0)
+        return true;
+    refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Invalid job name",
+                                              .presented = why,
+                                              .fix = "Choose a name of letters, digits, spaces, '-', '_' and '.', at most 200 bytes." });
+    return false;
+}
+
 static void
 create_item(const struct app *app, struct req *req, struct resp *resp)
 {
@@ -625,6 +639,8 @@ create_item(const struct app *app, struct req *req, struct resp *resp)
                                                   .fix = "POST /createItem?name=NAME with the config.xml as the body." });
         return;
     }
+    if (!bad_job_name(app, req, resp, name))
+        return;
     if (mode && streq(mode, "copy")) {
         const char *from = req_param(req, "from");
         _cleanup_(job_unrefp) struct job *src = from ? jobs_get(app->jobs, from) : NULL;
@@ -754,6 +770,8 @@ job_route(const struct app *app, struct req *req, struct resp *resp)
                                                       .fix = "POST /job/NAME/doRename?newName=NEW." });
             return;
         }
+        if (!bad_job_name(app, req, resp, to))
+            return;
         r = engine_rename_job(app->engine, name, to);
         if (r == -EBUSY) {
             refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "Job is busy",

@@ -22,6 +22,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/secret.h"
 #include "util/strutil.h"
 
 extern char **environ;
@@ -94,6 +95,22 @@ struct engine {
     int64_t next_flush_mono;
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
 };
+
+/*
+ * A value in every build's environment that names that build: what a
+ * build left running can be found by it after a crash (spawn_kill_by_env).
+ */
+static void
+build_cookie(const struct engine *e, const char *job, int64_t number, char out[64])
+{
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct buf b = BUF_INIT(8192);
+
+    (void) buf_printf(&b, "%s\n%s\n%lld", e->home->root, job, (long long) number);
+    secret_sha256_hex(buf_str(&b), b.len, hash);
+    buf_release(&b);
+    snprintf(out, 64, "STEWARD_BUILD_COOKIE=%.32s", hash);
+}
 
 char *
 job_url(const char *root_url, const char *job)
@@ -566,6 +583,11 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
     };
     for (size_t i = 0; i < ELEMENTSOF(pairs) && r >= 0; i++)
         r = env_add(NULL, &env, &n, pairs[i][0], pairs[i][1]);
+    if (r >= 0) {
+        char cookie[64];
+        build_cookie(e, run->job->name, run->number, cookie);
+        r = env_add(NULL, &env, &n, "STEWARD_BUILD_COOKIE", strchr(cookie, '=') + 1);
+    }
     /* parameters reach the build as environment variables, never as script text */
     for (size_t i = 0; i < q->n_params && r >= 0; i++)
         r = env_add(NULL, &env, &n, q->params[i].name, q->params[i].value);
@@ -676,8 +698,14 @@ finish_run(struct engine *e, struct run *run, const char *result)
     int64_t duration;
     int r;
 
-    if (run->pid > 0)
-        (void) spawn_signal_group(run->pid, SIGKILL); /* before archiving: nothing writes anymore */
+    if (run->pid > 0) {
+        char cookie[64];
+
+        /* before archiving, nothing may write anymore: the process group, and what left it */
+        (void) spawn_signal_group(run->pid, SIGKILL);
+        build_cookie(e, run->job->name, run->number, cookie);
+        (void) spawn_kill_by_env(cookie);
+    }
     if (run->logfd >= 0 && run->workspace)
         result = archive_artifacts(e, run, result);
     duration = mono_ms() - run->start_mono;
@@ -1184,9 +1212,19 @@ recover(struct engine *e)
         _cleanup_free_ char *logpath = home_build_log(e->home, rows[i].job, rows[i].number);
         int fd = logpath ? open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
 
+        char cookie[64];
+        int killed;
+
+        /* what the build left running goes, so it cannot race the next build */
+        build_cookie(e, rows[i].job, rows[i].number, cookie);
+        killed = spawn_kill_by_env(cookie);
         if (fd >= 0) {
             log_write(fd, "\nSteward stopped while this build was running; it is marked "
-                          "ABORTED.\nFinished: ABORTED\n");
+                          "ABORTED.\n");
+            if (killed > 0)
+                log_write(fd, "Killed %d process%s the build left running.\n", killed,
+                          killed == 1 ? "" : "es");
+            log_write(fd, "Finished: ABORTED\n");
             close(fd);
         }
         (void) store_build_finish(e->db, rows[i].job, rows[i].number, "ABORTED",

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/spawn.h"
+#include <stdbool.h>
 
 int
 spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
@@ -58,4 +63,52 @@ spawn_signal_group(pid_t pgid, int sig)
     if (pgid <= 1)
         return -EINVAL;
     return kill(-pgid, sig) < 0 ? -errno : 0;
+}
+
+static bool
+environ_has(pid_t pid, const char *entry)
+{
+    char path[64], *buf;
+    size_t len = 0, want = strlen(entry) + 1;
+    bool found = false;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/environ", (int) pid);
+    f = fopen(path, "re");
+    if (!f)
+        return false;
+    buf = malloc(256 * 1024);
+    if (buf) {
+        len = fread(buf, 1, 256 * 1024, f);
+        for (size_t i = 0; i + want <= len + 1 && !found;) {
+            size_t n = strnlen(buf + i, len - i);
+            found = n + 1 == want && memcmp(buf + i, entry, n) == 0;
+            i += n + 1;
+        }
+        free(buf);
+    }
+    fclose(f);
+    return found;
+}
+
+int
+spawn_kill_by_env(const char *entry)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    int killed = 0;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d))) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+
+        if (*end || pid <= 1 || pid == (long) getpid())
+            continue;
+        if (environ_has((pid_t) pid, entry) && kill((pid_t) pid, SIGKILL) == 0)
+            killed++;
+    }
+    closedir(d);
+    return killed;
 }

@@ -27,3 +27,10 @@ int spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd);
 
 /* Sends `sig` to the whole process group `pgid`. 0 or -errno (-ESRCH when it is gone). */
 int spawn_signal_group(pid_t pgid, int sig);
+
+/*
+ * Kills (SIGKILL) every process whose environment holds exactly `entry`
+ * ("NAME=value"), the way Jenkins' ProcessTreeKiller finds what a build
+ * left behind without trusting recycled process ids. Returns how many.
+ */
+int spawn_kill_by_env(const char *entry);

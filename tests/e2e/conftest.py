@@ -81,13 +81,14 @@ class Server:
     def start(self, *extra):
         os.makedirs(self.home, exist_ok=True)
         self.log = open(self.log_path, "a")
+        log_start = self.log.tell()  # a restart appends: look only at what this run writes
         self.proc = subprocess.Popen(
             [BIN, "--home", self.home, "serve", "--listen", "127.0.0.1:0",
              "--executors", str(self.executors), "--quiet-period", str(self.quiet), *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20 * SLOW
         while time.time() < deadline:
-            m = re.search(r"listening on \S+ \(port (\d+)\)", self.read_log())
+            m = re.search(r"listening on \S+ \(port (\d+)\)", self.read_log()[log_start:])
             if m:
                 self.url = f"http://127.0.0.1:{m.group(1)}/"
                 return self

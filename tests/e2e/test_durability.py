@@ -63,6 +63,11 @@ def test_kill_9_with_a_running_build_and_a_waiting_item(server, tmp_path, orphan
     assert "long started" in log
     assert "Steward stopped while this build was running" in log, log
     assert log.rstrip().endswith("Finished: ABORTED")
+    # what the build left running is gone, so it cannot race the next build
+    pid = int(pidfile.read_text().strip())
+    assert not os.path.exists(f"/proc/{pid}") or \
+        open(f"/proc/{pid}/stat").read().split()[2] == "Z", "the orphaned build process survived"
+    assert "Killed 1 process the build left running." in log
     job = server.get("job/long/api/json", auth=server.alice).json()
     assert job["color"] == "aborted" and job["lastBuild"]["number"] == 1
 

@@ -1,5 +1,7 @@
 """The remote-trigger scenario: both secrets, the way scripts really send them."""
 import http.client
+import os
+import time
 import urllib.parse
 
 import pytest
@@ -167,3 +169,17 @@ def test_failure_and_multiple_steps(server):
     log = server.get(f"job/steps/{build['number']}/consoleText", auth=server.alice).text
     assert "one" in log and "two" in log and "three" not in log
     assert log.rstrip().endswith("Finished: FAILURE")
+
+
+def test_processes_a_build_leaves_behind_are_killed(server, tmp_path):
+    """Even one that left the build's process group (setsid), found by its environment."""
+    pidfile = tmp_path / "bg.pid"
+    create_job(server, "bg", job_xml(script=f'setsid sleep 300 & echo $! > "{pidfile}"'))
+    resp = server.post("job/bg/build", auth=server.alice)
+    item = server.wait_queue_item(resp.headers["Location"], server.alice)
+    assert server.wait_build("bg", item["executable"]["number"], server.alice)["result"] == "SUCCESS"
+    pid = int(pidfile.read_text().strip())
+    deadline = time.time() + 5
+    while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+        assert time.time() < deadline, "the background process survived its build"
+        time.sleep(0.05)
