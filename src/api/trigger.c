@@ -277,10 +277,77 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
     return ok;
 }
 
+struct trigger_reply {
+    const struct app *app;
+    struct req *req;          /* valid until http_finish */
+    struct http_deferred *d;
+    char *root;
+    char *ignored;            /* undefined parameters, comma-separated */
+};
+
+static void
+reply_free(struct trigger_reply *reply)
+{
+    if (reply) {
+        free(reply->root);
+        free(reply->ignored);
+        free(reply);
+    }
+}
+
+/* The answer to a trigger once the engine has taken it (or refused it). */
+static void
+answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r, int64_t queue_id,
+               bool merged, const char *root, const char *ignored)
+{
+    _cleanup_free_ char *own_root = NULL;
+
+    if (r == -EAGAIN) {
+        resp_header(resp, "Retry-After", "5");
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 503, .error = "The queue is full",
+                                  .presented = rfmt("The queue holds %d items, its limit.",
+                                                    BOUND_QUEUE_ITEMS),
+                                  .fix = "Retry later; nothing was queued." });
+        return;
+    }
+    if (r < 0) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 503, .error = "The build could not be queued",
+                                  .presented = rfmt("Steward could not store the queue item (%s).",
+                                                    strerror(-r)),
+                                  .fix = "Retry; nothing was queued." });
+        return;
+    }
+    if (!root)
+        root = own_root = app_root_url(app, req);
+    resp->status = 201;
+    resp_header(resp, "Location", rfmt("%squeue/item/%lld/", root ? root : "/", (long long) queue_id));
+    if (merged)
+        resp_header(resp, "X-Steward-Merged", "true");
+    if (ignored && *ignored)
+        resp_header(resp, "X-Steward-Ignored-Parameters", ignored);
+}
+
+/* Runs on the engine thread after the group commit (or at once on a refusal). */
+static void
+trigger_done(void *userdata, int r, int64_t queue_id, bool merged)
+{
+    struct trigger_reply *reply = userdata;
+    struct resp resp;
+
+    resp_init(&resp);
+    answer_trigger(reply->app, reply->req, &resp, r, queue_id, merged, reply->root,
+                   reply->ignored);
+    http_finish(reply->d, &resp);
+    reply_free(reply);
+}
+
 void
 trigger_handle(const struct app *app, struct req *req, struct resp *resp, const char *name,
                bool token_root)
 {
+    struct trigger_reply *reply = NULL;
     _cleanup_(job_unrefp) struct job *job = NULL;
     const char *token = req_param(req, "token");
     const char *delay_s = req_param(req, "delay");
@@ -421,34 +488,30 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     t.n_params = job->cfg->n_params;
     t.cause = &cause;
 
-    /* enqueue: returns once the item is committed */
+    /*
+     * enqueue: the answer goes out once the item is committed. The HTTP
+     * thread does not wait for that: the connection is parked, and the
+     * engine answers after its group commit.
+     */
+    reply = calloc(1, sizeof *reply);
+    if (reply) {
+        reply->app = app;
+        reply->req = req;
+        reply->root = app_root_url(app, req);
+        reply->ignored = buf_detach(&ignored);
+        reply->d = reply->root && reply->ignored ? req_defer(req) : NULL;
+    }
+    if (reply && reply->d) {
+        r = engine_trigger_async(app->engine, &t, trigger_done, reply);
+        if (r >= 0)
+            goto out; /* answered later, by trigger_done */
+        /* refused at once: answer through the same path */
+        trigger_done(reply, r, 0, false);
+        goto out;
+    }
+    reply_free(reply);
     r = engine_trigger(app->engine, &t, &queue_id, &merged);
-    if (r == -EAGAIN) {
-        resp_header(resp, "Retry-After", "5");
-        refuse(app, req, resp,
-               &(struct refusal){ .status = 503, .error = "The queue is full",
-                                  .presented = rfmt("The queue holds %d items, its limit.",
-                                                    BOUND_QUEUE_ITEMS),
-                                  .fix = "Retry later; nothing was queued." });
-        goto out;
-    }
-    if (r < 0) {
-        refuse(app, req, resp,
-               &(struct refusal){ .status = 503, .error = "The build could not be queued",
-                                  .presented = rfmt("Steward could not store the queue item (%s).",
-                                                    strerror(-r)),
-                                  .fix = "Retry; nothing was queued." });
-        goto out;
-    }
-    {
-        _cleanup_free_ char *root = app_root_url(app, req);
-        resp->status = 201;
-        resp_header(resp, "Location", rfmt("%squeue/item/%lld/", root ? root : "/", (long long) queue_id));
-        if (merged)
-            resp_header(resp, "X-Steward-Merged", "true");
-        if (ignored.len)
-            resp_header(resp, "X-Steward-Ignored-Parameters", buf_str(&ignored));
-    }
+    answer_trigger(app, req, resp, r, queue_id, merged, NULL, NULL);
 out:
     for (size_t i = 0; i < job->cfg->n_params; i++)
         free(params[i].value);

@@ -44,6 +44,11 @@ struct cmd {
     bool merged;
     bool done;
     struct cmd *next;
+    /* asynchronous triggers: the command owns copies of everything */
+    engine_trigger_done_fn done_fn;
+    void *userdata;
+    struct trigger owned_trigger;
+    struct cause owned_cause;
 };
 
 struct qitem {
@@ -182,8 +187,25 @@ engine_executors(const struct engine *e)
 
 /* ---- the inbox ---- */
 
+static int cause_copy(struct cause *dst, const struct cause *src);
+
+static void
+cmd_free_owned(struct cmd *c)
+{
+    struct trigger *t = &c->owned_trigger;
+
+    free((char *) t->job);
+    for (size_t i = 0; i < t->n_params; i++) {
+        free(((struct param_value *) t->params)[i].name);
+        free(((struct param_value *) t->params)[i].value);
+    }
+    free((void *) t->params);
+    cause_release(&c->owned_cause);
+    free(c);
+}
+
 static int
-submit(struct engine *e, struct cmd *c)
+enqueue(struct engine *e, struct cmd *c)
 {
     uint64_t one = 1;
 
@@ -198,6 +220,16 @@ submit(struct engine *e, struct cmd *c)
     e->inbox_tail = &c->next;
     pthread_mutex_unlock(&e->lock);
     (void) !write(e->efd, &one, sizeof one);
+    return 0;
+}
+
+static int
+submit(struct engine *e, struct cmd *c)
+{
+    int r = enqueue(e, c);
+
+    if (r < 0)
+        return r;
 
     pthread_mutex_lock(&e->lock);
     while (!c->done)
@@ -209,6 +241,11 @@ submit(struct engine *e, struct cmd *c)
 static void
 answer(struct engine *e, struct cmd *c, int result)
 {
+    if (c->done_fn) {
+        c->done_fn(c->userdata, result, c->out_id, c->merged);
+        cmd_free_owned(c);
+        return;
+    }
     pthread_mutex_lock(&e->lock);
     c->result = result;
     c->done = true;
@@ -227,6 +264,42 @@ engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
     *ret_queue_id = c.out_id;
     *ret_merged = c.merged;
     return 0;
+}
+
+int
+engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_done_fn done,
+                     void *userdata)
+{
+    struct cmd *c = calloc(1, sizeof *c);
+    struct param_value *params;
+    int r;
+
+    if (!c)
+        return -ENOMEM;
+    c->type = CMD_TRIGGER;
+    c->done_fn = done;
+    c->userdata = userdata;
+    c->trigger = &c->owned_trigger;
+    params = calloc(t->n_params ? t->n_params : 1, sizeof *params);
+    c->owned_trigger = (struct trigger){ .job = strdup(t->job), .params = params,
+                                         .n_params = t->n_params, .cause = &c->owned_cause,
+                                         .delay_ms = t->delay_ms };
+    r = params && c->owned_trigger.job ? cause_copy(&c->owned_cause, t->cause) : -ENOMEM;
+    for (size_t i = 0; r >= 0 && i < t->n_params; i++) {
+        params[i].type = t->params[i].type;
+        params[i].name = strdup(t->params[i].name);
+        params[i].value = strdup(t->params[i].value ? t->params[i].value : "");
+        if (!params[i].name || !params[i].value)
+            r = -ENOMEM;
+    }
+    if (r >= 0)
+        r = enqueue(e, c);
+    if (r < 0) {
+        if (!params)
+            c->owned_trigger.n_params = 0;
+        cmd_free_owned(c);
+    }
+    return r;
 }
 
 int

@@ -54,6 +54,17 @@ struct trigger {
 int engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
                    bool *ret_merged);
 
+typedef void (*engine_trigger_done_fn)(void *userdata, int result, int64_t queue_id, bool merged);
+
+/*
+ * engine_trigger without waiting: the trigger is copied, and `done` is
+ * called on the engine thread once the item is committed (result 0) or
+ * refused (result as for engine_trigger). Returns 0, or -ECANCELED /
+ * -ENOMEM at once (then `done` is not called).
+ */
+int engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_done_fn done,
+                         void *userdata);
+
 /* Cancels a waiting item. -ENOENT when no such item is waiting. */
 int engine_cancel(struct engine *e, int64_t queue_id);
 

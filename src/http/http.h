@@ -83,6 +83,21 @@ void resp_header(struct resp *resp, const char *name, const char *value);
 void resp_set(struct resp *resp, int status, const char *content_type, const char *body,
               size_t len);
 
+/*
+ * Deferred answers. A handler that must wait for another thread (a trigger
+ * waiting for its group commit) calls req_defer() and returns without
+ * filling its resp; the connection is parked, and no HTTP thread waits.
+ * Later, from any thread, http_finish() gives the answer exactly once. The
+ * request stays valid until then.
+ */
+struct http_deferred;
+struct http_deferred *req_defer(struct req *req);
+/* Takes over the contents of *resp (which is left empty). */
+void http_finish(struct http_deferred *d, struct resp *resp);
+/* An empty answer (200, no headers), for a deferred one. */
+void resp_init(struct resp *resp);
+void resp_release(struct resp *resp);
+
 typedef void (*http_handler_fn)(void *userdata, struct req *req, struct resp *resp);
 
 struct http_opts {

@@ -22,11 +22,24 @@ struct http {
     struct http_opts opts;
     pthread_key_t db_key;
     int port;
+    int deferred_pending;   /* atomic: answers not given yet */
+};
+
+struct http_deferred {
+    pthread_mutex_t lock;
+    struct MHD_Connection *conn;
+    bool suspended;         /* the connection is parked */
+    bool finished;          /* the answer is in `final` */
+    bool abandoned;         /* the connection ended first: the finisher frees this */
+    struct reqctx *orphan;  /* then: the request, kept alive for the finisher */
+    struct resp final;
 };
 
 struct reqctx {
     struct req req;
     bool body_over;
+    struct http *h;
+    struct http_deferred *deferred;
 };
 
 /* ---- struct req helpers ---- */
@@ -99,7 +112,14 @@ resp_set(struct resp *resp, int status, const char *content_type, const char *bo
         (void) buf_append(&resp->body, body, len);
 }
 
-static void
+void
+resp_init(struct resp *resp)
+{
+    *resp = (struct resp){ .status = 200, .fd = -1 };
+    buf_init(&resp->body, 64 * 1024 * 1024);
+}
+
+void
 resp_release(struct resp *resp)
 {
     for (size_t i = 0; i < resp->n_hdr; i++) {
@@ -109,6 +129,8 @@ resp_release(struct resp *resp)
     buf_release(&resp->body);
     if (resp->fd >= 0)
         close(resp->fd);
+    resp->n_hdr = 0;
+    resp->fd = -1;
 }
 
 /* ---- parsing ---- */
@@ -386,6 +408,67 @@ send_resp(struct MHD_Connection *conn, struct resp *resp)
     return ret;
 }
 
+struct http_deferred *
+req_defer(struct req *req)
+{
+    struct reqctx *ctx = (struct reqctx *) req; /* req is the first member */
+    struct http_deferred *d = calloc(1, sizeof *d);
+
+    if (!d)
+        return NULL;
+    pthread_mutex_init(&d->lock, NULL);
+    d->conn = req->conn;
+    ctx->deferred = d;
+    __atomic_add_fetch(&ctx->h->deferred_pending, 1, __ATOMIC_SEQ_CST);
+    return d;
+}
+
+/*
+ * The answer may come before or after the handler's thread parks the
+ * connection; the lock orders the two, so that a resume never precedes
+ * its suspend.
+ */
+void
+http_finish(struct http_deferred *d, struct resp *resp)
+{
+    struct MHD_Connection *conn = d->conn;
+    bool suspended;
+
+    pthread_mutex_lock(&d->lock);
+    if (d->abandoned) {
+        pthread_mutex_unlock(&d->lock);
+        resp_release(resp);
+        req_release(&d->orphan->req);
+        free(d->orphan);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+        return;
+    }
+    d->final = *resp;
+    *resp = (struct resp){ .fd = -1 };
+    d->finished = true;
+    suspended = d->suspended;
+    pthread_mutex_unlock(&d->lock);
+    /* after the unlock: once resumed, the HTTP thread sends the answer and frees d */
+    if (suspended)
+        MHD_resume_connection(conn);
+}
+
+static enum MHD_Result
+send_deferred(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx)
+{
+    struct http_deferred *d = ctx->deferred;
+    enum MHD_Result ret;
+
+    ret = send_resp(conn, &d->final);
+    resp_release(&d->final);
+    ctx->deferred = NULL;
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+    __atomic_sub_fetch(&h->deferred_pending, 1, __ATOMIC_SEQ_CST);
+    return ret;
+}
+
 static enum MHD_Result
 dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const char *url)
 {
@@ -415,6 +498,19 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
         resolve_identity(h, req);
         h->opts.handler(h->opts.userdata, req, &resp);
     }
+    if (ctx->deferred) {
+        struct http_deferred *d = ctx->deferred;
+        resp_release(&resp);
+        pthread_mutex_lock(&d->lock);
+        if (d->finished) {
+            pthread_mutex_unlock(&d->lock);
+            return send_deferred(h, conn, ctx);
+        }
+        MHD_suspend_connection(conn);
+        d->suspended = true;
+        pthread_mutex_unlock(&d->lock);
+        return MHD_YES;
+    }
     ret = send_resp(conn, &resp);
     resp_release(&resp);
     return ret;
@@ -428,12 +524,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     struct reqctx *ctx = *con_cls;
 
     (void) version;
+    if (ctx && ctx->deferred) {
+        /* called again after http_finish resumed the connection */
+        if (!ctx->deferred->finished)
+            return MHD_YES;
+        return send_deferred(h, conn, ctx);
+    }
     if (!ctx) {
         const char *cl;
 
         ctx = calloc(1, sizeof *ctx);
         if (!ctx)
             return MHD_NO;
+        ctx->h = h;
         ctx->req.conn = conn;
         ctx->req.method = method;
         ctx->req.raw_path = url;
@@ -475,6 +578,28 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void) toe;
     if (!ctx)
         return;
+    if (ctx->deferred) {
+        /* closed before its answer was sent: free it only if no one will finish it */
+        struct http_deferred *d = ctx->deferred;
+        bool finished;
+
+        pthread_mutex_lock(&d->lock);
+        finished = d->finished;
+        if (!finished) {
+            /* the finisher may still be reading the request: it frees both */
+            d->abandoned = true;
+            d->orphan = ctx;
+        }
+        pthread_mutex_unlock(&d->lock);
+        __atomic_sub_fetch(&ctx->h->deferred_pending, 1, __ATOMIC_SEQ_CST);
+        *con_cls = NULL;
+        if (!finished)
+            return;
+        resp_release(&d->final);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+        ctx->deferred = NULL;
+    }
     req_release(&ctx->req);
     free(ctx);
     *con_cls = NULL;
@@ -542,7 +667,7 @@ http_start(const struct http_opts *opts, struct http **ret_http)
     h->port = opts->port;
     pthread_key_create(&h->db_key, db_destructor);
     h->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) opts->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
@@ -568,7 +693,13 @@ http_stop(struct http *h)
 {
     if (!h)
         return;
+    /* no new connections; parked ones get their answers first (bounded wait) */
+    MHD_socket listen_fd = MHD_quiesce_daemon(h->d);
+    for (int i = 0; i < 1000 && __atomic_load_n(&h->deferred_pending, __ATOMIC_SEQ_CST) > 0; i++)
+        usleep(10 * 1000);
     MHD_stop_daemon(h->d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
     pthread_key_delete(h->db_key);
     free(h);
 }
