@@ -6,11 +6,13 @@ ASAN_BUILD ?= build-asan
 HOME_DIR   ?= ./steward-home
 LISTEN     ?= 127.0.0.1:8080
 PYTEST     ?= /usr/bin/python3 -m pytest
+# the end-to-end tests mostly wait on servers and builds: run several at once
+PYTEST_JOBS ?= 4
 
 # Debian packages: build, run, and test (clients driven by the end-to-end tests)
 BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
              libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc
-TEST_PKGS  = python3-pytest python3-requests python3-jenkins jenkins-job-builder curl clang \
+TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
              mono-mcs chromium chromium-driver python3-selenium
 
 PREFIX  ?= /usr/local
@@ -52,7 +54,7 @@ unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
 e2e: build
-	STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q tests/e2e
+	STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q -n $(PYTEST_JOBS) tests/e2e
 
 browser: build
 	@if [ -d tests/browser ]; then \
@@ -61,7 +63,7 @@ browser: build
 asan: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	meson test -C $(ASAN_BUILD) --print-errorlogs
-	STEWARD_BIN=$(abspath $(ASAN_BUILD)/steward) STEWARD_SANITIZED=1 $(PYTEST) -q tests/e2e
+	STEWARD_BIN=$(abspath $(ASAN_BUILD)/steward) STEWARD_SANITIZED=1 $(PYTEST) -q -n $(PYTEST_JOBS) tests/e2e
 
 test: test-deps
 	$(MAKE) unit
@@ -70,7 +72,10 @@ test: test-deps
 	$(MAKE) asan
 	tests/lint/layers.sh
 
+# the binary, steward(1) and the bash completion, under $(DESTDIR)$(PREFIX)
 install: build
+	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
+	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:

@@ -106,14 +106,40 @@ model_build_ref(struct model *m, const char *job, int64_t number)
                      (json_int_t) number, "url", jurl(m, job, number));
 }
 
-static json_t *
-permalink(struct model *m, const struct job *job, const char *which)
+/*
+ * Whether a nested object should come out whole rather than as a summary:
+ * when depth= reaches it, or when tree= selects fields inside it
+ * ("lastBuild[result]"), which Jenkins can answer since it prunes a full
+ * model. Only the objects a request names are built whole.
+ */
+static bool
+wants_detail(struct model *m, const char *field, int depth)
 {
+    const char *tree = req_param(m->req, "tree");
+    size_t len = strlen(field);
+
+    if (depth >= 1)
+        return true;
+    for (const char *p = tree; p && (p = strstr(p, field)); p += len)
+        if ((p == tree || p[-1] == ',' || p[-1] == '[') && p[len] == '[')
+            return true;
+    return false;
+}
+
+static json_t *
+permalink(struct model *m, const struct job *job, const char *which, int depth)
+{
+    struct build_row b = { 0 };
+    json_t *v;
     int64_t n;
 
     if (store_build_permalink(m->req->db, job->name, which, &n) < 0)
         return json_null();
-    return model_build_ref(m, job->name, n);
+    if (!wants_detail(m, which, depth) || store_build_get(m->req->db, job->name, n, &b) < 0)
+        return model_build_ref(m, job->name, n);
+    v = model_build(m, job, &b, depth - 1);
+    build_row_release(&b);
+    return v ? v : json_null();
 }
 
 static const char *
@@ -298,8 +324,9 @@ model_job(struct model *m, const struct job *job, int depth)
     (void) store_build_next_number(m->req->db, job->name, &next);
     if (store_build_list(m->req->db, job->name, 0, 100, &rows, &n) == 0) {
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(builds, depth >= 1 ? model_build(m, job, &rows[i], depth - 1)
-                                                     : model_build_ref(m, job->name, rows[i].number));
+            json_array_append_new(builds, wants_detail(m, "builds", depth)
+                                              ? model_build(m, job, &rows[i], depth - 1)
+                                              : model_build_ref(m, job->name, rows[i].number));
         build_rows_free(rows, n);
     }
     if (job->cfg->n_params > 0) {
@@ -323,16 +350,16 @@ model_job(struct model *m, const struct job *job, int depth)
     }
     json_object_set_new(o, "displayNameOrNull", json_null());
     json_object_set_new(o, "builds", builds);
-    json_object_set_new(o, "firstBuild", permalink(m, job, "firstBuild"));
+    json_object_set_new(o, "firstBuild", permalink(m, job, "firstBuild", depth));
     json_object_set_new(o, "healthReport", health_report(m, job));
     json_object_set_new(o, "keepDependencies", json_false());
-    json_object_set_new(o, "lastBuild", permalink(m, job, "lastBuild"));
-    json_object_set_new(o, "lastCompletedBuild", permalink(m, job, "lastCompletedBuild"));
-    json_object_set_new(o, "lastFailedBuild", permalink(m, job, "lastFailedBuild"));
-    json_object_set_new(o, "lastStableBuild", permalink(m, job, "lastStableBuild"));
-    json_object_set_new(o, "lastSuccessfulBuild", permalink(m, job, "lastSuccessfulBuild"));
-    json_object_set_new(o, "lastUnstableBuild", permalink(m, job, "lastUnstableBuild"));
-    json_object_set_new(o, "lastUnsuccessfulBuild", permalink(m, job, "lastUnsuccessfulBuild"));
+    json_object_set_new(o, "lastBuild", permalink(m, job, "lastBuild", depth));
+    json_object_set_new(o, "lastCompletedBuild", permalink(m, job, "lastCompletedBuild", depth));
+    json_object_set_new(o, "lastFailedBuild", permalink(m, job, "lastFailedBuild", depth));
+    json_object_set_new(o, "lastStableBuild", permalink(m, job, "lastStableBuild", depth));
+    json_object_set_new(o, "lastSuccessfulBuild", permalink(m, job, "lastSuccessfulBuild", depth));
+    json_object_set_new(o, "lastUnstableBuild", permalink(m, job, "lastUnstableBuild", depth));
+    json_object_set_new(o, "lastUnsuccessfulBuild", permalink(m, job, "lastUnsuccessfulBuild", depth));
     json_object_set_new(o, "nextBuildNumber", json_integer(next));
     json_object_set_new(o, "property", props);
     json_object_set_new(o, "queueItem", qi);
@@ -508,10 +535,11 @@ model_root(struct model *m, int depth)
     size_t n = 0;
     json_t *jobs = json_array(), *o;
 
-    (void) depth;
     if (jobs_list(m->app->jobs, &list, &n) == 0) {
+        bool whole = wants_detail(m, "jobs", depth);
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(jobs, model_job_summary(m, list[i]));
+            json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
+                                              : model_job_summary(m, list[i]));
         jobs_list_free(list, n);
     }
     o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:n, s:b, s:i, s:b, "

@@ -252,7 +252,15 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
     json_t *v;
     int r;
 
-    if (!gate_write(app, req, resp, "Managing API tokens"))
+    /* listing only reads: GET works for it; the rest are POST */
+    if (streq(action, "list") && is_get(req)) {
+        if (!gate_read(app, req, resp))
+            return;
+        if (!app_can_write(req)) {
+            refuse_login_needed(app, req, resp, "Listing API tokens");
+            return;
+        }
+    } else if (!gate_write(app, req, resp, "Managing API tokens"))
         return;
     if (!user)
         user = req->id.name;
@@ -424,8 +432,13 @@ queue_cancel(const struct app *app, struct req *req, struct resp *resp)
     if (!queue_id_arg(app, req, resp, req_param(req, "id"), &id))
         return;
     if (engine_cancel(app->engine, id) < 0) {
-        not_found(app, req, resp, rfmt("Provided id (%lld) is not a waiting queue item; it",
-                                       (long long) id));
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 404, .error = "Not found",
+                                  .presented = rfmt("Provided id (%lld) is not a waiting queue "
+                                                    "item: it does not exist, has started, or "
+                                                    "was cancelled.", (long long) id),
+                                  .fix = "Read the item at /queue/item/ID/api/json to see what "
+                                         "became of it." });
         return;
     }
     /* 302 with an empty body: npm's client needs a 302, python-jenkins a body-less answer it can read */
