@@ -43,7 +43,11 @@ static const char usage_text[] =
     "  token revoke USER TOKENNAME\n"
     "  security anonymous-read on|off\n"
     "\n"
-    "The home directory defaults to $STEWARD_HOME, else ./steward-home.\n";
+    "The home directory defaults to $STEWARD_HOME, else ./steward-home.\n"
+    "\n"
+    "Client commands (over HTTP, to Steward or Jenkins; no home directory):\n"
+    "  build, log, jobs, queue, stop, cancel, whoami, token\n"
+    "`steward help` shows them all, `steward help COMMAND` one of them.\n";
 
 static int
 usage_error(const char *msg)
@@ -591,10 +595,17 @@ main(int argc, char **argv)
             printf("steward %s\n", STEWARD_VERSION);
             return 0;
         } else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
-            fputs(usage_text, stdout);
-            return 0;
-        } else
+            /* the client's help covers every command, the server's too */
+            return cli_main(1, (char *[]){ (char *) "help", NULL });
+        } else {
+            /* `steward --url U build J`: client options go after the command */
+            for (int k = i + 1; k < argc; k++)
+                if (cli_is_command(argv[k]))
+                    return usage_error(rfmt("unknown option %s: client options go after the "
+                                            "command, as in steward %s %s ...",
+                                            argv[i], argv[k], argv[i]));
             return usage_error(rfmt("unknown option %s", argv[i]));
+        }
     }
     if (i >= argc)
         return usage_error("no command given");
@@ -615,9 +626,5 @@ main(int argc, char **argv)
         return cmd_token(home_dir, argc, argv);
     if (streq(argv[0], "security"))
         return cmd_security(home_dir, argc, argv);
-    if (streq(argv[0], "help")) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
     return usage_error(rfmt("unknown command %s", argv[0]));
 }
