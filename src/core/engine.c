@@ -53,6 +53,7 @@ struct cmd {
 
 struct qitem {
     struct queue_row row;
+    uint64_t key;   /* merge_key() of the job and parameter values */
 };
 
 struct run {
@@ -336,6 +337,30 @@ engine_rename_job(struct engine *e, const char *from, const char *to)
 
 /* ---- queue items ---- */
 
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/*
+ * A hash of the job and its parameter values, the same whatever the
+ * parameters' order: items that may merge have equal keys, so the merge
+ * scan compares integers, not strings.
+ */
+static uint64_t
+merge_key(const char *job, const struct param_value *params, size_t n)
+{
+    uint64_t h = fnv(14695981039346656037ULL, job);
+
+    for (size_t i = 0; i < n; i++)
+        h ^= fnv(fnv(14695981039346656037ULL, params[i].name),
+                 params[i].value ? params[i].value : "");
+    return h;
+}
+
 static bool
 params_equal(const struct queue_row *q, const struct trigger *t)
 {
@@ -435,9 +460,11 @@ apply_trigger(struct engine *e, struct cmd *c)
     struct queue_row q = { 0 };
     int r;
 
+    uint64_t key = merge_key(t->job, t->params, t->n_params);
+
     for (size_t i = 0; i < e->n_waiting; i++) {
         struct queue_row *w = &e->waiting[i].row;
-        if (!streq(w->job, t->job) || !params_equal(w, t))
+        if (e->waiting[i].key != key || !streq(w->job, t->job) || !params_equal(w, t))
             continue;
         r = add_cause(w, t->cause);
         if (r < 0)
@@ -485,7 +512,8 @@ apply_trigger(struct engine *e, struct cmd *c)
         return -ENOMEM;
     }
     e->waiting = v;
-    v[e->n_waiting++].row = q;
+    v[e->n_waiting].row = q;
+    v[e->n_waiting++].key = key;
     c->out_id = q.id;
     c->merged = false;
     return 0;
@@ -511,8 +539,10 @@ load_waiting(struct engine *e)
         queue_rows_free(rows, n);
         return -ENOMEM;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         e->waiting[i].row = rows[i];
+        e->waiting[i].key = merge_key(rows[i].job, rows[i].params, rows[i].n_params);
+    }
     e->n_waiting = n;
     free(rows);
     return 0;
