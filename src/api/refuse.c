@@ -13,16 +13,17 @@ static void
 refuse_html(const struct app *app, struct req *req, struct resp *resp, const struct refusal *r)
 {
     _cleanup_free_ char *root = app_root_url(app, req);
+    const char *base = html_root_path(root);
     struct buf *b = &resp->body;
 
+    /* the same frame as the web layer's pages (util/html), so errors look like the rest */
     buf_clear(b);
-    html_raw(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>");
-    html_text(b, r->error);
-    html_raw(b, " - Steward</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:"
-                "42rem;margin:3rem auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}"
-                ".code{color:#a00;font-weight:bold}</style></head><body><h1><span class=\"code\">");
+    html_page_start(b, &(struct html_page){ .title = r->error,
+                                            .base = base,
+                                            .user = req->id.anonymous ? NULL : req->id.name,
+                                            .is_admin = !req->id.anonymous && req->id.is_admin,
+                                            .login_from = req->raw_path });
+    html_raw(b, "<div class=\"card error\"><h1><span class=\"code\">");
     buf_printf(b, "%d", r->status);
     html_raw(b, "</span> ");
     html_text(b, r->error);
@@ -42,13 +43,17 @@ refuse_html(const struct app *app, struct req *req, struct resp *resp, const str
         html_text(b, r->fix);
         html_raw(b, "</p>");
     }
+    html_raw(b, "<p class=\"actions\">");
     if (r->fix_link) {
-        html_raw(b, "<p><a href=\"");
-        html_attr(b, root ? root : "/");
+        html_raw(b, "<a class=\"btn primary\" href=\"");
+        html_attr(b, base);
         html_attr(b, r->fix_link);
-        html_raw(b, "\">Fix it here</a></p>");
+        html_raw(b, "\">Fix it here</a> ");
     }
-    html_raw(b, "</body></html>\n");
+    html_raw(b, "<a class=\"btn\" href=\"");
+    html_attr(b, base);
+    html_raw(b, "\">Dashboard</a></p></div>");
+    html_page_end(b);
     resp_header(resp, "Content-Type", "text/html;charset=UTF-8");
 }
 

@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Web UI pages for a job with 10,000 builds, against a baseline in the same run.
+
+Creates a job `big` (three parameters, one of them a password) and nine
+smaller jobs through the API, stops the server, inserts 10,000 builds of
+`big` and 100 of each other job straight into the stopped server's
+steward.db with sqlite3 (each with its queue item, parameters and cause,
+as the engine writes them; a few hundred are failures, aborts or unstable),
+starts it again, signs in through the login form, and asks for each page
+as a browser does (session cookie, Accept: text/html), one keep-alive
+client, requests back to back.
+
+For each page it prints the server's own time (the Server-Timing header
+the web layer sets: from routing to the finished body) and the time seen
+by the client, as median and 95th percentile, and the client time as a
+ratio of nginx serving a static page of about the same size with the same
+client (Debian nginx-light; skipped when missing).
+
+  bench/web.py [--requests N] [--bin build/steward]
+"""
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from trigger import start_nginx, start_steward  # noqa: E402
+
+BUILDS = 10_000
+SMALL_JOBS = 9
+SMALL_BUILDS = 100
+
+JOB = """<?xml version='1.1' encoding='UTF-8'?>
+<project><description>A job with a long history.</description><properties>
+<hudson.model.ParametersDefinitionProperty><parameterDefinitions>
+<hudson.model.StringParameterDefinition><name>BRANCH</name><defaultValue>main</defaultValue>
+</hudson.model.StringParameterDefinition>
+<hudson.model.ChoiceParameterDefinition><name>TARGET</name><choices class="java.util.Arrays$ArrayList">
+<a class="string-array"><string>staging</string><string>production</string></a></choices>
+</hudson.model.ChoiceParameterDefinition>
+<hudson.model.PasswordParameterDefinition><name>SECRET</name><defaultValue>s3cret</defaultValue>
+</hudson.model.PasswordParameterDefinition>
+</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties>
+<authToken>bench-trigger-token</authToken><concurrentBuild>false</concurrentBuild>
+<builders><hudson.tasks.Shell><command>echo "$BRANCH to $TARGET"</command></hudson.tasks.Shell></builders>
+</project>"""
+
+
+def request(port, method, path, headers=None, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r, data
+
+
+def insert_builds(db_path, job, n, params, start_queue_id):
+    """Rows as the engine writes them: a queue item that left, its params and cause, a build."""
+    db = sqlite3.connect(db_path)
+    now = int(time.time() * 1000)
+    results = ["SUCCESS"] * 17 + ["FAILURE", "ABORTED", "UNSTABLE"]
+    qid = start_queue_id
+    with db:
+        for number in range(1, n + 1):
+            start = now - (n - number + 1) * 60_000
+            qid += 1
+            db.execute("INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, "
+                       "build_number) VALUES(?,?,?,?,1,?,?)", (qid, job, start - 50, start, start, number))
+            for pos, (name, typ, value) in enumerate(params(number)):
+                db.execute("INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(?,?,?,?,?)",
+                           (qid, pos, name, typ, value))
+            if number % 3:
+                db.execute("INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, count) "
+                           "VALUES(?,0,0,'bench','ci',1)", (qid,))
+            else:
+                db.execute("INSERT INTO queue_causes(queue_id, pos, kind, addr, note, count) "
+                           "VALUES(?,0,1,'10.0.0.7','nightly',1)", (qid,))
+            db.execute("INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor) "
+                       "VALUES(?,?,?,?,?,?,0)", (job, number, qid, start, 1000 + number % 5000,
+                                                 results[number % len(results)]))
+        db.execute("INSERT INTO job_numbers(job, next_build) VALUES(?, ?) "
+                   "ON CONFLICT(job) DO UPDATE SET next_build = excluded.next_build", (job, n + 1))
+    db.close()
+    return qid
+
+
+def sign_in(port):
+    body = urllib.parse.urlencode({"j_username": "bench", "j_password": "pw", "from": "/"})
+    r, _ = request(port, "POST", "/j_spring_security_check", body=body,
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    m = re.search(r"STEWARD_SESSION=([0-9a-f]{64})", r.getheader("Set-Cookie") or "")
+    if r.status != 302 or not m:
+        raise SystemExit(f"sign-in failed: {r.status}")
+    return m.group(1)
+
+
+def timed(port, path, headers, n):
+    """n GETs on one keep-alive connection: (server ms list, client ms list, status, size)."""
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    server, client, status, size = [], [], None, 0
+    for i in range(n + 3):
+        t0 = time.perf_counter()
+        c.request("GET", path, headers=headers)
+        r = c.getresponse()
+        body = r.read()
+        t1 = time.perf_counter()
+        status, size = r.status, len(body)
+        if i < 3:
+            continue   # warm-up: prepared statements, page cache
+        client.append((t1 - t0) * 1000)
+        m = re.search(r"dur=([\d.]+)", r.getheader("Server-Timing") or "")
+        if m:
+            server.append(float(m.group(1)))
+    c.close()
+    return server, client, status, size
+
+
+def p95(v):
+    return sorted(v)[max(0, int(len(v) * 0.95) - 1)] if v else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "steward"))
+    a = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="steward-bench-web-")
+    home = os.path.join(tmp, "home")
+    steward, port, token = start_steward(a.bin, home)
+    nginx = None
+    try:
+        auth = {"Authorization": "Basic " + __import__("base64").b64encode(
+            f"bench:{token}".encode()).decode()}
+        for name, xml in [("big", JOB)] + [(f"job{i}", JOB) for i in range(SMALL_JOBS)]:
+            r, _ = request(port, "POST", f"/createItem?name={name}", body=xml,
+                           headers={**auth, "Content-Type": "application/xml"})
+            assert r.status == 200, r.status
+        steward.send_signal(signal.SIGTERM)
+        steward.wait(timeout=30)
+
+        t0 = time.time()
+        db_path = os.path.join(home, "steward.db")
+        qid = insert_builds(db_path, "big", BUILDS, lambda n: [
+            ("BRANCH", 0, f"feature/{n}"), ("TARGET", 3, "staging" if n % 2 else "production"),
+            ("SECRET", 4, "s3cret")], 0)
+        for i in range(SMALL_JOBS):
+            qid = insert_builds(db_path, f"job{i}", SMALL_BUILDS, lambda n: [
+                ("BRANCH", 0, "main"), ("TARGET", 3, "staging"), ("SECRET", 4, "x")], qid)
+        with sqlite3.connect(db_path) as db:   # the users page is for administrators
+            db.execute("UPDATE users SET is_admin = 1 WHERE name = 'bench'")
+        logdir = os.path.join(home, "jobs", "big", "builds", str(BUILDS))
+        os.makedirs(logdir, exist_ok=True)
+        with open(os.path.join(logdir, "log"), "w") as f:
+            f.write("line of output\n" * 70_000 + "Finished: SUCCESS\n")
+        print(f"inserted {BUILDS} builds of 'big' and {SMALL_JOBS} x {SMALL_BUILDS} others "
+              f"in {time.time() - t0:.1f} s")
+
+        # start again on the same home (the user and token exist already)
+        log = open(os.path.join(home, "log2"), "w")
+        steward = subprocess.Popen([a.bin, "--home", home, "serve", "--listen", "127.0.0.1:0",
+                                    "--executors", "2"], stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(500):
+            m = re.search(r"\(port (\d+)\)", open(os.path.join(home, "log2")).read())
+            if m:
+                port = int(m.group(1))
+                break
+            time.sleep(0.01)
+        sid = sign_in(port)
+        browser = {"Cookie": f"STEWARD_SESSION={sid}", "Accept": "text/html,*/*;q=0.8"}
+        pages = [
+            ("dashboard", "/"),
+            ("dashboard live part", "/?part=live"),
+            ("job page (history page 1)", "/job/big/"),
+            ("job page, history page 200", "/job/big/?page=200"),
+            ("job page, oldest history page", "/job/big/?page=400"),
+            ("job live part", "/job/big/?part=live"),
+            ("build page, newest", f"/job/big/{BUILDS}/"),
+            ("build page, first", "/job/big/1/"),
+            ("build summary part", f"/job/big/{BUILDS}/console?part=summary"),
+            ("job configuration", "/job/big/configure"),
+            ("delete confirmation", "/job/big/delete"),
+            ("new job", "/newJob"),
+            ("user page", "/me/configure"),
+            ("users (admin)", "/manage/users"),
+            ("sign-in page", "/login"),
+        ]
+
+        tmpn = os.path.join(tmp, "nginx")
+        os.makedirs(tmpn)
+        nginx, nport = start_nginx(tmpn)
+        base = None
+        if nginx:
+            # a static page of dashboard size, served by nginx to the same client
+            _, page = request(port, "GET", "/", headers=browser)
+            conf = os.path.join(tmpn, "nginx.conf")
+            with open(os.path.join(tmpn, "page.html"), "wb") as f:
+                f.write(page)
+            # nginx's workers run as another user: let them read the page
+            for p in (tmp, tmpn):
+                os.chmod(p, 0o755)
+            os.chmod(os.path.join(tmpn, "page.html"), 0o644)
+            text = open(conf).read().replace(
+                "add_header Location http://127.0.0.1/queue/item/1/; return 201;",
+                f"root {tmpn}; try_files /page.html =404;")
+            nginx.terminate()
+            nginx.wait()
+            with open(conf, "w") as f:
+                f.write(text)
+            nginx = subprocess.Popen(["nginx", "-c", conf, "-p", tmpn], stderr=subprocess.DEVNULL)
+            time.sleep(0.3)
+            _, bc, st, size = timed(nport, "/", {}, a.requests)
+            if st == 200:
+                base = statistics.median(bc)
+                print(f"\nbaseline: nginx static page ({size} bytes), one keep-alive client: "
+                      f"median {base:.3f} ms, p95 {p95(bc):.3f} ms")
+        print(f"\n{'page':34} {'status':>6} {'bytes':>7}  {'server median':>13} {'p95':>7}  "
+              f"{'client median':>13} {'p95':>7} {'x nginx':>8}")
+        worst = 0.0
+        for name, path in pages:
+            sv, cl, st, size = timed(port, path, browser, a.requests)
+            med = statistics.median(sv) if sv else float("nan")
+            worst = max(worst, p95(sv))
+            ratio = f"{statistics.median(cl) / base:8.1f}" if base else "       -"
+            print(f"{name:34} {st:6} {size:7}  {med:10.3f} ms {p95(sv):7.3f}  "
+                  f"{statistics.median(cl):10.3f} ms {p95(cl):7.3f} {ratio}")
+        print(f"\nslowest page, server p95: {worst:.3f} ms (goal: under 10 ms)")
+    finally:
+        steward.send_signal(signal.SIGTERM)
+        steward.wait(timeout=30)
+        if nginx:
+            nginx.terminate()
+            nginx.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

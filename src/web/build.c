@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The build page: result, cause, parameters (passwords masked), duration,
+ * a stop button, links to the neighbours and the raw log, and the console.
+ *
+ * The page itself never holds the log. Its script reads
+ * logText/progressiveText by byte offset (at most 1 MiB an answer) and
+ * appends each answer as a new block, so a 50 MB log streams in without
+ * the page re-rendering what it already shows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strutil.h"
+#include "web/page.h"
+
+static void
+summary(struct buf *b, struct web *w, const char *job, const struct build_row *r)
+{
+    struct queue_row q = {};
+    bool have_q = store_queue_get(w->req->db, r->queue_id, &q) == 0;
+    int64_t elapsed = w->now - r->start_ms;
+
+    html_raw(b, "<dl class=\"facts\"><dt>Result</dt><dd>");
+    web_status_badge(b, web_status_of(r->result));
+    html_raw(b, "</dd><dt>Started</dt><dd>");
+    web_time_ago(b, w->now, r->start_ms);
+    html_raw(b, "</dd><dt>Duration</dt><dd>");
+    if (r->result)
+        web_duration(b, r->duration_ms);
+    else {
+        html_raw(b, "<span data-elapsed=\"");
+        html_int(b, elapsed);
+        html_raw(b, "\">");
+        web_duration(b, elapsed);
+        html_raw(b, "</span> so far");
+        {
+            int64_t est = store_build_estimated_duration(w->req->db, job);
+            if (est > 0) {
+                html_raw(b, " <span class=\"muted\">(usually ");
+                web_duration(b, est);
+                html_raw(b, ")</span>");
+            }
+        }
+    }
+    html_raw(b, "</dd><dt>Started by</dt><dd>");
+    if (have_q && q.n_causes)
+        web_causes(b, q.causes, q.n_causes);
+    else
+        html_raw(b, "<span class=\"muted\">unknown</span>");
+    html_raw(b, "</dd>");
+    if (have_q && q.n_params) {
+        html_raw(b, "<dt>Parameters</dt><dd>");
+        web_param_values(b, q.params, q.n_params, false);
+        html_raw(b, "</dd>");
+    }
+    html_raw(b, "<dt>Executor</dt><dd>#");
+    html_int(b, r->executor + 1);
+    html_raw(b, "</dd>");
+    if (r->abort_reason) {
+        html_raw(b, "<dt>Why aborted</dt><dd>");
+        html_text(b, r->abort_reason);
+        html_raw(b, "</dd>");
+    }
+    html_raw(b, "</dl>");
+    if (!r->result && app_can_write(w->req)) {
+        html_raw(b, "<form id=\"stop-form\" class=\"js-async actions\" method=\"post\" action=\"");
+        web_build_href(b, w, job, r->number, "stop");
+        html_raw(b, "\" data-done=\"Stopping the build&hellip;\">");
+        web_crumb_field(b, w);
+        html_raw(b, "<button class=\"btn danger\" type=\"submit\" id=\"stop-button\">&#9632; Stop "
+                    "this build</button></form>");
+    }
+    queue_row_release(&q);
+}
+
+static void
+neighbours(struct buf *b, struct web *w, const char *job, int64_t number)
+{
+    struct build_row r = {};
+
+    html_raw(b, "<nav class=\"actions\" aria-label=\"Builds\">");
+    if (number > 1 && store_build_get(w->req->db, job, number - 1, &r) == 0) {
+        html_raw(b, "<a class=\"btn small\" rel=\"prev\" href=\"");
+        web_build_href(b, w, job, number - 1, NULL);
+        html_raw(b, "\">&lsaquo; #");
+        html_int(b, number - 1);
+        html_raw(b, "</a>");
+        build_row_release(&r);
+    }
+    if (store_build_get(w->req->db, job, number + 1, &r) == 0) {
+        html_raw(b, "<a class=\"btn small\" rel=\"next\" href=\"");
+        web_build_href(b, w, job, number + 1, NULL);
+        html_raw(b, "\">#");
+        html_int(b, number + 1);
+        html_raw(b, " &rsaquo;</a>");
+        build_row_release(&r);
+    }
+    html_raw(b, "<a class=\"btn small\" href=\"");
+    web_build_href(b, w, job, number, "consoleText");
+    html_raw(b, "\">Raw log</a><a class=\"btn small\" href=\"");
+    web_job_href(b, w, job, NULL);
+    html_raw(b, "\">All builds</a></nav>");
+}
+
+void
+web_build_page(struct web *w, const char *name, const char *ref)
+{
+    _cleanup_(job_unrefp) struct job *job = NULL;
+    const char *part = req_param(w->req, "part");
+    struct build_row r = {};
+    int64_t number;
+    struct buf *b;
+
+    if (!web_gate_read(w))
+        return;
+    job = jobs_get(w->app->jobs, name);
+    if (!job) {
+        web_not_found(w, rfmt("Job '%s'", name));
+        return;
+    }
+    if ((parse_int64(ref, 1, INT64_MAX, &number) < 0 &&
+         store_build_permalink(w->req->db, name, ref, &number) < 0) ||
+        store_build_get(w->req->db, name, number, &r) < 0) {
+        web_error(w, 404, "Not found", rfmt("Job '%s' has no build %s.", name, ref),
+                  "The job's page lists its builds.", web_job_path(name, NULL), "Open the job");
+        return;
+    }
+    if (part && streq(part, "summary")) {
+        buf_clear(&w->resp->body);
+        summary(&w->resp->body, w, name, &r);
+        web_fragment(w);
+        build_row_release(&r);
+        return;
+    }
+
+    b = web_begin(w, rfmt("%s #%lld", name, (long long) number), NULL);
+    html_raw(b, "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"");
+    html_attr(b, w->base);
+    html_raw(b, "\">Dashboard</a> &rsaquo; <a href=\"");
+    web_job_href(b, w, name, NULL);
+    html_raw(b, "\">");
+    html_text(b, name);
+    html_raw(b, "</a> &rsaquo; #");
+    html_int(b, number);
+    html_raw(b, "</nav><h1>");
+    html_text(b, name);
+    html_raw(b, " #");
+    html_int(b, number);
+    html_raw(b, "</h1>");
+    neighbours(b, w, name, number);
+    html_raw(b, "<section class=\"card\" aria-label=\"Summary\" id=\"summary\" data-manual "
+                "data-live=\"");
+    web_build_href(b, w, name, number, "console?part=summary");
+    html_raw(b, "\">");
+    summary(b, w, name, &r);
+    html_raw(b, "</section><section class=\"card\" aria-labelledby=\"h-console\">"
+                "<div class=\"console-bar\"><h2 id=\"h-console\">Console output</h2>"
+                "<span id=\"log-state\" class=\"hint\" role=\"status\"></span>"
+                "<button class=\"btn small\" type=\"button\" id=\"follow\" aria-pressed=\"false\">"
+                "Follow the log</button></div><div id=\"log\" class=\"console\" tabindex=\"0\" "
+                "role=\"region\" aria-label=\"Console output\" data-url=\"");
+    web_build_href(b, w, name, number, "logText/progressiveText");
+    html_raw(b, r.result ? "\" data-running=\"0\">" : "\" data-running=\"1\">");
+    html_raw(b, "<span class=\"wait\">Loading the log&hellip; (without JavaScript, read the <a "
+                "href=\"");
+    web_build_href(b, w, name, number, "consoleText");
+    html_raw(b, "\">raw log</a>)</span></div></section>");
+    web_end(w, 200);
+    build_row_release(&r);
+}
