@@ -26,6 +26,19 @@
     "/buildByToken/ accepts only the job's trigger token, as ?token= (the \"Trigger builds "     \
     "remotely\" token in the job's configuration), together with ?job=NAME."
 
+/* "job/NAME/configure" with the name percent-encoded, for a refusal's fix link. */
+static const char *
+configure_link(const char *job)
+{
+    struct buf b = BUF_INIT(1024);
+    const char *link = NULL;
+
+    if (url_encode(&b, job) >= 0)
+        link = rfmt("job/%s/configure", buf_str(&b));
+    buf_release(&b);
+    return link;
+}
+
 static void
 refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, const char *name,
                    bool can_read, const char *token, bool token_root)
@@ -70,7 +83,7 @@ refuse_wrong_token(const struct app *app, struct req *req, struct resp *resp, co
         .accepts = token_root ? ACCEPTS_TRIGGER_ONLY : ACCEPTS_BOTH,
         .fix = rfmt("Send the trigger token from the configuration of job '%s' as token=, or "
                     "drop token= and authenticate with curl -u USER:APITOKEN -X POST.", job),
-        .fix_link = rfmt("job/%s/configure", job),
+        .fix_link = configure_link(job),
     };
 
     if (auth_api_token_owner(req->db, token, owner) == 0)
@@ -100,7 +113,7 @@ refuse_no_trigger_token(const struct app *app, struct req *req, struct resp *res
                                      "authentication.", job),
         .fix = rfmt("Authenticate with curl -u USER:APITOKEN -X POST, or set a trigger token in "
                     "the configuration of job '%s' (Trigger builds remotely).", job),
-        .fix_link = rfmt("job/%s/configure", job),
+        .fix_link = configure_link(job),
     };
 
     if (auth_api_token_owner(req->db, token, owner) == 0 || auth_looks_like_api_token(token))

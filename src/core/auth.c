@@ -42,6 +42,7 @@ struct failure {
 struct session {
     char sid_hash[SECRET_SHA256_HEX_LEN + 1];
     struct identity id;
+    char pw_print[SECRET_SHA256_HEX_LEN + 1];  /* SHA-256 of the password hash at login */
     int64_t expires_ms;
 };
 
@@ -276,6 +277,35 @@ password_ok(struct auth *a, const struct user_row *u, const char *password)
 }
 
 int
+auth_password(struct auth *a, struct store *s, const char *user, const char *password,
+              const char *addr, struct identity *ret_id, enum auth_failure *reterr_why)
+{
+    struct user_row u = { 0 };
+    bool ok;
+
+    if (auth_throttle_wait(a, addr) > 0) {
+        *reterr_why = AUTH_FAIL_THROTTLED;
+        return -EBUSY;
+    }
+    if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(password) > BOUND_PASSWORD_BYTES ||
+        store_user_get(s, user, &u) < 0) {
+        note_failure(a, addr);
+        *reterr_why = AUTH_FAIL_NO_SUCH_USER;
+        return -EACCES;
+    }
+    ok = password_ok(a, &u, password);
+    if (ok)
+        fill_identity(ret_id, &u, VIA_PASSWORD);
+    user_row_release(&u);
+    if (!ok) {
+        note_failure(a, addr);
+        *reterr_why = AUTH_FAIL_BAD_SECRET;
+        return -EACCES;
+    }
+    return 0;
+}
+
+int
 auth_basic(struct auth *a, struct store *s, const char *user, const char *secret,
            const char *addr, struct identity *ret_id, enum auth_failure *reterr_why)
 {
@@ -402,12 +432,31 @@ session_find(struct auth *a, const char *hash)
     return NULL;
 }
 
-int
-auth_session_new(struct auth *a, const struct identity *id, char *ret_sid)
+static int
+password_print(struct store *s, int64_t user_id, char *out, struct user_row *ret_user)
 {
-    char sid[65], hash[SECRET_SHA256_HEX_LEN + 1];
+    struct user_row u = { 0 };
+    int r = store_user_get_by_id(s, user_id, &u);
+
+    if (r < 0)
+        return r;
+    secret_sha256_hex(u.password_hash, strlen(u.password_hash), out);
+    if (ret_user)
+        *ret_user = u;
+    else
+        user_row_release(&u);
+    return 0;
+}
+
+int
+auth_session_new(struct auth *a, struct store *s, const struct identity *id, char *ret_sid)
+{
+    char sid[65], hash[SECRET_SHA256_HEX_LEN + 1], print[SECRET_SHA256_HEX_LEN + 1] = "";
     struct session *slot = NULL;
     int64_t now = mono_ms();
+
+    if (!id->anonymous && password_print(s, id->user_id, print, NULL) < 0)
+        return -ENOENT;
 
     secret_random_hex(sid, 32);
     secret_sha256_hex(sid, 64, hash);
@@ -422,6 +471,7 @@ auth_session_new(struct auth *a, const struct identity *id, char *ret_sid)
     snprintf(slot->sid_hash, sizeof slot->sid_hash, "%s", hash);
     slot->id = *id;
     slot->id.via = VIA_SESSION;
+    memcpy(slot->pw_print, print, sizeof print);
     slot->expires_ms = now + SESSION_MS;
     pthread_mutex_unlock(&a->lock);
     memcpy(ret_sid, sid, 65);
@@ -429,9 +479,12 @@ auth_session_new(struct auth *a, const struct identity *id, char *ret_sid)
 }
 
 int
-auth_session_get(struct auth *a, const char *sid, struct identity *ret_id)
+auth_session_get(struct auth *a, struct store *s, const char *sid, struct identity *ret_id)
 {
-    char hash[SECRET_SHA256_HEX_LEN + 1];
+    char hash[SECRET_SHA256_HEX_LEN + 1], print[SECRET_SHA256_HEX_LEN + 1];
+    char want[SECRET_SHA256_HEX_LEN + 1];
+    struct user_row u = { 0 };
+    struct identity id;
     struct session *se;
     int r = -ENOENT;
 
@@ -441,11 +494,26 @@ auth_session_get(struct auth *a, const char *sid, struct identity *ret_id)
     pthread_mutex_lock(&a->lock);
     se = session_find(a, hash);
     if (se && se->expires_ms > mono_ms()) {
-        *ret_id = se->id;
+        id = se->id;
+        memcpy(want, se->pw_print, sizeof want);
         r = 0;
     }
     pthread_mutex_unlock(&a->lock);
-    return r;
+    if (r < 0 || id.anonymous) {
+        if (r == 0)
+            *ret_id = id;
+        return r;
+    }
+    /* the user as the database has it now */
+    if (password_print(s, id.user_id, print, &u) < 0 || !secret_equal(print, want)) {
+        user_row_release(&u);
+        auth_session_end(a, sid);
+        return -ENOENT;
+    }
+    id.is_admin = u.is_admin;
+    user_row_release(&u);
+    *ret_id = id;
+    return 0;
 }
 
 void

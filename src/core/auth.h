@@ -59,6 +59,13 @@ struct auth *auth_free(struct auth *a);
 int auth_basic(struct auth *a, struct store *s, const char *user, const char *secret,
                const char *addr, struct identity *ret_id, enum auth_failure *reterr_why);
 
+/*
+ * Checks a user's password alone (the web login: an API token is not a
+ * password there, as in Jenkins). Same returns as auth_basic.
+ */
+int auth_password(struct auth *a, struct store *s, const char *user, const char *password,
+                  const char *addr, struct identity *ret_id, enum auth_failure *reterr_why);
+
 /* Seconds until `addr` may try again, 0 when it is not throttled. */
 int auth_throttle_wait(struct auth *a, const char *addr);
 
@@ -93,7 +100,11 @@ bool auth_crumb_ok(struct auth *a, const char *user, const char *session, const 
  * Web sessions, kept in memory (a restart logs everyone out). A new
  * session id (64 hex) is written into ret_sid (65 bytes).
  */
-int auth_session_new(struct auth *a, const struct identity *id, char *ret_sid);
-/* Looks a session up; 0 and *ret_id, or -ENOENT. */
-int auth_session_get(struct auth *a, const char *sid, struct identity *ret_id);
+int auth_session_new(struct auth *a, struct store *s, const struct identity *id, char *ret_sid);
+/*
+ * Looks a session up; 0 and *ret_id, or -ENOENT. The user is read again
+ * each time: a session ends when its user is removed or their password
+ * changes, and follows changes of the admin flag at once.
+ */
+int auth_session_get(struct auth *a, struct store *s, const char *sid, struct identity *ret_id);
 void auth_session_end(struct auth *a, const char *sid);

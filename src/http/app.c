@@ -18,7 +18,7 @@ app_start_session(const struct app *app, struct req *req, struct resp *resp)
     char cookie[256];
     int r;
 
-    r = auth_session_new(app->auth, &req->id, sid);
+    r = auth_session_new(app->auth, req->db, &req->id, sid);
     if (r >= 0) {
         snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", SESSION_COOKIE,
                  sid, root && strncmp(root, "https:", 6) == 0 ? "; Secure" : "");

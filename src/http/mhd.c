@@ -321,7 +321,7 @@ resolve_identity(struct http *h, struct req *req)
     cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, h->opts.session_cookie);
     if (cookie && strlen(cookie) == 64) {
         snprintf(req->session_id, sizeof req->session_id, "%s", cookie);
-        if (auth_session_get(h->opts.auth, cookie, &req->id) < 0) {
+        if (auth_session_get(h->opts.auth, req->db, cookie, &req->id) < 0) {
             identity_anonymous(&req->id);
             req->session_id[0] = '\0';
         }

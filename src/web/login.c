@@ -63,8 +63,9 @@ web_login_submit(struct web *w)
     /* signed in already: switching users is a session POST like any other, crumb and all */
     if (req->id.via == VIA_SESSION && !web_check_post(w))
         return;
-    if (!user || !pw || auth_basic(w->app->auth, req->db, user, pw, req->addr, &id, &why) < 0 ||
-        auth_session_new(w->app->auth, &id, sid) < 0) {
+    /* a password, not an API token: a token is for scripts, as in Jenkins */
+    if (!user || !pw || auth_password(w->app->auth, req->db, user, pw, req->addr, &id, &why) < 0 ||
+        auth_session_new(w->app->auth, req->db, &id, sid) < 0) {
         web_login_page(w, true);
         return;
     }

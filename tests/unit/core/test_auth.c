@@ -501,13 +501,13 @@ static void auth_session__new_get_and_end(void **state)
     id.is_admin = true;
     id.via = VIA_PASSWORD;
 
-    assert_int_equal(auth_session_new(A, &id, sid), 0);
+    assert_int_equal(auth_session_new(A, store, &id, sid), 0);
     assert_true(is_lower_hex(sid, 64));
-    assert_int_equal(auth_session_new(A, &id, sid2), 0);
+    assert_int_equal(auth_session_new(A, store, &id, sid2), 0);
     assert_string_not_equal(sid, sid2);
 
     memset(&got, 0, sizeof got);
-    assert_int_equal(auth_session_get(A, sid, &got), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), 0);
     assert_false(got.anonymous);
     assert_int_equal(got.user_id, alice_id);
     assert_string_equal(got.name, "alice");
@@ -515,8 +515,8 @@ static void auth_session__new_get_and_end(void **state)
     assert_int_equal(got.via, VIA_SESSION);
 
     auth_session_end(A, sid);
-    assert_int_equal(auth_session_get(A, sid, &got), -ENOENT);
-    assert_int_equal(auth_session_get(A, sid2, &got), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), -ENOENT);
+    assert_int_equal(auth_session_get(A, store, sid2, &got), 0);
     auth_session_end(A, sid);   /* twice is harmless */
 }
 
@@ -525,14 +525,15 @@ static void auth_session_get__returns_enoent_for_an_unknown_id(void **state)
     struct identity id = { 0 }, got;
     char sid[65], wrong[65];
 
+    id.user_id = bob_id;
     snprintf(id.name, sizeof id.name, "bob");
-    assert_int_equal(auth_session_new(A, &id, sid), 0);
+    assert_int_equal(auth_session_new(A, store, &id, sid), 0);
     memcpy(wrong, sid, sizeof wrong);
     wrong[63] = wrong[63] == '0' ? '1' : '0';
-    assert_int_equal(auth_session_get(A, wrong, &got), -ENOENT);
-    assert_int_equal(auth_session_get(A, "", &got), -ENOENT);
+    assert_int_equal(auth_session_get(A, store, wrong, &got), -ENOENT);
+    assert_int_equal(auth_session_get(A, store, "", &got), -ENOENT);
     sid[63] = '\0';
-    assert_int_equal(auth_session_get(A, sid, &got), -ENOENT);
+    assert_int_equal(auth_session_get(A, store, sid, &got), -ENOENT);
 }
 
 static void auth_session_get__does_not_see_sessions_of_another_auth(void **state)
@@ -542,10 +543,44 @@ static void auth_session_get__does_not_see_sessions_of_another_auth(void **state
     char sid[65];
 
     assert_int_equal(auth_new(&b), 0);
+    id.user_id = alice_id;
     snprintf(id.name, sizeof id.name, "alice");
-    assert_int_equal(auth_session_new(A, &id, sid), 0);
-    assert_int_equal(auth_session_get(b, sid, &got), -ENOENT);
+    assert_int_equal(auth_session_new(A, store, &id, sid), 0);
+    assert_int_equal(auth_session_get(b, store, sid, &got), -ENOENT);
     auth_free(b);
+}
+
+static void auth_session_get__ends_when_the_password_changes(void **state)
+{
+    struct identity id = { 0 }, got;
+    struct user_row u = { 0 };
+    char sid[65];
+
+    id.user_id = bob_id;
+    snprintf(id.name, sizeof id.name, "bob");
+    assert_int_equal(auth_session_new(A, store, &id, sid), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), 0);
+    assert_false(got.is_admin);
+    assert_int_equal(store_user_get_by_id(store, bob_id, &u), 0);
+    assert_int_equal(store_user_set_password(store, bob_id, "$argon2id$other"), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), -ENOENT);
+    /* and stays ended, even with the old hash back */
+    assert_int_equal(store_user_set_password(store, bob_id, u.password_hash), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), -ENOENT);
+    user_row_release(&u);
+}
+
+static void auth_password__takes_the_password_and_not_an_api_token(void **state)
+{
+    char value[API_TOKEN_LEN + 1], uuid[37];
+    struct identity id;
+    enum auth_failure why = AUTH_FAIL_NONE;
+
+    new_token(alice_id, value, uuid);
+    assert_int_equal(auth_password(A, store, "alice", ALICE_PASSWORD, "10.0.0.9", &id, &why), 0);
+    assert_int_equal(id.via, VIA_PASSWORD);
+    assert_int_equal(auth_password(A, store, "alice", value, "10.0.0.9", &id, &why), -EACCES);
+    assert_int_equal(why, AUTH_FAIL_BAD_SECRET);
 }
 
 static void auth_free__accepts_null_and_returns_null(void **state)
@@ -581,6 +616,8 @@ int main(void)
         T(auth_crumb__differs_between_processes),
         T(auth_session__new_get_and_end),
         T(auth_session_get__returns_enoent_for_an_unknown_id),
+        T(auth_session_get__ends_when_the_password_changes),
+        T(auth_password__takes_the_password_and_not_an_api_token),
         T(auth_session_get__does_not_see_sessions_of_another_auth),
         T(auth_free__accepts_null_and_returns_null),
     };
