@@ -56,6 +56,8 @@ static const char help_overview[] =
     "  [--home DIR] serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period S]\n"
     "  [--home DIR] user add NAME (--password P | --password-stdin) [--admin]\n"
     "  [--home DIR] user passwd NAME (--password P | --password-stdin)\n"
+    "  [--home DIR] user remove NAME\n"
+    "  [--home DIR] user admin NAME on|off\n"
     "  [--home DIR] token new USER --name TOKENNAME     prints the new API token alone\n"
     "  [--home DIR] token list USER\n"
     "  [--home DIR] token revoke USER TOKENNAME\n"

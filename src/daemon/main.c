@@ -38,6 +38,8 @@ static const char usage_text[] =
     "Offline administration of a home directory (safe while the server runs):\n"
     "  user add NAME (--password P | --password-stdin) [--admin]\n"
     "  user passwd NAME (--password P | --password-stdin)\n"
+    "  user remove NAME                    also revokes their API tokens\n"
+    "  user admin NAME on|off\n"
     "  token new USER --name TOKENNAME     prints the new API token alone\n"
     "  token list USER\n"
     "  token revoke USER TOKENNAME\n"
@@ -360,6 +362,46 @@ read_password(const char *given, bool from_stdin, char **ret)
     return *ret ? 0 : -ENOMEM;
 }
 
+/* user remove NAME; user admin NAME on|off. The user's API tokens go with them. */
+static int
+cmd_user_manage(const char *home_dir, const char *sub, const char *name, const char *flag)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct user_row u = {};
+    struct home *h = NULL;
+    int r;
+
+    if (streq(sub, "admin") && (!flag || (!streq(flag, "on") && !streq(flag, "off"))))
+        return usage_error("user admin takes NAME on|off");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = store_begin(db);
+    if (r >= 0)
+        r = store_user_get(db, name, &u);
+    if (r >= 0)
+        r = streq(sub, "remove") ? store_user_delete(db, u.id)
+                                 : store_user_set_admin(db, u.id, streq(flag, "on"));
+    if (r >= 0)
+        r = store_commit(db);
+    else
+        (void) store_rollback(db);
+    user_row_release(&u);
+    home_free(h);
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: no user %s\n", name);
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot change the user: %s\n", strerror(-r));
+        return 1;
+    }
+    if (streq(sub, "remove"))
+        fprintf(stderr, "Removed user %s and their API tokens\n", name);
+    else
+        fprintf(stderr, "User %s is %s an administrator\n", name, streq(flag, "on") ? "now" : "no longer");
+    return 0;
+}
+
 static int
 cmd_user(const char *home_dir, int argc, char **argv)
 {
@@ -397,8 +439,10 @@ cmd_user(const char *home_dir, int argc, char **argv)
             return usage_error("unknown option for user");
         }
     }
+    if (streq(sub, "remove") || streq(sub, "admin"))
+        return cmd_user_manage(home_dir, sub, name, argc > 3 ? argv[3] : NULL);
     if (!streq(sub, "add") && !streq(sub, "passwd"))
-        return usage_error("user takes add or passwd");
+        return usage_error("user takes add, passwd, remove or admin");
     if (strlen(name) == 0 || strlen(name) > BOUND_USER_NAME_BYTES ||
         job_name_check(name, &why) < 0)
         return usage_error("a user name is 1 to 64 bytes of letters, digits, '-', '_' or '.'");

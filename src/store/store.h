@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * steward.db: users, API tokens, sessions, the queue, builds and settings,
+ * steward.db: users, API tokens, the queue, builds and settings,
  * in SQLite (WAL). SQLite lives here and nowhere else.
  *
  * A `struct store` is one connection and must be used by one thread at a
@@ -54,6 +54,22 @@ int store_user_get(struct store *s, const char *name, struct user_row *ret);
 int store_user_get_by_id(struct store *s, int64_t id, struct user_row *ret);
 int store_user_set_password(struct store *s, int64_t id, const char *password_hash);
 int store_user_count(struct store *s, int64_t *ret_count);
+/*
+ * Lists every user, sorted by name (case-insensitively, then exactly);
+ * *ret_rows is an array of *ret_n rows, NULL when there are none. Free it
+ * with user_rows_free().
+ */
+int store_user_list(struct store *s, struct user_row **ret_rows, size_t *ret_n);
+void user_rows_free(struct user_row *rows, size_t n);
+/*
+ * Deletes a user and, explicitly (foreign keys are not relied on), their
+ * API tokens. -ENOENT when there is no such user. Two statements: callers
+ * that decide on a delete from what they read (the last administrator)
+ * wrap the read and the delete in store_begin()/store_commit().
+ */
+int store_user_delete(struct store *s, int64_t id);
+/* Grants or takes the administrator flag. -ENOENT when there is no such user. */
+int store_user_set_admin(struct store *s, int64_t id, bool is_admin);
 
 /* ---- API tokens ---- */
 struct token_row {

@@ -90,9 +90,14 @@ store_user_set_password(struct store *s, int64_t id, const char *password_hash)
 
     if (!st)
         return -EIO;
+    int r;
+
     st_bind_text(st, 1, password_hash);
     sqlite3_bind_int64(st, 2, id);
-    return st_exec_done(st);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
 int
@@ -109,6 +114,101 @@ store_user_count(struct store *s, int64_t *ret_count)
     }
     st_release(st);
     return r;
+}
+
+void
+user_rows_free(struct user_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        user_row_release(&rows[i]);
+    free(rows);
+}
+
+int
+store_user_list(struct store *s, struct user_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT id, name, full_name, password_hash, is_admin, created_ms "
+                                  "FROM users ORDER BY name COLLATE NOCASE, name");
+    struct user_row *rows = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct user_row *p = realloc(rows, (n + 1) * sizeof *rows);
+        if (!p) {
+            st_release(st);
+            user_rows_free(rows, n);
+            return -ENOMEM;
+        }
+        rows = p;
+        rows[n] = (struct user_row){
+            .id = sqlite3_column_int64(st, 0),
+            .name = st_text(st, 1),
+            .full_name = st_text(st, 2),
+            .password_hash = st_text(st, 3),
+            .is_admin = sqlite3_column_int(st, 4) != 0,
+            .created_ms = sqlite3_column_int64(st, 5),
+        };
+        if (!rows[n++].name) {
+            st_release(st);
+            user_rows_free(rows, n);
+            return -ENOMEM;
+        }
+    }
+    st_release(st);
+    if (rc != SQLITE_DONE) {
+        user_rows_free(rows, n);
+        return st_err(rc);
+    }
+    *ret_rows = rows;
+    *ret_n = n;
+    return 0;
+}
+
+int
+store_user_delete(struct store *s, int64_t id)
+{
+    /*
+     * The tokens go explicitly, first: the schema says ON DELETE CASCADE,
+     * but that only happens with PRAGMA foreign_keys on for the connection
+     * that deletes, and a token that outlived its user would be a
+     * credential nobody can see or revoke.
+     */
+    static const char *const sql[] = {
+        "DELETE FROM api_tokens WHERE user_id = ?",
+        "DELETE FROM users WHERE id = ?",
+    };
+    int r;
+
+    for (size_t i = 0; i < ELEMENTSOF(sql); i++) {
+        sqlite3_stmt *st = st_prep(s, sql[i]);
+
+        if (!st)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        r = st_exec_done(st);
+        if (r < 0)
+            return r;
+    }
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+store_user_set_admin(struct store *s, int64_t id, bool is_admin)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE users SET is_admin = ? WHERE id = ?");
+    int r;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, is_admin);
+    sqlite3_bind_int64(st, 2, id);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
 void

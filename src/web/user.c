@@ -2,7 +2,9 @@
 /*
  * A user's page (/me/configure, /user/NAME/configure): API tokens with
  * their use, a new token shown once, revoking, and the password. And the
- * administrators' users page (/manage/users).
+ * administrators' users page (/manage/users): adding users, resetting a
+ * password, the administrator flag, and removing a user after a
+ * confirmation page (GET /manage/users?remove=NAME).
  *
  * The value of a new token (or of a reset password) appears only in the
  * answer to the POST that made it; the page is never cached, and only
@@ -25,6 +27,11 @@ static const struct {
     { "revoked", "The token is revoked: requests that send it now get 401." },
     { "password", "The password is changed." },
     { "added", "The user is added." },
+    { "removed", "The user is removed: they can no longer sign in, and their API tokens are "
+                 "deleted." },
+    { "admin", "The user is now an administrator." },
+    { "not-admin", "The user is no longer an administrator." },
+    { "self-not-admin", "You are no longer an administrator." },
 };
 
 static void
@@ -65,11 +72,13 @@ self_path(const struct user_row *u, bool me)
     return s;
 }
 
+/* Opens a POST form with the crumb and its action; `in_row` keeps it on the line (table rows). */
 static void
-form_open(struct buf *b, struct web *w, const char *action_path, const char *action,
-          const char *confirm)
+form_open_as(struct buf *b, struct web *w, bool in_row, const char *action_path,
+             const char *action, const char *confirm)
 {
-    html_raw(b, "<form method=\"post\" action=\"");
+    html_raw(b, in_row ? "<form class=\"inline\" method=\"post\" action=\""
+                       : "<form method=\"post\" action=\"");
     html_attr(b, w->base);
     html_attr(b, action_path);
     html_raw(b, "\"");
@@ -83,6 +92,13 @@ form_open(struct buf *b, struct web *w, const char *action_path, const char *act
     html_raw(b, "<input type=\"hidden\" name=\"action\" value=\"");
     html_attr(b, action);
     html_raw(b, "\">");
+}
+
+static void
+form_open(struct buf *b, struct web *w, const char *action_path, const char *action,
+          const char *confirm)
+{
+    form_open_as(b, w, false, action_path, action, confirm);
 }
 
 static void
@@ -323,38 +339,68 @@ out:
 
 /* ---- /manage/users ---- */
 
-/*
- * NEEDSWORK: the store has no user listing. Ids come from AUTOINCREMENT
- * and users are never deleted yet, so 1..count finds them all; the scan
- * stops after a run of missing ids. Replace with store_user_list().
- */
-static int
-list_users(struct store *db, struct user_row **ret, size_t *ret_n)
+/* One row of the users table: who, their role, and what an administrator may do to them. */
+static void
+users_row(struct buf *b, struct web *w, const struct user_row *u, size_t admins)
 {
-    int64_t count = 0, id, misses = 0;
-    struct user_row *v = NULL;
-    size_t n = 0;
+    bool me = u->id == w->req->id.user_id, last_admin = u->is_admin && admins == 1;
 
-    if (store_user_count(db, &count) < 0)
-        return -EIO;
-    for (id = 1; (int64_t) n < count && misses < 1000; id++) {
-        struct user_row u = {}, *nv;
-        if (store_user_get_by_id(db, id, &u) < 0) {
-            misses++;
-            continue;
-        }
-        misses = 0;
-        nv = realloc(v, (n + 1) * sizeof *v);
-        if (!nv) {
-            user_row_release(&u);
-            break;
-        }
-        v = nv;
-        v[n++] = u;
+    html_raw(b, "<tr><td><a class=\"key\" href=\"");
+    html_attr(b, w->base);
+    html_raw(b, "user/");
+    html_url_arg(b, u->name);
+    html_raw(b, "/configure\">");
+    html_text(b, u->name);
+    html_raw(b, "</a>");
+    if (me)
+        html_raw(b, "&nbsp;<span class=\"muted\">(you)</span>");
+    html_raw(b, "</td><td class=\"nowrap\">");
+    html_raw(b, u->is_admin ? "administrator" : "user");
+    if (last_admin)
+        html_raw(b, " <span class=\"muted\">(the only one)</span>");
+    html_raw(b, "</td><td class=\"opt nowrap\">");
+    web_time_ago(b, w->now, u->created_ms);
+    html_raw(b, "</td><td class=\"nowrap\">");
+
+    form_open_as(b, w, true, "manage/users", "reset",
+                 rfmt("Reset the password of %s? Their current password stops working.", u->name));
+    html_raw(b, "<input type=\"hidden\" name=\"user\" value=\"");
+    html_attr(b, u->name);
+    html_raw(b, "\"><button class=\"btn small\" type=\"submit\" data-role=\"reset\" aria-label=\""
+                "Reset the password of ");
+    html_attr(b, u->name);
+    html_raw(b, "\">Reset password</button></form> ");
+
+    /* the last administrator is not offered a demotion the server would refuse */
+    if (!last_admin) {
+        form_open_as(b, w, true, "manage/users", "set-admin",
+                     me && u->is_admin ? "Give up your own administrator rights? You will no "
+                                         "longer be able to manage users."
+                                       : NULL);
+        html_raw(b, "<input type=\"hidden\" name=\"user\" value=\"");
+        html_attr(b, u->name);
+        html_raw(b, u->is_admin ? "\"><input type=\"hidden\" name=\"admin\" value=\"0\"><button "
+                                  "class=\"btn small\" type=\"submit\" data-role=\"admin\" "
+                                  "aria-label=\"Take the administrator flag from "
+                                : "\"><input type=\"hidden\" name=\"admin\" value=\"1\"><button "
+                                  "class=\"btn small\" type=\"submit\" data-role=\"admin\" "
+                                  "aria-label=\"Make an administrator of ");
+        html_attr(b, u->name);
+        html_raw(b, u->is_admin ? "\">Remove admin</button></form> "
+                                : "\">Make admin</button></form> ");
     }
-    *ret = v;
-    *ret_n = n;
-    return 0;
+
+    /* nobody removes themselves: the confirmation page would only refuse */
+    if (!me) {
+        html_raw(b, "<a class=\"btn small danger\" data-role=\"remove\" href=\"");
+        html_attr(b, w->base);
+        html_raw(b, "manage/users?remove=");
+        html_url_arg(b, u->name);
+        html_raw(b, "\" aria-label=\"Remove user ");
+        html_attr(b, u->name);
+        html_raw(b, "\">Remove&hellip;</a>");
+    }
+    html_raw(b, "</td></tr>");
 }
 
 static void
@@ -363,7 +409,7 @@ users_page(struct web *w, const char *error, const char *reset_user, const char 
 {
     struct buf *b = web_begin(w, "Users", "users");
     struct user_row *users = NULL;
-    size_t n = 0;
+    size_t n = 0, admins = 0;
 
     html_raw(b, "<h1>Users</h1>");
     message(b, w);
@@ -381,40 +427,22 @@ users_page(struct web *w, const char *error, const char *reset_user, const char 
     }
     html_raw(b, "<div class=\"grid\"><section class=\"card\" aria-labelledby=\"h-users\"><h2 "
                 "id=\"h-users\">Everyone</h2>");
-    (void) list_users(w->req->db, &users, &n);
+    if (store_user_list(w->req->db, &users, &n) < 0)
+        problem(b, "The list of users could not be read from the database.");
+    for (size_t i = 0; i < n; i++)
+        admins += users[i].is_admin;
     html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">User</th><th "
                 "scope=\"col\">Role</th><th scope=\"col\" class=\"opt\">Since</th><th "
                 "scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead>"
                 "<tbody>");
-    for (size_t i = 0; i < n; i++) {
-        html_raw(b, "<tr><td><a class=\"key\" href=\"");
-        html_attr(b, w->base);
-        html_raw(b, "user/");
-        html_url_arg(b, users[i].name);
-        html_raw(b, "/configure\">");
-        html_text(b, users[i].name);
-        html_raw(b, "</a></td><td>");
-        html_raw(b, users[i].is_admin ? "administrator" : "user");
-        html_raw(b, "</td><td class=\"opt\">");
-        web_time_ago(b, w->now, users[i].created_ms);
-        html_raw(b, "</td><td class=\"nowrap\">");
-        form_open(b, w, "manage/users", "reset",
-                  rfmt("Reset the password of %s? Their current password stops working.",
-                       users[i].name));
-        html_raw(b, "<input type=\"hidden\" name=\"user\" value=\"");
-        html_attr(b, users[i].name);
-        html_raw(b, "\"><button class=\"btn small\" type=\"submit\" aria-label=\"Reset the "
-                    "password of ");
-        html_attr(b, users[i].name);
-        html_raw(b, "\">Reset password</button></form></td></tr>");
-        user_row_release(&users[i]);
-    }
-    free(users);
+    for (size_t i = 0; i < n; i++)
+        users_row(b, w, &users[i], admins);
+    user_rows_free(users, n);
     html_raw(b, "</tbody></table></div><p class=\"hint\">Open a user to see or revoke their API "
-                "tokens. Removing users and changing the administrator flag are not available "
-                "yet; the offline command <code>steward user</code> adds and changes users.</p>"
-                "</section><section class=\"card\" aria-labelledby=\"h-add\"><h2 id=\"h-add\">Add "
-                "a user</h2>");
+                "tokens. Administrators manage users; there is always at least one. Removing a "
+                "user deletes their API tokens. The offline command <code>steward user</code> "
+                "adds users and sets passwords too.</p></section><section class=\"card\" "
+                "aria-labelledby=\"h-add\"><h2 id=\"h-add\">Add a user</h2>");
     form_open(b, w, "manage/users", "add", NULL);
     html_raw(b, "<label for=\"nu-name\">User name</label><input type=\"text\" id=\"nu-name\" "
                 "name=\"name\" maxlength=\"64\" autocomplete=\"off\" autocapitalize=\"none\" "
@@ -425,6 +453,243 @@ users_page(struct web *w, const char *error, const char *reset_user, const char 
                 "Administrator (manages users)</label><p class=\"actions\"><button class=\"btn "
                 "primary\" type=\"submit\">Add user</button></p></form></section></div>");
     web_end(w, status);
+}
+
+/* ---- removing users and the administrator flag ---- */
+
+enum change {
+    CHANGE_REMOVE,
+    CHANGE_GRANT_ADMIN,
+    CHANGE_TAKE_ADMIN,
+};
+
+/* Everyone, and the two users a change is about; the pointers point into `users`. */
+struct roster {
+    struct user_row *users;
+    size_t n, admins;
+    const struct user_row *target;   /* NULL: no such user */
+    const struct user_row *actor;    /* the signed-in administrator; NULL: gone */
+};
+
+static void
+roster_release(struct roster *ro)
+{
+    user_rows_free(ro->users, ro->n);
+    *ro = (struct roster){};
+}
+
+static int
+roster_load(struct store *db, const char *who, int64_t actor_id, struct roster *ret)
+{
+    struct roster ro = {};
+    int r;
+
+    r = store_user_list(db, &ro.users, &ro.n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < ro.n; i++) {
+        ro.admins += ro.users[i].is_admin;
+        if (streq(ro.users[i].name, who))
+            ro.target = &ro.users[i];
+        if (ro.users[i].id == actor_id)
+            ro.actor = &ro.users[i];
+    }
+    *ret = ro;
+    return 0;
+}
+
+/* Why a change is refused, for web_error(). */
+struct refusal {
+    int status;
+    const char *title, *presented, *fix;
+};
+
+/*
+ * The rules, decided from what the transaction read: the acting user is
+ * still an administrator (another one may have just demoted them), nobody
+ * removes themselves, and the last administrator is neither removed nor
+ * demoted, since then nobody could manage users from the web any more.
+ * Returns true and fills *ret_why when the change is refused. The strings
+ * may come from rfmt().
+ */
+static bool
+change_refused(const struct web *w, const struct roster *ro, const char *who, enum change what,
+               struct refusal *ret_why)
+{
+    if (!ro->actor || !ro->actor->is_admin) {
+        *ret_why = (struct refusal){
+            403, "Administrators only",
+            rfmt("User '%s' is no longer an administrator.", w->req->id.name),
+            "Ask an administrator."
+        };
+        return true;
+    }
+    if (!ro->target) {
+        *ret_why = (struct refusal){ 404, "Not found", rfmt("User '%s' does not exist.", who),
+                                     "It may have been removed already; the users page lists "
+                                     "everyone." };
+        return true;
+    }
+    if (what == CHANGE_REMOVE && ro->target == ro->actor) {
+        *ret_why = (struct refusal){
+            409, "You cannot remove yourself",
+            rfmt("User '%s' is the one signed in here. Removing it would lock you out, and "
+                 "nothing was changed.",
+                 who),
+            "Ask another administrator to remove this user."
+        };
+        return true;
+    }
+    if (what != CHANGE_GRANT_ADMIN && ro->target->is_admin && ro->admins <= 1) {
+        *ret_why = (struct refusal){
+            409, "The last administrator stays",
+            rfmt("'%s' is the only administrator. Without one, nobody could add or remove "
+                 "users or reset passwords from the web; nothing was changed.",
+                 who),
+            "Make another user an administrator first, then try again."
+        };
+        return true;
+    }
+    return false;
+}
+
+static void
+refuse(struct web *w, const struct refusal *why)
+{
+    web_error(w, why->status, why->title, why->presented, why->fix, "manage/users",
+              "Back to users");
+}
+
+static void
+store_failed(struct web *w, int r)
+{
+    web_error(w, r == -EBUSY ? 503 : 500, "The change could not be stored",
+              "The database did not take it; nothing was changed.", "Try again in a moment.",
+              "manage/users", "Back to users");
+}
+
+/* GET /manage/users?remove=NAME: are you sure? */
+static void
+remove_page(struct web *w, const char *who)
+{
+    struct roster ro = {};
+    struct refusal why;
+    struct token_row *tokens = NULL;
+    size_t n_tokens = 0;
+    struct buf *b;
+    int r;
+
+    r = roster_load(w->req->db, who, w->req->id.user_id, &ro);
+    if (r < 0) {
+        store_failed(w, r);
+        return;
+    }
+    if (change_refused(w, &ro, who, CHANGE_REMOVE, &why)) {
+        refuse(w, &why);
+        goto out;
+    }
+    (void) store_token_list(w->req->db, ro.target->id, &tokens, &n_tokens);
+    b = web_begin(w, rfmt("Remove %s", who), "users");
+    html_raw(b, "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"");
+    html_attr(b, w->base);
+    html_raw(b, "manage/users\">Users</a> &rsaquo; ");
+    html_text(b, who);
+    html_raw(b, "</nav><div class=\"card narrow\"><h1>Remove user &ldquo;");
+    html_text(b, who);
+    html_raw(b, "&rdquo;?</h1><p>");
+    html_raw(b, ro.target->is_admin ? "This administrator " : "This user ");
+    html_raw(b, "can no longer sign in, and their web sessions end. ");
+    if (n_tokens == 0)
+        html_raw(b, "They have no API tokens.");
+    else {
+        html_raw(b, "Their ");
+        html_int(b, (int64_t) n_tokens);
+        html_raw(b, n_tokens == 1 ? " API token (" : " API tokens (");
+        for (size_t i = 0; i < n_tokens; i++) {
+            if (i)
+                html_raw(b, ", ");
+            html_raw(b, "&ldquo;");
+            html_text(b, tokens[i].name);
+            html_raw(b, "&rdquo;");
+        }
+        html_raw(b, n_tokens == 1 ? ") is deleted: scripts that send it get 401 at once."
+                                  : ") are deleted: scripts that send them get 401 at once.");
+    }
+    html_raw(b, " Builds they started keep saying who started them. <strong>This cannot be "
+                "undone</strong>; a new user of the same name starts without tokens.</p>");
+    form_open(b, w, "manage/users", "remove", NULL);
+    html_raw(b, "<input type=\"hidden\" name=\"user\" value=\"");
+    html_attr(b, who);
+    html_raw(b, "\"><p class=\"actions\"><button class=\"btn danger\" type=\"submit\" "
+                "id=\"confirm-remove\">Remove ");
+    html_text(b, who);
+    html_raw(b, "</button> <a class=\"btn\" href=\"");
+    html_attr(b, w->base);
+    html_raw(b, "manage/users\">Cancel</a></p></form></div>");
+    web_end(w, 200);
+out:
+    token_rows_free(tokens, n_tokens);
+    roster_release(&ro);
+}
+
+/*
+ * POST action=remove or action=set-admin. The rules read the users and
+ * the change writes them, so both happen in one IMMEDIATE transaction:
+ * two administrators demoting each other at the same moment cannot both
+ * succeed and leave nobody in charge.
+ */
+static void
+change_user(struct web *w, enum change what)
+{
+    struct store *db = w->req->db;
+    const char *who = req_param(w->req, "user");
+    struct roster ro = {};
+    struct refusal why;
+    bool self;
+    int r;
+
+    if (!who || !*who) {
+        refuse(w, &(struct refusal){ 400, "No user given",
+                                     "The form named no user; nothing was changed.",
+                                     "Use the buttons on the users page." });
+        return;
+    }
+    r = store_begin(db);
+    if (r < 0) {
+        store_failed(w, r);
+        return;
+    }
+    r = roster_load(db, who, w->req->id.user_id, &ro);
+    if (r < 0)
+        goto fail;
+    if (change_refused(w, &ro, who, what, &why)) {
+        (void) store_rollback(db);
+        refuse(w, &why);
+        roster_release(&ro);
+        return;
+    }
+    if (what == CHANGE_REMOVE)
+        r = store_user_delete(db, ro.target->id);
+    else
+        r = store_user_set_admin(db, ro.target->id, what == CHANGE_GRANT_ADMIN);
+    if (r >= 0)
+        r = store_commit(db);
+    if (r < 0)
+        goto fail;
+    self = ro.target == ro.actor;
+    roster_release(&ro);
+    if (what == CHANGE_REMOVE)
+        web_redirect(w, "manage/users?msg=removed");
+    else if (what == CHANGE_GRANT_ADMIN)
+        web_redirect(w, "manage/users?msg=admin");
+    else
+        /* the users page is for administrators: send a demoted self to their own page */
+        web_redirect(w, self ? "me/configure?msg=self-not-admin" : "manage/users?msg=not-admin");
+    return;
+fail:
+    (void) store_rollback(db);
+    roster_release(&ro);
+    store_failed(w, r);
 }
 
 static bool
@@ -441,62 +706,84 @@ user_name_ok(const char *name)
     return true;
 }
 
+static void
+add_user(struct web *w)
+{
+    const char *name = req_param(w->req, "name"), *pw = req_param(w->req, "password");
+    _cleanup_free_ char *hash = NULL;
+    int r;
+
+    if (!name || !user_name_ok(name)) {
+        users_page(w, "A user name is 1 to 64 letters, digits, '-', '_' or '.'.", NULL, NULL, 400);
+        return;
+    }
+    if (!pw || strlen(pw) < 8 || strlen(pw) > BOUND_PASSWORD_BYTES) {
+        users_page(w, "A password is 8 to 1024 bytes.", NULL, NULL, 400);
+        return;
+    }
+    r = secret_hash_password(pw, &hash);
+    if (r >= 0)
+        r = store_user_add(w->req->db, name, hash, req_param(w->req, "admin") != NULL, NULL);
+    if (r == -EEXIST)
+        users_page(w, rfmt("There is already a user named '%s'.", name), NULL, NULL, 409);
+    else if (r < 0)
+        users_page(w, "The user could not be stored.", NULL, NULL, 500);
+    else
+        web_redirect(w, "manage/users?msg=added");
+}
+
+static void
+reset_password(struct web *w)
+{
+    const char *who = req_param(w->req, "user");
+    _cleanup_free_ char *hash = NULL;
+    struct user_row u = {};
+    char fresh[17];
+    int r;
+
+    if (!who || store_user_get(w->req->db, who, &u) < 0) {
+        users_page(w, "There is no such user.", NULL, NULL, 404);
+        return;
+    }
+    secret_random_hex(fresh, 8);
+    r = secret_hash_password(fresh, &hash);
+    if (r >= 0)
+        r = store_user_set_password(w->req->db, u.id, hash);
+    if (r < 0)
+        users_page(w, "The password could not be stored.", NULL, NULL, 500);
+    else
+        users_page(w, NULL, u.name, fresh, 200);
+    secret_wipe(fresh, sizeof fresh);
+    user_row_release(&u);
+}
+
 void
 web_users_page(struct web *w)
 {
-    const char *action, *name, *pw;
-    _cleanup_free_ char *hash = NULL;
-    int r;
+    const char *action, *admin;
 
     if (!web_gate_admin(w))
         return;
     if (!w->req->is_post) {
-        users_page(w, NULL, NULL, NULL, 200);
+        const char *remove = req_param(w->req, "remove");
+        if (remove)
+            remove_page(w, remove);
+        else
+            users_page(w, NULL, NULL, NULL, 200);
         return;
     }
     if (!web_check_post(w))
         return;
     action = req_param(w->req, "action");
-    name = req_param(w->req, "name");
-    pw = req_param(w->req, "password");
-    if (action && streq(action, "add")) {
-        if (!name || !user_name_ok(name)) {
-            users_page(w, "A user name is 1 to 64 letters, digits, '-', '_' or '.'.", NULL, NULL,
-                       400);
-            return;
-        }
-        if (!pw || strlen(pw) < 8 || strlen(pw) > BOUND_PASSWORD_BYTES) {
-            users_page(w, "A password is 8 to 1024 bytes.", NULL, NULL, 400);
-            return;
-        }
-        r = secret_hash_password(pw, &hash);
-        if (r >= 0)
-            r = store_user_add(w->req->db, name, hash, req_param(w->req, "admin") != NULL, NULL);
-        if (r == -EEXIST)
-            users_page(w, rfmt("There is already a user named '%s'.", name), NULL, NULL, 409);
-        else if (r < 0)
-            users_page(w, "The user could not be stored.", NULL, NULL, 500);
-        else
-            web_redirect(w, "manage/users?msg=added");
-    } else if (action && streq(action, "reset")) {
-        const char *who = req_param(w->req, "user");
-        struct user_row u = {};
-        char fresh[17];
-
-        if (!who || store_user_get(w->req->db, who, &u) < 0) {
-            users_page(w, "There is no such user.", NULL, NULL, 404);
-            return;
-        }
-        secret_random_hex(fresh, 8);
-        r = secret_hash_password(fresh, &hash);
-        if (r >= 0)
-            r = store_user_set_password(w->req->db, u.id, hash);
-        if (r < 0)
-            users_page(w, "The password could not be stored.", NULL, NULL, 500);
-        else
-            users_page(w, NULL, u.name, fresh, 200);
-        secret_wipe(fresh, sizeof fresh);
-        user_row_release(&u);
-    } else
+    admin = req_param(w->req, "admin");
+    if (action && streq(action, "add"))
+        add_user(w);
+    else if (action && streq(action, "reset"))
+        reset_password(w);
+    else if (action && streq(action, "remove"))
+        change_user(w, CHANGE_REMOVE);
+    else if (action && streq(action, "set-admin") && admin && (streq(admin, "1") || streq(admin, "0")))
+        change_user(w, streq(admin, "1") ? CHANGE_GRANT_ADMIN : CHANGE_TAKE_ADMIN);
+    else
         users_page(w, "The form asked for nothing Steward knows.", NULL, NULL, 400);
 }

@@ -308,7 +308,7 @@ def test_users_page_and_error_pages(ui, server):
     assert "carol" in text_of(d, "#main table")
     shot(d, "19-users")
     row = [r for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr") if "carol" in r.text][0]
-    row.find_element(By.CSS_SELECTOR, "button").click()
+    row.find_element(By.CSS_SELECTOR, "button[data-role=reset]").click()
     d.switch_to.alert.accept()
     pw = wait_for(lambda: by_id(d, "reset-value").text, what="new password")
     assert requests.get(server.url + "whoAmI/api/json", auth=("carol", pw), timeout=10).json()["name"] == "carol"
@@ -326,6 +326,111 @@ def test_users_page_and_error_pages(ui, server):
     by_id(d, "confirm-delete").click()
     wait_for(lambda: d.current_url.rstrip("/") == server.url.rstrip("/"), what="back home")
     assert server.get("job/doomed/api/json", auth=server.alice).status_code == 404
+
+
+def users_row(d, name):
+    """The users table's row of `name`, or None."""
+    for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr"):
+        if r.find_element(By.CSS_SELECTOR, "td a.key").text == name:
+            return r
+    return None
+
+
+def test_an_admin_promotes_demotes_and_removes_a_user_and_their_token_dies(ui, server):
+    d = ui
+    whoami = server.url + "whoAmI/api/json"
+    d.get(server.url + "manage/users")
+    fill(d, "nu-name", "dora")
+    fill(d, "nu-pw", "dora-password")
+    css(d, "form button.primary").click()
+    wait_for(lambda: "msg=added" in d.current_url, what="added")
+    token = server.new_token("dora", "dora-ci")
+    assert requests.get(whoami, auth=("dora", token), timeout=10).json()["name"] == "dora"
+
+    # the administrator flag, on and off
+    users_row(d, "dora").find_element(By.CSS_SELECTOR, "button[data-role=admin]").click()
+    wait_for(lambda: "msg=admin" in d.current_url, what="made admin")
+    assert "now an administrator" in text_of(d, ".notice.good")
+    row = users_row(d, "dora")
+    assert "administrator" in row.text and "Remove admin" in row.text
+    # with two administrators, alice could give it up too
+    assert "Remove admin" in users_row(d, "alice").text
+    shot(d, "24-users-two-admins")
+    # dora signs in elsewhere while she is an administrator
+    dora = requests.Session()
+    r = dora.post(server.url + "j_spring_security_check", timeout=10, allow_redirects=False,
+                  data={"j_username": "dora", "j_password": "dora-password"})
+    assert r.status_code in (302, 303) and "STEWARD_SESSION" in dora.cookies, r.text
+    page = dora.get(server.url + "manage/users", headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200
+    dora_crumb = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', page.text).group(1)
+    row.find_element(By.CSS_SELECTOR, "button[data-role=admin]").click()
+    wait_for(lambda: "msg=not-admin" in d.current_url, what="admin flag removed")
+    row = users_row(d, "dora")
+    assert "administrator" not in row.text and "Make admin" in row.text
+    # her open session no longer manages users, whatever flag it remembers
+    r = dora.post(server.url + "manage/users", headers={"Accept": "text/html"}, timeout=10,
+                  allow_redirects=False, data={"Jenkins-Crumb": dora_crumb, "action": "add",
+                                               "name": "mallory", "password": "mallory-pw",
+                                               "admin": "1"})
+    assert r.status_code == 403 and "an administrator" in r.headers["X-Error"], r.headers
+    assert users_row(d, "mallory") is None
+    # alice is the last administrator again: no demotion offered, and yourself no removal
+    alice = users_row(d, "alice")
+    assert "(you)" in alice.text and "the only one" in alice.text
+    assert not alice.find_elements(By.CSS_SELECTOR, "[data-role=admin], [data-role=remove]")
+
+    # remove, through the confirmation page
+    row.find_element(By.CSS_SELECTOR, "a[data-role=remove]").click()
+    wait_for(lambda: "remove=dora" in d.current_url, what="confirmation page")
+    assert "Remove user \u201cdora\u201d?" in text_of(d, "h1")
+    assert "\u201cdora-ci\u201d" in text_of(d, ".card") and "401" in text_of(d, ".card")
+    assert d.title.startswith("Remove dora")
+    shot(d, "25-remove-user-confirm")
+    assert requests.get(whoami, auth=("dora", token), timeout=10).status_code == 200
+    by_id(d, "confirm-remove").click()
+    wait_for(lambda: "msg=removed" in d.current_url, what="removed")
+    assert users_row(d, "dora") is None
+    assert "is removed" in text_of(d, ".notice.good")
+    shot(d, "26-users-after-remove")
+    # the token (and the password) of the removed user stop working at once
+    r = requests.get(whoami, auth=("dora", token), timeout=10)
+    assert r.status_code == 401, r.text
+    r = requests.get(whoami, auth=("dora", "dora-password"), timeout=10)
+    assert r.status_code == 401
+    # and her web session ends: the users page sends it to the login page
+    r = dora.get(server.url + "manage/users", headers={"Accept": "text/html"}, timeout=10,
+                 allow_redirects=False)
+    assert r.status_code == 302 and "/login?from=" in r.headers["Location"], r.status_code
+
+    # removing yourself is refused: the confirmation page explains instead
+    d.get(server.url + "manage/users?remove=alice")
+    assert "You cannot remove yourself" in text_of(d, ".error h1") and "409" in d.title + d.page_source
+    assert css(d, ".error a.btn.primary").get_attribute("href").endswith("/manage/users")
+    shot(d, "27-remove-self-refused")
+    # and so is the POST itself, with the page's crumb or with Basic auth
+    d.get(server.url + "manage/users")
+    crumb = css(d, "input[name='Jenkins-Crumb']").get_attribute("value")
+    s = session_of(d)
+    html = {"Accept": "text/html"}
+    r = s.post(server.url + "manage/users", data={"Jenkins-Crumb": crumb, "action": "remove",
+               "user": "alice"}, headers=html, allow_redirects=False, timeout=10)
+    assert r.status_code == 409 and "You cannot remove yourself" in r.text
+    r = requests.post(server.url + "manage/users", data={"action": "remove", "user": "alice"},
+                      auth=ADMIN, headers=html, allow_redirects=False, timeout=10)
+    assert r.status_code == 409
+    # nor does the last administrator lose the flag
+    r = s.post(server.url + "manage/users", data={"Jenkins-Crumb": crumb, "action": "set-admin",
+               "admin": "0", "user": "alice"}, headers=html, allow_redirects=False, timeout=10)
+    assert r.status_code == 409 and "only administrator" in r.text
+    # without the crumb, nothing happens at all
+    r = s.post(server.url + "manage/users", data={"action": "set-admin", "admin": "1",
+               "user": "bob"}, headers=html, allow_redirects=False, timeout=10)
+    assert r.status_code == 403 and "No valid crumb" in r.text
+    d.get(server.url + "manage/users")
+    assert "(you)" in users_row(d, "alice").text and "user" == users_row(d, "bob").find_elements(
+        By.CSS_SELECTOR, "td")[1].text
+    assert requests.get(whoami, auth=ADMIN, timeout=10).json()["name"] == "alice"
 
 
 def test_a_50_mb_log_streams_in_and_the_page_stays_responsive(ui, server):

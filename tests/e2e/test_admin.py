@@ -256,3 +256,26 @@ def test_token_endpoints_need_post_and_a_user(server):
     assert whoami(server, ("bob", tok)).json()["name"] == "bob"
     # a token of bob is not a token of alice
     assert whoami(server, ("alice", tok)).status_code == 401
+
+
+def test_offline_user_remove_and_admin_flag(tmp_path):
+    """`user admin` and `user remove` work on the home directory while the server runs."""
+    from conftest import Server
+    import requests
+    s = Server(tmp_path / "home2")
+    s.add_user("root", "root-password", admin=True)
+    s.add_user("carol", "carol-password")
+    token = s.new_token("carol", "ci")
+    s.start()
+    try:
+        assert s.admin("user", "admin", "carol", "on").returncode == 0
+        assert s.admin("user", "admin", "carol", "maybe", check=False).returncode == 2
+        r = requests.get(s.url + "whoAmI/api/json", auth=("carol", token), timeout=30)
+        assert r.json()["name"] == "carol"
+        p = s.admin("user", "remove", "carol")
+        assert "Removed user carol" in p.stderr
+        r = requests.get(s.url + "whoAmI/api/json", auth=("carol", token), timeout=30)
+        assert r.status_code == 401
+        assert s.admin("user", "remove", "carol", check=False).returncode == 1
+    finally:
+        s.stop()

@@ -284,6 +284,69 @@ static void store_user_set_password__replaces_the_hash(void **state)
     user_row_release(&u);
 }
 
+static void store_user_list__lists_every_user_sorted_by_name(void **state)
+{
+    static const char *const add[] = { "carol", "Bob", "alice", "dave", "bob" };
+    static const char *const want[] = { "alice", "Bob", "bob", "carol", "dave" };
+    struct user_row *rows = NULL;
+    int64_t ids[ELEMENTSOF(add)] = { 0 };
+    size_t n = 0;
+
+    for (size_t i = 0; i < ELEMENTSOF(add); i++)
+        assert_int_equal(store_user_add(S, add[i], "h", i == 2, &ids[i]), 0);
+    assert_int_equal(store_user_list(S, &rows, &n), 0);
+    assert_int_equal(n, ELEMENTSOF(want));
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rows[i].name, want[i]);
+    /* every column comes along */
+    assert_int_equal(rows[0].id, ids[2]);
+    assert_true(rows[0].is_admin);
+    assert_false(rows[3].is_admin);
+    assert_string_equal(rows[0].full_name, "alice");
+    assert_string_equal(rows[0].password_hash, "h");
+    assert_true(rows[0].created_ms > 0);
+    user_rows_free(rows, n);
+}
+
+static void store_user_list__returns_no_rows_without_users(void **state)
+{
+    struct user_row *rows = (struct user_row *) &rows;
+    size_t n = 42;
+
+    assert_int_equal(store_user_list(S, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    user_rows_free(rows, n);
+}
+
+static void store_user_set_admin__grants_and_takes_the_flag(void **state)
+{
+    struct user_row u = { 0 };
+    int64_t id = 0;
+
+    assert_int_equal(store_user_add(S, "dave", "h", false, &id), 0);
+    assert_int_equal(store_user_set_admin(S, id, true), 0);
+    assert_int_equal(store_user_get(S, "dave", &u), 0);
+    assert_true(u.is_admin);
+    assert_string_equal(u.password_hash, "h");
+    user_row_release(&u);
+    /* setting what is already set is no error */
+    assert_int_equal(store_user_set_admin(S, id, true), 0);
+    assert_int_equal(store_user_set_admin(S, id, false), 0);
+    assert_int_equal(store_user_get(S, "dave", &u), 0);
+    assert_false(u.is_admin);
+    user_row_release(&u);
+}
+
+static void store_user_set_admin__returns_enoent_for_an_unknown_user(void **state)
+{
+    int64_t n = -1;
+
+    assert_int_equal(store_user_set_admin(S, 4242, true), -ENOENT);
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 0);
+}
+
 /* ---- API tokens ---- */
 
 #define UUID1 "11111111-1111-4111-8111-111111111111"
@@ -417,6 +480,103 @@ static void store_token_add_uses__adds_uses_and_keeps_the_latest_use(void **stat
     assert_int_equal(t.use_count, 0);
     assert_int_equal(t.last_use_ms, 0);
     token_row_release(&t);
+}
+
+/* ---- removing users ---- */
+
+static void store_user_delete__removes_the_user_and_their_tokens_only(void **state)
+{
+    int64_t alice = add_user(state, "alice"), bob = add_user(state, "bob"), n = -1;
+    struct token_row *rows = NULL, t = { 0 };
+    struct user_row u = { 0 };
+    size_t nt = 0;
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "laptop", HASH2), 0);
+    assert_int_equal(store_token_add(S, bob, UUID3, "ci", HASH3), 0);
+    assert_int_equal(store_user_delete(S, alice), 0);
+
+    assert_int_equal(store_user_get(S, "alice", &u), -ENOENT);
+    assert_int_equal(store_user_get_by_id(S, alice, &u), -ENOENT);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), -ENOENT);
+    assert_int_equal(store_token_find_by_hash(S, HASH2, &t), -ENOENT);
+    assert_int_equal(store_token_list(S, alice, &rows, &nt), 0);
+    assert_int_equal(nt, 0);
+    token_rows_free(rows, nt);
+    /* bob and his token stay */
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_token_find_by_hash(S, HASH3, &t), 0);
+    assert_int_equal(t.user_id, bob);
+    token_row_release(&t);
+}
+
+static void store_user_delete__deletes_the_tokens_without_foreign_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct token_row t = { 0 };
+    int64_t alice = add_user(state, "alice");
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    /* a token table without the ON DELETE CASCADE: nothing deletes the token but us */
+    f->s = store_close(f->s);
+    raw_sql(f->db, "PRAGMA foreign_keys = OFF;"
+                   "CREATE TABLE t2 AS SELECT * FROM api_tokens;"
+                   "DROP TABLE api_tokens;"
+                   "CREATE TABLE api_tokens(uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, "
+                   "name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL, "
+                   "last_use_ms INTEGER NOT NULL DEFAULT 0, use_count INTEGER NOT NULL DEFAULT 0, "
+                   "UNIQUE(user_id, name));"
+                   "INSERT INTO api_tokens SELECT * FROM t2; DROP TABLE t2;");
+    assert_int_equal(store_open(f->db, &f->s), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
+    token_row_release(&t);
+
+    assert_int_equal(store_user_delete(S, alice), 0);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), -ENOENT);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM api_tokens"), 0);
+}
+
+static void store_user_delete__returns_enoent_for_an_unknown_user(void **state)
+{
+    int64_t alice = add_user(state, "alice"), n = -1;
+
+    assert_int_equal(store_user_delete(S, alice + 1), -ENOENT);
+    assert_int_equal(store_user_delete(S, alice), 0);
+    assert_int_equal(store_user_delete(S, alice), -ENOENT);
+    assert_int_equal(store_user_count(S, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+static void store_user_delete__rolls_back_inside_a_transaction(void **state)
+{
+    int64_t alice = add_user(state, "alice");
+    struct token_row t = { 0 };
+    struct user_row u = { 0 };
+
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_user_delete(S, alice), 0);
+    assert_int_equal(store_rollback(S), 0);
+    assert_int_equal(store_user_get(S, "alice", &u), 0);
+    user_row_release(&u);
+    assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
+    token_row_release(&t);
+}
+
+static void store_user_add__after_a_delete_gets_a_new_id_and_no_old_tokens(void **state)
+{
+    int64_t old = add_user(state, "alice"), fresh;
+    struct token_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_token_add(S, old, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_user_delete(S, old), 0);
+    fresh = add_user(state, "alice");
+    assert_true(fresh != old);
+    assert_int_equal(store_token_list(S, fresh, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    token_rows_free(rows, n);
 }
 
 /* ---- queue ---- */
@@ -936,6 +1096,10 @@ int main(void)
         T(store_user_get__returns_enoent_for_an_unknown_user),
         T(store_user_count__counts_users),
         T(store_user_set_password__replaces_the_hash),
+        T(store_user_list__lists_every_user_sorted_by_name),
+        T(store_user_list__returns_no_rows_without_users),
+        T(store_user_set_admin__grants_and_takes_the_flag),
+        T(store_user_set_admin__returns_enoent_for_an_unknown_user),
         T(store_token_find_by_hash__finds_an_added_token),
         T(store_token_add__refuses_a_second_token_of_the_same_name_for_one_user),
         T(store_token_list__lists_a_users_tokens_oldest_first),
@@ -943,6 +1107,11 @@ int main(void)
         T(store_token_delete__deletes_by_name_when_uuid_is_null),
         T(store_token_delete__leaves_other_users_tokens_alone),
         T(store_token_add_uses__adds_uses_and_keeps_the_latest_use),
+        T(store_user_delete__removes_the_user_and_their_tokens_only),
+        T(store_user_delete__deletes_the_tokens_without_foreign_keys),
+        T(store_user_delete__returns_enoent_for_an_unknown_user),
+        T(store_user_delete__rolls_back_inside_a_transaction),
+        T(store_user_add__after_a_delete_gets_a_new_id_and_no_old_tokens),
         T(store_queue_insert__stores_params_and_causes_that_get_returns_in_order),
         T(store_queue_insert__counts_a_cause_at_least_once),
         T(store_queue_get__returns_enoent_for_an_unknown_item),
