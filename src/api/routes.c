@@ -19,14 +19,9 @@
 #include "util/secret.h"
 #include "util/strutil.h"
 
-#define SEG(i) (req->n_seg > (i) ? req->seg[(i)] : NULL)
-#define SEG_IS(i, s) (req->n_seg > (i) && streq(req->seg[(i)], (s)))
+#define SEG(i) req_seg(req, (i))
+#define SEG_IS(i, s) req_seg_is(req, (i), (s))
 
-static bool
-is_get(const struct req *req)
-{
-    return streq(req->method, "GET") || streq(req->method, "HEAD");
-}
 
 static bool
 is_api_format(const char *s)
@@ -253,7 +248,7 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
     int r;
 
     /* listing only reads: GET works for it; the rest are POST */
-    if (streq(action, "list") && is_get(req)) {
+    if (streq(action, "list") && req_is_get(req)) {
         if (!gate_read(app, req, resp))
             return;
         if (!app_can_write(req)) {
@@ -694,7 +689,7 @@ job_config(const struct app *app, struct req *req, struct resp *resp, const stru
     _cleanup_free_ char *err = NULL;
     int r;
 
-    if (is_get(req)) {
+    if (req_is_get(req)) {
         if (!app_can_write(req)) {
             refuse_login_needed(app, req, resp, "Reading a job's config.xml");
             return;
@@ -752,7 +747,7 @@ job_route(const struct app *app, struct req *req, struct resp *resp)
         model_release(&m);
     } else if (streq(what, "config.xml")) {
         job_config(app, req, resp, job);
-    } else if (streq(what, "description") && is_get(req)) {
+    } else if (streq(what, "description") && req_is_get(req)) {
         api_send_text(resp, 200, job->cfg->description ? job->cfg->description : "");
     } else if (streq(what, "doDelete")) {
         if (!gate_write(app, req, resp, "Deleting a job"))
@@ -946,7 +941,7 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
                        json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
     } else if (streq(s0, "scriptText") || streq(s0, "script"))
         not_supported(app, req, resp, "The Groovy script console");
-    else if (streq(s0, "view") && SEG(1) && is_get(req))
+    else if (streq(s0, "view") && SEG(1) && req_is_get(req))
         view_api(app, req, resp);
     else if (streq(s0, "view") || streq(s0, "createView"))
         not_supported(app, req, resp, "Views other than the default one");

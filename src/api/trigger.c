@@ -209,7 +209,7 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
     for (size_t i = 0; i < job->cfg->n_params && ok; i++) {
         const struct param_def *d = &job->cfg->params[i];
         const char *v = NULL;
-        _cleanup_free_ char *trimmed = NULL;
+        int r;
 
         if (req_param_count(req, d->name) > 1) {
             ok = bad_request(app, req, resp, "Parameter given twice",
@@ -233,48 +233,19 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                              "Send UTF-8 text, percent-encoded.");
             break;
         }
-        switch (d->type) {
-        case PARAM_BOOLEAN:
-            v = v ? (strcasecmp(v, "true") == 0 ? "true" : "false") : d->default_value;
-            break;
-        case PARAM_CHOICE:
-            if (!v)
-                v = d->n_choices ? d->choices[0] : "";
-            else {
-                bool found = false;
-                for (size_t k = 0; k < d->n_choices && !found; k++)
-                    found = streq(d->choices[k], v);
-                if (!found) {
-                    struct buf list = BUF_INIT(4096);
-                    for (size_t k = 0; k < d->n_choices; k++)
-                        buf_printf(&list, "%s'%s'", k ? ", " : "", d->choices[k]);
-                    ok = bad_request(app, req, resp, "Illegal choice",
-                                     rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
-                                     rfmt("Use one of: %.800s.", buf_str(&list)));
-                    buf_release(&list);
-                }
-            }
-            break;
-        case PARAM_STRING:
-            if (v && d->trim) {
-                const char *s = v, *e = v + strlen(v);
-                while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-                    s++;
-                while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-                    e--;
-                trimmed = strndup(s, (size_t) (e - s));
-                v = trimmed;
-            }
-            /* fall through */
-        default:
-            if (!v)
-                v = d->default_value ? d->default_value : "";
-        }
-        if (!ok)
-            break;
         out[i].name = d->name;
         out[i].type = d->type;
-        out[i].value = strdup(v ? v : "");
+        r = param_value_for(d, v, &out[i].value);
+        if (r == -EINVAL) {
+            struct buf list = BUF_INIT(4096);
+            for (size_t k = 0; k < d->n_choices; k++)
+                buf_printf(&list, "%s'%s'", k ? ", " : "", d->choices[k]);
+            ok = bad_request(app, req, resp, "Illegal choice",
+                             rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
+                             rfmt("Use one of: %.800s.", buf_str(&list)));
+            buf_release(&list);
+        } else if (r < 0)
+            ok = bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
     }
     /* undefined parameters are dropped, as Jenkins does; say which, in a header */
     for (size_t i = 0; ok && i < req->n_params; i++) {

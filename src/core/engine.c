@@ -1144,16 +1144,24 @@ drain_inbox(struct engine *e)
     return quit;
 }
 
-static void
+static void *
+mfree(void *p)
+{
+    free(p);
+    return NULL;
+}
+
+/* Every parameter at its default; the values are allocated (free them), the names lent. */
+static int
 param_defaults(const struct job_config *cfg, struct param_value *out)
 {
     for (size_t i = 0; i < cfg->n_params; i++) {
-        const struct param_def *d = &cfg->params[i];
-        out[i].name = d->name;
-        out[i].type = d->type;
-        out[i].value = d->type == PARAM_CHOICE ? (d->n_choices ? d->choices[0] : "")
-                                               : (d->default_value ? d->default_value : "");
+        out[i].name = cfg->params[i].name;
+        out[i].type = cfg->params[i].type;
+        if (param_value_for(&cfg->params[i], NULL, &out[i].value) < 0)
+            return -ENOMEM;
     }
+    return 0;
 }
 
 /*
@@ -1169,7 +1177,7 @@ fire_timers(struct engine *e)
     struct cmd *cmds = NULL, **batch = NULL;
     struct trigger *triggers = NULL;
     struct param_value **params = NULL;
-    size_t n = 0, k = 0;
+    size_t n = 0, k = 0, *n_params = NULL;
     int64_t now = now_ms();
     time_t minute;
     struct tm tm;
@@ -1189,7 +1197,8 @@ fire_timers(struct engine *e)
     batch = calloc(n ? n : 1, sizeof *batch);
     triggers = calloc(n ? n : 1, sizeof *triggers);
     params = calloc(n ? n : 1, sizeof *params);
-    for (size_t i = 0; cmds && batch && triggers && params && i < n; i++) {
+    n_params = calloc(n ? n : 1, sizeof *n_params);
+    for (size_t i = 0; cmds && batch && triggers && params && n_params && i < n; i++) {
         const struct job_config *cfg = list[i]->cfg;
         struct cron *c = NULL;
         const char *why;
@@ -1199,23 +1208,31 @@ fire_timers(struct engine *e)
             continue;
         if (cron_matches(c, &tm)) {
             params[k] = calloc(cfg->n_params ? cfg->n_params : 1, sizeof **params);
-            if (params[k]) {
-                param_defaults(cfg, params[k]);
+            n_params[k] = cfg->n_params;
+            if (params[k] && param_defaults(cfg, params[k]) >= 0) {
                 triggers[k] = (struct trigger){ .job = list[i]->name, .params = params[k],
                                                 .n_params = cfg->n_params, .cause = &timer,
                                                 .delay_ms = -1 };
                 cmds[k] = (struct cmd){ .type = CMD_TRIGGER, .trigger = &triggers[k] };
                 batch[k] = &cmds[k];
                 k++;
+            } else if (params[k]) {
+                for (size_t p = 0; p < n_params[k]; p++)
+                    free(params[k][p].value);
+                params[k] = mfree(params[k]);
             }
         }
         cron_free(c);
     }
     if (k > 0)
         handle_triggers(e, batch, k);
-    for (size_t i = 0; i < k; i++)
+    for (size_t i = 0; params && i < n; i++) {
+        for (size_t p = 0; params[i] && p < n_params[i]; p++)
+            free(params[i][p].value);
         free(params[i]);
+    }
     free(params);
+    free(n_params);
     free(triggers);
     free(batch);
     free(cmds);

@@ -1826,3 +1826,45 @@ jobcfg_find_param(const struct job_config *cfg, const char *name)
             return &cfg->params[i];
     return NULL;
 }
+
+int
+param_value_for(const struct param_def *d, const char *given, char **ret_value)
+{
+    const char *v = given, *end;
+
+    switch (d->type) {
+    case PARAM_BOOLEAN:
+        v = v ? (strcasecmp(v, "true") == 0 ? "true" : "false")
+              : (d->default_value ? d->default_value : "false");
+        break;
+    case PARAM_CHOICE:
+        if (!v)
+            v = d->n_choices ? d->choices[0] : "";
+        else {
+            bool found = false;
+            for (size_t k = 0; k < d->n_choices && !found; k++)
+                found = strcmp(d->choices[k], v) == 0;
+            if (!found)
+                return -EINVAL;
+        }
+        break;
+    case PARAM_STRING:
+        if (v && d->trim) {
+            while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+                v++;
+            end = v + strlen(v);
+            while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+                end--;
+            *ret_value = strndup(v, (size_t) (end - v));
+            return *ret_value ? 0 : -ENOMEM;
+        }
+        /* fall through */
+    case PARAM_TEXT:
+    case PARAM_PASSWORD:
+        if (!v)
+            v = d->default_value ? d->default_value : "";
+        break;
+    }
+    *ret_value = strdup(v);
+    return *ret_value ? 0 : -ENOMEM;
+}

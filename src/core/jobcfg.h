@@ -90,6 +90,16 @@ int jobcfg_set_auth_token(struct job_config *cfg, const char *token /* NULL remo
 int jobcfg_set_params(struct job_config *cfg, const struct param_def *params, size_t n);
 int jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, size_t n);
 
+/*
+ * The value a build gets for a parameter, by Jenkins' rules: `given` (NULL
+ * when the request has none) for a boolean is "true" when it says true in
+ * any case, else "false"; a string is trimmed when the definition asks; a
+ * choice must be one of the choices; an absent value takes the default (a
+ * choice's first). Returns 0 and a newly allocated *ret_value, -EINVAL for
+ * a value that is not one of a choice's choices, -ENOMEM.
+ */
+int param_value_for(const struct param_def *d, const char *given, char **ret_value);
+
 /* Finds a parameter definition by exact name; NULL when there is none. */
 const struct param_def *jobcfg_find_param(const struct job_config *cfg, const char *name);
 

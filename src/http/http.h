@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/auth.h"
 #include "store/store.h"
@@ -65,6 +66,27 @@ struct resp {
     uint64_t fd_off;
     uint64_t fd_len;
 };
+
+/* Path segment i, or NULL past the end. */
+static inline const char *
+req_seg(const struct req *req, size_t i)
+{
+    return req->n_seg > i ? req->seg[i] : NULL;
+}
+
+/* True when path segment i exists and equals s. */
+static inline bool
+req_seg_is(const struct req *req, size_t i, const char *s)
+{
+    return req->n_seg > i && strcmp(req->seg[i], s) == 0;
+}
+
+/* GET or HEAD. */
+static inline bool
+req_is_get(const struct req *req)
+{
+    return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
 
 /* Returns a request header (case-insensitive name), or NULL. */
 const char *req_header(const struct req *req, const char *name);

@@ -366,7 +366,7 @@ form_params(struct web *w, const struct job *job, struct param_value *out)
     for (size_t i = 0; i < job->cfg->n_params; i++) {
         const struct param_def *d = &job->cfg->params[i];
         const char *v = req_param(w->req, rfmt("p.%s", d->name));
-        _cleanup_free_ char *trimmed = NULL;
+        int r;
 
         if (v && (strlen(v) > BOUND_PARAM_VALUE_BYTES || !utf8_is_valid(v, strlen(v)))) {
             web_error(w, 400, "Parameter value not accepted",
@@ -375,49 +375,22 @@ form_params(struct web *w, const struct job *job, struct param_value *out)
                       "Go back and send a shorter value.", NULL, NULL);
             return false;
         }
-        switch (d->type) {
-        case PARAM_BOOLEAN:
-            /* an unticked box sends nothing: in the form, absent means false */
-            v = v ? "true" : from_form ? "false" : d->default_value;
-            break;
-        case PARAM_CHOICE: {
-            bool found = false;
-            if (!v)
-                v = d->n_choices ? d->choices[0] : "";
-            for (size_t k = 0; k < d->n_choices && !found; k++)
-                found = streq(d->choices[k], v);
-            if (!found && d->n_choices) {
-                web_error(w, 400, "Illegal choice",
-                          rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
-                          "Go back and pick one of the listed choices.", NULL, NULL);
-                return false;
-            }
-            break;
-        }
-        case PARAM_PASSWORD:
-            if (!v || !*v)
-                v = d->default_value;
-            break;
-        case PARAM_STRING:
-            if (v && d->trim) {
-                const char *s = v, *e = v + strlen(v);
-                while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-                    s++;
-                while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-                    e--;
-                trimmed = strndup(s, (size_t) (e - s));
-                v = trimmed;
-            }
-            /* fall through */
-        case PARAM_TEXT:
-            if (!v)
-                v = d->default_value;
-            break;
-        }
+        /* an unticked box sends nothing: in the form, absent means false */
+        if (d->type == PARAM_BOOLEAN && from_form)
+            v = v ? "true" : "false";
+        /* an empty password field keeps the default, which the page never shows */
+        if (d->type == PARAM_PASSWORD && v && !*v)
+            v = NULL;
         out[i].name = d->name;
         out[i].type = d->type;
-        out[i].value = strdup(v ? v : "");
-        if (!out[i].value)
+        r = param_value_for(d, v, &out[i].value);
+        if (r == -EINVAL) {
+            web_error(w, 400, "Illegal choice",
+                      rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
+                      "Go back and pick one of the listed choices.", NULL, NULL);
+            return false;
+        }
+        if (r < 0)
             return false;
     }
     return true;

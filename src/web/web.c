@@ -14,14 +14,9 @@
 #include "web/page.h"
 #include "web/web.h"
 
-#define SEG(i) (req->n_seg > (i) ? req->seg[(i)] : NULL)
-#define SEG_IS(i, s) (req->n_seg > (i) && streq(req->seg[(i)], (s)))
+#define SEG(i) req_seg(req, (i))
+#define SEG_IS(i, s) req_seg_is(req, (i), (s))
 
-static bool
-is_get(const struct req *req)
-{
-    return streq(req->method, "GET") || streq(req->method, "HEAD");
-}
 
 /* A build number or one of Jenkins' permalinks. */
 static bool
@@ -49,7 +44,7 @@ route_job(struct web *w, bool html)
     const char *name = SEG(1), *what = SEG(2);
 
     if (req->n_seg == 2) {
-        if (!html || !is_get(req))
+        if (!html || !req_is_get(req))
             return false;
         web_job_page(w, name);
         return true;
@@ -58,7 +53,7 @@ route_job(struct web *w, bool html)
         web_configure_page(w, name);
         return true;
     }
-    if (req->n_seg == 3 && streq(what, "delete") && is_get(req)) {
+    if (req->n_seg == 3 && streq(what, "delete") && req_is_get(req)) {
         web_job_delete_page(w, name);
         return true;
     }
@@ -66,11 +61,11 @@ route_job(struct web *w, bool html)
         web_job_build(w, name);
         return true;
     }
-    if (req->n_seg == 3 && html && is_get(req) && is_build_ref(what)) {
+    if (req->n_seg == 3 && html && req_is_get(req) && is_build_ref(what)) {
         web_build_page(w, name, what);
         return true;
     }
-    if (req->n_seg == 4 && SEG_IS(3, "console") && is_get(req) && is_build_ref(what)) {
+    if (req->n_seg == 4 && SEG_IS(3, "console") && req_is_get(req) && is_build_ref(what)) {
         web_build_page(w, name, what);
         return true;
     }
@@ -85,7 +80,7 @@ route(struct web *w)
     bool html = req_wants_html(req);
 
     if (!s0) {
-        if (!html || !is_get(req))
+        if (!html || !req_is_get(req))
             return false;
         web_dashboard(w);
         return true;
@@ -123,7 +118,7 @@ route(struct web *w)
         return true;
     }
     /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
-    if (streq(s0, "queue") && req->n_seg == 1 && html && is_get(req)) {
+    if (streq(s0, "queue") && req->n_seg == 1 && html && req_is_get(req)) {
         web_redirect(w, "#queue");
         return true;
     }

@@ -1289,6 +1289,46 @@ static void jobcfg_free__accepts_null_and_returns_null(void **state)
     assert_null(jobcfg_free(cfg));
 }
 
+static void
+param_value_for__follows_jenkins_rules(void **state)
+{
+    char *choices[] = { (char *) "debug", (char *) "release" };
+    struct param_def str = { .type = PARAM_STRING, .name = (char *) "S", .default_value = (char *) "dflt", .trim = true };
+    struct param_def boolean = { .type = PARAM_BOOLEAN, .name = (char *) "B", .default_value = (char *) "true" };
+    struct param_def choice = { .type = PARAM_CHOICE, .name = (char *) "C", .choices = choices, .n_choices = 2 };
+    struct param_def pw = { .type = PARAM_PASSWORD, .name = (char *) "P", .default_value = (char *) "s3" };
+    char *v = NULL;
+
+    (void) state;
+    assert_int_equal(param_value_for(&str, "  padded \n", &v), 0);
+    assert_string_equal(v, "padded");
+    free(v);
+    assert_int_equal(param_value_for(&str, NULL, &v), 0);
+    assert_string_equal(v, "dflt");
+    free(v);
+    assert_int_equal(param_value_for(&boolean, "TRUE", &v), 0);
+    assert_string_equal(v, "true");
+    free(v);
+    assert_int_equal(param_value_for(&boolean, "yes", &v), 0);
+    assert_string_equal(v, "false");
+    free(v);
+    assert_int_equal(param_value_for(&boolean, NULL, &v), 0);
+    assert_string_equal(v, "true");
+    free(v);
+    assert_int_equal(param_value_for(&choice, NULL, &v), 0);
+    assert_string_equal(v, "debug");
+    free(v);
+    assert_int_equal(param_value_for(&choice, "release", &v), 0);
+    assert_string_equal(v, "release");
+    free(v);
+    v = NULL;
+    assert_int_equal(param_value_for(&choice, "fast", &v), -EINVAL);
+    assert_null(v);
+    assert_int_equal(param_value_for(&pw, NULL, &v), 0);
+    assert_string_equal(v, "s3");
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1327,6 +1367,7 @@ int main(void)
         cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
+        cmocka_unit_test(param_value_for__follows_jenkins_rules),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
