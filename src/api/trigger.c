@@ -291,7 +291,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "The queue is full",
                                   .presented = rfmt("The queue holds %d items, its limit.",
-                                                    BOUND_QUEUE_ITEMS),
+                                                    engine_queue_limit(app->engine)),
                                   .fix = "Retry later; nothing was queued." });
         return;
     }

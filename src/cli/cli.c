@@ -54,6 +54,7 @@ static const char help_overview[] =
     "\n"
     "Server and offline administration (work on the home directory itself):\n"
     "  [--home DIR] serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period S]\n"
+    "        [--threads N] [--queue-limit N]\n"
     "  [--home DIR] user add NAME (--password P | --password-stdin) [--admin]\n"
     "  [--home DIR] user passwd NAME (--password P | --password-stdin)\n"
     "  [--home DIR] user remove NAME\n"

@@ -144,6 +144,8 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
     e->opts = *opts;
     if (e->opts.executors < 1)
         e->opts.executors = 1;
+    if (e->opts.queue_limit < 1)
+        e->opts.queue_limit = BOUND_QUEUE_ITEMS;
     e->root_url = strdup(opts->root_url);
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
     e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -184,6 +186,12 @@ int
 engine_executors(const struct engine *e)
 {
     return e->opts.executors;
+}
+
+int
+engine_queue_limit(const struct engine *e)
+{
+    return e->opts.queue_limit;
 }
 
 /* ---- the inbox ---- */
@@ -479,7 +487,7 @@ apply_trigger(struct engine *e, struct cmd *c)
         return 0;
     }
 
-    if (e->n_waiting >= BOUND_QUEUE_ITEMS)
+    if (e->n_waiting >= (size_t) e->opts.queue_limit)
         return -EAGAIN;
     q.job = strdup(t->job);
     q.in_queue_since_ms = now;

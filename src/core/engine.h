@@ -25,6 +25,7 @@ struct engine_opts {
     int quiet_period_s;      /* the global default, for jobs without <quietPeriod> */
     const char *root_url;    /* public root URL, with a trailing '/' */
     int stop_grace_ms;       /* TERM, then KILL after this long */
+    int queue_limit;         /* waiting items at most; 0: BOUND_QUEUE_ITEMS */
 };
 
 struct engine;
@@ -81,6 +82,7 @@ int engine_forget_job(struct engine *e, const char *job);
 int engine_rename_job(struct engine *e, const char *from, const char *to);
 
 int engine_executors(const struct engine *e);
+int engine_queue_limit(const struct engine *e);
 
 /* The job's URL: root + "job/" + percent-encoded name + "/". Newly allocated. */
 char *job_url(const char *root_url, const char *job);

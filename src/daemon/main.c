@@ -34,6 +34,7 @@ static const char usage_text[] =
     "\n"
     "Server:\n"
     "  serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period SECONDS]\n"
+    "        [--threads N] [--queue-limit N]\n"
     "\n"
     "Offline administration of a home directory (safe while the server runs):\n"
     "  user add NAME (--password P | --password-stdin) [--admin]\n"
@@ -205,10 +206,12 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "url", required_argument, NULL, 'u' },
         { "quiet-period", required_argument, NULL, 'q' },
         { "threads", required_argument, NULL, 't' },
+        { "queue-limit", required_argument, NULL, 'Q' },
         {},
     };
     const char *listen = "127.0.0.1:8080", *url = NULL;
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
+    int64_t queue_limit = BOUND_QUEUE_ITEMS;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
@@ -240,6 +243,10 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 't':
             if (parse_int64(optarg, 1, 256, &threads) < 0)
                 return usage_error("--threads takes a number from 1 to 256");
+            break;
+        case 'Q':
+            if (parse_int64(optarg, 1, BOUND_QUEUE_ITEMS_MAX, &queue_limit) < 0)
+                return usage_error("--queue-limit takes a number from 1 to 1000000");
             break;
         default:
             return usage_error("unknown option for serve");
@@ -293,7 +300,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                    &(struct engine_opts){ .executors = (int) executors,
                                           .quiet_period_s = (int) quiet,
                                           .root_url = root,
-                                          .stop_grace_ms = 5000 },
+                                          .stop_grace_ms = 5000,
+                                          .queue_limit = (int) queue_limit },
                    &engine);
     if (r >= 0)
         r = engine_start(engine);

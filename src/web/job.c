@@ -434,7 +434,7 @@ web_job_build(struct web *w, const char *name)
         resp_header(w->resp, "Retry-After", "5");
         web_error(w, 503, "The queue is full",
                   rfmt("The queue holds %d items, its limit; nothing was queued.",
-                       BOUND_QUEUE_ITEMS),
+                       engine_queue_limit(w->app->engine)),
                   "Try again in a little while.", NULL, NULL);
     } else if (r < 0)
         web_error(w, 503, "The build could not be queued",

@@ -287,3 +287,28 @@ def test_queue_item_urls(server):
     # the build knows its queue id
     b = server.get("job/items/1/api/json", auth=server.alice).json()
     assert b["queueId"] == qid
+
+
+def test_a_full_queue_answers_503_with_retry_after_and_queues_nothing(tmp_path):
+    from conftest import Server
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "pw", admin=True)
+    token = s.new_token("alice", "ci")
+    s.start("--queue-limit", "2")
+    try:
+        auth = ("alice", token)
+        create = s.post("createItem?name=full", data=job_xml([("string", "P", "")], quiet=600),
+                        headers={"Content-Type": "application/xml"}, auth=auth)
+        assert create.status_code == 200
+        assert [s.post(f"job/full/buildWithParameters?P={i}", auth=auth).status_code
+                for i in range(2)] == [201, 201]
+        r = s.post("job/full/buildWithParameters?P=2", auth=auth)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+        assert "2 items" in r.json()["presented"] and "nothing was queued" in r.json()["fix"]
+        # an identical request still merges into a waiting item
+        assert s.post("job/full/buildWithParameters?P=1", auth=auth).status_code == 201
+        assert len(s.get("queue/api/json", auth=auth).json()["items"]) == 2
+        for item in s.get("queue/api/json", auth=auth).json()["items"]:
+            s.post(f"queue/cancelItem?id={item['id']}", auth=auth)
+    finally:
+        s.stop()
