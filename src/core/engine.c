@@ -620,11 +620,10 @@ log_write(int fd, const char *fmt, ...)
 }
 
 static int
-env_add(struct buf *names, char ***env, size_t *n, const char *name, const char *value)
+env_add(char ***env, size_t *n, const char *name, const char *value)
 {
     char **v, *s;
 
-    (void) names;
     /* a later definition of the same name wins */
     for (size_t i = 0; i < *n; i++) {
         size_t l = strlen(name);
@@ -672,7 +671,7 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
         char *eq = strchr(*p, '=');
         _cleanup_free_ char *name = eq ? strndup(*p, (size_t) (eq - *p)) : NULL;
         if (name)
-            r = env_add(NULL, &env, &n, name, eq + 1);
+            r = env_add(&env, &n, name, eq + 1);
     }
     snprintf(num, sizeof num, "%lld", (long long) run->number);
     snprintf(disp, sizeof disp, "#%lld", (long long) run->number);
@@ -693,15 +692,15 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
         { "CI", "true" },
     };
     for (size_t i = 0; i < ELEMENTSOF(pairs) && r >= 0; i++)
-        r = env_add(NULL, &env, &n, pairs[i][0], pairs[i][1]);
+        r = env_add(&env, &n, pairs[i][0], pairs[i][1]);
     if (r >= 0) {
         char cookie[64];
         build_cookie(e, run->job->name, run->number, cookie);
-        r = env_add(NULL, &env, &n, "STEWARD_BUILD_COOKIE", strchr(cookie, '=') + 1);
+        r = env_add(&env, &n, "STEWARD_BUILD_COOKIE", strchr(cookie, '=') + 1);
     }
     /* parameters reach the build as environment variables, never as script text */
     for (size_t i = 0; i < q->n_params && r >= 0; i++)
-        r = env_add(NULL, &env, &n, q->params[i].name, q->params[i].value);
+        r = env_add(&env, &n, q->params[i].name, q->params[i].value);
     if (r < 0)
         goto fail;
     return env;
