@@ -277,7 +277,7 @@ trigger_once(struct run *b, const char *endpoint, struct http_resp *resp, char *
     } else
         r = client_post(b->ctx->client, buf_str(&path), buf_str(&form), resp);
     /* the path may hold the trigger token: it is not shown */
-    *ret_path = xfmt("%s%s", b->job_path, endpoint);
+    *ret_path = strdup_printf("%s%s", b->job_path, endpoint);
     explicit_bzero(form.ptr ? form.ptr : (char *) "", form.len);
     explicit_bzero(path.ptr ? path.ptr : (char *) "", path.len);
     buf_release(&form);
@@ -356,7 +356,7 @@ queue_poll_failed(struct run *b, struct http_resp *resp)
 static int
 wait_for_start(struct run *b)
 {
-    _cleanup_free_ char *p = xfmt("queue/item/%lld/api/json?%s", (long long) b->queue_id,
+    _cleanup_free_ char *p = strdup_printf("queue/item/%lld/api/json?%s", (long long) b->queue_id,
                                   QUEUE_TREE);
     int64_t delay = 0;
     int r, code;
@@ -417,7 +417,7 @@ wait_for_start(struct run *b)
 static int
 read_build(struct run *b, bool *ret_done)
 {
-    _cleanup_free_ char *p = xfmt("%s%lld/api/json?%s", b->job_path, (long long) b->number,
+    _cleanup_free_ char *p = strdup_printf("%s%lld/api/json?%s", b->job_path, (long long) b->number,
                                   BUILD_TREE);
     struct http_resp resp = { 0 };
     json_t *j;
@@ -483,7 +483,7 @@ wait_for_end(struct run *b)
 static int
 console_page(struct run *b, bool *ret_more, bool *ret_got)
 {
-    _cleanup_free_ char *p = xfmt("%s%lld/logText/progressiveText?start=%lld", b->job_path,
+    _cleanup_free_ char *p = strdup_printf("%s%lld/logText/progressiveText?start=%lld", b->job_path,
                                   (long long) b->number, (long long) b->offset);
     struct http_resp resp = { .sink = stdout };
     int r;
@@ -653,7 +653,7 @@ resolve_number(struct cli_ctx *ctx, struct run *b, const char *ref)
 
     if (parse_int64(ref, 1, INT64_MAX, &b->number) == 0)
         return 0;
-    path = xfmt("%s%s/api/json?tree=number%%2Curl", b->job_path, ref);
+    path = strdup_printf("%s%s/api/json?tree=number%%2Curl", b->job_path, ref);
     if (!path)
         return CLI_EXIT_ERROR;
     r = cli_get_json(ctx, rfmt("finding %s of %s", ref, b->job), path, &j);
@@ -687,7 +687,7 @@ cmd_log(struct cli_ctx *ctx)
         return CLI_EXIT_USAGE;
     if (!a->follow) {
         /* consoleText streams straight to stdout, however large */
-        _cleanup_free_ char *path = xfmt("%s%s/consoleText", b.job_path, ref);
+        _cleanup_free_ char *path = strdup_printf("%s%s/consoleText", b.job_path, ref);
         code = path ? cli_request(ctx, rfmt("reading the console of %s %s", b.job, ref), path,
                                   NULL, false, &resp)
                     : -CLI_EXIT_ERROR;

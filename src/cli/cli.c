@@ -371,19 +371,6 @@ cli_job_path(const char *name)
     return buf_detach(&b);
 }
 
-char *
-xfmt(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    int r;
-
-    va_start(ap, fmt);
-    r = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return r < 0 ? NULL : s;
-}
-
 const char *
 jstr(json_t *o, const char *key)
 {

@@ -67,7 +67,7 @@ last_build_of(struct cli_ctx *ctx, json_t *job, int *ret_code)
     jp = cli_job_path(jstr(job, "name"));
     if (!jp)
         return json_null();
-    path = xfmt("%slastBuild/api/json?%s", jp, LAST_BUILD_TREE);
+    path = strdup_printf("%slastBuild/api/json?%s", jp, LAST_BUILD_TREE);
     if (!path)
         return json_null();
     r = client_get(ctx->client, path, &resp);
@@ -226,7 +226,7 @@ cmd_stop(struct cli_ctx *ctx)
         fprintf(stderr, "steward: '%s' is not a build number\n", num);
         return CLI_EXIT_USAGE;
     }
-    path = xfmt("%s%s/stop", jp, num);
+    path = strdup_printf("%s%s/stop", jp, num);
     if (!path)
         return CLI_EXIT_ERROR;
     r = cli_request(ctx, rfmt("stopping %s #%s", job, num), path, "", true, &resp);

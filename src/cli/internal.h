@@ -14,6 +14,7 @@
 #include "cli/client.h"
 #include "cli/report.h"
 #include "cli/settings.h"
+#include "util/strutil.h"
 
 struct cli_ctx {
     struct cli_args args;
@@ -62,9 +63,6 @@ void cli_print_json(json_t *v);
 
 /* The path of job `name` ("job/NAME/"), to be freed; reports and returns NULL for a bad name. */
 char *cli_job_path(const char *name);
-
-/* printf into a new string (to be freed); NULL when out of memory. */
-char *xfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Catch SIGINT, SIGTERM and SIGHUP into client_interrupted (no SA_RESTART). */
 void cli_catch_interrupts(void);

@@ -10,6 +10,7 @@
 #include "core/home.h"
 #include "util/fs.h"
 #include "util/macro.h"
+#include "util/strutil.h"
 
 int
 home_open(const char *dir, struct home **ret_home)
@@ -62,45 +63,32 @@ home_free(struct home *h)
     return NULL;
 }
 
-static char *
-fmt(const char *f, ...)
-{
-    va_list ap;
-    char *p;
-    int n;
-
-    va_start(ap, f);
-    n = vasprintf(&p, f, ap);
-    va_end(ap);
-    return n < 0 ? NULL : p;
-}
-
 char *
 home_job_dir(const struct home *h, const char *job)
 {
-    return fmt("%s/%s", h->jobs_dir, job);
+    return strdup_printf("%s/%s", h->jobs_dir, job);
 }
 
 char *
 home_job_config(const struct home *h, const char *job)
 {
-    return fmt("%s/%s/config.xml", h->jobs_dir, job);
+    return strdup_printf("%s/%s/config.xml", h->jobs_dir, job);
 }
 
 char *
 home_build_dir(const struct home *h, const char *job, int64_t number)
 {
-    return fmt("%s/%s/builds/%lld", h->jobs_dir, job, (long long) number);
+    return strdup_printf("%s/%s/builds/%lld", h->jobs_dir, job, (long long) number);
 }
 
 char *
 home_build_log(const struct home *h, const char *job, int64_t number)
 {
-    return fmt("%s/%s/builds/%lld/log", h->jobs_dir, job, (long long) number);
+    return strdup_printf("%s/%s/builds/%lld/log", h->jobs_dir, job, (long long) number);
 }
 
 char *
 home_workspace(const struct home *h, const char *job)
 {
-    return fmt("%s/%s", h->workspace_dir, job);
+    return strdup_printf("%s/%s", h->workspace_dir, job);
 }

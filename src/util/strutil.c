@@ -175,3 +175,16 @@ rfmt(const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+char *
+strdup_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int r;
+
+    va_start(ap, fmt);
+    r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return r < 0 ? NULL : s;
+}

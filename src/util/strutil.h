@@ -37,3 +37,6 @@ int64_t mono_ms(void);
  * until the same thread's fourth next call. Longer output is cut at 1 KiB.
  */
 const char *rfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* printf into a newly allocated string; NULL on allocation failure. */
+char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -21,14 +21,7 @@
 #include <string.h>
 
 #include "cli/settings.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
+#include "fuzz.h"
 
 struct seen {
     const char *text;
@@ -82,24 +75,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(text);
     return 0;
 }
-
-#ifdef FUZZ_REPLAY_MAIN
-int
-main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        char *buf;
-        long n;
-
-        CHECK(f);
-        CHECK(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0);
-        buf = malloc((size_t) n + 1);
-        CHECK(buf && fread(buf, 1, (size_t) n, f) == (size_t) n);
-        fclose(f);
-        LLVMFuzzerTestOneInput((const uint8_t *) buf, (size_t) n);
-        free(buf);
-    }
-    return 0;
-}
-#endif

@@ -20,14 +20,7 @@
 
 #include "api/tree.h"
 #include "util/macro.h"
-
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                   \
-        }                                                                              \
-    } while (0)
+#include "fuzz.h"
 
 static const char sample[] =
     "{\"_class\":\"hudson.model.Hudson\",\"mode\":\"NORMAL\",\"description\":null,"
@@ -42,7 +35,6 @@ static const char sample[] =
     "\"primaryView\":{\"_class\":\"hudson.model.AllView\",\"name\":\"all\",\"url\":\"u\"},"
     "\"labels\":[\"x\",\"y\"],\"quietingDown\":false,\"numExecutors\":2,\"load\":0.5}";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,24 +76,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(out);
     return 0;
 }
-
-#ifdef FUZZ_REPLAY_MAIN
-int
-main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        char *buf;
-        long n;
-
-        CHECK(f);
-        CHECK(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0);
-        buf = malloc((size_t) n + 1);
-        CHECK(buf && fread(buf, 1, (size_t) n, f) == (size_t) n);
-        fclose(f);
-        LLVMFuzzerTestOneInput((const uint8_t *) buf, (size_t) n);
-        free(buf);
-    }
-    return 0;
-}
-#endif
