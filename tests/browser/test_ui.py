@@ -13,7 +13,8 @@ from browser_helpers import ADMIN, Server, create_job, job_xml, session_of, shot
 
 
 def by_id(d, i):
-    return d.find_element(By.ID, i)
+    """The element with that id, once the page that has it has loaded (after a click, say)."""
+    return wait_for(lambda: d.find_elements(By.ID, i), what=f"#{i}")[0]
 
 
 def css(d, sel):
