@@ -189,7 +189,8 @@ def test_follow_streams_the_console_as_it_grows_and_equals_console_text(srv, hom
     # by offset: each read starts where the last answer ended, so nothing comes twice
     starts = [int(s) for s in re.findall(r"progressiveText\?start=(\d+)", err)]
     assert len(starts) >= 3 and starts[0] == 0 and starts == sorted(starts), starts
-    assert starts[-1] < len(out) and max(starts) > 0
+    # the last read may start at the very end: the log was complete, the build not yet done
+    assert starts[-1] <= len(out) and max(starts) > 0
 
 
 def test_log_follow_attaches_to_a_running_build(srv, home):
