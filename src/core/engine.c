@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/idmap.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/secret.h"
@@ -95,8 +97,11 @@ struct engine {
     bool quitting;
 
     /* owned by the loop thread */
-    struct qitem *waiting;
-    size_t n_waiting;
+    struct qitem *waiting;   /* in id order */
+    size_t n_waiting, cap_waiting;
+    struct idmap by_key;     /* merge_key() -> id of the waiting items */
+    int64_t next_due_ms;     /* no waiting item is due before this */
+    bool blocked;            /* some item is due but could not start */
     struct run **runs;   /* one slot per executor */
     int64_t next_flush_mono;
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
@@ -169,6 +174,7 @@ engine_free(struct engine *e)
     for (size_t i = 0; i < e->n_waiting; i++)
         queue_row_release(&e->waiting[i].row);
     free(e->waiting);
+    idmap_release(&e->by_key);
     free(e->runs);
     free(e->root_url);
     if (e->efd >= 0)
@@ -353,6 +359,22 @@ fnv(uint64_t h, const char *s)
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
+/* The position of waiting item `id`, or -1: the array is in id order. */
+static ssize_t
+waiting_index(const struct engine *e, int64_t id)
+{
+    size_t lo = 0, hi = e->n_waiting;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->waiting[mid].row.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < e->n_waiting && e->waiting[lo].row.id == id ? (ssize_t) lo : -1;
+}
+
 /*
  * A hash of the job and its parameter values, the same whatever the
  * parameters' order: items that may merge have equal keys, so the merge
@@ -469,16 +491,23 @@ apply_trigger(struct engine *e, struct cmd *c)
     int r;
 
     uint64_t key = merge_key(t->job, t->params, t->n_params);
+    size_t cursor = 0;
+    int64_t id;
 
-    for (size_t i = 0; i < e->n_waiting; i++) {
-        struct queue_row *w = &e->waiting[i].row;
-        if (e->waiting[i].key != key || !streq(w->job, t->job) || !params_equal(w, t))
+    while ((id = idmap_next(&e->by_key, key, &cursor)) != 0) {
+        ssize_t i = waiting_index(e, id);
+        struct queue_row *w;
+
+        assert(i >= 0);
+        w = &e->waiting[i].row;
+        if (!streq(w->job, t->job) || !params_equal(w, t))
             continue;
         r = add_cause(w, t->cause);
         if (r < 0)
             return r;
         if (due < w->due_ms)
             w->due_ms = due;
+        e->next_due_ms = MIN(e->next_due_ms, w->due_ms);
         r = store_queue_update_merge(e->db, w);
         if (r < 0)
             return r;
@@ -514,14 +543,23 @@ apply_trigger(struct engine *e, struct cmd *c)
         queue_row_release(&q);
         return r;
     }
-    v = realloc(e->waiting, (e->n_waiting + 1) * sizeof *v);
-    if (!v) {
+    if (e->n_waiting == e->cap_waiting) {
+        size_t cap = MAX(e->cap_waiting * 2, (size_t) 64);
+        v = reallocarray(e->waiting, cap, sizeof *v);
+        if (!v) {
+            queue_row_release(&q);
+            return -ENOMEM;
+        }
+        e->waiting = v;
+        e->cap_waiting = cap;
+    }
+    if (idmap_add(&e->by_key, key, q.id) < 0) {
         queue_row_release(&q);
         return -ENOMEM;
     }
-    e->waiting = v;
-    v[e->n_waiting].row = q;
-    v[e->n_waiting++].key = key;
+    e->waiting[e->n_waiting].row = q;
+    e->waiting[e->n_waiting++].key = key;
+    e->next_due_ms = MIN(e->next_due_ms, due);
     c->out_id = q.id;
     c->merged = false;
     return 0;
@@ -538,7 +576,9 @@ load_waiting(struct engine *e)
         queue_row_release(&e->waiting[i].row);
     free(e->waiting);
     e->waiting = NULL;
-    e->n_waiting = 0;
+    e->n_waiting = e->cap_waiting = 0;
+    idmap_clear(&e->by_key);
+    e->next_due_ms = 0; /* look at everything on the next turn */
     r = store_queue_list_waiting(e->db, NULL, &rows, &n);
     if (r < 0)
         return r;
@@ -547,9 +587,13 @@ load_waiting(struct engine *e)
         queue_rows_free(rows, n);
         return -ENOMEM;
     }
+    e->cap_waiting = n ? n : 1;
     for (size_t i = 0; i < n; i++) {
         e->waiting[i].row = rows[i];
         e->waiting[i].key = merge_key(rows[i].job, rows[i].params, rows[i].n_params);
+        /* without memory for the index the item still waits, it only cannot merge */
+        if (idmap_add(&e->by_key, e->waiting[i].key, rows[i].id) < 0)
+            log_warn("queue: out of memory, item %lld will not merge", (long long) rows[i].id);
     }
     e->n_waiting = n;
     free(rows);
@@ -559,6 +603,7 @@ load_waiting(struct engine *e)
 static void
 remove_waiting(struct engine *e, size_t i)
 {
+    (void) idmap_del(&e->by_key, e->waiting[i].key, e->waiting[i].row.id);
     queue_row_release(&e->waiting[i].row);
     memmove(&e->waiting[i], &e->waiting[i + 1], (e->n_waiting - i - 1) * sizeof *e->waiting);
     e->n_waiting--;
@@ -967,14 +1012,19 @@ cancel_waiting(struct engine *e, size_t i)
 static void
 schedule(struct engine *e)
 {
-    int64_t now = now_ms();
+    int64_t now = now_ms(), next_due = INT64_MAX;
+    bool blocked = false;
 
+    /* a long queue of items in their quiet period costs nothing per turn */
+    if (!e->blocked && now < e->next_due_ms)
+        return;
     for (size_t i = 0; i < e->n_waiting;) {
         struct queue_row *q = &e->waiting[i].row;
         _cleanup_(job_unrefp) struct job *job = NULL;
         int slot;
 
         if (q->due_ms > now) {
+            next_due = MIN(next_due, q->due_ms);
             i++;
             continue;
         }
@@ -984,15 +1034,23 @@ schedule(struct engine *e)
             continue;
         }
         if (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job))) {
+            blocked = true;
             i++;
             continue;
         }
         slot = free_slot(e);
-        if (slot < 0)
+        if (slot < 0) {
+            /* the rest is looked at when an executor frees */
+            e->blocked = true;
             return;
-        if (start_build(e, i, slot) < 0)
-            i++; /* left in the queue; tried again on the next turn */
+        }
+        if (start_build(e, i, slot) < 0) {
+            blocked = true; /* left in the queue; tried again on the next turn */
+            i++;
+        }
     }
+    e->blocked = blocked;
+    e->next_due_ms = next_due;
 }
 
 static void
@@ -1252,11 +1310,17 @@ next_timeout(struct engine *e)
     int64_t now = now_ms(), mono = mono_ms();
     int64_t t = MIN(e->next_flush_mono - mono, e->next_minute_ms - now);
 
-    for (size_t i = 0; i < e->n_waiting; i++)
-        if (e->waiting[i].row.due_ms > now)
-            t = MIN(t, e->waiting[i].row.due_ms - now);
-        else if (free_slot(e) >= 0)
-            t = MIN(t, 100); /* blocked items: look again soon */
+    /*
+     * With every executor busy, the end of a build wakes the loop. Otherwise
+     * wake when the next item is due, and look again soon at items that
+     * wait on something else (a disabled job, a running build of theirs).
+     */
+    if (free_slot(e) >= 0) {
+        if (e->blocked)
+            t = MIN(t, 100);
+        if (e->next_due_ms != INT64_MAX)
+            t = MIN(t, e->next_due_ms <= now ? 0 : e->next_due_ms - now);
+    }
     for (int i = 0; i < e->opts.executors; i++)
         if (e->runs[i] && e->runs[i]->aborting)
             t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));

@@ -312,3 +312,46 @@ def test_a_full_queue_answers_503_with_retry_after_and_queues_nothing(tmp_path):
             s.post(f"queue/cancelItem?id={item['id']}", auth=auth)
     finally:
         s.stop()
+
+
+def test_an_item_starts_when_its_quiet_period_ends(server):
+    """Nothing else happens on the server: the end of the quiet period alone starts the build."""
+    create_job(server, "onTime", job_xml())
+    r = server.post("job/onTime/build?delay=1sec", auth=server.alice)
+    assert r.status_code == 201
+    item = server.wait_queue_item(r.headers["Location"], server.alice, timeout=5)
+    build = server.wait_build("onTime", item["executable"]["number"], server.alice)
+    waited = build["timestamp"] - item["inQueueSince"]
+    # well before the next once-a-minute look at the timers
+    assert 1000 <= waited < 5000 * SLOW, waited
+
+
+def test_items_wait_for_a_free_executor_and_start_when_one_frees(tmp_path):
+    from conftest import Server
+    s = Server(tmp_path / "home", executors=1)
+    s.add_user("alice", "pw", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start()
+    try:
+        flag = tmp_path / "go"
+        create_job(s, "busy", job_xml(script=gated_script(flag)))
+        create_job(s, "next", job_xml())
+        first = s.post("job/busy/build", auth=s.alice)
+        n1 = s.wait_queue_item(first.headers["Location"], s.alice)["executable"]["number"]
+        second = s.post("job/next/build", auth=s.alice)
+        assert second.status_code == 201
+
+        def waiting():
+            it = item_json(s, second.headers["Location"], s.alice)
+            return it if it.get("why") == "Waiting for next available executor" else None
+        item = wait_for(waiting, 10, "the item to wait for the only executor")
+        assert item["buildable"] is True and item.get("executable") is None
+        time.sleep(0.3)
+        assert item_json(s, second.headers["Location"], s.alice).get("executable") is None
+
+        flag.touch()
+        n2 = s.wait_queue_item(second.headers["Location"], s.alice)["executable"]["number"]
+        assert s.wait_build("busy", n1, s.alice)["result"] == "SUCCESS"
+        assert s.wait_build("next", n2, s.alice)["result"] == "SUCCESS"
+    finally:
+        s.stop()
