@@ -26,6 +26,11 @@ struct app {
 
 /* The root URL for answers to this request, newly allocated. */
 char *app_root_url(const struct app *app, const struct req *req);
+/*
+ * The Set-Cookie value for session `sid` ("" ends the session), scoped to
+ * the path of the public root URL `root`, Secure under https; lent (rfmt).
+ */
+const char *app_session_cookie(const char *root, const char *sid);
 
 /*
  * Starts a web session for the request's identity and adds its

@@ -69,9 +69,7 @@ web_login_submit(struct web *w)
         web_login_page(w, true);
         return;
     }
-    resp_header(w->resp, "Set-Cookie",
-                rfmt("%s=%s; Path=/; HttpOnly; SameSite=Lax%s", SESSION_COOKIE, sid,
-                     startswith(w->root, "https:") ? "; Secure" : ""));
+    resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, sid));
     secret_wipe(sid, sizeof sid);
     w->resp->status = 302;
     resp_header(w->resp, "Location", rfmt("%s%s", w->root, from + 1));
@@ -82,8 +80,7 @@ web_logout(struct web *w)
 {
     if (w->req->session_id[0])
         auth_session_end(w->app->auth, w->req->session_id);
-    resp_header(w->resp, "Set-Cookie",
-                rfmt("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax", SESSION_COOKIE));
+    resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, ""));
     w->resp->status = 302;
     resp_header(w->resp, "Location", w->root);
 }

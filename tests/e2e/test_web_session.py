@@ -1,0 +1,53 @@
+"""The web session cookie: its attributes, its path under a public URL with a path, logout."""
+import requests
+
+from conftest import Server
+
+
+def sign_in(url, user, password):
+    return requests.post(url + "j_spring_security_check", timeout=10, allow_redirects=False,
+                         data={"j_username": user, "j_password": password})
+
+
+def attributes(set_cookie):
+    name_value, *attrs = [a.strip() for a in set_cookie.split(";")]
+    return name_value, {a.split("=", 1)[0].lower(): (a.split("=", 1) + [""])[1] for a in attrs}
+
+
+def test_the_session_cookie_is_http_only_lax_and_ends_at_logout(server):
+    r = sign_in(server.url, "alice", "alice-password")
+    assert r.status_code == 302, r.text
+    name_value, attrs = attributes(r.headers["Set-Cookie"])
+    name, sid = name_value.split("=", 1)
+    assert name == "STEWARD_SESSION" and len(sid) >= 32
+    assert attrs == {"path": "/", "httponly": "", "samesite": "Lax"}  # plain http: not Secure
+
+    cookies = {name: sid}
+    who = requests.get(server.url + "me/api/json", cookies=cookies, timeout=10)
+    assert who.status_code == 200 and who.json()["id"] == "alice"
+
+    out = requests.get(server.url + "logout", cookies=cookies, timeout=10, allow_redirects=False)
+    assert out.status_code == 302
+    name_value, attrs = attributes(out.headers["Set-Cookie"])
+    assert name_value == "STEWARD_SESSION=" and attrs["max-age"] == "0" and attrs["path"] == "/"
+    # the session is over on the server, not only in the browser
+    assert requests.get(server.url + "me/api/json", cookies=cookies, timeout=10).status_code == 401
+
+
+def test_behind_a_proxy_path_the_cookie_is_scoped_to_it_and_secure_under_https(tmp_path):
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "pw", admin=True)
+    s.start("--url", "https://ci.example.com/steward/")
+    try:
+        r = sign_in(s.url, "alice", "pw")
+        assert r.status_code == 302, r.text
+        assert r.headers["Location"].startswith("https://ci.example.com/steward/")
+        _, attrs = attributes(r.headers["Set-Cookie"])
+        assert attrs["path"] == "/steward/" and "secure" in attrs and "httponly" in attrs
+        sid = r.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+        out = requests.get(s.url + "logout", cookies={"STEWARD_SESSION": sid}, timeout=10,
+                           allow_redirects=False)
+        _, attrs = attributes(out.headers["Set-Cookie"])
+        assert attrs["path"] == "/steward/" and attrs["max-age"] == "0"
+    finally:
+        s.stop()
