@@ -536,13 +536,7 @@ apply_trigger(struct engine *e, struct cmd *c)
             return -ENOMEM;
         }
     }
-    r = add_cause(&q, t->cause);
-    if (r >= 0)
-        r = store_queue_insert(e->db, &q);
-    if (r < 0) {
-        queue_row_release(&q);
-        return r;
-    }
+    /* room first: once the row is in the transaction, nothing may fail */
     if (e->n_waiting == e->cap_waiting) {
         size_t cap = MAX(e->cap_waiting * 2, (size_t) 64);
         v = reallocarray(e->waiting, cap, sizeof *v);
@@ -553,10 +547,16 @@ apply_trigger(struct engine *e, struct cmd *c)
         e->waiting = v;
         e->cap_waiting = cap;
     }
-    if (idmap_add(&e->by_key, key, q.id) < 0) {
+    r = idmap_reserve(&e->by_key, e->n_waiting + 1);
+    if (r >= 0)
+        r = add_cause(&q, t->cause);
+    if (r >= 0)
+        r = store_queue_insert(e->db, &q);
+    if (r < 0) {
         queue_row_release(&q);
-        return -ENOMEM;
+        return r;
     }
+    (void) idmap_add(&e->by_key, key, q.id);
     e->waiting[e->n_waiting].row = q;
     e->waiting[e->n_waiting++].key = key;
     e->next_due_ms = MIN(e->next_due_ms, due);

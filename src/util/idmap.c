@@ -58,17 +58,28 @@ grow(struct idmap *m)
 }
 
 int
+idmap_reserve(struct idmap *m, size_t n)
+{
+    int r;
+
+    while (n > m->cap / 2) {
+        r = grow(m);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
 idmap_add(struct idmap *m, uint64_t key, int64_t id)
 {
     int r;
 
     if (id <= 0)
         return -EINVAL;
-    if ((m->n + 1) * 2 > m->cap) {
-        r = grow(m);
-        if (r < 0)
-            return r;
-    }
+    r = idmap_reserve(m, m->n + 1);
+    if (r < 0)
+        return r;
     put(m, key, id);
     return 0;
 }

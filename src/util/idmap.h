@@ -28,6 +28,8 @@ void idmap_release(struct idmap *m);
 /* Empties the map, keeping its memory. */
 void idmap_clear(struct idmap *m);
 
+/* Makes room for n entries in all, so that adding up to that many cannot fail. */
+int idmap_reserve(struct idmap *m, size_t n);
 /* Adds (key, id), id > 0. Returns 0, -EINVAL or -ENOMEM. */
 int idmap_add(struct idmap *m, uint64_t key, int64_t id);
 /* Removes (key, id). Returns 0, or -ENOENT when it is not there. */

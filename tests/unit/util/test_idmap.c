@@ -12,7 +12,7 @@
 #include "util/idmap.h"
 #include "util/macro.h"
 
-/* the ids under key, as a bitmap over 1..n (ids here stay below 4096) */
+/* the ids under key, as a bitmap over 1..n (ids here stay below 1024) */
 static void
 collect(const struct idmap *m, uint64_t key, unsigned char *seen, size_t n)
 {
@@ -77,7 +77,7 @@ static void idmap_next__visits_every_id_of_a_repeated_key(void **state)
  */
 static void idmap__agrees_with_a_plain_array_under_random_churn(void **state)
 {
-    enum { IDS = 4096, KEYS = 37 };
+    enum { IDS = 1024, KEYS = 37 };
     struct idmap m = IDMAP_INIT;
     uint64_t *model = calloc(IDS, sizeof *model); /* key + 1, 0: absent */
     unsigned char seen[IDS];
@@ -86,7 +86,7 @@ static void idmap__agrees_with_a_plain_array_under_random_churn(void **state)
 
     (void) state;
     assert_non_null(model);
-    for (int step = 0; step < 60000; step++) {
+    for (int step = 0; step < 30000; step++) {
         int64_t id = 1 + (int64_t) (rand_r(&seed) % (IDS - 1));
         /* keys far apart and close together, some equal modulo the table */
         uint64_t key = (uint64_t) (rand_r(&seed) % KEYS) * (step % 3 ? 1 : 0x10000);
@@ -102,7 +102,7 @@ static void idmap__agrees_with_a_plain_array_under_random_churn(void **state)
         }
         assert_int_equal(m.n, live);
         assert_true(m.n * 2 <= m.cap);
-        if (step % 997 == 0 || step > 59000) {
+        if (step % 997 == 0 || step == 29999) {
             for (int64_t i = 1; i < IDS; i++)
                 if (model[i]) {
                     collect(&m, model[i] - 1, seen, sizeof seen);
@@ -122,6 +122,21 @@ static void idmap__agrees_with_a_plain_array_under_random_churn(void **state)
     free(model);
 }
 
+static void idmap_reserve__makes_later_adds_allocate_nothing(void **state)
+{
+    struct idmap m = IDMAP_INIT;
+    struct idmap_slot *slots;
+
+    (void) state;
+    assert_int_equal(idmap_reserve(&m, 1000), 0);
+    slots = m.slots;
+    for (int64_t id = 1; id <= 1000; id++)
+        assert_int_equal(idmap_add(&m, (uint64_t) id % 7, id), 0);
+    assert_ptr_equal(m.slots, slots);
+    assert_int_equal(m.n, 1000);
+    idmap_release(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +144,7 @@ int main(void)
         cmocka_unit_test(idmap_add__refuses_ids_that_are_not_positive),
         cmocka_unit_test(idmap_next__visits_every_id_of_a_repeated_key),
         cmocka_unit_test(idmap__agrees_with_a_plain_array_under_random_churn),
+        cmocka_unit_test(idmap_reserve__makes_later_adds_allocate_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
