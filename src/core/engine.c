@@ -30,6 +30,8 @@
 extern char **environ;
 
 #define FLUSH_INTERVAL_MS 1000
+#define DAY_MS (24 * 3600 * 1000LL)
+#define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIT };
 
@@ -839,12 +841,74 @@ archive_artifacts(struct engine *e, struct run *run, const char *result)
         log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
         return "FAILURE";
     }
+    if (count > 0)
+        (void) store_build_set_archived(e->db, run->job->name, run->number, true);
     if (count == 0 && !cfg->archive_allow_empty) {
         log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
                               "Configuration error?\n", cfg->archive_artifacts);
         return "FAILURE";
     }
     return result;
+}
+
+/*
+ * "Discard old builds" (hudson.tasks.LogRotator), after each build of the
+ * job and once an hour: the rows and directories of the builds that go,
+ * then the archive/ of the builds whose artifacts go. At most
+ * DISCARD_BATCH of each a time; the next pass goes on.
+ */
+static void
+discard_old_builds(struct engine *e, const struct job *job)
+{
+    const struct job_config *cfg = job->cfg;
+    int64_t now = now_ms(), *v = NULL;
+    size_t n = 0;
+
+    if ((cfg->keep_builds >= 0 || cfg->keep_days >= 0) &&
+        store_build_discardable(e->db, job->name, false, cfg->keep_builds,
+                                cfg->keep_days >= 0 ? now - cfg->keep_days * DAY_MS : INT64_MIN,
+                                DISCARD_BATCH, &v, &n) >= 0 && n > 0) {
+        int r = store_begin(e->db);
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+            r = store_build_delete(e->db, job->name, v[i]);
+        r = r >= 0 ? store_commit(e->db) : r;
+        if (r < 0)
+            (void) store_rollback(e->db);
+        /* rows first: a directory left by a crash here is only disk, never a broken build */
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+            _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
+            if (dir)
+                (void) fs_rm_rf(dir);
+        }
+        log_info("%s: discarded %zu old builds, from #%lld to #%lld", job->name, n,
+                 (long long) v[0], (long long) v[n - 1]);
+    }
+    free(v);
+    v = NULL;
+
+    if ((cfg->keep_artifact_builds >= 0 || cfg->keep_artifact_days >= 0) &&
+        store_build_discardable(e->db, job->name, true, cfg->keep_artifact_builds,
+                                cfg->keep_artifact_days >= 0 ? now - cfg->keep_artifact_days * DAY_MS
+                                                             : INT64_MIN,
+                                DISCARD_BATCH, &v, &n) >= 0) {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
+            _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
+            if (archive && fs_rm_rf(archive) >= 0)
+                v[k++] = v[i];
+        }
+        if (k > 0 && store_begin(e->db) >= 0) {
+            int r = 0;
+            for (size_t i = 0; r >= 0 && i < k; i++)
+                r = store_build_set_archived(e->db, job->name, v[i], false);
+            if (r < 0 || store_commit(e->db) < 0)
+                (void) store_rollback(e->db);
+        }
+    }
+    free(v);
 }
 
 static void
@@ -870,6 +934,11 @@ finish_run(struct engine *e, struct run *run, const char *result)
         log_error("build %s #%lld: cannot record the result: %s", run->job->name,
                   (long long) run->number, strerror(-r));
     e->runs[run->executor] = NULL;
+    if (!run->forget_waiter) {
+        _cleanup_(job_unrefp) struct job *now = jobs_get(e->jobs, run->job->name);
+        if (now)
+            discard_old_builds(e, now);
+    }
     if (run->forget_waiter) {
         bool others = false;
         for (int i = 0; i < e->opts.executors; i++)
@@ -1232,7 +1301,8 @@ param_defaults(const struct job_config *cfg, struct param_value *out)
 /*
  * Timer triggers: once a minute, every job whose TimerTrigger spec matches
  * that minute gets a build with its parameters' defaults. Minutes that
- * passed while Steward was down are not made up for, as in Jenkins.
+ * passed while Steward was down are not made up for, as in Jenkins. Once
+ * an hour, old builds are discarded for every job.
  */
 static void
 fire_timers(struct engine *e)
@@ -1268,6 +1338,9 @@ fire_timers(struct engine *e)
         struct cron *c = NULL;
         const char *why;
 
+        /* builds also age out while a job does not run */
+        if (minute % 3600 == 0)
+            discard_old_builds(e, list[i]);
         if (!cfg->timer_spec || cfg->disabled ||
             cron_parse(cfg->timer_spec, list[i]->name, &c, &why) < 0)
             continue;

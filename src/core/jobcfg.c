@@ -116,6 +116,12 @@ static inline void xml_free_ctxtp(xmlParserCtxt **p)
         xmlFreeParserCtxt(*p);
 }
 
+static inline void xml_free_strp(xmlChar **p)
+{
+    if (*p)
+        xmlFree(*p);
+}
+
 /* ---- messages ---------------------------------------------------------- */
 
 /* Sets *msg (when msg is not NULL and nothing is there yet); returns -EINVAL. */
@@ -804,6 +810,58 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
     return 0;
 }
 
+/* A LogRotator count or number of days: empty, absent or negative is "not set" (-1). */
+static int child_keep(const xmlNode *parent, const char *name, int *ret, char **msg)
+{
+    _cleanup_free_ char *s = NULL;
+    const char *digits;
+    int r, v;
+
+    *ret = -1;
+    r = child_text(parent, name, &s, msg);
+    if (r < 0 || !s || trimmed_len(skip_space(s)) == 0)
+        return r;
+    digits = skip_space(s);
+    if (*digits == '-')
+        digits++;
+    if (parse_seconds(digits, &v) < 0)
+        return fail(msg, "<%s> must be a whole number, not '%s'", name, CLIP(s));
+    if (digits == skip_space(s))
+        *ret = v;
+    return 0;
+}
+
+/*
+ * "Discard old builds". Another strategy class (a plugin's) is kept in the
+ * document and not applied, like other plugins' settings.
+ */
+static int read_discarder(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    xmlNode *props, *prop = NULL, *strategy = NULL;
+    _cleanup_(xml_free_strp) xmlChar *cls = NULL;
+    int r;
+
+    cfg->keep_days = cfg->keep_builds = cfg->keep_artifact_days = cfg->keep_artifact_builds = -1;
+    r = find_child(root, "properties", &props, msg);
+    if (r >= 0 && props)
+        r = find_child(props, "jenkins.model.BuildDiscarderProperty", &prop, msg);
+    if (r >= 0)
+        r = find_child(prop ? prop : root, prop ? "strategy" : "logRotator", &strategy, msg);
+    if (r < 0 || !strategy)
+        return r;
+    cls = xmlGetProp(strategy, BAD_CAST "class");
+    if (cls && !streq((const char *) cls, "hudson.tasks.LogRotator"))
+        return 0;
+    r = child_keep(strategy, "daysToKeep", &cfg->keep_days, msg);
+    if (r >= 0)
+        r = child_keep(strategy, "numToKeep", &cfg->keep_builds, msg);
+    if (r >= 0)
+        r = child_keep(strategy, "artifactDaysToKeep", &cfg->keep_artifact_days, msg);
+    if (r >= 0)
+        r = child_keep(strategy, "artifactNumToKeep", &cfg->keep_artifact_builds, msg);
+    return r;
+}
+
 static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
 {
     _cleanup_free_ char *quiet = NULL;
@@ -839,6 +897,9 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     if (r < 0)
         return r;
     r = read_shell_steps(cfg, root, msg);
+    if (r < 0)
+        return r;
+    r = read_discarder(cfg, root, msg);
     if (r < 0)
         return r;
     return read_publishers_and_triggers(cfg, root, msg);

@@ -55,6 +55,15 @@ struct job_config {
     char *archive_excludes;   /* its <excludes>, NULL when absent */
     bool archive_allow_empty;
     bool archive_only_if_successful;
+    /*
+     * Discard old builds: hudson.tasks.LogRotator, as the strategy of
+     * jenkins.model.BuildDiscarderProperty or as the older <logRotator>.
+     * -1 when not set.
+     */
+    int keep_days;            /* daysToKeep */
+    int keep_builds;          /* numToKeep */
+    int keep_artifact_days;   /* artifactDaysToKeep */
+    int keep_artifact_builds; /* artifactNumToKeep */
     void *doc;           /* the parsed document, private to jobcfg.c */
 };
 

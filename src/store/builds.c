@@ -513,6 +513,76 @@ store_build_count(struct store *s, const char *job, int64_t *ret_count)
     return r;
 }
 
+/* LIMIT -1 is no limit: without a count, no build is past it */
+#define DISCARDABLE(extra)                                                              \
+    "SELECT number FROM builds WHERE job = ?1 AND result IS NOT NULL" extra             \
+    " AND number <> coalesce((SELECT max(number) FROM builds"                           \
+    "                         WHERE job = ?1 AND result IN ('SUCCESS','UNSTABLE')), 0)" \
+    " AND number <> coalesce((SELECT max(number) FROM builds"                           \
+    "                         WHERE job = ?1 AND result = 'SUCCESS'), 0)"               \
+    " AND (number NOT IN (SELECT number FROM builds WHERE job = ?1"                      \
+    "                     ORDER BY number DESC LIMIT ?2)"                               \
+    "      OR start_ms < ?3)"                                                           \
+    " ORDER BY number LIMIT ?4"
+
+int
+store_build_discardable(struct store *s, const char *job, bool archived_only, int64_t keep,
+                        int64_t before_ms, size_t max, int64_t **ret_numbers, size_t *ret_n)
+{
+    static const char all[] = DISCARDABLE(""), archived[] = DISCARDABLE(" AND archived <> 0");
+    sqlite3_stmt *st = st_prep(s, archived_only ? archived : all);
+    int64_t *v = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, keep < 0 ? -1 : keep);
+    sqlite3_bind_int64(st, 3, before_ms);
+    sqlite3_bind_int64(st, 4, (int64_t) max);
+    v = calloc(max ? max : 1, sizeof *v);
+    if (!v) {
+        st_release(st);
+        return -ENOMEM;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+        v[n++] = sqlite3_column_int64(st, 0);
+    st_release(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(v);
+        return -EIO;
+    }
+    *ret_numbers = v;
+    *ret_n = n;
+    return 0;
+}
+
+int
+store_build_set_archived(struct store *s, const char *job, int64_t number, bool archived)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET archived = ? WHERE job = ? AND number = ?");
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, archived);
+    st_bind_text(st, 2, job);
+    sqlite3_bind_int64(st, 3, number);
+    return st_exec_done(st);
+}
+
+int
+store_build_delete(struct store *s, const char *job, int64_t number)
+{
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM builds WHERE job = ? AND number = ? AND result IS NOT NULL");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    return st_exec_done(st);
+}
+
 int64_t
 store_build_estimated_duration(struct store *s, const char *job)
 {

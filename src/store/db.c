@@ -68,6 +68,9 @@ static const char *const migrations[] = {
     "  abort_reason TEXT,"
     "  PRIMARY KEY(job, number)) WITHOUT ROWID;"
     "CREATE INDEX builds_running ON builds(job) WHERE result IS NULL;",
+    /* 2: whether a build may have archived artifacts (all older builds may) */
+    "ALTER TABLE builds ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE builds SET archived = 1 WHERE result IS NOT NULL;",
 };
 
 sqlite3_stmt *

@@ -189,6 +189,20 @@ int store_build_permalink(struct store *s, const char *job, const char *which,
                           int64_t *ret_number);
 int store_build_next_number(struct store *s, const char *job, int64_t *ret_next);
 int store_build_count(struct store *s, const char *job, int64_t *ret_count);
+/*
+ * Finished builds of `job` that Jenkins' LogRotator lets go: those past
+ * the `keep` newest builds (running ones count; keep < 0: no count), and
+ * those started before `before_ms` (INT64_MIN: no age), except the last
+ * successful and the last stable build. With archived_only, only builds
+ * marked archived (whose artifacts may still be there). Oldest first, at
+ * most `max`; *ret_numbers is to be freed.
+ */
+int store_build_discardable(struct store *s, const char *job, bool archived_only, int64_t keep,
+                            int64_t before_ms, size_t max, int64_t **ret_numbers, size_t *ret_n);
+/* Marks whether a build has (or may have) archived artifacts. */
+int store_build_set_archived(struct store *s, const char *job, int64_t number, bool archived);
+/* Deletes the row of a finished build. */
+int store_build_delete(struct store *s, const char *job, int64_t number);
 /* Average duration of the last successful builds, or -1. */
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.skipif(
 MARKER = "<!-- Managed by Jenkins Job Builder -->"
 TOKEN = "jjb-trigger-s3cret"
 
-# Every element the issue names, plus elements of plugins Steward does not know
-# (build-discarder, pollscm, timestamps, and raw XML of a made-up plugin).
+# Every element the issue names, a build discarder (applied, and kept as written), and
+# elements of plugins Steward does not know (pollscm, timestamps, raw XML of a made-up plugin).
 JOBS_YAML = r"""
 - defaults:
     name: global

@@ -1,4 +1,6 @@
 """The artifact archiver and the timer trigger, from config.xml as Jenkins and JJB write it."""
+import os
+import sqlite3
 import time
 
 import pytest
@@ -86,3 +88,80 @@ def test_timer_trigger_starts_builds_by_the_minute(server):
                      "shortDescription": "Started by timer"}
     log = server.get(f"job/tick/{build['number']}/consoleText", auth=server.alice).text
     assert log.startswith("Started by timer") and "P=from-timer" in log
+
+
+def with_discarder(xml, days=-1, num=-1, artifact_days=-1, artifact_num=-1):
+    prop = ("<jenkins.model.BuildDiscarderProperty><strategy class=\"hudson.tasks.LogRotator\">"
+            f"<daysToKeep>{days}</daysToKeep><numToKeep>{num}</numToKeep>"
+            f"<artifactDaysToKeep>{artifact_days}</artifactDaysToKeep>"
+            f"<artifactNumToKeep>{artifact_num}</artifactNumToKeep>"
+            "</strategy></jenkins.model.BuildDiscarderProperty>")
+    return xml.replace("<properties>", "<properties>" + prop, 1)
+
+
+def build_numbers(server, name):
+    job = server.get(f"job/{name}/api/json?tree=builds[number]", auth=server.alice).json()
+    return [b["number"] for b in job["builds"]]
+
+
+def test_old_builds_are_discarded_but_the_last_successful_one_is_kept(server):
+    home = server.home
+    # the build's result follows a file the test writes: 0 passes, anything else fails
+    flag = os.path.join(home, "exit-code")
+    create_job(server, "rotate", with_discarder(job_xml(script=f'exit "$(cat {flag})"'), num=2))
+
+    def build(code):
+        with open(flag, "w") as f:
+            f.write(code)
+        return run(server, "rotate")
+
+    assert build("0")["result"] == "SUCCESS"
+    for _ in range(3):
+        assert build("1")["result"] == "FAILURE"
+    # #1 is past the 2 newest, but it is the last successful (and stable) build
+    assert build_numbers(server, "rotate") == [4, 3, 1]
+    assert server.get("job/rotate/2/api/json", auth=server.alice).status_code == 404
+    assert server.get("job/rotate/2/consoleText", auth=server.alice).status_code == 404
+    assert not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "2"))
+    assert os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "1", "log"))
+    assert server.get("job/rotate/lastSuccessfulBuild/api/json",
+                      auth=server.alice).json()["number"] == 1
+
+    # a newer success takes over: #1 and #3 go
+    assert build("0")["result"] == "SUCCESS"
+    assert build_numbers(server, "rotate") == [5, 4]
+    assert not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "1"))
+    # numbering goes on, and nothing else changed
+    job = server.get("job/rotate/api/json", auth=server.alice).json()
+    assert job["nextBuildNumber"] == 6 and job["firstBuild"]["number"] == 4
+
+
+def test_artifacts_of_older_builds_are_discarded_and_the_builds_kept(server):
+    xml = with_publishers(job_xml(script="echo $BUILD_NUMBER > out.txt"),
+                          ARCHIVER.format("out.txt", "false"))
+    create_job(server, "arts", with_discarder(xml, artifact_num=1))
+    for _ in range(3):
+        assert run(server, "arts")["result"] == "SUCCESS"
+    arts = {n: server.get(f"job/arts/{n}/api/json", auth=server.alice).json()["artifacts"]
+            for n in (1, 2, 3)}
+    assert arts[1] == [] and arts[2] == []
+    assert [a["relativePath"] for a in arts[3]] == ["out.txt"]
+    assert server.get("job/arts/2/artifact/out.txt", auth=server.alice).status_code == 404
+    assert server.get("job/arts/3/artifact/out.txt", auth=server.alice).text == "3\n"
+    assert build_numbers(server, "arts") == [3, 2, 1]
+
+
+def test_builds_older_than_days_to_keep_are_discarded_after_the_next_build(server):
+    home = server.home
+    create_job(server, "aged", with_discarder(job_xml(script="true"), days=1))
+    for _ in range(3):
+        assert run(server, "aged")["result"] == "SUCCESS"
+    # builds 1 and 2 started two days ago, as far as the database knows
+    db = sqlite3.connect(os.path.join(home, "steward.db"), timeout=30)
+    with db:
+        db.execute("UPDATE builds SET start_ms = start_ms - 2 * 86400000 "
+                   "WHERE job = 'aged' AND number IN (1, 2)")
+    db.close()
+    assert run(server, "aged")["number"] == 4
+    # #3 is the last successful build and new anyway; #1 and #2 are too old
+    assert build_numbers(server, "aged") == [4, 3]

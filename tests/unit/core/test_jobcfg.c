@@ -294,7 +294,61 @@ static void jobcfg_parse__reads_every_field_of_the_jjb_example(void **state)
 
     assert_int_equal(cfg->n_shell_steps, 1);
     assert_string_equal(cfg->shell_steps[0], "echo hello $BRANCH\n");
+
+    assert_int_equal(cfg->keep_builds, 10);
+    assert_int_equal(cfg->keep_days, -1);
+    assert_int_equal(cfg->keep_artifact_days, -1);
+    assert_int_equal(cfg->keep_artifact_builds, -1);
     jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__reads_the_log_rotator_in_both_places_jenkins_writes_it(void **state)
+{
+    static const char modern[] =
+        "<project><properties><jenkins.model.BuildDiscarderProperty>"
+        "<strategy class='hudson.tasks.LogRotator'><daysToKeep>7</daysToKeep><numToKeep></numToKeep>"
+        "<artifactDaysToKeep> 3 </artifactDaysToKeep><artifactNumToKeep>2</artifactNumToKeep>"
+        "</strategy></jenkins.model.BuildDiscarderProperty></properties></project>";
+    static const char legacy[] =
+        "<project><logRotator class='hudson.tasks.LogRotator'><daysToKeep>-1</daysToKeep>"
+        "<numToKeep>5</numToKeep></logRotator><properties/></project>";
+    static const char plugin[] =
+        "<project><properties><jenkins.model.BuildDiscarderProperty>"
+        "<strategy class='org.example.OtherStrategy'><numToKeep>1</numToKeep></strategy>"
+        "</jenkins.model.BuildDiscarderProperty></properties></project>";
+    struct job_config *cfg;
+
+    (void) state;
+    cfg = PARSE_OK(modern);
+    assert_int_equal(cfg->keep_days, 7);
+    assert_int_equal(cfg->keep_builds, -1);
+    assert_int_equal(cfg->keep_artifact_days, 3);
+    assert_int_equal(cfg->keep_artifact_builds, 2);
+    jobcfg_free(cfg);
+    cfg = PARSE_OK(legacy);
+    assert_int_equal(cfg->keep_days, -1);
+    assert_int_equal(cfg->keep_builds, 5);
+    assert_int_equal(cfg->keep_artifact_builds, -1);
+    jobcfg_free(cfg);
+    /* another strategy is kept in the document, not applied */
+    cfg = PARSE_OK(plugin);
+    assert_int_equal(cfg->keep_builds, -1);
+    jobcfg_free(cfg);
+    cfg = PARSE_OK("<project/>");
+    assert_int_equal(cfg->keep_builds, -1);
+    assert_int_equal(cfg->keep_days, -1);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_parse__refuses_a_garbled_log_rotator_count(void **state)
+{
+    static const char bad[] =
+        "<project><logRotator><numToKeep>ten</numToKeep></logRotator></project>";
+    char *msg = parse_fails(bad, strlen(bad), -EINVAL);
+
+    (void) state;
+    assert_string_equal(msg, "<numToKeep> must be a whole number, not 'ten'");
+    free(msg);
 }
 
 static void jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes(void **state)
@@ -1333,6 +1387,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jobcfg_parse__reads_every_field_of_the_jjb_example),
+        cmocka_unit_test(jobcfg_parse__reads_the_log_rotator_in_both_places_jenkins_writes_it),
+        cmocka_unit_test(jobcfg_parse__refuses_a_garbled_log_rotator_count),
         cmocka_unit_test(jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes),
         cmocka_unit_test(jobcfg_parse__reads_both_choice_layouts),
         cmocka_unit_test(jobcfg_parse__reads_booleans_and_defaults_like_jenkins),

@@ -828,6 +828,81 @@ static void store_build_start__numbers_1_2_3_per_job_independently(void **state)
     assert_int_equal(count, 0);
 }
 
+/* the numbers store_build_discardable() gives, as "1,2,3" */
+static const char *discardable(void **state, const char *job, int64_t keep, int64_t before_ms,
+                               size_t max)
+{
+    static char out[256];
+    int64_t *v = NULL;
+    size_t n = 0, len = 0;
+
+    assert_int_equal(store_build_discardable(S, job, false, keep, before_ms, max, &v, &n), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t) snprintf(out + len, sizeof out - len, "%s%lld", i ? "," : "", (long long) v[i]);
+    free(v);
+    return out;
+}
+
+static void store_build_discardable__keeps_the_newest_and_the_last_successful_and_stable(void **state)
+{
+    /* #1 SUCCESS, #2 UNSTABLE, #3..#6 FAILURE, #7 running; started at 100, 200, ... */
+    const char *results[] = { "SUCCESS", "UNSTABLE", "FAILURE", "FAILURE", "FAILURE", "FAILURE" };
+
+    for (int i = 0; i < 6; i++)
+        finish_build(state, "j", start_build(state, "j", 100 * (i + 1)), results[i], 5);
+    assert_int_equal(start_build(state, "j", 700), 7);
+    (void) start_build(state, "other", 50);
+    finish_build(state, "other", 1, "FAILURE", 5);
+
+    /* the 3 newest are #7 (running), #6, #5; #1 is the last stable, #2 the last successful */
+    assert_string_equal(discardable(state, "j", 3, INT64_MIN, 100), "3,4");
+    assert_string_equal(discardable(state, "j", 0, INT64_MIN, 100), "3,4,5,6");
+    assert_string_equal(discardable(state, "j", 3, INT64_MIN, 1), "3");
+    /* by age alone: started before 450 */
+    assert_string_equal(discardable(state, "j", -1, 450, 100), "3,4");
+    /* either rule lets a build go */
+    assert_string_equal(discardable(state, "j", 5, 450, 100), "3,4");
+    assert_string_equal(discardable(state, "j", 2, 350, 100), "3,4,5");
+    /* nothing when neither rule is set */
+    assert_string_equal(discardable(state, "j", -1, INT64_MIN, 100), "");
+    /* the running build is never listed, nor deleted */
+    assert_string_equal(discardable(state, "j", 0, INT64_MAX, 100), "3,4,5,6");
+    assert_int_equal(store_build_delete(S, "j", 7), 0);
+    assert_string_equal(discardable(state, "j", 0, INT64_MAX, 100), "3,4,5,6");
+
+    assert_int_equal(store_build_delete(S, "j", 3), 0);
+    assert_string_equal(discardable(state, "j", 3, INT64_MIN, 100), "4");
+    /* a newer success moves the protection: #1 and #2 go */
+    finish_build(state, "j", 7, "SUCCESS", 5);
+    assert_string_equal(discardable(state, "j", 2, INT64_MIN, 100), "1,2,4,5");
+    /* per job: the other job's only build is the newest of its own */
+    assert_string_equal(discardable(state, "other", 1, INT64_MIN, 100), "");
+    assert_string_equal(discardable(state, "other", 0, INT64_MIN, 100), "1");
+}
+
+static void store_build_discardable__with_archived_only_lists_builds_marked_archived(void **state)
+{
+    int64_t *v = NULL;
+    size_t n = 0;
+
+    for (int i = 1; i <= 4; i++)
+        finish_build(state, "a", start_build(state, "a", i), "FAILURE", 1);
+    assert_int_equal(store_build_set_archived(S, "a", 1, true), 0);
+    assert_int_equal(store_build_set_archived(S, "a", 3, true), 0);
+    assert_int_equal(store_build_set_archived(S, "a", 4, true), 0);
+    assert_int_equal(store_build_discardable(S, "a", true, 1, INT64_MIN, 10, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[1], 3);
+    free(v);
+    assert_int_equal(store_build_set_archived(S, "a", 1, false), 0);
+    assert_int_equal(store_build_discardable(S, "a", true, 1, INT64_MIN, 10, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0], 3);
+    free(v);
+}
+
 static void store_build_start__inserts_a_running_build(void **state)
 {
     struct build_row b = { 0 };
@@ -1121,6 +1196,8 @@ int main(void)
         T(store_queue_list_waiting__returns_params_and_causes),
         T(store_queue_max_id__is_0_when_empty_then_the_last_id),
         T(store_build_start__numbers_1_2_3_per_job_independently),
+        T(store_build_discardable__keeps_the_newest_and_the_last_successful_and_stable),
+        T(store_build_discardable__with_archived_only_lists_builds_marked_archived),
         T(store_build_start__inserts_a_running_build),
         T(store_build_finish__records_the_result),
         T(store_build_get__returns_enoent_for_an_unknown_build),
