@@ -6,6 +6,7 @@
 
 #include "core/cron.h"
 #include "util/macro.h"
+#include "util/tz.h"
 
 #define CRON_MAX_LINES 32
 
@@ -16,7 +17,14 @@ struct cron_line {
 struct cron {
     struct cron_line lines[CRON_MAX_LINES];
     size_t n;
+    struct tz *tz; /* from a TZ= line; NULL: the server's zone */
 };
+
+static void
+cron_freep(struct cron **p)
+{
+    cron_free(*p);
+}
 
 static const int lo_of[5] = { 0, 0, 1, 1, 0 };
 static const int hi_of[5] = { 59, 23, 31, 12, 7 };
@@ -159,10 +167,45 @@ parse_line(const char *line, const char *seed, struct cron_line *out, const char
     return 0;
 }
 
+/*
+ * "TZ=Zone/Name". Jenkins only looks at the spec's first line; we also
+ * allow comments and blank lines above it, but refuse what Jenkins would
+ * refuse or misread: a TZ= line after a schedule line, a second one, and a
+ * zone that is not in the tz database.
+ */
+static int
+parse_tz_line(struct cron *c, const char *name, const char **msg)
+{
+    int r;
+
+    if (c->tz) {
+        *msg = "a timer spec takes only one TZ= line";
+        return -EINVAL;
+    }
+    if (c->n > 0) {
+        *msg = "the TZ= line must come before the schedule lines";
+        return -EINVAL;
+    }
+    if (!*name) {
+        *msg = "TZ= needs a time zone name, e.g. TZ=Europe/London";
+        return -EINVAL;
+    }
+    r = tz_load(name, &c->tz);
+    if (r == -EINVAL) {
+        *msg = "invalid time zone name in TZ= (at most 64 letters, digits, '_', '+', '-' and '/')";
+        return -EINVAL;
+    }
+    if (r == -ENOENT) {
+        *msg = "unknown time zone in TZ= (see /usr/share/zoneinfo)";
+        return -EINVAL;
+    }
+    return r;
+}
+
 int
 cron_parse(const char *spec, const char *seed, struct cron **ret_cron, const char **reterr_msg)
 {
-    _cleanup_free_ struct cron *c = calloc(1, sizeof *c);
+    _cleanup_(cron_freep) struct cron *c = calloc(1, sizeof *c);
     _cleanup_free_ char *copy = strdup(spec);
     char *save = NULL;
 
@@ -182,8 +225,10 @@ cron_parse(const char *spec, const char *seed, struct cron **ret_cron, const cha
         if (!*line)
             continue;
         if (strncmp(line, "TZ=", 3) == 0) {
-            *reterr_msg = "TZ= lines are not supported; schedules use the server's time zone";
-            return -EINVAL;
+            r = parse_tz_line(c, line + 3, reterr_msg);
+            if (r < 0)
+                return r;
+            continue;
         }
         if (c->n == CRON_MAX_LINES) {
             *reterr_msg = "a timer spec has at most 32 lines";
@@ -198,8 +243,8 @@ cron_parse(const char *spec, const char *seed, struct cron **ret_cron, const cha
     return 0;
 }
 
-bool
-cron_matches(const struct cron *c, const struct tm *tm)
+static bool
+matches_tm(const struct cron *c, const struct tm *tm)
 {
     for (size_t i = 0; c && i < c->n; i++) {
         const uint64_t *b = c->lines[i].bits;
@@ -210,9 +255,35 @@ cron_matches(const struct cron *c, const struct tm *tm)
     return false;
 }
 
+bool
+cron_matches(const struct cron *c, const struct tm *tm)
+{
+    /* a local broken-down time and its offset give back the instant */
+    if (c && c->tz)
+        return cron_matches_at(c, tz_timegm(tm) - tm->tm_gmtoff);
+    return matches_tm(c, tm);
+}
+
+bool
+cron_matches_at(const struct cron *c, time_t minute)
+{
+    struct tm tm;
+
+    if (!c)
+        return false;
+    if (c->tz)
+        tz_localtime(c->tz, minute, &tm);
+    else if (!localtime_r(&minute, &tm))
+        return false;
+    return matches_tm(c, &tm);
+}
+
 struct cron *
 cron_free(struct cron *c)
 {
-    free(c);
+    if (c) {
+        tz_free(c->tz);
+        free(c);
+    }
     return NULL;
 }

@@ -1315,7 +1315,6 @@ fire_timers(struct engine *e)
     size_t n = 0, k = 0, *n_params = NULL;
     int64_t now = now_ms();
     time_t minute;
-    struct tm tm;
 
     if (now < e->next_minute_ms)
         return;
@@ -1324,7 +1323,6 @@ fire_timers(struct engine *e)
     if (now - e->next_minute_ms > 120000)
         minute = (time_t) (now / 60000 * 60);
     e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
-    localtime_r(&minute, &tm);
 
     if (jobs_list(e->jobs, &list, &n) < 0)
         return;
@@ -1344,7 +1342,7 @@ fire_timers(struct engine *e)
         if (!cfg->timer_spec || cfg->disabled ||
             cron_parse(cfg->timer_spec, list[i]->name, &c, &why) < 0)
             continue;
-        if (cron_matches(c, &tm)) {
+        if (cron_matches_at(c, minute)) {
             params[k] = calloc(cfg->n_params ? cfg->n_params : 1, sizeof **params);
             n_params[k] = cfg->n_params;
             if (params[k] && param_defaults(cfg, params[k]) >= 0) {

@@ -68,26 +68,58 @@ def test_bad_timer_spec_is_refused(server):
     assert server.get("job/badcron/api/json", auth=server.alice).status_code == 404
 
 
+def timer(spec):
+    return f"<hudson.triggers.TimerTrigger><spec>{spec}</spec></hudson.triggers.TimerTrigger>"
+
+
+def test_timer_spec_time_zones_are_checked(server):
+    ok = with_publishers(job_xml(), triggers=timer("# comment first\nTZ=Europe/London\nH 2 * * *"))
+    assert server.post("createItem?name=london", data=ok, auth=server.alice,
+                       headers={"Content-Type": "application/xml"}).status_code == 200
+    for spec, why in (("TZ=Mars/Olympus_Mons\n0 2 * * *", "unknown time zone"),
+                      ("TZ=../../etc/passwd\n0 2 * * *", "invalid time zone name"),
+                      ("0 2 * * *\nTZ=Europe/London", "must come before")):
+        bad = with_publishers(job_xml(), triggers=timer(spec))
+        r = server.post("createItem?name=badtz", data=bad, auth=server.alice,
+                        headers={"Content-Type": "application/xml"})
+        assert r.status_code == 400 and why in r.text, r.text
+    assert server.get("job/badtz/api/json", auth=server.alice).status_code == 404
+
+
 @pytest.mark.skipif(SANITIZED, reason="waits for a minute boundary; the normal run covers it")
-def test_timer_trigger_starts_builds_by_the_minute(server):
+def test_timer_trigger_starts_builds_by_the_minute_in_the_spec_time_zone(server):
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
     xml = with_publishers(job_xml([("string", "P", "from-timer")], script='echo "P=$P"'),
-                          triggers="<hudson.triggers.TimerTrigger><spec># every minute\n* * * * *"
-                                   "</spec></hudson.triggers.TimerTrigger>")
+                          triggers=timer("# every minute\n* * * * *"))
     create_job(server, "tick", xml)
-    deadline = time.time() + 75
-    build = None
-    while time.time() < deadline:
-        info = server.get("job/tick/api/json", auth=server.alice).json()
-        if info["lastCompletedBuild"]:
+    # the next whole minute (with 10 s to spare) in Kathmandu, UTC+05:45: no server zone
+    # shares its minutes and hours, so the same spec without TZ= stays quiet
+    at = (datetime.now(timezone.utc) + timedelta(seconds=70)).astimezone(ZoneInfo("Asia/Kathmandu"))
+    spec = f"{at.minute} {at.hour} * * *"
+    create_job(server, "tick-tz", with_publishers(job_xml(), triggers=timer(f"TZ=Asia/Kathmandu\n{spec}")))
+    create_job(server, "tick-local", with_publishers(job_xml(), triggers=timer(spec)))
+    deadline = time.time() + 140
+    build = tz_build = None
+    while time.time() < deadline and not (build and tz_build):
+        if not build and server.get("job/tick/api/json", auth=server.alice).json()["lastCompletedBuild"]:
             build = server.get("job/tick/lastCompletedBuild/api/json", auth=server.alice).json()
-            break
+        if not tz_build and server.get("job/tick-tz/api/json",
+                                       auth=server.alice).json()["lastCompletedBuild"]:
+            tz_build = server.get("job/tick-tz/lastCompletedBuild/api/json", auth=server.alice).json()
         time.sleep(0.5)
-    assert build, "no timer build within 75 s"
+    assert build, "no timer build within the time"
     cause = [a for a in build["actions"] if "causes" in a][0]["causes"][0]
     assert cause == {"_class": "hudson.triggers.TimerTrigger$TimerTriggerCause",
                      "shortDescription": "Started by timer"}
     log = server.get(f"job/tick/{build['number']}/consoleText", auth=server.alice).text
     assert log.startswith("Started by timer") and "P=from-timer" in log
+
+    assert tz_build, f"no build of '{spec}' in Asia/Kathmandu"
+    started = datetime.fromtimestamp(tz_build["timestamp"] / 1000, ZoneInfo("Asia/Kathmandu"))
+    assert (started.hour, started.minute) == (at.hour, at.minute), started
+    assert server.get("job/tick-local/api/json", auth=server.alice).json()["builds"] == []
 
 
 def with_discarder(xml, days=-1, num=-1, artifact_days=-1, artifact_num=-1):
