@@ -74,6 +74,32 @@ http {{ access_log off; server {{ listen 127.0.0.1:0; location / {{
     return p, port
 
 
+def rss_kb(pid, field="VmRSS"):
+    """A process's resident memory (or its peak, VmHWM), in KiB, from /proc."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def nginx_rss_kb(master):
+    """nginx's master and worker together."""
+    total = rss_kb(master.pid) or 0
+    for task in os.listdir("/proc"):
+        if task.isdigit():
+            try:
+                with open(f"/proc/{task}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == master.pid:
+                        total += rss_kb(int(task)) or 0
+            except (OSError, ValueError, IndexError):
+                pass
+    return total
+
+
 def sequential(port, path_fn, headers, seconds):
     """One client, one keep-alive connection, requests back to back."""
     c = http.client.HTTPConnection("127.0.0.1", port)
@@ -158,6 +184,8 @@ def main():
             assert c.getresponse().status == 200
 
         print(f"steward {a.bin}, {os.cpu_count()} cores")
+        idle, idle_anon = rss_kb(steward.pid), rss_kb(steward.pid, "RssAnon")
+        nginx_idle = nginx_rss_kb(nginx) if nginx else None
         base = None
         if nginx:
             base, _ = sequential(nport, lambda n: "/job/x/build", hdr, a.seconds)
@@ -186,6 +214,10 @@ def main():
             c.request("POST", "/job/hold/doDelete", headers={"Authorization": auth})
             c.getresponse().read()
 
+        peak = rss_kb(steward.pid, "VmHWM")
+        base_mem = f" (nginx, master and worker: {nginx_idle} KiB)" if nginx_idle else ""
+        print(f"steward memory: {idle} KiB resident when idle, {idle_anon} KiB of it its own "
+              f"(not shared libraries){base_mem}; {peak} KiB at its peak after the runs above")
         srv, cli = latency(port, auth)
         print(f"trigger to build start, median of 30: server {srv:.1f} ms "
               f"(build timestamp - inQueueSince), client {cli:.1f} ms (POST to executable seen)")
