@@ -86,7 +86,7 @@ def test_token_new_list_use_revoke_while_running(server):
     def used():
         row = token_rows(server, "bob")["deploy"]
         return row if row["uses"] == 3 and row["last"] != "never" else None
-    row = wait_for(used, 3, "the token's use count to reach 3", interval=0.2)
+    row = wait_for(used, 10, "the token's use count to reach 3", interval=0.2)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["last"]), row
     assert token_rows(server, "bob")["laptop"]["uses"] == 0
 
