@@ -500,7 +500,9 @@ apply_trigger(struct engine *e, struct cmd *c)
         ssize_t i = waiting_index(e, id);
         struct queue_row *w;
 
-        assert(i >= 0);
+        assert(i >= 0); /* the index holds waiting items only */
+        if (i < 0)
+            continue;
         w = &e->waiting[i].row;
         if (!streq(w->job, t->job) || !params_equal(w, t))
             continue;
