@@ -42,6 +42,8 @@ typedef xmlErrorPtr xml_error_arg;
 
 #define PARAMS_PROPERTY "hudson.model.ParametersDefinitionProperty"
 #define SHELL_BUILDER "hudson.tasks.Shell"
+#define DISCARDER_PROPERTY "jenkins.model.BuildDiscarderProperty"
+#define LOG_ROTATOR "hudson.tasks.LogRotator"
 
 static const char *const param_class[] = {
     [PARAM_STRING] = "hudson.model.StringParameterDefinition",
@@ -833,7 +835,8 @@ static int child_keep(const xmlNode *parent, const char *name, int *ret, char **
 
 /*
  * "Discard old builds". Another strategy class (a plugin's) is kept in the
- * document and not applied, like other plugins' settings.
+ * document and not applied, like other plugins' settings; its name is
+ * noted for the configuration page.
  */
 static int read_discarder(struct job_config *cfg, const xmlNode *root, char **msg)
 {
@@ -844,14 +847,16 @@ static int read_discarder(struct job_config *cfg, const xmlNode *root, char **ms
     cfg->keep_days = cfg->keep_builds = cfg->keep_artifact_days = cfg->keep_artifact_builds = -1;
     r = find_child(root, "properties", &props, msg);
     if (r >= 0 && props)
-        r = find_child(props, "jenkins.model.BuildDiscarderProperty", &prop, msg);
+        r = find_child(props, DISCARDER_PROPERTY, &prop, msg);
     if (r >= 0)
         r = find_child(prop ? prop : root, prop ? "strategy" : "logRotator", &strategy, msg);
     if (r < 0 || !strategy)
         return r;
     cls = xmlGetProp(strategy, BAD_CAST "class");
-    if (cls && !streq((const char *) cls, "hudson.tasks.LogRotator"))
-        return 0;
+    if (cls && !streq((const char *) cls, LOG_ROTATOR)) {
+        cfg->other_discarder = strdup((const char *) cls);
+        return cfg->other_discarder ? 0 : -ENOMEM;
+    }
     r = child_keep(strategy, "daysToKeep", &cfg->keep_days, msg);
     if (r >= 0)
         r = child_keep(strategy, "numToKeep", &cfg->keep_builds, msg);
@@ -1592,11 +1597,122 @@ static int write_shell_steps(const struct job_config *cfg, xmlNode *root)
     return 0;
 }
 
+/* A discarder strategy (or an older <logRotator>) whose class is LogRotator or not given. */
+static bool is_log_rotator(const xmlNode *n)
+{
+    _cleanup_(xml_free_strp) xmlChar *cls = xmlGetProp(n, BAD_CAST "class");
+
+    return !cls || xmlStrEqual(cls, BAD_CAST LOG_ROTATOR);
+}
+
+static bool keeps_nothing(const struct job_config *cfg)
+{
+    return cfg->keep_days < 0 && cfg->keep_builds < 0 && cfg->keep_artifact_days < 0 &&
+           cfg->keep_artifact_builds < 0;
+}
+
+/*
+ * Sets a LogRotator count. A child that already means `value` stays as
+ * written (" 7 ", or "" for -1); a `fresh` strategy gets all four children,
+ * as Jenkins writes it, a kept one does not gain a -1 it lacked.
+ */
+static int set_keep(xmlNode *strategy, const char *name, int value, bool fresh)
+{
+    char num[16];
+    int cur;
+
+    if ((!fresh || first_child(strategy, name)) && child_keep(strategy, name, &cur, NULL) == 0 &&
+        cur == value)
+        return 0;
+    (void) snprintf(num, sizeof(num), "%d", value);
+    return set_child_text(strategy, name, num, NULL);
+}
+
+/* Links `node` before the first element of `parent` (or as its only child). */
+static int prepend_child(xmlNode *parent, xmlNode *node)
+{
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return insert_before(c, node);
+    return append_child(parent, node);
+}
+
+/*
+ * "Discard old builds", only once jobcfg_set_discarder() was called: a
+ * config nobody changed keeps its discarder byte for byte, and an older
+ * <logRotator> stays where it is until the setting is saved. Jenkins
+ * writes the property first in <properties>, the strategy with all four
+ * counts, and moves an older <logRotator> there when it saves.
+ */
+static int write_discarder(const struct job_config *cfg, xmlNode *root)
+{
+    xmlNode *props = first_child(root, "properties"), *legacy = first_child(root, "logRotator");
+    xmlNode *prop = props ? first_child(props, DISCARDER_PROPERTY) : NULL;
+    xmlNode *strategy = prop ? first_child(prop, "strategy") : NULL;
+    bool fresh = false;
+    int r;
+
+    if (!cfg->discarder_set)
+        return 0;
+    if (keeps_nothing(cfg)) {
+        /* a plugin's strategy is not the LogRotator being removed */
+        if (prop && (!strategy || is_log_rotator(strategy)))
+            remove_node(prop);
+        if (legacy && is_log_rotator(legacy))
+            remove_node(legacy);
+        return 0;
+    }
+
+    if (legacy)
+        remove_node(legacy);
+    if (!prop) {
+        r = ensure_child(root, "properties", &props);
+        if (r < 0)
+            return r;
+        prop = new_element(root, DISCARDER_PROPERTY, NULL);
+        if (!prop)
+            return -ENOMEM;
+        r = prepend_child(props, prop);
+        if (r < 0)
+            return r;
+    }
+    if (strategy && !is_log_rotator(strategy)) {
+        remove_node(strategy);
+        strategy = NULL;
+    }
+    if (!strategy) {
+        strategy = new_element(root, "strategy", NULL);
+        if (!strategy)
+            return -ENOMEM;
+        r = append_child(prop, strategy);
+        if (r < 0)
+            return r;
+        fresh = true;
+    }
+    if (!xmlHasProp(strategy, BAD_CAST "class") &&
+        !xmlNewProp(strategy, BAD_CAST "class", BAD_CAST LOG_ROTATOR))
+        return -ENOMEM;
+
+    r = set_keep(strategy, "daysToKeep", cfg->keep_days, fresh);
+    if (r >= 0)
+        r = set_keep(strategy, "numToKeep", cfg->keep_builds, fresh);
+    if (r >= 0)
+        r = set_keep(strategy, "artifactDaysToKeep", cfg->keep_artifact_days, fresh);
+    if (r >= 0)
+        r = set_keep(strategy, "artifactNumToKeep", cfg->keep_artifact_builds, fresh);
+    return r < 0 ? r : 0;
+}
+
 /* ---- checking before writing --------------------------------------------- */
 
 static bool is_opt_xml_text(const char *s)
 {
     return !s || is_xml_text(s);
+}
+
+static bool is_keep_value(int v)
+{
+    return v == -1 || (v >= 0 && v <= JOBCFG_KEEP_MAX);
 }
 
 static bool param_is_writable(const struct param_def *p)
@@ -1634,6 +1750,10 @@ static int check_writable(const struct job_config *cfg, const xmlNode *root)
 
     if (!is_opt_xml_text(cfg->description) || !is_opt_xml_text(cfg->auth_token) ||
         cfg->quiet_period < -1)
+        return -EINVAL;
+    if (cfg->discarder_set &&
+        !(is_keep_value(cfg->keep_days) && is_keep_value(cfg->keep_builds) &&
+          is_keep_value(cfg->keep_artifact_days) && is_keep_value(cfg->keep_artifact_builds)))
         return -EINVAL;
 
     for (xmlNode *c = defs ? defs->children : NULL; c; c = c->next)
@@ -1724,6 +1844,8 @@ jobcfg_write(struct job_config *cfg, char **ret_xml, size_t *ret_len)
     if (r >= 0)
         r = write_shell_steps(cfg, root);
     if (r >= 0)
+        r = write_discarder(cfg, root);
+    if (r >= 0)
         r = serialize(cfg->doc, ret_xml, ret_len);
     quiet_end(&q);
     return r < 0 ? r : 0;
@@ -1771,6 +1893,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->timer_spec);
     free(cfg->archive_artifacts);
     free(cfg->archive_excludes);
+    free(cfg->other_discarder);
     free_params(cfg->params, cfg->n_params);
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
     if (cfg->doc)
@@ -1874,6 +1997,21 @@ jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, size_t 
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
     cfg->shell_steps = copy;
     cfg->n_shell_steps = n;
+    return 0;
+}
+
+int
+jobcfg_set_discarder(struct job_config *cfg, int days, int builds, int artifact_days,
+                     int artifact_builds)
+{
+    if (!is_keep_value(days) || !is_keep_value(builds) || !is_keep_value(artifact_days) ||
+        !is_keep_value(artifact_builds))
+        return -EINVAL;
+    cfg->keep_days = days;
+    cfg->keep_builds = builds;
+    cfg->keep_artifact_days = artifact_days;
+    cfg->keep_artifact_builds = artifact_builds;
+    cfg->discarder_set = true;
     return 0;
 }
 

@@ -49,6 +49,16 @@ struct job_config {
     char **shell_steps;  /* the <command> of each hudson.tasks.Shell builder, in order */
     size_t n_shell_steps;
 
+    /*
+     * Discard old builds: hudson.tasks.LogRotator, as the strategy of
+     * jenkins.model.BuildDiscarderProperty or as the older <logRotator>.
+     * -1 when not set. Changed with jobcfg_set_discarder().
+     */
+    int keep_days;            /* daysToKeep */
+    int keep_builds;          /* numToKeep */
+    int keep_artifact_days;   /* artifactDaysToKeep */
+    int keep_artifact_builds; /* artifactNumToKeep */
+
     /* Read only (kept in the document as written): */
     char *timer_spec;    /* triggers/hudson.triggers.TimerTrigger/spec, NULL when absent */
     char *archive_artifacts;  /* publishers/hudson.tasks.ArtifactArchiver/artifacts, NULL when absent */
@@ -56,16 +66,18 @@ struct job_config {
     bool archive_allow_empty;
     bool archive_only_if_successful;
     /*
-     * Discard old builds: hudson.tasks.LogRotator, as the strategy of
-     * jenkins.model.BuildDiscarderProperty or as the older <logRotator>.
-     * -1 when not set.
+     * The class of a discarder strategy other than LogRotator (a plugin's),
+     * as jobcfg_parse() read it; the keep_* fields are then -1. NULL when
+     * there is none.
      */
-    int keep_days;            /* daysToKeep */
-    int keep_builds;          /* numToKeep */
-    int keep_artifact_days;   /* artifactDaysToKeep */
-    int keep_artifact_builds; /* artifactNumToKeep */
+    char *other_discarder;
+
+    bool discarder_set;  /* jobcfg_set_discarder() was called; private to jobcfg.c */
     void *doc;           /* the parsed document, private to jobcfg.c */
 };
+
+/* The largest number of days or builds a LogRotator setting may say. */
+#define JOBCFG_KEEP_MAX 1000000
 
 /* Returns the Jenkins class name of a parameter type, e.g. "StringParameterDefinition". */
 const char *param_type_to_string(enum param_type t);
@@ -84,12 +96,14 @@ int jobcfg_new(struct job_config **ret_cfg);
 /*
  * Serializes the config, after writing the managed fields (description,
  * disabled, concurrentBuild, quietPeriod, authToken, parameter definitions,
- * shell builders) back into the kept document. Other elements are kept.
+ * shell builders, and the discarder once jobcfg_set_discarder() was called)
+ * back into the kept document. Other elements are kept.
  * The output is always UTF-8. Returns 0 and sets *ret_xml (NUL-terminated,
  * to be freed) and *ret_len; -EINVAL when a field could not be read back
  * (invalid UTF-8 or control characters, a parameter without a name or a
- * duplicate one, counts past the bounds), checked before the document is
- * touched; -E2BIG when the output would pass BOUND_CONFIG_XML_BYTES.
+ * duplicate one, counts past the bounds, a keep_* value that is neither -1
+ * nor 0..JOBCFG_KEEP_MAX), checked before the document is touched; -E2BIG
+ * when the output would pass BOUND_CONFIG_XML_BYTES.
  */
 int jobcfg_write(struct job_config *cfg, char **ret_xml, size_t *ret_len);
 
@@ -98,6 +112,21 @@ int jobcfg_set_description(struct job_config *cfg, const char *description);
 int jobcfg_set_auth_token(struct job_config *cfg, const char *token /* NULL removes */);
 int jobcfg_set_params(struct job_config *cfg, const struct param_def *params, size_t n);
 int jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, size_t n);
+
+/*
+ * Sets "Discard old builds" (hudson.tasks.LogRotator): days and number of
+ * builds to keep, and the same for builds that keep their artifacts; -1 is
+ * "not set". jobcfg_write() then brings the document in line, as Jenkins
+ * saves it: all -1 removes a LogRotator's BuildDiscarderProperty and an
+ * older top-level <logRotator>, but leaves another class's strategy (a
+ * plugin's) as it is; any other value writes the LogRotator into
+ * <properties>, in place of what the property held, and drops an older
+ * <logRotator>. Until this is called, the discarder is written as it was
+ * read. 0, or -EINVAL (cfg unchanged) for a value that is neither -1 nor
+ * 0..JOBCFG_KEEP_MAX.
+ */
+int jobcfg_set_discarder(struct job_config *cfg, int days, int builds, int artifact_days,
+                         int artifact_builds);
 
 /*
  * The value a build gets for a parameter, by Jenkins' rules: `given` (NULL

@@ -34,6 +34,17 @@ static const struct {
     { PARAM_PASSWORD, "PasswordParameterDefinition", "Password" },
 };
 
+/* "Discard old builds": the LogRotator's four fields, named as in config.xml. */
+static const struct {
+    const char *name;
+    const char *label;
+} keep_fields[] = {
+    { "daysToKeep", "Days to keep builds" },
+    { "numToKeep", "Max # of builds to keep" },
+    { "artifactDaysToKeep", "Days to keep artifacts" },
+    { "artifactNumToKeep", "Max # of builds to keep with artifacts" },
+};
+
 /* ---- the curl commands (pure) ---- */
 
 int
@@ -313,6 +324,75 @@ checkbox(struct buf *b, const char *name, bool on, const char *label)
 }
 
 static void
+keep_field(struct buf *b, size_t i, const char *value)
+{
+    html_raw(b, "<div><label for=\"");
+    html_attr(b, keep_fields[i].name);
+    html_raw(b, "\">");
+    html_text(b, keep_fields[i].label);
+    html_raw(b, "</label><input type=\"number\" min=\"0\" max=\"");
+    html_int(b, JOBCFG_KEEP_MAX);
+    html_raw(b, "\" placeholder=\"no limit\" id=\"");
+    html_attr(b, keep_fields[i].name);
+    html_raw(b, "\" name=\"");
+    html_attr(b, keep_fields[i].name);
+    html_raw(b, "\" value=\"");
+    html_attr(b, value);
+    html_raw(b, "\"></div>");
+}
+
+/*
+ * "Discard old builds", as Jenkins shows it: a box, two fields, and two
+ * more for artifacts under "Advanced". After a refused POST it shows what
+ * was sent, so that a mistyped number can be corrected rather than retyped.
+ * Only a LogRotator is the form's: another strategy (a plugin's) is named
+ * and left alone, and apply_form() does not touch it either.
+ */
+static void
+discard_fields(struct buf *b, struct web *w, const struct job_config *cfg)
+{
+    const int keep[] = { cfg->keep_days, cfg->keep_builds, cfg->keep_artifact_days,
+                         cfg->keep_artifact_builds };
+    const char *v[ELEMENTSOF(keep_fields)];
+    char num[ELEMENTSOF(keep_fields)][16];
+    bool sent = w->req->is_post, on = false;
+
+    if (cfg->other_discarder) {
+        html_raw(b, "<p class=\"notice\" id=\"discard\"><strong>Discard old builds</strong> uses "
+                    "the strategy <code>");
+        html_text(b, cfg->other_discarder);
+        html_raw(b, "</code> (a plugin&rsquo;s). Steward keeps it in config.xml as it is but "
+                    "does not apply it; this page leaves it alone.</p>");
+        return;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(keep_fields); i++) {
+        snprintf(num[i], sizeof num[i], "%d", keep[i]);
+        v[i] = sent ? req_param(w->req, keep_fields[i].name) : keep[i] >= 0 ? num[i] : "";
+        on |= keep[i] >= 0;
+    }
+    if (sent)
+        on = req_param(w->req, "discard") != NULL;
+    html_raw(b, "<label class=\"check\" for=\"discard\"><input type=\"checkbox\" value=\"1\" "
+                "id=\"discard\" name=\"discard\" aria-describedby=\"discard-hint\"");
+    if (on)
+        html_raw(b, " checked");
+    html_raw(b, "> Discard old builds</label><fieldset><legend>Log rotation</legend><p "
+                "class=\"hint\" id=\"discard-hint\">Applies while the box is ticked; untick it "
+                "to keep every build. An empty field sets no limit. The last successful and the "
+                "last stable build always stay.</p><div class=\"row\">");
+    keep_field(b, 0, v[0]);
+    keep_field(b, 1, v[1]);
+    html_raw(b, "</div><details");
+    if ((v[2] && *v[2]) || (v[3] && *v[3]))
+        html_raw(b, " open");
+    html_raw(b, "><summary>Advanced</summary><div class=\"row\">");
+    keep_field(b, 2, v[2]);
+    keep_field(b, 3, v[3]);
+    html_raw(b, "</div><p class=\"hint\">Builds past these limits stay, without their archived "
+                "artifacts.</p></details></fieldset>");
+}
+
+static void
 config_form(struct web *w, const char *job, const struct job_config *cfg, const char *error,
             int status)
 {
@@ -364,7 +444,9 @@ config_form(struct web *w, const char *job, const struct job_config *cfg, const 
     if (cfg->quiet_period >= 0)
         html_int(b, cfg->quiet_period);
     html_raw(b, "\"><p class=\"hint\">How long a queued build waits; identical triggers in "
-                "that time become one build. Empty: the server&rsquo;s default.</p></section>");
+                "that time become one build. Empty: the server&rsquo;s default.</p>");
+    discard_fields(b, w, cfg);
+    html_raw(b, "</section>");
 
     /* parameters */
     html_raw(b, "<section class=\"card\" aria-labelledby=\"h-params\"><h2 id=\"h-params\">"
@@ -554,6 +636,44 @@ read_param(struct web *w, const char *idx, struct param_def *d)
 #define ERR_MAX 512
 
 /*
+ * "Discard old builds" from the form: an unticked box removes the setting,
+ * an empty field is "not set". Another strategy class is left as it is.
+ */
+static void
+apply_discarder(struct web *w, struct job_config *cfg, char *err)
+{
+    int keep[ELEMENTSOF(keep_fields)] = { -1, -1, -1, -1 };
+    bool on = req_param(w->req, "discard") != NULL;
+
+    if (cfg->other_discarder)
+        return;
+    for (size_t i = 0; i < ELEMENTSOF(keep_fields) && on; i++) {
+        _cleanup_free_ char *s = trimmed(req_param(w->req, keep_fields[i].name));
+        int64_t n;
+        int r;
+
+        if (!s) {
+            if (!err[0])
+                snprintf(err, ERR_MAX, "Out of memory.");
+            return;
+        }
+        if (!*s)
+            continue;
+        r = parse_int64(s, 0, JOBCFG_KEEP_MAX, &n);
+        if (r >= 0)
+            keep[i] = (int) n;
+        else if (err[0])
+            continue;
+        else if (r == -ERANGE)
+            snprintf(err, ERR_MAX, "%s must be from 0 to %d, or empty.", keep_fields[i].label,
+                     JOBCFG_KEEP_MAX);
+        else
+            snprintf(err, ERR_MAX, "%s must be a whole number, or empty.", keep_fields[i].label);
+    }
+    (void) jobcfg_set_discarder(cfg, keep[0], keep[1], keep[2], keep[3]);
+}
+
+/*
  * Applies the form to `cfg`. Returns false with the first problem, in
  * words for the person, in err[ERR_MAX] (cfg then holds what they sent,
  * to show it again).
@@ -583,6 +703,7 @@ apply_form(struct web *w, struct job_config *cfg, char *err)
     cfg->disabled = req_param(req, "disabled") != NULL;
     cfg->concurrent_build = req_param(req, "concurrent") != NULL;
     (void) jobcfg_set_description(cfg, *desc ? desc : NULL);
+    apply_discarder(w, cfg, err);
 
     /* trigger token */
     if (req_param(req, "generateToken")) {

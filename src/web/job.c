@@ -154,6 +154,75 @@ history(struct buf *b, struct web *w, const struct job *job, int64_t page)
     build_rows_free(rows, n);
 }
 
+/* "the 10 newest builds", "the newest build". */
+static void
+newest(struct buf *b, int builds)
+{
+    if (builds == 1) {
+        html_raw(b, "the newest build");
+        return;
+    }
+    html_raw(b, "the ");
+    html_int(b, builds);
+    html_raw(b, " newest builds");
+}
+
+/* "the last 7 days", "the last day". */
+static void
+of_the_last(struct buf *b, int days)
+{
+    if (days == 1) {
+        html_raw(b, "the last day");
+        return;
+    }
+    html_raw(b, "the last ");
+    html_int(b, days);
+    html_raw(b, " days");
+}
+
+/*
+ * "Discard old builds" in one sentence, when it is set. LogRotator drops
+ * a build past either limit, so with both set the builds kept are the
+ * newest ones that are also recent: "the 10 newest builds of the last 7
+ * days". Artifacts follow the same rule among the builds kept.
+ */
+static void
+discard_note(struct buf *b, const struct job_config *cfg)
+{
+    int days = cfg->keep_days, builds = cfg->keep_builds;
+    int a_days = cfg->keep_artifact_days, a_builds = cfg->keep_artifact_builds;
+
+    if (days < 0 && builds < 0 && a_days < 0 && a_builds < 0)
+        return;
+    html_raw(b, "<p class=\"hint\" id=\"discard-note\">Keeps ");
+    if (days == 0 || builds == 0) {
+        html_raw(b, "no builds but the last successful one.</p>");
+        return;
+    }
+    if (builds > 0)
+        newest(b, builds);
+    else if (days > 0)
+        html_raw(b, "the builds");
+    else
+        html_raw(b, "every build");
+    if (days > 0) {
+        html_raw(b, " of ");
+        of_the_last(b, days);
+    }
+    if (a_days == 0 || a_builds == 0)
+        html_raw(b, ", and no artifacts");
+    else if (a_days > 0 || a_builds > 0) {
+        html_raw(b, ", and artifacts of ");
+        if (a_builds > 0)
+            newest(b, a_builds);
+        if (a_builds > 0 && a_days > 0)
+            html_raw(b, " of ");
+        if (a_days > 0)
+            of_the_last(b, a_days);
+    }
+    html_raw(b, ". The last successful build always stays.</p>");
+}
+
 static void
 param_field(struct buf *b, const struct param_def *d, size_t i)
 {
@@ -336,7 +405,9 @@ web_job_page(struct web *w, const char *name)
         html_raw(b, "\">Delete&hellip;</a></div>");
     }
     html_raw(b, "<div class=\"grid\"><section class=\"card\" id=\"history\" aria-labelledby=\""
-                "h-history\"><h2 id=\"h-history\">Build history</h2><div");
+                "h-history\"><h2 id=\"h-history\">Build history</h2>");
+    discard_note(b, job->cfg);
+    html_raw(b, "<div");
     if (page == 1) {
         /* only the first page changes by itself */
         html_raw(b, " data-live=\"");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1232,6 +1233,316 @@ static void jobcfg_write__places_new_elements_before_later_ones(void **state)
     jobcfg_free(cfg);
 }
 
+/* ---- discard old builds -------------------------------------------------- */
+
+/* `s` with its only occurrence of `from` replaced by `to`. */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+    struct buf b = BUF_INIT(SIZE_MAX / 2);
+    const char *at = strstr(s, from);
+
+    assert_non_null(at);
+    assert_null(strstr(at + 1, from));
+    assert_int_equal(buf_printf(&b, "%.*s%s%s", (int) (at - s), s, to, at + strlen(from)), 0);
+    return buf_detach(&b);
+}
+
+static void assert_keeps(const struct job_config *cfg, int days, int builds, int artifact_days,
+                         int artifact_builds)
+{
+    assert_int_equal(cfg->keep_days, days);
+    assert_int_equal(cfg->keep_builds, builds);
+    assert_int_equal(cfg->keep_artifact_days, artifact_days);
+    assert_int_equal(cfg->keep_artifact_builds, artifact_builds);
+}
+
+static void jobcfg_set_discarder__round_trips_through_write_as_jenkins_writes_it(void **state)
+{
+    const struct param_def p = { .type = PARAM_STRING, .name = "S" };
+    struct job_config *cfg, *again;
+    char *out;
+
+    (void) state;
+    assert_int_equal(jobcfg_new(&cfg), 0);
+    assert_int_equal(jobcfg_set_discarder(cfg, 7, 10, -1, 0), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, 7, 10, -1, 0);
+    assert_null(again->other_discarder);
+    assert_non_null(strstr(out, "  <keepDependencies>false</keepDependencies>\n"
+                                "  <properties>\n"
+                                "    <jenkins.model.BuildDiscarderProperty>\n"
+                                "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+                                "        <daysToKeep>7</daysToKeep>\n"
+                                "        <numToKeep>10</numToKeep>\n"
+                                "        <artifactDaysToKeep>-1</artifactDaysToKeep>\n"
+                                "        <artifactNumToKeep>0</artifactNumToKeep>\n"
+                                "      </strategy>\n"
+                                "    </jenkins.model.BuildDiscarderProperty>\n"
+                                "  </properties>\n"
+                                "  <scm class=\"hudson.scm.NullSCM\"/>\n"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* <properties> created where Jenkins has it; the property first in it */
+    cfg = PARSE_OK("<project>\n  <description>d</description>\n  <disabled>false</disabled>\n"
+                   "</project>");
+    assert_int_equal(jobcfg_set_params(cfg, &p, 1), 0);
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, 3, -1), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, -1, -1, 3, -1);
+    assert_string_equal(strchr(out, '\n') + 1,
+                        "<project>\n"
+                        "  <description>d</description>\n"
+                        "  <properties>\n"
+                        "    <jenkins.model.BuildDiscarderProperty>\n"
+                        "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+                        "        <daysToKeep>-1</daysToKeep>\n"
+                        "        <numToKeep>-1</numToKeep>\n"
+                        "        <artifactDaysToKeep>3</artifactDaysToKeep>\n"
+                        "        <artifactNumToKeep>-1</artifactNumToKeep>\n"
+                        "      </strategy>\n"
+                        "    </jenkins.model.BuildDiscarderProperty>\n"
+                        "    <hudson.model.ParametersDefinitionProperty>\n"
+                        "      <parameterDefinitions>\n"
+                        "        <hudson.model.StringParameterDefinition>\n"
+                        "          <name>S</name>\n"
+                        "          <defaultValue></defaultValue>\n"
+                        "          <trim>false</trim>\n"
+                        "        </hudson.model.StringParameterDefinition>\n"
+                        "      </parameterDefinitions>\n"
+                        "    </hudson.model.ParametersDefinitionProperty>\n"
+                        "  </properties>\n"
+                        "  <disabled>false</disabled>\n"
+                        "</project>\n");
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_discarder__updates_the_property_in_place(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml), *again;
+    char *out, *want;
+
+    (void) state;
+    /* the same values: nothing moves, not even JJB's one-line layout */
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, 10, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_string_equal(out, jjb_xml);
+    free(out);
+
+    /* one value changes, and only it */
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, 5, -1, -1), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, -1, 5, -1, -1);
+    want = replaced(jjb_xml, "<numToKeep>10</numToKeep>", "<numToKeep>5</numToKeep>");
+    assert_string_equal(out, want);
+    free(want);
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* a value that already says it stays as written; a missing one is added */
+    cfg = PARSE_OK("<project><properties><jenkins.model.BuildDiscarderProperty>"
+                   "<strategy class='hudson.tasks.LogRotator'><daysToKeep> 7 </daysToKeep>"
+                   "<numToKeep></numToKeep></strategy>"
+                   "</jenkins.model.BuildDiscarderProperty></properties></project>");
+    assert_int_equal(jobcfg_set_discarder(cfg, 7, -1, -1, 4), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, 7, -1, -1, 4);
+    assert_non_null(strstr(out, "<strategy class=\"hudson.tasks.LogRotator\">"
+                                "<daysToKeep> 7 </daysToKeep><numToKeep></numToKeep>"
+                                "<artifactNumToKeep>4</artifactNumToKeep></strategy>"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_discarder__all_unset_removes_the_log_rotator_only(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml), *again;
+    char *out, *want;
+
+    (void) state;
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, -1, -1, -1, -1);
+    want = replaced(jjb_xml,
+                    "    <jenkins.model.BuildDiscarderProperty>\n"
+                    "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+                    "        <daysToKeep>-1</daysToKeep><numToKeep>10</numToKeep>\n"
+                    "        <artifactDaysToKeep>-1</artifactDaysToKeep><artifactNumToKeep>-1</artifactNumToKeep>\n"
+                    "      </strategy>\n"
+                    "    </jenkins.model.BuildDiscarderProperty>\n",
+                    "");
+    assert_string_equal(out, want);
+    free(want);
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* the only property: <properties/> stays, as Jenkins writes it */
+    cfg = PARSE_OK("<project>\n  <properties>\n    <jenkins.model.BuildDiscarderProperty>\n"
+                   "      <strategy class=\"hudson.tasks.LogRotator\"><numToKeep>3</numToKeep>"
+                   "</strategy>\n    </jenkins.model.BuildDiscarderProperty>\n  </properties>\n"
+                   "</project>");
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_string_equal(strchr(out, '\n') + 1, "<project>\n  <properties/>\n</project>\n");
+    free(out);
+    jobcfg_free(cfg);
+
+    /* nothing there: nothing added */
+    cfg = PARSE_OK(jenkins_xml);
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_string_equal(out + 39, strchr(jenkins_xml, '\n') + 1);
+    free(out);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_discarder__moves_a_legacy_log_rotator_into_properties(void **state)
+{
+    static const char legacy[] =
+        "<project>\n"
+        "  <description>old</description>\n"
+        "  <logRotator class=\"hudson.tasks.LogRotator\">\n"
+        "    <daysToKeep>-1</daysToKeep>\n"
+        "    <numToKeep>5</numToKeep>\n"
+        "    <artifactDaysToKeep>-1</artifactDaysToKeep>\n"
+        "    <artifactNumToKeep>-1</artifactNumToKeep>\n"
+        "  </logRotator>\n"
+        "  <keepDependencies>false</keepDependencies>\n"
+        "  <properties/>\n"
+        "</project>\n";
+    struct job_config *cfg = PARSE_OK(legacy), *again;
+    char *out;
+
+    (void) state;
+    assert_keeps(cfg, -1, 5, -1, -1);
+    /* not saved: it stays where it is */
+    out = write_ok(cfg, NULL);
+    assert_string_equal(strchr(out, '\n') + 1, legacy);
+    free(out);
+
+    /* saved: migrated, as Jenkins does */
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, 5, -1, -1), 0);
+    again = reparse(cfg, &out);
+    assert_keeps(again, -1, 5, -1, -1);
+    assert_string_equal(strchr(out, '\n') + 1,
+                        "<project>\n"
+                        "  <description>old</description>\n"
+                        "  <keepDependencies>false</keepDependencies>\n"
+                        "  <properties>\n"
+                        "    <jenkins.model.BuildDiscarderProperty>\n"
+                        "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+                        "        <daysToKeep>-1</daysToKeep>\n"
+                        "        <numToKeep>5</numToKeep>\n"
+                        "        <artifactDaysToKeep>-1</artifactDaysToKeep>\n"
+                        "        <artifactNumToKeep>-1</artifactNumToKeep>\n"
+                        "      </strategy>\n"
+                        "    </jenkins.model.BuildDiscarderProperty>\n"
+                        "  </properties>\n"
+                        "</project>\n");
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* removed: gone from both places */
+    cfg = PARSE_OK(legacy);
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_null(strstr(out, "logRotator"));
+    assert_null(strstr(out, "BuildDiscarderProperty"));
+    assert_non_null(strstr(out, "<description>old</description>\n  <keepDependencies>"));
+    free(out);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_discarder__leaves_another_strategy_class_alone(void **state)
+{
+    static const char plugin[] =
+        "<project>\n"
+        "  <properties>\n"
+        "    <jenkins.model.BuildDiscarderProperty>\n"
+        "      <strategy class=\"org.example.KeepTaggedStrategy\" plugin=\"keep@1.0\">\n"
+        "        <tag>release</tag>\n"
+        "      </strategy>\n"
+        "    </jenkins.model.BuildDiscarderProperty>\n"
+        "  </properties>\n"
+        "</project>\n";
+    struct job_config *cfg = PARSE_OK(plugin), *again;
+    char *out;
+
+    (void) state;
+    assert_string_equal(cfg->other_discarder, "org.example.KeepTaggedStrategy");
+    assert_keeps(cfg, -1, -1, -1, -1);
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_string_equal(strchr(out, '\n') + 1, plugin);
+    free(out);
+
+    /* values set on purpose replace it with a LogRotator */
+    assert_int_equal(jobcfg_set_discarder(cfg, 1, -1, -1, -1), 0);
+    again = reparse(cfg, &out);
+    assert_null(again->other_discarder);
+    assert_keeps(again, 1, -1, -1, -1);
+    assert_null(strstr(out, "KeepTaggedStrategy"));
+    assert_null(strstr(out, "<tag>"));
+    assert_non_null(strstr(out, "    <jenkins.model.BuildDiscarderProperty>\n"
+                                "      <strategy class=\"hudson.tasks.LogRotator\">\n"
+                                "        <daysToKeep>1</daysToKeep>\n"));
+    free(out);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    /* the same in the older place */
+    cfg = PARSE_OK("<project><logRotator class='org.example.Other'/></project>");
+    assert_string_equal(cfg->other_discarder, "org.example.Other");
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, -1), 0);
+    out = write_ok(cfg, NULL);
+    assert_non_null(strstr(out, "<logRotator class=\"org.example.Other\"/>"));
+    free(out);
+    jobcfg_free(cfg);
+}
+
+static void jobcfg_set_discarder__refuses_values_out_of_range(void **state)
+{
+    static const int bad[] = { -2, INT_MIN, JOBCFG_KEEP_MAX + 1, INT_MAX };
+    struct job_config *cfg = PARSE_OK(jjb_xml);
+    char *out = NULL, *again;
+    size_t len;
+
+    (void) state;
+    for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+        assert_int_equal(jobcfg_set_discarder(cfg, bad[i], -1, -1, -1), -EINVAL);
+        assert_int_equal(jobcfg_set_discarder(cfg, -1, bad[i], -1, -1), -EINVAL);
+        assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, bad[i], -1), -EINVAL);
+        assert_int_equal(jobcfg_set_discarder(cfg, -1, -1, -1, bad[i]), -EINVAL);
+    }
+    /* refused values change nothing */
+    assert_keeps(cfg, -1, 10, -1, -1);
+    again = write_ok(cfg, NULL);
+    assert_string_equal(again, jjb_xml);
+    free(again);
+    assert_int_equal(jobcfg_set_discarder(cfg, 0, JOBCFG_KEEP_MAX, -1, 0), 0);
+    assert_keeps(cfg, 0, JOBCFG_KEEP_MAX, -1, 0);
+
+    /* a field changed behind the setter's back: refused before the document is touched */
+    cfg->keep_artifact_days = JOBCFG_KEEP_MAX + 1;
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_null(out);
+    cfg->keep_artifact_days = -5;
+    assert_int_equal(jobcfg_write(cfg, &out, &len), -EINVAL);
+    assert_null(out);
+    assert_int_equal(jobcfg_set_discarder(cfg, -1, 10, -1, -1), 0);
+    again = write_ok(cfg, NULL);
+    assert_string_equal(again, jjb_xml);
+    free(again);
+    jobcfg_free(cfg);
+}
+
 static void jobcfg_parse__skips_comments_in_text_and_keeps_them(void **state)
 {
     static const char xml[] = "<project><description>a<!-- note -->b<?pi x?>c</description></project>";
@@ -1418,6 +1729,12 @@ int main(void)
         cmocka_unit_test(jobcfg_set_params__rewrites_changed_choices_in_their_own_layout),
         cmocka_unit_test(jobcfg_set_params__drops_the_encrypted_default_of_a_changed_password),
         cmocka_unit_test(jobcfg_write__places_new_elements_before_later_ones),
+        cmocka_unit_test(jobcfg_set_discarder__round_trips_through_write_as_jenkins_writes_it),
+        cmocka_unit_test(jobcfg_set_discarder__updates_the_property_in_place),
+        cmocka_unit_test(jobcfg_set_discarder__all_unset_removes_the_log_rotator_only),
+        cmocka_unit_test(jobcfg_set_discarder__moves_a_legacy_log_rotator_into_properties),
+        cmocka_unit_test(jobcfg_set_discarder__leaves_another_strategy_class_alone),
+        cmocka_unit_test(jobcfg_set_discarder__refuses_values_out_of_range),
         cmocka_unit_test(jobcfg_parse__skips_comments_in_text_and_keeps_them),
         cmocka_unit_test(jobcfg_parse__refuses_more_than_the_bounded_counts),
         cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
