@@ -77,6 +77,19 @@ struct run {
     char *workspace;
     char *tmpdir;
     struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
+
+    /*
+     * Archiving the artifacts, on a thread of its own so that a large copy
+     * never holds up the queue; archive_efd (in the epoll set, for this run)
+     * says it is done. The build ends then, with `result` as decided.
+     */
+    bool archiving;
+    pthread_t archiver;
+    int archive_efd;
+    char *archive_dest;
+    const char *result;
+    int archive_r;
+    size_t archive_count;
 };
 
 struct engine {
@@ -767,6 +780,9 @@ run_free(struct run *run)
         close(run->pidfd);
     if (run->logfd >= 0)
         close(run->logfd);
+    if (run->archive_efd >= 0)
+        close(run->archive_efd);
+    free(run->archive_dest);
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
@@ -813,44 +829,84 @@ spawn_step(struct engine *e, struct run *run)
     return 0;
 }
 
+static void *
+archive_thread(void *arg)
+{
+    struct run *run = arg;
+    const struct job_config *cfg = run->job->cfg;
+    uint64_t one = 1;
+
+    run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
+                                     run->archive_dest, &run->archive_count);
+    (void) !write(run->archive_efd, &one, sizeof one);
+    return NULL;
+}
+
 /*
  * The ArtifactArchiver publisher: copies matching workspace files into the
- * build's archive/. Returns the result, which becomes FAILURE when nothing
- * matched and an empty archive is not allowed, as in Jenkins.
- * NEEDSWORK: large archives are copied on the engine thread.
+ * build's archive/ on a thread, so that the queue goes on meanwhile. Returns
+ * true when the copy started (archive_done() ends the build), false when
+ * there is nothing to archive or it cannot start (then the build ends now,
+ * with run->result, FAILURE for the latter).
  */
-static const char *
-archive_artifacts(struct engine *e, struct run *run, const char *result)
+static bool
+start_archiving(struct engine *e, struct run *run)
 {
     const struct job_config *cfg = run->job->cfg;
-    _cleanup_free_ char *dir = NULL, *dest = NULL;
-    size_t count = 0;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
+    _cleanup_free_ char *dir = NULL;
     int r;
 
-    if (!cfg->archive_artifacts || streq(result, "ABORTED") ||
-        (cfg->archive_only_if_successful && !streq(result, "SUCCESS")))
-        return result;
-    dir = home_build_dir(e->home, run->job->name, run->number);
-    dest = dir ? path_join(dir, "archive") : NULL;
-    if (!dest)
-        return result;
+    if (!cfg->archive_artifacts || streq(run->result, "ABORTED") ||
+        (cfg->archive_only_if_successful && !streq(run->result, "SUCCESS")))
+        return false;
     log_write(run->logfd, "Archiving artifacts\n");
-    r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes, dest, &count);
-    if (r == -E2BIG)
-        log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
-                  count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
-    else if (r < 0) {
-        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
-        return "FAILURE";
+    dir = home_build_dir(e->home, run->job->name, run->number);
+    run->archive_dest = dir ? path_join(dir, "archive") : NULL;
+    run->archive_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r = !run->archive_dest ? -ENOMEM : run->archive_efd < 0 ? -errno : 0;
+    if (r >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->archive_efd, &ev) < 0)
+        r = -errno;
+    if (r >= 0) {
+        r = -pthread_create(&run->archiver, NULL, archive_thread, run);
+        if (r < 0)
+            (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
     }
-    if (count > 0)
+    if (r < 0) {
+        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
+        run->result = "FAILURE";
+        return false;
+    }
+    run->archiving = true;
+    return true;
+}
+
+/* The archiver thread is done: the result may become FAILURE, as in Jenkins. */
+static void
+archive_done(struct engine *e, struct run *run)
+{
+    const struct job_config *cfg = run->job->cfg;
+
+    pthread_join(run->archiver, NULL);
+    run->archiving = false;
+    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
+    if (run->archive_r == -E2BIG)
+        log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
+                  run->archive_count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
+    else if (run->archive_r < 0) {
+        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-run->archive_r));
+        run->result = "FAILURE";
+    }
+    if (run->archive_count > 0)
         (void) store_build_set_archived(e->db, run->job->name, run->number, true);
-    if (count == 0 && !cfg->archive_allow_empty) {
+    if (run->archive_r >= 0 && run->archive_count == 0 && !cfg->archive_allow_empty) {
         log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
                               "Configuration error?\n", cfg->archive_artifacts);
-        return "FAILURE";
+        run->result = "FAILURE";
     }
-    return result;
+    /* stopped while archiving */
+    if (run->aborting)
+        run->result = "ABORTED";
 }
 
 /*
@@ -913,22 +969,14 @@ discard_old_builds(struct engine *e, const struct job *job)
     free(v);
 }
 
+/* The build is over: its result is recorded and its executor freed. */
 static void
-finish_run(struct engine *e, struct run *run, const char *result)
+end_run(struct engine *e, struct run *run)
 {
+    const char *result = run->result;
     int64_t duration;
     int r;
 
-    if (run->pid > 0) {
-        char cookie[64];
-
-        /* before archiving, nothing may write anymore: the process group, and what left it */
-        (void) spawn_signal_group(run->pid, SIGKILL);
-        build_cookie(e, run->job->name, run->number, cookie);
-        (void) spawn_kill_by_env(cookie);
-    }
-    if (run->logfd >= 0 && run->workspace)
-        result = archive_artifacts(e, run, result);
     duration = mono_ms() - run->start_mono;
     log_write(run->logfd, "Finished: %s\n", result);
     r = store_build_finish(e->db, run->job->name, run->number, result, duration, NULL);
@@ -953,6 +1001,25 @@ finish_run(struct engine *e, struct run *run, const char *result)
         }
     }
     run_free(run);
+}
+
+/* The steps are over with `result`: the publishers run, then the build ends. */
+static void
+finish_run(struct engine *e, struct run *run, const char *result)
+{
+    if (run->pid > 0) {
+        char cookie[64];
+
+        /* before archiving, nothing may write anymore: the process group, and what left it */
+        (void) spawn_signal_group(run->pid, SIGKILL);
+        build_cookie(e, run->job->name, run->number, cookie);
+        (void) spawn_kill_by_env(cookie);
+        run->pid = 0;
+    }
+    run->result = result;
+    if (run->logfd >= 0 && run->workspace && start_archiving(e, run))
+        return;
+    end_run(e, run);
 }
 
 static void
@@ -994,7 +1061,7 @@ start_build(struct engine *e, size_t qi, int slot)
 
     if (!run)
         return -ENOMEM;
-    run->pidfd = run->logfd = -1;
+    run->pidfd = run->logfd = run->archive_efd = -1;
     run->job = jobs_get(e->jobs, q->job);
     if (!run->job) {
         free(run);
@@ -1128,8 +1195,14 @@ static void
 reap(struct engine *e, struct run *run)
 {
     int status = 0;
-    pid_t p = waitpid(run->pid, &status, WNOHANG);
+    pid_t p;
 
+    if (run->archiving) {
+        archive_done(e, run);
+        end_run(e, run);
+        return;
+    }
+    p = waitpid(run->pid, &status, WNOHANG);
     if (p == 0)
         return;
     (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->pidfd, NULL);
@@ -1395,7 +1468,7 @@ next_timeout(struct engine *e)
             t = MIN(t, e->next_due_ms <= now ? 0 : e->next_due_ms - now);
     }
     for (int i = 0; i < e->opts.executors; i++)
-        if (e->runs[i] && e->runs[i]->aborting)
+        if (e->runs[i] && e->runs[i]->aborting && e->runs[i]->pid > 0)
             t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));
     return (int) MAX(0, MIN(t, 60000));
 }

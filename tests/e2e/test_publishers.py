@@ -6,6 +6,7 @@ import time
 import pytest
 
 from conftest import SANITIZED, SLOW, create_job, job_xml
+from e2e_helpers import wait_for
 
 
 def with_publishers(xml, publishers="", triggers=""):
@@ -197,3 +198,29 @@ def test_builds_older_than_days_to_keep_are_discarded_after_the_next_build(serve
     assert run(server, "aged")["number"] == 4
     # #3 is the last successful build and new anyway; #1 and #2 are too old
     assert build_numbers(server, "aged") == [4, 3]
+
+
+def test_the_queue_goes_on_while_a_build_archives_a_large_artifact(server):
+    # 256 MiB of zeros to copy: about a second or more of disk writing
+    xml = with_publishers(job_xml(script="truncate -s 256M big.bin"),
+                          ARCHIVER.format("big.bin", "false"))
+    create_job(server, "bigart", xml)
+    create_job(server, "quick", job_xml(script="true"))
+    r = server.post("job/bigart/build", auth=server.alice)
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    wait_for(lambda: "Archiving artifacts" in server.get(f"job/bigart/{n}/consoleText",
+                                                         auth=server.alice).text,
+             30, "the archiver to start")
+    q = server.post("job/quick/build", auth=server.alice)
+    assert q.status_code == 201
+    quick = server.wait_queue_item(q.headers["Location"], server.alice)["executable"]["number"]
+    qb = server.wait_build("quick", quick, server.alice)
+    big = server.wait_build("bigart", n, server.alice, timeout=120)
+    try:
+        assert big["result"] == "SUCCESS"
+        assert big["artifacts"] == [{"displayPath": "big.bin", "fileName": "big.bin",
+                                     "relativePath": "big.bin"}]
+        # the other job's build started and ended while the copy went on
+        assert qb["timestamp"] + qb["duration"] < big["timestamp"] + big["duration"], (qb, big)
+    finally:
+        server.post("job/bigart/doDelete", auth=server.alice)
