@@ -263,6 +263,11 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     if (url) {
         if (!startswith(url, "http://") && !startswith(url, "https://"))
             return usage_error("--url must start with http:// or https://");
+        /* it is pasted into Location, BUILD_URL and the session cookie's Path */
+        for (const char *p = url; *p; p++)
+            if ((unsigned char) *p <= ' ' || *p == 0x7f || strchr("?#;,\"\\<>", *p))
+                return usage_error("--url must be a plain URL: no spaces, control characters, "
+                                   "query (?) or fragment (#)");
         if (asprintf(&root, "%s%s", url, url[strlen(url) - 1] == '/' ? "" : "/") < 0)
             return 1;
     } else {

@@ -81,6 +81,9 @@ web_logout(struct web *w)
     if (w->req->session_id[0])
         auth_session_end(w->app->auth, w->req->session_id);
     resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, ""));
+    /* a session from before the cookie had the public URL's path */
+    if (!streq(app_session_cookie(w->root, ""), app_session_cookie(NULL, "")))
+        resp_header(w->resp, "Set-Cookie", app_session_cookie(NULL, ""));
     w->resp->status = 302;
     resp_header(w->resp, "Location", w->root);
 }

@@ -47,7 +47,17 @@ def test_behind_a_proxy_path_the_cookie_is_scoped_to_it_and_secure_under_https(t
         sid = r.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
         out = requests.get(s.url + "logout", cookies={"STEWARD_SESSION": sid}, timeout=10,
                            allow_redirects=False)
-        _, attrs = attributes(out.headers["Set-Cookie"])
-        assert attrs["path"] == "/steward/" and attrs["max-age"] == "0"
+        # both the cookie of this path and one an older Steward set on / are ended
+        ended = [attributes(c) for c in out.raw.headers.getlist("Set-Cookie")]
+        assert [(nv, a["path"], a["max-age"]) for nv, a in ended] == [
+            ("STEWARD_SESSION=", "/steward/", "0"), ("STEWARD_SESSION=", "/", "0")]
     finally:
         s.stop()
+
+
+def test_a_url_with_a_query_or_control_characters_is_refused_at_start(tmp_path):
+    s = Server(tmp_path / "home")
+    for url in ("https://ci.example.com/ci?x=1", "https://ci.example.com/a b/",
+                "https://ci.example.com/#frag", "https://ci.example.com/a;b/"):
+        p = s.admin("serve", "--listen", "127.0.0.1:0", "--url", url, check=False)
+        assert p.returncode != 0 and "--url must be a plain URL" in p.stderr, (url, p.stderr)
