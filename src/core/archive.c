@@ -109,8 +109,15 @@ match_list(const char *list, const char *path)
     return false;
 }
 
+static bool
+cancelled(const bool *cancel)
+{
+    return cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED);
+}
+
 static int
-copy_file(int srcdir, const char *name, const char *dest_path, uint64_t *copied)
+copy_file(int srcdir, const char *name, const char *dest_path, const bool *cancel,
+          uint64_t *copied)
 {
     _cleanup_close_ int in = -1, out = -1;
     struct stat st;
@@ -122,9 +129,11 @@ copy_file(int srcdir, const char *name, const char *dest_path, uint64_t *copied)
     if (out < 0)
         return -errno;
     for (off_t off = 0; off < st.st_size;) {
-        ssize_t n = sendfile(out, in, &off, (size_t) (st.st_size - off));
+        ssize_t n = sendfile(out, in, &off, (size_t) MIN(st.st_size - off, ARCHIVE_CHUNK_BYTES));
         if (n <= 0)
             return n < 0 ? -errno : -EIO;
+        if (cancelled(cancel))
+            return -ECANCELED;
     }
     *copied += (uint64_t) st.st_size;
     return 0;
@@ -134,6 +143,7 @@ struct walk {
     const char *includes;
     const char *excludes;
     const char *dest;
+    const bool *cancel;
     size_t count;
     uint64_t bytes;
 };
@@ -158,6 +168,10 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
 
         if (streq(de->d_name, ".") || streq(de->d_name, ".."))
             continue;
+        if (cancelled(w->cancel)) {
+            r = -ECANCELED;
+            break;
+        }
         if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
             return closedir(d), -ENOMEM;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -182,7 +196,7 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
             r = fs_mkdir_p(target, 0700);
             *slash = '/';
             if (r >= 0)
-                r = copy_file(dirfd(d), de->d_name, target, &w->bytes);
+                r = copy_file(dirfd(d), de->d_name, target, w->cancel, &w->bytes);
             if (r >= 0)
                 w->count++;
         }
@@ -193,9 +207,9 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
 
 int
 archive_collect(const char *workspace, const char *includes, const char *excludes,
-                const char *dest, size_t *ret_count)
+                const char *dest, const bool *cancel, size_t *ret_count)
 {
-    struct walk w = { .includes = includes, .excludes = excludes, .dest = dest };
+    struct walk w = { .includes = includes, .excludes = excludes, .dest = dest, .cancel = cancel };
     int fd, r;
 
     fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -26,10 +26,13 @@ bool ant_match(const char *pattern, const char *path);
  * Copies the files of `workspace` that match `includes` and none of
  * `excludes` (may be NULL) into `dest` (created when needed). Returns 0
  * and the number of files copied; -E2BIG past ARCHIVE_MAX_FILES or
- * ARCHIVE_MAX_BYTES (what was copied stays); -errno.
+ * ARCHIVE_MAX_BYTES (what was copied stays); -ECANCELED when `*cancel`
+ * (may be NULL; another thread sets it) became true, looked at between
+ * files and every ARCHIVE_CHUNK_BYTES; -errno.
  */
+#define ARCHIVE_CHUNK_BYTES (16 * 1024 * 1024)
 int archive_collect(const char *workspace, const char *includes, const char *excludes,
-                    const char *dest, size_t *ret_count);
+                    const char *dest, const bool *cancel, size_t *ret_count);
 
 struct artifact {
     char *relative_path;

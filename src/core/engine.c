@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -84,6 +85,7 @@ struct run {
      * says it is done. The build ends then, with `result` as decided.
      */
     bool archiving;
+    bool cancel_archive;     /* set by the engine (a stop), read by the archiver */
     pthread_t archiver;
     int archive_efd;
     char *archive_dest;
@@ -120,6 +122,13 @@ struct engine {
     struct run **runs;   /* one slot per executor */
     int64_t next_flush_mono;
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
+
+    /* discarded builds are renamed into HOME/trash, and emptied on a thread */
+    char *trash;
+    uint64_t trash_seq;
+    pthread_t janitor;
+    bool janitor_running;
+    bool janitor_done;       /* set by the janitor as it ends */
 };
 
 /*
@@ -167,13 +176,14 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
     if (e->opts.queue_limit < 1)
         e->opts.queue_limit = BOUND_QUEUE_ITEMS;
     e->root_url = strdup(opts->root_url);
+    e->trash = path_join(h->root, "trash");
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
     e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->answered, NULL);
     e->inbox_tail = &e->inbox;
-    if (!e->root_url || !e->runs || e->efd < 0 || e->epfd < 0) {
+    if (!e->root_url || !e->trash || !e->runs || e->efd < 0 || e->epfd < 0) {
         engine_free(e);
         return -ENOMEM;
     }
@@ -190,6 +200,9 @@ engine_free(struct engine *e)
         queue_row_release(&e->waiting[i].row);
     free(e->waiting);
     idmap_release(&e->by_key);
+    if (e->janitor_running)
+        pthread_join(e->janitor, NULL);
+    free(e->trash);
     free(e->runs);
     free(e->root_url);
     if (e->efd >= 0)
@@ -634,6 +647,7 @@ static void
 handle_triggers(struct engine *e, struct cmd **batch, size_t n)
 {
     int r, *results = calloc(n, sizeof *results);
+    bool reload = false;
 
     if (!results) {
         for (size_t i = 0; i < n; i++)
@@ -642,14 +656,29 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
     }
     r = store_begin(e->db);
     for (size_t i = 0; r >= 0 && i < n; i++) {
+        r = store_savepoint(e->db);
+        if (r < 0)
+            break;
         results[i] = apply_trigger(e, batch[i]);
         if (results[i] == -EIO) {
             r = -EIO;
             break;
         }
+        /*
+         * A trigger that failed half-way leaves nothing in the database,
+         * and the waiting items in memory are read again after the commit
+         * (a merge may have changed one before its update failed).
+         */
+        if (results[i] < 0 && results[i] != -EAGAIN) {
+            r = store_savepoint_rollback(e->db);
+            reload = true;
+        } else
+            r = store_savepoint_release(e->db);
     }
     if (r >= 0)
         r = store_commit(e->db);
+    if (r >= 0 && reload && load_waiting(e) < 0)
+        log_error("queue: cannot read the waiting items again");
     if (r < 0) {
         (void) store_rollback(e->db);
         (void) load_waiting(e);
@@ -837,7 +866,7 @@ archive_thread(void *arg)
     uint64_t one = 1;
 
     run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
-                                     run->archive_dest, &run->archive_count);
+                                     run->archive_dest, &run->cancel_archive, &run->archive_count);
     (void) !write(run->archive_efd, &one, sizeof one);
     return NULL;
 }
@@ -867,6 +896,9 @@ start_archiving(struct engine *e, struct run *run)
     r = !run->archive_dest ? -ENOMEM : run->archive_efd < 0 ? -errno : 0;
     if (r >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->archive_efd, &ev) < 0)
         r = -errno;
+    /* before the first file: whatever the copy leaves, the artifact rotation finds it */
+    if (r >= 0)
+        (void) store_build_set_archived(e->db, run->job->name, run->number, true);
     if (r >= 0) {
         r = -pthread_create(&run->archiver, NULL, archive_thread, run);
         if (r < 0)
@@ -893,12 +925,12 @@ archive_done(struct engine *e, struct run *run)
     if (run->archive_r == -E2BIG)
         log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
                   run->archive_count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
+    else if (run->archive_r == -ECANCELED)
+        log_write(run->logfd, "Archiving stopped after %zu files\n", run->archive_count);
     else if (run->archive_r < 0) {
         log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-run->archive_r));
         run->result = "FAILURE";
     }
-    if (run->archive_count > 0)
-        (void) store_build_set_archived(e->db, run->job->name, run->number, true);
     if (run->archive_r >= 0 && run->archive_count == 0 && !cfg->archive_allow_empty) {
         log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
                               "Configuration error?\n", cfg->archive_artifacts);
@@ -907,6 +939,65 @@ archive_done(struct engine *e, struct run *run)
     /* stopped while archiving */
     if (run->aborting)
         run->result = "ABORTED";
+}
+
+/* ---- the trash ---- */
+
+static void *
+janitor_thread(void *arg)
+{
+    struct engine *e = arg;
+    DIR *d = opendir(e->trash);
+    struct dirent *de;
+
+    while (d && (de = readdir(d))) {
+        _cleanup_free_ char *path = NULL;
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+            continue;
+        path = path_join(e->trash, de->d_name);
+        if (path)
+            (void) fs_rm_rf(path);
+    }
+    if (d)
+        closedir(d);
+    __atomic_store_n(&e->janitor_done, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/*
+ * Empties the trash on a thread, unless one is still at it (what came
+ * since goes with the next call; the start of the next run cleans up too).
+ */
+static void
+empty_trash(struct engine *e)
+{
+    if (e->janitor_running) {
+        if (!__atomic_load_n(&e->janitor_done, __ATOMIC_ACQUIRE))
+            return;
+        pthread_join(e->janitor, NULL);
+        e->janitor_running = false;
+    }
+    e->janitor_done = false;
+    e->janitor_running = pthread_create(&e->janitor, NULL, janitor_thread, e) == 0;
+}
+
+/*
+ * Takes `path` (a missing one is fine) out of the home directory at once,
+ * into the trash; deletes it here when it cannot be moved there (another
+ * file system, a trash that went missing). 0 or -errno.
+ */
+static int
+to_trash(struct engine *e, const char *path)
+{
+    char name[64];
+    _cleanup_free_ char *dst = NULL;
+
+    snprintf(name, sizeof name, "%lld-%llu", (long long) now_ms(),
+             (unsigned long long) e->trash_seq++);
+    dst = path_join(e->trash, name);
+    if (dst && rename(path, dst) == 0)
+        return 0;
+    return fs_rm_rf(path);
 }
 
 /*
@@ -920,7 +1011,7 @@ discard_old_builds(struct engine *e, const struct job *job)
 {
     const struct job_config *cfg = job->cfg;
     int64_t now = now_ms(), *v = NULL;
-    size_t n = 0;
+    size_t n = 0, moved = 0;
 
     if ((cfg->keep_builds >= 0 || cfg->keep_days >= 0) &&
         store_build_discardable(e->db, job->name, false, cfg->keep_builds,
@@ -928,19 +1019,24 @@ discard_old_builds(struct engine *e, const struct job *job)
                                 DISCARD_BATCH, &v, &n) >= 0 && n > 0) {
         int r = store_begin(e->db);
 
-        for (size_t i = 0; r >= 0 && i < n; i++)
-            r = store_build_delete(e->db, job->name, v[i]);
-        r = r >= 0 ? store_commit(e->db) : r;
-        if (r < 0)
-            (void) store_rollback(e->db);
+        if (r >= 0) {
+            for (size_t i = 0; r >= 0 && i < n; i++)
+                r = store_build_delete(e->db, job->name, v[i]);
+            r = r >= 0 ? store_commit(e->db) : r;
+            if (r < 0)
+                (void) store_rollback(e->db);
+        }
         /* rows first: a directory left by a crash here is only disk, never a broken build */
         for (size_t i = 0; r >= 0 && i < n; i++) {
             _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
-            if (dir)
-                (void) fs_rm_rf(dir);
+            if (dir && to_trash(e, dir) >= 0)
+                moved++;
         }
-        log_info("%s: discarded %zu old builds, from #%lld to #%lld", job->name, n,
-                 (long long) v[0], (long long) v[n - 1]);
+        if (r >= 0)
+            log_info("%s: discarded %zu old builds, from #%lld to #%lld", job->name, n,
+                     (long long) v[0], (long long) v[n - 1]);
+        else
+            log_error("%s: discarding old builds failed: %s", job->name, strerror(-r));
     }
     free(v);
     v = NULL;
@@ -955,9 +1051,10 @@ discard_old_builds(struct engine *e, const struct job *job)
         for (size_t i = 0; i < n; i++) {
             _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
             _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
-            if (archive && fs_rm_rf(archive) >= 0)
+            if (archive && to_trash(e, archive) >= 0)
                 v[k++] = v[i];
         }
+        moved += k;
         if (k > 0 && store_begin(e->db) >= 0) {
             int r = 0;
             for (size_t i = 0; r >= 0 && i < k; i++)
@@ -967,6 +1064,8 @@ discard_old_builds(struct engine *e, const struct job *job)
         }
     }
     free(v);
+    if (moved > 0)
+        empty_trash(e);
 }
 
 /* The build is over: its result is recorded and its executor freed. */
@@ -1156,6 +1255,11 @@ schedule(struct engine *e)
     /* a long queue of items in their quiet period costs nothing per turn */
     if (!e->blocked && now < e->next_due_ms)
         return;
+    /* nor does a long queue while every executor is busy: the end of a build wakes the loop */
+    if (free_slot(e) < 0) {
+        e->blocked = true;
+        return;
+    }
     for (size_t i = 0; i < e->n_waiting;) {
         struct queue_row *q = &e->waiting[i].row;
         _cleanup_(job_unrefp) struct job *job = NULL;
@@ -1249,6 +1353,8 @@ abort_run(struct engine *e, struct run *run, const char *by)
     run->kill_at_mono = mono_ms() + e->opts.stop_grace_ms;
     if (run->pid > 0)
         (void) spawn_signal_group(run->pid, SIGTERM);
+    if (run->archiving)
+        __atomic_store_n(&run->cancel_archive, true, __ATOMIC_RELAXED);
 }
 
 static void
@@ -1409,14 +1515,19 @@ fire_timers(struct engine *e)
     for (size_t i = 0; cmds && batch && triggers && params && n_params && i < n; i++) {
         const struct job_config *cfg = list[i]->cfg;
         struct cron *c = NULL;
-        const char *why;
+        const char *why = "out of memory"; /* -EINVAL says more */
 
         /* builds also age out while a job does not run */
         if (minute % 3600 == 0)
             discard_old_builds(e, list[i]);
-        if (!cfg->timer_spec || cfg->disabled ||
-            cron_parse(cfg->timer_spec, list[i]->name, &c, &why) < 0)
+        if (!cfg->timer_spec || cfg->disabled)
             continue;
+        /* valid when saved; a time zone can leave the system since (said once an hour) */
+        if (cron_parse(cfg->timer_spec, list[i]->name, &c, &why) < 0) {
+            if (minute % 3600 == 0)
+                log_warn("%s: the timer trigger does not run: %s", list[i]->name, why);
+            continue;
+        }
         if (cron_matches_at(c, minute)) {
             params[k] = calloc(cfg->n_params ? cfg->n_params : 1, sizeof **params);
             n_params[k] = cfg->n_params;
@@ -1586,6 +1697,11 @@ engine_start(struct engine *e)
     r = recover(e);
     if (r < 0)
         return r;
+    /* what a stop left in the trash goes now */
+    r = fs_mkdir_p(e->trash, 0700);
+    if (r < 0)
+        return r;
+    empty_trash(e);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;
     e->next_flush_mono = mono_ms() + FLUSH_INTERVAL_MS;

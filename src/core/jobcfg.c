@@ -812,7 +812,11 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
     return 0;
 }
 
-/* A LogRotator count or number of days: empty, absent or negative is "not set" (-1). */
+/*
+ * A LogRotator count or number of days: empty, absent or negative is "not
+ * set" (-1); more than JOBCFG_KEEP_MAX (some 2,700 years, or a million
+ * builds) counts as that, so that the configure page can show it.
+ */
 static int child_keep(const xmlNode *parent, const char *name, int *ret, char **msg)
 {
     _cleanup_free_ char *s = NULL;
@@ -829,7 +833,7 @@ static int child_keep(const xmlNode *parent, const char *name, int *ret, char **
     if (parse_seconds(digits, &v) < 0)
         return fail(msg, "<%s> must be a whole number, not '%s'", name, CLIP(s));
     if (digits == skip_space(s))
-        *ret = v;
+        *ret = MIN(v, JOBCFG_KEEP_MAX);
     return 0;
 }
 

@@ -253,6 +253,35 @@ store_rollback(struct store *s)
     return exec(s, "ROLLBACK");
 }
 
+/* prepared once: a savepoint per trigger is on the hot path */
+static int
+exec_cached(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = st_prep(s, sql);
+
+    return st ? st_exec_done(st) : -EIO;
+}
+
+int
+store_savepoint(struct store *s)
+{
+    return exec_cached(s, "SAVEPOINT one");
+}
+
+int
+store_savepoint_release(struct store *s)
+{
+    return exec_cached(s, "RELEASE one");
+}
+
+int
+store_savepoint_rollback(struct store *s)
+{
+    int r = exec_cached(s, "ROLLBACK TO one");
+
+    return r < 0 ? r : store_savepoint_release(s);
+}
+
 int
 store_setting_get(struct store *s, const char *key, char **ret_value)
 {

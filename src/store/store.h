@@ -29,6 +29,13 @@ static inline void store_closep(struct store **p) { store_close(*p); }
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
+/*
+ * One savepoint inside a transaction: rolling back to it undoes what came
+ * since, and ends it, as releasing does.
+ */
+int store_savepoint(struct store *s);
+int store_savepoint_release(struct store *s);
+int store_savepoint_rollback(struct store *s);
 
 /* ---- settings ---- */
 /* *ret_value is newly allocated; -ENOENT when unset. */

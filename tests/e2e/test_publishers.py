@@ -167,6 +167,8 @@ def test_old_builds_are_discarded_but_the_last_successful_one_is_kept(server):
     # numbering goes on, and nothing else changed
     job = server.get("job/rotate/api/json", auth=server.alice).json()
     assert job["nextBuildNumber"] == 6 and job["firstBuild"]["number"] == 4
+    # the directories went through the trash, which empties in the background
+    wait_for(lambda: os.listdir(os.path.join(home, "trash")) == [], 10, "the trash to empty")
 
 
 def test_artifacts_of_older_builds_are_discarded_and_the_builds_kept(server):
@@ -224,3 +226,24 @@ def test_the_queue_goes_on_while_a_build_archives_a_large_artifact(server):
         assert qb["timestamp"] + qb["duration"] < big["timestamp"] + big["duration"], (qb, big)
     finally:
         server.post("job/bigart/doDelete", auth=server.alice)
+
+
+def test_a_stop_during_archiving_ends_the_copy_and_aborts_the_build(server):
+    # 1 GiB to copy, of which only the first pieces are written before the stop
+    xml = with_publishers(job_xml(script="truncate -s 1G huge.bin"),
+                          ARCHIVER.format("huge.bin", "false"))
+    create_job(server, "huge", xml)
+    r = server.post("job/huge/build", auth=server.alice)
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    wait_for(lambda: "Archiving artifacts" in server.get(f"job/huge/{n}/consoleText",
+                                                         auth=server.alice).text,
+             30, "the archiver to start")
+    assert server.post(f"job/huge/{n}/stop", auth=server.alice,
+                       allow_redirects=False).status_code == 302
+    try:
+        b = server.wait_build("huge", n, server.alice)
+        assert b["result"] == "ABORTED"
+        log = server.get(f"job/huge/{n}/consoleText", auth=server.alice).text
+        assert "Aborted by alice\nArchiving stopped after 0 files\nFinished: ABORTED\n" in log, log
+    finally:
+        server.post("job/huge/doDelete", auth=server.alice)

@@ -82,7 +82,7 @@ archive_collect__copies_matches_and_honours_excludes(void **state)
     (void) state;
     snprintf(ws, sizeof ws, "%s/ws", dir);
     snprintf(dest, sizeof dest, "%s/archive", dir);
-    assert_int_equal(archive_collect(ws, "out/**, *.log", "**/*.txt", dest, &count), 0);
+    assert_int_equal(archive_collect(ws, "out/**, *.log", "**/*.txt", dest, NULL, &count), 0);
     assert_int_equal(count, 3);
     assert_int_equal(archive_list(dest, 100, &list, &n), 0);
     assert_int_equal(n, 3);
@@ -109,11 +109,30 @@ archive_collect__finds_nothing_without_a_match(void **state)
     (void) state;
     snprintf(ws, sizeof ws, "%s/ws", dir);
     snprintf(dest, sizeof dest, "%s/archive", dir);
-    assert_int_equal(archive_collect(ws, "*.zip", NULL, dest, &count), 0);
+    assert_int_equal(archive_collect(ws, "*.zip", NULL, dest, NULL, &count), 0);
     assert_int_equal(count, 0);
     assert_int_equal(archive_list(dest, 100, &list, &n), 0);
     assert_int_equal(n, 0);
     free(list);
+    assert_int_equal(fs_rm_rf(dir), 0);
+    free(dir);
+}
+
+static void
+archive_collect__stops_when_cancelled(void **state)
+{
+    char *dir = mktree(), ws[512], dest[512];
+    bool cancel = true;
+    size_t count = 7;
+
+    (void) state;
+    snprintf(ws, sizeof ws, "%s/ws", dir);
+    snprintf(dest, sizeof dest, "%s/archive", dir);
+    assert_int_equal(archive_collect(ws, "**", NULL, dest, &cancel, &count), -ECANCELED);
+    assert_int_equal(count, 0);
+    cancel = false;
+    assert_int_equal(archive_collect(ws, "**", NULL, dest, &cancel, &count), 0);
+    assert_true(count > 0);
     assert_int_equal(fs_rm_rf(dir), 0);
     free(dir);
 }
@@ -127,6 +146,7 @@ main(void)
         cmocka_unit_test(ant_match__trailing_slash_means_everything_below),
         cmocka_unit_test(archive_collect__copies_matches_and_honours_excludes),
         cmocka_unit_test(archive_collect__finds_nothing_without_a_match),
+        cmocka_unit_test(archive_collect__stops_when_cancelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

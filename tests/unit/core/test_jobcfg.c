@@ -326,6 +326,9 @@ static void jobcfg_parse__reads_the_log_rotator_in_both_places_jenkins_writes_it
     assert_int_equal(cfg->keep_artifact_days, 3);
     assert_int_equal(cfg->keep_artifact_builds, 2);
     jobcfg_free(cfg);
+    cfg = PARSE_OK("<project><logRotator><daysToKeep>2000000000</daysToKeep></logRotator></project>");
+    assert_int_equal(cfg->keep_days, JOBCFG_KEEP_MAX);
+    jobcfg_free(cfg);
     cfg = PARSE_OK(legacy);
     assert_int_equal(cfg->keep_days, -1);
     assert_int_equal(cfg->keep_builds, 5);

@@ -170,6 +170,26 @@ static void store_rollback__discards_what_the_transaction_wrote(void **state)
 
 /* ---- settings ---- */
 
+static void store_savepoint_rollback__undoes_only_what_came_after_the_savepoint(void **state)
+{
+    char *v = NULL;
+
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_setting_set(S, "kept", "1"), 0);
+    assert_int_equal(store_savepoint(S), 0);
+    assert_int_equal(store_setting_set(S, "undone", "1"), 0);
+    assert_int_equal(store_savepoint_rollback(S), 0);
+    assert_int_equal(store_savepoint(S), 0);
+    assert_int_equal(store_setting_set(S, "released", "1"), 0);
+    assert_int_equal(store_savepoint_release(S), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(store_setting_get(S, "kept", &v), 0);
+    free(v);
+    assert_int_equal(store_setting_get(S, "released", &v), 0);
+    free(v);
+    assert_int_equal(store_setting_get(S, "undone", &v), -ENOENT);
+}
+
 static void store_setting_get__returns_enoent_when_unset(void **state)
 {
     char *v = (char *) "untouched";
@@ -1163,6 +1183,7 @@ int main(void)
         T(store_open__fails_in_a_missing_directory),
         T(store_close__accepts_null_and_returns_null),
         T(store_rollback__discards_what_the_transaction_wrote),
+        T(store_savepoint_rollback__undoes_only_what_came_after_the_savepoint),
         T(store_setting_get__returns_enoent_when_unset),
         T(store_setting_set__stores_and_overwrites),
         T(store_setting_bool__reads_on_true_and_1_as_true),
