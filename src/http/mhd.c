@@ -666,8 +666,9 @@ http_start(const struct http_opts *opts, struct http **ret_http)
     h->opts = *opts;
     h->port = opts->port;
     pthread_key_create(&h->db_key, db_destructor);
+    /* poll(), not epoll: see docs/ARCHITECTURE.md (a quiesce race in libmicrohttpd 0.9.75) */
     h->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) opts->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
