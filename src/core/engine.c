@@ -1459,13 +1459,6 @@ drain_inbox(struct engine *e)
     return quit;
 }
 
-static void *
-mfree(void *p)
-{
-    free(p);
-    return NULL;
-}
-
 /* Every parameter at its default; the values are allocated (free them), the names lent. */
 static int
 param_defaults(const struct job_config *cfg, struct param_value *out)

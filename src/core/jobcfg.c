@@ -100,12 +100,6 @@ static const char blank_job_xml[] =
     "  <buildWrappers/>\n"
     "</project>\n";
 
-static void *mfree(void *p)
-{
-    free(p);
-    return NULL;
-}
-
 static inline void xml_free_docp(xmlDoc **p)
 {
     if (*p)

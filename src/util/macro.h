@@ -17,6 +17,8 @@
 #define _warn_unused_result_ __attribute__((warn_unused_result))
 
 static inline void freep(void *p) { free(*(void **)p); }
+/* Frees p and returns NULL, for `p = mfree(p);`. */
+static inline void *mfree(void *p) { free(p); return NULL; }
 static inline void closep(int *fd)
 {
     if (*fd >= 0)

@@ -151,17 +151,23 @@ def basic(user, secret):
     return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A running server with an admin 'alice' and a user 'bob', each with an API token."""
-    s = Server(tmp_path / "home")
+def started_server(home):
+    """A running server with an admin 'alice' and a user 'bob', each with an API token;
+    the caller stops it."""
+    s = Server(home)
     s.add_user("alice", "alice-password", admin=True)
     s.add_user("bob", "bob-password")
     s.alice_token = s.new_token("alice", "ci")
     s.bob_token = s.new_token("bob", "laptop")
     s.alice = ("alice", s.alice_token)
     s.bob = ("bob", s.bob_token)
-    s.start()
+    return s.start()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """started_server() for one test."""
+    s = started_server(tmp_path / "home")
     yield s
     s.stop()
 

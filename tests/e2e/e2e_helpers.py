@@ -3,7 +3,7 @@ import os
 import time
 import urllib.parse
 
-from conftest import SLOW, Server
+from conftest import SLOW, started_server  # noqa: F401 (re-exported for module fixtures)
 
 
 def wait_for(pred, timeout=10, what="condition", interval=0.05):
@@ -80,16 +80,3 @@ def restart(server, *extra):
     os.rename(server.log_path, f"{server.log_path}.{n}")
     server.start(*extra)
     return server
-
-
-def started_server(home):
-    """A running server with alice (admin) and bob, as conftest's server fixture makes it;
-    for module-scoped fixtures (the caller stops it)."""
-    s = Server(home)
-    s.add_user("alice", "alice-password", admin=True)
-    s.add_user("bob", "bob-password")
-    s.alice_token = s.new_token("alice", "ci")
-    s.bob_token = s.new_token("bob", "laptop")
-    s.alice = ("alice", s.alice_token)
-    s.bob = ("bob", s.bob_token)
-    return s.start()
