@@ -1001,71 +1001,149 @@ to_trash(struct engine *e, const char *path)
 }
 
 /*
- * "Discard old builds" (hudson.tasks.LogRotator), after each build of the
- * job and once an hour: the rows and directories of the builds that go,
- * then the archive/ of the builds whose artifacts go. At most
- * DISCARD_BATCH of each a time; the next pass goes on.
+ * "Discard old builds" (hudson.tasks.LogRotator): what goes, in two
+ * lists of build numbers. At most DISCARD_BATCH of each a time; the next
+ * pass goes on.
  */
+struct discard {
+    int64_t *gone;      /* the build goes: row and directory */
+    size_t n_gone;
+    int64_t *bare;      /* only its artifacts go */
+    size_t n_bare;
+};
+
+static void
+discard_release(struct discard *d)
+{
+    free(d->gone);
+    free(d->bare);
+    *d = (struct discard) { 0 };
+}
+
+/*
+ * Inside the caller's transaction: deletes the rows of the builds that go
+ * and clears `archived` on those whose artifacts go, so that a reader sees
+ * them gone in the same commit that makes them due. The directories are
+ * left for discard_files(), after the commit: a crash in between leaves
+ * only disk, never a row that points to nothing.
+ */
+static int
+discard_rows(struct engine *e, const struct job *job, struct discard *d)
+{
+    const struct job_config *cfg = job->cfg;
+    int64_t now = now_ms();
+    int r = 0;
+
+    *d = (struct discard) { 0 };
+    if (cfg->keep_builds >= 0 || cfg->keep_days >= 0) {
+        r = store_build_discardable(e->db, job->name, false, cfg->keep_builds,
+                                    cfg->keep_days >= 0 ? now - cfg->keep_days * DAY_MS : INT64_MIN,
+                                    DISCARD_BATCH, &d->gone, &d->n_gone);
+        for (size_t i = 0; r >= 0 && i < d->n_gone; i++)
+            r = store_build_delete(e->db, job->name, d->gone[i]);
+    }
+    if (r >= 0 && (cfg->keep_artifact_builds >= 0 || cfg->keep_artifact_days >= 0)) {
+        r = store_build_discardable(e->db, job->name, true, cfg->keep_artifact_builds,
+                                    cfg->keep_artifact_days >= 0
+                                        ? now - cfg->keep_artifact_days * DAY_MS
+                                        : INT64_MIN,
+                                    DISCARD_BATCH, &d->bare, &d->n_bare);
+        for (size_t i = 0; r >= 0 && i < d->n_bare; i++)
+            r = store_build_set_archived(e->db, job->name, d->bare[i], false);
+    }
+    if (r < 0)
+        discard_release(d);
+    return r;
+}
+
+/* After the commit of discard_rows(): the directories go to the trash. */
+static void
+discard_files(struct engine *e, const struct job *job, struct discard *d)
+{
+    size_t moved = 0;
+
+    for (size_t i = 0; i < d->n_gone; i++) {
+        _cleanup_free_ char *dir = home_build_dir(e->home, job->name, d->gone[i]);
+        if (dir && to_trash(e, dir) >= 0)
+            moved++;
+    }
+    for (size_t i = 0; i < d->n_bare; i++) {
+        _cleanup_free_ char *dir = home_build_dir(e->home, job->name, d->bare[i]);
+        _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
+        if (archive && to_trash(e, archive) >= 0)
+            moved++;
+    }
+    if (d->n_gone > 0)
+        log_info("%s: discarded %zu old builds, from #%lld to #%lld", job->name, d->n_gone,
+                 (long long) d->gone[0], (long long) d->gone[d->n_gone - 1]);
+    if (moved > 0)
+        empty_trash(e);
+}
+
+/* The once-an-hour pass: builds also age out while a job does not run. */
 static void
 discard_old_builds(struct engine *e, const struct job *job)
 {
-    const struct job_config *cfg = job->cfg;
-    int64_t now = now_ms(), *v = NULL;
-    size_t n = 0, moved = 0;
+    struct discard d;
+    int r;
 
-    if ((cfg->keep_builds >= 0 || cfg->keep_days >= 0) &&
-        store_build_discardable(e->db, job->name, false, cfg->keep_builds,
-                                cfg->keep_days >= 0 ? now - cfg->keep_days * DAY_MS : INT64_MIN,
-                                DISCARD_BATCH, &v, &n) >= 0 && n > 0) {
-        int r = store_begin(e->db);
+    if (job->cfg->keep_builds < 0 && job->cfg->keep_days < 0 &&
+        job->cfg->keep_artifact_builds < 0 && job->cfg->keep_artifact_days < 0)
+        return;
+    r = store_begin(e->db);
+    if (r < 0)
+        goto fail;
+    r = discard_rows(e, job, &d);
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        discard_release(&d);
+        goto fail;
+    }
+    discard_files(e, job, &d);
+    discard_release(&d);
+    return;
+fail:
+    log_error("%s: discarding old builds failed: %s", job->name, strerror(-r));
+}
 
-        if (r >= 0) {
-            for (size_t i = 0; r >= 0 && i < n; i++)
-                r = store_build_delete(e->db, job->name, v[i]);
-            r = r >= 0 ? store_commit(e->db) : r;
-            if (r < 0)
-                (void) store_rollback(e->db);
-        }
-        /* rows first: a directory left by a crash here is only disk, never a broken build */
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-            _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
-            if (dir && to_trash(e, dir) >= 0)
-                moved++;
-        }
+/*
+ * Records a build's result and, in the same transaction, discards what
+ * its job's "Discard old builds" makes due, so that no reader sees the
+ * result without the discard. When the discard cannot be done, the
+ * result is recorded alone and the hourly pass tries again.
+ */
+static int
+record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
+{
+    _cleanup_(job_unrefp) struct job *now = discard ? jobs_get(e->jobs, run->job->name) : NULL;
+    struct discard d = { 0 };
+    int r;
+
+    r = store_begin(e->db);
+    if (r < 0)
+        return r;
+    r = store_build_finish(e->db, run->job->name, run->number, run->result, duration, NULL);
+    if (r >= 0 && now && discard_rows(e, now, &d) < 0) {
+        log_error("%s: discarding old builds failed; the next pass tries again", now->name);
+        (void) store_rollback(e->db);
+        r = store_begin(e->db);
         if (r >= 0)
-            log_info("%s: discarded %zu old builds, from #%lld to #%lld", job->name, n,
-                     (long long) v[0], (long long) v[n - 1]);
-        else
-            log_error("%s: discarding old builds failed: %s", job->name, strerror(-r));
+            r = store_build_finish(e->db, run->job->name, run->number, run->result, duration,
+                                   NULL);
     }
-    free(v);
-    v = NULL;
-
-    if ((cfg->keep_artifact_builds >= 0 || cfg->keep_artifact_days >= 0) &&
-        store_build_discardable(e->db, job->name, true, cfg->keep_artifact_builds,
-                                cfg->keep_artifact_days >= 0 ? now - cfg->keep_artifact_days * DAY_MS
-                                                             : INT64_MIN,
-                                DISCARD_BATCH, &v, &n) >= 0) {
-        size_t k = 0;
-
-        for (size_t i = 0; i < n; i++) {
-            _cleanup_free_ char *dir = home_build_dir(e->home, job->name, v[i]);
-            _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
-            if (archive && to_trash(e, archive) >= 0)
-                v[k++] = v[i];
-        }
-        moved += k;
-        if (k > 0 && store_begin(e->db) >= 0) {
-            int r = 0;
-            for (size_t i = 0; r >= 0 && i < k; i++)
-                r = store_build_set_archived(e->db, job->name, v[i], false);
-            if (r < 0 || store_commit(e->db) < 0)
-                (void) store_rollback(e->db);
-        }
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        discard_release(&d);
+        return r;
     }
-    free(v);
-    if (moved > 0)
-        empty_trash(e);
+    if (now)
+        discard_files(e, now, &d);
+    discard_release(&d);
+    return 0;
 }
 
 /* The build is over: its result is recorded and its executor freed. */
@@ -1078,16 +1156,11 @@ end_run(struct engine *e, struct run *run)
 
     duration = mono_ms() - run->start_mono;
     log_write(run->logfd, "Finished: %s\n", result);
-    r = store_build_finish(e->db, run->job->name, run->number, result, duration, NULL);
+    r = record_result(e, run, duration, !run->forget_waiter);
     if (r < 0)
         log_error("build %s #%lld: cannot record the result: %s", run->job->name,
                   (long long) run->number, strerror(-r));
     e->runs[run->executor] = NULL;
-    if (!run->forget_waiter) {
-        _cleanup_(job_unrefp) struct job *now = jobs_get(e->jobs, run->job->name);
-        if (now)
-            discard_old_builds(e, now);
-    }
     if (run->forget_waiter) {
         bool others = false;
         for (int i = 0; i < e->opts.executors; i++)

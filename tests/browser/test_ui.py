@@ -201,11 +201,14 @@ def test_generate_and_revoke_an_api_token(ui, server):
     assert value not in d.page_source     # shown once only
     row = wait_for(lambda: [r for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr")
                             if "from-the-browser" in r.text], what="token row")[0]
-    time.sleep(1.2)   # use counts are flushed about once a second
-    d.refresh()
-    row = [r for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr")
-           if "from-the-browser" in r.text][0]
-    assert row.find_elements(By.CSS_SELECTOR, "td")[3].text == "1"
+    # use counts are flushed about once a second: reload until the use shows
+    def used_once():
+        d.refresh()
+        rows = [r for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr")
+                if "from-the-browser" in r.text]
+        return rows[0] if rows and rows[0].find_elements(By.CSS_SELECTOR, "td")[3].text == "1" \
+            else None
+    row = wait_for(used_once, what="the token row to show one use", interval=0.3)
     shot(d, "11-user-tokens")
     row.find_element(By.CSS_SELECTOR, "button").click()
     alert = d.switch_to.alert
@@ -289,7 +292,8 @@ def test_pages_fit_a_phone(ui, server):
     for path, name in (("", "15-phone-dashboard"), ("job/greeter/", "16-phone-job"),
                        ("job/greeter/1/", "17-phone-build"), ("job/greeter/configure", "18-phone-configure")):
         d.get(server.url + path)
-        time.sleep(0.3)
+        wait_for(lambda: d.execute_script("return document.readyState") == "complete",
+                 what=f"{path or '/'} to finish loading")
         shot(d, name)
         wide = d.execute_script(
             "const w = document.documentElement.clientWidth; return [...document.querySelectorAll"

@@ -130,21 +130,26 @@ class Server:
         """Polls a queue item until it has an executable (or is cancelled)."""
         url = location.rstrip("/") + "/api/json"
         deadline = time.time() + timeout * SLOW
+        item = None
         while time.time() < deadline:
             item = requests.get(url, auth=auth, timeout=10 * SLOW).json()
             if item.get("executable") or item.get("cancelled"):
                 return item
             time.sleep(0.05)
-        raise AssertionError(f"queue item {location} never started")
+        raise AssertionError(f"queue item {location} did not start within {timeout * SLOW:g} s; "
+                             f"last seen: {item!r}")
 
     def wait_build(self, job, number, auth, timeout=30):
         deadline = time.time() + timeout * SLOW
+        b = None
         while time.time() < deadline:
             b = self.get(f"job/{job}/{number}/api/json", auth=auth).json()
             if not b["building"]:
                 return b
             time.sleep(0.05)
-        raise AssertionError(f"build {job} #{number} did not finish")
+        raise AssertionError(f"build {job} #{number} did not finish within {timeout * SLOW:g} s; "
+                             f"last seen: building={b and b['building']}, "
+                             f"duration so far from {b and b['timestamp']}")
 
 
 def basic(user, secret):

@@ -6,8 +6,11 @@ import urllib.parse
 from conftest import SLOW, started_server  # noqa: F401 (re-exported for module fixtures)
 
 
-def wait_for(pred, timeout=10, what="condition", interval=0.05):
-    """Polls pred() until it returns something truthy; timeout is scaled by SLOW."""
+def wait_for(pred, timeout=10, what="condition", interval=0.05, seen=None):
+    """Polls pred() until it returns something truthy; timeout is scaled by SLOW.
+
+    On time-out the error says what was awaited and what was seen: seen()
+    when given, else pred()'s last value."""
     deadline = time.time() + timeout * SLOW
     last = None
     while True:
@@ -15,7 +18,9 @@ def wait_for(pred, timeout=10, what="condition", interval=0.05):
         if last:
             return last
         if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+            shown = seen() if seen else last
+            raise AssertionError(f"timed out after {timeout * SLOW:g} s waiting for {what}; "
+                                 f"last seen: {shown!r}")
         time.sleep(interval)
 
 

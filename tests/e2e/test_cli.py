@@ -12,6 +12,7 @@ import select
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -91,6 +92,34 @@ def console_text(srv, job, number):
     r = srv.get(f"job/{job}/{number}/consoleText", auth=srv.alice)
     assert r.status_code == 200, r.text
     return r.text
+
+
+
+class Pumped:
+    """A child's stdout and stderr, read by threads, so a test can wait for a line."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.out, self.err = [], []
+        self.threads = [threading.Thread(target=self._pump, args=(f, buf), daemon=True)
+                        for f, buf in ((proc.stdout, self.out), (proc.stderr, self.err))]
+        for t in self.threads:
+            t.start()
+
+    @staticmethod
+    def _pump(f, buf):
+        for line in f:
+            buf.append(line)
+
+    def wait_err(self, text, timeout=20):
+        return wait_for(lambda: any(text in line for line in self.err), timeout,
+                        f"{text!r} on stderr", seen=lambda: "".join(self.err)[-500:])
+
+    def finish(self, timeout=30):
+        self.proc.wait(timeout=timeout * SLOW)
+        for t in self.threads:
+            t.join(timeout=10 * SLOW)
+        return "".join(self.out), "".join(self.err)
 
 
 def running_build(srv, job):
@@ -516,10 +545,12 @@ def test_interrupt_without_a_terminal_detaches(srv, home):
     proc = subprocess.Popen([BIN, "build", "long", "--wait", *as_alice(srv)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=clean_env(home))
+    pumped = Pumped(proc)
     number = running_build(srv, "long")
-    time.sleep(0.2)
+    # the client knows the build once it said so
+    pumped.wait_err(f"Started long #{number}")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30 * SLOW)
+    out, err = pumped.finish()
     assert proc.returncode == 130, err
     assert f"Detached: long #{number} goes on" in err
     assert srv.get(f"job/long/{number}/api/json", auth=srv.alice).json()["building"]
@@ -531,10 +562,11 @@ def test_stop_on_interrupt_stops_the_build(srv, home):
                              *as_alice(srv)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=clean_env(home))
+    pumped = Pumped(proc)
     number = running_build(srv, "long")
-    time.sleep(0.2)
+    pumped.wait_err(f"Started long #{number}")
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30 * SLOW)
+    out, err = pumped.finish()
     assert proc.returncode == 4, err
     assert out == console_text(srv, "long", number)
     assert out.endswith("Finished: ABORTED\n")

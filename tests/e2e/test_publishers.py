@@ -155,7 +155,9 @@ def test_old_builds_are_discarded_but_the_last_successful_one_is_kept(server):
     assert build_numbers(server, "rotate") == [4, 3, 1]
     assert server.get("job/rotate/2/api/json", auth=server.alice).status_code == 404
     assert server.get("job/rotate/2/consoleText", auth=server.alice).status_code == 404
-    assert not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "2"))
+    # the directory moves to the trash just after the commit that deleted the row
+    wait_for(lambda: not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "2")),
+             10, "build #2's directory to leave jobs/rotate/builds")
     assert os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "1", "log"))
     assert server.get("job/rotate/lastSuccessfulBuild/api/json",
                       auth=server.alice).json()["number"] == 1
@@ -163,7 +165,8 @@ def test_old_builds_are_discarded_but_the_last_successful_one_is_kept(server):
     # a newer success takes over: #1 and #3 go
     assert build("0")["result"] == "SUCCESS"
     assert build_numbers(server, "rotate") == [5, 4]
-    assert not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "1"))
+    wait_for(lambda: not os.path.exists(os.path.join(home, "jobs", "rotate", "builds", "1")),
+             10, "build #1's directory to leave jobs/rotate/builds")
     # numbering goes on, and nothing else changed
     job = server.get("job/rotate/api/json", auth=server.alice).json()
     assert job["nextBuildNumber"] == 6 and job["firstBuild"]["number"] == 4

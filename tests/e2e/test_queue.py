@@ -4,7 +4,7 @@ import time
 import pytest
 
 from conftest import SLOW, create_job, job_xml
-from e2e_helpers import (assert_nothing_queued_or_built, causes_of, console, item_path, job_info,
+from e2e_helpers import (assert_nothing_queued_or_built, causes_of, console, item_id, item_path, job_info,
                          params_of, queue_items, started_server, wait_for)
 
 
@@ -118,9 +118,18 @@ def test_cancel_item_by_id(server):
     again = server.post(f"queue/cancelItem?id={qid}", auth=server.alice, allow_redirects=False)
     assert again.status_code == 404
 
-    # past the 2 s delay it still never built
-    time.sleep(max(0.0, t0 + 2.6 - time.time()))
+    # a witness queued after it, with the same delay, is due later: once the witness
+    # has built, the cancelled item's time has passed, and it never built
     assert_nothing_queued_or_built(server, "cancelme", server.alice)
+    w = server.post("job/cancelme/buildWithParameters?P=2&delay=2sec", auth=server.alice)
+    assert w.status_code == 201 and w.headers["Location"] != loc
+    n = server.wait_queue_item(w.headers["Location"], server.alice, timeout=20)["executable"]["number"]
+    assert n == 1
+    assert server.wait_build("cancelme", n, server.alice)["result"] == "SUCCESS"
+    assert time.time() >= t0 + 2
+    info = server.get("job/cancelme/api/json", auth=server.alice).json()
+    assert [b["number"] for b in info["builds"]] == [1], info
+    assert info["inQueue"] is False
     assert item_json(server, loc, server.alice)["cancelled"] is True
 
 
@@ -165,8 +174,12 @@ def test_non_concurrent_job_runs_one_build_at_a_time(server, tmp_path):
     assert item["_class"] == "hudson.model.Queue$BlockedItem"
     assert item["blocked"] is True and item["buildable"] is False
     assert item.get("executable") is None
-    # it keeps waiting while the first build runs
-    time.sleep(0.3)
+    # it keeps waiting while the first build runs: another job's build, queued after it,
+    # goes through the scheduler on the free executor and ends meanwhile
+    create_job(server, "serial-witness", job_xml())
+    w = server.post("job/serial-witness/build", auth=server.alice)
+    wn = server.wait_queue_item(w.headers["Location"], server.alice)["executable"]["number"]
+    assert server.wait_build("serial-witness", wn, server.alice)["result"] == "SUCCESS"
     assert item_json(server, second.headers["Location"], server.alice).get("executable") is None
     assert server.get(f"job/serial/{n1 + 1}/api/json", auth=server.alice).status_code == 404
 
@@ -346,7 +359,14 @@ def test_items_wait_for_a_free_executor_and_start_when_one_frees(tmp_path):
             return it if it.get("why") == "Waiting for next available executor" else None
         item = wait_for(waiting, 10, "the item to wait for the only executor")
         assert item["buildable"] is True and item.get("executable") is None
-        time.sleep(0.3)
+        # a cancel of a third item goes through the engine's loop: after its answer the
+        # scheduler has had turns, and the item still waits
+        create_job(s, "later", job_xml())
+        third = s.post("job/later/build?delay=600sec", auth=s.alice)
+        assert third.status_code == 201
+        c = s.post(f"queue/cancelItem?id={item_id(third.headers['Location'])}", auth=s.alice,
+                   allow_redirects=False)
+        assert c.status_code == 302
         assert item_json(s, second.headers["Location"], s.alice).get("executable") is None
 
         flag.touch()
