@@ -462,6 +462,19 @@ why_json(struct model *m, const struct queue_row *q, const char **ret_class, boo
     int64_t now = now_ms();
 
     *ret_blocked = *ret_buildable = false;
+    if (q->due_ms <= now) {
+        bool safe_exit;
+        _cleanup_free_ char *reason = NULL;
+        if (engine_quieting_down(m->app->engine, &safe_exit, &reason)) {
+            *ret_class = "hudson.model.Queue$BuildableItem";
+            *ret_buildable = true;
+            if (safe_exit)
+                return json_string("Steward is about to shut down");
+            return json_sprintf("Steward is quieting down: no build starts until an "
+                                "administrator cancels it (POST /cancelQuietDown)%s%s",
+                                reason ? ". Reason: " : "", reason ? reason : "");
+        }
+    }
     if (q->due_ms > now) {
         *ret_class = "hudson.model.Queue$WaitingItem";
         return json_sprintf("In the quiet period. Expires in %.1f sec",
@@ -534,6 +547,8 @@ model_root(struct model *m, int depth)
     struct job **list = NULL;
     size_t n = 0;
     json_t *jobs = json_array(), *o;
+    _cleanup_free_ char *reason = NULL;
+    bool quiet = engine_quieting_down(m->app->engine, NULL, &reason);
 
     if (jobs_list(m->app->jobs, &list, &n) == 0) {
         bool whole = wants_detail(m, "jobs", depth);
@@ -542,12 +557,12 @@ model_root(struct model *m, int depth)
                                               : model_job_summary(m, list[i]));
         jobs_list_free(list, n);
     }
-    o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:n, s:b, s:i, s:b, "
+    o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:o, s:b, s:i, s:b, "
                   "s:b, s:s}",
                   "_class", "hudson.model.Hudson", "assignedLabels", "name", "built-in", "mode",
                   "NORMAL", "nodeDescription", "the Steward built-in node", "nodeName", "",
                   "numExecutors", m->app->executors, "description", "jobs", jobs, "overallLoad",
-                  json_object(), "quietDownReason", "quietingDown", false, "slaveAgentPort", -1,
+                  json_object(), "quietDownReason", reason ? json_string(reason) : json_null(), "quietingDown", quiet, "slaveAgentPort", -1,
                   "useCrumbs", true, "useSecurity", true, "url", m->root);
     if (!o)
         return NULL;

@@ -16,6 +16,7 @@
 #include "api/model.h"
 #include "api/trigger.h"
 #include "util/bounds.h"
+#include "util/log.h"
 #include "util/secret.h"
 #include "util/strutil.h"
 
@@ -842,6 +843,66 @@ view_api(const struct app *app, struct req *req, struct resp *resp)
     model_release(&m);
 }
 
+/* ---- quiet-down and safe exit (Jenkins' Overall/Administer actions) ---- */
+
+static bool
+gate_admin(const struct app *app, struct req *req, struct resp *resp, const char *what)
+{
+    if (!gate_write(app, req, resp, what))
+        return false;
+    if (!req->id.is_admin) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 403, .error = "Administrators only",
+                                  .presented = rfmt("%s needs Overall/Administer, and user '%s' is "
+                                                    "not an administrator.", what, req->id.name),
+                                  .fix = "Ask an administrator; one can make you one with "
+                                         "steward --home DIR user admin NAME on." });
+        return false;
+    }
+    return true;
+}
+
+/*
+ * POST /quietDown[?reason=R] (Jenkins also takes message=): triggers still
+ * queue, no new build starts. POST /cancelQuietDown ends it; both answer
+ * 302 to the root as Jenkins does. POST /safeExit quiets down and stops
+ * the server once no build runs.
+ */
+static void
+quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet_mode mode)
+{
+    static const char *const what[] = { [QUIET_OFF] = "Cancelling a quiet-down",
+                                        [QUIET_DOWN] = "Quieting down",
+                                        [QUIET_SAFE_EXIT] = "A safe exit" };
+    const char *reason = req_param(req, "reason");
+    _cleanup_free_ char *root = NULL;
+    int r;
+
+    if (!gate_admin(app, req, resp, what[mode]))
+        return;
+    if (!reason)
+        reason = req_param(req, "message");
+    r = engine_quiet_down(app->engine, mode, reason);
+    if (r == -ECANCELED) {
+        refuse(app, req, resp, &(struct refusal){ .status = 503, .error = "Shutting down",
+                                                  .presented = "Steward is already stopping.",
+                                                  .fix = "Wait for it to stop." });
+        return;
+    }
+    if (r < 0) {
+        api_send_text(resp, 500, rfmt("%s failed: %s\n", what[mode], strerror(-r)));
+        return;
+    }
+    log_info("%s by %s%s%s", what[mode], req->id.name, reason && *reason ? ": " : "",
+             reason && *reason ? reason : "");
+    if (mode == QUIET_SAFE_EXIT) {
+        api_send_text(resp, 200, "Shutting down as soon as all jobs are complete\n");
+        return;
+    }
+    root = app_root_url(app, req);
+    api_redirect(resp, 302, root ? root : "/");
+}
+
 /* ---- the dispatcher ---- */
 
 /*
@@ -935,6 +996,12 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
         computer_api(app, req, resp, SEG(1), SEG(3));
     else if (streq(s0, "createItem"))
         create_item(app, req, resp);
+    else if (streq(s0, "quietDown") && req->n_seg == 1)
+        quiet_down(app, req, resp, QUIET_DOWN);
+    else if (streq(s0, "cancelQuietDown") && req->n_seg == 1)
+        quiet_down(app, req, resp, QUIET_OFF);
+    else if (streq(s0, "safeExit") && req->n_seg == 1)
+        quiet_down(app, req, resp, QUIET_SAFE_EXIT);
     else if (streq(s0, "pluginManager") && SEG_IS(1, "api") && is_api_format(SEG(2))) {
         if (gate_read(app, req, resp))
             send_model(app, req, resp, SEG(2),

@@ -18,7 +18,7 @@
 #define BIT(c) (1u << (c))
 #define ALL_REMOTE                                                                                 \
     (BIT(CMD_BUILD) | BIT(CMD_JOBS) | BIT(CMD_QUEUE) | BIT(CMD_LOG) | BIT(CMD_STOP) |           \
-     BIT(CMD_CANCEL) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN))
+     BIT(CMD_CANCEL) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN) | BIT(CMD_QUIET_DOWN))
 #define LISTINGS (BIT(CMD_BUILD) | BIT(CMD_JOBS) | BIT(CMD_QUEUE) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN))
 
 enum opt_id {
@@ -35,6 +35,8 @@ enum opt_id {
     OPT_STOP_ON_INTERRUPT,
     OPT_JSON,
     OPT_QUIET,
+    OPT_CANCEL,
+    OPT_SAFE_EXIT,
     OPT_HELP,
 };
 
@@ -60,6 +62,8 @@ static const struct opt options[] = {
     { "stop-on-interrupt", 0, false, OPT_STOP_ON_INTERRUPT, BIT(CMD_BUILD) },
     { "json", 0, false, OPT_JSON, LISTINGS },
     { "quiet", 'q', false, OPT_QUIET, BIT(CMD_JOBS) },
+    { "cancel", 0, false, OPT_CANCEL, BIT(CMD_QUIET_DOWN) },
+    { "safe-exit", 0, false, OPT_SAFE_EXIT, BIT(CMD_QUIET_DOWN) },
     { "help", 'h', false, OPT_HELP, ~0u },
 };
 
@@ -67,6 +71,7 @@ static const char *const command_names[_CMD_MAX] = {
     [CMD_HELP] = "help",     [CMD_BUILD] = "build",   [CMD_JOBS] = "jobs",
     [CMD_QUEUE] = "queue",   [CMD_LOG] = "log",       [CMD_STOP] = "stop",
     [CMD_CANCEL] = "cancel", [CMD_WHOAMI] = "whoami", [CMD_TOKEN] = "token",
+    [CMD_QUIET_DOWN] = "quiet-down",
 };
 
 /* How many positional arguments each command takes. */
@@ -83,6 +88,7 @@ static const struct {
     [CMD_CANCEL] = { 1, 1, "steward cancel QUEUE_ID" },
     [CMD_WHOAMI] = { 0, 0, "steward whoami [--json]" },
     [CMD_TOKEN] = { 1, 2, "steward token new NAME | token list | token revoke NAME" },
+    [CMD_QUIET_DOWN] = { 0, 1, "steward quiet-down [REASON] | quiet-down --cancel | quiet-down --safe-exit [REASON]" },
 };
 
 int
@@ -212,6 +218,12 @@ apply(struct cli_args *a, const struct opt *o, const char *value, char **reterr_
         break;
     case OPT_QUIET:
         a->quiet = true;
+        break;
+    case OPT_CANCEL:
+        a->cancel = true;
+        break;
+    case OPT_SAFE_EXIT:
+        a->safe_exit = true;
         break;
     case OPT_HELP:
         a->help = true;

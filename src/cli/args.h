@@ -22,6 +22,7 @@ enum cli_cmd {
     CMD_CANCEL,
     CMD_WHOAMI,
     CMD_TOKEN,
+    CMD_QUIET_DOWN,
     _CMD_MAX,
 };
 
@@ -51,6 +52,10 @@ struct cli_args {
     /* listings */
     bool json;
     bool quiet;
+
+    /* quiet-down */
+    bool cancel;
+    bool safe_exit;
 
     bool help; /* --help: show the command's help and do nothing else */
 };

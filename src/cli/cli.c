@@ -160,6 +160,18 @@ static const char *const help_commands[_CMD_MAX] = {
         "\n"
         "With --home DIR (or STEWARD_HOME) `token` is the offline admin command instead:\n"
         "steward --home DIR token new USER --name TOKENNAME.\n",
+    [CMD_QUIET_DOWN] =
+        "Usage: steward quiet-down [REASON]\n"
+        "       steward quiet-down --cancel\n"
+        "       steward quiet-down --safe-exit [REASON]\n"
+        "\n"
+        "Quiets the server down (POST /quietDown): triggers still queue, running builds\n"
+        "go on, and no new build starts until the quiet-down is cancelled. Every page\n"
+        "shows a banner meanwhile. Needs an administrator.\n"
+        "\n"
+        "  --cancel      ends the quiet-down (POST /cancelQuietDown)\n"
+        "  --safe-exit   quiets down, and stops the server once no build runs\n"
+        "                (POST /safeExit)\n",
 };
 
 bool
@@ -478,6 +490,8 @@ run(struct cli_ctx *ctx)
         return cmd_whoami(ctx);
     case CMD_TOKEN:
         return cmd_token(ctx);
+    case CMD_QUIET_DOWN:
+        return cmd_quiet_down(ctx);
     case CMD_HELP:
     case _CMD_MAX:
         break;

@@ -258,6 +258,51 @@ cmd_cancel(struct cli_ctx *ctx)
     return 0;
 }
 
+/* ---- quiet-down ---- */
+
+int
+cmd_quiet_down(struct cli_ctx *ctx)
+{
+    const struct cli_args *a = &ctx->args;
+    const char *reason = a->n_pos ? a->pos[0] : NULL;
+    _cleanup_(buf_releasep) struct buf form = BUF_INIT(64 * 1024);
+    struct http_resp resp = { 0 };
+    json_t *j = NULL;
+    int r;
+
+    if (a->cancel && (a->safe_exit || reason)) {
+        fprintf(stderr, "steward: quiet-down --cancel takes no reason and no --safe-exit\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (reason)
+        urls_form_add(&form, "reason", reason);
+    r = cli_request(ctx, a->cancel ? "cancelling the quiet-down" : "quieting the server down",
+                    a->cancel ? "cancelQuietDown" : a->safe_exit ? "safeExit" : "quietDown",
+                    buf_str(&form), true, &resp);
+    http_resp_release(&resp);
+    if (r < 0)
+        return -r;
+    if (a->safe_exit) {
+        fprintf(stderr, "The server stops as soon as no build runs; triggers still queue "
+                        "until then\n");
+        return 0;
+    }
+    /* what the server says now */
+    r = cli_get_json(ctx, "reading the server's state",
+                     "api/json?tree=quietingDown,quietDownReason", &j);
+    if (r < 0)
+        return -r;
+    if (jbool(j, "quietingDown"))
+        fprintf(stderr, "The server is quieting down%s%s: triggers queue, no new build starts. "
+                        "End it with: steward quiet-down --cancel\n",
+                jstr(j, "quietDownReason") ? " (reason: " : "",
+                jstr(j, "quietDownReason") ? rfmt("%s)", jstr(j, "quietDownReason")) : "");
+    else
+        fprintf(stderr, "The server is not quieting down: builds start as usual\n");
+    json_decref(j);
+    return 0;
+}
+
 /* ---- whoami ---- */
 
 int

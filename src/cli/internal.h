@@ -32,6 +32,7 @@ int cmd_jobs(struct cli_ctx *ctx);
 int cmd_queue(struct cli_ctx *ctx);
 int cmd_stop(struct cli_ctx *ctx);
 int cmd_cancel(struct cli_ctx *ctx);
+int cmd_quiet_down(struct cli_ctx *ctx);
 int cmd_whoami(struct cli_ctx *ctx);
 int cmd_token(struct cli_ctx *ctx);
 

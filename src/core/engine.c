@@ -34,7 +34,8 @@ extern char **environ;
 #define DAY_MS (24 * 3600 * 1000LL)
 #define DISCARD_BATCH 1000
 
-enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIT };
+enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_QUIT,
+                CMD_ABORT_ALL };
 
 struct cmd {
     enum cmd_type type;
@@ -78,6 +79,7 @@ struct run {
     char *workspace;
     char *tmpdir;
     struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
+    const char *abort_reason;   /* why Steward itself aborted it (a static string), or NULL */
 
     /*
      * Archiving the artifacts, on a thread of its own so that a large copy
@@ -112,6 +114,10 @@ struct engine {
     struct cmd *inbox;
     struct cmd **inbox_tail;
     bool quitting;
+    /* quiet-down: written under `lock` by any thread, read by the loop and the API */
+    bool quiet;
+    bool safe_exit;
+    char *quiet_reason;
 
     /* owned by the loop thread */
     struct qitem *waiting;   /* in id order */
@@ -122,6 +128,10 @@ struct engine {
     struct run **runs;   /* one slot per executor */
     int64_t next_flush_mono;
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
+    bool exit_requested;     /* a safe exit found nothing running and called opts.on_idle */
+    bool stopping;           /* CMD_QUIT came: no build starts, running ones get the grace */
+    bool stop_aborted;       /* the grace is over: running builds were aborted */
+    int64_t stop_deadline_mono;
 
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
     char *trash;
@@ -205,6 +215,7 @@ engine_free(struct engine *e)
     free(e->trash);
     free(e->runs);
     free(e->root_url);
+    free(e->quiet_reason);
     if (e->efd >= 0)
         close(e->efd);
     if (e->epfd >= 0)
@@ -255,7 +266,7 @@ enqueue(struct engine *e, struct cmd *c)
     c->done = false;
     c->next = NULL;
     pthread_mutex_lock(&e->lock);
-    if (e->quitting && c->type != CMD_QUIT) {
+    if (e->quitting && c->type != CMD_QUIT && c->type != CMD_ABORT_ALL) {
         pthread_mutex_unlock(&e->lock);
         return -ECANCELED;
     }
@@ -375,6 +386,64 @@ engine_rename_job(struct engine *e, const char *from, const char *to)
     struct cmd c = { .type = CMD_RENAME, .job = from, .job2 = to };
 
     return submit(e, &c);
+}
+
+/* A reason as given, cut at the bound, with control characters as spaces. */
+static char *
+reason_copy(const char *reason)
+{
+    char *c = reason && *reason ? strndup(reason, BOUND_QUIET_REASON_BYTES) : NULL;
+
+    for (char *p = c; p && *p; p++)
+        if ((unsigned char) *p < ' ' || *p == 0x7f)
+            *p = ' ';
+    return c;
+}
+
+int
+engine_quiet_down(struct engine *e, enum quiet_mode mode, const char *reason)
+{
+    struct cmd c = { .type = CMD_QUIET };
+    char *copy = reason_copy(reason);
+
+    if (reason && *reason && !copy)
+        return -ENOMEM;
+    pthread_mutex_lock(&e->lock);
+    free(e->quiet_reason);
+    e->quiet_reason = mode == QUIET_OFF ? NULL : copy;
+    e->quiet = mode != QUIET_OFF;
+    e->safe_exit = mode == QUIET_SAFE_EXIT;
+    pthread_mutex_unlock(&e->lock);
+    if (mode == QUIET_OFF)
+        free(copy);
+    /* the loop looks at the queue again (a cancel) or at what still runs (a safe exit) */
+    return submit(e, &c);
+}
+
+bool
+engine_quieting_down(struct engine *e, bool *ret_safe_exit, char **ret_reason)
+{
+    bool quiet;
+
+    pthread_mutex_lock(&e->lock);
+    quiet = e->quiet || e->quitting;
+    if (ret_safe_exit)
+        *ret_safe_exit = e->safe_exit || e->quitting;
+    if (ret_reason)
+        *ret_reason = e->quiet_reason ? strdup(e->quiet_reason) : NULL;
+    pthread_mutex_unlock(&e->lock);
+    return quiet;
+}
+
+static bool
+quiet_now(struct engine *e)
+{
+    bool q;
+
+    pthread_mutex_lock(&e->lock);
+    q = e->quiet;
+    pthread_mutex_unlock(&e->lock);
+    return q;
 }
 
 /* ---- queue items ---- */
@@ -1124,14 +1193,15 @@ record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
     r = store_begin(e->db);
     if (r < 0)
         return r;
-    r = store_build_finish(e->db, run->job->name, run->number, run->result, duration, NULL);
+    r = store_build_finish(e->db, run->job->name, run->number, run->result, duration,
+                           run->abort_reason);
     if (r >= 0 && now && discard_rows(e, now, &d) < 0) {
         log_error("%s: discarding old builds failed; the next pass tries again", now->name);
         (void) store_rollback(e->db);
         r = store_begin(e->db);
         if (r >= 0)
             r = store_build_finish(e->db, run->job->name, run->number, run->result, duration,
-                                   NULL);
+                                   run->abort_reason);
     }
     if (r >= 0)
         r = store_commit(e->db);
@@ -1328,6 +1398,9 @@ schedule(struct engine *e)
     /* a long queue of items in their quiet period costs nothing per turn */
     if (!e->blocked && now < e->next_due_ms)
         return;
+    /* quieting down: triggers still queue, nothing starts (a cancel wakes the loop) */
+    if (e->stopping || quiet_now(e))
+        return;
     /* nor does a long queue while every executor is busy: the end of a build wakes the loop */
     if (free_slot(e) < 0) {
         e->blocked = true;
@@ -1483,6 +1556,16 @@ handle_cmd(struct engine *e, struct cmd *c)
             return;
         }
         answer(e, c, store_job_rename(e->db, c->job, c->job2));
+        return;
+    case CMD_QUIET:
+        /* a cancelled quiet-down: look at the whole queue again */
+        e->blocked = true;
+        e->next_due_ms = 0;
+        answer(e, c, 0);
+        return;
+    case CMD_ABORT_ALL:
+        e->stop_deadline_mono = mono_ms();
+        answer(e, c, 0);
         return;
     case CMD_QUIT:
     case CMD_TRIGGER:
@@ -1677,31 +1760,80 @@ any_running(struct engine *e)
     return false;
 }
 
+/* The grace of a stop is over: what still runs is aborted, with the reason recorded. */
+static void
+abort_for_stop(struct engine *e)
+{
+    e->stop_aborted = true;
+    for (int k = 0; k < e->opts.executors; k++) {
+        struct run *run = e->runs[k];
+        if (!run)
+            continue;
+        run->abort_reason = "Steward shut down while this build was running";
+        abort_run(e, run, "Steward shutting down");
+    }
+}
+
+/* CMD_QUIT: no build starts any more; running ones get the grace to end by themselves. */
+static void
+begin_stop(struct engine *e)
+{
+    int n = 0;
+
+    e->stopping = true;
+    e->stop_deadline_mono = mono_ms() + e->opts.shutdown_grace_ms;
+    for (int k = 0; k < e->opts.executors; k++)
+        if (e->runs[k]) {
+            n++;
+            if (e->opts.shutdown_grace_ms > 0 && e->runs[k]->logfd >= 0)
+                log_write(e->runs[k]->logfd,
+                          "Steward is shutting down: this build has %d s to end before it is "
+                          "aborted.\n", e->opts.shutdown_grace_ms / 1000);
+        }
+    if (n > 0 && e->opts.shutdown_grace_ms > 0)
+        log_info("shutting down: %d build%s running; waiting up to %d s for them to end", n,
+                 n == 1 ? "" : "s", e->opts.shutdown_grace_ms / 1000);
+}
+
 static void *
 loop(void *arg)
 {
     struct engine *e = arg;
-    bool quit = false;
 
-    while (!quit || any_running(e)) {
+    while (!e->stopping || any_running(e)) {
         struct epoll_event evs[32];
-        int n = epoll_wait(e->epfd, evs, ELEMENTSOF(evs), quit ? 200 : next_timeout(e));
+        int timeout, n;
 
+        if (e->stopping)
+            timeout = e->stop_aborted ? 200
+                                      : (int) MIN(MAX(e->stop_deadline_mono - mono_ms(), 0), 200);
+        else
+            timeout = next_timeout(e);
+        n = epoll_wait(e->epfd, evs, ELEMENTSOF(evs), timeout);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == NULL) {
-                if (drain_inbox(e) && !quit) {
-                    quit = true;
-                    for (int k = 0; k < e->opts.executors; k++)
-                        if (e->runs[k])
-                            abort_run(e, e->runs[k], "Steward shutting down");
-                }
+                if (drain_inbox(e) && !e->stopping)
+                    begin_stop(e);
             } else
                 reap(e, evs[i].data.ptr);
         }
+        if (e->stopping && !e->stop_aborted && mono_ms() >= e->stop_deadline_mono)
+            abort_for_stop(e);
         timers(e);
-        if (!quit) {
+        if (!e->stopping) {
+            bool safe_exit;
+
             fire_timers(e);
             schedule(e);
+            pthread_mutex_lock(&e->lock);
+            safe_exit = e->safe_exit;
+            pthread_mutex_unlock(&e->lock);
+            if (safe_exit && !e->exit_requested && !any_running(e)) {
+                e->exit_requested = true;
+                log_info("safe exit: no build runs any more; stopping");
+                if (e->opts.on_idle_exit)
+                    e->opts.on_idle_exit(e->opts.userdata);
+            }
         }
     }
     auth_flush_usage(e->auth, e->db);
@@ -1779,17 +1911,60 @@ engine_start(struct engine *e)
     return 0;
 }
 
-void
-engine_stop(struct engine *e)
+int
+engine_request_stop(struct engine *e)
 {
     struct cmd c = { .type = CMD_QUIT };
+    int r;
 
     if (!e->started)
-        return;
-    (void) submit(e, &c);
+        return 0;
+    pthread_mutex_lock(&e->lock);
+    r = e->quitting ? -EALREADY : 0;
+    pthread_mutex_unlock(&e->lock);
+    if (r < 0)
+        return 0;
+    r = submit(e, &c);
     pthread_mutex_lock(&e->lock);
     e->quitting = true;
     pthread_mutex_unlock(&e->lock);
+    return r;
+}
+
+int
+engine_abort_all(struct engine *e)
+{
+    struct cmd c = { .type = CMD_ABORT_ALL };
+
+    return e->started ? submit(e, &c) : 0;
+}
+
+bool
+engine_wait_stopped(struct engine *e, int timeout_ms)
+{
+    struct timespec ts;
+
+    if (!e->started)
+        return true;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    if (pthread_timedjoin_np(e->thread, NULL, &ts) != 0)
+        return false;
+    e->started = false;
+    return true;
+}
+
+void
+engine_stop(struct engine *e)
+{
+    if (!e->started)
+        return;
+    (void) engine_request_stop(e);
     pthread_join(e->thread, NULL);
     e->started = false;
 }

@@ -26,6 +26,10 @@ struct engine_opts {
     const char *root_url;    /* public root URL, with a trailing '/' */
     int stop_grace_ms;       /* TERM, then KILL after this long */
     int queue_limit;         /* waiting items at most; 0: BOUND_QUEUE_ITEMS */
+    int shutdown_grace_ms;   /* a stop lets running builds end this long, then aborts them */
+    /* a safe exit found nothing running: called once, on the engine thread */
+    void (*on_idle_exit)(void *userdata);
+    void *userdata;
 };
 
 struct engine;
@@ -34,8 +38,37 @@ int engine_new(struct home *h, struct jobs *jobs, struct auth *auth,
                const struct engine_opts *opts, struct engine **ret_engine);
 /* Opens the database, recovers from an unclean stop, starts the thread. */
 int engine_start(struct engine *e);
-/* Stops the thread; running builds are aborted (TERM, grace, KILL). */
+/*
+ * Stopping: no build starts any more and triggers are refused (-ECANCELED);
+ * running builds get opts.shutdown_grace_ms to end by themselves, then they
+ * are aborted (TERM, then KILL after stop_grace_ms) and recorded ABORTED
+ * with the reason "Steward shut down while this build was running".
+ *
+ * engine_request_stop() starts that and returns; engine_wait_stopped()
+ * waits up to timeout_ms for the thread to end (true when it has);
+ * engine_abort_all() ends the grace at once (a second signal).
+ * engine_stop() does it all and waits.
+ */
+int engine_request_stop(struct engine *e);
+bool engine_wait_stopped(struct engine *e, int timeout_ms);
+int engine_abort_all(struct engine *e);
 void engine_stop(struct engine *e);
+
+/*
+ * Quiet-down, with Jenkins' meaning: triggers still queue, no new build
+ * starts, running builds go on. QUIET_SAFE_EXIT also calls
+ * opts.on_idle_exit once nothing runs. QUIET_OFF cancels either. `reason`
+ * (may be NULL) is kept, cut at BOUND_QUIET_REASON_BYTES, control
+ * characters made spaces.
+ */
+enum quiet_mode { QUIET_OFF, QUIET_DOWN, QUIET_SAFE_EXIT };
+int engine_quiet_down(struct engine *e, enum quiet_mode mode, const char *reason);
+/*
+ * Whether no new build starts (a quiet-down, a safe exit or a stop), with
+ * *ret_safe_exit (whether the server is about to stop) and *ret_reason
+ * (newly allocated, NULL when none); either may be NULL.
+ */
+bool engine_quieting_down(struct engine *e, bool *ret_safe_exit, char **ret_reason);
 struct engine *engine_free(struct engine *e);
 
 struct trigger {

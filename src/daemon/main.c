@@ -34,7 +34,7 @@ static const char usage_text[] =
     "\n"
     "Server:\n"
     "  serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period SECONDS]\n"
-    "        [--threads N] [--queue-limit N]\n"
+    "        [--threads N] [--queue-limit N] [--shutdown-grace SECONDS]\n"
     "\n"
     "Offline administration of a home directory (safe while the server runs):\n"
     "  user add NAME (--password P | --password-stdin) [--admin]\n"
@@ -197,6 +197,14 @@ handle(void *userdata, struct req *req, struct resp *resp)
     api_handle(userdata, req, resp);
 }
 
+/* A safe exit found no build running: the server stops as on SIGTERM. */
+static void
+safe_exit_now(void *userdata)
+{
+    (void) userdata;
+    (void) kill(getpid(), SIGTERM);
+}
+
 static int
 cmd_serve(const char *home_dir, int argc, char **argv)
 {
@@ -207,11 +215,12 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "quiet-period", required_argument, NULL, 'q' },
         { "threads", required_argument, NULL, 't' },
         { "queue-limit", required_argument, NULL, 'Q' },
+        { "shutdown-grace", required_argument, NULL, 'g' },
         {},
     };
     const char *listen = "127.0.0.1:8080", *url = NULL;
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
-    int64_t queue_limit = BOUND_QUEUE_ITEMS;
+    int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
@@ -247,6 +256,10 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 'Q':
             if (parse_int64(optarg, 1, BOUND_QUEUE_ITEMS_MAX, &queue_limit) < 0)
                 return usage_error("--queue-limit takes a number from 1 to 1000000");
+            break;
+        case 'g':
+            if (parse_int64(optarg, 0, 86400, &grace) < 0)
+                return usage_error("--shutdown-grace takes seconds, 0 to 86400");
             break;
         default:
             return usage_error("unknown option for serve");
@@ -306,7 +319,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .quiet_period_s = (int) quiet,
                                           .root_url = root,
                                           .stop_grace_ms = 5000,
-                                          .queue_limit = (int) queue_limit },
+                                          .queue_limit = (int) queue_limit,
+                                          .shutdown_grace_ms = (int) grace * 1000,
+                                          .on_idle_exit = safe_exit_now },
                    &engine);
     if (r >= 0)
         r = engine_start(engine);
@@ -330,7 +345,20 @@ cmd_serve(const char *home_dir, int argc, char **argv)
              listen, http_port(http), (int) executors, h->root);
 
     sigwait(&sigs, &sig);
-    log_info("signal %d: shutting down", sig);
+    log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+    /*
+     * No new connections; the answers in flight are finished. Running builds
+     * get --shutdown-grace to end; a second signal aborts them at once.
+     */
+    http_quiesce(http);
+    (void) engine_request_stop(engine);
+    while (!engine_wait_stopped(engine, 200)) {
+        struct timespec now = { 0 };
+        if (sigtimedwait(&sigs, NULL, &now) > 0) {
+            log_info("a second signal: running builds are aborted now");
+            (void) engine_abort_all(engine);
+        }
+    }
     http_stop(http);
     engine_stop(engine);
     engine_free(engine);

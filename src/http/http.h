@@ -146,4 +146,6 @@ int http_bind(const char *listen_addr, int *ret_fd, int *ret_port);
 int http_start(const struct http_opts *opts, struct http **ret_http);
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http *h);
+/* Stops accepting connections; the open ones are still served. */
+void http_quiesce(struct http *h);
 void http_stop(struct http *h);

@@ -23,6 +23,8 @@ struct http {
     pthread_key_t db_key;
     int port;
     int deferred_pending;   /* atomic: answers not given yet */
+    bool quiesced;
+    MHD_socket listen_fd;   /* once quiesced: closed by http_stop */
 };
 
 struct http_deferred {
@@ -690,17 +692,29 @@ http_port(const struct http *h)
 }
 
 void
+http_quiesce(struct http *h)
+{
+    if (!h || h->quiesced)
+        return;
+    h->listen_fd = MHD_quiesce_daemon(h->d);
+    h->quiesced = true;
+    /* a listening socket that is shut down refuses new connections instead of queueing them */
+    if (h->listen_fd != MHD_INVALID_SOCKET)
+        (void) shutdown(h->listen_fd, SHUT_RDWR);
+}
+
+void
 http_stop(struct http *h)
 {
     if (!h)
         return;
     /* no new connections; parked ones get their answers first (bounded wait) */
-    MHD_socket listen_fd = MHD_quiesce_daemon(h->d);
+    http_quiesce(h);
     for (int i = 0; i < 1000 && __atomic_load_n(&h->deferred_pending, __ATOMIC_SEQ_CST) > 0; i++)
         usleep(10 * 1000);
     MHD_stop_daemon(h->d);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
+    if (h->listen_fd != MHD_INVALID_SOCKET)
+        close(h->listen_fd);
     pthread_key_delete(h->db_key);
     free(h);
 }

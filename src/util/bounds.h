@@ -22,6 +22,7 @@
 #define BOUND_TOKEN_NAME_BYTES    100
 #define BOUND_TRIGGER_TOKEN_BYTES 256
 #define BOUND_CAUSE_NOTE_BYTES    1024
+#define BOUND_QUIET_REASON_BYTES  1024          /* quietDown's reason */
 
 /* Jobs */
 #define BOUND_CONFIG_XML_BYTES    (1024 * 1024)

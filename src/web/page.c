@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/engine.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 #include "web/assets.h"
@@ -163,7 +164,37 @@ web_begin(struct web *w, const char *title, const char *current)
     /* where the script says what happened (a build queued, a text copied) */
     html_raw(b, "<div id=\"status-live\" class=\"toast\" role=\"status\" aria-live=\"polite\">"
                 "</div>");
+    web_quiet_banner(w, b);
     return b;
+}
+
+/* While quieting down, every page says so; administrators get the button that ends it. */
+void
+web_quiet_banner(struct web *w, struct buf *b)
+{
+    _cleanup_free_ char *reason = NULL;
+    bool safe_exit;
+
+    if (!w->app->engine || !engine_quieting_down(w->app->engine, &safe_exit, &reason))
+        return;
+    html_raw(b, "<div class=\"notice warn\" id=\"quiet-down\" role=\"status\"><strong>");
+    html_text(b, safe_exit ? "Steward is about to shut down."
+                           : "Steward is quieting down: no new build starts.");
+    html_raw(b, "</strong> ");
+    html_text(b, safe_exit ? "Running builds finish; then the server stops."
+                           : "Triggers still queue and run once the quiet-down is cancelled.");
+    if (reason) {
+        html_raw(b, " Reason: ");
+        html_text(b, reason);
+    }
+    if (!safe_exit && !w->req->id.anonymous && w->req->id.is_admin && web_crumb(w)[0]) {
+        html_raw(b, " <form class=\"inline\" method=\"post\" action=\"");
+        html_attr(b, w->base);
+        html_raw(b, "cancelQuietDown\">");
+        web_crumb_field(b, w);
+        html_raw(b, "<button class=\"btn small\" type=\"submit\">Cancel quiet-down</button></form>");
+    }
+    html_raw(b, "</div>");
 }
 
 static void

@@ -28,6 +28,8 @@ struct web {
     int64_t now;                       /* wall clock, ms */
 };
 
+/* The quiet-down notice, when the server is quieting down (web_begin shows it). */
+void web_quiet_banner(struct web *w, struct buf *b);
 int web_init(struct web *w, const struct app *app, struct req *req, struct resp *resp);
 void web_release(struct web *w);
 
