@@ -18,7 +18,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test
 
 all: build
 
@@ -71,6 +71,22 @@ test: test-deps
 	$(MAKE) browser
 	$(MAKE) asan
 	tests/lint/layers.sh
+
+# The whole `make test`, N times in a row, while stress-ng loads the machine
+# (two CPU hogs and one I/O hog, ended with the runs, or after 30 minutes a run).
+N ?= 10
+stress-test: test-deps
+	@dpkg -s stress-ng >/dev/null 2>&1 || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q stress-ng; }
+	@stress-ng --cpu 2 --io 1 --timeout $$(( $(N) * 1800 ))s --quiet & load=$$!; \
+	trap 'kill $$load 2>/dev/null; wait $$load 2>/dev/null' EXIT; \
+	for i in $$(seq 1 $(N)); do \
+	  echo "== stress-test: run $$i of $(N), under stress-ng --cpu 2 --io 1"; \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory test || { echo "== stress-test: run $$i of $(N) FAILED"; exit 1; }; \
+	  echo "== stress-test: run $$i of $(N) passed in $$(( $$(date +%s) - start )) s"; \
+	done; \
+	echo "== stress-test: $(N) of $(N) runs passed"
 
 # the binary, steward(1) and the bash completion, under $(DESTDIR)$(PREFIX)
 install: build
