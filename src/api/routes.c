@@ -611,8 +611,14 @@ send_job_error(const struct app *app, struct req *req, struct resp *resp, int r,
                                                   .fix = "Send a freestyle <project> config.xml; see docs/COMPAT.md." });
     else if (r == -ENOENT)
         not_found(app, req, resp, rfmt("Job '%s'", name));
+    else if (r == -ENOSPC || r == -EDQUOT)
+        refuse(app, req, resp, &(struct refusal){ .status = 507, .error = "The server's disk is full",
+                                                  .presented = rfmt("Steward could not write the config.xml of '%s': %s.", name, strerror(-r)),
+                                                  .fix = "Nothing was changed. Retry once an administrator has made room on the disk." });
     else
-        api_send_text(resp, 500, rfmt("Could not store the job: %s\n", strerror(-r)));
+        refuse(app, req, resp, &(struct refusal){ .status = 500, .error = "Could not store the job",
+                                                  .presented = rfmt("Writing the config.xml of '%s' failed: %s.", name, strerror(-r)),
+                                                  .fix = "Nothing was changed. The server's log may say more." });
 }
 
 /* False after answering 400 for a name that cannot be a job's. */

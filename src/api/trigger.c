@@ -295,11 +295,33 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
                                   .fix = "Retry later; nothing was queued." });
         return;
     }
+    if (r == -ENOSPC) {
+        resp_header(resp, "Retry-After", "60");
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 507, .error = "The server's disk is full",
+                                  .presented = "Steward could not store the queue item: the disk "
+                                               "of its home directory is full.",
+                                  .fix = "Nothing was queued. Retry once an administrator has "
+                                         "made room on the disk." });
+        return;
+    }
+    if (r == -ECANCELED) {
+        resp_header(resp, "Retry-After", "10");
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 503, .error = "Steward is shutting down",
+                                  .presented = "The server is stopping and takes no more "
+                                               "triggers.",
+                                  .fix = "Nothing was queued. Retry once it is back." });
+        return;
+    }
     if (r < 0) {
+        resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "The build could not be queued",
                                   .presented = rfmt("Steward could not store the queue item (%s).",
-                                                    strerror(-r)),
+                                                    r == -EBUSY ? "the database was held by "
+                                                                  "another process too long"
+                                                                : strerror(-r)),
                                   .fix = "Retry; nothing was queued." });
         return;
     }

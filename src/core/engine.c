@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +56,14 @@ struct cmd {
     void *userdata;
     struct trigger owned_trigger;
     struct cause owned_cause;
+};
+
+struct unrecorded {
+    char *job;
+    int64_t number;
+    const char *result;
+    int64_t duration;
+    const char *reason;
 };
 
 struct qitem {
@@ -132,6 +141,8 @@ struct engine {
     bool stopping;           /* CMD_QUIT came: no build starts, running ones get the grace */
     bool stop_aborted;       /* the grace is over: running builds were aborted */
     int64_t stop_deadline_mono;
+    struct unrecorded *unrecorded;  /* results the database could not take yet */
+    size_t n_unrecorded;
 
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
     char *trash;
@@ -216,6 +227,9 @@ engine_free(struct engine *e)
     free(e->runs);
     free(e->root_url);
     free(e->quiet_reason);
+    for (size_t i = 0; i < e->n_unrecorded; i++)
+        free(e->unrecorded[i].job);
+    free(e->unrecorded);
     if (e->efd >= 0)
         close(e->efd);
     if (e->epfd >= 0)
@@ -712,6 +726,13 @@ remove_waiting(struct engine *e, size_t i)
  * Group commit: every trigger in the batch goes into one transaction, and
  * all of them are answered after it commits.
  */
+/* The database could not take the write: the whole group fails with it. */
+static bool
+store_failure(int r)
+{
+    return r == -EIO || r == -ENOSPC || r == -EROFS || r == -EBUSY;
+}
+
 static void
 handle_triggers(struct engine *e, struct cmd **batch, size_t n)
 {
@@ -729,8 +750,8 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         if (r < 0)
             break;
         results[i] = apply_trigger(e, batch[i]);
-        if (results[i] == -EIO) {
-            r = -EIO;
+        if (store_failure(results[i])) {
+            r = results[i];
             break;
         }
         /*
@@ -751,9 +772,10 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
     if (r < 0) {
         (void) store_rollback(e->db);
         (void) load_waiting(e);
-        log_error("queue: commit failed, %zu triggers refused", n);
+        log_error("queue: commit failed (%s), %zu trigger%s refused", strerror(-r), n,
+                  n == 1 ? "" : "s");
         for (size_t i = 0; i < n; i++)
-            answer(e, batch[i], -EIO);
+            answer(e, batch[i], store_failure(r) ? r : -EIO);
     } else {
         for (size_t i = 0; i < n; i++)
             answer(e, batch[i], results[i]);
@@ -763,20 +785,55 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
 
 /* ---- builds ---- */
 
-static void
+static int
 log_write(int fd, const char *fmt, ...) _printf_(2, 3);
 
-static void
+/* Appends a line of Steward's own to a build log: 0, or -errno (-ENOSPC...). */
+static int
 log_write(int fd, const char *fmt, ...)
 {
     struct buf b = BUF_INIT(64 * 1024);
     va_list ap;
+    int r = 0;
 
     va_start(ap, fmt);
-    if (buf_vprintf(&b, fmt, ap) >= 0)
-        (void) !write(fd, b.ptr, b.len);
+    if (buf_vprintf(&b, fmt, ap) >= 0) {
+        for (size_t off = 0; off < b.len;) {
+            ssize_t n = write(fd, b.ptr + off, b.len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                r = n < 0 ? -errno : -EIO;
+                break;
+            }
+            off += (size_t) n;
+        }
+    } else
+        r = -ENOMEM;
     va_end(ap);
     buf_release(&b);
+    return r;
+}
+
+/*
+ * After a step: whether its output may have been lost. The step writes
+ * the log itself, so Steward cannot see its failed writes; a disk with no
+ * room left for the log at the step's end is taken as the sign of it.
+ */
+static bool
+log_disk_full(int fd)
+{
+    struct statfs f;
+
+    return fstatfs(fd, &f) == 0 && f.f_bavail == 0;
+}
+
+static const char *
+log_failure_reason(int err)
+{
+    return err == -ENOSPC || err == -EDQUOT
+               ? "Steward could not write the build's log: the disk is full"
+               : "Steward could not write the build's log";
 }
 
 static int
@@ -1216,6 +1273,47 @@ record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
     return 0;
 }
 
+/*
+ * A result the database could not take (a full disk, a lock held too long)
+ * is kept and written again once a second, until it goes in: the build
+ * shows as running meanwhile, never as lost. A crash meanwhile leaves it
+ * to recovery, which marks it ABORTED.
+ */
+static void
+keep_unrecorded(struct engine *e, struct run *run, int64_t duration)
+{
+    struct unrecorded *v, u = { .job = strdup(run->job->name), .number = run->number,
+                                .result = run->result, .duration = duration,
+                                .reason = run->abort_reason };
+
+    if (!u.job)
+        return;
+    v = realloc(e->unrecorded, (e->n_unrecorded + 1) * sizeof *v);
+    if (!v) {
+        free(u.job);
+        return;
+    }
+    e->unrecorded = v;
+    e->unrecorded[e->n_unrecorded++] = u;
+}
+
+static void
+record_unrecorded(struct engine *e)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < e->n_unrecorded; i++) {
+        struct unrecorded *u = &e->unrecorded[i];
+        if (store_build_finish(e->db, u->job, u->number, u->result, u->duration, u->reason) >= 0) {
+            log_info("build %s #%lld: result %s recorded", u->job, (long long) u->number,
+                     u->result);
+            free(u->job);
+        } else
+            e->unrecorded[k++] = *u;
+    }
+    e->n_unrecorded = k;
+}
+
 /* The build is over: its result is recorded and its executor freed. */
 static void
 end_run(struct engine *e, struct run *run)
@@ -1227,9 +1325,11 @@ end_run(struct engine *e, struct run *run)
     duration = mono_ms() - run->start_mono;
     log_write(run->logfd, "Finished: %s\n", result);
     r = record_result(e, run, duration, !run->forget_waiter);
-    if (r < 0)
-        log_error("build %s #%lld: cannot record the result: %s", run->job->name,
-                  (long long) run->number, strerror(-r));
+    if (r < 0) {
+        log_error("build %s #%lld: cannot record the result yet (%s); trying again every "
+                  "second", run->job->name, (long long) run->number, strerror(-r));
+        keep_unrecorded(e, run, duration);
+    }
     e->runs[run->executor] = NULL;
     if (run->forget_waiter) {
         bool others = false;
@@ -1272,23 +1372,28 @@ start_failed(struct engine *e, struct run *run, int err)
     finish_run(e, run, "FAILURE");
 }
 
-static void
+static int
 write_log_header(struct run *run, const struct queue_row *q)
 {
-    for (size_t i = 0; i < q->n_causes; i++) {
+    int r = 0;
+
+    for (size_t i = 0; r >= 0 && i < q->n_causes; i++) {
         const struct cause *c = &q->causes[i];
         if (c->kind == CAUSE_TIMER)
-            log_write(run->logfd, "Started by timer\n");
+            r = log_write(run->logfd, "Started by timer\n");
         else if (c->kind == CAUSE_REMOTE)
-            log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
-                      c->note ? " with note: " : "", c->note ? c->note : "");
+            r = log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
+                          c->note ? " with note: " : "", c->note ? c->note : "");
         else if (c->token_name)
-            log_write(run->logfd, "Started by user %s (API token \"%s\")\n",
-                      c->user_name ? c->user_name : "anonymous", c->token_name);
+            r = log_write(run->logfd, "Started by user %s (API token \"%s\")\n",
+                          c->user_name ? c->user_name : "anonymous", c->token_name);
         else
-            log_write(run->logfd, "Started by user %s\n", c->user_name ? c->user_name : "anonymous");
+            r = log_write(run->logfd, "Started by user %s\n",
+                          c->user_name ? c->user_name : "anonymous");
     }
-    log_write(run->logfd, "Running as SYSTEM\nBuilding in workspace %s\n", run->workspace);
+    if (r >= 0)
+        r = log_write(run->logfd, "Running as SYSTEM\nBuilding in workspace %s\n", run->workspace);
+    return r;
 }
 
 /* Starts the build of a waiting item on executor `slot`; the item leaves the queue. */
@@ -1343,11 +1448,15 @@ start_build(struct engine *e, size_t qi, int slot)
     (void) fs_mkdir_p(run->workspace, 0700);
     (void) fs_mkdir_p(run->tmpdir, 0700);
     run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    write_log_header(run, q);
+    r = run->logfd < 0 ? -errno : write_log_header(run, q);
     run->env = build_env(e, run, q);
     remove_waiting(e, qi);
-    if (run->logfd < 0) {
-        start_failed(e, run, -errno);
+    if (r < 0) {
+        /* no step runs whose output would be lost */
+        run->abort_reason = log_failure_reason(r);
+        log_error("build %s #%lld: %s: %s", q->job, (long long) number, run->abort_reason,
+                  strerror(-r));
+        finish_run(e, run, "FAILURE");
         return 0;
     }
     if (!run->env) {
@@ -1463,6 +1572,15 @@ reap(struct engine *e, struct run *run)
 
     if (run->aborting) {
         finish_run(e, run, "ABORTED");
+        return;
+    }
+    if (log_disk_full(run->logfd)) {
+        /* whatever the step said, its output may be lost: the build is not green */
+        run->abort_reason = log_failure_reason(-ENOSPC);
+        log_error("build %s #%lld: the disk of its log is full: marked FAILURE",
+                  run->job->name, (long long) run->number);
+        (void) log_write(run->logfd, "%s.\n", run->abort_reason);
+        finish_run(e, run, "FAILURE");
         return;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -1746,6 +1864,8 @@ timers(struct engine *e)
         }
     }
     if (mono >= e->next_flush_mono) {
+        if (e->n_unrecorded)
+            record_unrecorded(e);
         auth_flush_usage(e->auth, e->db);
         e->next_flush_mono = mono + FLUSH_INTERVAL_MS;
     }

@@ -83,7 +83,8 @@ struct trigger {
  * Queues a build, or merges into a waiting item of the same job with the
  * same parameters. Returns 0 once committed, with *ret_queue_id and
  * *ret_merged; -ENOENT for an unknown job, -EAGAIN when the queue is full,
- * -ECANCELED when shutting down, -EIO when the commit failed.
+ * -ECANCELED when shutting down; when the commit failed, -ENOSPC (a full
+ * disk), -EBUSY (the database held by another process), -EROFS or -EIO.
  */
 int engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
                    bool *ret_merged);

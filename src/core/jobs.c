@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/cron.h"
 #include "core/jobs.h"
@@ -15,13 +20,38 @@
 #include "util/macro.h"
 #include "util/strutil.h"
 
+struct job_watch {
+    int wd;
+    char *name;
+};
+
 struct jobs {
     const struct home *home;
     pthread_rwlock_t lock;
     pthread_mutex_t write_lock;  /* serializes changes, file writes included */
     struct job **v;              /* sorted by name */
     size_t n;
+
+    /* the watcher (jobs_watch): inotify on jobs/ and on each job's directory */
+    bool watching;
+    pthread_t watcher;
+    int ifd, stop_fd, jobs_wd;
+    struct job_watch *watches;   /* owned by the watcher thread */
+    size_t n_watches, cap_watches;
+    bool watch_warned;
+    uint64_t last_refused;       /* under write_lock: the last refused content, said once */
 };
+
+static uint64_t
+fnv1a(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ull;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
 
 struct job *
 job_ref(struct job *job)
@@ -194,6 +224,7 @@ jobs_load(const struct home *h, struct jobs **ret_jobs)
     if (!j)
         return -ENOMEM;
     j->home = h;
+    j->ifd = j->stop_fd = -1;
     pthread_rwlock_init(&j->lock, NULL);
     pthread_mutex_init(&j->write_lock, NULL);
 
@@ -236,6 +267,18 @@ struct jobs *
 jobs_free(struct jobs *j)
 {
     if (j) {
+        if (j->watching) {
+            uint64_t one = 1;
+            (void) !write(j->stop_fd, &one, sizeof one);
+            pthread_join(j->watcher, NULL);
+        }
+        if (j->ifd >= 0)
+            close(j->ifd);
+        if (j->stop_fd >= 0)
+            close(j->stop_fd);
+        for (size_t i = 0; i < j->n_watches; i++)
+            free(j->watches[i].name);
+        free(j->watches);
         for (size_t i = 0; i < j->n; i++)
             job_unref(j->v[i]);
         free(j->v);
@@ -324,8 +367,15 @@ store_and_publish(struct jobs *j, const char *name, const char *xml, size_t len,
         r = -ENOENT;
     else if (!must_exist && old)
         r = -EEXIST;
-    else
+    else {
         r = write_config(j, name, xml, len);
+        if (r < 0 && !must_exist) {
+            /* a create that could not write leaves no empty directory behind */
+            _cleanup_free_ char *dir = home_job_dir(j->home, name);
+            if (dir)
+                (void) rmdir(dir);
+        }
+    }
     if (r >= 0)
         r = publish(j, TAKE_PTR(job));
     pthread_mutex_unlock(&j->write_lock);
@@ -434,4 +484,228 @@ jobs_rename(struct jobs *j, const char *from, const char *to)
     job_unref(job);
     job_unref(other);
     return r;
+}
+
+/* ---- changes made on disk, by hand or by a tool ---- */
+
+/*
+ * Reads NAME's config.xml again. The registry's own writes read back the
+ * bytes it holds and change nothing; a valid new file is published; a
+ * broken one is refused with one log line (per content) and the old
+ * definition is kept. A new directory with a config.xml is a new job.
+ */
+static void
+reload_one(struct jobs *j, const char *name)
+{
+    _cleanup_free_ char *path = home_job_config(j->home, name), *xml = NULL, *err = NULL;
+    struct job *old, *job = NULL;
+    const char *why;
+    uint64_t hash;
+    size_t len;
+    int r;
+
+    if (!path || job_name_check(name, &why) < 0)
+        return;
+    pthread_mutex_lock(&j->write_lock);
+    old = jobs_get(j, name);
+    r = fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len);
+    if (r == -ENOENT)
+        goto out;   /* removed by hand: the job stays until a restart or doDelete */
+    if (r < 0) {
+        log_warn("job %s: config.xml changed on disk but cannot be read (%s); the old "
+                 "definition is kept", name, r == -E2BIG ? "larger than the 1 MiB limit" : strerror(-r));
+        goto out;
+    }
+    if (old && old->xml_len == len && memcmp(old->xml, xml, len) == 0)
+        goto out;
+    hash = fnv1a(xml, len) ^ fnv1a(name, strlen(name));
+    r = job_new(name, xml, len, &job, &err);
+    if (r < 0) {
+        if (hash != j->last_refused) {
+            j->last_refused = hash;
+            log_warn("job %s: config.xml changed on disk and is refused: %s; %s", name,
+                     err ? err : strerror(-r),
+                     old ? "the old definition is kept until the file is fixed"
+                         : "the job is not loaded until the file is fixed");
+        }
+        goto out;
+    }
+    if (publish(j, job) >= 0)
+        log_info("job %s: config.xml %s on disk; %s", name, old ? "changed" : "appeared",
+                 old ? "reloaded" : "loaded");
+out:
+    pthread_mutex_unlock(&j->write_lock);
+    job_unref(old);
+}
+
+int
+jobs_rescan(struct jobs *j)
+{
+    DIR *d = opendir(j->home->jobs_dir);
+    struct dirent *de;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            reload_one(j, de->d_name);
+    closedir(d);
+    return 0;
+}
+
+/* The watch on one job's directory; names are kept per watch descriptor. */
+static int
+watch_dir(struct jobs *j, const char *name)
+{
+    _cleanup_free_ char *dir = home_job_dir(j->home, name);
+    char *copy;
+    int wd;
+
+    if (!dir)
+        return -ENOMEM;
+    wd = inotify_add_watch(j->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+    if (wd < 0) {
+        if (!j->watch_warned && (errno == ENOSPC || errno == ENOMEM)) {
+            j->watch_warned = true;
+            log_warn("jobs: cannot watch more job directories (%s): changes made on disk to "
+                     "the others are read at the next SIGHUP or restart", strerror(errno));
+        }
+        return -errno;
+    }
+    copy = strdup(name);
+    if (!copy)
+        return -ENOMEM;
+    for (size_t i = 0; i < j->n_watches; i++)
+        if (j->watches[i].wd == wd) {
+            free(j->watches[i].name);
+            j->watches[i].name = copy;
+            return 0;
+        }
+    if (j->n_watches == j->cap_watches) {
+        size_t cap = j->cap_watches ? j->cap_watches * 2 : 64;
+        struct job_watch *v = realloc(j->watches, cap * sizeof *v);
+        if (!v) {
+            free(copy);
+            return -ENOMEM;
+        }
+        j->watches = v;
+        j->cap_watches = cap;
+    }
+    j->watches[j->n_watches++] = (struct job_watch){ .wd = wd, .name = copy };
+    return 0;
+}
+
+static const char *
+watched_name(struct jobs *j, int wd)
+{
+    for (size_t i = 0; i < j->n_watches; i++)
+        if (j->watches[i].wd == wd)
+            return j->watches[i].name;
+    return NULL;
+}
+
+static void
+unwatch(struct jobs *j, int wd)
+{
+    for (size_t i = 0; i < j->n_watches; i++)
+        if (j->watches[i].wd == wd) {
+            free(j->watches[i].name);
+            j->watches[i] = j->watches[--j->n_watches];
+            return;
+        }
+}
+
+static void
+watch_all(struct jobs *j)
+{
+    DIR *d = opendir(j->home->jobs_dir);
+    struct dirent *de;
+    const char *why;
+
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && job_name_check(de->d_name, &why) >= 0)
+            (void) watch_dir(j, de->d_name);
+    if (d)
+        closedir(d);
+}
+
+static void
+handle_event(struct jobs *j, const struct inotify_event *ev)
+{
+    const char *why;
+
+    if (ev->mask & IN_Q_OVERFLOW) {
+        /* events were lost: look at everything */
+        watch_all(j);
+        (void) jobs_rescan(j);
+        return;
+    }
+    if (ev->mask & IN_IGNORED) {
+        unwatch(j, ev->wd);
+        return;
+    }
+    if (ev->wd == j->jobs_wd) {
+        /* a job directory appeared (made, copied or renamed in) */
+        if (ev->len && (ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+            job_name_check(ev->name, &why) >= 0 && watch_dir(j, ev->name) >= 0)
+            reload_one(j, ev->name);
+        return;
+    }
+    if (ev->len && streq(ev->name, "config.xml")) {
+        _cleanup_free_ char *name = NULL;
+        const char *n = watched_name(j, ev->wd);
+        /* reload_one may change the watch list: work on a copy */
+        if (n && (name = strdup(n)))
+            reload_one(j, name);
+    }
+}
+
+static void *
+watch_thread(void *arg)
+{
+    struct jobs *j = arg;
+    _Alignas(struct inotify_event) char buf[16 * 1024];
+
+    for (;;) {
+        struct pollfd p[2] = { { .fd = j->ifd, .events = POLLIN },
+                               { .fd = j->stop_fd, .events = POLLIN } };
+        ssize_t n;
+
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        n = read(j->ifd, buf, sizeof buf);
+        if (n <= 0)
+            continue;
+        for (char *q = buf; q < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *) q;
+            handle_event(j, ev);
+            q += sizeof *ev + ev->len;
+        }
+    }
+    return NULL;
+}
+
+int
+jobs_watch(struct jobs *j)
+{
+    j->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    j->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (j->ifd < 0 || j->stop_fd < 0)
+        return -errno;
+    j->jobs_wd = inotify_add_watch(j->ifd, j->home->jobs_dir,
+                                   IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    if (j->jobs_wd < 0)
+        return -errno;
+    watch_all(j);
+    /* what changed between the load and the first watch */
+    (void) jobs_rescan(j);
+    if (pthread_create(&j->watcher, NULL, watch_thread, j) != 0)
+        return -EAGAIN;
+    j->watching = true;
+    return 0;
 }

@@ -27,6 +27,16 @@ struct jobs;
 
 /* Loads every jobs/NAME/config.xml. Jobs that fail to parse are logged and skipped. */
 int jobs_load(const struct home *h, struct jobs **ret_jobs);
+/*
+ * Watches the jobs directory from a thread of its own: a config.xml
+ * written on disk (by hand, or by a tool) is read again, and a new job
+ * directory is loaded. A valid file replaces the job's definition; a
+ * broken one is refused with one log line and the old definition is
+ * kept. A config.xml removed by hand leaves the job until a restart.
+ */
+int jobs_watch(struct jobs *j);
+/* Reads every job's config.xml again, as the watcher does for one (SIGHUP). */
+int jobs_rescan(struct jobs *j);
 struct jobs *jobs_free(struct jobs *j);
 
 /* Returns a new reference to the job, or NULL when there is none. */

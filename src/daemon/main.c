@@ -309,6 +309,10 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     }
     if (jobs_load(h, &jobs) < 0 || auth_new(&auth) < 0)
         return 1;
+    r = jobs_watch(jobs);
+    if (r < 0)
+        log_warn("jobs: cannot watch %s for changes made on disk (%s); they are read at the "
+                 "next restart", h->jobs_dir, strerror(-r));
     r = first_start(h, db, jobs, root);
     if (r < 0) {
         fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));

@@ -122,6 +122,10 @@ st_err(int rc)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
     default:
         return -EIO;
     }

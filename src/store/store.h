@@ -12,7 +12,9 @@
  * (with a busy timeout) keeps them apart.
  *
  * Functions return 0 (or a count) on success, -ENOENT when the row is not
- * there, -EEXIST on a uniqueness conflict, -EIO on a database error.
+ * there, -EEXIST on a uniqueness conflict, -EBUSY when another process
+ * held the database past the busy timeout, -ENOSPC on a full disk, -EROFS
+ * on a read-only one, -EIO on any other database error.
  * Strings in returned rows belong to the row; free rows with their _free.
  */
 
