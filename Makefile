@@ -5,7 +5,8 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 HOME_DIR   ?= ./steward-home
 LISTEN     ?= 127.0.0.1:8080
-PYTEST     ?= /usr/bin/python3 -m pytest
+PYTHON     ?= /usr/bin/python3
+PYTEST     ?= $(PYTHON) -m pytest
 # the end-to-end tests mostly wait on servers and builds: run several at once
 PYTEST_JOBS ?= 4
 
@@ -18,7 +19,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak
 
 all: build
 
@@ -69,8 +70,14 @@ test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) browser
+	$(MAKE) soak MINUTES=1
 	$(MAKE) asan
 	tests/lint/layers.sh
+
+# A mixed load for MINUTES; memory and descriptors must stay flat (tests/soak/soak.py)
+MINUTES ?= 10
+soak: build
+	$(PYTHON) tests/soak/soak.py --bin $(BUILD)/steward --minutes $(MINUTES)
 
 # The whole `make test`, N times in a row, while stress-ng loads the machine
 # (two CPU hogs and one I/O hog, ended with the runs, or after 30 minutes a run).
