@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +151,216 @@ fs_rm_rf(const char *path)
     if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
         return -errno;
     return 0;
+}
+
+/* ---- copying a tree that others may be changing ---- */
+
+static int
+copy_bytes(int in, int out, unsigned long long *ret_bytes)
+{
+    char buf[65536];
+    unsigned long long total = 0;
+    bool plain = false;
+
+    for (;;) {
+        ssize_t n;
+
+        if (!plain) {
+            n = copy_file_range(in, NULL, out, NULL, (size_t) 1 << 30, 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                          errno == EOPNOTSUPP || errno == EPERM)) {
+                plain = true;  /* nothing was copied by the failed call */
+                continue;
+            }
+        } else {
+            n = read(in, buf, sizeof buf);
+            for (ssize_t off = 0; n > 0 && off < n;) {
+                ssize_t w = write(out, buf + off, (size_t) (n - off));
+                if (w < 0 && errno != EINTR)
+                    return -errno;
+                off += w > 0 ? w : 0;
+            }
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        total += (unsigned long long) n;
+    }
+    *ret_bytes = total;
+    return 0;
+}
+
+/* Permission bits and times last, once nothing more is written below. */
+static int
+copy_meta(int fd, const struct stat *sb)
+{
+    const struct timespec times[2] = { sb->st_atim, sb->st_mtim };
+
+    if (fchmod(fd, sb->st_mode & 07777) < 0 || futimens(fd, times) < 0)
+        return -errno;
+    return 0;
+}
+
+/* An entry that went away (or became something else) since it was listed. */
+static bool
+vanished(int err)
+{
+    return err == ENOENT || err == ENOTDIR || err == ELOOP;
+}
+
+static int
+copy_file_at(int sfd, int dfd, const char *name, struct fs_copy_stats *st)
+{
+    _cleanup_close_ int in = -1, out = -1;
+    unsigned long long n = 0;
+    struct stat sb;
+    int r;
+
+    in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (in < 0 || fstat(in, &sb) < 0) {
+        if (!vanished(errno))
+            return -errno;
+        st->vanished++;
+        return 0;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        st->vanished++;
+        return 0;
+    }
+    out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0)
+        return -errno;
+    r = copy_bytes(in, out, &n);
+    if (r < 0)
+        return r;
+    st->files++;
+    st->bytes += n;
+    return copy_meta(out, &sb);
+}
+
+static int
+copy_symlink_at(int sfd, int dfd, const char *name, const struct stat *sb,
+                struct fs_copy_stats *st)
+{
+    const struct timespec times[2] = { sb->st_atim, sb->st_mtim };
+    char target[PATH_MAX];
+    ssize_t n;
+
+    n = readlinkat(sfd, name, target, sizeof target - 1);
+    if (n < 0) {
+        if (!vanished(errno) && errno != EINVAL)
+            return -errno;
+        st->vanished++;
+        return 0;
+    }
+    target[n] = '\0';
+    if (symlinkat(target, dfd, name) < 0)
+        return -errno;
+    (void) utimensat(dfd, name, times, AT_SYMLINK_NOFOLLOW);
+    st->symlinks++;
+    return 0;
+}
+
+static int copy_dir_at(int sfd, int dfd, unsigned depth, struct fs_copy_stats *st);
+
+static int
+copy_subdir_at(int sfd, int dfd, const char *name, unsigned depth, struct fs_copy_stats *st)
+{
+    _cleanup_close_ int s = -1, d = -1;
+    struct stat sb;
+    int r;
+
+    if (depth >= FS_COPY_MAX_DEPTH)
+        return -ELOOP;
+    s = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (s < 0 || fstat(s, &sb) < 0) {
+        if (!vanished(errno))
+            return -errno;
+        st->vanished++;
+        return 0;
+    }
+    if (mkdirat(dfd, name, 0700) < 0)
+        return -errno;
+    d = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+        return -errno;
+    r = copy_dir_at(s, d, depth + 1, st);
+    if (r < 0)
+        return r;
+    st->dirs++;
+    return copy_meta(d, &sb);
+}
+
+static int
+copy_dir_at(int sfd, int dfd, unsigned depth, struct fs_copy_stats *st)
+{
+    int fd = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
+    struct dirent *de;
+    DIR *d;
+    int r = 0;
+
+    if (fd < 0)
+        return -errno;
+    d = fdopendir(fd);
+    if (!d) {
+        r = -errno;
+        (void) close(fd);
+        return r;
+    }
+    while (r >= 0 && (errno = 0, de = readdir(d))) {
+        struct stat sb;
+
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+            continue;
+        if (fstatat(sfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (!vanished(errno))
+                r = -errno;
+            else
+                st->vanished++;
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode))
+            r = copy_subdir_at(sfd, dfd, de->d_name, depth, st);
+        else if (S_ISREG(sb.st_mode))
+            r = copy_file_at(sfd, dfd, de->d_name, st);
+        else if (S_ISLNK(sb.st_mode))
+            r = copy_symlink_at(sfd, dfd, de->d_name, &sb, st);
+        else
+            st->skipped++;
+    }
+    if (r >= 0 && errno != 0)
+        r = -errno;  /* readdir failed */
+    closedir(d);
+    return r;
+}
+
+int
+fs_copy_tree(const char *src, const char *dst, struct fs_copy_stats *stats)
+{
+    _cleanup_close_ int s = -1, d = -1;
+    struct fs_copy_stats ignored = {};
+    struct stat sb;
+    int r;
+
+    if (!stats)
+        stats = &ignored;
+    s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s < 0 || fstat(s, &sb) < 0)
+        return -errno;
+    if (mkdir(dst, 0700) < 0)
+        return -errno;
+    d = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+        return -errno;
+    r = copy_dir_at(s, d, 1, stats);
+    if (r < 0)
+        return r;
+    stats->dirs++;
+    return copy_meta(d, &sb);
 }
 
 char *

@@ -22,5 +22,29 @@ int fs_read_all(const char *path, size_t max, char **ret_data, size_t *ret_len);
 /* Removes `path` and everything below it; a missing path is fine. 0 or -errno. */
 int fs_rm_rf(const char *path);
 
+/* What fs_copy_tree() copied. */
+struct fs_copy_stats {
+    size_t files;        /* regular files */
+    size_t dirs;
+    size_t symlinks;
+    size_t vanished;     /* entries that went away while the walk ran (not an error) */
+    size_t skipped;      /* fifos, sockets, devices: not copied */
+    unsigned long long bytes;
+};
+
+/*
+ * Copies the tree at `src` to `dst`, which must not exist (-EEXIST), while
+ * others may go on changing `src`: a file is copied up to the end it has
+ * when it is read, and an entry that disappears mid-walk is counted in
+ * `vanished` and left out. Regular files, directories and symlinks (as
+ * symlinks, never followed) are copied with their permission bits and
+ * modification times; other file types are skipped. Nothing is fsync'ed:
+ * callers that need the copy on disk sync its filesystem once. At most
+ * FS_COPY_MAX_DEPTH levels deep (-ELOOP past that). `stats` may be NULL;
+ * it is added to, not cleared. 0 or -errno.
+ */
+#define FS_COPY_MAX_DEPTH 128
+int fs_copy_tree(const char *src, const char *dst, struct fs_copy_stats *stats);
+
 /* Returns a newly allocated "a/b", or NULL on allocation failure. */
 char *path_join(const char *a, const char *b);

@@ -276,6 +276,124 @@ static void path_join__puts_one_slash_between(void **state)
     free(p);
 }
 
+
+/* ---- fs_copy_tree ---- */
+
+static char *slurp(const char *path)
+{
+    char *data = NULL;
+    size_t len;
+
+    assert_int_equal(fs_read_all(path, 1 << 20, &data, &len), 0);
+    return data;
+}
+
+static void fs_copy_tree__copies_files_directories_and_symlinks_with_modes_and_times(void **state)
+{
+    struct fs_copy_stats st = {};
+    struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+    struct stat sb;
+    char target[64];
+    ssize_t n;
+    char *data;
+
+    assert_int_equal(fs_mkdir_p(at(state, "src/jobs/a/builds/1/archive/deep"), 0700), 0);
+    write_file(at(state, "src/jobs/a/config.xml"), "<project/>\n");
+    write_file(at(state, "src/jobs/a/builds/1/log"), "line 1\nline 2\n");
+    write_file(at(state, "src/jobs/a/builds/1/archive/deep/out.bin"), "");
+    assert_int_equal(chmod(at(state, "src/jobs/a/config.xml"), 0640), 0);
+    assert_int_equal(utimensat(AT_FDCWD, at(state, "src/jobs/a/builds/1/log"), old, 0), 0);
+    assert_int_equal(symlink("../../config.xml", at(state, "src/jobs/a/builds/1/link")), 0);
+    assert_int_equal(chmod(at(state, "src/jobs/a"), 0750), 0);
+
+    assert_int_equal(fs_copy_tree(at(state, "src"), at(state, "dst"), &st), 0);
+
+    data = slurp(at(state, "dst/jobs/a/builds/1/log"));
+    assert_string_equal(data, "line 1\nline 2\n");
+    free(data);
+    data = slurp(at(state, "dst/jobs/a/config.xml"));
+    assert_string_equal(data, "<project/>\n");
+    free(data);
+    assert_true(exists(at(state, "dst/jobs/a/builds/1/archive/deep/out.bin")));
+    assert_int_equal(mode_of(at(state, "dst/jobs/a/config.xml")), 0640);
+    assert_int_equal(mode_of(at(state, "dst/jobs/a")), 0750);
+    assert_int_equal(stat(at(state, "dst/jobs/a/builds/1/log"), &sb), 0);
+    assert_int_equal(sb.st_mtim.tv_sec, 1000000000);
+    /* the symlink is copied as a symlink, as it reads */
+    assert_int_equal(lstat(at(state, "dst/jobs/a/builds/1/link"), &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    n = readlink(at(state, "dst/jobs/a/builds/1/link"), target, sizeof target - 1);
+    assert_true(n > 0);
+    target[n] = '\0';
+    assert_string_equal(target, "../../config.xml");
+
+    assert_int_equal(st.files, 3);
+    assert_int_equal(st.symlinks, 1);
+    assert_int_equal(st.dirs, 7);   /* src itself, jobs, a, builds, 1, archive, deep */
+    assert_int_equal(st.bytes, strlen("<project/>\n") + strlen("line 1\nline 2\n"));
+    assert_int_equal(st.vanished, 0);
+}
+
+static void fs_copy_tree__does_not_follow_a_symlink_to_a_directory(void **state)
+{
+    struct fs_copy_stats st = {};
+    struct stat sb;
+
+    assert_int_equal(fs_mkdir_p(at(state, "src"), 0700), 0);
+    assert_int_equal(fs_mkdir_p(at(state, "elsewhere"), 0700), 0);
+    write_file(at(state, "elsewhere/secret"), "not to be copied");
+    assert_int_equal(symlink(at(state, "elsewhere"), at(state, "src/out")), 0);
+
+    assert_int_equal(fs_copy_tree(at(state, "src"), at(state, "dst"), &st), 0);
+    assert_int_equal(lstat(at(state, "dst/out"), &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(st.files, 0);
+}
+
+static void fs_copy_tree__skips_fifos(void **state)
+{
+    struct fs_copy_stats st = {};
+
+    assert_int_equal(fs_mkdir_p(at(state, "src"), 0700), 0);
+    assert_int_equal(mkfifo(at(state, "src/pipe"), 0600), 0);
+    write_file(at(state, "src/file"), "x");
+
+    assert_int_equal(fs_copy_tree(at(state, "src"), at(state, "dst"), &st), 0);
+    assert_false(exists(at(state, "dst/pipe")));
+    assert_true(exists(at(state, "dst/file")));
+    assert_int_equal(st.skipped, 1);
+}
+
+static void fs_copy_tree__refuses_an_existing_destination(void **state)
+{
+    assert_int_equal(fs_mkdir_p(at(state, "src"), 0700), 0);
+    assert_int_equal(fs_mkdir_p(at(state, "dst"), 0700), 0);
+    write_file(at(state, "src/file"), "x");
+
+    assert_int_equal(fs_copy_tree(at(state, "src"), at(state, "dst"), NULL), -EEXIST);
+    assert_int_equal(count_entries(at(state, "dst")), 0);
+}
+
+static void fs_copy_tree__fails_for_a_missing_source(void **state)
+{
+    assert_int_equal(fs_copy_tree(at(state, "nothing"), at(state, "dst"), NULL), -ENOENT);
+    assert_false(exists(at(state, "dst")));
+}
+
+static void fs_copy_tree__copies_a_readonly_directory_and_keeps_it_readonly(void **state)
+{
+    assert_int_equal(fs_mkdir_p(at(state, "src/ro"), 0700), 0);
+    write_file(at(state, "src/ro/file"), "x");
+    assert_int_equal(chmod(at(state, "src/ro"), 0500), 0);
+
+    assert_int_equal(fs_copy_tree(at(state, "src"), at(state, "dst"), NULL), 0);
+    assert_true(exists(at(state, "dst/ro/file")));
+    assert_int_equal(mode_of(at(state, "dst/ro")), 0500);
+    /* so that the teardown can remove them */
+    assert_int_equal(chmod(at(state, "src/ro"), 0700), 0);
+    assert_int_equal(chmod(at(state, "dst/ro"), 0700), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -297,6 +415,12 @@ int main(void)
         T(fs_rm_rf__removes_symlinks_without_following_them),
         T(fs_rm_rf__removes_a_single_file),
         T(fs_rm_rf__accepts_a_missing_path),
+        T(fs_copy_tree__copies_files_directories_and_symlinks_with_modes_and_times),
+        T(fs_copy_tree__does_not_follow_a_symlink_to_a_directory),
+        T(fs_copy_tree__skips_fifos),
+        T(fs_copy_tree__refuses_an_existing_destination),
+        T(fs_copy_tree__fails_for_a_missing_source),
+        T(fs_copy_tree__copies_a_readonly_directory_and_keeps_it_readonly),
         cmocka_unit_test(path_join__puts_one_slash_between),
     };
 
