@@ -73,6 +73,18 @@ static const char *const migrations[] = {
     "UPDATE builds SET archived = 1 WHERE result IS NOT NULL;",
 };
 
+int
+store_schema_version(void)
+{
+    return (int) ELEMENTSOF(migrations);
+}
+
+const char *
+store_migration_sql(int version)
+{
+    return version >= 0 && version < store_schema_version() ? migrations[version] : NULL;
+}
+
 sqlite3_stmt *
 st_prep(struct store *s, const char *sql)
 {

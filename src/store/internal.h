@@ -34,3 +34,10 @@ int st_err(int rc);
 int st_bind_text(sqlite3_stmt *st, int idx, const char *s);
 /* Runs a statement that returns no rows, then resets it for its next use. */
 int st_exec_done(sqlite3_stmt *st);
+
+/*
+ * The SQL of the migration that takes a database from schema `version` to
+ * `version` + 1, or NULL past the last one. For the migration tests, which
+ * build databases as every earlier Steward left them.
+ */
+const char *store_migration_sql(int version);

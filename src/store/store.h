@@ -221,3 +221,36 @@ int64_t store_build_estimated_duration(struct store *s, const char *job);
  */
 int store_job_forget(struct store *s, const char *job);
 int store_job_rename(struct store *s, const char *from, const char *to);
+
+/* ---- backups (store/backup.c) ---- */
+
+/* The schema version this Steward writes: the number of its migrations. */
+int store_schema_version(void);
+
+/*
+ * Copies the database at `src_path` to a new file `dest_path` (-EEXIST if
+ * it exists) with SQLite's online backup API, in one step: one read
+ * transaction, so the copy is the database as of one commit, and writers
+ * on other connections go on meanwhile (WAL). The copy is one file in
+ * rollback-journal mode, readable from read-only media, and is not
+ * migrated. Sets *ret_version to its schema version. On failure nothing
+ * is left at dest_path. 0, -ENOENT, -EEXIST, -EBUSY, -EIO.
+ */
+int store_backup(const char *src_path, const char *dest_path, int *ret_version);
+
+/*
+ * Checks a database file without changing it: it opens read-only, passes
+ * SQLite's quick_check, and its schema is not newer than this Steward's
+ * (-EPROTO). Sets *ret_version. -ENOENT, -EINVAL when it is not a
+ * database or is damaged.
+ */
+int store_check(const char *path, int *ret_version);
+
+/*
+ * Deletes, in one transaction, the build rows of the database at `path`
+ * (a copy nobody else uses) for which keep() says false: a backup's rows
+ * whose build directory was not there to copy. Sets *ret_deleted.
+ */
+int store_prune_builds(const char *path,
+                       bool (*keep)(void *userdata, const char *job, int64_t number),
+                       void *userdata, size_t *ret_deleted);
