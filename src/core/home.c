@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/home.h"
 #include "util/fs.h"
@@ -61,6 +64,45 @@ home_free(struct home *h)
         free(h);
     }
     return NULL;
+}
+
+int
+home_lock(const struct home *h, int *ret_fd, pid_t *reterr_pid)
+{
+    _cleanup_free_ char *path = path_join(h->root, ".lock");
+    _cleanup_close_ int fd = -1;
+    struct stat home_st, st;
+    char line[32];
+    ssize_t n;
+
+    if (!path)
+        return -ENOMEM;
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    /* root (a restore, say) must not leave a lock file the server's user cannot open */
+    if (fstat(fd, &st) == 0 && stat(h->root, &home_st) == 0 &&
+        (st.st_uid != home_st.st_uid || st.st_gid != home_st.st_gid))
+        (void) fchown(fd, home_st.st_uid, home_st.st_gid);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        int64_t pid = 0;
+
+        if (err != EWOULDBLOCK)
+            return -err;
+        n = pread(fd, line, sizeof line - 1, 0);
+        line[n > 0 ? n : 0] = '\0';
+        line[strcspn(line, "\n")] = '\0';
+        if (parse_int64(line, 1, INT32_MAX, &pid) < 0)
+            pid = 0;
+        *reterr_pid = (pid_t) pid;
+        return -EBUSY;
+    }
+    snprintf(line, sizeof line, "%d\n", (int) getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, line, strlen(line), 0) < 0)
+        return -errno;
+    *ret_fd = TAKE_FD(fd);
+    return 0;
 }
 
 char *

@@ -9,9 +9,11 @@
  *   jobs/NAME/builds/N/log      console logs
  *   workspace/NAME/             workspaces
  *   secrets/                    initialAdminPassword (0600)
+ *   .lock                       held (flock) by the server, and by a restore
  */
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct home {
     char *root;   /* absolute */
@@ -24,6 +26,16 @@ struct home {
 /* Creates the directories that are missing. 0 or -errno. */
 int home_open(const char *dir, struct home **ret_home);
 struct home *home_free(struct home *h);
+
+/*
+ * Takes an exclusive flock on HOME/.lock, without waiting, for as long as
+ * *ret_fd stays open (it is close-on-exec, so builds never inherit it),
+ * and writes the caller's pid into the file. `steward serve` holds it for
+ * its lifetime and a restore while it works; the kernel lets it go when
+ * the process ends, however it ends. -EBUSY when another process holds
+ * it, with *reterr_pid set to the pid in the file (0 when unreadable).
+ */
+int home_lock(const struct home *h, int *ret_fd, pid_t *reterr_pid);
 
 /* Each returns a newly allocated path, or NULL on allocation failure. */
 char *home_job_dir(const struct home *h, const char *job);
