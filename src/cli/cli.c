@@ -63,6 +63,8 @@ static const char help_overview[] =
     "  [--home DIR] token list USER\n"
     "  [--home DIR] token revoke USER TOKENNAME\n"
     "  [--home DIR] security anonymous-read on|off\n"
+    "  [--home DIR] backup DEST         the database, jobs and secrets, while the server runs\n"
+    "  [--home DIR] restore SRC         a backup into the home, with the server stopped\n"
     "The home directory defaults to $STEWARD_HOME, else ./steward-home. `token` is the\n"
     "offline command when --home or STEWARD_HOME is given, else the client command.\n"
     "\n"
@@ -199,7 +201,8 @@ cmd_help(const struct cli_args *a)
     cmd = args_find_command(a->pos[0]);
     if (cmd < 0) {
         if (streq(a->pos[0], "serve") || streq(a->pos[0], "user") ||
-            streq(a->pos[0], "security")) {
+            streq(a->pos[0], "security") || streq(a->pos[0], "backup") ||
+            streq(a->pos[0], "restore")) {
             fputs(help_overview, stdout);
             return 0;
         }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * steward: the server (serve) and the offline admin commands that work on
- * a home directory directly (user, token, security).
+ * a home directory directly (user, token, security; backup and restore in
+ * backup.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "daemon/backup.h"
 #include "http/app.h"
 #include "store/store.h"
 #include "util/bounds.h"
@@ -45,6 +47,10 @@ static const char usage_text[] =
     "  token list USER\n"
     "  token revoke USER TOKENNAME\n"
     "  security anonymous-read on|off\n"
+    "  backup DEST                         the database, jobs and secrets, into a new directory\n"
+    "\n"
+    "Offline, with the server stopped:\n"
+    "  restore SRC                         replaces the home's state with a backup's\n"
     "\n"
     "The home directory defaults to $STEWARD_HOME, else ./steward-home.\n"
     "\n"
@@ -229,6 +235,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     struct engine *engine = NULL;
     struct http *http = NULL;
     struct app app = {};
+    _cleanup_close_ int lock_fd = -1;
+    pid_t holder = 0;
     sigset_t sigs;
     int c, r, sig, listen_fd, port;
 
@@ -299,6 +307,22 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     r = home_open(home_dir, &h);
     if (r < 0) {
         fprintf(stderr, "steward: cannot use home directory %s: %s\n", home_dir, strerror(-r));
+        return 1;
+    }
+    /* one server per home: two engines would run every build twice */
+    r = home_lock(h, &lock_fd, &holder);
+    if (r < 0) {
+        if (r == -EBUSY)
+            fprintf(stderr, "steward: home directory %s is in use by process %d, which holds "
+                    "%s/.lock (another steward serve, or a restore)\n", h->root, (int) holder,
+                    h->root);
+        else
+            fprintf(stderr, "steward: cannot lock %s/.lock: %s\n", h->root, strerror(-r));
+        home_free(h);
+        return 1;
+    }
+    if (restore_check_interrupted(h->root) < 0) {
+        home_free(h);
         return 1;
     }
     r = store_open(h->db_path, &db);
@@ -715,5 +739,9 @@ main(int argc, char **argv)
         return cmd_token(home_dir, argc, argv);
     if (streq(argv[0], "security"))
         return cmd_security(home_dir, argc, argv);
+    if (streq(argv[0], "backup"))
+        return cmd_backup(home_dir, argc, argv);
+    if (streq(argv[0], "restore"))
+        return cmd_restore(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }
