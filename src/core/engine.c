@@ -887,7 +887,8 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
     for (char **p = environ; *p && r >= 0; p++) {
         char *eq = strchr(*p, '=');
         _cleanup_free_ char *name = eq ? strndup(*p, (size_t) (eq - *p)) : NULL;
-        if (name)
+        /* systemd's socket is the server's to talk to its manager, not a build's */
+        if (name && !streq(name, "NOTIFY_SOCKET"))
             r = env_add(&env, &n, name, eq + 1);
     }
     snprintf(num, sizeof num, "%lld", (long long) run->number);

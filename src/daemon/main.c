@@ -21,6 +21,7 @@
 #include "core/home.h"
 #include "core/jobs.h"
 #include "daemon/backup.h"
+#include "daemon/service.h"
 #include "http/app.h"
 #include "store/store.h"
 #include "util/bounds.h"
@@ -301,6 +302,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -371,18 +373,23 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     }
     log_info("Steward %s listening on %s (port %d), %d executors, home %s", STEWARD_VERSION,
              listen, http_port(http), (int) executors, h->root);
+    service_ready(listen, http_port(http), (int) executors);
 
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+        service_reload(jobs);
     log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
+    service_stopping();
     /*
      * No new connections; the answers in flight are finished. Running builds
-     * get --shutdown-grace to end; a second signal aborts them at once.
+     * get --shutdown-grace to end; a second signal aborts them at once (a
+     * reload asked for meanwhile has nothing left to do).
      */
     http_quiesce(http);
     (void) engine_request_stop(engine);
     while (!engine_wait_stopped(engine, 200)) {
         struct timespec now = { 0 };
-        if (sigtimedwait(&sigs, NULL, &now) > 0) {
+        int s = sigtimedwait(&sigs, NULL, &now);
+        if (s == SIGTERM || s == SIGINT) {
             log_info("a second signal: running builds are aborted now");
             (void) engine_abort_all(engine);
         }
