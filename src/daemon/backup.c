@@ -485,19 +485,24 @@ chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return lchown(path, chown_uid, chown_gid) < 0 ? -1 : 0;
 }
 
-static int
-give_to_home_owner(const char *home, const char *tree)
+/* Sets chown_uid and chown_gid; false when there is nothing to give (not root, or a root's home). */
+static bool
+home_owner_differs(const char *home)
 {
     struct stat st;
 
-    if (geteuid() != 0)
-        return 0;
-    if (stat(home, &st) < 0)
-        return -errno;
-    if (st.st_uid == 0 && st.st_gid == 0)
-        return 0;
+    if (geteuid() != 0 || stat(home, &st) < 0 || (st.st_uid == 0 && st.st_gid == 0))
+        return false;
     chown_uid = st.st_uid;
     chown_gid = st.st_gid;
+    return true;
+}
+
+static int
+give_to_home_owner(const char *home, const char *tree)
+{
+    if (!home_owner_differs(home))
+        return 0;
     return nftw(tree, chown_one, 16, FTW_PHYS) < 0 ? -errno : 0;
 }
 
@@ -630,6 +635,9 @@ cmd_restore(const char *home_dir, int argc, char **argv)
         fprintf(stderr, "steward: cannot use home directory %s: %s\n", home_dir, strerror(-r));
         return 1;
     }
+    /* what home_open made as root: the workspace directory is the one a restore keeps */
+    if (home_owner_differs(h->root))
+        (void) chown(h->workspace_dir, chown_uid, chown_gid);
     if (is_within(src, h->root)) {
         fprintf(stderr, "steward: the backup %s is inside the home directory %s; restore from a "
                         "backup kept elsewhere\n", src, h->root);

@@ -370,6 +370,24 @@ def test_restore_over_a_home_replaces_it_and_a_failed_one_leaves_it_as_it_was(ba
         s.stop()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can restore into another user's home")
+def test_a_restore_by_root_gives_the_files_to_the_owner_of_the_home(backed_up, tmp_path):
+    _, backup = backed_up
+    home = tmp_path / "service-home"
+    home.mkdir(mode=0o700)
+    os.chown(home, 65534, 65534)  # as a service user's /var/lib/steward
+    p = steward(home, "restore", str(backup))
+    assert p.returncode == 0, p.stderr
+    owners = {}
+    for d, dirs, files in os.walk(home):
+        for name in dirs + files:
+            path = os.path.join(d, name)
+            owners[os.path.relpath(path, home)] = os.lstat(path).st_uid
+    assert {"steward.db", ".lock", "workspace", "jobs/kept/config.xml",
+            "jobs/kept/builds/1/log"} <= set(owners), owners
+    assert {path for path, uid in owners.items() if uid != 65534} == set()
+
+
 def test_an_interrupted_restore_stops_serve_and_restore_until_someone_decides(backed_up):
     s, backup = backed_up
     os.makedirs(os.path.join(s.home, ".restore-old"))
