@@ -122,8 +122,7 @@ struct backup {
     const char *home;       /* real path */
     const char *dest;       /* real path */
     struct fs_copy_stats copied;
-    size_t recopied;
-    int err;                /* the first error of a recopy */
+    int err;                /* the first error of a late copy */
 };
 
 /*
@@ -162,10 +161,8 @@ backup_keeps_build(void *userdata, const char *job, int64_t number)
         r = fs_copy_tree(src_dir, dest_dir, &b->copied);
     if (r < 0 && r != -ENOENT && b->err == 0)
         b->err = r;
-    if (exists(dest_log)) {
-        b->recopied++;
+    if (exists(dest_log))
         return true;
-    }
     (void) fs_rm_rf(dest_dir);
     return false;
 oom:
@@ -181,16 +178,18 @@ prepare_dest(const char *dest, bool *ret_created)
     struct stat st;
     struct dirent *de;
     DIR *d;
+    int err;
 
     if (lstat(dest, &st) < 0) {
-        if (errno != ENOENT) {
-            fprintf(stderr, "steward: cannot use %s for the backup: %s\n", dest, strerror(errno));
-            return -errno;
+        err = errno;
+        if (err != ENOENT) {
+            fprintf(stderr, "steward: cannot use %s for the backup: %s\n", dest, strerror(err));
+            return -err;
         }
         if (mkdir(dest, 0700) < 0) {
-            fprintf(stderr, "steward: cannot create %s for the backup: %s\n", dest,
-                    strerror(errno));
-            return -errno;
+            err = errno;
+            fprintf(stderr, "steward: cannot create %s for the backup: %s\n", dest, strerror(err));
+            return -err;
         }
         *ret_created = true;
         return 0;
@@ -202,8 +201,9 @@ prepare_dest(const char *dest, bool *ret_created)
     }
     d = opendir(dest);
     if (!d) {
-        fprintf(stderr, "steward: cannot read %s: %s\n", dest, strerror(errno));
-        return -errno;
+        err = errno;
+        fprintf(stderr, "steward: cannot read %s: %s\n", dest, strerror(err));
+        return -err;
     }
     while ((de = readdir(d)))
         if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
@@ -304,8 +304,8 @@ run_backup(struct backup *b)
             "build logs, artifacts and secrets.\n",
             b->home, b->dest, schema, b->copied.files, mib(b->copied.bytes));
     if (left_out > 0)
-        fprintf(stderr, "%zu builds were discarded or deleted while the backup ran and are not "
-                        "in it.\n", left_out);
+        fprintf(stderr, "%zu %s discarded or deleted while the backup ran: left out.\n",
+                left_out, left_out == 1 ? "build was" : "builds were");
     fprintf(stderr, "Workspaces are not backed up.\n");
     return 0;
 }
@@ -332,8 +332,8 @@ cmd_backup(const char *home_dir, int argc, char **argv)
         return 1;
     dest = realpath(argv[1], NULL);
     if (!dest) {
-        fprintf(stderr, "steward: cannot resolve %s: %s\n", argv[1], strerror(errno));
         r = -errno;
+        fprintf(stderr, "steward: cannot resolve %s: %s\n", argv[1], strerror(-r));
         goto fail;
     }
     if (is_within(dest, home)) {

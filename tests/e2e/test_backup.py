@@ -220,6 +220,22 @@ def test_round_trip_while_the_server_builds_and_takes_triggers(tmp_path, orphans
     new.stop()
 
 
+def test_a_build_whose_directory_is_gone_is_left_out_of_the_backup(server, tmp_path):
+    # what a discard between the snapshot and the copy leaves: a row without its directory
+    create_job(server, "gone", job_xml(script="echo gone-build"))
+    for n in (1, 2):
+        assert build_and_wait(server, "gone", server.alice)["number"] == n
+    shutil.rmtree(os.path.join(server.home, "jobs", "gone", "builds", "1"))
+    p = steward(server.home, "backup", str(tmp_path / "b"))
+    assert p.returncode == 0, p.stderr
+    assert "1 build was discarded or deleted while the backup ran: left out." in p.stderr
+    rows = sqlite3.connect(tmp_path / "b" / "steward.db").execute(
+        "SELECT number FROM builds WHERE job = 'gone'").fetchall()
+    assert rows == [(2,)]
+    assert "builds-left-out=1" in (tmp_path / "b" / "steward-backup").read_text()
+    assert os.path.exists(tmp_path / "b" / "jobs" / "gone" / "builds" / "2" / "log")
+
+
 @pytest.fixture
 def backed_up(tmp_path):
     """A stopped server's home with a job and a build, and a backup of it."""
