@@ -155,25 +155,30 @@ fs_rm_rf(const char *path)
 
 /* ---- copying a tree that others may be changing ---- */
 
+/*
+ * Copies at most `limit` bytes: the size the file had when it was opened.
+ * A log that a build keeps appending to would otherwise never end.
+ */
 static int
-copy_bytes(int in, int out, unsigned long long *ret_bytes)
+copy_bytes(int in, int out, unsigned long long limit, unsigned long long *ret_bytes)
 {
     char buf[65536];
     unsigned long long total = 0;
     bool plain = false;
 
-    for (;;) {
+    while (total < limit) {
+        size_t want = (size_t) MIN(limit - total, (unsigned long long) 1 << 30);
         ssize_t n;
 
         if (!plain) {
-            n = copy_file_range(in, NULL, out, NULL, (size_t) 1 << 30, 0);
+            n = copy_file_range(in, NULL, out, NULL, want, 0);
             if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
                           errno == EOPNOTSUPP || errno == EPERM)) {
                 plain = true;  /* nothing was copied by the failed call */
                 continue;
             }
         } else {
-            n = read(in, buf, sizeof buf);
+            n = read(in, buf, MIN(sizeof buf, want));
             for (ssize_t off = 0; n > 0 && off < n;) {
                 ssize_t w = write(out, buf + off, (size_t) (n - off));
                 if (w < 0 && errno != EINTR)
@@ -234,7 +239,7 @@ copy_file_at(int sfd, int dfd, const char *name, struct fs_copy_stats *st)
     out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (out < 0)
         return -errno;
-    r = copy_bytes(in, out, &n);
+    r = copy_bytes(in, out, (unsigned long long) sb.st_size, &n);
     if (r < 0)
         return r;
     st->files++;

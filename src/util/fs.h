@@ -34,8 +34,8 @@ struct fs_copy_stats {
 
 /*
  * Copies the tree at `src` to `dst`, which must not exist (-EEXIST), while
- * others may go on changing `src`: a file is copied up to the end it has
- * when it is read, and an entry that disappears mid-walk is counted in
+ * others may go on changing `src`: a file is copied up to the size it has
+ * when it is opened, and an entry that disappears mid-walk is counted in
  * `vanished` and left out. Regular files, directories and symlinks (as
  * symlinks, never followed) are copied with their permission bits and
  * modification times; other file types are skipped. Nothing is fsync'ed:
