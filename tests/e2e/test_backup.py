@@ -113,7 +113,7 @@ def test_round_trip_while_the_server_builds_and_takes_triggers(tmp_path, orphans
     r = old.post("job/long/build", auth=old.alice)
     long_n = old.wait_queue_item(r.headers["Location"], old.alice)["executable"]["number"]
     wait_for(lambda: "long started" in console(old, "long", long_n, old.alice), 20,
-             "the long build to start")
+             "the long build to start", seen=lambda: console(old, "long", long_n, old.alice))
 
     before = {}
     for i in range(5):
@@ -127,14 +127,16 @@ def test_round_trip_while_the_server_builds_and_takes_triggers(tmp_path, orphans
     # ---- the backup, while triggers keep coming and builds keep writing ----
     triggers = Triggers(old)
     triggers.start()
-    wait_for(lambda: len(triggers.sent) >= 20, 30, "the trigger threads to get going")
+    wait_for(lambda: len(triggers.sent) >= 20, 30, "20 triggers to be answered",
+             seen=lambda: f"{len(triggers.sent)} answered")
     dest = tmp_path / "backups" / "one"
     os.makedirs(dest.parent)
     backup_started = time.time()
     p = steward(old.home, "backup", str(dest))
     backup_ended = time.time()
     wait_for(lambda: any(s[0] > backup_ended and s[5] == "waiting" for s in triggers.sent), 30,
-             "a trigger of the waiting job sent after the backup ended to be answered")
+             "a trigger of the waiting job sent after the backup ended to be answered",
+             seen=lambda: f"{len(triggers.sent)} answered, the last: {triggers.sent[-1:]}")
     sent = triggers.finish()
     assert p.returncode == 0, p.stderr
     assert "Workspaces are not backed up" in p.stderr

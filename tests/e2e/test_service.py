@@ -37,7 +37,7 @@ def test_the_lock_goes_with_the_server_even_after_kill_9(server):
     assert r.status_code == 201
     n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
     wait_for(lambda: "started" in console(server, "sleepy", n, server.alice), 15,
-             "the build to write 'started'")
+             "the build to write 'started'", seen=lambda: console(server, "sleepy", n, server.alice))
     # the build's process lives on after kill -9; it must not hold the lock
     server.stop(signal.SIGKILL)
     restart(server)
@@ -129,7 +129,7 @@ def test_sighup_rereads_job_configs_from_disk(server, tmp_path):
     before = len(reload_done_lines(server))
     server.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: len(reload_done_lines(server)) > before, 20,
-             "the server to log 'reload: done'")
+             "the server to log 'reload: done'", seen=lambda: server.read_log()[-2000:])
     assert "reload: re-reading every job's config.xml from disk" in server.read_log()
 
     r = server.get("job/dropped-in/api/json", auth=server.alice)
