@@ -666,6 +666,10 @@ watch_thread(void *arg)
     struct jobs *j = arg;
     _Alignas(struct inotify_event) char buf[16 * 1024];
 
+    /* here, not in jobs_watch: a large jobs/ must not hold up the start */
+    watch_all(j);
+    /* what changed between the load and the watches */
+    (void) jobs_rescan(j);
     for (;;) {
         struct pollfd p[2] = { { .fd = j->ifd, .events = POLLIN },
                                { .fd = j->stop_fd, .events = POLLIN } };
@@ -701,9 +705,6 @@ jobs_watch(struct jobs *j)
                                    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
     if (j->jobs_wd < 0)
         return -errno;
-    watch_all(j);
-    /* what changed between the load and the first watch */
-    (void) jobs_rescan(j);
     if (pthread_create(&j->watcher, NULL, watch_thread, j) != 0)
         return -EAGAIN;
     j->watching = true;
