@@ -25,6 +25,11 @@ struct job_watch {
     char *name;
 };
 
+struct job_settle {
+    char *name;
+    int64_t due;    /* mono_ms() */
+};
+
 struct jobs {
     const struct home *home;
     pthread_rwlock_t lock;
@@ -38,6 +43,8 @@ struct jobs {
     int ifd, stop_fd, jobs_wd;
     struct job_watch *watches;   /* owned by the watcher thread */
     size_t n_watches, cap_watches;
+    struct job_settle *settle;   /* changed files not read yet (the watcher's own) */
+    size_t n_settle;
     bool watch_warned;
     uint64_t last_refused;       /* under write_lock: the last refused content, said once */
 };
@@ -279,6 +286,9 @@ jobs_free(struct jobs *j)
         for (size_t i = 0; i < j->n_watches; i++)
             free(j->watches[i].name);
         free(j->watches);
+        for (size_t i = 0; i < j->n_settle; i++)
+            free(j->settle[i].name);
+        free(j->settle);
         for (size_t i = 0; i < j->n; i++)
             job_unref(j->v[i]);
         free(j->v);
@@ -518,6 +528,8 @@ reload_one(struct jobs *j, const char *name)
     }
     if (old && old->xml_len == len && memcmp(old->xml, xml, len) == 0)
         goto out;
+    if (len == 0)
+        goto out;   /* a file caught between its truncation and its write */
     hash = fnv1a(xml, len) ^ fnv1a(name, strlen(name));
     r = job_new(name, xml, len, &job, &err);
     if (r < 0) {
@@ -629,6 +641,8 @@ watch_all(struct jobs *j)
         closedir(d);
 }
 
+static void settle_later(struct jobs *j, const char *name);
+
 static void
 handle_event(struct jobs *j, const struct inotify_event *ev)
 {
@@ -648,16 +662,62 @@ handle_event(struct jobs *j, const struct inotify_event *ev)
         /* a job directory appeared (made, copied or renamed in) */
         if (ev->len && (ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
             job_name_check(ev->name, &why) >= 0 && watch_dir(j, ev->name) >= 0)
-            reload_one(j, ev->name);
+            settle_later(j, ev->name);
         return;
     }
     if (ev->len && streq(ev->name, "config.xml")) {
-        _cleanup_free_ char *name = NULL;
         const char *n = watched_name(j, ev->wd);
-        /* reload_one may change the watch list: work on a copy */
-        if (n && (name = strdup(n)))
-            reload_one(j, name);
+        if (n)
+            settle_later(j, n);
     }
+}
+
+/*
+ * A file being written in steps (truncated, then written; several saves)
+ * is read once it has been still for SETTLE_MS: one reading, one verdict.
+ */
+#define SETTLE_MS 200
+
+static void
+settle_later(struct jobs *j, const char *name)
+{
+    int64_t due = mono_ms() + SETTLE_MS;
+    struct job_settle *v;
+
+    for (size_t i = 0; i < j->n_settle; i++)
+        if (streq(j->settle[i].name, name)) {
+            j->settle[i].due = due;
+            return;
+        }
+    v = realloc(j->settle, (j->n_settle + 1) * sizeof *v);
+    if (!v)
+        return;
+    j->settle = v;
+    j->settle[j->n_settle].name = strdup(name);
+    j->settle[j->n_settle].due = due;
+    if (j->settle[j->n_settle].name)
+        j->n_settle++;
+}
+
+/* Reads what has settled; returns the ms until the next one settles, or -1. */
+static int
+settle_due(struct jobs *j)
+{
+    int64_t now = mono_ms(), next = -1;
+    size_t k = 0;
+
+    for (size_t i = 0; i < j->n_settle; i++) {
+        struct job_settle *e = &j->settle[i];
+        if (e->due <= now) {
+            reload_one(j, e->name);
+            free(e->name);
+        } else {
+            next = next < 0 ? e->due - now : MIN(next, e->due - now);
+            j->settle[k++] = *e;
+        }
+    }
+    j->n_settle = k;
+    return (int) next;
 }
 
 static void *
@@ -675,7 +735,7 @@ watch_thread(void *arg)
                                { .fd = j->stop_fd, .events = POLLIN } };
         ssize_t n;
 
-        if (poll(p, 2, -1) < 0) {
+        if (poll(p, 2, settle_due(j)) < 0) {
             if (errno == EINTR)
                 continue;
             break;
