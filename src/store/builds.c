@@ -622,6 +622,7 @@ store_job_forget(struct store *s, const char *job)
         "WHERE job = ? AND state = 0",
         "DELETE FROM builds WHERE job = ?",
         "DELETE FROM job_numbers WHERE job = ?",
+        "DELETE FROM job_stats WHERE job = ?",
     };
     int r;
 
@@ -640,6 +641,7 @@ store_job_rename(struct store *s, const char *from, const char *to)
         "UPDATE queue SET job = ?2 WHERE job = ?1",
         "UPDATE builds SET job = ?2 WHERE job = ?1",
         "UPDATE job_numbers SET job = ?2 WHERE job = ?1",
+        "UPDATE OR REPLACE job_stats SET job = ?2 WHERE job = ?1",
     };
     int r;
 
@@ -648,5 +650,73 @@ store_job_rename(struct store *s, const char *from, const char *to)
         if (r < 0)
             return r;
     }
+    return 0;
+}
+
+void
+job_stats_rows_free(struct job_stats_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].job);
+        free(rows[i].last_result);
+    }
+    free(rows);
+}
+
+int
+store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT job, success, unstable, failure, not_built, aborted, "
+                                  "duration_ms, last_number, last_result, last_start_ms, "
+                                  "last_duration_ms FROM job_stats ORDER BY job LIMIT ?");
+    struct job_stats_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, (int64_t) MIN(max, (size_t) INT64_MAX));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct job_stats_row *row;
+
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            struct job_stats_row *v = reallocarray(rows, ncap, sizeof *v);
+            if (!v) {
+                r = -ENOMEM;
+                break;
+            }
+            rows = v;
+            cap = ncap;
+        }
+        row = &rows[n];
+        *row = (struct job_stats_row){
+            .job = st_text(st, 0),
+            .success = sqlite3_column_int64(st, 1),
+            .unstable = sqlite3_column_int64(st, 2),
+            .failure = sqlite3_column_int64(st, 3),
+            .not_built = sqlite3_column_int64(st, 4),
+            .aborted = sqlite3_column_int64(st, 5),
+            .duration_ms = sqlite3_column_int64(st, 6),
+            .last_number = sqlite3_column_int64(st, 7),
+            .last_result = st_text(st, 8),
+            .last_start_ms = sqlite3_column_int64(st, 9),
+            .last_duration_ms = sqlite3_column_int64(st, 10),
+        };
+        n++;
+        if (!row->job || (!row->last_result && sqlite3_column_type(st, 8) != SQLITE_NULL)) {
+            r = -ENOMEM;
+            break;
+        }
+    }
+    if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = st_err(rc);
+    st_release(st);
+    if (r < 0) {
+        job_stats_rows_free(rows, n);
+        return r;
+    }
+    *ret_rows = rows;
+    *ret_n = n;
     return 0;
 }

@@ -71,6 +71,49 @@ static const char *const migrations[] = {
     /* 2: whether a build may have archived artifacts (all older builds may) */
     "ALTER TABLE builds ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;"
     "UPDATE builds SET archived = 1 WHERE result IS NOT NULL;",
+    /*
+     * 3: per job, finished builds by result with their total duration, and
+     * the newest finished build; kept by a trigger as builds finish (so
+     * discarding old builds never lowers them), read by /prometheus/ in
+     * one pass over the jobs instead of one over every build.
+     */
+    "CREATE TABLE job_stats("
+    "  job TEXT PRIMARY KEY,"
+    "  success INTEGER NOT NULL DEFAULT 0,"
+    "  unstable INTEGER NOT NULL DEFAULT 0,"
+    "  failure INTEGER NOT NULL DEFAULT 0,"
+    "  not_built INTEGER NOT NULL DEFAULT 0,"
+    "  aborted INTEGER NOT NULL DEFAULT 0,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_number INTEGER NOT NULL DEFAULT 0,"
+    "  last_result TEXT,"
+    "  last_start_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_duration_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    /* with one max(), SQLite takes the bare columns from the row that has it */
+    "INSERT INTO job_stats SELECT job, SUM(result = 'SUCCESS'), SUM(result = 'UNSTABLE'),"
+    "  SUM(result = 'FAILURE'), SUM(result = 'NOT_BUILT'), SUM(result = 'ABORTED'),"
+    "  SUM(duration_ms), MAX(number), result, start_ms, duration_ms"
+    "  FROM builds WHERE result IS NOT NULL GROUP BY job;"
+    "CREATE TRIGGER job_stats_on_finish AFTER UPDATE OF result ON builds"
+    "  WHEN OLD.result IS NULL AND NEW.result IS NOT NULL "
+    "BEGIN"
+    "  INSERT OR IGNORE INTO job_stats(job) VALUES(NEW.job);"
+    "  UPDATE job_stats SET"
+    "    success = success + (NEW.result = 'SUCCESS'),"
+    "    unstable = unstable + (NEW.result = 'UNSTABLE'),"
+    "    failure = failure + (NEW.result = 'FAILURE'),"
+    "    not_built = not_built + (NEW.result = 'NOT_BUILT'),"
+    "    aborted = aborted + (NEW.result = 'ABORTED'),"
+    "    duration_ms = duration_ms + NEW.duration_ms,"
+    /* concurrent builds may end out of order: the newest number is the last build */
+    "    last_result = CASE WHEN NEW.number >= last_number THEN NEW.result ELSE last_result END,"
+    "    last_start_ms = CASE WHEN NEW.number >= last_number THEN NEW.start_ms"
+    "                    ELSE last_start_ms END,"
+    "    last_duration_ms = CASE WHEN NEW.number >= last_number THEN NEW.duration_ms"
+    "                       ELSE last_duration_ms END,"
+    "    last_number = MAX(last_number, NEW.number)"
+    "  WHERE job = NEW.job;"
+    "END;",
 };
 
 int
@@ -328,6 +371,21 @@ store_setting_set(struct store *s, const char *key, const char *value)
     st_bind_text(st, 1, key);
     st_bind_text(st, 2, value);
     return st_exec_done(st);
+}
+
+int
+store_setting_delete(struct store *s, const char *key)
+{
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM settings WHERE key = ?");
+    int r;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, key);
+    r = st_exec_done(st);
+    if (r >= 0 && sqlite3_changes(s->db) == 0)
+        r = -ENOENT;
+    return r;
 }
 
 bool

@@ -43,6 +43,8 @@ int store_savepoint_rollback(struct store *s);
 /* *ret_value is newly allocated; -ENOENT when unset. */
 int store_setting_get(struct store *s, const char *key, char **ret_value);
 int store_setting_set(struct store *s, const char *key, const char *value);
+/* -ENOENT when it was not set. */
+int store_setting_delete(struct store *s, const char *key);
 /* Returns the setting as a boolean ("on"/"true"/"1"), `dflt` when unset. */
 bool store_setting_bool(struct store *s, const char *key, bool dflt);
 
@@ -216,7 +218,30 @@ int store_build_delete(struct store *s, const char *job, int64_t number);
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 
 /*
- * Forgets a job's builds and numbering (job deleted). Its queue items stay
+ * Per job: its finished builds by result, their total duration, and its
+ * newest finished build. Kept as builds finish (deleting old builds does
+ * not lower the counts); a job that never finished a build has no row.
+ */
+struct job_stats_row {
+    char *job;
+    int64_t success, unstable, failure, not_built, aborted;
+    int64_t duration_ms;       /* the sum over all of them */
+    int64_t last_number;
+    char *last_result;
+    int64_t last_start_ms;
+    int64_t last_duration_ms;
+};
+/*
+ * Every job's row, by name (byte order), at most `max` of them; one query
+ * over the jobs, none over their builds. *ret_rows is NULL when there are
+ * none; free with job_stats_rows_free().
+ */
+int store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_rows,
+                         size_t *ret_n);
+void job_stats_rows_free(struct job_stats_row *rows, size_t n);
+
+/*
+ * Forgets a job's builds, numbering and build totals (job deleted). Its queue items stay
  * readable; those still waiting become cancelled.
  */
 int store_job_forget(struct store *s, const char *job);

@@ -102,8 +102,9 @@ static void store_open__runs_the_migrations_on_a_fresh_database(void **state)
     assert_true(raw_int(f->db, "PRAGMA user_version") >= 1);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name IN ('settings', 'users', 'api_tokens', 'queue', "
-                                    "'queue_params', 'queue_causes', 'job_numbers', 'builds')"),
-                     8);
+                                    "'queue_params', 'queue_causes', 'job_numbers', 'builds', "
+                                    "'job_stats')"),
+                     9);
     assert_int_equal(store_user_count(f->s, &n), 0);
     assert_int_equal(n, 0);
 }
@@ -214,6 +215,16 @@ static void store_setting_set__stores_and_overwrites(void **state)
     assert_int_equal(store_setting_get(S, "empty", &v), 0);
     assert_string_equal(v, "");
     free(v);
+}
+
+static void store_setting_delete__removes_a_setting_and_says_when_there_was_none(void **state)
+{
+    char *v = NULL;
+
+    assert_int_equal(store_setting_set(S, "k", "v"), 0);
+    assert_int_equal(store_setting_delete(S, "k"), 0);
+    assert_int_equal(store_setting_get(S, "k", &v), -ENOENT);
+    assert_int_equal(store_setting_delete(S, "k"), -ENOENT);
 }
 
 static void store_setting_bool__reads_on_true_and_1_as_true(void **state)
@@ -1172,6 +1183,160 @@ static void store_job_rename__moves_builds_queue_items_and_numbering(void **stat
     queue_rows_free(rows, n);
 }
 
+/* ---- job_stats ---- */
+
+/* The one row of `job` from store_job_stats_list (the test frees it). */
+static struct job_stats_row *stats_of(void **state, const char *job)
+{
+    struct job_stats_row *rows = NULL, *found = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_job_stats_list(S, 1000, &rows, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (streq(rows[i].job, job)) {
+            found = calloc(1, sizeof *found);
+            assert_non_null(found);
+            *found = rows[i];
+            rows[i] = rows[n - 1];
+            n--;
+            break;
+        }
+    }
+    job_stats_rows_free(rows, n);
+    return found;
+}
+
+static void stats_free(struct job_stats_row *r)
+{
+    job_stats_rows_free(r, r ? 1 : 0);
+}
+
+static void store_build_finish__counts_the_build_in_the_jobs_stats(void **state)
+{
+    struct job_stats_row *r;
+    int64_t a1 = start_build(state, "app", 100), a2 = start_build(state, "app", 200);
+    int64_t a3 = start_build(state, "app", 300), a4 = start_build(state, "app", 400);
+
+    assert_null(stats_of(state, "app"));   /* nothing finished yet */
+    finish_build(state, "app", a1, "SUCCESS", 10);
+    finish_build(state, "app", a3, "FAILURE", 30);
+    /* #2 ends after #3: #3 stays the last build */
+    finish_build(state, "app", a2, "UNSTABLE", 20);
+    r = stats_of(state, "app");
+    assert_non_null(r);
+    assert_int_equal(r->success, 1);
+    assert_int_equal(r->unstable, 1);
+    assert_int_equal(r->failure, 1);
+    assert_int_equal(r->not_built + r->aborted, 0);
+    assert_int_equal(r->duration_ms, 60);
+    assert_int_equal(r->last_number, a3);
+    assert_string_equal(r->last_result, "FAILURE");
+    assert_int_equal(r->last_start_ms, 300);
+    assert_int_equal(r->last_duration_ms, 30);
+    stats_free(r);
+
+    /* a finished build finished again is not counted twice */
+    finish_build(state, "app", a1, "SUCCESS", 10);
+    finish_build(state, "app", a4, "ABORTED", 5);
+    r = stats_of(state, "app");
+    assert_int_equal(r->success, 1);
+    assert_int_equal(r->aborted, 1);
+    assert_int_equal(r->duration_ms, 65);
+    assert_int_equal(r->last_number, a4);
+    assert_string_equal(r->last_result, "ABORTED");
+    stats_free(r);
+}
+
+static void store_build_delete__leaves_the_jobs_stats_alone(void **state)
+{
+    struct job_stats_row *r;
+    int64_t n1 = start_build(state, "app", 100), n2 = start_build(state, "app", 200);
+
+    finish_build(state, "app", n1, "FAILURE", 10);
+    finish_build(state, "app", n2, "SUCCESS", 20);
+    assert_int_equal(store_build_delete(S, "app", n1), 0);
+    r = stats_of(state, "app");
+    assert_int_equal(r->failure, 1);
+    assert_int_equal(r->success, 1);
+    assert_int_equal(r->duration_ms, 30);
+    stats_free(r);
+}
+
+static void store_job_stats_list__lists_jobs_by_name_up_to_max(void **state)
+{
+    static const char *const jobs[] = { "b", "a", "c" };
+    struct job_stats_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_job_stats_list(S, 10, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    for (size_t i = 0; i < ELEMENTSOF(jobs); i++)
+        finish_build(state, jobs[i], start_build(state, jobs[i], 1), "SUCCESS", 1);
+    assert_int_equal(store_job_stats_list(S, 2, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].job, "a");
+    assert_string_equal(rows[1].job, "b");
+    job_stats_rows_free(rows, n);
+}
+
+static void store_job_forget_and_rename__carry_the_jobs_stats(void **state)
+{
+    struct job_stats_row *r;
+
+    finish_build(state, "old", start_build(state, "old", 1), "SUCCESS", 7);
+    finish_build(state, "gone", start_build(state, "gone", 1), "SUCCESS", 7);
+    assert_int_equal(store_job_rename(S, "old", "new"), 0);
+    assert_null(stats_of(state, "old"));
+    r = stats_of(state, "new");
+    assert_non_null(r);
+    assert_int_equal(r->success, 1);
+    stats_free(r);
+    assert_int_equal(store_job_forget(S, "gone"), 0);
+    assert_null(stats_of(state, "gone"));
+    /* a new job of that name starts from nothing */
+    finish_build(state, "gone", start_build(state, "gone", 2), "FAILURE", 3);
+    r = stats_of(state, "gone");
+    assert_int_equal(r->success, 0);
+    assert_int_equal(r->failure, 1);
+    stats_free(r);
+}
+
+static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_database(void **state)
+{
+    struct fixture *f = *state;
+    struct job_stats_row *r;
+
+    /* builds as a database of schema 2 holds them: no job_stats yet */
+    f->s = store_close(f->s);
+    raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats;"
+                   "PRAGMA user_version = 2;"
+                   "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
+                   " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
+                   " ('j', 3, 3, 300, 30, 'SUCCESS'), ('j', 4, 4, 400, 0, NULL),"
+                   " ('k', 1, 5, 500, 50, 'ABORTED');");
+    assert_int_equal(store_open(f->db, &f->s), 0);
+    r = stats_of(state, "j");
+    assert_non_null(r);
+    assert_int_equal(r->success, 2);
+    assert_int_equal(r->failure, 1);
+    assert_int_equal(r->duration_ms, 60);
+    assert_int_equal(r->last_number, 3);
+    assert_string_equal(r->last_result, "SUCCESS");
+    assert_int_equal(r->last_start_ms, 300);
+    assert_int_equal(r->last_duration_ms, 30);
+    stats_free(r);
+    r = stats_of(state, "k");
+    assert_int_equal(r->aborted, 1);
+    stats_free(r);
+    /* and the trigger counts from then on */
+    finish_build(state, "j", 4, "UNSTABLE", 40);
+    r = stats_of(state, "j");
+    assert_int_equal(r->unstable, 1);
+    assert_int_equal(r->last_number, 4);
+    stats_free(r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1231,6 +1396,12 @@ int main(void)
         T(store_build_estimated_duration__averages_the_last_successful_builds),
         T(store_job_forget__drops_builds_and_numbering_and_cancels_waiting_items),
         T(store_job_rename__moves_builds_queue_items_and_numbering),
+        T(store_setting_delete__removes_a_setting_and_says_when_there_was_none),
+        T(store_build_finish__counts_the_build_in_the_jobs_stats),
+        T(store_build_delete__leaves_the_jobs_stats_alone),
+        T(store_job_stats_list__lists_jobs_by_name_up_to_max),
+        T(store_job_forget_and_rename__carry_the_jobs_stats),
+        T(store_open__fills_the_jobs_stats_from_the_builds_of_an_older_database),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
