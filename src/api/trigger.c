@@ -5,6 +5,10 @@
  * correct trigger token works for anyone, whatever they may read; a wrong
  * one is named as such (and told apart from a user API token sent in its
  * place); and nobody learns that a job exists unless they may see it.
+ *
+ * Every answer counts once in core/metrics: accepted or merged, or the
+ * reason of the refusal (the true one, also where the refusal must not
+ * tell a missing job from a wrong token).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 
 #include "api/api.h"
 #include "api/trigger.h"
+#include "core/metrics.h"
 #include "util/bounds.h"
 #include "util/secret.h"
 #include "util/strutil.h"
@@ -39,13 +44,29 @@ configure_link(const char *job)
     return link;
 }
 
-static void
-refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, const char *name,
-                   bool can_read, const char *token, bool token_root)
+/* True when a token= value is a user API token, or has the shape of one. */
+static bool
+is_api_token(struct req *req, const char *token)
 {
-    struct refusal r = { .status = 404 };
     char owner[BOUND_USER_NAME_BYTES + 1];
 
+    return token && (auth_looks_like_api_token(token) ||
+                     auth_api_token_owner(req->db, token, owner) == 0);
+}
+
+/*
+ * `why` is what really happened, for the count; the answer is the same for
+ * a missing job and a wrong token whenever the caller may not see the job.
+ */
+static void
+refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, const char *name,
+                   bool can_read, const char *token, bool token_root, enum metric_refusal why)
+{
+    struct refusal r = { .status = 404 };
+    bool api_token = is_api_token(req, token);
+
+    metrics_count_refusal(api_token && why != METRIC_REFUSAL_NO_SUCH_JOB
+                              ? METRIC_REFUSAL_API_TOKEN_AS_TRIGGER_TOKEN : why);
     if (can_read && !token_root) {
         r.error = "No such job";
         r.presented = rfmt("There is no job named '%s'.", name);
@@ -56,7 +77,7 @@ refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, co
     /* a wrong token and a missing job must look the same here */
     r.error = "No such job, or the trigger token did not match";
     r.accepts = token_root ? ACCEPTS_TRIGGER_ONLY : ACCEPTS_BOTH;
-    if (token && (auth_looks_like_api_token(token) || auth_api_token_owner(req->db, token, owner) == 0))
+    if (api_token)
         r.presented = "Either there is no such job, or its trigger token did not match. The value "
                       "sent as token= looks like a user API token: that is the password of HTTP "
                       "Basic authentication, not a trigger token.";
@@ -76,6 +97,7 @@ static void
 refuse_wrong_token(const struct app *app, struct req *req, struct resp *resp, const char *job,
                    const char *token, bool token_root)
 {
+    enum metric_refusal why = METRIC_REFUSAL_API_TOKEN_AS_TRIGGER_TOKEN;
     char owner[BOUND_USER_NAME_BYTES + 1];
     struct refusal r = {
         .status = 403,
@@ -94,8 +116,11 @@ refuse_wrong_token(const struct app *app, struct req *req, struct resp *resp, co
         r.presented = "The value sent as token= has the shape of a user API token (11 followed "
                       "by 32 hex digits), not the job's trigger token. A user API token goes in "
                       "HTTP Basic authentication as the password.";
-    else
+    else {
         r.presented = "The request sent token=, and it does not match this job's trigger token.";
+        why = METRIC_REFUSAL_WRONG_TOKEN;
+    }
+    metrics_count_refusal(why);
     refuse(app, req, resp, &r);
 }
 
@@ -116,11 +141,14 @@ refuse_no_trigger_token(const struct app *app, struct req *req, struct resp *res
         .fix_link = configure_link(job),
     };
 
-    if (auth_api_token_owner(req->db, token, owner) == 0 || auth_looks_like_api_token(token))
+    if (auth_api_token_owner(req->db, token, owner) == 0 || auth_looks_like_api_token(token)) {
+        metrics_count_refusal(METRIC_REFUSAL_API_TOKEN_AS_TRIGGER_TOKEN);
         r.presented = "The value sent as token= looks like a user API token; it belongs in HTTP "
                       "Basic authentication as the password, with your user name.";
-    else
+    } else {
+        metrics_count_refusal(METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         r.presented = "The request sent token=, but this job has no trigger token to compare it with.";
+    }
     refuse(app, req, resp, &r);
 }
 
@@ -155,6 +183,7 @@ static bool
 bad_request(const struct app *app, struct req *req, struct resp *resp, const char *error,
             const char *presented, const char *fix)
 {
+    metrics_count_refusal(METRIC_REFUSAL_BAD_REQUEST);
     refuse(app, req, resp,
            &(struct refusal){ .status = 400, .error = error, .presented = presented, .fix = fix });
     return false;
@@ -287,6 +316,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
     _cleanup_free_ char *own_root = NULL;
 
     if (r == -EAGAIN) {
+        metrics_count_refusal(METRIC_REFUSAL_QUEUE_FULL);
         resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "The queue is full",
@@ -296,6 +326,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r == -ENOSPC) {
+        metrics_count_refusal(METRIC_REFUSAL_DISK_FULL);
         resp_header(resp, "Retry-After", "60");
         refuse(app, req, resp,
                &(struct refusal){ .status = 507, .error = "The server's disk is full",
@@ -306,6 +337,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r == -ECANCELED) {
+        metrics_count_refusal(METRIC_REFUSAL_SHUTTING_DOWN);
         resp_header(resp, "Retry-After", "10");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "Steward is shutting down",
@@ -315,6 +347,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r < 0) {
+        metrics_count_refusal(METRIC_REFUSAL_ERROR);
         resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "The build could not be queued",
@@ -325,6 +358,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
                                   .fix = "Retry; nothing was queued." });
         return;
     }
+    metrics_count_trigger(merged ? METRIC_TRIGGER_MERGED : METRIC_TRIGGER_ACCEPTED);
     if (!root)
         root = own_root = app_root_url(app, req);
     resp->status = 201;
@@ -369,6 +403,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
 
     /* authenticate: wrong Basic credentials are a 401 everywhere */
     if (req->basic_failed) {
+        metrics_count_refusal(METRIC_REFUSAL_BAD_CREDENTIALS);
         refuse_bad_credentials(app, req, resp);
         return;
     }
@@ -390,10 +425,12 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     job = jobs_get(app->jobs, name);
     if (!job) {
         if (!token && !can_read && !token_root) {
+            metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
             refuse_login_needed(app, req, resp, "Triggering a build");
             return;
         }
-        refuse_missing_job(app, req, resp, name, can_read, token, token_root);
+        refuse_missing_job(app, req, resp, name, can_read, token, token_root,
+                           METRIC_REFUSAL_NO_SUCH_JOB);
         return;
     }
 
@@ -403,12 +440,14 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
             if (can_read && !token_root)
                 refuse_wrong_token(app, req, resp, name, token, token_root);
             else
-                refuse_missing_job(app, req, resp, name, can_read, token, token_root);
+                refuse_missing_job(app, req, resp, name, can_read, token, token_root,
+                                   METRIC_REFUSAL_WRONG_TOKEN);
             return;
         }
         by_token = true;
     } else if (token_root) {
         if (!token) {
+            metrics_count_refusal(METRIC_REFUSAL_MISSING_TOKEN);
             refuse(app, req, resp,
                    &(struct refusal){ .status = 400, .error = "Missing trigger token",
                                       .accepts = ACCEPTS_TRIGGER_ONLY,
@@ -418,20 +457,25 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
             return;
         }
         /* no trigger token configured: look exactly like a missing job */
-        refuse_missing_job(app, req, resp, name, false, token, true);
+        refuse_missing_job(app, req, resp, name, false, token, true,
+                           METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         return;
     } else if (!app_can_write(req)) {
         if (token && can_read)
             refuse_no_trigger_token(app, req, resp, name, token, false);
         else if (token)
-            refuse_missing_job(app, req, resp, name, false, token, false);
-        else
+            refuse_missing_job(app, req, resp, name, false, token, false,
+                               METRIC_REFUSAL_NO_TRIGGER_TOKEN);
+        else {
+            metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
             refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+        }
         return;
     }
 
     if (!by_token) {
         if (!req->is_post) {
+            metrics_count_refusal(METRIC_REFUSAL_METHOD);
             resp_header(resp, "Allow", "POST");
             refuse(app, req, resp,
                    &(struct refusal){
@@ -446,11 +490,14 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
                    });
             return;
         }
-        if (!crumb_check(app, req, resp))
+        if (!crumb_check(app, req, resp)) {
+            metrics_count_refusal(METRIC_REFUSAL_CRUMB);
             return;
+        }
     }
 
     if (job->cfg->disabled) {
+        metrics_count_refusal(METRIC_REFUSAL_DISABLED);
         refuse(app, req, resp,
                &(struct refusal){ .status = 409, .error = rfmt("%s is not buildable", name),
                                   .presented = rfmt("Job '%s' is disabled.", name),
@@ -475,6 +522,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         note = NULL;
     params = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *params);
     if (!params) {
+        metrics_count_refusal(METRIC_REFUSAL_ERROR);
         api_send_text(resp, 500, "Out of memory.\n");
         return;
     }

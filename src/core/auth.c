@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/auth.h"
+#include "core/metrics.h"
 #include "util/macro.h"
 #include "util/secret.h"
 #include "util/strutil.h"
@@ -142,6 +143,31 @@ note_failure(struct auth *a, const char *addr)
     }
     f->count++;
     pthread_mutex_unlock(&a->lock);
+}
+
+/*
+ * Refuses credentials: counts the failure, and (unless the address is
+ * already throttled) notes it toward throttling. Returns what auth_basic
+ * and auth_password return for it.
+ */
+static int
+refuse_credentials(struct auth *a, const char *addr, enum auth_failure why,
+                   enum auth_failure *reterr_why)
+{
+    static const enum metric_auth_failure kind[] = {
+        [AUTH_FAIL_NONE] = METRIC_AUTH_BAD_SECRET,
+        [AUTH_FAIL_NO_SUCH_USER] = METRIC_AUTH_NO_SUCH_USER,
+        [AUTH_FAIL_BAD_SECRET] = METRIC_AUTH_BAD_SECRET,
+        [AUTH_FAIL_TOKEN_OF_OTHER_USER] = METRIC_AUTH_TOKEN_OF_OTHER_USER,
+        [AUTH_FAIL_THROTTLED] = METRIC_AUTH_THROTTLED,
+    };
+
+    metrics_count_auth_failure(kind[why]);
+    *reterr_why = why;
+    if (why == AUTH_FAIL_THROTTLED)
+        return -EBUSY;
+    note_failure(a, addr);
+    return -EACCES;
 }
 
 bool
@@ -283,25 +309,17 @@ auth_password(struct auth *a, struct store *s, const char *user, const char *pas
     struct user_row u = { 0 };
     bool ok;
 
-    if (auth_throttle_wait(a, addr) > 0) {
-        *reterr_why = AUTH_FAIL_THROTTLED;
-        return -EBUSY;
-    }
+    if (auth_throttle_wait(a, addr) > 0)
+        return refuse_credentials(a, addr, AUTH_FAIL_THROTTLED, reterr_why);
     if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(password) > BOUND_PASSWORD_BYTES ||
-        store_user_get(s, user, &u) < 0) {
-        note_failure(a, addr);
-        *reterr_why = AUTH_FAIL_NO_SUCH_USER;
-        return -EACCES;
-    }
+        store_user_get(s, user, &u) < 0)
+        return refuse_credentials(a, addr, AUTH_FAIL_NO_SUCH_USER, reterr_why);
     ok = password_ok(a, &u, password);
     if (ok)
         fill_identity(ret_id, &u, VIA_PASSWORD);
     user_row_release(&u);
-    if (!ok) {
-        note_failure(a, addr);
-        *reterr_why = AUTH_FAIL_BAD_SECRET;
-        return -EACCES;
-    }
+    if (!ok)
+        return refuse_credentials(a, addr, AUTH_FAIL_BAD_SECRET, reterr_why);
     return 0;
 }
 
@@ -314,16 +332,11 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
     struct token_row t = { 0 };
     int r;
 
-    if (auth_throttle_wait(a, addr) > 0) {
-        *reterr_why = AUTH_FAIL_THROTTLED;
-        return -EBUSY;
-    }
+    if (auth_throttle_wait(a, addr) > 0)
+        return refuse_credentials(a, addr, AUTH_FAIL_THROTTLED, reterr_why);
     if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(secret) > BOUND_PASSWORD_BYTES ||
-        store_user_get(s, user, &u) < 0) {
-        note_failure(a, addr);
-        *reterr_why = AUTH_FAIL_NO_SUCH_USER;
-        return -EACCES;
-    }
+        store_user_get(s, user, &u) < 0)
+        return refuse_credentials(a, addr, AUTH_FAIL_NO_SUCH_USER, reterr_why);
 
     token_hash(secret, hash);
     r = store_token_find_by_hash(s, hash, &t);
@@ -340,9 +353,7 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
         /* a real token, of somebody else */
         token_row_release(&t);
         user_row_release(&u);
-        note_failure(a, addr);
-        *reterr_why = AUTH_FAIL_TOKEN_OF_OTHER_USER;
-        return -EACCES;
+        return refuse_credentials(a, addr, AUTH_FAIL_TOKEN_OF_OTHER_USER, reterr_why);
     }
     if (password_ok(a, &u, secret)) {
         fill_identity(ret_id, &u, VIA_PASSWORD);
@@ -350,9 +361,7 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
         return 0;
     }
     user_row_release(&u);
-    note_failure(a, addr);
-    *reterr_why = AUTH_FAIL_BAD_SECRET;
-    return -EACCES;
+    return refuse_credentials(a, addr, AUTH_FAIL_BAD_SECRET, reterr_why);
 }
 
 int

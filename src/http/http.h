@@ -16,6 +16,9 @@
 #include "store/store.h"
 #include "util/buf.h"
 
+/* The Jenkins version Steward answers as (X-Jenkins): one the clients accept. */
+#define HTTP_JENKINS_VERSION "2.462.3"
+
 struct kv {
     char *key;
     char *value;   /* "" for a key given without '=' */

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "core/metrics.h"
 #include "http/http.h"
 #include "util/bounds.h"
 #include "util/log.h"
@@ -307,6 +308,7 @@ resolve_identity(struct http *h, struct req *req)
             colon == decoded || strlen(decoded) != len) {
             req->basic_failed = true;
             req->basic_failure = AUTH_FAIL_NO_SUCH_USER;
+            metrics_count_auth_failure(METRIC_AUTH_MALFORMED);
             return;
         }
         *colon = '\0';
@@ -400,13 +402,15 @@ send_resp(struct MHD_Connection *conn, struct resp *resp)
     }
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "X-Jenkins", "2.462.3");
+    MHD_add_response_header(r, "X-Jenkins", HTTP_JENKINS_VERSION);
     MHD_add_response_header(r, "X-Steward", STEWARD_VERSION);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; i < resp->n_hdr; i++)
         MHD_add_response_header(r, resp->hdr[i].key, resp->hdr[i].value);
     ret = MHD_queue_response(conn, (unsigned int) resp->status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        metrics_count_http(resp->status);
     return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/auth.h"
+#include "core/metrics.h"
 #include "store/store.h"
 #include "util/macro.h"
 #include "util/secret.h"
@@ -589,6 +590,25 @@ static void auth_free__accepts_null_and_returns_null(void **state)
     assert_null(auth_free(NULL));
 }
 
+static void auth_basic__counts_each_failure_by_kind(void **state)
+{
+    char value[API_TOKEN_LEN + 1], uuid[37];
+    uint64_t user0 = metrics_auth_failures(METRIC_AUTH_NO_SUCH_USER);
+    uint64_t secret0 = metrics_auth_failures(METRIC_AUTH_BAD_SECRET);
+    uint64_t other0 = metrics_auth_failures(METRIC_AUTH_TOKEN_OF_OTHER_USER);
+    enum auth_failure why;
+    struct identity id;
+
+    assert_int_equal(auth_basic(A, store, "nobody", "x", "192.0.2.7", &id, &why), -EACCES);
+    assert_int_equal(auth_basic(A, store, "bob", "nope", "192.0.2.7", &id, &why), -EACCES);
+    new_token(alice_id, value, uuid);
+    assert_int_equal(auth_basic(A, store, "bob", value, "192.0.2.7", &id, &why), -EACCES);
+    assert_int_equal(auth_basic(A, store, "alice", value, "192.0.2.7", &id, &why), 0);
+    assert_int_equal(metrics_auth_failures(METRIC_AUTH_NO_SUCH_USER), user0 + 1);
+    assert_int_equal(metrics_auth_failures(METRIC_AUTH_BAD_SECRET), secret0 + 1);
+    assert_int_equal(metrics_auth_failures(METRIC_AUTH_TOKEN_OF_OTHER_USER), other0 + 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -620,6 +640,7 @@ int main(void)
         T(auth_password__takes_the_password_and_not_an_api_token),
         T(auth_session_get__does_not_see_sessions_of_another_auth),
         T(auth_free__accepts_null_and_returns_null),
+        T(auth_basic__counts_each_failure_by_kind),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
