@@ -65,6 +65,8 @@ static const char help_overview[] =
     "  [--home DIR] security anonymous-read on|off\n"
     "  [--home DIR] backup DEST         the database, jobs and secrets, while the server runs\n"
     "  [--home DIR] restore SRC         a backup into the home, with the server stopped\n"
+    "  [--home DIR] metrics token new                   prints the /prometheus/ scrape token alone\n"
+    "  [--home DIR] metrics token revoke\n"
     "The home directory defaults to $STEWARD_HOME, else ./steward-home. `token` is the\n"
     "offline command when --home or STEWARD_HOME is given, else the client command.\n"
     "\n"

@@ -411,6 +411,62 @@ auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_val
     return 0;
 }
 
+#define METRICS_TOKEN_SETTING "metrics_token_sha256"
+
+int
+auth_metrics_token_new(struct store *s, char *ret_value)
+{
+    char value[METRICS_TOKEN_LEN + 1], hash[SECRET_SHA256_HEX_LEN + 1];
+    _cleanup_free_ char *old = NULL;
+    bool replaced;
+    int r;
+
+    r = store_setting_get(s, METRICS_TOKEN_SETTING, &old);
+    if (r < 0 && r != -ENOENT)
+        return r;
+    replaced = r >= 0;
+    memcpy(value, METRICS_TOKEN_PREFIX, strlen(METRICS_TOKEN_PREFIX));
+    secret_random_hex(value + strlen(METRICS_TOKEN_PREFIX), 32);
+    secret_sha256_hex(value, METRICS_TOKEN_LEN, hash);
+    r = store_setting_set(s, METRICS_TOKEN_SETTING, hash);
+    if (r >= 0)
+        memcpy(ret_value, value, sizeof value);
+    secret_wipe(value, sizeof value);
+    return r < 0 ? r : replaced;
+}
+
+int
+auth_metrics_token_revoke(struct store *s)
+{
+    return store_setting_delete(s, METRICS_TOKEN_SETTING);
+}
+
+int
+auth_metrics_token_check(struct auth *a, struct store *s, const char *value, const char *addr)
+{
+    _cleanup_free_ char *want = NULL;
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    int r;
+
+    if (auth_throttle_wait(a, addr) > 0) {
+        metrics_count_auth_failure(METRIC_AUTH_THROTTLED);
+        return -EBUSY;
+    }
+    r = strlen(value) > BOUND_BEARER_TOKEN_BYTES ? -EACCES
+                                                   : store_setting_get(s, METRICS_TOKEN_SETTING, &want);
+    if (r >= 0) {
+        /* both sides are hashes of the same length: the comparison tells nothing */
+        secret_sha256_hex(value, strlen(value), hash);
+        r = secret_equal(hash, want) ? 0 : -EACCES;
+    } else if (r != -ENOENT && r != -EACCES)
+        return r;
+    if (r < 0) {
+        metrics_count_auth_failure(METRIC_AUTH_METRICS_TOKEN);
+        note_failure(a, addr);
+    }
+    return r;
+}
+
 void
 auth_crumb(struct auth *a, const char *user, const char *session, char *out)
 {

@@ -86,6 +86,32 @@ int auth_api_token_owner(struct store *s, const char *secret, char *ret_user);
 int auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_value,
                    char *ret_uuid);
 
+/*
+ * The scrape token of /prometheus/: one per home, made and revoked offline
+ * (`steward metrics token new|revoke`), sent by the scraper as
+ * "Authorization: Bearer TOKEN". It is "stm_" and 64 hex digits; only its
+ * SHA-256 is stored (the setting metrics_token_sha256). It lets its holder
+ * read the metrics, and nothing else.
+ */
+#define METRICS_TOKEN_PREFIX "stm_"
+#define METRICS_TOKEN_LEN (4 + 64)
+
+/*
+ * Makes a new scrape token, replacing any earlier one; ret_value holds
+ * METRICS_TOKEN_LEN + 1. Returns 0, or 1 when it replaced one.
+ */
+int auth_metrics_token_new(struct store *s, char *ret_value);
+/* Revokes the scrape token; -ENOENT when there was none. */
+int auth_metrics_token_revoke(struct store *s);
+/*
+ * Checks a presented scrape token (constant time). 0 when it is the one;
+ * -EACCES when it is not, -ENOENT when no scrape token is set (both count
+ * as failed authentication, toward throttling too); -EBUSY when `addr`
+ * has failed too often lately.
+ */
+int auth_metrics_token_check(struct auth *a, struct store *s, const char *value,
+                             const char *addr);
+
 /* Writes the use counts gathered since the last flush. */
 void auth_flush_usage(struct auth *a, struct store *s);
 

@@ -48,6 +48,8 @@ static const char usage_text[] =
     "  token list USER\n"
     "  token revoke USER TOKENNAME\n"
     "  security anonymous-read on|off\n"
+    "  metrics token new                   prints the /prometheus/ scrape token alone\n"
+    "  metrics token revoke\n"
     "  backup DEST                         the database, jobs and secrets, into a new directory\n"
     "\n"
     "Offline, with the server stopped:\n"
@@ -689,6 +691,48 @@ cmd_security(const char *home_dir, int argc, char **argv)
     return 0;
 }
 
+/* metrics token new|revoke: the Bearer token a Prometheus server scrapes /prometheus/ with. */
+static int
+cmd_metrics(const char *home_dir, int argc, char **argv)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    char value[METRICS_TOKEN_LEN + 1];
+    struct home *h = NULL;
+    int r;
+
+    if (argc != 3 || !streq(argv[1], "token") ||
+        (!streq(argv[2], "new") && !streq(argv[2], "revoke")))
+        return usage_error("metrics takes: token new|revoke");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    if (streq(argv[2], "new")) {
+        r = auth_metrics_token_new(db, value);
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the metrics token: %s\n", strerror(-r));
+            return 1;
+        }
+        printf("%s\n", value);
+        secret_wipe(value, sizeof value);
+        fprintf(stderr, "%sScrapers send it as 'Authorization: Bearer TOKEN' to /prometheus/. "
+                        "Only its hash is kept: this is the one time it is shown.\n",
+                r > 0 ? "This replaces the previous metrics token, which no longer works. " : "");
+        return 0;
+    }
+    r = auth_metrics_token_revoke(db);
+    home_free(h);
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: there is no metrics token to revoke\n");
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot revoke the metrics token: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "Revoked the metrics token: /prometheus/ now takes only users who may read.\n");
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -750,5 +794,7 @@ main(int argc, char **argv)
         return cmd_backup(home_dir, argc, argv);
     if (streq(argv[0], "restore"))
         return cmd_restore(home_dir, argc, argv);
+    if (streq(argv[0], "metrics"))
+        return cmd_metrics(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }

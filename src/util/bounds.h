@@ -21,6 +21,7 @@
 #define BOUND_PASSWORD_BYTES      1024
 #define BOUND_TOKEN_NAME_BYTES    100
 #define BOUND_TRIGGER_TOKEN_BYTES 256
+#define BOUND_BEARER_TOKEN_BYTES  256           /* Authorization: Bearer (the /prometheus/ scrape token) */
 #define BOUND_CAUSE_NOTE_BYTES    1024
 #define BOUND_QUIET_REASON_BYTES  1024          /* quietDown's reason */
 

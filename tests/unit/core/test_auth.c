@@ -609,6 +609,68 @@ static void auth_basic__counts_each_failure_by_kind(void **state)
     assert_int_equal(metrics_auth_failures(METRIC_AUTH_TOKEN_OF_OTHER_USER), other0 + 1);
 }
 
+static void auth_metrics_token_new__gives_stm_and_64_hex_and_stores_only_a_hash(void **state)
+{
+    char value[METRICS_TOKEN_LEN + 1], hash[SECRET_SHA256_HEX_LEN + 1];
+    _cleanup_free_ char *stored = NULL;
+
+    (void) state;
+    (void) auth_metrics_token_revoke(store);
+    assert_int_equal(auth_metrics_token_new(store, value), 0);
+    assert_true(startswith(value, METRICS_TOKEN_PREFIX));
+    assert_true(is_lower_hex(value + 4, 64));
+    assert_int_equal(store_setting_get(store, "metrics_token_sha256", &stored), 0);
+    secret_sha256_hex(value, strlen(value), hash);
+    assert_string_equal(stored, hash);
+    assert_null(strstr(stored, value + 4));
+}
+
+static void auth_metrics_token_check__takes_the_newest_token_only(void **state)
+{
+    char first[METRICS_TOKEN_LEN + 1], second[METRICS_TOKEN_LEN + 1];
+    uint64_t failed0 = metrics_auth_failures(METRIC_AUTH_METRICS_TOKEN);
+
+    assert_true(auth_metrics_token_new(store, first) >= 0);
+    assert_int_equal(auth_metrics_token_check(A, store, first, "192.0.2.8"), 0);
+    assert_int_equal(auth_metrics_token_new(store, second), 1);   /* replaced the first */
+    assert_string_not_equal(first, second);
+    assert_int_equal(auth_metrics_token_check(A, store, first, "192.0.2.8"), -EACCES);
+    assert_int_equal(auth_metrics_token_check(A, store, second, "192.0.2.8"), 0);
+    assert_int_equal(auth_metrics_token_check(A, store, "", "192.0.2.8"), -EACCES);
+    assert_int_equal(metrics_auth_failures(METRIC_AUTH_METRICS_TOKEN), failed0 + 2);
+}
+
+static void auth_metrics_token_check__refuses_a_value_past_the_bound(void **state)
+{
+    char value[METRICS_TOKEN_LEN + 1], big[BOUND_BEARER_TOKEN_BYTES + 2];
+
+    assert_true(auth_metrics_token_new(store, value) >= 0);
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(auth_metrics_token_check(A, store, big, "192.0.2.9"), -EACCES);
+}
+
+static void auth_metrics_token_revoke__leaves_no_token_then_says_so(void **state)
+{
+    char value[METRICS_TOKEN_LEN + 1];
+
+    assert_true(auth_metrics_token_new(store, value) >= 0);
+    assert_int_equal(auth_metrics_token_revoke(store), 0);
+    assert_int_equal(auth_metrics_token_check(A, store, value, "192.0.2.10"), -ENOENT);
+    assert_int_equal(auth_metrics_token_revoke(store), -ENOENT);
+}
+
+static void auth_metrics_token_check__failures_throttle_the_address(void **state)
+{
+    char value[METRICS_TOKEN_LEN + 1];
+
+    assert_true(auth_metrics_token_new(store, value) >= 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(auth_metrics_token_check(A, store, "guess", "198.51.100.9"), -EACCES);
+    assert_int_equal(auth_metrics_token_check(A, store, value, "198.51.100.9"), -EBUSY);
+    assert_int_equal(auth_metrics_token_check(A, store, value, "198.51.100.10"), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -641,6 +703,11 @@ int main(void)
         T(auth_session_get__does_not_see_sessions_of_another_auth),
         T(auth_free__accepts_null_and_returns_null),
         T(auth_basic__counts_each_failure_by_kind),
+        T(auth_metrics_token_new__gives_stm_and_64_hex_and_stores_only_a_hash),
+        T(auth_metrics_token_check__takes_the_newest_token_only),
+        T(auth_metrics_token_check__refuses_a_value_past_the_bound),
+        T(auth_metrics_token_revoke__leaves_no_token_then_says_so),
+        T(auth_metrics_token_check__failures_throttle_the_address),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
