@@ -35,8 +35,8 @@ extern char **environ;
 #define DAY_MS (24 * 3600 * 1000LL)
 #define DISCARD_BATCH 1000
 
-enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_QUIT,
-                CMD_ABORT_ALL };
+enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
+                CMD_QUIT, CMD_ABORT_ALL };
 
 struct cmd {
     enum cmd_type type;
@@ -45,6 +45,7 @@ struct cmd {
     const char *job2;
     const char *by;
     int64_t id;
+    struct engine_load *load;
     /* answer */
     int result;
     int64_t out_id;
@@ -458,6 +459,19 @@ quiet_now(struct engine *e)
     q = e->quiet;
     pthread_mutex_unlock(&e->lock);
     return q;
+}
+
+int
+engine_load(struct engine *e, struct engine_load *ret)
+{
+    struct engine_load load = { 0 };
+    struct cmd c = { .type = CMD_LOAD, .load = &load };
+    int r = submit(e, &c);
+
+    if (r < 0)
+        return r;
+    *ret = load;
+    return 0;
 }
 
 /* ---- queue items ---- */
@@ -1622,6 +1636,31 @@ abort_run(struct engine *e, struct run *run, const char *by)
         __atomic_store_n(&run->cancel_archive, true, __ATOMIC_RELAXED);
 }
 
+/* Counts as Jenkins' queue does: items in their quiet period are neither buildable nor blocked. */
+static void
+take_load(struct engine *e, struct engine_load *load)
+{
+    int64_t now = now_ms();
+
+    load->executors = e->opts.executors;
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i])
+            load->busy++;
+    load->waiting = e->n_waiting;
+    for (size_t i = 0; i < e->n_waiting; i++) {
+        const struct queue_row *q = &e->waiting[i].row;
+        _cleanup_(job_unrefp) struct job *job = NULL;
+
+        if (q->due_ms > now)
+            continue;
+        job = jobs_get(e->jobs, q->job);
+        if (job && (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job))))
+            load->blocked++;
+        else
+            load->buildable++;
+    }
+}
+
 static void
 handle_cmd(struct engine *e, struct cmd *c)
 {
@@ -1684,6 +1723,10 @@ handle_cmd(struct engine *e, struct cmd *c)
         return;
     case CMD_ABORT_ALL:
         e->stop_deadline_mono = mono_ms();
+        answer(e, c, 0);
+        return;
+    case CMD_LOAD:
+        take_load(e, c->load);
         answer(e, c, 0);
         return;
     case CMD_QUIT:

@@ -115,6 +115,22 @@ int engine_forget_job(struct engine *e, const char *job);
 /* Moves queue and build rows of a renamed job. -EBUSY while it builds or waits. */
 int engine_rename_job(struct engine *e, const char *from, const char *to);
 
+/* The queue and the executors at one moment, as the engine thread sees them. */
+struct engine_load {
+    int executors;       /* defined (all on the built-in node, all online) */
+    int busy;            /* running a build */
+    size_t waiting;      /* every waiting item */
+    size_t buildable;    /* due, and would start but for a free executor */
+    size_t blocked;      /* due, but its job is disabled or already building */
+};
+
+/*
+ * Takes that snapshot on the engine thread (one look at every waiting
+ * item; for readers such as /prometheus/, not for hot paths). -ECANCELED
+ * when shutting down.
+ */
+int engine_load(struct engine *e, struct engine_load *ret);
+
 int engine_executors(const struct engine *e);
 int engine_queue_limit(const struct engine *e);
 
