@@ -240,15 +240,6 @@ has_suffix(const struct buf *b, const char *suffix)
     return b->len >= n && memcmp(b->ptr + b->len - n, suffix, n) == 0;
 }
 
-static void
-buf_truncate(struct buf *b, size_t len)
-{
-    assert(len <= b->len);
-    b->len = len;
-    if (b->ptr)
-        b->ptr[len] = '\0';
-}
-
 /*
  * Writes the element name for property `key` into `name` (emptied first),
  * as Stapler's makeXmlName(): a bad first character is dropped when the

@@ -28,6 +28,15 @@ buf_clear(struct buf *b)
         b->ptr[0] = '\0';
 }
 
+void
+buf_truncate(struct buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->ptr[len] = '\0';
+}
+
 static int
 buf_reserve(struct buf *b, size_t extra)
 {

@@ -25,6 +25,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties the buffer, keeping its memory. */
 void buf_clear(struct buf *b);
+/* Drops what comes after the first `len` bytes (nothing when it is not longer). */
+void buf_truncate(struct buf *b, size_t len);
 
 /* Each returns 0, -E2BIG past the maximum, or -ENOMEM. */
 int buf_append(struct buf *b, const void *data, size_t len);

@@ -202,6 +202,24 @@ static void buf_detach__hands_over_the_content_and_leaves_the_buffer_empty(void 
     buf_release(&b);
 }
 
+static void buf_truncate__drops_the_tail_and_never_grows(void **state)
+{
+    struct buf b = BUF_INIT(64);
+
+    (void) state;
+    buf_truncate(&b, 3);   /* a fresh buffer: nothing to do */
+    assert_int_equal(b.len, 0);
+    assert_int_equal(buf_puts(&b, "abcdef"), 0);
+    buf_truncate(&b, 10);
+    assert_string_equal(buf_str(&b), "abcdef");
+    buf_truncate(&b, 2);
+    assert_int_equal(b.len, 2);
+    assert_string_equal(buf_str(&b), "ab");
+    assert_int_equal(buf_puts(&b, "x"), 0);
+    assert_string_equal(buf_str(&b), "abx");
+    buf_release(&b);
+}
+
 static void buf_clear__empties_the_buffer_and_keeps_its_memory(void **state)
 {
     struct buf b = BUF_INIT(64);
@@ -265,6 +283,7 @@ int main(void)
         cmocka_unit_test(buf_detach__of_an_empty_buffer_gives_an_empty_string),
         cmocka_unit_test(buf_detach__of_a_cleared_buffer_gives_an_empty_string),
         cmocka_unit_test(buf_detach__hands_over_the_content_and_leaves_the_buffer_empty),
+        cmocka_unit_test(buf_truncate__drops_the_tail_and_never_grows),
         cmocka_unit_test(buf_clear__empties_the_buffer_and_keeps_its_memory),
         cmocka_unit_test(buf_clear__frees_room_up_to_the_maximum_again),
         cmocka_unit_test(buf_clear__of_a_fresh_buffer_is_harmless),
