@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "api/model.h"
+#include "api/prometheus.h"
 #include "api/trigger.h"
 #include "util/bounds.h"
 #include "util/log.h"
@@ -1012,7 +1013,9 @@ api_handle(void *userdata, struct req *req, struct resp *resp)
         if (gate_read(app, req, resp))
             send_model(app, req, resp, SEG(2),
                        json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
-    } else if (streq(s0, "scriptText") || streq(s0, "script"))
+    } else if (streq(s0, "prometheus") && req->n_seg == 1)
+        prometheus_handle(app, req, resp);
+    else if (streq(s0, "scriptText") || streq(s0, "script"))
         not_supported(app, req, resp, "The Groovy script console");
     else if (streq(s0, "view") && SEG(1) && req_is_get(req))
         view_api(app, req, resp);

@@ -20,6 +20,7 @@
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "core/metrics.h"
 #include "daemon/backup.h"
 #include "daemon/service.h"
 #include "http/app.h"
@@ -373,6 +374,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         engine_stop(engine);
         return 1;
     }
+    metrics_mark_start();
     log_info("Steward %s listening on %s (port %d), %d executors, home %s", STEWARD_VERSION,
              listen, http_port(http), (int) executors, h->root);
     service_ready(listen, http_port(http), (int) executors);

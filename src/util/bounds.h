@@ -39,3 +39,4 @@
 #define BOUND_TREE_BYTES          4096
 #define BOUND_DEPTH               5
 #define BOUND_LOG_PAGE_BYTES      (1024 * 1024)  /* one progressiveText answer */
+#define BOUND_METRICS_JOBS        20000          /* jobs one /prometheus/ answer reports */
