@@ -16,7 +16,7 @@ BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev l
              libsystemd-dev
 TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
              systemd \
-             mono-mcs chromium chromium-driver python3-selenium
+             mono-mcs chromium chromium-driver python3-selenium prometheus
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
