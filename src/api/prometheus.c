@@ -306,8 +306,8 @@ gauge(struct prom *p, const char *name, const char *help, int64_t value)
 }
 
 static void
-render_server(struct prom *p, const struct engine_load *load, bool have_load,
-              struct job **jobs, size_t n_jobs)
+render_server(struct prom *p, struct engine *engine, const struct engine_load *load,
+              bool have_load, struct job **jobs, size_t n_jobs)
 {
     size_t disabled = 0;
 
@@ -315,7 +315,8 @@ render_server(struct prom *p, const struct engine_load *load, bool have_load,
     prom_sample(p, NS "version_info", (const char *const[]){ "version", HTTP_JENKINS_VERSION, NULL }, 1);
     gauge(p, NS "up", "Is Jenkins ready to receive requests", 1);
     gauge(p, NS "uptime", "Time since Jenkins machine was initialized", metrics_uptime_ms());
-    gauge(p, NS "quietdown", "Is Jenkins in quiet mode", 0);
+    gauge(p, NS "quietdown", "Is Jenkins in quiet mode",
+          engine_quieting_down(engine, NULL, NULL));
 
     if (have_load) {
         /* the plugin's, per label: Steward's executors all belong to the built-in node */
@@ -442,7 +443,7 @@ render(const struct app *app, struct req *req, struct buf *out)
         n = pair_jobs(rows, n_rows, jobs, n_jobs, entries);
         add_running(req, entries, n);
 
-        render_server(&p, &load, have_load, jobs, n_jobs);
+        render_server(&p, app->engine, &load, have_load, jobs, n_jobs);
         if (n_rows == BOUND_METRICS_JOBS) {
             char note[96];
 

@@ -187,6 +187,16 @@ def test_queue_merges_and_busy_executors_show(server, tmp_path):
     assert job_value(idle, "default_jenkins_builds_success_build_count_total", "gate") == 2
 
 
+def test_quiet_down_shows(server):
+    assert value(scrape(server, auth=server.alice), "default_jenkins_quietdown") == 0
+    r = server.post("quietDown", auth=server.alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    assert value(scrape(server, auth=server.alice), "default_jenkins_quietdown") == 1
+    r = server.post("cancelQuietDown", auth=server.alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    assert value(scrape(server, auth=server.alice), "default_jenkins_quietdown") == 0
+
+
 # ---- who may read ----
 
 def test_anonymous_is_refused_and_the_bearer_token_works(server):
