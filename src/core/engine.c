@@ -2019,11 +2019,20 @@ recover(struct engine *e)
     if (r < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *dir = home_build_dir(e->home, rows[i].job, rows[i].number);
         _cleanup_free_ char *logpath = home_build_log(e->home, rows[i].job, rows[i].number);
-        int fd = logpath ? open(logpath, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
-
         char cookie[64];
-        int killed;
+        int fd, killed;
+
+        /*
+         * The directory and log may not exist yet: the crash can come after
+         * start_build() committed the row and before it made them. That
+         * window is long, since a commit outlives a crash of the process as
+         * soon as it is written, while its fsync still runs.
+         */
+        if (dir)
+            (void) fs_mkdir_p(dir, 0700);
+        fd = logpath ? open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
 
         /* what the build left running goes, so it cannot race the next build */
         build_cookie(e, rows[i].job, rows[i].number, cookie);

@@ -1,6 +1,7 @@
 """kill -9 at a bad moment: running builds end ABORTED, waiting items run, every 201 is kept."""
 import os
 import signal
+import sqlite3
 import threading
 
 import pytest
@@ -165,3 +166,29 @@ def test_every_201_before_kill_9_is_on_disk(server):
     # and an id never handed out is still a 404
     top = max(int(l.rstrip("/").rsplit("/", 1)[1]) for l in locations)
     assert s.get(server.url + f"queue/item/{top + 100000}/api/json").status_code == 404
+
+
+def test_kill_9_before_the_build_log_exists(server):
+    """The crash came after a build's row was committed, before its directory and log were
+    made (found by tests/torture): recovery still gives it a log that ends with the notice."""
+    create_job(server, "early", job_xml(script="echo never"))
+    server.stop(signal.SIGKILL)
+    db = sqlite3.connect(os.path.join(server.home, "steward.db"))
+    with db:
+        qid = db.execute("INSERT INTO queue(job, in_queue_since_ms, due_ms, state, left_ms, "
+                         "build_number) VALUES('early', 1000, 1000, 1, 2000, 1)").lastrowid
+        db.execute("INSERT INTO job_numbers(job, next_build) VALUES('early', 2)")
+        db.execute("INSERT INTO builds(job, number, queue_id, start_ms, executor) "
+                   "VALUES('early', 1, ?, 2000, 0)", (qid,))
+    db.close()
+    assert not os.path.exists(os.path.join(server.home, "jobs", "early", "builds", "1"))
+
+    restart(server)
+    b = server.get("job/early/1/api/json", auth=server.alice).json()
+    assert b["result"] == "ABORTED" and "stopped" in b["abortReason"].lower(), b
+    log = console(server, "early", 1, server.alice)
+    assert "Steward stopped while this build was running" in log, log
+    assert log.rstrip().endswith("Finished: ABORTED"), log
+    # the number stays taken
+    r = server.post("job/early/build", auth=server.alice)
+    assert server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"] == 2
