@@ -21,7 +21,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture
 
 all: build
 
@@ -71,6 +71,7 @@ asan: $(ASAN_BUILD)/build.ninja
 test: test-deps
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) torture CYCLES=20
 	$(MAKE) browser
 	$(MAKE) soak MINUTES=1
 	$(MAKE) asan
@@ -96,6 +97,12 @@ stress-test: test-deps
 	  echo "== stress-test: run $$i of $(N) passed in $$(( $$(date +%s) - start )) s"; \
 	done; \
 	echo "== stress-test: $(N) of $(N) runs passed"
+
+# kill -9 the server CYCLES times under concurrent triggers, then check every 201 and
+# every build (tests/torture/torture.py)
+CYCLES ?= 1000
+torture: build
+	$(PYTHON) tests/torture/torture.py --bin $(BUILD)/steward --cycles $(CYCLES)
 
 # the binary, steward(1) and the bash completion, under $(DESTDIR)$(PREFIX)
 install: build
