@@ -557,12 +557,13 @@ model_root(struct model *m, int depth)
                                               : model_job_summary(m, list[i]));
         jobs_list_free(list, n);
     }
-    o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:o, s:b, s:i, s:b, "
+    o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:o?, s:b, s:i, s:b, "
                   "s:b, s:s}",
                   "_class", "hudson.model.Hudson", "assignedLabels", "name", "built-in", "mode",
                   "NORMAL", "nodeDescription", "the Steward built-in node", "nodeName", "",
                   "numExecutors", m->app->executors, "description", "jobs", jobs, "overallLoad",
-                  json_object(), "quietDownReason", reason ? json_string(reason) : json_null(), "quietingDown", quiet, "slaveAgentPort", -1,
+                  json_object(), "quietDownReason", reason ? json_string(reason) : NULL,
+                  "quietingDown", quiet, "slaveAgentPort", -1,
                   "useCrumbs", true, "useSecurity", true, "url", m->root);
     if (!o)
         return NULL;

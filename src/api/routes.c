@@ -889,10 +889,17 @@ quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet
         return;
     if (!reason)
         reason = req_param(req, "message");
+    if (reason && !utf8_is_valid(reason, strlen(reason))) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad reason",
+                                                  .presented = "The reason is not valid UTF-8.",
+                                                  .fix = "Send the reason as UTF-8, percent-encoded." });
+        return;
+    }
     r = engine_quiet_down(app->engine, mode, reason);
     if (r == -ECANCELED) {
         refuse(app, req, resp, &(struct refusal){ .status = 503, .error = "Shutting down",
-                                                  .presented = "Steward is already stopping.",
+                                                  .presented = "Steward is already stopping (a stop, "
+                                                               "or a safe exit that found no build running).",
                                                   .fix = "Wait for it to stop." });
         return;
     }

@@ -355,7 +355,11 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
                                                     r == -EBUSY ? "the database was held by "
                                                                   "another process too long"
                                                                 : strerror(-r)),
-                                  .fix = "Retry; nothing was queued." });
+                                  .fix = r == -EIO
+                                             ? "Retry. An I/O error while the commit was written "
+                                               "may still have queued it: look in "
+                                               "/queue/api/json first if a duplicate matters."
+                                             : "Retry; nothing was queued." });
         return;
     }
     metrics_count_trigger(merged ? METRIC_TRIGGER_MERGED : METRIC_TRIGGER_ACCEPTED);

@@ -124,6 +124,8 @@ struct engine {
     struct cmd *inbox;
     struct cmd **inbox_tail;
     bool quitting;
+    bool exited;             /* the loop has ended: every command is refused */
+    bool exiting;            /* a safe exit has asked the process to stop */
     /* quiet-down: written under `lock` by any thread, read by the loop and the API */
     bool quiet;
     bool safe_exit;
@@ -281,7 +283,7 @@ enqueue(struct engine *e, struct cmd *c)
     c->done = false;
     c->next = NULL;
     pthread_mutex_lock(&e->lock);
-    if (e->quitting && c->type != CMD_QUIT && c->type != CMD_ABORT_ALL) {
+    if (e->exited || (e->quitting && c->type != CMD_QUIT && c->type != CMD_ABORT_ALL)) {
         pthread_mutex_unlock(&e->lock);
         return -ECANCELED;
     }
@@ -408,7 +410,11 @@ static char *
 reason_copy(const char *reason)
 {
     char *c = reason && *reason ? strndup(reason, BOUND_QUIET_REASON_BYTES) : NULL;
+    size_t n = c ? strlen(c) : 0;
 
+    /* a cut in the middle of a character goes back to the character's start */
+    while (n > 0 && !utf8_is_valid(c, n) && ((unsigned char) c[n - 1] & 0x80))
+        c[--n] = '\0';
     for (char *p = c; p && *p; p++)
         if ((unsigned char) *p < ' ' || *p == 0x7f)
             *p = ' ';
@@ -424,6 +430,12 @@ engine_quiet_down(struct engine *e, enum quiet_mode mode, const char *reason)
     if (reason && *reason && !copy)
         return -ENOMEM;
     pthread_mutex_lock(&e->lock);
+    if (e->exiting) {
+        /* the safe exit has begun the stop: nothing to cancel or change any more */
+        pthread_mutex_unlock(&e->lock);
+        free(copy);
+        return -ECANCELED;
+    }
     free(e->quiet_reason);
     e->quiet_reason = mode == QUIET_OFF ? NULL : copy;
     e->quiet = mode != QUIET_OFF;
@@ -839,7 +851,8 @@ log_disk_full(int fd)
 {
     struct statfs f;
 
-    return fstatfs(fd, &f) == 0 && f.f_bavail == 0;
+    /* root writes into the reserved blocks too: then only no free block at all is full */
+    return fstatfs(fd, &f) == 0 && (geteuid() == 0 ? f.f_bfree : f.f_bavail) == 0;
 }
 
 static const char *
@@ -1317,16 +1330,31 @@ record_unrecorded(struct engine *e)
 {
     size_t k = 0;
 
+    bool failed = false;
+
     for (size_t i = 0; i < e->n_unrecorded; i++) {
         struct unrecorded *u = &e->unrecorded[i];
-        if (store_build_finish(e->db, u->job, u->number, u->result, u->duration, u->reason) >= 0) {
+        /* one failure says the database still cannot take them: the rest wait a second */
+        if (!failed &&
+            store_build_finish(e->db, u->job, u->number, u->result, u->duration, u->reason) >= 0) {
             log_info("build %s #%lld: result %s recorded", u->job, (long long) u->number,
                      u->result);
             free(u->job);
-        } else
+        } else {
+            failed = true;
             e->unrecorded[k++] = *u;
+        }
     }
     e->n_unrecorded = k;
+}
+
+static bool
+job_has_unrecorded(struct engine *e, const char *job)
+{
+    for (size_t i = 0; i < e->n_unrecorded; i++)
+        if (streq(e->unrecorded[i].job, job))
+            return true;
+    return false;
 }
 
 /* The build is over: its result is recorded and its executor freed. */
@@ -1458,6 +1486,14 @@ start_build(struct engine *e, size_t qi, int slot)
         remove_waiting(e, qi);
         start_failed(e, run, -ENOMEM);
         return 0;
+    }
+    /* a directory with this number belongs to no build of this database (a restore
+     * of a backup taken while builds started): it goes, never mixed into the new log */
+    if (access(dir, F_OK) == 0) {
+        log_warn("build %s #%lld: a directory of that number was left from elsewhere; it "
+                 "goes to the trash", q->job, (long long) number);
+        (void) to_trash(e, dir);
+        empty_trash(e);
     }
     (void) fs_mkdir_p(dir, 0700);
     (void) fs_mkdir_p(run->workspace, 0700);
@@ -1709,7 +1745,7 @@ handle_cmd(struct engine *e, struct cmd *c)
                 answer(e, c, -EBUSY);
                 return;
             }
-        if (job_is_running(e, c->job)) {
+        if (job_is_running(e, c->job) || job_has_unrecorded(e, c->job)) {
             answer(e, c, -EBUSY);
             return;
         }
@@ -1924,6 +1960,28 @@ any_running(struct engine *e)
     return false;
 }
 
+/*
+ * The loop has ended: a command that came meanwhile (a cancel, an
+ * abort-all after the builds ended) is answered, never left waiting.
+ */
+static void
+refuse_the_rest(struct engine *e)
+{
+    struct cmd *list;
+
+    pthread_mutex_lock(&e->lock);
+    e->exited = true;
+    list = e->inbox;
+    e->inbox = NULL;
+    e->inbox_tail = &e->inbox;
+    pthread_mutex_unlock(&e->lock);
+    while (list) {
+        struct cmd *next = list->next;
+        answer(e, list, -ECANCELED);
+        list = next;
+    }
+}
+
 /* The grace of a stop is over: what still runs is aborted, with the reason recorded. */
 static void
 abort_for_stop(struct engine *e)
@@ -1931,8 +1989,8 @@ abort_for_stop(struct engine *e)
     e->stop_aborted = true;
     for (int k = 0; k < e->opts.executors; k++) {
         struct run *run = e->runs[k];
-        if (!run)
-            continue;
+        if (!run || run->aborting)
+            continue;   /* one a user stopped keeps that reason */
         run->abort_reason = "Steward shut down while this build was running";
         abort_run(e, run, "Steward shutting down");
     }
@@ -1994,13 +2052,23 @@ loop(void *arg)
             pthread_mutex_unlock(&e->lock);
             if (safe_exit && !e->exit_requested && !any_running(e)) {
                 e->exit_requested = true;
+                pthread_mutex_lock(&e->lock);
+                e->exiting = true;
+                pthread_mutex_unlock(&e->lock);
                 log_info("safe exit: no build runs any more; stopping");
                 if (e->opts.on_idle_exit)
                     e->opts.on_idle_exit(e->opts.userdata);
             }
         }
     }
+    if (e->n_unrecorded)
+        record_unrecorded(e);
+    for (size_t i = 0; i < e->n_unrecorded; i++)
+        log_error("build %s #%lld: its result %s could not be recorded before the stop; the "
+                  "next start marks it ABORTED", e->unrecorded[i].job,
+                  (long long) e->unrecorded[i].number, e->unrecorded[i].result);
     auth_flush_usage(e->auth, e->db);
+    refuse_the_rest(e);
     return NULL;
 }
 
@@ -2088,20 +2156,16 @@ int
 engine_request_stop(struct engine *e)
 {
     struct cmd c = { .type = CMD_QUIT };
-    int r;
+    bool already;
 
     if (!e->started)
         return 0;
+    /* from here on only the stop itself and an abort-all are taken */
     pthread_mutex_lock(&e->lock);
-    r = e->quitting ? -EALREADY : 0;
-    pthread_mutex_unlock(&e->lock);
-    if (r < 0)
-        return 0;
-    r = submit(e, &c);
-    pthread_mutex_lock(&e->lock);
+    already = e->quitting;
     e->quitting = true;
     pthread_mutex_unlock(&e->lock);
-    return r;
+    return already ? 0 : submit(e, &c);
 }
 
 int

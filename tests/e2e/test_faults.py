@@ -6,6 +6,7 @@ mounts (the tests run as root), fills, remounts read-only and frees again.
 import base64
 import errno
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -120,7 +121,8 @@ def test_a_build_whose_log_fills_the_disk_fails_with_the_reason(disk, tmp_path):
         # the step loses output to the full disk, and still exits 0
         script = (f"(head -c 40000000 /dev/zero | tr '\\0' x) 2>/dev/null || true\n"
                   f"touch {marker}\n"
-                  f"i=0; while [ ! -e {go} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\n")
+                  f"i=0; while [ ! -e {go} ] && [ $i -lt {1200 * SLOW} ]; do sleep 0.05; "
+                  "i=$((i+1)); done\n")
         create_job(s, "loud", job_xml(script=script))
         r = s.post("job/loud/build", auth=s.alice)
         assert r.status_code == 201
@@ -207,11 +209,15 @@ def test_config_xml_edited_on_disk_is_picked_up_or_refused(server):
         f.write(job_xml(description="copied in"))
     wait_for(lambda: description(s, "copied") == "copied in", 10, "the copied job to appear")
 
-    # the server's own writes are not read back as edits
+    # the server's own writes are not read back as edits: a hand edit made after them is
+    # read after them, so once it shows, they have been looked at
     before = s.read_log().count("changed on disk")
     assert s.post("job/copied/disable", auth=s.alice, allow_redirects=False).status_code == 302
     create_job(s, "made", job_xml())
-    assert s.read_log().count("changed on disk") == before
+    with open(os.path.join(s.home, "jobs", "hand", "config.xml"), "w") as f:
+        f.write(job_xml(description="last"))
+    wait_for(lambda: description(s, "hand") == "last", 10, "the last edit to be picked up")
+    assert s.read_log().count("changed on disk") == before + 1, s.read_log()[-1500:]
 
 
 def raw_get(s, path, auth):
@@ -224,7 +230,16 @@ def raw_get(s, path, auth):
 
 
 def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    """The server's descriptors, less its database files: each HTTP thread opens its own
+    connection the first time it serves, whenever that is."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        n += not re.search(r"steward\.db(-wal|-shm)?$", target)
+    return n
 
 
 def big_log_build(s, job, mb, xml=None):
@@ -292,3 +307,22 @@ def test_a_log_reader_whose_build_is_discarded_under_it(server):
     assert body.endswith(b"Finished: SUCCESS\n") and body.count(b"z") >= 20000000
     assert s.get(f"job/rot/{m}/consoleText", auth=s.alice).status_code == 200
     assert s.proc.poll() is None
+
+
+def test_a_stale_build_directory_is_not_mixed_into_a_new_build(server):
+    """A directory whose number no build of the database has (a restore of a backup taken
+    while builds started) goes to the trash before a new build takes the number."""
+    s = server
+    create_job(s, "stale", job_xml(script="echo fresh"))
+    stale = os.path.join(s.home, "jobs", "stale", "builds", "1")
+    os.makedirs(os.path.join(stale, "archive"))
+    with open(os.path.join(stale, "log"), "w") as f:
+        f.write("a log from elsewhere\n")
+    r = s.post("job/stale/build", auth=s.alice)
+    n = s.wait_queue_item(r.headers["Location"], s.alice)["executable"]["number"]
+    assert n == 1
+    assert s.wait_build("stale", n, s.alice)["result"] == "SUCCESS"
+    log = s.get(f"job/stale/{n}/consoleText", auth=s.alice).text
+    assert "from elsewhere" not in log and "fresh" in log, log
+    assert not os.path.exists(os.path.join(stale, "archive"))
+    assert "a directory of that number was left from elsewhere" in s.read_log()

@@ -152,7 +152,7 @@ def test_queue_merges_and_busy_executors_show(server, tmp_path):
     flag = tmp_path / "go"
     create_job(server, "later", job_xml([("string", "P", "x")], token="tl", quiet=60))
     create_job(server, "gate", job_xml(token="tg", script=(
-        f'i=0; while [ ! -e "{flag}" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done')))
+        f'i=0; while [ ! -e "{flag}" ] && [ $i -lt {600 * SLOW} ]; do sleep 0.05; i=$((i+1)); done')))
     before = scrape(server, auth=server.alice)
 
     # identical triggers in the quiet period: one item, one merge

@@ -21,7 +21,7 @@ from e2e_helpers import item_id, item_path, restart, wait_for
 def gated(flag):
     """A build that says it started, then waits (bounded) for the test's flag file."""
     return (f'echo "started $BUILD_NUMBER"; i=0; '
-            f'while [ ! -e "{flag}" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; '
+            f'while [ ! -e "{flag}" ] && [ $i -lt {1200 * SLOW} ]; do sleep 0.05; i=$((i+1)); done; '
             f'echo "went on"')
 
 
@@ -137,10 +137,17 @@ def test_quiet_down_needs_an_administrator_and_a_post(server):
     assert s.post("safeExit", auth=s.bob, allow_redirects=False).status_code == 403
     assert s.post("cancelQuietDown", auth=s.bob, allow_redirects=False).status_code == 403
     assert info(s)["quietingDown"] is False
-    # a reason has a size limit
+    # a reason has a size limit, cut on a character's boundary, and must be UTF-8
     r = s.post("quietDown", data={"reason": "x" * 5000}, auth=s.alice, allow_redirects=False)
     assert r.status_code == 302
     assert len(info(s)["quietDownReason"]) == 1024
+    r = s.post("quietDown", data={"reason": "x" + "é" * 3000}, auth=s.alice,
+               allow_redirects=False)
+    assert r.status_code == 302
+    assert info(s)["quietDownReason"] == "x" + "é" * 511
+    r = s.post("quietDown?reason=%FF", auth=s.alice, allow_redirects=False)
+    assert r.status_code == 400 and "UTF-8" in r.text
+    assert info(s)["quietDownReason"] == "x" + "é" * 511
 
 
 def test_cli_quiet_down_and_cancel(server, tmp_path):

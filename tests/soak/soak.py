@@ -101,7 +101,14 @@ class Soak:
         pid = self.proc.pid
         with open(f"/proc/{pid}/status") as f:
             rss = int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1))
-        return rss, len(os.listdir(f"/proc/{pid}/fd"))
+        fds = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            # each HTTP thread opens its database connection the first time it serves
+            try:
+                fds += not re.search(r"steward\.db(-wal|-shm)?$", os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                pass
+        return rss, fds
 
     # ---- bookkeeping ----
 
