@@ -157,21 +157,28 @@ class Soak:
         if r is not None and r.status_code == 503 and "Retry-After" not in r.headers:
             self.fail("a 503 without Retry-After")
 
-    def loud_builds(self, rnd):
-        r = self.call("loud trigger", "POST", "job/loud/build", (201,))
+    def start_build(self, job):
+        """Triggers `job` and waits (bounded) until its item becomes a build: its number,
+        or None when the load stopped first or an answer was wrong."""
+        r = self.call(f"{job} trigger", "POST", f"job/{job}/build", (201,))
         if r is None:
-            return
+            return None
         loc = r.headers["Location"].replace(self.url, "")
         deadline = time.time() + 60
         while time.time() < deadline and not self.stop_load.is_set():
             it = self.call("queue item", "GET", loc + "api/json", (200,))
             if it is None:
-                return
+                return None
             ex = it.json().get("executable")
             if ex:
-                self.read_progressively(ex["number"])
-                return
+                return ex["number"]
             time.sleep(0.05)
+        return None
+
+    def loud_builds(self, rnd):
+        n = self.start_build("loud")
+        if n is not None:
+            self.read_progressively(n)
 
     def read_progressively(self, n):
         start, deadline = 0, time.time() + 120
@@ -201,22 +208,12 @@ class Soak:
         self.call("read", "GET", path, (200,), headers=headers)
 
     def stops(self, rnd):
-        r = self.call("slow trigger", "POST", "job/slow/build", (201,))
-        if r is None:
+        n = self.start_build("slow")
+        if n is None:
             return
-        loc = r.headers["Location"].replace(self.url, "")
-        deadline = time.time() + 60
-        while time.time() < deadline and not self.stop_load.is_set():
-            it = self.call("queue item", "GET", loc + "api/json", (200,))
-            if it is None:
-                return
-            ex = it.json().get("executable")
-            if ex:
-                time.sleep(rnd.uniform(0, 0.3))
-                self.call("stop", "POST", f"job/slow/{ex['number']}/stop", (302,))
-                self.await_result("slow", ex["number"], ("ABORTED", "SUCCESS"))
-                return
-            time.sleep(0.05)
+        time.sleep(rnd.uniform(0, 0.3))   # a stop at a random moment of the build
+        self.call("stop", "POST", f"job/slow/{n}/stop", (302,))
+        self.await_result("slow", n, ("ABORTED", "SUCCESS"))
 
     def await_result(self, job, n, allowed):
         deadline = time.time() + 60
