@@ -13,7 +13,7 @@ PYTEST_JOBS ?= 4
 # Debian packages: build, run, and test (clients driven by the end-to-end tests)
 BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
              libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc tzdata \
-             libsystemd-dev
+             libsystemd-dev bubblewrap
 TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
              systemd \
              mono-mcs chromium chromium-driver python3-selenium prometheus
@@ -104,11 +104,16 @@ CYCLES ?= 1000
 torture: build
 	$(PYTHON) tests/torture/torture.py --bin $(BUILD)/steward --cycles $(CYCLES)
 
-# the binary, steward(1) and the bash completion, under $(DESTDIR)$(PREFIX)
+# the binary, steward(1) and the bash completion, under $(DESTDIR)$(PREFIX); on this
+# machine itself (no DESTDIR, as root), also the user builds run as
 install: build
 	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd steward-build >/dev/null; then \
+	  useradd --system --user-group --home-dir /nonexistent --no-create-home \
+	    --shell /usr/sbin/nologin --comment "Steward builds" steward-build; \
+	fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -19,6 +19,7 @@
 #include "core/archive.h"
 #include "core/cron.h"
 #include "core/engine.h"
+#include "core/sandbox.h"
 #include "core/spawn.h"
 #include "util/bounds.h"
 #include "util/buf.h"
@@ -911,11 +912,24 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
 
     if (!env || !jurl)
         goto fail;
-    for (char **p = environ; *p && r >= 0; p++) {
-        char *eq = strchr(*p, '=');
-        _cleanup_free_ char *name = eq ? strndup(*p, (size_t) (eq - *p)) : NULL;
-        /* systemd's socket is the server's to talk to its manager, not a build's */
-        if (name && !streq(name, "NOTIFY_SOCKET"))
+    /*
+     * Of the server's environment, only these: a build never sees the
+     * server's own settings or secrets (NOTIFY_SOCKET, credentials, ...)
+     */
+    static const char *const passed[] = { "PATH", "LANG", "TZ" };
+    for (size_t i = 0; i < ELEMENTSOF(passed) && r >= 0; i++) {
+        const char *v = getenv(passed[i]);
+        if (v)
+            r = env_add(&env, &n, passed[i], v);
+        else if (streq(passed[i], "PATH"))
+            r = env_add(&env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    }
+    if (r >= 0)
+        r = env_add(&env, &n, "HOME", run->workspace);
+    for (size_t i = 0; i < e->opts.n_build_env && r >= 0; i++) {
+        const char *kv = e->opts.build_env[i], *eq = strchr(kv, '=');
+        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
+        if (name)
             r = env_add(&env, &n, name, eq + 1);
     }
     snprintf(num, sizeof num, "%lld", (long long) run->number);
@@ -977,33 +991,29 @@ static int
 spawn_step(struct engine *e, struct run *run)
 {
     const char *script = run->job->cfg->shell_steps[run->step];
-    _cleanup_free_ char *path = NULL;
+    _cleanup_free_ char *name = NULL;
+    struct sandbox_cmd cmd;
     struct spawn_req req;
     struct epoll_event ev = { .events = EPOLLIN };
     bool shebang = startswith(script, "#!");
-    char *argv[4];
     int r;
 
-    if (asprintf(&path, "%s/steward%lld-%zu.sh", run->tmpdir, (long long) run->number,
-                 run->step) < 0)
+    if (asprintf(&name, "steward%lld-%zu", (long long) run->number, run->step) < 0)
         return -ENOMEM;
-    r = fs_write_atomic(path, script, strlen(script), 0700);
+    r = sandbox_command(e->opts.sandbox, run->workspace, run->tmpdir,
+                        sandbox_network(e->opts.sandbox, run->job->cfg->network), name, script,
+                        shebang ? NULL : "/bin/sh", (const char *const[]){ "-xe", NULL }, &cmd);
     if (r < 0)
         return r;
-    if (shebang) {
-        argv[0] = path;
-        argv[1] = NULL;
-        log_write(run->logfd, "[%s] $ %s\n", run->job->name, path);
-    } else {
-        argv[0] = (char *) "/bin/sh";
-        argv[1] = (char *) "-xe";
-        argv[2] = path;
-        argv[3] = NULL;
-        log_write(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, path);
-    }
-    req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = run->env,
-                              .cwd = run->workspace, .out_fd = run->logfd };
+    if (shebang)
+        log_write(run->logfd, "[%s] $ %s\n", run->job->name, cmd.script);
+    else
+        log_write(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, cmd.script);
+    req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = run->env,
+                              .cwd = run->workspace, .out_fd = run->logfd,
+                              .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
     r = spawn_start(&req, &run->pid, &run->pidfd);
+    sandbox_cmd_done(&cmd);
     if (r < 0)
         return r;
     ev.data.ptr = run;
@@ -1416,7 +1426,7 @@ start_failed(struct engine *e, struct run *run, int err)
 }
 
 static int
-write_log_header(struct run *run, const struct queue_row *q)
+write_log_header(const struct sandbox *sb, struct run *run, const struct queue_row *q)
 {
     int r = 0;
 
@@ -1435,7 +1445,16 @@ write_log_header(struct run *run, const struct queue_row *q)
                           c->user_name ? c->user_name : "anonymous");
     }
     if (r >= 0)
-        r = log_write(run->logfd, "Running as SYSTEM\nBuilding in workspace %s\n", run->workspace);
+        r = log_write(run->logfd, "Running as SYSTEM\n");
+    if (r >= 0 && sandbox_on(sb))
+        r = log_write(run->logfd, "Building in a sandbox as %s, network %s\n", sandbox_user(sb),
+                      sandbox_network(sb, run->job->cfg->network) == SANDBOX_NET_NONE ? "none"
+                                                                                     : "host");
+    else if (r >= 0)
+        r = log_write(run->logfd, "Building without a sandbox, as %s (serve --no-sandbox)\n",
+                      sandbox_user(sb));
+    if (r >= 0)
+        r = log_write(run->logfd, "Building in workspace %s\n", run->workspace);
     return r;
 }
 
@@ -1496,12 +1515,32 @@ start_build(struct engine *e, size_t qi, int slot)
         empty_trash(e);
     }
     (void) fs_mkdir_p(dir, 0700);
-    (void) fs_mkdir_p(run->workspace, 0700);
-    (void) fs_mkdir_p(run->tmpdir, 0700);
     run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    r = run->logfd < 0 ? -errno : write_log_header(run, q);
+    r = run->logfd < 0 ? -errno : write_log_header(e->opts.sandbox, run, q);
     run->env = build_env(e, run, q);
     remove_waiting(e, qi);
+    if (r >= 0 && sandbox_error(e->opts.sandbox)) {
+        /* no step runs outside the sandbox it was meant for */
+        run->abort_reason = "the build sandbox cannot be set up";
+        log_write(run->logfd, "The build sandbox cannot be set up: %s.\nNo step runs. An "
+                  "administrator fixes that, or starts the server with --no-sandbox "
+                  "(docs/SECURITY.md says what that gives away).\n",
+                  sandbox_error(e->opts.sandbox));
+        finish_run(e, run, "FAILURE");
+        return 0;
+    }
+    if (r >= 0) {
+        r = sandbox_prepare_dir(e->opts.sandbox, run->workspace);
+        if (r >= 0)
+            r = sandbox_prepare_dir(e->opts.sandbox, run->tmpdir);
+        if (r < 0) {
+            run->abort_reason = "the workspace cannot be prepared";
+            log_write(run->logfd, "Cannot prepare the workspace %s for %s: %s\n", run->workspace,
+                      sandbox_user(e->opts.sandbox), strerror(-r));
+            finish_run(e, run, "FAILURE");
+            return 0;
+        }
+    }
     if (r < 0) {
         /* no step runs whose output would be lost */
         run->abort_reason = log_failure_reason(r);

@@ -27,6 +27,10 @@ struct engine_opts {
     int stop_grace_ms;       /* TERM, then KILL after this long */
     int queue_limit;         /* waiting items at most; 0: BOUND_QUEUE_ITEMS */
     int shutdown_grace_ms;   /* a stop lets running builds end this long, then aborts them */
+    struct sandbox *sandbox; /* where steps run (core/sandbox.h); NULL: plain child processes */
+    /* "K=V" entries every build gets (--build-env), after the allow-listed ones */
+    const char *const *build_env;
+    size_t n_build_env;
     /* a safe exit found nothing running: called once, on the engine thread */
     void (*on_idle_exit)(void *userdata);
     void *userdata;

@@ -865,6 +865,29 @@ static int read_discarder(struct job_config *cfg, const xmlNode *root, char **ms
     return r;
 }
 
+/* Steward's own <steward.sandbox network="none|host"/>, a child of <project>. */
+static int read_sandbox(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    _cleanup_(xml_free_strp) xmlChar *net = NULL;
+    xmlNode *n = NULL;
+    int r;
+
+    r = find_child(root, "steward.sandbox", &n, msg);
+    if (r < 0 || !n)
+        return r;
+    net = xmlGetProp(n, BAD_CAST "network");
+    if (!net)
+        return 0;
+    if (xmlStrEqual(net, BAD_CAST "none"))
+        cfg->network = SANDBOX_NET_NONE;
+    else if (xmlStrEqual(net, BAD_CAST "host"))
+        cfg->network = SANDBOX_NET_HOST;
+    else
+        return fail(msg, "<steward.sandbox network=\"%s\">: the network is \"none\" or \"host\"",
+                    CLIP((const char *) net));
+    return 0;
+}
+
 static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
 {
     _cleanup_free_ char *quiet = NULL;
@@ -903,6 +926,9 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     if (r < 0)
         return r;
     r = read_discarder(cfg, root, msg);
+    if (r < 0)
+        return r;
+    r = read_sandbox(cfg, root, msg);
     if (r < 0)
         return r;
     return read_publishers_and_triggers(cfg, root, msg);

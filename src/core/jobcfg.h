@@ -38,6 +38,13 @@ struct param_def {
     size_t n_choices;
 };
 
+/* <steward.sandbox network="..."/>: the build's network */
+enum sandbox_net {
+    SANDBOX_NET_DEFAULT,   /* the job does not say: the server's default */
+    SANDBOX_NET_HOST,      /* network="host" */
+    SANDBOX_NET_NONE,      /* network="none": a loopback of its own */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -71,6 +78,7 @@ struct job_config {
      * there is none.
      */
     char *other_discarder;
+    enum sandbox_net network;  /* top-level <steward.sandbox network="none|host"/> */
 
     bool discarder_set;  /* jobcfg_set_discarder() was called; private to jobcfg.c */
     void *doc;           /* the parsed document, private to jobcfg.c */

@@ -20,9 +20,23 @@ spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t all, none;
+    int high[SPAWN_MAX_PASS_FDS];
+    size_t n = req->n_pass_fds;
     pid_t pid;
     int r, pidfd;
 
+    if (n > SPAWN_MAX_PASS_FDS)
+        return -E2BIG;
+    /* above every target first, so that no dup2 below overwrites a source */
+    for (size_t i = 0; i < n; i++) {
+        high[i] = fcntl(req->pass_fds[i], F_DUPFD_CLOEXEC, (int) (3 + n));
+        if (high[i] < 0) {
+            r = -errno;
+            while (i-- > 0)
+                close(high[i]);
+            return r;
+        }
+    }
     sigfillset(&all);
     sigemptyset(&none);
     posix_spawn_file_actions_init(&fa);
@@ -30,17 +44,23 @@ spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, req->out_fd, 1);
     posix_spawn_file_actions_adddup2(&fa, req->out_fd, 2);
+    for (size_t i = 0; i < n; i++)
+        posix_spawn_file_actions_adddup2(&fa, high[i], (int) (3 + i));
+    /* whatever the server has open, a build gets none of it */
+    posix_spawn_file_actions_addclosefrom_np(&fa, (int) (3 + n));
     if (req->cwd)
         posix_spawn_file_actions_addchdir_np(&fa, req->cwd);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+    /* a session of its own: no terminal of the server's to write to or push input into */
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
                                         POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
 
     r = posix_spawn(&pid, req->path, &fa, &attr, req->argv, req->envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
+    for (size_t i = 0; i < n; i++)
+        close(high[i]);
     if (r != 0)
         return -r;
 

@@ -4,8 +4,10 @@
 /*
  * Starting build processes. posix_spawn (vfork-style, so its cost does not
  * grow with the server's memory), never a plain fork. The child gets its
- * own process group (pgid = pid), default signal handling, an empty signal
- * mask, /dev/null as stdin, and `out_fd` as stdout and stderr.
+ * own session and process group (sid = pgid = pid, no controlling
+ * terminal), default signal handling, an empty signal mask, /dev/null as
+ * stdin, `out_fd` as stdout and stderr, `pass_fds` as 3, 4, ... and no
+ * other descriptor.
  */
 
 #include <sys/types.h>
@@ -16,7 +18,11 @@ struct spawn_req {
     char *const *envp;
     const char *cwd;
     int out_fd;
+    const int *pass_fds;       /* become 3, 4, ... in the child */
+    size_t n_pass_fds;         /* at most SPAWN_MAX_PASS_FDS */
 };
+
+#define SPAWN_MAX_PASS_FDS 16
 
 /*
  * Starts the process. Returns 0 and sets *ret_pid and *ret_pidfd (a

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <linux/close_range.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "core/home.h"
 #include "core/jobs.h"
 #include "core/metrics.h"
+#include "core/sandbox.h"
 #include "daemon/backup.h"
 #include "daemon/service.h"
 #include "http/app.h"
@@ -39,6 +41,8 @@ static const char usage_text[] =
     "Server:\n"
     "  serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period SECONDS]\n"
     "        [--threads N] [--queue-limit N] [--shutdown-grace SECONDS]\n"
+    "        [--build-user NAME] [--build-network host|none] [--build-env K=V]...\n"
+    "        [--build-bind DIR]... [--no-sandbox]\n"
     "\n"
     "Offline administration of a home directory (safe while the server runs):\n"
     "  user add NAME (--password P | --password-stdin) [--admin]\n"
@@ -226,8 +230,18 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "threads", required_argument, NULL, 't' },
         { "queue-limit", required_argument, NULL, 'Q' },
         { "shutdown-grace", required_argument, NULL, 'g' },
+        { "build-user", required_argument, NULL, 'U' },
+        { "build-network", required_argument, NULL, 'N' },
+        { "build-env", required_argument, NULL, 'E' },
+        { "build-bind", required_argument, NULL, 'B' },
+        { "no-sandbox", no_argument, NULL, 'S' },
         {},
     };
+    struct sandbox_opts sandbox_opts = {};
+    const char *build_env[BOUND_BUILD_ENV], *binds[SANDBOX_MAX_BINDS];
+    size_t n_build_env = 0, n_binds = 0;
+    struct sandbox *sandbox = NULL;
+    _cleanup_free_ char *sandbox_err = NULL;
     const char *listen = "127.0.0.1:8080", *url = NULL;
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
@@ -272,6 +286,39 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 'g':
             if (parse_int64(optarg, 0, 86400, &grace) < 0)
                 return usage_error("--shutdown-grace takes seconds, 0 to 86400");
+            break;
+        case 'U':
+            sandbox_opts.build_user = optarg;
+            break;
+        case 'N':
+            if (streq(optarg, "none"))
+                sandbox_opts.network = SANDBOX_NET_NONE;
+            else if (streq(optarg, "host"))
+                sandbox_opts.network = SANDBOX_NET_HOST;
+            else
+                return usage_error("--build-network is host or none");
+            break;
+        case 'E': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || (optarg[0] >= '0' && optarg[0] <= '9') ||
+                strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                    (size_t) (eq - optarg))
+                return usage_error("--build-env takes NAME=VALUE, NAME of letters, digits and _, "
+                                   "not starting with a digit");
+            if (n_build_env == ELEMENTSOF(build_env))
+                return usage_error("--build-env: at most 64 variables");
+            build_env[n_build_env++] = optarg;
+            break;
+        }
+        case 'B':
+            if (n_binds == ELEMENTSOF(binds))
+                return usage_error("--build-bind: at most 8 directories");
+            if (optarg[0] != '/')
+                return usage_error("--build-bind takes an absolute path");
+            binds[n_binds++] = optarg;
+            break;
+        case 'S':
+            sandbox_opts.disabled = true;
             break;
         default:
             return usage_error("unknown option for serve");
@@ -347,6 +394,17 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));
         return 1;
     }
+    sandbox_opts.binds = binds;
+    sandbox_opts.n_binds = n_binds;
+    r = sandbox_new(&sandbox_opts, h->root, &sandbox, &sandbox_err);
+    if (r < 0) {
+        fprintf(stderr, "steward: %s\n", sandbox_err ? sandbox_err : strerror(-r));
+        return 1;
+    }
+    if (!sandbox_on(sandbox))
+        log_warn("builds run without a sandbox, as %s (--no-sandbox): whoever may configure a "
+                 "job can read the database and the secrets of this server",
+                 sandbox_user(sandbox));
     r = engine_new(h, jobs, auth,
                    &(struct engine_opts){ .executors = (int) executors,
                                           .quiet_period_s = (int) quiet,
@@ -354,6 +412,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .stop_grace_ms = 5000,
                                           .queue_limit = (int) queue_limit,
                                           .shutdown_grace_ms = (int) grace * 1000,
+                                          .sandbox = sandbox,
+                                          .build_env = build_env,
+                                          .n_build_env = n_build_env,
                                           .on_idle_exit = safe_exit_now },
                    &engine);
     if (r >= 0)
@@ -401,6 +462,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     http_stop(http);
     engine_stop(engine);
     engine_free(engine);
+    sandbox_free(sandbox);
     auth_free(auth);
     jobs_free(jobs);
     home_free(h);
@@ -742,6 +804,8 @@ main(int argc, char **argv)
     bool home_given = home_dir && *home_dir;
     int i = 1;
 
+    /* what the caller left open is not passed on to anything this process starts */
+    (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (secret_init() < 0) {
         fprintf(stderr, "steward: libsodium failed to start\n");
         return 1;

@@ -63,6 +63,9 @@ class Server:
         self.proc = None
         self.url = None
         self.log_path = os.path.join(self.home, "server.log")
+        # a directory builds share with the test (serve --build-bind): the sandbox shows
+        # them nothing else outside their workspace
+        self.shared = self.home + "-shared"
 
     # offline admin commands
     def admin(self, *args, input=None, check=True):
@@ -78,14 +81,17 @@ class Server:
     def new_token(self, user, name):
         return self.admin("token", "new", user, "--name", name).stdout.strip()
 
-    def start(self, *extra):
+    def start(self, *extra, env=None, pass_fds=()):
         os.makedirs(self.home, exist_ok=True)
+        os.makedirs(self.shared, exist_ok=True)
+        os.chmod(self.shared, 0o1777)
         self.log = open(self.log_path, "a")
         log_start = self.log.tell()  # a restart appends: look only at what this run writes
         self.proc = subprocess.Popen(
             [BIN, "--home", self.home, "serve", "--listen", "127.0.0.1:0",
-             "--executors", str(self.executors), "--quiet-period", str(self.quiet), *extra],
-            stdout=self.log, stderr=subprocess.STDOUT)
+             "--executors", str(self.executors), "--quiet-period", str(self.quiet),
+             "--build-bind", self.shared, *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, pass_fds=pass_fds)
         deadline = time.time() + 20 * SLOW
         while time.time() < deadline:
             m = re.search(r"listening on \S+ \(port (\d+)\)", self.read_log()[log_start:])

@@ -24,6 +24,29 @@ def wait_for(pred, timeout=10, what="condition", interval=0.05, seen=None):
         time.sleep(interval)
 
 
+def pids_running(*argv):
+    """The pids of the processes whose command line is exactly argv, zombies left out.
+
+    A sandboxed build sees its own pid namespace, so `echo $$` means nothing outside it:
+    tests find a build's processes by a command line no other process has."""
+    want = b"\0".join(a.encode() for a in argv) + b"\0"
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if f.read() != want:
+                    continue
+            with open(f"/proc/{d}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+        except OSError:
+            continue
+        pids.append(int(d))
+    return pids
+
+
 def item_path(location):
     """'http://host:port/queue/item/7/' -> 'queue/item/7/' (a Location from any port)."""
     path = urllib.parse.urlsplit(location).path

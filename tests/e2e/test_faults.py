@@ -6,6 +6,7 @@ mounts (the tests run as root), fills, remounts read-only and frees again.
 import base64
 import errno
 import os
+import pathlib
 import re
 import socket
 import sqlite3
@@ -36,6 +37,7 @@ def server_on(home, log_dir):
     """started_server() on `home`, with its log outside (a full disk must not eat it)."""
     s = Server(home)
     s.log_path = str(log_dir / "server.log")
+    s.shared = str(log_dir / "shared")
     s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
     return s.start()
@@ -117,7 +119,8 @@ def test_a_build_whose_log_fills_the_disk_fails_with_the_reason(disk, tmp_path):
         reserve = disk / "reserve"
         reserve.write_bytes(b"\0" * (2 << 20))
         # off the full disk, where files can still be made
-        marker, go = tmp_path / "step-wrote", tmp_path / "step-go"
+        shared = pathlib.Path(s.shared)
+        marker, go = shared / "step-wrote", shared / "step-go"
         # the step loses output to the full disk, and still exits 0
         script = (f"(head -c 40000000 /dev/zero | tr '\\0' x) 2>/dev/null || true\n"
                   f"touch {marker}\n"

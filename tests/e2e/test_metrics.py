@@ -1,6 +1,7 @@
 """/prometheus/: the Prometheus plugin's names, Steward's counters, who may read them, and a
 real Prometheus server scraping them with the Bearer token."""
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -149,7 +150,7 @@ def test_counters_move_with_triggers_builds_and_refusals(server, tmp_path):
 
 
 def test_queue_merges_and_busy_executors_show(server, tmp_path):
-    flag = tmp_path / "go"
+    flag = pathlib.Path(server.shared) / f"{tmp_path.name}-go"
     create_job(server, "later", job_xml([("string", "P", "x")], token="tl", quiet=60))
     create_job(server, "gate", job_xml(token="tg", script=(
         f'i=0; while [ ! -e "{flag}" ] && [ $i -lt {600 * SLOW} ]; do sleep 0.05; i=$((i+1)); done')))

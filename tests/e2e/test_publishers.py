@@ -1,5 +1,6 @@
 """The artifact archiver and the timer trigger, from config.xml as Jenkins and JJB write it."""
 import os
+import pathlib
 import sqlite3
 import time
 
@@ -140,7 +141,7 @@ def build_numbers(server, name):
 def test_old_builds_are_discarded_but_the_last_successful_one_is_kept(server):
     home = server.home
     # the build's result follows a file the test writes: 0 passes, anything else fails
-    flag = os.path.join(home, "exit-code")
+    flag = os.path.join(server.shared, "exit-code")
     create_job(server, "rotate", with_discarder(job_xml(script=f'exit "$(cat {flag})"'), num=2))
 
     def build(code):

@@ -1,4 +1,5 @@
 """The queue: merging, cancelling, listing, blocking, concurrency, stop, progressive logs."""
+import pathlib
 import time
 
 import pytest
@@ -156,7 +157,7 @@ def test_queue_lists_waiting_items(server):
 
 
 def test_non_concurrent_job_runs_one_build_at_a_time(server, tmp_path):
-    flag = tmp_path / "go"
+    flag = pathlib.Path(server.shared) / f"{tmp_path.name}-go"
     create_job(server, "serial", job_xml([("string", "P", "x")], script=gated_script(flag)))
     first = server.post("job/serial/buildWithParameters?P=1", auth=server.alice)
     n1 = server.wait_queue_item(first.headers["Location"], server.alice)["executable"]["number"]
@@ -193,7 +194,7 @@ def test_non_concurrent_job_runs_one_build_at_a_time(server, tmp_path):
 
 
 def test_concurrent_job_runs_two_builds_at_once(server, tmp_path):
-    flag = tmp_path / "go"
+    flag = pathlib.Path(server.shared) / f"{tmp_path.name}-go"
     create_job(server, "parallel", job_xml([("string", "P", "x")], concurrent=True,
                                            script=gated_script(flag)))
     locs = [server.post(f"job/parallel/buildWithParameters?P={v}", auth=server.alice)
@@ -346,7 +347,7 @@ def test_items_wait_for_a_free_executor_and_start_when_one_frees(tmp_path):
     s.alice = ("alice", s.new_token("alice", "ci"))
     s.start()
     try:
-        flag = tmp_path / "go"
+        flag = pathlib.Path(s.shared) / f"{tmp_path.name}-go"
         create_job(s, "busy", job_xml(script=gated_script(flag)))
         create_job(s, "next", job_xml())
         first = s.post("job/busy/build", auth=s.alice)

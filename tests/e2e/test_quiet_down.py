@@ -6,6 +6,7 @@ connections, running builds get --shutdown-grace to end, then they are ABORTED
 with a reason that says why.
 """
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -114,7 +115,7 @@ def test_quiet_down_queues_triggers_and_starts_nothing_until_cancelled(server):
 
 def test_running_builds_go_on_while_quieting_down(server, tmp_path):
     s = server
-    flag = tmp_path / "go"
+    flag = pathlib.Path(s.shared) / f"{tmp_path.name}-go"
     n = start_gated(s, "runs", flag)
     assert s.post("quietDown", auth=s.alice, allow_redirects=False).status_code == 302
     flag.touch()
@@ -176,7 +177,7 @@ def test_cli_quiet_down_and_cancel(server, tmp_path):
 
 def test_safe_exit_lets_running_builds_end_then_stops(tmp_path):
     s = new_server(tmp_path / "home")
-    flag = tmp_path / "go"
+    flag = pathlib.Path(s.shared) / f"{tmp_path.name}-go"
     try:
         n = start_gated(s, "last", flag)
         r = s.post("safeExit", auth=s.alice)
@@ -214,7 +215,7 @@ def connect_refused(url):
 
 def test_sigterm_gives_running_builds_the_grace_to_end(tmp_path):
     s = new_server(tmp_path / "home", "--shutdown-grace", "60")
-    flag = tmp_path / "go"
+    flag = pathlib.Path(s.shared) / f"{tmp_path.name}-go"
     try:
         n = start_gated(s, "graceful", flag)
         s.proc.send_signal(signal.SIGTERM)
@@ -240,7 +241,7 @@ def test_sigterm_gives_running_builds_the_grace_to_end(tmp_path):
 
 def test_builds_past_the_grace_are_aborted_with_the_reason(tmp_path):
     s = new_server(tmp_path / "home", "--shutdown-grace", "1")
-    flag = tmp_path / "never"
+    flag = pathlib.Path(s.shared) / f"{tmp_path.name}-never"
     try:
         n = start_gated(s, "stuck", flag)
         s.stop()    # SIGTERM, and the exit code must be 0

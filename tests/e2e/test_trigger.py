@@ -6,7 +6,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import basic, create_job, job_xml
+from conftest import SLOW, basic, create_job, job_xml
+from e2e_helpers import pids_running, restart, wait_for
 
 
 PARAMS = [("string", "BRANCH", "main"), ("choice", "MODE", ["debug", "release"]),
@@ -171,15 +172,24 @@ def test_failure_and_multiple_steps(server):
     assert log.rstrip().endswith("Finished: FAILURE")
 
 
-def test_processes_a_build_leaves_behind_are_killed(server, tmp_path):
-    """Even one that left the build's process group (setsid), found by its environment."""
-    pidfile = tmp_path / "bg.pid"
-    create_job(server, "bg", job_xml(script=f'setsid sleep 300 & echo $! > "{pidfile}"'))
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "no-sandbox"])
+def test_processes_a_build_leaves_behind_are_killed(server, sandbox):
+    """Even one that left the build's process group (setsid): in the sandbox its PID
+    namespace ends with the build; without, it is found by its environment."""
+    if not sandbox:
+        server.stop()
+        restart(server, "--no-sandbox")
+    daemon = ("sleep", "300.0419")
+    go = os.path.join(server.shared, "go")
+    create_job(server, "bg", job_xml(script=(
+        f'setsid {" ".join(daemon)} & i=0; '
+        f'while [ ! -e "{go}" ] && [ $i -lt {1200 * SLOW} ]; do sleep 0.05; i=$((i+1)); done')))
     resp = server.post("job/bg/build", auth=server.alice)
+    try:
+        wait_for(lambda: pids_running(*daemon), 30, "the build's background process to start")
+    finally:
+        open(go, "w").close()
     item = server.wait_queue_item(resp.headers["Location"], server.alice)
     assert server.wait_build("bg", item["executable"]["number"], server.alice)["result"] == "SUCCESS"
-    pid = int(pidfile.read_text().strip())
-    deadline = time.time() + 5
-    while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
-        assert time.time() < deadline, "the background process survived its build"
-        time.sleep(0.05)
+    wait_for(lambda: not pids_running(*daemon), 5, "the background process to be gone",
+             seen=lambda: pids_running(*daemon))

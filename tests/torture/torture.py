@@ -137,8 +137,9 @@ def build_processes(home):
 class Server:
     """One steward binary on one home, started again and again; each run logs to its own file."""
 
-    def __init__(self, binary, home, logdir):
+    def __init__(self, binary, home, logdir, shared):
         self.binary, self.home, self.logdir = binary, home, logdir
+        self.shared = shared      # where builds leave their marks (serve --build-bind)
         self.proc = None
         self.port = None
         self.runs = 0
@@ -161,7 +162,8 @@ class Server:
         with open(path, "w") as log:
             self.proc = subprocess.Popen(
                 [self.binary, "--home", self.home, "serve", "--listen", "127.0.0.1:0",
-                 "--executors", str(EXECUTORS), "--quiet-period", "0"],
+                 "--executors", str(EXECUTORS), "--quiet-period", "0",
+                 "--build-bind", self.shared],
                 stdout=log, stderr=subprocess.STDOUT)
         if not wait:
             return
@@ -661,13 +663,14 @@ def run(args):
     home = os.path.join(work, "home")
     marks = os.path.join(work, "marks")
     os.makedirs(marks)
+    os.chmod(marks, 0o1777)   # the sandbox's build user writes there
     os.makedirs(home)
     home = os.path.realpath(home)
     db_path = os.path.join(home, "steward.db")
     print(f"torture: {args.cycles} cycles, seed {seed}, {binary}, work {work}", flush=True)
     set_child_subreaper()
     t0 = time.monotonic()
-    server = Server(binary, home, work)
+    server = Server(binary, home, work, marks)
     load = None
     problems = []
     stats = {"cycles": 0, "early_kills": 0, "aborted": 0, "success": 0, "notice_twice": 0,

@@ -355,6 +355,42 @@ static void jobcfg_parse__refuses_a_garbled_log_rotator_count(void **state)
     free(msg);
 }
 
+static void jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element(void **state)
+{
+    struct job_config *cfg, *again;
+    char *xml = NULL, *msg;
+    static const char bad[] = "<project><steward.sandbox network=\"wifi\"/></project>";
+    static const char twice[] = "<project><steward.sandbox network=\"none\"/>"
+                                "<steward.sandbox network=\"host\"/></project>";
+
+    (void) state;
+    cfg = PARSE_OK("<project><description>d</description></project>");
+    assert_int_equal(cfg->network, SANDBOX_NET_DEFAULT);
+    jobcfg_free(cfg);
+    cfg = PARSE_OK("<project><steward.sandbox/></project>");
+    assert_int_equal(cfg->network, SANDBOX_NET_DEFAULT);
+    jobcfg_free(cfg);
+    cfg = PARSE_OK("<project><steward.sandbox network=\"host\"/></project>");
+    assert_int_equal(cfg->network, SANDBOX_NET_HOST);
+    jobcfg_free(cfg);
+    cfg = PARSE_OK("<project><steward.sandbox network=\"none\"/></project>");
+    assert_int_equal(cfg->network, SANDBOX_NET_NONE);
+    /* written back as it was: Steward does not manage it through the form */
+    again = reparse(cfg, &xml);
+    assert_int_equal(again->network, SANDBOX_NET_NONE);
+    assert_non_null(strstr(xml, "<steward.sandbox network=\"none\"/>"));
+    free(xml);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    msg = parse_fails(bad, strlen(bad), -EINVAL);
+    assert_string_equal(msg, "<steward.sandbox network=\"wifi\">: the network is \"none\" or \"host\"");
+    free(msg);
+    msg = parse_fails(twice, strlen(twice), -EINVAL);
+    assert_string_equal(msg, "<project> holds more than one <steward.sandbox>");
+    free(msg);
+}
+
 static void jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes(void **state)
 {
     struct job_config *cfg = PARSE_OK(jenkins_xml);
@@ -1741,6 +1777,7 @@ int main(void)
         cmocka_unit_test(jobcfg_parse__skips_comments_in_text_and_keeps_them),
         cmocka_unit_test(jobcfg_parse__refuses_more_than_the_bounded_counts),
         cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
+        cmocka_unit_test(jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element),
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
         cmocka_unit_test(param_value_for__follows_jenkins_rules),

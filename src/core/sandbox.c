@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/sandbox.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/strutil.h"
+
+struct sandbox {
+    bool on;
+    bool switch_user;            /* the server is root: setpriv to the build user */
+    uid_t uid;
+    gid_t gid;
+    char *user;
+    char *bwrap, *setpriv;
+    char *home;                  /* real path, hidden from builds */
+    enum sandbox_net network;
+    char *bind_path[SANDBOX_MAX_BINDS];
+    size_t n_binds;
+    char *error;
+};
+
+/* The program `name` on $PATH, else in the system's directories. */
+static char *
+find_program(const char *name)
+{
+    const char *path = getenv("PATH");
+    static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin" };
+    char *p;
+
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if (n > 0 && path[0] == '/') {
+            if (asprintf(&p, "%.*s/%s", (int) n, path, name) < 0)
+                return NULL;
+            if (access(p, X_OK) == 0)
+                return p;
+            free(p);
+        }
+        path += n + (path[n] == ':');
+    }
+    for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+        if (asprintf(&p, "%s/%s", dirs[i], name) < 0)
+            return NULL;
+        if (access(p, X_OK) == 0)
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* Runs argv (no shell) with its output in *ret_out (cut at 4 KiB); its exit status or -errno. */
+static int
+run_quietly(char *const *argv, char **ret_out)
+{
+    posix_spawn_file_actions_t fa;
+    char buf[4096];
+    size_t len = 0;
+    int pipefd[2], status, r;
+    pid_t pid;
+    ssize_t n;
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return -errno;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    r = posix_spawn(&pid, argv[0], &fa, NULL, argv, (char *[]){ (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL });
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (r != 0) {
+        close(pipefd[0]);
+        return -r;
+    }
+    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            len += (size_t) n;
+    close(pipefd[0]);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    buf[len] = '\0';
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        buf[--len] = '\0';
+    if (ret_out)
+        *ret_out = strdup(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int
+fail_setting(char **ret_err, const char *fmt, ...) _printf_(2, 3);
+
+static int
+fail_setting(char **ret_err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(ret_err, fmt, ap) < 0)
+        *ret_err = NULL;
+    va_end(ap);
+    return -EINVAL;
+}
+
+static void
+set_error(struct sandbox *sb, const char *fmt, ...) _printf_(2, 3);
+
+static void
+set_error(struct sandbox *sb, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    free(sb->error);
+    if (vasprintf(&sb->error, fmt, ap) < 0)
+        sb->error = NULL;
+    va_end(ap);
+    if (!sb->error)
+        sb->error = strdup("out of memory");
+}
+
+/* The default build user, made when missing (the server is root). */
+static int
+default_user(struct sandbox *sb, struct passwd **ret_pw)
+{
+    _cleanup_free_ char *useradd = NULL, *out = NULL;
+    struct passwd *pw;
+    int r;
+
+    errno = 0;
+    pw = getpwnam(SANDBOX_DEFAULT_USER);
+    if (!pw) {
+        useradd = find_program("useradd");
+        if (!useradd) {
+            set_error(sb, "there is no user %s to run builds as, and no useradd to make one",
+                      SANDBOX_DEFAULT_USER);
+            return -ENOENT;
+        }
+        r = run_quietly((char *[]){ useradd, (char *) "--system", (char *) "--user-group",
+                                    (char *) "--home-dir", (char *) "/nonexistent",
+                                    (char *) "--no-create-home", (char *) "--shell",
+                                    (char *) "/usr/sbin/nologin", (char *) "--comment",
+                                    (char *) "Steward builds", (char *) SANDBOX_DEFAULT_USER,
+                                    NULL },
+                        &out);
+        /* 9: made meanwhile by another server's first start */
+        if (r != 0 && r != 9) {
+            set_error(sb, "cannot make the build user %s: useradd: %s", SANDBOX_DEFAULT_USER,
+                      r < 0 ? strerror(-r) : out && *out ? out : "failed");
+            return -EIO;
+        }
+        if (r == 0)
+            log_info("sandbox: made the system user %s to run builds as", SANDBOX_DEFAULT_USER);
+        pw = getpwnam(SANDBOX_DEFAULT_USER);
+        if (!pw) {
+            set_error(sb, "useradd made no user %s", SANDBOX_DEFAULT_USER);
+            return -ENOENT;
+        }
+    }
+    *ret_pw = pw;
+    return 0;
+}
+
+/* The child is at or below the parent, path-wise. */
+static bool
+path_within(const char *child, const char *parent)
+{
+    size_t n = strlen(parent);
+
+    if (streq(parent, "/"))
+        return true;
+    return strncmp(child, parent, n) == 0 && (child[n] == '\0' || child[n] == '/');
+}
+
+/* Runs `true` in the sandbox once: what fails here would fail every build. */
+static void
+probe(struct sandbox *sb)
+{
+    _cleanup_free_ char *dir = NULL, *out = NULL;
+    struct sandbox_cmd c = {};
+    int pipefd[2] = { -1, -1 }, status, r;
+    char buf[2048];
+    size_t len = 0;
+    ssize_t n;
+    pid_t pid;
+    int pidfd;
+
+    if (asprintf(&dir, "%s/.sandbox-probe", sb->home) < 0) {
+        set_error(sb, "out of memory");
+        return;
+    }
+    r = sandbox_prepare_dir(sb, dir);
+    if (r >= 0)
+        r = sandbox_command(sb, dir, dir, SANDBOX_NET_NONE, "probe", "exit 0\n", "/bin/sh",
+                            (const char *const[]){ NULL }, &c);
+    if (r >= 0 && pipe2(pipefd, O_CLOEXEC) < 0)
+        r = -errno;
+    if (r >= 0)
+        r = spawn_start(&(struct spawn_req){ .path = c.argv[0], .argv = c.argv,
+                                             .envp = (char *[]){ (char *) "PATH=/usr/bin:/bin", NULL },
+                                             .cwd = "/", .out_fd = pipefd[1], .pass_fds = c.fds,
+                                             .n_pass_fds = c.n_fds },
+                        &pid, &pidfd);
+    if (pipefd[1] >= 0)
+        close(pipefd[1]);
+    sandbox_cmd_done(&c);
+    if (r < 0) {
+        set_error(sb, "cannot start %s: %s", sb->bwrap, strerror(-r));
+        goto out;
+    }
+    close(pidfd);
+    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            len += (size_t) n;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    buf[len] = '\0';
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        set_error(sb, "bubblewrap (%s) could not set up the sandbox: %s", sb->bwrap,
+                  len ? buf : "it failed without saying why");
+out:
+    if (pipefd[0] >= 0)
+        close(pipefd[0]);
+    (void) rmdir(dir);
+}
+
+int
+sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret, char **ret_err)
+{
+    struct sandbox *sb = calloc(1, sizeof *sb);
+    struct passwd *pw = NULL;
+    int r;
+
+    *ret_err = NULL;
+    if (!sb)
+        return -ENOMEM;
+    sb->on = !o->disabled;
+    sb->network = o->network == SANDBOX_NET_DEFAULT ? SANDBOX_NET_HOST : o->network;
+    sb->home = realpath(home, NULL);
+    if (!sb->home) {
+        r = -errno;
+        goto fail;
+    }
+
+    if (o->build_user) {
+        errno = 0;
+        pw = getpwnam(o->build_user);
+        if (!pw) {
+            r = fail_setting(ret_err, "--build-user %s: there is no such user", o->build_user);
+            goto fail;
+        }
+        if (pw->pw_uid == 0) {
+            r = fail_setting(ret_err, "--build-user must not be root: whoever configures a job "
+                             "could then run anything as root (--no-sandbox runs builds as the "
+                             "server's own user, and docs/SECURITY.md says what that gives away)");
+            goto fail;
+        }
+        if (geteuid() != 0 && pw->pw_uid != geteuid()) {
+            r = fail_setting(ret_err, "--build-user %s: only a server started as root can run "
+                             "builds as another user", o->build_user);
+            goto fail;
+        }
+    }
+    if (o->n_binds > SANDBOX_MAX_BINDS) {
+        r = fail_setting(ret_err, "--build-bind: at most %d directories", SANDBOX_MAX_BINDS);
+        goto fail;
+    }
+    for (size_t i = 0; i < o->n_binds; i++) {
+        _cleanup_free_ char *real = realpath(o->binds[i], NULL);
+
+        struct stat st;
+
+        if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+            r = fail_setting(ret_err, "--build-bind %s: not a directory", o->binds[i]);
+            goto fail;
+        }
+        if (path_within(real, sb->home) || path_within(sb->home, real)) {
+            r = fail_setting(ret_err, "--build-bind %s: builds would see the home directory %s "
+                             "(its database and secrets)", o->binds[i], sb->home);
+            goto fail;
+        }
+        sb->bind_path[i] = TAKE_PTR(real);
+        sb->n_binds++;
+    }
+
+    if (!sb->on) {
+        pw = getpwuid(geteuid());
+        sb->uid = geteuid();
+        sb->gid = getegid();
+        sb->user = pw ? strdup(pw->pw_name) : NULL;
+        if (!sb->user && asprintf(&sb->user, "uid %d", (int) geteuid()) < 0)
+            sb->user = NULL;
+        *ret = sb;
+        return sb->user ? 0 : -ENOMEM;
+    }
+
+    if (!pw && geteuid() == 0 && default_user(sb, &pw) < 0)
+        pw = NULL;          /* sb->error says why */
+    else if (!pw)
+        pw = getpwuid(geteuid());
+    if (pw) {
+        sb->uid = pw->pw_uid;
+        sb->gid = pw->pw_gid;
+        sb->user = strdup(pw->pw_name);
+    } else {
+        sb->uid = geteuid();
+        sb->gid = getegid();
+        (void) asprintf(&sb->user, "uid %d", (int) geteuid());
+    }
+    if (!sb->user) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    sb->switch_user = geteuid() == 0;
+
+    sb->bwrap = find_program("bwrap");
+    sb->setpriv = sb->switch_user ? find_program("setpriv") : NULL;
+    if (sb->error)
+        ;
+    else if (!sb->bwrap)
+        set_error(sb, "bubblewrap is not installed (Debian: apt-get install bubblewrap)");
+    else if (sb->switch_user && !sb->setpriv)
+        set_error(sb, "setpriv (util-linux) is not installed: it starts builds as %s", sb->user);
+    else
+        probe(sb);
+    if (sb->error)
+        log_warn("sandbox: %s; no build can run until that is fixed (or the server is started "
+                 "with --no-sandbox)", sb->error);
+    *ret = sb;
+    return 0;
+
+fail:
+    sandbox_free(sb);
+    return r;
+}
+
+void
+sandbox_free(struct sandbox *sb)
+{
+    if (!sb)
+        return;
+    for (size_t i = 0; i < sb->n_binds; i++)
+        free(sb->bind_path[i]);
+    free(sb->user);
+    free(sb->bwrap);
+    free(sb->setpriv);
+    free(sb->home);
+    free(sb->error);
+    free(sb);
+}
+
+bool
+sandbox_on(const struct sandbox *sb)
+{
+    return sb && sb->on;
+}
+
+const char *
+sandbox_error(const struct sandbox *sb)
+{
+    return sb && sb->on ? sb->error : NULL;
+}
+
+const char *
+sandbox_user(const struct sandbox *sb)
+{
+    return sb ? sb->user : "";
+}
+
+enum sandbox_net
+sandbox_network(const struct sandbox *sb, enum sandbox_net job)
+{
+    return job != SANDBOX_NET_DEFAULT ? job : sb ? sb->network : SANDBOX_NET_HOST;
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int
+chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) flag;
+    (void) ftw;
+    if (st->st_uid == chown_uid && st->st_gid == chown_gid)
+        return 0;
+    return lchown(path, chown_uid, chown_gid) < 0 ? -errno : 0;
+}
+
+int
+sandbox_prepare_dir(const struct sandbox *sb, const char *path)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    struct stat st;
+    int r;
+
+    r = fs_mkdir_p(path, 0700);
+    if (r < 0)
+        return r;
+    if (!sb || !sb->on || !sb->switch_user)
+        return 0;
+    if (lstat(path, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (st.st_uid == sb->uid && st.st_gid == sb->gid)
+        return 0;
+    /* a workspace from before the sandbox, or an empty new one: depth first, itself last */
+    pthread_mutex_lock(&lock);
+    chown_uid = sb->uid;
+    chown_gid = sb->gid;
+    r = nftw(path, chown_one, 16, FTW_PHYS | FTW_MOUNT | FTW_DEPTH);
+    pthread_mutex_unlock(&lock);
+    if (r != 0)
+        return r < 0 ? (errno ? -errno : -EIO) : r;
+    return 0;
+}
+
+static int
+strv_push(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 2) * sizeof **v);
+
+    if (!nv)
+        return -ENOMEM;
+    *v = nv;
+    nv[*n] = strdup(s);
+    if (!nv[*n])
+        return -ENOMEM;
+    nv[++*n] = NULL;
+    return 0;
+}
+
+static int
+strv_pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+
+static int
+strv_pushf(char ***v, size_t *n, const char *fmt, ...)
+{
+    _cleanup_free_ char *s = NULL;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return r < 0 ? -ENOMEM : strv_push(v, n, s);
+}
+
+/*
+ * --bind DIR DIR. When DIR is inside one of the sandbox's own tmpfs (the
+ * hidden home, /tmp), the directories leading to it are made there first,
+ * open to all, so that the build user can reach DIR by its path.
+ */
+static int
+push_bind(const struct sandbox *sb, char ***v, size_t *n, const char *dir)
+{
+    const char *bases[] = { sb->home, "/tmp" }, *base = NULL;
+    int r = 0;
+
+    for (size_t i = 0; i < ELEMENTSOF(bases) && !base; i++)
+        if (path_within(dir, bases[i]) && !streq(dir, bases[i]))
+            base = bases[i];
+    if (base)
+        for (const char *p = strchr(dir + strlen(base) + 1, '/'); p && r >= 0; p = strchr(p + 1, '/')) {
+            r = strv_push(v, n, "--perms");
+            r = r < 0 ? r : strv_push(v, n, "0755");
+            r = r < 0 ? r : strv_push(v, n, "--dir");
+            r = r < 0 ? r : strv_pushf(v, n, "%.*s", (int) (p - dir), dir);
+        }
+    r = r < 0 ? r : strv_push(v, n, "--bind");
+    r = r < 0 ? r : strv_push(v, n, dir);
+    return r < 0 ? r : strv_push(v, n, dir);
+}
+
+/* The script as a sealed memory file, for bwrap --file. */
+static int
+script_memfd(const char *script)
+{
+    size_t len = strlen(script), off = 0;
+    int fd = memfd_create("steward-step", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+    if (fd < 0)
+        return -errno;
+    while (off < len) {
+        ssize_t n = write(fd, script + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int r = n < 0 ? -errno : -EIO;
+            close(fd);
+            return r;
+        }
+        off += (size_t) n;
+    }
+    (void) fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int
+sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmpdir,
+                enum sandbox_net net, const char *script_name, const char *script,
+                const char *shell, const char *const *shell_args, struct sandbox_cmd *out)
+{
+    char **v = NULL;
+    size_t n = 0;
+    int r = 0, fd;
+
+    *out = (struct sandbox_cmd){};
+    if (!sb || !sb->on) {
+        /* plain: the script is written into the build's @tmp */
+        if (asprintf(&out->script, "%s/%s.sh", tmpdir, script_name) < 0)
+            return -ENOMEM;
+        r = fs_write_atomic(out->script, script, strlen(script), 0700);
+    } else {
+        if (asprintf(&out->script, "/tmp/%s.sh", script_name) < 0)
+            return -ENOMEM;
+        /*
+         * As root, bwrap is privileged: it mounts as root (the build user
+         * could not even reach the workspace through the 0700 home), keeps
+         * only the right to change users, and setpriv gives that up for the
+         * build user before the step starts. As another user, bwrap makes a
+         * user namespace and the step runs as that user.
+         */
+        const char *fixed[] = {
+            sb->bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs", "/tmp",
+            "--tmpfs", sb->home,
+        };
+        for (size_t i = 0; i < ELEMENTSOF(fixed) && r >= 0; i++)
+            r = strv_push(&v, &n, fixed[i]);
+        if (r >= 0 && net == SANDBOX_NET_NONE)
+            r = strv_push(&v, &n, "--unshare-net");
+        r = r < 0 ? r : push_bind(sb, &v, &n, workspace);
+        r = r < 0 ? r : push_bind(sb, &v, &n, tmpdir);
+        for (size_t i = 0; i < sb->n_binds && r >= 0; i++)
+            r = push_bind(sb, &v, &n, sb->bind_path[i]);
+        if (r >= 0 && sb->switch_user) {
+            const char *caps[] = { "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                                   "--cap-add", "CAP_SETPCAP" };
+            for (size_t i = 0; i < ELEMENTSOF(caps) && r >= 0; i++)
+                r = strv_push(&v, &n, caps[i]);
+        }
+        if (r >= 0) {
+            fd = script_memfd(script);
+            if (fd < 0)
+                r = fd;
+            else {
+                out->own[out->n_fds] = true;
+                out->fds[out->n_fds++] = fd;
+                r = strv_push(&v, &n, "--perms");
+                if (r >= 0)
+                    r = strv_push(&v, &n, "0755");
+                if (r >= 0)
+                    r = strv_push(&v, &n, "--file");
+                if (r >= 0)
+                    r = strv_pushf(&v, &n, "%zu", 3 + out->n_fds - 1);
+                if (r >= 0)
+                    r = strv_push(&v, &n, out->script);
+            }
+        }
+        if (r >= 0)
+            r = strv_push(&v, &n, "--chdir");
+        if (r >= 0)
+            r = strv_push(&v, &n, workspace);
+        if (r >= 0)
+            r = strv_push(&v, &n, "--");
+        if (r >= 0 && sb->switch_user) {
+            r = strv_push(&v, &n, sb->setpriv);
+            if (r >= 0)
+                r = strv_pushf(&v, &n, "--reuid=%d", (int) sb->uid);
+            if (r >= 0)
+                r = strv_pushf(&v, &n, "--regid=%d", (int) sb->gid);
+            if (r >= 0)
+                r = strv_push(&v, &n, "--clear-groups");
+            /* no capability is left anywhere, not even to be gained from a file's */
+            if (r >= 0)
+                r = strv_push(&v, &n, "--inh-caps=-all");
+            if (r >= 0)
+                r = strv_push(&v, &n, "--bounding-set=-all");
+            if (r >= 0)
+                r = strv_push(&v, &n, "--");
+        }
+    }
+    if (r >= 0 && shell) {
+        r = strv_push(&v, &n, shell);
+        for (size_t i = 0; shell_args[i] && r >= 0; i++)
+            r = strv_push(&v, &n, shell_args[i]);
+    }
+    if (r >= 0)
+        r = strv_push(&v, &n, out->script);
+    out->argv = v;
+    if (r < 0)
+        sandbox_cmd_done(out);
+    return r;
+}
+
+void
+sandbox_cmd_done(struct sandbox_cmd *c)
+{
+    for (char **p = c->argv; p && *p; p++)
+        free(*p);
+    free(c->argv);
+    for (size_t i = 0; i < c->n_fds; i++)
+        if (c->own[i])
+            close(c->fds[i]);
+    free(c->script);
+    *c = (struct sandbox_cmd){};
+}

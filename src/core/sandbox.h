@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The build sandbox. Every local build step runs under bubblewrap, as an
+ * unprivileged build user:
+ *
+ *   - new PID, IPC and UTS namespaces (and a user namespace, which bwrap
+ *     makes when it runs unprivileged); ending the PID namespace ends every
+ *     process the build started, daemons included;
+ *   - optionally no network (a loopback of its own);
+ *   - the system read-only; a private /tmp, /dev and /proc; the server's
+ *     home hidden under an empty tmpfs, and only the build's workspace and
+ *     its @tmp mounted back, read-write, from descriptors the server opened
+ *     (the build user cannot even traverse the home);
+ *   - no inherited descriptor and only the environment the engine gives.
+ *
+ * When the server runs as root, the build user is `--build-user` or
+ * SANDBOX_DEFAULT_USER, made on the first start (useradd --system); bwrap
+ * is started through setpriv(1) as that user, so no part of the sandbox
+ * holds root. When the server runs as another user, builds run as that
+ * user, still sandboxed.
+ *
+ * Where the sandbox cannot be set up, sandbox_error() says why and no build
+ * step may start. --no-sandbox (opts.disabled) runs steps as plain child
+ * processes of the server, as its user.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/jobcfg.h"   /* enum sandbox_net */
+#include "core/spawn.h"
+
+#define SANDBOX_DEFAULT_USER "steward-build"
+/* read-write directories shared with every build (--build-bind) */
+#define SANDBOX_MAX_BINDS 8
+
+struct sandbox_opts {
+    bool disabled;               /* --no-sandbox */
+    const char *build_user;      /* NULL: the default above, or the server's own user */
+    enum sandbox_net network;    /* the server's default; DEFAULT means HOST */
+    const char *const *binds;    /* absolute paths, outside the home */
+    size_t n_binds;
+};
+
+struct sandbox;
+
+/*
+ * Sets up the sandbox for builds of the server whose home is `home`.
+ * Returns 0 and *ret: then sandbox_error() may still say that builds
+ * cannot run (bubblewrap missing, user namespaces off, ...). Returns
+ * -EINVAL with *ret_err (to be freed) for a setting that cannot work: an
+ * unknown --build-user, root as the build user, another user than the
+ * server's own when the server is not root, a bind that is not a directory
+ * or that would show the home.
+ */
+int sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret,
+                char **ret_err);
+void sandbox_free(struct sandbox *sb);
+
+bool sandbox_on(const struct sandbox *sb);
+/* Why builds cannot run in the sandbox; NULL when they can (or it is off). */
+const char *sandbox_error(const struct sandbox *sb);
+/* The user builds run as. */
+const char *sandbox_user(const struct sandbox *sb);
+enum sandbox_net sandbox_network(const struct sandbox *sb, enum sandbox_net job);
+
+/*
+ * Makes `path` (mode 0700) and gives it, with everything in it, to the
+ * build user. Ownership is changed depth first, the directory itself last,
+ * so that the build user never reaches into a directory before all of it
+ * is its own. 0 or -errno.
+ */
+int sandbox_prepare_dir(const struct sandbox *sb, const char *path);
+
+/* A command ready for spawn_start(). */
+struct sandbox_cmd {
+    char **argv;                 /* argv[0] is the program to run */
+    int fds[SPAWN_MAX_PASS_FDS]; /* to pass as 3, 4, ... */
+    bool own[SPAWN_MAX_PASS_FDS];  /* closed by sandbox_cmd_done() */
+    size_t n_fds;
+    char *script;                /* where the step's script is, as the step sees it */
+};
+
+/*
+ * The command for one shell step: `script` is the step's text; `shell_args`
+ * (NULL-terminated, may be empty) go before the script's path, e.g. "-xe"
+ * for /bin/sh, and `shell` NULL runs the script itself (a #! line). In the
+ * sandbox, the script reaches the step through a sealed memory file copied
+ * to the step's private /tmp; without it, it is written to `tmpdir`.
+ * 0 or -errno; sandbox_cmd_done() frees what it holds.
+ */
+int sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmpdir,
+                    enum sandbox_net net, const char *script_name, const char *script,
+                    const char *shell, const char *const *shell_args, struct sandbox_cmd *out);
+void sandbox_cmd_done(struct sandbox_cmd *c);
