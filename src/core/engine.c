@@ -1499,8 +1499,8 @@ start_build(struct engine *e, size_t qi, int slot)
     dir = home_build_dir(e->home, q->job, number);
     logpath = home_build_log(e->home, q->job, number);
     run->workspace = home_workspace(e->home, q->job);
-    if (run->workspace)
-        (void) asprintf(&run->tmpdir, "%s@tmp", run->workspace);
+    if (run->workspace && asprintf(&run->tmpdir, "%s@tmp", run->workspace) < 0)
+        run->tmpdir = NULL;
     if (!dir || !logpath || !run->workspace || !run->tmpdir) {
         remove_waiting(e, qi);
         start_failed(e, run, -ENOMEM);

@@ -83,7 +83,7 @@ home_lock(const struct home *h, int *ret_fd, pid_t *reterr_pid)
     /* root (a restore, say) must not leave a lock file the server's user cannot open */
     if (fstat(fd, &st) == 0 && stat(h->root, &home_st) == 0 &&
         (st.st_uid != home_st.st_uid || st.st_gid != home_st.st_gid))
-        (void) fchown(fd, home_st.st_uid, home_st.st_gid);
+        (void) !fchown(fd, home_st.st_uid, home_st.st_gid);
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int err = errno;
         int64_t pid = 0;

@@ -323,7 +323,8 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     } else {
         sb->uid = geteuid();
         sb->gid = getegid();
-        (void) asprintf(&sb->user, "uid %d", (int) geteuid());
+        if (asprintf(&sb->user, "uid %d", (int) geteuid()) < 0)
+            sb->user = NULL;
     }
     if (!sb->user) {
         r = -ENOMEM;

@@ -637,7 +637,7 @@ cmd_restore(const char *home_dir, int argc, char **argv)
     }
     /* what home_open made as root: the workspace directory is the one a restore keeps */
     if (home_owner_differs(h->root))
-        (void) chown(h->workspace_dir, chown_uid, chown_gid);
+        (void) !chown(h->workspace_dir, chown_uid, chown_gid);
     if (is_within(src, h->root)) {
         fprintf(stderr, "steward: the backup %s is inside the home directory %s; restore from a "
                         "backup kept elsewhere\n", src, h->root);

@@ -35,6 +35,14 @@
 #include "util/strutil.h"
 #include "web/web.h"
 
+/* what glibc made of _FORTIFY_SOURCE, for tests/hardening/check.sh to read in the binary */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#ifdef __USE_FORTIFY_LEVEL
+__attribute__((used)) static const char fortify_level[] =
+    "steward-fortify-level=" STR(__USE_FORTIFY_LEVEL);
+#endif
+
 static const char usage_text[] =
     "Usage: steward [--home DIR] COMMAND [ARGS]\n"
     "\n"
