@@ -396,6 +396,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     const char *token = req_param(req, "token");
     const char *delay_s = req_param(req, "delay");
     const char *note = req_param(req, "cause");
+    _cleanup_free_ char *note_line = NULL;
     bool can_read, by_token = false;
     struct param_value *params = NULL;
     struct buf ignored = BUF_INIT(2048);
@@ -424,13 +425,25 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         return;
     }
 
+    /* before the job is looked up: the answer must not tell whether it exists */
+    if (token_root && !token) {
+        metrics_count_refusal(METRIC_REFUSAL_MISSING_TOKEN);
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 400, .error = "Missing trigger token",
+                                  .accepts = ACCEPTS_TRIGGER_ONLY,
+                                  .presented = "The request sent no token=.",
+                                  .fix = "Add &token=TRIGGERTOKEN, the token from the job's "
+                                         "configuration." });
+        return;
+    }
+
     /* find the job; existence shows only to those who may see it */
     can_read = app_can_read(req);
     job = jobs_get(app->jobs, name);
     if (!job) {
         if (!token && !can_read && !token_root) {
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
-            refuse_login_needed(app, req, resp, "Triggering a build");
+            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
             return;
         }
         refuse_missing_job(app, req, resp, name, can_read, token, token_root,
@@ -450,16 +463,6 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         }
         by_token = true;
     } else if (token_root) {
-        if (!token) {
-            metrics_count_refusal(METRIC_REFUSAL_MISSING_TOKEN);
-            refuse(app, req, resp,
-                   &(struct refusal){ .status = 400, .error = "Missing trigger token",
-                                      .accepts = ACCEPTS_TRIGGER_ONLY,
-                                      .presented = "The request sent no token=.",
-                                      .fix = "Add &token=TRIGGERTOKEN, the token from the job's "
-                                             "configuration." });
-            return;
-        }
         /* no trigger token configured: look exactly like a missing job */
         refuse_missing_job(app, req, resp, name, false, token, true,
                            METRIC_REFUSAL_NO_TRIGGER_TOKEN);
@@ -524,6 +527,16 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     }
     if (note && strlen(note) > BOUND_CAUSE_NOTE_BYTES)
         note = NULL;
+    /* the note goes into the log and onto pages: never a fake line or a terminal escape */
+    if (note) {
+        note_line = strdup_one_line(note, BOUND_CAUSE_NOTE_BYTES);
+        if (!note_line) {
+            metrics_count_refusal(METRIC_REFUSAL_ERROR);
+            api_send_text(resp, 500, "Out of memory.\n");
+            return;
+        }
+        note = note_line;
+    }
     params = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *params);
     if (!params) {
         metrics_count_refusal(METRIC_REFUSAL_ERROR);

@@ -410,16 +410,7 @@ engine_rename_job(struct engine *e, const char *from, const char *to)
 static char *
 reason_copy(const char *reason)
 {
-    char *c = reason && *reason ? strndup(reason, BOUND_QUIET_REASON_BYTES) : NULL;
-    size_t n = c ? strlen(c) : 0;
-
-    /* a cut in the middle of a character goes back to the character's start */
-    while (n > 0 && !utf8_is_valid(c, n) && ((unsigned char) c[n - 1] & 0x80))
-        c[--n] = '\0';
-    for (char *p = c; p && *p; p++)
-        if ((unsigned char) *p < ' ' || *p == 0x7f)
-            *p = ' ';
-    return c;
+    return reason && *reason ? strdup_one_line(reason, BOUND_QUIET_REASON_BYTES) : NULL;
 }
 
 int

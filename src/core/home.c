@@ -13,6 +13,7 @@
 #include "core/home.h"
 #include "util/fs.h"
 #include "util/macro.h"
+#include "util/secret.h"
 #include "util/strutil.h"
 
 int
@@ -26,6 +27,9 @@ home_open(const char *dir, struct home **ret_home)
     if (r < 0)
         return r;
     if (!realpath(dir, real))
+        return -errno;
+    /* the server's alone, even where an older version or a person made it 0755 */
+    if (chmod(real, 0700) < 0 && errno != EPERM)
         return -errno;
     h = calloc(1, sizeof *h);
     if (!h)
@@ -133,4 +137,19 @@ char *
 home_workspace(const struct home *h, const char *job)
 {
     return strdup_printf("%s/%s", h->workspace_dir, job);
+}
+
+void
+home_forget_initial_password(const struct home *h, const char *old_hash)
+{
+    _cleanup_free_ char *path = path_join(h->secrets_dir, "initialAdminPassword");
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+
+    if (!path || !old_hash || fs_read_all(path, 256, &data, &len) < 0)
+        return;
+    data[strcspn(data, "\r\n")] = '\0';
+    if (secret_verify_password(old_hash, data))
+        (void) unlink(path);
+    secret_wipe(data, len);
 }

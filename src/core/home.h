@@ -43,3 +43,10 @@ char *home_job_config(const struct home *h, const char *job);
 char *home_build_dir(const struct home *h, const char *job, int64_t number);
 char *home_build_log(const struct home *h, const char *job, int64_t number);
 char *home_workspace(const struct home *h, const char *job);
+
+/*
+ * A password is about to change from `old_hash`: secrets/initialAdminPassword
+ * goes when it holds that old password (the first start's admin changing
+ * it), as Jenkins removes it after its set-up. A no-op otherwise.
+ */
+void home_forget_initial_password(const struct home *h, const char *old_hash);

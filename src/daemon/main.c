@@ -611,6 +611,8 @@ cmd_user(const char *home_dir, int argc, char **argv)
             r = store_user_get(db, name, &u);
             if (r >= 0)
                 r = store_user_set_password(db, u.id, hash);
+            if (r >= 0)
+                home_forget_initial_password(h, u.password_hash);
             user_row_release(&u);
         }
     }

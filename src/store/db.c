@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/internal.h"
 #include "util/macro.h"
@@ -252,6 +256,33 @@ migrate(struct store *s)
     return 0;
 }
 
+/*
+ * The database file, made 0600 before SQLite opens it (its -wal and -shm
+ * then get the same mode), and any of the three an older version left
+ * readable by others made 0600. Best effort: what cannot be opened here is
+ * SQLite's to refuse.
+ */
+static void
+private_files(const char *path)
+{
+    static const char *const suffixes[] = { "", "-wal", "-shm" };
+    char p[PATH_MAX];
+
+    for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+        struct stat st;
+        int fd;
+
+        if ((size_t) snprintf(p, sizeof p, "%s%s", path, suffixes[i]) >= sizeof p)
+            return;
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+            (void) fchmod(fd, st.st_mode & 0700);
+        close(fd);
+    }
+}
+
 int
 store_open(const char *path, struct store **ret_store)
 {
@@ -260,6 +291,7 @@ store_open(const char *path, struct store **ret_store)
 
     if (!s)
         return -ENOMEM;
+    private_files(path);
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {

@@ -188,3 +188,27 @@ strdup_printf(const char *fmt, ...)
     va_end(ap);
     return r < 0 ? NULL : s;
 }
+
+char *
+strdup_one_line(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *c = strndup(s, n);
+
+    if (!c)
+        return NULL;
+    /* a cut in the middle of a character goes back to the character's start */
+    while (n > 0 && !utf8_is_valid(c, n) && ((unsigned char) c[n - 1] & 0x80))
+        c[--n] = '\0';
+    if (!utf8_is_valid(c, n))
+        for (char *p = c; *p; p++)
+            if ((unsigned char) *p & 0x80)
+                *p = '?';
+    for (unsigned char *p = (unsigned char *) c; *p; p++) {
+        if (*p < ' ' || *p == 0x7f)
+            *p = ' ';
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            p[0] = p[1] = ' ';
+    }
+    return c;
+}

@@ -25,6 +25,14 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
 /* True when `s` is `len` bytes of valid UTF-8 without NUL. */
 bool utf8_is_valid(const char *s, size_t len);
 
+/*
+ * A copy of `s` fit to show on one line of a log or page: cut at `max`
+ * bytes (at a character's start), control characters (C0, DEL, and C1 in
+ * UTF-8) as spaces, and bytes that are not UTF-8 as '?'. NULL on
+ * allocation failure.
+ */
+char *strdup_one_line(const char *s, size_t max);
+
 /* True when `s` starts with `prefix`. */
 bool startswith(const char *s, const char *prefix);
 

@@ -302,6 +302,7 @@ change_password(struct web *w, const struct user_row *u, bool me)
         user_page(w, u, me, NULL, NULL, "The password could not be stored.", 500);
         return;
     }
+    home_forget_initial_password(w->app->home, u->password_hash);
     web_redirect(w, rfmt("%s?msg=password", self_path(u, me)));
 }
 
@@ -749,6 +750,8 @@ reset_password(struct web *w)
     r = secret_hash_password(fresh, &hash);
     if (r >= 0)
         r = store_user_set_password(w->req->db, u.id, hash);
+    if (r >= 0)
+        home_forget_initial_password(w->app->home, u.password_hash);
     if (r < 0)
         users_page(w, "The password could not be stored.", NULL, NULL, 500);
     else

@@ -1,0 +1,103 @@
+"""The security review's smaller findings, each with the reproduction that showed it."""
+import os
+import stat
+import urllib.parse
+
+from conftest import Server, create_job, job_xml
+from e2e_helpers import console
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_an_open_home_and_database_are_made_private(tmp_path):
+    """A home an older version (or a person) left 0755, with a 0644 database."""
+    home = tmp_path / "home"
+    s = Server(home)
+    s.add_user("alice", "alice-password", admin=True)     # makes the home and steward.db
+    db = home / "steward.db"
+    os.chmod(home, 0o755)
+    os.chmod(db, 0o644)
+    for extra in ("steward.db-wal", "steward.db-shm"):
+        (home / extra).touch(mode=0o644)
+        os.chmod(home / extra, 0o644)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start()
+    try:
+        assert s.get("api/json", auth=s.alice).status_code == 200
+        assert mode(home) == 0o700
+        for name in ("steward.db", "steward.db-wal", "steward.db-shm"):
+            assert mode(home / name) == 0o600, name
+    finally:
+        s.stop()
+
+
+def test_a_new_database_is_never_readable_by_others(tmp_path):
+    home = tmp_path / "home"
+    old = os.umask(0o022)
+    try:
+        Server(home).add_user("alice", "alice-password")
+    finally:
+        os.umask(old)
+    assert mode(home / "steward.db") == 0o600
+
+
+def test_a_cause_note_cannot_forge_log_lines_or_terminal_escapes(server):
+    create_job(server, "noted", job_xml(token="note-token", script="echo built"))
+    forged = "nightly\nFinished: SUCCESS\n\x1b[2J\x1b[31mred\r\x07\u009b31m"
+    r = server.get("job/noted/build?token=note-token&cause=" + urllib.parse.quote(forged))
+    assert r.status_code == 201
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    b = server.wait_build("noted", n, server.alice)
+    assert b["result"] == "SUCCESS"
+    log = console(server, "noted", n, server.alice)
+    finished = [line for line in log.splitlines() if line.startswith("Finished: ")]
+    assert finished == ["Finished: SUCCESS"] and log.rstrip().endswith("Finished: SUCCESS"), log
+    assert "\x1b" not in log and "\x07" not in log and "\r" not in log and "\u009b" not in log
+    first = log.splitlines()[0]
+    assert first.startswith("Started by remote host") and "nightly Finished: SUCCESS" in first, log
+    desc = [c["shortDescription"] for a in b["actions"] if a and "causes" in a for c in a["causes"]]
+    assert desc and all(ch >= " " and ch != "\x7f" for d in desc for ch in d), desc
+
+
+def test_the_initial_admin_password_goes_with_its_first_change(tmp_path):
+    s = Server(tmp_path / "home")
+    s.start()
+    pwfile = os.path.join(s.home, "secrets", "initialAdminPassword")
+    try:
+        assert os.path.exists(pwfile)
+        # another user's new password leaves it
+        s.add_user("carol", "carol-password")
+        s.admin("user", "passwd", "carol", "--password", "carol-password-2")
+        assert os.path.exists(pwfile)
+        # the admin's own change removes it, while the server runs
+        s.admin("user", "passwd", "admin", "--password", "a-new-admin-password")
+        assert not os.path.exists(pwfile)
+        assert s.get("api/json", auth=("admin", "a-new-admin-password")).status_code == 200
+    finally:
+        s.stop()
+
+
+def test_anonymous_callers_learn_nothing_about_which_jobs_exist(server):
+    """Every answer to an anonymous trigger is the same for a job that exists (with or
+    without a trigger token) and one that does not, but for the name itself."""
+    create_job(server, "hidden-with-token", job_xml(token="right-token"))
+    create_job(server, "hidden-plain", job_xml())
+    forms = ["job/{}/build", "job/{}/build?token=wrong", "job/{}/buildWithParameters",
+             "job/{}/buildWithParameters?token=wrong&delay=0sec",
+             "buildByToken/build?job={}", "buildByToken/build?job={}&token=wrong",
+             "buildByToken/buildWithParameters?job={}", "job/{}/api/json", "job/{}/"]
+
+    def answer(method, form, name):
+        call = server.get if method == "GET" else server.post
+        r = call(form.format(name), allow_redirects=False)
+        body = r.text.replace(name, "NAME")
+        return (r.status_code, r.headers.get("WWW-Authenticate"),
+                r.headers.get("Content-Type"), body)
+
+    for method in ("GET", "POST"):
+        for form in forms:
+            missing = answer(method, form, "no-such-job-here")
+            for name in ("hidden-with-token", "hidden-plain"):
+                assert answer(method, form, name) == missing, (method, form, name)
