@@ -19,6 +19,7 @@
 #include "core/archive.h"
 #include "core/cron.h"
 #include "core/engine.h"
+#include "core/mask.h"
 #include "core/sandbox.h"
 #include "core/spawn.h"
 #include "util/bounds.h"
@@ -90,6 +91,8 @@ struct run {
     char *workspace;
     char *tmpdir;
     struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
+    struct mask *mask;          /* password parameters: steps write here, masked into the log */
+    int out_fd;                 /* what steps write to: the log, or the mask's pipe */
     const char *abort_reason;   /* why Steward itself aborted it (a static string), or NULL */
 
     /*
@@ -959,11 +962,53 @@ fail:
     return NULL;
 }
 
+/* epoll data of a run's mask pipe: the run's address with the low bit set */
+#define MASK_TAG(run) ((void *) ((uintptr_t) (run) | 1))
+#define IS_MASK_TAG(p) (((uintptr_t) (p) & 1) != 0)
+#define MASK_RUN(p) ((struct run *) ((uintptr_t) (p) & ~(uintptr_t) 1))
+
+/* A build with password parameters: its steps write through a mask. */
+static int
+start_masking(struct engine *e, struct run *run, const struct queue_row *q)
+{
+    const char *values[BOUND_PARAMS];
+    struct epoll_event ev = { .events = EPOLLIN };
+    size_t n = 0;
+    int r;
+
+    for (size_t i = 0; i < q->n_params && n < ELEMENTSOF(values); i++)
+        if (q->params[i].type == PARAM_PASSWORD && q->params[i].value[0])
+            values[n++] = q->params[i].value;
+    if (n == 0)
+        return 0;
+    r = mask_new(run->logfd, values, n, &run->mask, &run->out_fd);
+    if (r < 0)
+        return r;
+    ev.data.ptr = MASK_TAG(run);
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, mask_read_fd(run->mask), &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+/* What the steps wrote so far goes into the log; `end`: what was held back too. */
+static void
+pump_mask(struct run *run, bool end)
+{
+    if (!run->mask)
+        return;
+    if (mask_pump(run->mask) < 0)
+        log_warn("build %s #%lld: a write of its masked output to the log failed",
+                 run->job->name, (long long) run->number);
+    if (end)
+        mask_flush(run->mask);
+}
+
 static void
 run_free(struct run *run)
 {
     if (!run)
         return;
+    mask_free(run->mask);
     if (run->pidfd >= 0)
         close(run->pidfd);
     if (run->logfd >= 0)
@@ -1001,7 +1046,7 @@ spawn_step(struct engine *e, struct run *run)
     else
         log_write(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, cmd.script);
     req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = run->env,
-                              .cwd = run->workspace, .out_fd = run->logfd,
+                              .cwd = run->workspace, .out_fd = run->out_fd,
                               .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
     r = spawn_start(&req, &run->pid, &run->pidfd);
     sandbox_cmd_done(&cmd);
@@ -1477,6 +1522,9 @@ start_build(struct engine *e, size_t qi, int slot)
         r = store_build_start(e->db, q->job, q->id, run->start_ms, slot, &number);
     if (r >= 0)
         r = store_queue_set_state(e->db, q->id, QUEUE_LEFT, run->start_ms, number);
+    /* the values stay in memory for the environment; the store forgets them */
+    if (r >= 0)
+        r = store_queue_forget_values(e->db, q->id, PARAM_PASSWORD);
     if (r >= 0)
         r = store_commit(e->db);
     if (r < 0) {
@@ -1507,7 +1555,10 @@ start_build(struct engine *e, size_t qi, int slot)
     }
     (void) fs_mkdir_p(dir, 0700);
     run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    run->out_fd = run->logfd;
     r = run->logfd < 0 ? -errno : write_log_header(e->opts.sandbox, run, q);
+    if (r >= 0)
+        r = start_masking(e, run, q);
     run->env = build_env(e, run, q);
     remove_waiting(e, qi);
     if (r >= 0 && sandbox_error(e->opts.sandbox)) {
@@ -1576,6 +1627,7 @@ static void
 cancel_waiting(struct engine *e, size_t i)
 {
     (void) store_queue_set_state(e->db, e->waiting[i].row.id, QUEUE_CANCELLED, now_ms(), 0);
+    (void) store_queue_forget_values(e->db, e->waiting[i].row.id, PARAM_PASSWORD);
     remove_waiting(e, i);
 }
 
@@ -1650,6 +1702,8 @@ reap(struct engine *e, struct run *run)
     run->pidfd = -1;
     /* the step's process group may still hold descendants: they go now */
     (void) spawn_signal_group(run->pid, SIGKILL);
+    /* all the step wrote is in the log before what the engine writes after it */
+    pump_mask(run, true);
 
     if (run->aborting) {
         finish_run(e, run, "ABORTED");
@@ -2066,6 +2120,12 @@ loop(void *arg)
             if (evs[i].data.ptr == NULL) {
                 if (drain_inbox(e) && !e->stopping)
                     begin_stop(e);
+            } else if (IS_MASK_TAG(evs[i].data.ptr)) {
+                /* an earlier event of this batch may have ended the run */
+                struct run *run = MASK_RUN(evs[i].data.ptr);
+                for (int k = 0; k < e->opts.executors; k++)
+                    if (e->runs[k] == run)
+                        pump_mask(run, false);
             } else
                 reap(e, evs[i].data.ptr);
         }
@@ -2164,6 +2224,9 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     r = recover(e);
+    /* what an older version, or a crash between two commits, left */
+    if (r >= 0)
+        r = store_queue_forget_values(e->db, 0, PARAM_PASSWORD);
     if (r < 0)
         return r;
     /* what a stop left in the trash goes now */

@@ -144,6 +144,24 @@ store_queue_set_state(struct store *s, int64_t id, enum queue_state state, int64
     return st_exec_done(st);
 }
 
+int
+store_queue_forget_values(struct store *s, int64_t id, int type)
+{
+    sqlite3_stmt *st = id
+        ? st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id = ? AND type = ? "
+                     "AND value != ''")
+        : st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id IN "
+                     "(SELECT id FROM queue WHERE state != 0) AND type = ? AND value != ''");
+    int i = 1;
+
+    if (!st)
+        return -EIO;
+    if (id)
+        sqlite3_bind_int64(st, i++, id);
+    sqlite3_bind_int(st, i, type);
+    return st_exec_done(st);
+}
+
 static int
 load_params_causes(struct store *s, struct queue_row *q)
 {

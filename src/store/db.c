@@ -303,7 +303,8 @@ store_open(const char *path, struct store **ret_store)
      * WAL with synchronous=FULL: a commit is on disk when it returns, which
      * is what a 201 promises. Group commit keeps that affordable.
      */
-    r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+    r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                "PRAGMA secure_delete=ON;");
     if (r >= 0)
         r = migrate(s);
     if (r < 0) {

@@ -158,6 +158,13 @@ int store_queue_update_merge(struct store *s, const struct queue_row *q);
 int store_queue_set_state(struct store *s, int64_t id, enum queue_state st, int64_t left_ms,
                           int64_t build_number);
 int store_queue_get(struct store *s, int64_t id, struct queue_row *ret);
+/*
+ * Empties the stored values of item `id`'s parameters of `type` (the
+ * password parameters: once the build has its environment, nothing needs
+ * them); id 0 does it for every item that is no longer waiting. The
+ * database runs with secure_delete, so the old values are overwritten.
+ */
+int store_queue_forget_values(struct store *s, int64_t id, int type);
 /* Items still waiting, oldest first (all jobs when job is NULL). */
 int store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
                              size_t *ret_n);

@@ -1,5 +1,6 @@
 """The security review's smaller findings, each with the reproduction that showed it."""
 import os
+import sqlite3
 import stat
 import urllib.parse
 
@@ -101,3 +102,32 @@ def test_anonymous_callers_learn_nothing_about_which_jobs_exist(server):
             missing = answer(method, form, "no-such-job-here")
             for name in ("hidden-with-token", "hidden-plain"):
                 assert answer(method, form, name) == missing, (method, form, name)
+
+
+def test_password_parameters_are_masked_in_the_log_and_gone_from_the_store(server):
+    secret = "hunter2-xyz"
+    script = "\n".join([
+        'echo "pw=$SECRET"',
+        'env | grep "^SECRET="',
+        # one value in two writes, far enough apart to arrive in two reads
+        'A=$(printf %s "$SECRET" | cut -c1-8); B=$(printf %s "$SECRET" | cut -c9-)',
+        '{ set +x; } 2>/dev/null; printf "split: %s" "$A"; sleep 0.3; printf "%s\\n" "$B"; set -x',
+        'test "$SECRET" = "hunter2-xyz" && echo "the build has the value"',
+    ])
+    create_job(server, "masked", job_xml([("password", "SECRET", "default-pw"),
+                                          ("string", "PLAIN", "plain-value")], script=script))
+    r = server.post("job/masked/buildWithParameters", auth=server.alice,
+                    data={"SECRET": secret, "PLAIN": "shown"})
+    assert r.status_code == 201
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    assert server.wait_build("masked", n, server.alice)["result"] == "SUCCESS"
+    log = console(server, "masked", n, server.alice)
+    assert secret not in log, log
+    assert "pw=****" in log and "SECRET=****" in log and "split: ****" in log, log
+    assert "the build has the value" in log
+    db = sqlite3.connect(os.path.join(server.home, "steward.db"))
+    values = [v for (v,) in db.execute("SELECT value FROM queue_params WHERE name = 'SECRET'")]
+    db.close()
+    assert values == [""], values
+    with open(os.path.join(server.home, "steward.db"), "rb") as f:
+        assert secret.encode() not in f.read()
