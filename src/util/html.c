@@ -133,9 +133,16 @@ html_page_start(struct buf *out, const struct html_page *p)
             r |= html_raw(out, " aria-current=\"page\"");
         r |= html_raw(out, " title=\"Your API tokens and password\">");
         r |= html_text(out, p->user);
-        r |= html_raw(out, "</a> <a href=\"");
+        /* signing out is a POST with the crumb: no other site can sign anyone out */
+        r |= html_raw(out, "</a> <form method=\"post\" action=\"");
         r |= html_attr(out, base);
-        r |= html_raw(out, "logout\">Sign out</a>");
+        r |= html_raw(out, "logout\">");
+        if (p->crumb) {
+            r |= html_raw(out, "<input type=\"hidden\" name=\"Jenkins-Crumb\" value=\"");
+            r |= html_attr(out, p->crumb);
+            r |= html_raw(out, "\">");
+        }
+        r |= html_raw(out, "<button type=\"submit\" class=\"link\">Sign out</button></form>");
     } else {
         r |= html_raw(out, "<a href=\"");
         r |= html_attr(out, base);

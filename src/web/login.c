@@ -78,6 +78,26 @@ web_login_submit(struct web *w)
 void
 web_logout(struct web *w)
 {
+    /* a link or an old bookmark: the page with the button, which POSTs with the crumb */
+    if (!w->req->is_post) {
+        struct buf *b = web_begin(w, "Sign out", NULL);
+
+        html_raw(b, "<div class=\"card narrow\"><h1>Sign out of Steward</h1>");
+        if (w->req->id.via == VIA_SESSION) {
+            html_raw(b, "<form method=\"post\" action=\"");
+            html_attr(b, w->base);
+            html_raw(b, "logout\">");
+            web_crumb_field(b, w);
+            html_raw(b, "<p class=\"actions\"><button class=\"btn primary\" type=\"submit\">"
+                        "Sign out</button></p></form>");
+        } else
+            html_raw(b, "<p>You are not signed in.</p>");
+        html_raw(b, "</div>");
+        web_end(w, 200);
+        return;
+    }
+    if (!web_check_post(w))
+        return;
     if (w->req->session_id[0])
         auth_session_end(w->app->auth, w->req->session_id);
     resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, ""));

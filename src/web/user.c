@@ -282,10 +282,24 @@ change_password(struct web *w, const struct user_row *u, bool me)
     const char *cur = req_param(w->req, "current"), *pw = req_param(w->req, "password");
     const char *again = req_param(w->req, "again");
     _cleanup_free_ char *hash = NULL;
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
 
-    if (me && (!cur || !secret_verify_password(u->password_hash, cur))) {
-        user_page(w, u, me, NULL, NULL, "The current password is wrong; nothing was changed.",
-                  403);
+    /*
+     * The sign-in's own check: throttled per address like every other
+     * password, and at most a couple of argon2id at once
+     */
+    if (me && (!cur || auth_password(w->app->auth, w->req->db, u->name, cur, w->req->addr, &id,
+                                     &why) < 0)) {
+        if (why == AUTH_FAIL_THROTTLED) {
+            int wait = auth_throttle_wait(w->app->auth, w->req->addr);
+            resp_header(w->resp, "Retry-After", rfmt("%d", wait > 0 ? wait : 1));
+            user_page(w, u, me, NULL, NULL,
+                      rfmt("Too many wrong passwords from this address; try again in %d s. "
+                           "Nothing was changed.", wait > 0 ? wait : 1), 429);
+        } else
+            user_page(w, u, me, NULL, NULL, "The current password is wrong; nothing was changed.",
+                      403);
         return;
     }
     if (!pw || strlen(pw) < 8 || strlen(pw) > BOUND_PASSWORD_BYTES) {

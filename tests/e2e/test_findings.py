@@ -1,8 +1,11 @@
 """The security review's smaller findings, each with the reproduction that showed it."""
 import os
+import re
 import sqlite3
 import stat
 import urllib.parse
+
+import requests
 
 from conftest import Server, create_job, job_xml
 from e2e_helpers import console
@@ -131,3 +134,26 @@ def test_password_parameters_are_masked_in_the_log_and_gone_from_the_store(serve
     assert values == [""], values
     with open(os.path.join(server.home, "steward.db"), "rb") as f:
         assert secret.encode() not in f.read()
+
+
+def test_the_current_password_check_of_me_configure_is_throttled(server):
+    """It used to run argon2id unthrottled: a signed-in session could guess forever."""
+    s = requests.Session()
+    s.headers["Accept"] = "text/html"
+    r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
+               data={"j_username": "bob", "j_password": "bob-password"})
+    assert r.status_code == 302
+    page = s.get(server.url + "me/configure", timeout=30).text
+    crumb = re.search(r'<meta name="crumb" content="([^"]+)"', page).group(1)
+
+    def change(current):
+        return s.post(server.url + "me/configure", timeout=30, allow_redirects=False,
+                      data={"Jenkins-Crumb": crumb, "action": "password", "current": current,
+                            "password": "a-new-password", "again": "a-new-password"})
+
+    codes = [change(f"guess-{i}").status_code for i in range(25)]
+    assert codes[0] == 403 and 429 in codes, codes
+    throttled = change("bob-password")      # even the right one waits out the minute
+    assert throttled.status_code == 429 and "Too many wrong passwords" in throttled.text
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert "Nothing was changed" in throttled.text

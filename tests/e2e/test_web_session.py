@@ -1,4 +1,6 @@
 """The web session cookie: its attributes, its path under a public URL with a path, logout."""
+import re
+
 import requests
 
 from conftest import Server
@@ -7,6 +9,20 @@ from conftest import Server
 def sign_in(url, user, password):
     return requests.post(url + "j_spring_security_check", timeout=10, allow_redirects=False,
                          data={"j_username": user, "j_password": password})
+
+
+def crumb_of(url, cookies):
+    """The crumb of a signed-in session, as its pages carry it."""
+    page = requests.get(url + "me/configure", cookies=cookies, timeout=10,
+                        headers={"Accept": "text/html"}).text
+    m = re.search(r'<meta name="crumb" content="([^"]+)"', page)
+    assert m, page[:2000]
+    return m.group(1)
+
+
+def sign_out(url, cookies):
+    return requests.post(url + "logout", cookies=cookies, timeout=10, allow_redirects=False,
+                         data={"Jenkins-Crumb": crumb_of(url, cookies)})
 
 
 def attributes(set_cookie):
@@ -26,7 +42,18 @@ def test_the_session_cookie_is_http_only_lax_and_ends_at_logout(server):
     who = requests.get(server.url + "me/api/json", cookies=cookies, timeout=10)
     assert who.status_code == 200 and who.json()["id"] == "alice"
 
-    out = requests.get(server.url + "logout", cookies=cookies, timeout=10, allow_redirects=False)
+    # a link (or another site's <img src=.../logout>) does not sign anyone out: the page
+    # it gets has the button, which POSTs with the crumb
+    page = requests.get(server.url + "logout", cookies=cookies, timeout=10, allow_redirects=False)
+    assert page.status_code == 200 and 'action="/logout"' in page.text and "Jenkins-Crumb" in page.text
+    assert "Set-Cookie" not in page.headers
+    # nor does a POST without the crumb, as another site's form would send it
+    forged = requests.post(server.url + "logout", cookies=cookies, timeout=10,
+                           allow_redirects=False)
+    assert forged.status_code == 403 and "Set-Cookie" not in forged.headers
+    assert requests.get(server.url + "me/api/json", cookies=cookies, timeout=10).status_code == 200
+
+    out = sign_out(server.url, cookies)
     assert out.status_code == 302
     name_value, attrs = attributes(out.headers["Set-Cookie"])
     assert name_value == "STEWARD_SESSION=" and attrs["max-age"] == "0" and attrs["path"] == "/"
@@ -45,8 +72,7 @@ def test_behind_a_proxy_path_the_cookie_is_scoped_to_it_and_secure_under_https(t
         _, attrs = attributes(r.headers["Set-Cookie"])
         assert attrs["path"] == "/steward/" and "secure" in attrs and "httponly" in attrs
         sid = r.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
-        out = requests.get(s.url + "logout", cookies={"STEWARD_SESSION": sid}, timeout=10,
-                           allow_redirects=False)
+        out = sign_out(s.url, {"STEWARD_SESSION": sid})
         # both the cookie of this path and one an older Steward set on / are ended
         ended = [attributes(c) for c in out.raw.headers.getlist("Set-Cookie")]
         assert [(nv, a["path"], a["max-age"]) for nv, a in ended] == [
