@@ -72,7 +72,7 @@ refuse_scraper(const struct app *app, struct req *req, struct resp *resp, int r,
     };
 
     if (r == -EBUSY) {
-        int wait = auth_throttle_wait(app->auth, req->addr);
+        int wait = auth_throttle_wait(app->auth, req->addr, AUTH_SUBJECT_METRICS);
         char seconds[16], presented[160], fix[96];
 
         snprintf(seconds, sizeof seconds, "%d", wait);

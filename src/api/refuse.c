@@ -155,12 +155,14 @@ refuse_bad_credentials(const struct app *app, struct req *req, struct resp *resp
         resp->status = 429;
         r.status = 429;
         r.error = "Too many failed logins";
-        r.presented = rfmt("This address (%s) sent too many wrong credentials in the last minute.",
-                           req->addr);
-        r.fix = rfmt("Wait %d seconds, then send a valid user name and API token.",
-                     auth_throttle_wait(app->auth, req->addr));
+        r.presented = rfmt("This address (%s) sent too many wrong credentials for user '%s' "
+                           "in the last minute.", req->addr, req->basic_user);
+        r.fix = rfmt("Wait %d seconds, then send a valid user name and API token (a valid API "
+                     "token is never throttled).",
+                     auth_throttle_wait(app->auth, req->addr, req->basic_user));
         resp->n_hdr = 0;
-        resp_header(resp, "Retry-After", rfmt("%d", auth_throttle_wait(app->auth, req->addr)));
+        resp_header(resp, "Retry-After",
+                    rfmt("%d", auth_throttle_wait(app->auth, req->addr, req->basic_user)));
         refuse(app, req, resp, &r);
         return;
     default:

@@ -397,6 +397,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     const char *delay_s = req_param(req, "delay");
     const char *note = req_param(req, "cause");
     _cleanup_free_ char *note_line = NULL;
+    char subject[BOUND_JOB_NAME_BYTES + 16];
     bool can_read, by_token = false;
     struct param_value *params = NULL;
     struct buf ignored = BUF_INIT(2048);
@@ -437,6 +438,28 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         return;
     }
 
+    /*
+     * Wrong trigger tokens count toward a throttle of their own, per address
+     * and job name (whether the job exists or not, so that it tells nothing)
+     */
+    if (token) {
+        int wait = auth_throttle_wait(app->auth, req->addr,
+                                      auth_trigger_subject(name, subject, sizeof subject));
+        if (wait > 0) {
+            metrics_count_refusal(METRIC_REFUSAL_WRONG_TOKEN);
+            resp_header(resp, "Retry-After", rfmt("%d", wait));
+            refuse(app, req, resp,
+                   &(struct refusal){
+                       .status = 429, .error = "Too many wrong trigger tokens",
+                       .accepts = ACCEPTS_TRIGGER_ONLY,
+                       .presented = rfmt("This address (%s) sent too many wrong trigger tokens "
+                                         "for this job name in the last minute.", req->addr),
+                       .fix = rfmt("Wait %d seconds, then send the token from the job's "
+                                   "configuration.", wait) });
+            return;
+        }
+    }
+
     /* find the job; existence shows only to those who may see it */
     can_read = app_can_read(req);
     job = jobs_get(app->jobs, name);
@@ -446,6 +469,8 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
             refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
             return;
         }
+        if (token)
+            auth_note_failure(app->auth, req->addr, subject);
         refuse_missing_job(app, req, resp, name, can_read, token, token_root,
                            METRIC_REFUSAL_NO_SUCH_JOB);
         return;
@@ -454,6 +479,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     /* authorize: the trigger token, when one is sent and the job has one */
     if (token && job->cfg->auth_token) {
         if (!secret_equal(token, job->cfg->auth_token)) {
+            auth_note_failure(app->auth, req->addr, subject);
             if (can_read && !token_root)
                 refuse_wrong_token(app, req, resp, name, token, token_root);
             else
@@ -464,10 +490,13 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         by_token = true;
     } else if (token_root) {
         /* no trigger token configured: look exactly like a missing job */
+        auth_note_failure(app->auth, req->addr, subject);
         refuse_missing_job(app, req, resp, name, false, token, true,
                            METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         return;
     } else if (!app_can_write(req)) {
+        if (token)
+            auth_note_failure(app->auth, req->addr, subject);
         if (token && can_read)
             refuse_no_trigger_token(app, req, resp, name, token, false);
         else if (token)

@@ -18,7 +18,8 @@
 #define USAGE_SLOTS 1024
 #define THROTTLE_SLOTS 1024
 #define THROTTLE_WINDOW_MS (60 * 1000)
-#define THROTTLE_MAX_FAILURES 20
+#define THROTTLE_MAX_FAILURES 20        /* per address and subject (a user, a job's token) */
+#define THROTTLE_MAX_ADDR_FAILURES 200  /* per address, whatever the subject: spraying */
 #define SESSION_SLOTS 4096
 #define SESSION_MS (12 * 3600 * 1000)
 
@@ -35,7 +36,7 @@ struct usage {
 };
 
 struct failure {
-    char addr[64];
+    char key[SECRET_HMAC_HEX_LEN + 1];  /* keyed hash of address and subject, or address alone */
     int count;
     int64_t window_start_ms;
 };
@@ -106,42 +107,87 @@ hash_str(const char *s)
     return h;
 }
 
-static struct failure *
-failure_slot(struct auth *a, const char *addr)
+/*
+ * Failures are counted per (address, subject), the subject being the user
+ * a password or token was for, or a job whose trigger token was wrong: so
+ * a client behind the same address as a guesser, or the same user from
+ * another address, is not locked out. A second count per address alone,
+ * with a higher bound, stops one address from spraying many users.
+ */
+static void
+failure_key(struct auth *a, const char *addr, const char *subject, char out[static SECRET_HMAC_HEX_LEN + 1])
 {
-    return &a->fail[hash_str(addr) % THROTTLE_SLOTS];
+    struct buf b = BUF_INIT(1024);
+
+    (void) buf_printf(&b, "%s\n%s", addr, subject ? subject : "");
+    secret_hmac_hex(a->key, b.ptr ? b.ptr : "", b.len, out);
+    buf_release(&b);
+}
+
+static struct failure *
+failure_slot(struct auth *a, const char *key)
+{
+    return &a->fail[hash_str(key) % THROTTLE_SLOTS];
+}
+
+/* ms until the count under `key` allows another try, 0 now; under a->lock */
+static int64_t
+locked_wait(struct auth *a, const char *key, int max, int64_t now)
+{
+    struct failure *f = failure_slot(a, key);
+
+    if (streq(f->key, key) && f->count >= max && now - f->window_start_ms < THROTTLE_WINDOW_MS)
+        return THROTTLE_WINDOW_MS - (now - f->window_start_ms);
+    return 0;
 }
 
 int
-auth_throttle_wait(struct auth *a, const char *addr)
+auth_throttle_wait(struct auth *a, const char *addr, const char *subject)
 {
-    struct failure *f;
-    int64_t now = mono_ms();
-    int wait = 0;
+    char k1[SECRET_HMAC_HEX_LEN + 1], k2[SECRET_HMAC_HEX_LEN + 1];
+    int64_t now = mono_ms(), wait;
 
+    failure_key(a, addr, subject, k1);
+    failure_key(a, addr, NULL, k2);
     pthread_mutex_lock(&a->lock);
-    f = failure_slot(a, addr);
-    if (streq(f->addr, addr) && f->count >= THROTTLE_MAX_FAILURES &&
-        now - f->window_start_ms < THROTTLE_WINDOW_MS)
-        wait = (int) ((THROTTLE_WINDOW_MS - (now - f->window_start_ms)) / 1000) + 1;
+    wait = MAX(locked_wait(a, k1, THROTTLE_MAX_FAILURES, now),
+               locked_wait(a, k2, THROTTLE_MAX_ADDR_FAILURES, now));
     pthread_mutex_unlock(&a->lock);
-    return wait;
+    return wait > 0 ? (int) (wait / 1000) + 1 : 0;
 }
 
 static void
-note_failure(struct auth *a, const char *addr)
+locked_count(struct auth *a, const char *key, int64_t now)
 {
-    struct failure *f;
-    int64_t now = mono_ms();
+    struct failure *f = failure_slot(a, key);
 
-    pthread_mutex_lock(&a->lock);
-    f = failure_slot(a, addr);
-    if (!streq(f->addr, addr) || now - f->window_start_ms >= THROTTLE_WINDOW_MS) {
-        snprintf(f->addr, sizeof f->addr, "%s", addr);
+    if (!streq(f->key, key) || now - f->window_start_ms >= THROTTLE_WINDOW_MS) {
+        snprintf(f->key, sizeof f->key, "%s", key);
         f->count = 0;
         f->window_start_ms = now;
     }
     f->count++;
+}
+
+const char *
+auth_trigger_subject(const char *job, char *out, size_t size)
+{
+    /* \001 cannot begin a user name: a job's token and a user never share a count */
+    snprintf(out, size, "\001token:%s", job);
+    return out;
+}
+
+void
+auth_note_failure(struct auth *a, const char *addr, const char *subject)
+{
+    char k1[SECRET_HMAC_HEX_LEN + 1], k2[SECRET_HMAC_HEX_LEN + 1];
+    int64_t now = mono_ms();
+
+    failure_key(a, addr, subject, k1);
+    failure_key(a, addr, NULL, k2);
+    pthread_mutex_lock(&a->lock);
+    locked_count(a, k1, now);
+    locked_count(a, k2, now);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -151,7 +197,7 @@ note_failure(struct auth *a, const char *addr)
  * and auth_password return for it.
  */
 static int
-refuse_credentials(struct auth *a, const char *addr, enum auth_failure why,
+refuse_credentials(struct auth *a, const char *addr, const char *user, enum auth_failure why,
                    enum auth_failure *reterr_why)
 {
     static const enum metric_auth_failure kind[] = {
@@ -166,7 +212,7 @@ refuse_credentials(struct auth *a, const char *addr, enum auth_failure why,
     *reterr_why = why;
     if (why == AUTH_FAIL_THROTTLED)
         return -EBUSY;
-    note_failure(a, addr);
+    auth_note_failure(a, addr, user);
     return -EACCES;
 }
 
@@ -309,17 +355,17 @@ auth_password(struct auth *a, struct store *s, const char *user, const char *pas
     struct user_row u = { 0 };
     bool ok;
 
-    if (auth_throttle_wait(a, addr) > 0)
-        return refuse_credentials(a, addr, AUTH_FAIL_THROTTLED, reterr_why);
+    if (auth_throttle_wait(a, addr, user) > 0)
+        return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
     if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(password) > BOUND_PASSWORD_BYTES ||
         store_user_get(s, user, &u) < 0)
-        return refuse_credentials(a, addr, AUTH_FAIL_NO_SUCH_USER, reterr_why);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_NO_SUCH_USER, reterr_why);
     ok = password_ok(a, &u, password);
     if (ok)
         fill_identity(ret_id, &u, VIA_PASSWORD);
     user_row_release(&u);
     if (!ok)
-        return refuse_credentials(a, addr, AUTH_FAIL_BAD_SECRET, reterr_why);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_BAD_SECRET, reterr_why);
     return 0;
 }
 
@@ -332,12 +378,14 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
     struct token_row t = { 0 };
     int r;
 
-    if (auth_throttle_wait(a, addr) > 0)
-        return refuse_credentials(a, addr, AUTH_FAIL_THROTTLED, reterr_why);
     if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(secret) > BOUND_PASSWORD_BYTES ||
-        store_user_get(s, user, &u) < 0)
-        return refuse_credentials(a, addr, AUTH_FAIL_NO_SUCH_USER, reterr_why);
+        store_user_get(s, user, &u) < 0) {
+        if (auth_throttle_wait(a, addr, user) > 0)
+            return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_NO_SUCH_USER, reterr_why);
+    }
 
+    /* a valid API token costs one hash to check: it is never throttled */
     token_hash(secret, hash);
     r = store_token_find_by_hash(s, hash, &t);
     if (r >= 0 && t.user_id == u.id) {
@@ -349,11 +397,17 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
         user_row_release(&u);
         return 0;
     }
+    if (auth_throttle_wait(a, addr, user) > 0) {
+        if (r >= 0)
+            token_row_release(&t);
+        user_row_release(&u);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
+    }
     if (r >= 0) {
         /* a real token, of somebody else */
         token_row_release(&t);
         user_row_release(&u);
-        return refuse_credentials(a, addr, AUTH_FAIL_TOKEN_OF_OTHER_USER, reterr_why);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_TOKEN_OF_OTHER_USER, reterr_why);
     }
     if (password_ok(a, &u, secret)) {
         fill_identity(ret_id, &u, VIA_PASSWORD);
@@ -361,7 +415,7 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
         return 0;
     }
     user_row_release(&u);
-    return refuse_credentials(a, addr, AUTH_FAIL_BAD_SECRET, reterr_why);
+    return refuse_credentials(a, addr, user, AUTH_FAIL_BAD_SECRET, reterr_why);
 }
 
 int
@@ -448,7 +502,7 @@ auth_metrics_token_check(struct auth *a, struct store *s, const char *value, con
     char hash[SECRET_SHA256_HEX_LEN + 1];
     int r;
 
-    if (auth_throttle_wait(a, addr) > 0) {
+    if (auth_throttle_wait(a, addr, AUTH_SUBJECT_METRICS) > 0) {
         metrics_count_auth_failure(METRIC_AUTH_THROTTLED);
         return -EBUSY;
     }
@@ -462,7 +516,7 @@ auth_metrics_token_check(struct auth *a, struct store *s, const char *value, con
         return r;
     if (r < 0) {
         metrics_count_auth_failure(METRIC_AUTH_METRICS_TOKEN);
-        note_failure(a, addr);
+        auth_note_failure(a, addr, AUTH_SUBJECT_METRICS);
     }
     return r;
 }

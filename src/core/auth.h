@@ -66,8 +66,19 @@ int auth_basic(struct auth *a, struct store *s, const char *user, const char *se
 int auth_password(struct auth *a, struct store *s, const char *user, const char *password,
                   const char *addr, struct identity *ret_id, enum auth_failure *reterr_why);
 
-/* Seconds until `addr` may try again, 0 when it is not throttled. */
-int auth_throttle_wait(struct auth *a, const char *addr);
+/*
+ * Failed authentication is throttled per address and subject: the user a
+ * password or token was for, a job whose trigger token was wrong
+ * (auth_trigger_subject()), or AUTH_SUBJECT_METRICS; and, with a higher
+ * bound, per address alone. A valid API token is never throttled.
+ * auth_throttle_wait() says in how many seconds (addr, subject) may try
+ * again, 0 when now; auth_note_failure() counts one failure.
+ */
+#define AUTH_SUBJECT_METRICS "\001metrics"
+int auth_throttle_wait(struct auth *a, const char *addr, const char *subject);
+void auth_note_failure(struct auth *a, const char *addr, const char *subject);
+/* The subject of a job's trigger token, in `out` (at least 256 bytes). */
+const char *auth_trigger_subject(const char *job, char *out, size_t size);
 
 /* True when `s` has the shape of a user API token ("11" + 32 lowercase hex). */
 bool auth_looks_like_api_token(const char *s);

@@ -21,14 +21,27 @@ safe_from(const char *from)
     return from;
 }
 
+static void login_page(struct web *w, bool failed, int throttled_s);
+
 void
 web_login_page(struct web *w, bool failed)
+{
+    login_page(w, failed, 0);
+}
+
+static void
+login_page(struct web *w, bool failed, int throttled_s)
 {
     struct buf *b = web_begin(w, "Sign in", NULL);
     const char *from = safe_from(req_param(w->req, "from"));
 
     html_raw(b, "<div class=\"card narrow\"><h1>Sign in to Steward</h1>");
-    if (failed)
+    if (throttled_s > 0) {
+        html_raw(b, "<p class=\"notice bad\" role=\"alert\">");
+        html_text(b, rfmt("Too many failed sign-ins for this user from your address. Wait %d "
+                          "seconds, then try again.", throttled_s));
+        html_raw(b, "</p>");
+    } else if (failed)
         html_raw(b, "<p class=\"notice bad\" role=\"alert\">Wrong user name or password.</p>");
     else if (!streq(from, "/"))
         html_raw(b, "<p class=\"notice\">Sign in to see that page; you will be taken back to it.</p>");
@@ -47,7 +60,9 @@ web_login_page(struct web *w, bool failed)
                 "</button></p></form><p class=\"hint\">On the first start the password of "
                 "<code>admin</code> is printed by the server and kept in "
                 "<code>secrets/initialAdminPassword</code> in its home directory.</p></div>");
-    web_end(w, failed ? 401 : 200);
+    if (throttled_s > 0)
+        resp_header(w->resp, "Retry-After", rfmt("%d", throttled_s));
+    web_end(w, throttled_s > 0 ? 429 : failed ? 401 : 200);
 }
 
 void
@@ -64,9 +79,11 @@ web_login_submit(struct web *w)
     if (req->id.via == VIA_SESSION && !web_check_post(w))
         return;
     /* a password, not an API token: a token is for scripts, as in Jenkins */
+    why = AUTH_FAIL_NONE;
     if (!user || !pw || auth_password(w->app->auth, req->db, user, pw, req->addr, &id, &why) < 0 ||
         auth_session_new(w->app->auth, req->db, &id, sid) < 0) {
-        web_login_page(w, true);
+        login_page(w, true, why == AUTH_FAIL_THROTTLED
+                                ? MAX(auth_throttle_wait(w->app->auth, req->addr, user), 1) : 0);
         return;
     }
     resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, sid));

@@ -292,7 +292,7 @@ change_password(struct web *w, const struct user_row *u, bool me)
     if (me && (!cur || auth_password(w->app->auth, w->req->db, u->name, cur, w->req->addr, &id,
                                      &why) < 0)) {
         if (why == AUTH_FAIL_THROTTLED) {
-            int wait = auth_throttle_wait(w->app->auth, w->req->addr);
+            int wait = auth_throttle_wait(w->app->auth, w->req->addr, u->name);
             resp_header(w->resp, "Retry-After", rfmt("%d", wait > 0 ? wait : 1));
             user_page(w, u, me, NULL, NULL,
                       rfmt("Too many wrong passwords from this address; try again in %d s. "

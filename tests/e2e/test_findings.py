@@ -157,3 +157,44 @@ def test_the_current_password_check_of_me_configure_is_throttled(server):
     assert throttled.status_code == 429 and "Too many wrong passwords" in throttled.text
     assert int(throttled.headers["Retry-After"]) >= 1
     assert "Nothing was changed" in throttled.text
+
+
+def test_wrong_passwords_from_an_address_do_not_lock_out_a_valid_api_token(server):
+    """The review: 20 wrong passwords from an address made a valid token from it get 429."""
+    codes = [server.get("api/json", auth=("alice", f"wrong-{i}")).status_code for i in range(21)]
+    assert codes[:20] == [401] * 20 and codes[20] == 429, codes
+    assert server.get("api/json", auth=("alice", "alice-password")).status_code == 429
+    # the token is one hash to check and cannot be guessed: it is never throttled
+    assert server.get("api/json", auth=server.alice).status_code == 200
+    # and another user behind the same address is not locked out
+    assert server.get("api/json", auth=("bob", "bob-password")).status_code == 200
+    r = server.get("api/json", auth=("alice", "alice-password"))
+    assert "for user 'alice'" in r.json()["presented"] and int(r.headers["Retry-After"]) >= 1
+
+
+def test_wrong_trigger_tokens_are_throttled_alike_for_any_job_name(server):
+    """The review: 300 wrong ?token= values in a row were never throttled."""
+    create_job(server, "guarded", job_xml(token="the-right-token"))
+
+    def codes(job):
+        return [server.get(f"job/{job}/build?token=guess-{i}").status_code for i in range(21)]
+
+    assert codes("guarded")[-1] == 429
+    assert codes("no-such-job")[-1] == 429          # the same answer: nothing leaks
+    r = server.get("job/guarded/build?token=the-right-token")
+    assert r.status_code == 429 and r.json()["error"] == "Too many wrong trigger tokens"
+    # the job's users are not locked out
+    assert server.post("job/guarded/build", auth=server.alice).status_code == 201
+
+
+def test_the_sign_in_page_says_when_it_is_throttled(server):
+    s = requests.Session()
+    s.headers["Accept"] = "text/html"
+    for i in range(20):
+        r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
+                   data={"j_username": "bob", "j_password": f"wrong-{i}"})
+        assert r.status_code == 401
+    r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
+               data={"j_username": "bob", "j_password": "bob-password"})
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    assert int(r.headers["Retry-After"]) >= 1

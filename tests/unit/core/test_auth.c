@@ -290,47 +290,72 @@ static void auth_basic__refuses_another_users_token(void **state)
     assert_int_equal(why, AUTH_FAIL_TOKEN_OF_OTHER_USER);
 }
 
-static void auth_basic__throttles_an_address_after_20_failures(void **state)
+static void auth_basic__throttles_an_address_and_user_after_20_failures(void **state)
 {
-    char value[API_TOKEN_LEN + 1], uuid[37];
+    char value[API_TOKEN_LEN + 1], bobs[API_TOKEN_LEN + 1], uuid[37];
     enum auth_failure why;
     struct identity id;
     int wait;
 
     new_token(alice_id, value, uuid);
-    assert_int_equal(auth_throttle_wait(A, "198.51.100.1"), 0);
+    new_token(bob_id, bobs, uuid);
+    assert_int_equal(auth_throttle_wait(A, "198.51.100.1", "alice"), 0);
     for (int i = 0; i < 20; i++) {
         why = AUTH_FAIL_NONE;
-        assert_int_equal(auth_basic(A, store, "nobody", "x", "198.51.100.1", &id, &why), -EACCES);
-        assert_int_equal(why, AUTH_FAIL_NO_SUCH_USER);
+        assert_int_equal(auth_basic(A, store, "alice", "wrong", "198.51.100.1", &id, &why),
+                         -EACCES);
+        assert_int_equal(why, AUTH_FAIL_BAD_SECRET);
     }
 
-    /* now even good credentials are turned away from that address */
+    /* now alice's password is turned away from that address, even the right one */
     why = AUTH_FAIL_NONE;
-    assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.1", &id, &why), -EBUSY);
+    assert_int_equal(auth_basic(A, store, "alice", ALICE_PASSWORD, "198.51.100.1", &id, &why),
+                     -EBUSY);
     assert_int_equal(why, AUTH_FAIL_THROTTLED);
-    wait = auth_throttle_wait(A, "198.51.100.1");
+    wait = auth_throttle_wait(A, "198.51.100.1", "alice");
     assert_true(wait > 0);
     assert_true(wait <= 61);
 
-    /* while another address still gets in */
-    assert_int_equal(auth_throttle_wait(A, "198.51.100.2"), 0);
-    why = AUTH_FAIL_NONE;
-    assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.2", &id, &why), 0);
+    /* but a valid API token is never throttled: one hash, nothing to guess */
+    assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.1", &id, &why), 0);
     assert_int_equal(id.via, VIA_TOKEN);
+    /* nor is another user behind the same address (a proxy, a NAT) */
+    assert_int_equal(auth_throttle_wait(A, "198.51.100.1", "bob"), 0);
+    assert_int_equal(auth_basic(A, store, "bob", bobs, "198.51.100.1", &id, &why), 0);
+    /* nor alice from another address */
+    assert_int_equal(auth_throttle_wait(A, "198.51.100.2", "alice"), 0);
+    assert_int_equal(auth_basic(A, store, "alice", ALICE_PASSWORD, "198.51.100.2", &id, &why), 0);
+    assert_int_equal(id.via, VIA_PASSWORD);
 }
 
-static void auth_basic__does_not_throttle_after_19_failures(void **state)
+static void auth_basic__throttles_an_address_that_sprays_many_users(void **state)
 {
-    char value[API_TOKEN_LEN + 1], uuid[37];
+    char value[API_TOKEN_LEN + 1], uuid[37], name[32];
     enum auth_failure why = AUTH_FAIL_NONE;
     struct identity id;
 
     new_token(alice_id, value, uuid);
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "user%d", i % 50);
+        (void) auth_basic(A, store, name, "x", "198.51.100.7", &id, &why);
+    }
+    why = AUTH_FAIL_NONE;
+    assert_int_equal(auth_basic(A, store, "alice", ALICE_PASSWORD, "198.51.100.7", &id, &why),
+                     -EBUSY);
+    assert_int_equal(why, AUTH_FAIL_THROTTLED);
+    assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.7", &id, &why), 0);
+}
+
+static void auth_basic__does_not_throttle_after_19_failures(void **state)
+{
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+
     for (int i = 0; i < 19; i++)
-        assert_int_equal(auth_basic(A, store, "nobody", "x", "198.51.100.9", &id, &why), -EACCES);
-    assert_int_equal(auth_throttle_wait(A, "198.51.100.9"), 0);
-    assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.9", &id, &why), 0);
+        assert_int_equal(auth_basic(A, store, "alice", "wrong", "198.51.100.9", &id, &why),
+                         -EACCES);
+    assert_int_equal(auth_throttle_wait(A, "198.51.100.9", "alice"), 0);
+    assert_int_equal(auth_basic(A, store, "alice", ALICE_PASSWORD, "198.51.100.9", &id, &why), 0);
 }
 
 static void auth_basic__refuses_a_user_name_past_the_bound(void **state)
@@ -686,7 +711,8 @@ int main(void)
         T(auth_basic__refuses_a_wrong_secret_as_bad_secret),
         T(auth_basic__refuses_an_unknown_user_as_no_such_user),
         T(auth_basic__refuses_another_users_token),
-        T(auth_basic__throttles_an_address_after_20_failures),
+        T(auth_basic__throttles_an_address_and_user_after_20_failures),
+        T(auth_basic__throttles_an_address_that_sprays_many_users),
         T(auth_basic__does_not_throttle_after_19_failures),
         T(auth_basic__refuses_a_user_name_past_the_bound),
         T(auth_looks_like_api_token__wants_11_and_32_lowercase_hex),
