@@ -259,8 +259,12 @@ migrate(struct store *s)
 /*
  * The database file, made 0600 before SQLite opens it (its -wal and -shm
  * then get the same mode), and any of the three an older version left
- * readable by others made 0600. Best effort: what cannot be opened here is
- * SQLite's to refuse.
+ * readable by others made 0600. Best effort: what fails here is SQLite's
+ * to refuse.
+ *
+ * Never open and close an existing one here: closing any descriptor of a
+ * file drops every POSIX lock this process holds on it, the locks of the
+ * other SQLite connections of the server included.
  */
 static void
 private_files(const char *path)
@@ -270,16 +274,19 @@ private_files(const char *path)
 
     for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
         struct stat st;
-        int fd;
 
         if ((size_t) snprintf(p, sizeof p, "%s%s", path, suffixes[i]) >= sizeof p)
             return;
-        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
-        if (fd < 0)
+        if (lstat(p, &st) < 0) {
+            int fd;
+            /* no file, so no connection and no lock of ours on it yet */
+            if (i == 0 && errno == ENOENT &&
+                (fd = open(p, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
+                close(fd);
             continue;
-        if (fstat(fd, &st) == 0 && (st.st_mode & 077))
-            (void) fchmod(fd, st.st_mode & 0700);
-        close(fd);
+        }
+        if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+            (void) chmod(p, st.st_mode & 0700);
     }
 }
 
