@@ -8,6 +8,7 @@ import errno
 import os
 import pathlib
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -329,3 +330,52 @@ def test_a_stale_build_directory_is_not_mixed_into_a_new_build(server):
     assert "from elsewhere" not in log and "fresh" in log, log
     assert not os.path.exists(os.path.join(stale, "archive"))
     assert "a directory of that number was left from elsewhere" in s.read_log()
+
+
+@pytest.fixture(scope="module")
+def eio_preload(tmp_path_factory):
+    """tests/e2e/faults/eio_preload.c, built for LD_PRELOAD into the real server."""
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is needed to build the fault-injection library")
+    lib = tmp_path_factory.mktemp("eio") / "eio_preload.so"
+    src = os.path.join(os.path.dirname(__file__), "faults", "eio_preload.c")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib), src, "-ldl"], check=True)
+    return str(lib)
+
+
+def test_an_io_error_of_the_database_fails_the_trigger_then_recovers(tmp_path, eio_preload):
+    """The disk under steward.db-wal answers EIO: the trigger is refused with the reason,
+    reads go on, and once the disk answers again so does Steward, with nothing to do."""
+    flag = tmp_path / "eio-now"
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    # under ASan its runtime must come first, which a preload cannot: it is told not to mind
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    s.start(env={**os.environ, "LD_PRELOAD": eio_preload, "STEWARD_EIO_FLAG": str(flag),
+                 "STEWARD_EIO_SUFFIX": "/steward.db-wal", "ASAN_OPTIONS": asan})
+    try:
+        create_job(s, "p", job_xml([("string", "P", "x")]))
+        flag.touch()
+        r = trigger(s, "during")
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert "Input/output error" in r.json()["presented"]
+        assert r.headers["Retry-After"] == "5"
+        # reads are not held up
+        assert s.get("api/json", auth=s.alice).status_code == 200
+        assert s.get("job/p/api/json", auth=s.alice).status_code == 200
+        flag.unlink()
+
+        r = trigger(s, "after")
+        assert r.status_code == 201, r.text
+        n = s.wait_queue_item(r.headers["Location"], s.alice)["executable"]["number"]
+        assert s.wait_build("p", n, s.alice)["result"] == "SUCCESS"
+        # the refused trigger left nothing behind: one build, of "after"
+        builds = s.get("job/p/api/json?tree=builds[number,actions[parameters[value]]]",
+                       auth=s.alice).json()["builds"]
+        values = [p["value"] for b in builds for a in b["actions"] if a and "parameters" in a
+                  for p in a["parameters"]]
+        assert values == ["after"], builds
+    finally:
+        flag.unlink(missing_ok=True)
+        s.stop()
