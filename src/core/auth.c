@@ -115,7 +115,8 @@ hash_str(const char *s)
  * with a higher bound, stops one address from spraying many users.
  */
 static void
-failure_key(struct auth *a, const char *addr, const char *subject, char out[static SECRET_HMAC_HEX_LEN + 1])
+failure_key(struct auth *a, const char *addr, const char *subject,
+            char out[static SECRET_HMAC_HEX_LEN + 1])
 {
     struct buf b = BUF_INIT(1024);
 

@@ -911,12 +911,14 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
      * server's own settings or secrets (NOTIFY_SOCKET, credentials, ...)
      */
     static const char *const passed[] = { "PATH", "LANG", "TZ" };
+    static const char default_path[] =
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (size_t i = 0; i < ELEMENTSOF(passed) && r >= 0; i++) {
         const char *v = getenv(passed[i]);
         if (v)
             r = env_add(&env, &n, passed[i], v);
         else if (streq(passed[i], "PATH"))
-            r = env_add(&env, &n, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            r = env_add(&env, &n, "PATH", default_path);
     }
     if (r >= 0)
         r = env_add(&env, &n, "HOME", run->workspace);

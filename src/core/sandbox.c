@@ -81,7 +81,8 @@ run_quietly(char *const *argv, char **ret_out)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-    r = posix_spawn(&pid, argv[0], &fa, NULL, argv, (char *[]){ (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL });
+    r = posix_spawn(&pid, argv[0], &fa, NULL, argv,
+                    (char *[]){ (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL });
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
     if (r != 0) {
@@ -212,10 +213,11 @@ probe(struct sandbox *sb)
     if (r >= 0 && pipe2(pipefd, O_CLOEXEC) < 0)
         r = -errno;
     if (r >= 0)
-        r = spawn_start(&(struct spawn_req){ .path = c.argv[0], .argv = c.argv,
-                                             .envp = (char *[]){ (char *) "PATH=/usr/bin:/bin", NULL },
-                                             .cwd = "/", .out_fd = pipefd[1], .pass_fds = c.fds,
-                                             .n_pass_fds = c.n_fds },
+        r = spawn_start(&(struct spawn_req){
+                            .path = c.argv[0], .argv = c.argv,
+                            .envp = (char *[]){ (char *) "PATH=/usr/bin:/bin", NULL },
+                            .cwd = "/", .out_fd = pipefd[1], .pass_fds = c.fds,
+                            .n_pass_fds = c.n_fds },
                         &pid, &pidfd);
     if (pipefd[1] >= 0)
         close(pipefd[1]);
@@ -479,13 +481,13 @@ push_bind(const struct sandbox *sb, char ***v, size_t *n, const char *dir)
     for (size_t i = 0; i < ELEMENTSOF(bases) && !base; i++)
         if (path_within(dir, bases[i]) && !streq(dir, bases[i]))
             base = bases[i];
-    if (base)
-        for (const char *p = strchr(dir + strlen(base) + 1, '/'); p && r >= 0; p = strchr(p + 1, '/')) {
-            r = strv_push(v, n, "--perms");
-            r = r < 0 ? r : strv_push(v, n, "0755");
-            r = r < 0 ? r : strv_push(v, n, "--dir");
-            r = r < 0 ? r : strv_pushf(v, n, "%.*s", (int) (p - dir), dir);
-        }
+    for (const char *p = base ? strchr(dir + strlen(base) + 1, '/') : NULL; p && r >= 0;
+         p = strchr(p + 1, '/')) {
+        r = strv_push(v, n, "--perms");
+        r = r < 0 ? r : strv_push(v, n, "0755");
+        r = r < 0 ? r : strv_push(v, n, "--dir");
+        r = r < 0 ? r : strv_pushf(v, n, "%.*s", (int) (p - dir), dir);
+    }
     r = r < 0 ? r : strv_push(v, n, "--bind");
     r = r < 0 ? r : strv_push(v, n, dir);
     return r < 0 ? r : strv_push(v, n, dir);

@@ -34,7 +34,10 @@ failing(int fd)
     return (size_t) n >= ls && strcmp(path + n - ls, suffix) == 0;
 }
 
-#define NEXT(name) static __typeof__(name) *next; if (!next) next = (__typeof__(name) *) dlsym(RTLD_NEXT, #name)
+#define NEXT(name)                                                                           \
+    static __typeof__(name) *next;                                                           \
+    if (!next)                                                                               \
+    next = (__typeof__(name) *) dlsym(RTLD_NEXT, #name)
 
 ssize_t
 pwrite64(int fd, const void *buf, size_t n, off_t off)

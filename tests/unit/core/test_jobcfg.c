@@ -384,7 +384,8 @@ static void jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element(void *
     jobcfg_free(cfg);
 
     msg = parse_fails(bad, strlen(bad), -EINVAL);
-    assert_string_equal(msg, "<steward.sandbox network=\"wifi\">: the network is \"none\" or \"host\"");
+    assert_string_equal(msg, "<steward.sandbox network=\"wifi\">: the network is \"none\" or "
+                             "\"host\"");
     free(msg);
     msg = parse_fails(twice, strlen(twice), -EINVAL);
     assert_string_equal(msg, "<project> holds more than one <steward.sandbox>");

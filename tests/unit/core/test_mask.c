@@ -46,7 +46,9 @@ static char *mask_pieces(const char *const *secrets, size_t n_secrets, const cha
     return text;
 }
 
-#define PIECES(...) (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)
+#define PIECES(...)                                                                          \
+    (const char *const[]){ __VA_ARGS__ },                                                    \
+        sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *)
 
 static void mask__replaces_every_value(void **state)
 {
