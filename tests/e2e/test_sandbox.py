@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, SLOW, Server, create_job, job_xml
-from e2e_helpers import console, pids_running, restart, started_server, wait_for
+from e2e_helpers import console, restart, started_server
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is missing")
 
@@ -147,24 +147,6 @@ def test_the_environment_is_allow_listed(tmp_path):
         assert "TOOLCHAIN=/opt/tc\n" in log and "P=param-value\n" in log
     finally:
         s.stop()
-
-
-def test_a_daemon_that_escapes_the_process_group_and_the_cookie_still_ends(server):
-    """setsid, a double fork and an unset STEWARD_BUILD_COOKIE: the PID namespace still ends."""
-    daemon = ("sleep", "301.0419")
-    go = os.path.join(server.shared, "escape-go")
-    create_job(server, "escape", job_xml(script=(
-        f'(unset STEWARD_BUILD_COOKIE; setsid sh -c "{" ".join(daemon)} &" &)\n'
-        f'i=0; while [ ! -e "{go}" ] && [ $i -lt {1200 * SLOW} ]; do sleep 0.05; i=$((i+1)); done')))
-    r = server.post("job/escape/build", auth=server.alice)
-    try:
-        wait_for(lambda: pids_running(*daemon), 30, "the escaping daemon to start")
-    finally:
-        open(go, "w").close()
-    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
-    assert server.wait_build("escape", n, server.alice)["result"] == "SUCCESS"
-    wait_for(lambda: not pids_running(*daemon), 5, "the daemon to be gone",
-             seen=lambda: pids_running(*daemon))
 
 
 NET_PROBE = (f'{PY} -c "import socket,sys; s=socket.socket(); s.settimeout(5); '

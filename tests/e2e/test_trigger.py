@@ -175,15 +175,18 @@ def test_failure_and_multiple_steps(server):
 
 @pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "no-sandbox"])
 def test_processes_a_build_leaves_behind_are_killed(server, sandbox):
-    """Even one that left the build's process group (setsid): in the sandbox its PID
-    namespace ends with the build; without, it is found by its environment."""
+    """Even one that left the build's process group (setsid). Without the sandbox it is
+    found by its environment; in the sandbox its PID namespace ends with the build, so
+    even a double fork that also unsets STEWARD_BUILD_COOKIE does not escape."""
     if not sandbox:
         server.stop()
         restart(server, "--no-sandbox")
     daemon = ("sleep", "300.0419")
     go = os.path.join(server.shared, "go")
+    start = (f'(unset STEWARD_BUILD_COOKIE; setsid sh -c "{" ".join(daemon)} &" &)' if sandbox
+             else f'setsid {" ".join(daemon)} &')
     create_job(server, "bg", job_xml(script=(
-        f'setsid {" ".join(daemon)} & i=0; '
+        f'{start}\ni=0; '
         f'while [ ! -e "{go}" ] && [ $i -lt {1200 * SLOW} ]; do sleep 0.05; i=$((i+1)); done')))
     resp = server.post("job/bg/build", auth=server.alice)
     try:
