@@ -1,7 +1,6 @@
 """The remote-trigger scenario: both secrets, the way scripts really send them."""
 import http.client
 import os
-import time
 import urllib.parse
 
 import pytest
