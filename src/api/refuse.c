@@ -134,7 +134,9 @@ refuse_bad_credentials(const struct app *app, struct req *req, struct resp *resp
                    "that user's API token (or their password).",
     };
 
-    resp_header(resp, "WWW-Authenticate", "Basic realm=\"Steward\"");
+    /* a throttled client is told to wait, not challenged to send credentials again */
+    if (req->basic_failure != AUTH_FAIL_THROTTLED)
+        resp_header(resp, "WWW-Authenticate", "Basic realm=\"Steward\"");
     switch (req->basic_failure) {
     case AUTH_FAIL_NO_SUCH_USER:
         if (!req->basic_user[0]) {
@@ -160,7 +162,6 @@ refuse_bad_credentials(const struct app *app, struct req *req, struct resp *resp
         r.fix = rfmt("Wait %d seconds, then send a valid user name and API token (a valid API "
                      "token is never throttled).",
                      auth_throttle_wait(app->auth, req->addr, req->basic_user));
-        resp->n_hdr = 0;
         resp_header(resp, "Retry-After",
                     rfmt("%d", auth_throttle_wait(app->auth, req->addr, req->basic_user)));
         refuse(app, req, resp, &r);
