@@ -64,16 +64,36 @@ find_program(const char *name)
     return NULL;
 }
 
+/*
+ * Reads a child's output to its end, so that it never blocks on a full
+ * pipe; keeps the first size - 1 bytes in buf, NUL-terminated, and returns
+ * how many.
+ */
+static size_t
+read_output(int fd, char *buf, size_t size)
+{
+    char chunk[4096];
+    size_t len = 0;
+    ssize_t n;
+
+    while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)) {
+        size_t keep = n > 0 ? MIN((size_t) n, size - 1 - len) : 0;
+        memcpy(buf + len, chunk, keep);
+        len += keep;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
 /* Runs argv (no shell) with its output in *ret_out (cut at 4 KiB); its exit status or -errno. */
 static int
 run_quietly(char *const *argv, char **ret_out)
 {
     posix_spawn_file_actions_t fa;
     char buf[4096];
-    size_t len = 0;
+    size_t len;
     int pipefd[2], status, r;
     pid_t pid;
-    ssize_t n;
 
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
@@ -89,14 +109,11 @@ run_quietly(char *const *argv, char **ret_out)
         close(pipefd[0]);
         return -r;
     }
-    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            len += (size_t) n;
+    len = read_output(pipefd[0], buf, sizeof buf);
     close(pipefd[0]);
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return -errno;
-    buf[len] = '\0';
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
         buf[--len] = '\0';
     if (ret_out)
@@ -193,12 +210,11 @@ path_within(const char *child, const char *parent)
 static void
 probe(struct sandbox *sb)
 {
-    _cleanup_free_ char *dir = NULL, *out = NULL;
+    _cleanup_free_ char *dir = NULL;
     struct sandbox_cmd c = {};
     int pipefd[2] = { -1, -1 }, status, r;
     char buf[2048];
-    size_t len = 0;
-    ssize_t n;
+    size_t len;
     pid_t pid;
     int pidfd;
 
@@ -227,12 +243,9 @@ probe(struct sandbox *sb)
         goto out;
     }
     close(pidfd);
-    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            len += (size_t) n;
+    len = read_output(pipefd[0], buf, sizeof buf);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    buf[len] = '\0';
     while (len > 0 && buf[len - 1] == '\n')
         buf[--len] = '\0';
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -287,7 +300,6 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     }
     for (size_t i = 0; i < o->n_binds; i++) {
         _cleanup_free_ char *real = realpath(o->binds[i], NULL);
-
         struct stat st;
 
         if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
