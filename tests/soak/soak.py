@@ -27,6 +27,10 @@ import requests
 QUICK = "echo quick $P"
 LOUD = "i=0; while [ $i -lt 40 ]; do head -c 50000 /dev/zero | tr '\\0' L; echo; i=$((i+1)); done"
 SLOW = "echo slow started; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
+# The trigger threads hold off while this many items wait: a client that keeps the
+# server busy, not one that outruns the executors for the whole soak (a backlog
+# that grows for minutes is the queue's memory, which this test would take for a leak)
+BACKLOG = 64
 
 
 def job_xml(script, params=(), quiet=None, concurrent=True):
@@ -59,6 +63,8 @@ class Soak:
         self.lock = threading.Lock()
         self.samples = []
         self.stop_load = threading.Event()
+        self.waiting = 0                 # items in the queue, as last read
+        self.waiting_read_at = 0.0
 
     # ---- the server ----
 
@@ -149,7 +155,22 @@ class Soak:
                     time.sleep(0.1)
         return threading.Thread(target=run, name=fn.__name__, daemon=True)
 
+    def backlog(self):
+        """The number of waiting items, read at most every quarter second."""
+        with self.lock:
+            if time.time() - self.waiting_read_at < 0.25:
+                return self.waiting
+            self.waiting_read_at = time.time()
+        r = self.call("queue", "GET", "queue/api/json?tree=items[id]", (200,))
+        with self.lock:
+            if r is not None:
+                self.waiting = len(r.json()["items"])
+            return self.waiting
+
     def triggers(self, rnd):
+        if self.backlog() >= BACKLOG:
+            time.sleep(0.05)
+            return
         v = f"{time.time_ns()}-{rnd.random()}"
         # 503 (queue full) is an allowed answer under load, with Retry-After
         r = self.call("trigger", "POST", "job/quick/buildWithParameters", (201, 503),
