@@ -55,7 +55,8 @@ struct auth {
     struct pw_entry pw[PW_CACHE_SLOTS];
     struct usage usage[USAGE_SLOTS];
     size_t n_usage;
-    struct failure fail[THROTTLE_SLOTS];
+    struct failure fail[THROTTLE_SLOTS];       /* per (address, subject) */
+    struct failure fail_addr[THROTTLE_SLOTS];  /* per address: a subject never evicts one */
     struct session *sessions;
 };
 
@@ -126,16 +127,16 @@ failure_key(struct auth *a, const char *addr, const char *subject,
 }
 
 static struct failure *
-failure_slot(struct auth *a, const char *key)
+failure_slot(struct failure *table, const char *key)
 {
-    return &a->fail[hash_str(key) % THROTTLE_SLOTS];
+    return &table[hash_str(key) % THROTTLE_SLOTS];
 }
 
 /* ms until the count under `key` allows another try, 0 now; under a->lock */
 static int64_t
-locked_wait(struct auth *a, const char *key, int max, int64_t now)
+locked_wait(struct failure *table, const char *key, int max, int64_t now)
 {
-    struct failure *f = failure_slot(a, key);
+    struct failure *f = failure_slot(table, key);
 
     if (streq(f->key, key) && f->count >= max && now - f->window_start_ms < THROTTLE_WINDOW_MS)
         return THROTTLE_WINDOW_MS - (now - f->window_start_ms);
@@ -151,16 +152,16 @@ auth_throttle_wait(struct auth *a, const char *addr, const char *subject)
     failure_key(a, addr, subject, k1);
     failure_key(a, addr, NULL, k2);
     pthread_mutex_lock(&a->lock);
-    wait = MAX(locked_wait(a, k1, THROTTLE_MAX_FAILURES, now),
-               locked_wait(a, k2, THROTTLE_MAX_ADDR_FAILURES, now));
+    wait = MAX(locked_wait(a->fail, k1, THROTTLE_MAX_FAILURES, now),
+               locked_wait(a->fail_addr, k2, THROTTLE_MAX_ADDR_FAILURES, now));
     pthread_mutex_unlock(&a->lock);
     return wait > 0 ? (int) (wait / 1000) + 1 : 0;
 }
 
 static void
-locked_count(struct auth *a, const char *key, int64_t now)
+locked_count(struct failure *table, const char *key, int64_t now)
 {
-    struct failure *f = failure_slot(a, key);
+    struct failure *f = failure_slot(table, key);
 
     if (!streq(f->key, key) || now - f->window_start_ms >= THROTTLE_WINDOW_MS) {
         snprintf(f->key, sizeof f->key, "%s", key);
@@ -187,8 +188,8 @@ auth_note_failure(struct auth *a, const char *addr, const char *subject)
     failure_key(a, addr, subject, k1);
     failure_key(a, addr, NULL, k2);
     pthread_mutex_lock(&a->lock);
-    locked_count(a, k1, now);
-    locked_count(a, k2, now);
+    locked_count(a->fail, k1, now);
+    locked_count(a->fail_addr, k2, now);
     pthread_mutex_unlock(&a->lock);
 }
 
