@@ -448,26 +448,39 @@ sandbox_prepare_dir(const struct sandbox *sb, const char *path)
     return 0;
 }
 
-static int
-strv_push(char ***v, size_t *n, const char *s)
-{
-    char **nv = realloc(*v, (*n + 2) * sizeof **v);
+/*
+ * A command line being built. The first failure sticks: later pushes do
+ * nothing, and argv_done() reports it, so the building needs no checks.
+ */
+struct argv {
+    char **v;
+    size_t n;
+    int r;
+};
 
-    if (!nv)
-        return -ENOMEM;
-    *v = nv;
-    nv[*n] = strdup(s);
-    if (!nv[*n])
-        return -ENOMEM;
-    nv[++*n] = NULL;
-    return 0;
+static void
+push(struct argv *a, const char *s)
+{
+    char **nv;
+
+    if (a->r < 0)
+        return;
+    nv = realloc(a->v, (a->n + 2) * sizeof *a->v);
+    if (!nv || !(nv[a->n] = strdup(s))) {
+        if (nv)
+            a->v = nv;
+        a->r = -ENOMEM;
+        return;
+    }
+    a->v = nv;
+    a->v[++a->n] = NULL;
 }
 
-static int
-strv_pushf(char ***v, size_t *n, const char *fmt, ...) _printf_(3, 4);
+static void
+pushf(struct argv *a, const char *fmt, ...) _printf_(2, 3);
 
-static int
-strv_pushf(char ***v, size_t *n, const char *fmt, ...)
+static void
+pushf(struct argv *a, const char *fmt, ...)
 {
     _cleanup_free_ char *s = NULL;
     va_list ap;
@@ -476,7 +489,17 @@ strv_pushf(char ***v, size_t *n, const char *fmt, ...)
     va_start(ap, fmt);
     r = vasprintf(&s, fmt, ap);
     va_end(ap);
-    return r < 0 ? -ENOMEM : strv_push(v, n, s);
+    if (r < 0)
+        a->r = a->r < 0 ? a->r : -ENOMEM;
+    else
+        push(a, s);
+}
+
+static void
+push_all(struct argv *a, const char *const *items, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        push(a, items[i]);
 }
 
 /*
@@ -484,25 +507,20 @@ strv_pushf(char ***v, size_t *n, const char *fmt, ...)
  * hidden home, /tmp), the directories leading to it are made there first,
  * open to all, so that the build user can reach DIR by its path.
  */
-static int
-push_bind(const struct sandbox *sb, char ***v, size_t *n, const char *dir)
+static void
+push_bind(const struct sandbox *sb, struct argv *a, const char *dir)
 {
     const char *bases[] = { sb->home, "/tmp" }, *base = NULL;
-    int r = 0;
 
     for (size_t i = 0; i < ELEMENTSOF(bases) && !base; i++)
         if (path_within(dir, bases[i]) && !streq(dir, bases[i]))
             base = bases[i];
-    for (const char *p = base ? strchr(dir + strlen(base) + 1, '/') : NULL; p && r >= 0;
+    for (const char *p = base ? strchr(dir + strlen(base) + 1, '/') : NULL; p;
          p = strchr(p + 1, '/')) {
-        r = strv_push(v, n, "--perms");
-        r = r < 0 ? r : strv_push(v, n, "0755");
-        r = r < 0 ? r : strv_push(v, n, "--dir");
-        r = r < 0 ? r : strv_pushf(v, n, "%.*s", (int) (p - dir), dir);
+        push_all(a, (const char *const[]){ "--perms", "0755", "--dir" }, 3);
+        pushf(a, "%.*s", (int) (p - dir), dir);
     }
-    r = r < 0 ? r : strv_push(v, n, "--bind");
-    r = r < 0 ? r : strv_push(v, n, dir);
-    return r < 0 ? r : strv_push(v, n, dir);
+    push_all(a, (const char *const[]){ "--bind", dir, dir }, 3);
 }
 
 /* The script as a sealed memory file, for bwrap --file. */
@@ -539,8 +557,7 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
                 enum sandbox_net net, const char *script_name, const char *script,
                 const char *shell, const char *const *shell_args, struct sandbox_cmd *out)
 {
-    char **v = NULL;
-    size_t n = 0;
+    struct argv a = {};
     int r = 0, fd;
 
     *out = (struct sandbox_cmd){};
@@ -565,69 +582,43 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
             "--perms", "1777", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs", "/tmp",
             "--tmpfs", sb->home,
         };
-        for (size_t i = 0; i < ELEMENTSOF(fixed) && r >= 0; i++)
-            r = strv_push(&v, &n, fixed[i]);
-        if (r >= 0 && net == SANDBOX_NET_NONE)
-            r = strv_push(&v, &n, "--unshare-net");
-        r = r < 0 ? r : push_bind(sb, &v, &n, workspace);
-        r = r < 0 ? r : push_bind(sb, &v, &n, tmpdir);
-        for (size_t i = 0; i < sb->n_binds && r >= 0; i++)
-            r = push_bind(sb, &v, &n, sb->bind_path[i]);
-        if (r >= 0 && sb->switch_user) {
-            const char *caps[] = { "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                                   "--cap-add", "CAP_SETPCAP" };
-            for (size_t i = 0; i < ELEMENTSOF(caps) && r >= 0; i++)
-                r = strv_push(&v, &n, caps[i]);
+        push_all(&a, fixed, ELEMENTSOF(fixed));
+        if (net == SANDBOX_NET_NONE)
+            push(&a, "--unshare-net");
+        push_bind(sb, &a, workspace);
+        push_bind(sb, &a, tmpdir);
+        for (size_t i = 0; i < sb->n_binds; i++)
+            push_bind(sb, &a, sb->bind_path[i]);
+        if (sb->switch_user)
+            push_all(&a, (const char *const[]){ "--cap-add", "CAP_SETUID", "--cap-add",
+                                                "CAP_SETGID", "--cap-add", "CAP_SETPCAP" }, 6);
+        fd = script_memfd(script);
+        if (fd < 0)
+            r = fd;
+        else {
+            out->fds[out->n_fds++] = fd;
+            push_all(&a, (const char *const[]){ "--perms", "0755", "--file" }, 3);
+            pushf(&a, "%zu", 3 + out->n_fds - 1);
+            push(&a, out->script);
         }
-        if (r >= 0) {
-            fd = script_memfd(script);
-            if (fd < 0)
-                r = fd;
-            else {
-                out->own[out->n_fds] = true;
-                out->fds[out->n_fds++] = fd;
-                r = strv_push(&v, &n, "--perms");
-                if (r >= 0)
-                    r = strv_push(&v, &n, "0755");
-                if (r >= 0)
-                    r = strv_push(&v, &n, "--file");
-                if (r >= 0)
-                    r = strv_pushf(&v, &n, "%zu", 3 + out->n_fds - 1);
-                if (r >= 0)
-                    r = strv_push(&v, &n, out->script);
-            }
-        }
-        if (r >= 0)
-            r = strv_push(&v, &n, "--chdir");
-        if (r >= 0)
-            r = strv_push(&v, &n, workspace);
-        if (r >= 0)
-            r = strv_push(&v, &n, "--");
-        if (r >= 0 && sb->switch_user) {
-            r = strv_push(&v, &n, sb->setpriv);
-            if (r >= 0)
-                r = strv_pushf(&v, &n, "--reuid=%d", (int) sb->uid);
-            if (r >= 0)
-                r = strv_pushf(&v, &n, "--regid=%d", (int) sb->gid);
-            if (r >= 0)
-                r = strv_push(&v, &n, "--clear-groups");
+        push_all(&a, (const char *const[]){ "--chdir", workspace, "--" }, 3);
+        if (sb->switch_user) {
+            push(&a, sb->setpriv);
+            pushf(&a, "--reuid=%d", (int) sb->uid);
+            pushf(&a, "--regid=%d", (int) sb->gid);
             /* no capability is left anywhere, not even to be gained from a file's */
-            if (r >= 0)
-                r = strv_push(&v, &n, "--inh-caps=-all");
-            if (r >= 0)
-                r = strv_push(&v, &n, "--bounding-set=-all");
-            if (r >= 0)
-                r = strv_push(&v, &n, "--");
+            push_all(&a, (const char *const[]){ "--clear-groups", "--inh-caps=-all",
+                                                "--bounding-set=-all", "--" }, 4);
         }
     }
-    if (r >= 0 && shell) {
-        r = strv_push(&v, &n, shell);
-        for (size_t i = 0; shell_args[i] && r >= 0; i++)
-            r = strv_push(&v, &n, shell_args[i]);
+    if (shell) {
+        push(&a, shell);
+        for (size_t i = 0; shell_args[i]; i++)
+            push(&a, shell_args[i]);
     }
-    if (r >= 0)
-        r = strv_push(&v, &n, out->script);
-    out->argv = v;
+    push(&a, out->script);
+    out->argv = a.v;
+    r = r < 0 ? r : a.r;
     if (r < 0)
         sandbox_cmd_done(out);
     return r;
@@ -640,8 +631,7 @@ sandbox_cmd_done(struct sandbox_cmd *c)
         free(*p);
     free(c->argv);
     for (size_t i = 0; i < c->n_fds; i++)
-        if (c->own[i])
-            close(c->fds[i]);
+        close(c->fds[i]);
     free(c->script);
     *c = (struct sandbox_cmd){};
 }

@@ -11,15 +11,17 @@
  *   - optionally no network (a loopback of its own);
  *   - the system read-only; a private /tmp, /dev and /proc; the server's
  *     home hidden under an empty tmpfs, and only the build's workspace and
- *     its @tmp mounted back, read-write, from descriptors the server opened
- *     (the build user cannot even traverse the home);
+ *     its @tmp (and --build-bind directories) mounted back, read-write;
+ *   - the step's script copied in from a sealed memory file;
  *   - no inherited descriptor and only the environment the engine gives.
  *
  * When the server runs as root, the build user is `--build-user` or
- * SANDBOX_DEFAULT_USER, made on the first start (useradd --system); bwrap
- * is started through setpriv(1) as that user, so no part of the sandbox
- * holds root. When the server runs as another user, builds run as that
- * user, still sandboxed.
+ * SANDBOX_DEFAULT_USER, made on the first start (useradd --system). bwrap
+ * then runs privileged, as it must to mount what the build user could not
+ * reach through the 0700 home, keeping only CAP_SETUID, CAP_SETGID and
+ * CAP_SETPCAP; setpriv(1), inside, becomes the build user and drops every
+ * capability before the step starts. When the server runs as another user,
+ * builds run as that user, still sandboxed.
  *
  * Where the sandbox cannot be set up, sandbox_error() says why and no build
  * step may start. --no-sandbox (opts.disabled) runs steps as plain child
@@ -77,8 +79,7 @@ int sandbox_prepare_dir(const struct sandbox *sb, const char *path);
 /* A command ready for spawn_start(). */
 struct sandbox_cmd {
     char **argv;                 /* argv[0] is the program to run */
-    int fds[SPAWN_MAX_PASS_FDS]; /* to pass as 3, 4, ... */
-    bool own[SPAWN_MAX_PASS_FDS];  /* closed by sandbox_cmd_done() */
+    int fds[SPAWN_MAX_PASS_FDS]; /* to pass as 3, 4, ...; closed by sandbox_cmd_done() */
     size_t n_fds;
     char *script;                /* where the step's script is, as the step sees it */
 };
