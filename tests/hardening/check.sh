@@ -22,7 +22,9 @@ units=$(readelf -p .GCC.command.line "$bin" 2>/dev/null | grep 'GNU C' || true)
 [ -n "$units" ] || no "no .GCC.command.line section (-frecord-gcc-switches) to read the options from"
 for opt in -fstack-protector-strong -fstack-clash-protection -fcf-protection=full -fPI; do
   missing=$(printf '%s\n' "$units" | grep -c -v -- "$opt" || true)
-  [ "$missing" = 0 ] || no "$missing compilation units without $opt"
+  # a build directory set up before meson.build asked for an option keeps
+  # its old settings: `meson setup --reconfigure DIR` brings it up to date
+  [ "$missing" = 0 ] || no "$missing compilation units without $opt (an old build directory? run: meson setup --reconfigure $(dirname "$bin"))"
 done
 if [ "$mode" = fortify ]; then
   # what glibc's headers made of _FORTIFY_SOURCE, kept in the binary by daemon/main.c
