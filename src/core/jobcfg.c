@@ -43,6 +43,9 @@ typedef xmlErrorPtr xml_error_arg;
 #define PARAMS_PROPERTY "hudson.model.ParametersDefinitionProperty"
 #define SHELL_BUILDER "hudson.tasks.Shell"
 #define DISCARDER_PROPERTY "jenkins.model.BuildDiscarderProperty"
+#define MATRIX_PROPERTY "hudson.security.AuthorizationMatrixProperty"
+#define INHERIT_PARENT "org.jenkinsci.plugins.matrixauth.inheritance.InheritParentStrategy"
+#define NON_INHERITING "org.jenkinsci.plugins.matrixauth.inheritance.NonInheritingStrategy"
 #define LOG_ROTATOR "hudson.tasks.LogRotator"
 
 static const char *const param_class[] = {
@@ -182,6 +185,14 @@ static size_t trimmed_len(const char *s)
     return n;
 }
 
+/* `s` without leading and trailing XML whitespace, cut in place. */
+static char *trimmed(char *s)
+{
+    s = (char *) skip_space(s);
+    s[trimmed_len(s)] = '\0';
+    return s;
+}
+
 /*
  * XStream reads booleans case-insensitively; an empty element means false.
  * Anything else is refused rather than silently read as false.
@@ -279,6 +290,14 @@ static xmlNode *first_child(const xmlNode *parent, const char *name)
 {
     for (xmlNode *c = parent->children; c; c = c->next)
         if (node_is(c, name))
+            return c;
+    return NULL;
+}
+
+static xmlNode *first_element(const xmlNode *parent)
+{
+    for (xmlNode *c = parent->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
             return c;
     return NULL;
 }
@@ -888,6 +907,71 @@ static int read_sandbox(struct job_config *cfg, const xmlNode *root, char **msg)
     return 0;
 }
 
+/*
+ * matrix-auth's job property, as matrix-auth 3 writes it ("USER:perm:sid",
+ * "GROUP:perm:sid") or as older versions and jenkins-job-builder do
+ * ("perm:sid"). An entry for a permission Steward does not use stays in
+ * the document and grants nothing here.
+ */
+static int read_matrix(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    struct job_matrix *m = &cfg->matrix;
+    xmlNode *props, *prop = NULL, *strategy = NULL, *blocks = NULL;
+    size_t n = 0;
+    int r;
+
+    r = find_child(root, "properties", &props, msg);
+    if (r >= 0 && props)
+        r = find_child(props, MATRIX_PROPERTY, &prop, msg);
+    if (r < 0 || !prop)
+        return r;
+    m->present = true;
+    m->inherit = true;
+    r = find_child(prop, "inheritanceStrategy", &strategy, msg);
+    if (r >= 0)
+        r = find_child(prop, "blocksInheritance", &blocks, msg);
+    if (r < 0)
+        return r;
+    if (strategy) {
+        _cleanup_(xml_free_strp) xmlChar *cls = xmlGetProp(strategy, BAD_CAST "class");
+        m->inherit = !(cls && xmlStrEqual(cls, BAD_CAST NON_INHERITING));
+    } else if (blocks) {
+        _cleanup_free_ char *t = NULL;
+        r = node_text(blocks, &t, msg);
+        if (r < 0)
+            return r;
+        m->inherit = !streq(trimmed(t), "true");
+    }
+    for (xmlNode *c = prop->children; c; c = c->next)
+        n += node_is(c, "permission");
+    if (n > BOUND_JOB_GRANTS)
+        return fail(msg, "a job's authorization matrix may have at most %d entries",
+                    BOUND_JOB_GRANTS);
+    m->grants = calloc(n ? n : 1, sizeof *m->grants);
+    if (!m->grants)
+        return -ENOMEM;
+    for (xmlNode *c = prop->children; c; c = c->next) {
+        _cleanup_free_ char *t = NULL;
+
+        if (!node_is(c, "permission"))
+            continue;
+        r = node_text(c, &t, msg);
+        if (r < 0)
+            return r;
+        r = grant_parse(trimmed(t), &m->grants[m->n_grants]);
+        if (r == -ENOENT)
+            continue;
+        if (r == -EINVAL)
+            return fail(msg, "<permission>%s</permission> is not a grant: write "
+                        "USER:hudson.model.Item.Build:NAME (or GROUP:, or PERMISSION:NAME)",
+                        CLIP(t));
+        if (r < 0)
+            return r;
+        m->n_grants++;
+    }
+    return 0;
+}
+
 static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
 {
     _cleanup_free_ char *quiet = NULL;
@@ -929,6 +1013,9 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     if (r < 0)
         return r;
     r = read_sandbox(cfg, root, msg);
+    if (r < 0)
+        return r;
+    r = read_matrix(cfg, root, msg);
     if (r < 0)
         return r;
     return read_publishers_and_triggers(cfg, root, msg);
@@ -1760,6 +1847,78 @@ static bool param_is_writable(const struct param_def *p)
 }
 
 /*
+ * The job's matrix: the entries for permissions Steward uses are replaced
+ * by cfg->matrix's grants; entries for others, and whatever else the
+ * property holds, stay. The inheritance strategy is written as
+ * matrix-auth 3 does.
+ */
+static int write_matrix(const struct job_config *cfg, xmlNode *root)
+{
+    const struct job_matrix *m = &cfg->matrix;
+    xmlNode *props = first_child(root, "properties"), *prop, *strategy, *next;
+    int r = 0;
+
+    if (!cfg->matrix_set)
+        return 0;
+    prop = props ? first_child(props, MATRIX_PROPERTY) : NULL;
+    if (!prop && m->n_grants == 0)
+        return 0;
+    if (!prop) {
+        r = ensure_child(root, "properties", &props);
+        if (r >= 0)
+            r = ensure_child(props, MATRIX_PROPERTY, &prop);
+        if (r < 0)
+            return r;
+    }
+    for (xmlNode *c = prop->children; c; c = next) {
+        _cleanup_free_ char *t = NULL;
+        struct grant g;
+
+        next = c->next;
+        if (node_is(c, "blocksInheritance")) {
+            remove_node(c);
+            continue;
+        }
+        if (!node_is(c, "permission") || node_text(c, &t, NULL) < 0)
+            continue;
+        r = grant_parse(trimmed(t), &g);
+        if (r == -ENOMEM)
+            return r;
+        if (r == 0) {
+            free(g.sid);
+            remove_node(c);
+        }
+    }
+    if (m->n_grants == 0 && count_elements(prop) <= (first_child(prop, "inheritanceStrategy") ? 1 : 0)) {
+        remove_node(prop);
+        return 0;
+    }
+    strategy = first_child(prop, "inheritanceStrategy");
+    if (!strategy) {
+        strategy = new_element(prop, "inheritanceStrategy", NULL);
+        if (!strategy)
+            return -ENOMEM;
+        r = first_element(prop) ? insert_before(first_element(prop), strategy)
+                                : append_child(prop, strategy);
+        if (r < 0)
+            return r;
+    }
+    if (!xmlSetProp(strategy, BAD_CAST "class", BAD_CAST(m->inherit ? INHERIT_PARENT : NON_INHERITING)))
+        return -ENOMEM;
+    for (size_t i = 0; i < m->n_grants; i++) {
+        _cleanup_free_ char *t = grant_format(&m->grants[i]);
+        xmlNode *e = t ? new_element(prop, "permission", t) : NULL;
+
+        if (!e)
+            return -ENOMEM;
+        r = append_child(prop, e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/*
  * Whatever we write must parse again: every string must be text XML can
  * carry, and the bounds and rules jobcfg_parse() applies must hold.
  * Checked before anything changes, so -EINVAL leaves the document as it was.
@@ -1870,6 +2029,8 @@ jobcfg_write(struct job_config *cfg, char **ret_xml, size_t *ret_len)
     if (r >= 0)
         r = write_discarder(cfg, root);
     if (r >= 0)
+        r = write_matrix(cfg, root);
+    if (r >= 0)
         r = serialize(cfg->doc, ret_xml, ret_len);
     quiet_end(&q);
     return r < 0 ? r : 0;
@@ -1920,6 +2081,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->other_discarder);
     free_params(cfg->params, cfg->n_params);
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
+    grants_free(cfg->matrix.grants, cfg->matrix.n_grants);
     if (cfg->doc)
         xmlFreeDoc(cfg->doc);
     free(cfg);
@@ -1957,6 +2119,53 @@ jobcfg_set_auth_token(struct job_config *cfg, const char *token)
     free(cfg->auth_token);
     cfg->auth_token = s;
     return 0;
+}
+
+int
+jobcfg_set_matrix(struct job_config *cfg, bool inherit, const struct grant *grants, size_t n)
+{
+    struct grant *copy;
+
+    if (n > BOUND_JOB_GRANTS)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!grants[i].sid || !grants[i].sid[0] || !is_opt_xml_text(grants[i].sid) ||
+            grants[i].perm >= _PERM_MAX)
+            return -EINVAL;
+    copy = calloc(n ? n : 1, sizeof *copy);
+    if (!copy)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = (struct grant){ .kind = grants[i].kind, .perm = grants[i].perm,
+                                  .sid = strdup(grants[i].sid) };
+        if (!copy[i].sid) {
+            grants_free(copy, i);
+            return -ENOMEM;
+        }
+    }
+    grants_free(cfg->matrix.grants, cfg->matrix.n_grants);
+    cfg->matrix = (struct job_matrix){ .present = n > 0 || cfg->matrix.present, .inherit = inherit,
+                                       .grants = copy, .n_grants = n };
+    cfg->matrix_set = true;
+    return 0;
+}
+
+int
+jobcfg_masked_xml(const struct job_config *cfg, char **ret_xml, size_t *ret_len)
+{
+    _cleanup_(xml_free_docp) xmlDoc *copy = xmlCopyDoc(cfg->doc, 1);
+    xmlNode *root = copy ? xmlDocGetRootElement(copy) : NULL;
+    xmlNode *token = root ? first_child(root, "authToken") : NULL;
+    int r;
+
+    if (!root)
+        return -ENOMEM;
+    if (token && cfg->auth_token) {
+        r = set_text(token, JOBCFG_MASK);
+        if (r < 0)
+            return r;
+    }
+    return serialize(copy, ret_xml, ret_len);
 }
 
 /* Copies a definition, with the default as jobcfg_parse() would give it back. */

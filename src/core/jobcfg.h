@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/perm.h"
+
 enum param_type {
     PARAM_STRING,
     PARAM_TEXT,
@@ -79,6 +81,14 @@ struct job_config {
      */
     char *other_discarder;
     enum sandbox_net network;  /* top-level <steward.sandbox network="none|host"/> */
+    /*
+     * properties/hudson.security.AuthorizationMatrixProperty: the job's own
+     * grants (entries naming a permission Steward does not use stay in the
+     * document only). Changed with jobcfg_set_matrix().
+     */
+    struct job_matrix matrix;
+
+    bool matrix_set;     /* jobcfg_set_matrix() was called; private to jobcfg.c */
 
     bool discarder_set;  /* jobcfg_set_discarder() was called; private to jobcfg.c */
     void *doc;           /* the parsed document, private to jobcfg.c */
@@ -135,6 +145,24 @@ int jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, siz
  */
 int jobcfg_set_discarder(struct job_config *cfg, int days, int builds, int artifact_days,
                          int artifact_builds);
+
+/*
+ * Sets the job's own matrix: `inherit` (InheritParentStrategy, or
+ * NonInheritingStrategy) and its grants, which jobcfg_write() puts in
+ * place of the property's entries for permissions Steward uses (other
+ * entries stay). No grants and nothing else kept removes the property.
+ * 0, -EINVAL for a grant with an empty sid or one that is not XML text, or
+ * past BOUND_JOB_GRANTS (cfg unchanged), -ENOMEM.
+ */
+int jobcfg_set_matrix(struct job_config *cfg, bool inherit, const struct grant *grants, size_t n);
+
+/*
+ * The config.xml to show a caller who may read the configuration but not
+ * change it (Job/ExtendedRead): the document with its trigger token
+ * replaced by JOBCFG_MASK. Newly allocated into *ret_xml; 0, -ENOMEM, -E2BIG.
+ */
+#define JOBCFG_MASK "********"
+int jobcfg_masked_xml(const struct job_config *cfg, char **ret_xml, size_t *ret_len);
 
 /*
  * The value a build gets for a parameter, by Jenkins' rules: `given` (NULL

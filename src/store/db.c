@@ -118,6 +118,8 @@ static const char *const migrations[] = {
     "    last_number = MAX(last_number, NEW.number)"
     "  WHERE job = NEW.job;"
     "END;",
+    /* the global authorization matrix, one matrix-auth entry ("USER:perm:sid") a row */
+    "CREATE TABLE grants(entry TEXT PRIMARY KEY) WITHOUT ROWID;",
 };
 
 int

@@ -102,6 +102,17 @@ int store_token_list(struct store *s, int64_t user_id, struct token_row **ret_ro
 void token_rows_free(struct token_row *rows, size_t n);
 /* Deletes by uuid or, when uuid is NULL, by name. -ENOENT when none matched. */
 int store_token_delete(struct store *s, int64_t user_id, const char *uuid, const char *name);
+/*
+ * The global authorization matrix: entries as matrix-auth writes them
+ * ("USER:hudson.model.Item.Build:bob"; core/perm reads them). add returns
+ * 1 when the entry was new, 0 when it was there; remove returns -ENOENT
+ * when it was not. list gives them sorted, at most BOUND_GLOBAL_GRANTS.
+ */
+int store_grant_add(struct store *s, const char *entry);
+int store_grant_remove(struct store *s, const char *entry);
+int store_grant_list(struct store *s, char ***ret_entries, size_t *ret_n);
+void store_grants_free(char **entries, size_t n);
+
 int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms);
 
 /* ---- queue and builds ---- */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/internal.h"
+#include "util/bounds.h"
 #include "util/macro.h"
 #include "util/strutil.h"
 
@@ -135,6 +136,7 @@ store_user_list(struct store *s, struct user_row **ret_rows, size_t *ret_n)
 
     if (!st)
         return -EIO;
+    sqlite3_bind_int(st, 1, BOUND_GLOBAL_GRANTS);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct user_row *p = realloc(rows, (n + 1) * sizeof *rows);
         if (!p) {
@@ -339,4 +341,78 @@ store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t la
     sqlite3_bind_int64(st, 2, last_use_ms);
     st_bind_text(st, 3, uuid);
     return st_exec_done(st);
+}
+
+int
+store_grant_add(struct store *s, const char *entry)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT OR IGNORE INTO grants(entry) VALUES(?)");
+    int r;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, entry);
+    r = st_exec_done(st);
+    return r < 0 ? r : sqlite3_changes(s->db) > 0;
+}
+
+int
+store_grant_remove(struct store *s, const char *entry)
+{
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM grants WHERE entry = ?");
+    int r;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, entry);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+void
+store_grants_free(char **entries, size_t n)
+{
+    for (size_t i = 0; entries && i < n; i++)
+        free(entries[i]);
+    free(entries);
+}
+
+int
+store_grant_list(struct store *s, char ***ret_entries, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT entry FROM grants ORDER BY entry LIMIT ?");
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, BOUND_GLOBAL_GRANTS);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+            if (!nv) {
+                r = -ENOMEM;
+                break;
+            }
+            v = nv;
+        }
+        if (!(v[n] = st_text(st, 0))) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = st_err(rc);
+    st_release(st);
+    if (r < 0) {
+        store_grants_free(v, n);
+        return r;
+    }
+    *ret_entries = v;
+    *ret_n = n;
+    return 0;
 }

@@ -29,6 +29,8 @@
 #define BOUND_CONFIG_XML_BYTES    (1024 * 1024)
 #define BOUND_JOB_PARAMS          100
 #define BOUND_JOB_BUILDERS        100
+#define BOUND_JOB_GRANTS          1000          /* <permission> entries of a job's matrix */
+#define BOUND_GLOBAL_GRANTS       10000         /* entries of the global matrix */
 #define BOUND_CHOICES             1000
 #define BOUND_XML_DEPTH           64
 

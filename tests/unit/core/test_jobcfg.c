@@ -355,6 +355,105 @@ static void jobcfg_parse__refuses_a_garbled_log_rotator_count(void **state)
     free(msg);
 }
 
+static void jobcfg_matrix__reads_every_form_and_writes_back_only_its_own_entries(void **state)
+{
+    /* what jenkins-job-builder's `authorization:` writes, plus a plugin's entry */
+    static const char jjb[] =
+        "<project><properties>\n"
+        "  <hudson.security.AuthorizationMatrixProperty>\n"
+        "    <inheritanceStrategy class=\"org.jenkinsci.plugins.matrixauth.inheritance.InheritParentStrategy\"/>\n"
+        "    <permission>hudson.model.Item.Build:bob</permission>\n"
+        "    <permission>hudson.model.Item.Discover:bob</permission>\n"
+        "    <permission>GROUP:hudson.model.Item.Read:authenticated</permission>\n"
+        "  </hudson.security.AuthorizationMatrixProperty>\n"
+        "</properties></project>";
+    static const char blocks[] =
+        "<project><properties><hudson.security.AuthorizationMatrixProperty>"
+        "<blocksInheritance>true</blocksInheritance>"
+        "<permission>USER:hudson.model.Item.Read:carol</permission>"
+        "</hudson.security.AuthorizationMatrixProperty></properties></project>";
+    static const char bad[] =
+        "<project><properties><hudson.security.AuthorizationMatrixProperty>"
+        "<permission>bob</permission>"
+        "</hudson.security.AuthorizationMatrixProperty></properties></project>";
+    struct grant g = { PRINCIPAL_USER, PERM_JOB_CONFIGURE, (char *) "dave" };
+    struct job_config *cfg, *again;
+    char *xml, *msg;
+
+    (void) state;
+    cfg = PARSE_OK(jjb);
+    assert_true(cfg->matrix.present);
+    assert_true(cfg->matrix.inherit);
+    assert_int_equal(cfg->matrix.n_grants, 2);
+    assert_int_equal(cfg->matrix.grants[0].kind, PRINCIPAL_EITHER);
+    assert_int_equal(cfg->matrix.grants[0].perm, PERM_JOB_BUILD);
+    assert_string_equal(cfg->matrix.grants[0].sid, "bob");
+    assert_int_equal(cfg->matrix.grants[1].kind, PRINCIPAL_GROUP);
+
+    /* replaced: the Discover entry, which Steward does not use, stays */
+    assert_int_equal(jobcfg_set_matrix(cfg, false, &g, 1), 0);
+    again = reparse(cfg, &xml);
+    assert_false(again->matrix.inherit);
+    assert_int_equal(again->matrix.n_grants, 1);
+    assert_string_equal(again->matrix.grants[0].sid, "dave");
+    assert_non_null(strstr(xml, "<permission>USER:hudson.model.Item.Configure:dave</permission>"));
+    assert_non_null(strstr(xml, "<permission>hudson.model.Item.Discover:bob</permission>"));
+    assert_non_null(strstr(xml, "NonInheritingStrategy"));
+    assert_null(strstr(xml, "Item.Build:bob"));
+    free(xml);
+    jobcfg_free(again);
+
+    /* no grants and nothing else: the property goes */
+    assert_int_equal(jobcfg_set_matrix(cfg, true, NULL, 0), 0);
+    again = reparse(cfg, &xml);
+    assert_true(again->matrix.present); /* the Discover entry is still there */
+    assert_int_equal(again->matrix.n_grants, 0);
+    free(xml);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    cfg = PARSE_OK(blocks);
+    assert_false(cfg->matrix.inherit);
+    assert_int_equal(jobcfg_set_matrix(cfg, true, NULL, 0), 0);
+    again = reparse(cfg, &xml);
+    assert_false(again->matrix.present);
+    assert_null(strstr(xml, "AuthorizationMatrixProperty"));
+    free(xml);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+
+    cfg = PARSE_OK("<project><properties/></project>");
+    assert_false(cfg->matrix.present);
+    g.sid = (char *) "";
+    assert_int_equal(jobcfg_set_matrix(cfg, true, &g, 1), -EINVAL);
+    jobcfg_free(cfg);
+
+    msg = parse_fails(bad, strlen(bad), -EINVAL);
+    assert_non_null(strstr(msg, "is not a grant"));
+    free(msg);
+}
+
+static void jobcfg_masked_xml__hides_the_trigger_token(void **state)
+{
+    struct job_config *cfg;
+    char *xml;
+    size_t len;
+
+    (void) state;
+    cfg = PARSE_OK("<project><authToken>s3cret</authToken><description>d</description></project>");
+    assert_int_equal(jobcfg_masked_xml(cfg, &xml, &len), 0);
+    assert_null(strstr(xml, "s3cret"));
+    assert_non_null(strstr(xml, "<authToken>" JOBCFG_MASK "</authToken>"));
+    assert_non_null(strstr(xml, "<description>d</description>"));
+    free(xml);
+    /* the kept document is untouched */
+    assert_string_equal(cfg->auth_token, "s3cret");
+    xml = write_ok(cfg, NULL);
+    assert_non_null(strstr(xml, "s3cret"));
+    free(xml);
+    jobcfg_free(cfg);
+}
+
 static void jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element(void **state)
 {
     struct job_config *cfg, *again;
@@ -1779,6 +1878,8 @@ int main(void)
         cmocka_unit_test(jobcfg_parse__refuses_more_than_the_bounded_counts),
         cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
         cmocka_unit_test(jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element),
+        cmocka_unit_test(jobcfg_matrix__reads_every_form_and_writes_back_only_its_own_entries),
+        cmocka_unit_test(jobcfg_masked_xml__hides_the_trigger_token),
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
         cmocka_unit_test(param_value_for__follows_jenkins_rules),

@@ -1309,7 +1309,7 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
 
     /* builds as a database of schema 2 holds them: no job_stats yet */
     f->s = store_close(f->s);
-    raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats;"
+    raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats; DROP TABLE grants;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
