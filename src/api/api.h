@@ -12,9 +12,6 @@
 #include "http/http.h"
 #include "util/strutil.h"
 
-/* The request handler given to http_start; userdata is the struct app. */
-void api_handle(void *app, struct req *req, struct resp *resp);
-
 /*
  * A refusal that explains itself: which secret this URL accepts, what the
  * request presented (never a secret's value), and the fix. Rendered as
@@ -46,5 +43,14 @@ void refuse_bad_credentials(const struct app *app, struct req *req, struct resp 
 /* The refusal for a caller who must log in (anonymous on a protected URL). */
 void refuse_login_needed(const struct app *app, struct req *req, struct resp *resp,
                          const char *what);
+/*
+ * 403 for a readable object and a missing permission: which permission,
+ * on which job (NULL: a global one), and who can grant it; a caller
+ * without credentials is asked for them instead.
+ */
+void refuse_permission(const struct app *app, struct req *req, struct resp *resp, enum perm p,
+                       const char *job);
+/* 404 for a job that does not exist or that the caller may not see: the same answer. */
+void refuse_no_job(const struct app *app, struct req *req, struct resp *resp, const char *name);
 /* Session-cookie POST without a valid crumb. */
 bool crumb_check(const struct app *app, struct req *req, struct resp *resp);

@@ -553,8 +553,9 @@ model_root(struct model *m, int depth)
     if (jobs_list(m->app->jobs, &list, &n) == 0) {
         bool whole = wants_detail(m, "jobs", depth);
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
-                                              : model_job_summary(m, list[i]));
+            if (app_may(m->req, PERM_JOB_READ, list[i]))
+                json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
+                                                  : model_job_summary(m, list[i]));
         jobs_list_free(list, n);
     }
     o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:o?, s:b, s:i, s:b, "

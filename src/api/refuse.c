@@ -21,7 +21,7 @@ refuse_html(const struct app *app, struct req *req, struct resp *resp, const str
     html_page_start(b, &(struct html_page){ .title = r->error,
                                             .base = base,
                                             .user = req->id.anonymous ? NULL : req->id.name,
-                                            .is_admin = !req->id.anonymous && req->id.is_admin,
+                                            .is_admin = app_may(req, PERM_ADMINISTER, NULL),
                                             .login_from = req->raw_path });
     html_raw(b, "<div class=\"card error\"><h1><span class=\"code\">");
     buf_printf(b, "%d", r->status);
@@ -229,9 +229,92 @@ crumb_check(const struct app *app, struct req *req, struct resp *resp)
                .accepts = "A POST made with a web session cookie must carry the CSRF crumb "
                           "(header Jenkins-Crumb) from /crumbIssuer/api/json of the same session.",
                .presented = crumb ? "The request carried a crumb that does not belong to this "
-                                    "session." : "The request carried a session cookie and no crumb.",
+                                    "session. Nothing was changed."
+                                  : "The request carried a session cookie and no crumb. Nothing "
+                                    "was changed.",
                .fix = "Fetch /crumbIssuer/api/json with the same cookie jar and send the crumb, or "
                       "authenticate with Basic user:apiToken, which needs no crumb.",
            });
     return false;
+}
+
+/* Who may give `p`, and how, under the strategy in force; newly allocated. */
+static char *
+who_grants(const struct req *req, enum perm p, const char *job)
+{
+    const char *who = req->id.name;
+
+    if (req->authz == AUTHZ_LOGGED_IN || p == PERM_ADMINISTER)
+        return strdup_printf("Ask an administrator: steward --home DIR user admin %s on makes "
+                             "you one%s.", who,
+                             req->authz == AUTHZ_LOGGED_IN
+                                 ? " (under the logged-in strategy every other right is every "
+                                   "signed-in user's)"
+                                 : "");
+    if (job && req->authz == AUTHZ_PROJECT_MATRIX && perm_is_item(p))
+        return strdup_printf("Ask an administrator, or a user who may configure the job, to "
+                             "grant it: on the job's configure page (Authorization), or with "
+                             "steward --home DIR security matrix grant %s %s '%s' (or globally "
+                             "on /manage/security).", who, perm_name(p), job);
+    return strdup_printf("Ask an administrator to grant it on /manage/security, or with steward "
+                         "--home DIR security matrix grant %s %s.", who, perm_name(p));
+}
+
+void
+refuse_permission(const struct app *app, struct req *req, struct resp *resp, enum perm p,
+                  const char *job)
+{
+    _cleanup_free_ char *error = NULL, *accepts = NULL, *presented = NULL, *fix = NULL;
+
+    (void) app_authorize(req);
+    if (req->id.anonymous) {
+        refuse_login_needed(app, req, resp,
+                            job ? rfmt("%s on job '%s'", perm_name(p), job) : perm_name(p));
+        return;
+    }
+    error = strdup_printf("%s is missing the %s permission", req->id.name, perm_name(p));
+    accepts = job ? strdup_printf("This needs %s (%s) on job '%s'.", perm_name(p), perm_id(p), job)
+                  : strdup_printf("This needs %s (%s).", perm_name(p), perm_id(p));
+    presented = strdup_printf("%s Under the %s authorization strategy that user does not hold "
+                              "%s%s%s%s.", presented_identity(req), authz_name(req->authz),
+                              perm_name(p), job ? " on job '" : "", job ? job : "",
+                              job ? "'" : "");
+    fix = who_grants(req, p, job);
+    /* what Jenkins' AccessDeniedException3 sends */
+    resp_header(resp, "X-You-Are-Authenticated-As", req->id.name);
+    resp_header(resp, "X-Required-Permission", perm_id(p));
+    resp_header(resp, "X-Permission-Implied-By", perm_id(PERM_ADMINISTER));
+    refuse(app, req, resp,
+           &(struct refusal){ .status = 403, .error = error, .accepts = accepts,
+                              .presented = presented, .fix = fix });
+}
+
+void
+refuse_no_job(const struct app *app, struct req *req, struct resp *resp, const char *name)
+{
+    _cleanup_free_ char *presented = NULL;
+
+    (void) app_authorize(req);
+    /* the same answer whether the job is missing or hidden from the caller */
+    if (req->id.anonymous && req_wants_html(req) && !req->basic_given) {
+        refuse_login_needed(app, req, resp, rfmt("Job '%s'", name));
+        return;
+    }
+    if (req->authz == AUTHZ_LOGGED_IN && !req->id.anonymous)
+        presented = strdup_printf("Job '%s' does not exist.", name);
+    else if (req->id.anonymous)
+        presented = strdup_printf("Job '%s' does not exist, or an anonymous caller may not see "
+                                  "it (Job/Read).", name);
+    else
+        presented = strdup_printf("Job '%s' does not exist, or user '%s' may not see it "
+                                  "(Job/Read).", name, req->id.name);
+    refuse(app, req, resp,
+           &(struct refusal){
+               .status = 404,
+               .error = "Not found",
+               .presented = presented,
+               .fix = req->id.anonymous
+                          ? "Check the name; if the job exists, send credentials (curl -u USER:APITOKEN)."
+                          : "Check the name (GET /api/json lists the jobs you may see).",
+           });
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The URL space. Each handler checks, in this order: wrong Basic
- * credentials (401), read access, the object's existence (404), write
- * access, the method, the CSRF crumb for session POSTs, then does its work.
+ * The URL space: the handlers, and at the end the table of every route,
+ * the web layer's pages included. The dispatcher (api/dispatch.c) checks
+ * credentials, permissions, the job's existence, the method and the crumb
+ * before a handler runs; a handler checks only what depends on the object
+ * it finds itself (a queue item's job).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include "api/api.h"
 #include "api/model.h"
 #include "api/prometheus.h"
+#include "api/dispatch.h"
 #include "api/trigger.h"
 #include "util/bounds.h"
 #include "util/log.h"
@@ -24,12 +27,6 @@
 #define SEG(i) req_seg(req, (i))
 #define SEG_IS(i, s) req_seg_is(req, (i), (s))
 
-
-static bool
-is_api_format(const char *s)
-{
-    return s && (streq(s, "json") || streq(s, "xml") || streq(s, "python"));
-}
 
 static void
 not_found(const struct app *app, struct req *req, struct resp *resp, const char *what)
@@ -47,48 +44,6 @@ not_supported(const struct app *app, struct req *req, struct resp *resp, const c
                               .presented = rfmt("%s is a Jenkins feature that Steward does not "
                                                 "have.", feature),
                               .fix = "See docs/COMPAT.md for what Steward supports." });
-}
-
-static void
-method_not_allowed(const struct app *app, struct req *req, struct resp *resp, const char *allow)
-{
-    resp_header(resp, "Allow", allow);
-    refuse(app, req, resp,
-           &(struct refusal){ .status = 405, .error = "Method not allowed",
-                              .presented = rfmt("The request used %s.", req->method),
-                              .fix = rfmt("Use %s for this URL.", allow) });
-}
-
-/* Read gate: false after answering. */
-static bool
-gate_read(const struct app *app, struct req *req, struct resp *resp)
-{
-    if (req->basic_failed) {
-        refuse_bad_credentials(app, req, resp);
-        return false;
-    }
-    if (!app_can_read(req)) {
-        refuse_login_needed(app, req, resp, "Reading this page");
-        return false;
-    }
-    return true;
-}
-
-/* Write gate for POST-only actions: false after answering. */
-static bool
-gate_write(const struct app *app, struct req *req, struct resp *resp, const char *what)
-{
-    if (!gate_read(app, req, resp))
-        return false;
-    if (!app_can_write(req)) {
-        refuse_login_needed(app, req, resp, what);
-        return false;
-    }
-    if (!req->is_post) {
-        method_not_allowed(app, req, resp, "POST");
-        return false;
-    }
-    return crumb_check(app, req, resp);
 }
 
 static int
@@ -118,12 +73,14 @@ send_model(const struct app *app, struct req *req, struct resp *resp, const char
 /* ---- root, identity, crumbs, nodes ---- */
 
 static void
-root_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+root_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
+    const char *fmt = SEG(1);
     struct model m;
     int depth;
 
-    if (!gate_read(app, req, resp) || (depth = depth_param(req, resp)) < 0)
+    (void) unused;
+    if ((depth = depth_param(req, resp)) < 0)
         return;
     if (model_init(&m, app, req) < 0)
         return;
@@ -132,10 +89,12 @@ root_api(const struct app *app, struct req *req, struct resp *resp, const char *
 }
 
 static void
-who_am_i(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+who_am_i(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
+    const char *fmt = SEG(2);
     json_t *v;
 
+    (void) unused;
     if (req->basic_failed) {
         refuse_bad_credentials(app, req, resp);
         return;
@@ -173,18 +132,8 @@ user_api(const struct app *app, struct req *req, struct resp *resp, const char *
     struct user_row u = { 0 };
     struct model m;
 
-    if (req->basic_failed) {
-        refuse_bad_credentials(app, req, resp);
-        return;
-    }
-    if (!name) {
-        if (req->id.anonymous) {
-            refuse_login_needed(app, req, resp, "/me");
-            return;
-        }
+    if (!name)
         name = req->id.name;
-    } else if (!gate_read(app, req, resp))
-        return;
     if (store_user_get(req->db, name, &u) < 0) {
         not_found(app, req, resp, rfmt("User '%s'", name));
         return;
@@ -197,10 +146,12 @@ user_api(const struct app *app, struct req *req, struct resp *resp, const char *
 }
 
 static void
-crumb_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+crumb_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
+    const char *fmt = SEG(2);
     char crumb[SECRET_HMAC_HEX_LEN + 1];
 
+    (void) unused;
     if (req->basic_failed) {
         refuse_bad_credentials(app, req, resp);
         return;
@@ -225,7 +176,7 @@ computer_api(const struct app *app, struct req *req, struct resp *resp, const ch
     struct model m;
     int depth;
 
-    if (!gate_read(app, req, resp) || (depth = depth_param(req, resp)) < 0)
+    if ((depth = depth_param(req, resp)) < 0)
         return;
     /* python-jenkins 1.4 asks by the display name; older clients by "(master)" */
     if (node && !streq(node, "(master)") && !streq(node, "(built-in)") && !streq(node, "built-in") &&
@@ -250,41 +201,35 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
     int r;
 
     /* listing only reads: GET works for it; the rest are POST */
-    if (streq(action, "list") && req_is_get(req)) {
-        if (!gate_read(app, req, resp))
-            return;
-        if (!app_can_write(req)) {
-            refuse_login_needed(app, req, resp, "Listing API tokens");
+    if (!(streq(action, "list") && req_is_get(req))) {
+        if (!req->is_post) {
+            resp_header(resp, "Allow", "POST");
+            refuse(app, req, resp, &(struct refusal){ .status = 405, .error = "Method not allowed",
+                                                      .presented = rfmt("The request used %s.", req->method),
+                                                      .fix = "Use POST for this URL." });
             return;
         }
-    } else if (!gate_write(app, req, resp, "Managing API tokens"))
-        return;
+        if (!crumb_check(app, req, resp))
+            return;
+    }
     if (!user)
         user = req->id.name;
-    if (!streq(user, req->id.name) && !req->id.is_admin) {
-        refuse(app, req, resp,
-               &(struct refusal){ .status = 403, .error = "Not your user",
-                                  .presented = rfmt("User '%s' may not manage the API tokens of "
-                                                    "user '%s'.", req->id.name, user),
-                                  .fix = "Manage your own tokens under /me/." });
-        return;
-    }
     if (store_user_get(req->db, user, &u) < 0) {
         not_found(app, req, resp, rfmt("User '%s'", user));
         return;
     }
     if (streq(action, "generateNewToken")) {
-        const char *name = req_param(req, "newTokenName");
+        const char *name = req_param(req, "newTokenName"), *why;
         char value[API_TOKEN_LEN + 1], uuid[37], dflt[64];
 
         if (!name || !*name) {
             snprintf(dflt, sizeof dflt, "Token created on %lld", (long long) now_ms());
             name = dflt;
         }
-        if (strlen(name) > BOUND_TOKEN_NAME_BYTES || !utf8_is_valid(name, strlen(name))) {
+        if (auth_check_token_name(name, &why) < 0) {
             refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad token name",
-                                                      .presented = "The token name is too long or not UTF-8.",
-                                                      .fix = "Use a name of at most 100 bytes." });
+                                                      .presented = why,
+                                                      .fix = "Use a name of at most 100 bytes of UTF-8." });
             goto out;
         }
         r = auth_token_new(req->db, u.id, name, value, uuid);
@@ -344,20 +289,33 @@ out:
 
 /* ---- queue ---- */
 
-static void
-queue_api(const struct app *app, struct req *req, struct resp *resp, const char *fmt)
+/* May the caller do `p` on the job named `name` (which may be gone: then the global rights count)? */
+static bool
+may_on_job(const struct app *app, struct req *req, const char *name, enum perm p)
 {
+    _cleanup_(job_unrefp) struct job *job = jobs_get(app->jobs, name);
+    perm_set have = app_perms(req, job);
+
+    return (have & PERM_BIT(PERM_JOB_READ)) && (have & PERM_BIT(p));
+}
+
+static void
+queue_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    const char *fmt = SEG(2);
     struct queue_row *rows = NULL;
     size_t n = 0;
     struct model m;
     json_t *items;
 
-    if (!gate_read(app, req, resp) || model_init(&m, app, req) < 0)
+    (void) unused;
+    if (model_init(&m, app, req) < 0)
         return;
     items = json_array();
     if (store_queue_list_waiting(req->db, NULL, &rows, &n) == 0) {
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(items, model_queue_item(&m, &rows[i]));
+            if (may_on_job(app, req, rows[i].job, PERM_JOB_READ))
+                json_array_append_new(items, model_queue_item(&m, &rows[i]));
         queue_rows_free(rows, n);
     }
     send_model(app, req, resp, fmt,
@@ -379,33 +337,63 @@ queue_id_arg(const struct app *app, struct req *req, struct resp *resp, const ch
     return true;
 }
 
+/*
+ * Cancels a waiting item whose job the caller may cancel builds of. An
+ * item the caller may not see is refused as a missing one. False after
+ * answering 404 or 403.
+ */
+static bool
+queue_cancel_item(const struct app *app, struct req *req, struct resp *resp, int64_t id)
+{
+    static const char *const gone = "Read the item at /queue/item/ID/api/json to see what "
+                                    "became of it.";
+    struct queue_row q = { 0 };
+    bool seen, may;
+
+    seen = store_queue_get(req->db, id, &q) == 0 && may_on_job(app, req, q.job, PERM_JOB_READ);
+    may = seen && may_on_job(app, req, q.job, PERM_JOB_CANCEL);
+    if (seen && !may)
+        refuse_permission(app, req, resp, PERM_JOB_CANCEL, q.job);
+    queue_row_release(&q);
+    if (!may) {
+        if (!seen)
+            refuse(app, req, resp,
+                   &(struct refusal){ .status = 404, .error = "Not found",
+                                      .presented = rfmt("Provided id (%lld) is not a waiting queue "
+                                                        "item: it does not exist, has started, or "
+                                                        "was cancelled.", (long long) id),
+                                      .fix = gone });
+        return false;
+    }
+    if (engine_cancel(app->engine, id) < 0) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 404, .error = "Not found",
+                                  .presented = rfmt("Provided id (%lld) is not a waiting queue "
+                                                    "item: it does not exist, has started, or "
+                                                    "was cancelled.", (long long) id),
+                                  .fix = gone });
+        return false;
+    }
+    return true;
+}
+
 static void
-queue_item(const struct app *app, struct req *req, struct resp *resp)
+queue_item(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     struct queue_row q = { 0 };
     const char *rest = SEG(3);
     struct model m;
     int64_t id;
 
+    (void) unused;
     if (!queue_id_arg(app, req, resp, SEG(2), &id))
         return;
-    if (rest && streq(rest, "cancelQueue")) {
-        if (!gate_write(app, req, resp, "Cancelling a queue item"))
-            return;
-        if (engine_cancel(app->engine, id) < 0) {
-            not_found(app, req, resp, rfmt("A waiting queue item %lld", (long long) id));
-            return;
-        }
-        api_redirect(resp, 302, rfmt("%squeue/", app->root_url ? app->root_url : "/"));
-        return;
-    }
-    if (!gate_read(app, req, resp))
-        return;
-    if (store_queue_get(req->db, id, &q) < 0) {
+    if (store_queue_get(req->db, id, &q) < 0 || !may_on_job(app, req, q.job, PERM_JOB_READ)) {
         not_found(app, req, resp, rfmt("Queue item %lld", (long long) id));
+        queue_row_release(&q);
         return;
     }
-    if (rest && streq(rest, "api") && is_api_format(SEG(4))) {
+    if (rest && streq(rest, "api") && route_is_api_format(SEG(4))) {
         if (model_init(&m, app, req) == 0) {
             send_model(app, req, resp, SEG(4), model_queue_item(&m, &q));
             model_release(&m);
@@ -420,24 +408,25 @@ queue_item(const struct app *app, struct req *req, struct resp *resp)
 }
 
 static void
-queue_cancel(const struct app *app, struct req *req, struct resp *resp)
+queue_item_cancel(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     int64_t id;
 
-    if (!gate_write(app, req, resp, "Cancelling a queue item"))
+    (void) unused;
+    if (!queue_id_arg(app, req, resp, SEG(2), &id) || !queue_cancel_item(app, req, resp, id))
         return;
-    if (!queue_id_arg(app, req, resp, req_param(req, "id"), &id))
+    api_redirect(resp, 302, rfmt("%squeue/", app->root_url ? app->root_url : "/"));
+}
+
+static void
+queue_cancel(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    int64_t id;
+
+    (void) unused;
+    if (!queue_id_arg(app, req, resp, req_param(req, "id"), &id) ||
+        !queue_cancel_item(app, req, resp, id))
         return;
-    if (engine_cancel(app->engine, id) < 0) {
-        refuse(app, req, resp,
-               &(struct refusal){ .status = 404, .error = "Not found",
-                                  .presented = rfmt("Provided id (%lld) is not a waiting queue "
-                                                    "item: it does not exist, has started, or "
-                                                    "was cancelled.", (long long) id),
-                                  .fix = "Read the item at /queue/item/ID/api/json to see what "
-                                         "became of it." });
-        return;
-    }
     /* 302 with an empty body: npm's client needs a 302, python-jenkins a body-less answer it can read */
     {
         _cleanup_free_ char *root = app_root_url(app, req);
@@ -544,7 +533,22 @@ out:
 }
 
 static void
-build_route(const struct app *app, struct req *req, struct resp *resp, const struct job *job)
+build_stop(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+    _cleanup_free_ char *ju = root ? job_url(root, job->name) : NULL;
+    int64_t number;
+
+    if (build_number(req, job->name, SEG(2), &number) < 0) {
+        not_found(app, req, resp, rfmt("Build %s of job '%s'", SEG(2), job->name));
+        return;
+    }
+    (void) engine_stop_build(app->engine, job->name, number, req->id.name);
+    api_redirect(resp, 302, rfmt("%s%lld/", ju ? ju : "/", (long long) number));
+}
+
+static void
+build_route(const struct app *app, struct req *req, struct resp *resp, struct job *job)
 {
     struct build_row b = { 0 };
     const char *what = SEG(3);
@@ -556,7 +560,7 @@ build_route(const struct app *app, struct req *req, struct resp *resp, const str
         not_found(app, req, resp, rfmt("Build %s of job '%s'", SEG(2), job->name));
         return;
     }
-    if (!what || (streq(what, "api") && is_api_format(SEG(4)))) {
+    if (!what || (streq(what, "api") && route_is_api_format(SEG(4)))) {
         if (model_init(&m, app, req) == 0) {
             send_model(app, req, resp, what ? SEG(4) : "json", model_build(&m, job, &b, 0));
             model_release(&m);
@@ -570,19 +574,15 @@ build_route(const struct app *app, struct req *req, struct resp *resp, const str
     } else if (streq(what, "buildNumber")) {
         api_send_text(resp, 200, rfmt("%lld", (long long) number));
     } else if (streq(what, "stop")) {
-        if (!gate_write(app, req, resp, "Stopping a build"))
-            goto out;
-        (void) engine_stop_build(app->engine, job->name, number, req->id.name);
-        {
-            _cleanup_free_ char *root = app_root_url(app, req);
-            _cleanup_free_ char *ju = root ? job_url(root, job->name) : NULL;
-            api_redirect(resp, 302, rfmt("%s%lld/", ju ? ju : "/", (long long) number));
-        }
+        /* a POST went to build_stop() */
+        resp_header(resp, "Allow", "POST");
+        refuse(app, req, resp, &(struct refusal){ .status = 405, .error = "Method not allowed",
+                                                  .presented = rfmt("The request used %s.", req->method),
+                                                  .fix = "Use POST to stop a build." });
     } else if (streq(what, "injectedEnvVars") || streq(what, "testReport")) {
         not_found(app, req, resp, rfmt("'%s' (a plugin's page)", what));
     } else
         not_found(app, req, resp, rfmt("The page '%s' of a build", what));
-out:
     build_row_release(&b);
 }
 
@@ -637,14 +637,13 @@ bad_job_name(const struct app *app, struct req *req, struct resp *resp, const ch
 }
 
 static void
-create_item(const struct app *app, struct req *req, struct resp *resp)
+create_item(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     const char *name = req_param(req, "name"), *mode = req_param(req, "mode");
     _cleanup_free_ char *err = NULL;
     int r;
 
-    if (!gate_write(app, req, resp, "Creating a job"))
-        return;
+    (void) unused;
     if (req->body_problem == BODY_TOO_LARGE) {
         refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
                                                   .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
@@ -660,9 +659,14 @@ create_item(const struct app *app, struct req *req, struct resp *resp)
     if (mode && streq(mode, "copy")) {
         const char *from = req_param(req, "from");
         _cleanup_(job_unrefp) struct job *src = from ? jobs_get(app->jobs, from) : NULL;
-        if (!src) {
+        if (!src || !app_may(req, PERM_JOB_READ, src)) {
             refuse(app, req, resp, &(struct refusal){ .status = 400, .error = rfmt("No such job: %s", from ? from : ""),
                                                       .fix = "Give the job to copy as from=NAME." });
+            return;
+        }
+        /* a copy shows the whole configuration, trigger token included */
+        if (!app_may(req, PERM_JOB_CONFIGURE, src)) {
+            refuse_permission(app, req, resp, PERM_JOB_CONFIGURE, src->name);
             return;
         }
         r = jobs_create(app->jobs, name, src->xml, src->xml_len, &err);
@@ -692,21 +696,30 @@ create_item(const struct app *app, struct req *req, struct resp *resp)
 }
 
 static void
-job_config(const struct app *app, struct req *req, struct resp *resp, const struct job *job)
+job_config_get(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_free_ char *xml = NULL;
+    size_t len = 0;
+
+    (void) app;
+    if (app_may(req, PERM_JOB_CONFIGURE, job) || !job->cfg->auth_token) {
+        resp_set(resp, 200, "application/xml", job->xml, job->xml_len);
+        return;
+    }
+    /* Job/ExtendedRead alone: everything but the trigger token */
+    if (jobcfg_masked_xml(job->cfg, &xml, &len) < 0) {
+        api_send_text(resp, 500, "Could not prepare the config.xml.\n");
+        return;
+    }
+    resp_set(resp, 200, "application/xml", xml, len);
+}
+
+static void
+job_config_post(const struct app *app, struct req *req, struct resp *resp, struct job *job)
 {
     _cleanup_free_ char *err = NULL;
     int r;
 
-    if (req_is_get(req)) {
-        if (!app_can_write(req)) {
-            refuse_login_needed(app, req, resp, "Reading a job's config.xml");
-            return;
-        }
-        resp_set(resp, 200, "application/xml", job->xml, job->xml_len);
-        return;
-    }
-    if (!gate_write(app, req, resp, "Changing a job"))
-        return;
     if (req->body_problem == BODY_TOO_LARGE) {
         refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
                                                   .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
@@ -720,94 +733,117 @@ job_config(const struct app *app, struct req *req, struct resp *resp, const stru
     api_send_text(resp, 200, "");
 }
 
-static void
-job_route(const struct app *app, struct req *req, struct resp *resp)
+/* The job's URL for this request's root, in *ret; false after answering 500. */
+static bool
+job_urls(const struct app *app, struct req *req, struct resp *resp, const char *name, char **ret_root,
+         char **ret_ju)
 {
-    const char *name = SEG(1), *what = SEG(2);
-    _cleanup_(job_unrefp) struct job *job = NULL;
-    _cleanup_free_ char *root = NULL, *ju = NULL;
-    struct model m;
-    int depth, r;
+    *ret_root = app_root_url(app, req);
+    *ret_ju = *ret_root ? job_url(*ret_root, name) : NULL;
+    if (!*ret_ju) {
+        api_send_text(resp, 500, "Out of memory.\n");
+        return false;
+    }
+    return true;
+}
 
-    if (what && (streq(what, "build") || streq(what, "buildWithParameters")) && req->n_seg == 3) {
-        trigger_handle(app, req, resp, name, false);
-        return;
-    }
-    if (!gate_read(app, req, resp))
-        return;
-    job = jobs_get(app->jobs, name);
-    if (!job) {
-        not_found(app, req, resp, rfmt("Job '%s'", name));
-        return;
-    }
-    root = app_root_url(app, req);
-    ju = root ? job_url(root, name) : NULL;
-    if (!ju)
-        return;
-    if (!what) {
+static void
+job_root(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_free_ char *root = NULL, *ju = NULL;
+
+    if (job_urls(app, req, resp, job->name, &root, &ju))
         api_redirect(resp, 302, rfmt("%sapi/json", ju));
+}
+
+static void
+job_api(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    struct model m;
+    int depth;
+
+    if ((depth = depth_param(req, resp)) < 0 || model_init(&m, app, req) < 0)
+        return;
+    send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
+    model_release(&m);
+}
+
+static void
+job_description(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    (void) app;
+    (void) req;
+    api_send_text(resp, 200, job->cfg->description ? job->cfg->description : "");
+}
+
+static void
+job_trigger(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    trigger_handle(app, req, resp, SEG(1), false);
+}
+
+static void
+job_delete(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+    int r;
+
+    (void) engine_forget_job(app->engine, job->name);
+    r = jobs_delete(app->jobs, job->name);
+    if (r < 0) {
+        send_job_error(app, req, resp, r, job->name, NULL);
         return;
     }
-    if (streq(what, "api") && is_api_format(SEG(3))) {
-        if ((depth = depth_param(req, resp)) < 0 || model_init(&m, app, req) < 0)
-            return;
-        send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
-        model_release(&m);
-    } else if (streq(what, "config.xml")) {
-        job_config(app, req, resp, job);
-    } else if (streq(what, "description") && req_is_get(req)) {
-        api_send_text(resp, 200, job->cfg->description ? job->cfg->description : "");
-    } else if (streq(what, "doDelete")) {
-        if (!gate_write(app, req, resp, "Deleting a job"))
-            return;
-        (void) engine_forget_job(app->engine, name);
-        r = jobs_delete(app->jobs, name);
-        if (r < 0) {
-            send_job_error(app, req, resp, r, name, NULL);
-            return;
-        }
-        api_redirect(resp, 302, root);
-    } else if (streq(what, "disable") || streq(what, "enable")) {
-        if (!gate_write(app, req, resp, "Changing a job"))
-            return;
-        r = jobs_set_disabled(app->jobs, name, streq(what, "disable"));
-        if (r < 0) {
-            send_job_error(app, req, resp, r, name, NULL);
-            return;
-        }
-        api_redirect(resp, 302, ju);
-    } else if (streq(what, "doRename") || streq(what, "confirmRename")) {
-        const char *to = req_param(req, "newName");
-        _cleanup_free_ char *nju = NULL;
-        if (!gate_write(app, req, resp, "Renaming a job"))
-            return;
-        if (!to) {
-            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Missing newName",
-                                                      .fix = "POST /job/NAME/doRename?newName=NEW." });
-            return;
-        }
-        if (!bad_job_name(app, req, resp, to))
-            return;
-        r = engine_rename_job(app->engine, name, to);
-        if (r == -EBUSY) {
-            refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "Job is busy",
-                                                      .presented = rfmt("Job '%s' is building or queued.", name),
-                                                      .fix = "Wait until it is idle, then rename it." });
-            return;
-        }
-        if (r >= 0)
-            r = jobs_rename(app->jobs, name, to);
-        if (r < 0) {
-            (void) engine_rename_job(app->engine, to, name);
-            send_job_error(app, req, resp, r, to, "The new name is not a valid job name.");
-            return;
-        }
-        nju = job_url(root, to);
-        api_redirect(resp, 302, nju ? nju : root);
-    } else if (req->n_seg >= 3) {
-        build_route(app, req, resp, job);
-    } else
-        not_found(app, req, resp, rfmt("The page '%s' of a job", what));
+    api_redirect(resp, 302, root ? root : "/");
+}
+
+static void
+job_enable(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_free_ char *root = NULL, *ju = NULL;
+    int r;
+
+    if (!job_urls(app, req, resp, job->name, &root, &ju))
+        return;
+    r = jobs_set_disabled(app->jobs, job->name, SEG_IS(2, "disable"));
+    if (r < 0) {
+        send_job_error(app, req, resp, r, job->name, NULL);
+        return;
+    }
+    api_redirect(resp, 302, ju);
+}
+
+static void
+job_rename(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    const char *name = job->name, *to = req_param(req, "newName");
+    _cleanup_free_ char *root = app_root_url(app, req), *nju = NULL;
+    int r;
+
+    if (!to) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Missing newName",
+                                                  .fix = "POST /job/NAME/doRename?newName=NEW." });
+        return;
+    }
+    if (!bad_job_name(app, req, resp, to))
+        return;
+    r = engine_rename_job(app->engine, name, to);
+    if (r == -EBUSY) {
+        refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "Job is busy",
+                                                  .presented = rfmt("Job '%s' is building or queued.", name),
+                                                  .fix = "Wait until it is idle, then rename it." });
+        return;
+    }
+    if (r >= 0)
+        r = jobs_rename(app->jobs, name, to);
+    if (r < 0) {
+        (void) engine_rename_job(app->engine, to, name);
+        send_job_error(app, req, resp, r, to, "The new name is not a valid job name.");
+        return;
+    }
+    nju = root ? job_url(root, to) : NULL;
+    api_redirect(resp, 302, nju ? nju : root ? root : "/");
 }
 
 /*
@@ -816,15 +852,14 @@ job_route(const struct app *app, struct req *req, struct resp *resp)
  * deleting a job); creating or changing views is not supported (501).
  */
 static void
-view_api(const struct app *app, struct req *req, struct resp *resp)
+view_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     struct job **list = NULL;
     size_t n = 0;
     struct model m;
     json_t *jobs;
 
-    if (!gate_read(app, req, resp))
-        return;
+    (void) unused;
     if (!SEG_IS(1, "all")) {
         not_found(app, req, resp, rfmt("View '%s' (Steward has one view, 'all')", req->seg[1]));
         return;
@@ -834,14 +869,15 @@ view_api(const struct app *app, struct req *req, struct resp *resp)
         api_redirect(resp, 302, root ? root : "/");
         return;
     }
-    if (!SEG_IS(2, "api") || !is_api_format(SEG(3)) || model_init(&m, app, req) < 0) {
+    if (!SEG_IS(2, "api") || !route_is_api_format(SEG(3)) || model_init(&m, app, req) < 0) {
         not_found(app, req, resp, rfmt("The page %s", req->raw_path));
         return;
     }
     jobs = json_array();
     if (jobs_list(app->jobs, &list, &n) == 0) {
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(jobs, model_job_summary(&m, list[i]));
+            if (app_may(req, PERM_JOB_READ, list[i]))
+                json_array_append_new(jobs, model_job_summary(&m, list[i]));
         jobs_list_free(list, n);
     }
     send_model(app, req, resp, SEG(3),
@@ -851,23 +887,6 @@ view_api(const struct app *app, struct req *req, struct resp *resp)
 }
 
 /* ---- quiet-down and safe exit (Jenkins' Overall/Administer actions) ---- */
-
-static bool
-gate_admin(const struct app *app, struct req *req, struct resp *resp, const char *what)
-{
-    if (!gate_write(app, req, resp, what))
-        return false;
-    if (!req->id.is_admin) {
-        refuse(app, req, resp,
-               &(struct refusal){ .status = 403, .error = "Administrators only",
-                                  .presented = rfmt("%s needs Overall/Administer, and user '%s' is "
-                                                    "not an administrator.", what, req->id.name),
-                                  .fix = "Ask an administrator; one can make you one with "
-                                         "steward --home DIR user admin NAME on." });
-        return false;
-    }
-    return true;
-}
 
 /*
  * POST /quietDown[?reason=R] (Jenkins also takes message=): triggers still
@@ -885,8 +904,6 @@ quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet
     _cleanup_free_ char *root = NULL;
     int r;
 
-    if (!gate_admin(app, req, resp, what[mode]))
-        return;
     if (!reason)
         reason = req_param(req, "message");
     if (reason && !utf8_is_valid(reason, strlen(reason))) {
@@ -917,7 +934,28 @@ quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet
     api_redirect(resp, 302, root ? root : "/");
 }
 
-/* ---- the dispatcher ---- */
+static void
+quiet_down_on(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    quiet_down(app, req, resp, QUIET_DOWN);
+}
+
+static void
+quiet_down_off(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    quiet_down(app, req, resp, QUIET_OFF);
+}
+
+static void
+safe_exit(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    quiet_down(app, req, resp, QUIET_SAFE_EXIT);
+}
+
+/* ---- the rest of the URL space ---- */
 
 /*
  * GET / answers everyone (it tells nothing but that Steward runs, and the
@@ -925,8 +963,9 @@ quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet
  * reads X-Jenkins from it before it has sent any credentials.
  */
 static void
-home_page(const struct app *app, struct req *req, struct resp *resp)
+home_page(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
+    (void) unused;
     if (req->basic_failed) {
         refuse_bad_credentials(app, req, resp);
         return;
@@ -934,100 +973,158 @@ home_page(const struct app *app, struct req *req, struct resp *resp)
     api_send_text(resp, 200, "Steward is running. The Jenkins-compatible API is under /api/json.\n");
 }
 
-void
-api_handle(void *userdata, struct req *req, struct resp *resp)
+static void
+me_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
-    const struct app *app = userdata;
-    const char *s0 = SEG(0);
-
-    if (req->body_problem == BODY_TOO_LARGE && !(s0 && streq(s0, "createItem")) &&
-        !(s0 && streq(s0, "job") && SEG_IS(2, "config.xml"))) {
-        refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",
-                                                  .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES),
-                                                  .fix = "Send a smaller body." });
-        return;
-    }
-    if (req->body_problem == HEADERS_TOO_LARGE) {
-        refuse(app, req, resp, &(struct refusal){ .status = 431, .error = "Request headers too large",
-                                                  .presented = rfmt("The request line and headers pass the limit of %d bytes.", BOUND_HEADER_BYTES),
-                                                  .fix = "Send fewer or shorter headers." });
-        return;
-    }
-    if (req->body_problem == URL_TOO_LONG) {
-        refuse(app, req, resp, &(struct refusal){ .status = 414, .error = "URI too long",
-                                                  .presented = rfmt("The path and query pass the limit of %d bytes.", BOUND_URL_BYTES),
-                                                  .fix = "Send long parameter values in a form body (POST, application/x-www-form-urlencoded)." });
-        return;
-    }
-    if (req->body_problem == BODY_TOO_MANY_FIELDS) {
-        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Too many fields",
-                                                  .presented = rfmt("The request has more than %d query and form fields.", BOUND_FORM_FIELDS),
-                                                  .fix = "Send only the fields the URL takes." });
-        return;
-    }
-    if (req->body_problem == BODY_BAD_FORM) {
-        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Malformed URL or form",
-                                                  .presented = "The path, query string or form body has a bad %-escape or a NUL byte.",
-                                                  .fix = "Percent-encode values (curl --data-urlencode)." });
-        return;
-    }
-    if (!s0) {
-        home_page(app, req, resp);
-        return;
-    }
-    if (streq(s0, "api") && is_api_format(SEG(1)) && req->n_seg == 2)
-        root_api(app, req, resp, SEG(1));
-    else if (streq(s0, "job") && req->n_seg >= 2)
-        job_route(app, req, resp);
-    else if (streq(s0, "buildByToken") && (SEG_IS(1, "build") || SEG_IS(1, "buildWithParameters")))
-        trigger_handle(app, req, resp, req_param(req, "job"), true);
-    else if (streq(s0, "queue") && req->n_seg == 1) {
-        if (gate_read(app, req, resp))
-            api_send_text(resp, 200, "The queue. For details see queue/api/json.\n");
-    } else if (streq(s0, "queue") && SEG_IS(1, "api") && is_api_format(SEG(2)))
-        queue_api(app, req, resp, SEG(2));
-    else if (streq(s0, "queue") && SEG_IS(1, "item") && req->n_seg >= 3)
-        queue_item(app, req, resp);
-    else if (streq(s0, "queue") && SEG_IS(1, "cancelItem"))
-        queue_cancel(app, req, resp);
-    else if (streq(s0, "whoAmI") && SEG_IS(1, "api") && is_api_format(SEG(2)))
-        who_am_i(app, req, resp, SEG(2));
-    else if (streq(s0, "me") && SEG_IS(1, "api") && is_api_format(SEG(2)))
-        user_api(app, req, resp, NULL, SEG(2));
-    else if (streq(s0, "user") && SEG_IS(2, "api") && is_api_format(SEG(3)))
-        user_api(app, req, resp, SEG(1), SEG(3));
-    else if (streq(s0, "me") && SEG_IS(1, "descriptorByName") &&
-             SEG_IS(2, "jenkins.security.ApiTokenProperty") && SEG(3))
-        token_endpoint(app, req, resp, NULL, SEG(3));
-    else if (streq(s0, "user") && SEG(1) && SEG_IS(2, "descriptorByName") &&
-             SEG_IS(3, "jenkins.security.ApiTokenProperty") && SEG(4))
-        token_endpoint(app, req, resp, SEG(1), SEG(4));
-    else if (streq(s0, "crumbIssuer") && SEG_IS(1, "api") && is_api_format(SEG(2)))
-        crumb_api(app, req, resp, SEG(2));
-    else if (streq(s0, "computer") && SEG_IS(1, "api") && is_api_format(SEG(2)))
-        computer_api(app, req, resp, NULL, SEG(2));
-    else if (streq(s0, "computer") && SEG(1) && SEG_IS(2, "api") && is_api_format(SEG(3)))
-        computer_api(app, req, resp, SEG(1), SEG(3));
-    else if (streq(s0, "createItem"))
-        create_item(app, req, resp);
-    else if (streq(s0, "quietDown") && req->n_seg == 1)
-        quiet_down(app, req, resp, QUIET_DOWN);
-    else if (streq(s0, "cancelQuietDown") && req->n_seg == 1)
-        quiet_down(app, req, resp, QUIET_OFF);
-    else if (streq(s0, "safeExit") && req->n_seg == 1)
-        quiet_down(app, req, resp, QUIET_SAFE_EXIT);
-    else if (streq(s0, "pluginManager") && SEG_IS(1, "api") && is_api_format(SEG(2))) {
-        if (gate_read(app, req, resp))
-            send_model(app, req, resp, SEG(2),
-                       json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
-    } else if (streq(s0, "prometheus") && req->n_seg == 1)
-        prometheus_handle(app, req, resp);
-    else if (streq(s0, "scriptText") || streq(s0, "script"))
-        not_supported(app, req, resp, "The Groovy script console");
-    else if (streq(s0, "view") && SEG(1) && req_is_get(req))
-        view_api(app, req, resp);
-    else if (streq(s0, "view") || streq(s0, "createView"))
-        not_supported(app, req, resp, "Views other than the default one");
-    else
-        not_found(app, req, resp, rfmt("The page %s", req->raw_path));
+    (void) unused;
+    user_api(app, req, resp, NULL, SEG(2));
 }
+
+static void
+user_api_route(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    user_api(app, req, resp, SEG(1), SEG(3));
+}
+
+static void
+my_tokens(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    token_endpoint(app, req, resp, NULL, SEG(3));
+}
+
+static void
+user_tokens(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    token_endpoint(app, req, resp, SEG(1), SEG(4));
+}
+
+static void
+computers(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    computer_api(app, req, resp, NULL, SEG(2));
+}
+
+static void
+computer(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    computer_api(app, req, resp, SEG(1), SEG(3));
+}
+
+static void
+queue_page(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) app;
+    (void) req;
+    (void) unused;
+    api_send_text(resp, 200, "The queue. For details see queue/api/json.\n");
+}
+
+static void
+by_token(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    trigger_handle(app, req, resp, req_param(req, "job"), true);
+}
+
+static void
+plugins(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    send_model(app, req, resp, SEG(2),
+               json_pack("{s:s, s:[]}", "_class", "hudson.LocalPluginManager", "plugins"));
+}
+
+static void
+metrics(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    prometheus_handle(app, req, resp);
+}
+
+static void
+script_console(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    not_supported(app, req, resp, "The Groovy script console");
+}
+
+static void
+other_views(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    (void) unused;
+    not_supported(app, req, resp, "Views other than the default one");
+}
+
+#define GET ROUTE_GET
+#define POST ROUTE_POST
+#define ANY ROUTE_ANY
+#define JOB ROUTE_JOB
+#define FORM ROUTE_FORM
+#define OPEN ROUTE_NOBODY_CHECKS
+#define SIGNED_IN ROUTE_SIGNED_IN, 0
+#define SELF_OR_ADMIN ROUTE_SELF_OR_ADMIN, 0
+#define NEEDS ROUTE_NEEDS
+
+/*
+ * The Jenkins API, after the pages' table (web/web.c), the first match
+ * winning. A path that matches with another method is answered 405 (after
+ * the access checks of its first route). Reads take any method, as
+ * Jenkins' do; a route that changes something takes POST, and a session's
+ * POST needs the crumb.
+ */
+static const struct route routes[] = {
+    { "", ANY, OPEN, home_page },
+    { "api/{api}", ANY, NEEDS(READ), root_api },
+    /* the trigger token stands in for a user: trigger.c checks everything itself */
+    { "job/*/build", ANY, OPEN, job_trigger },
+    { "job/*/buildWithParameters", ANY, OPEN, job_trigger },
+    { "buildByToken/build", ANY, OPEN, by_token },
+    { "buildByToken/buildWithParameters", ANY, OPEN, by_token },
+    { "job/*", ANY | JOB, NEEDS(JOB_READ), job_root },
+    { "job/*/api/{api}", ANY | JOB, NEEDS(JOB_READ), job_api },
+    { "job/*/config.xml", GET | JOB, NEEDS(JOB_EXTENDED_READ), job_config_get },
+    { "job/*/config.xml", POST | FORM | JOB, NEEDS(JOB_CONFIGURE), job_config_post },
+    { "job/*/description", GET | JOB, NEEDS(JOB_READ), job_description },
+    { "job/*/doDelete", POST | JOB, NEEDS(JOB_DELETE), job_delete },
+    { "job/*/disable", POST | JOB, NEEDS(JOB_CONFIGURE), job_enable },
+    { "job/*/enable", POST | JOB, NEEDS(JOB_CONFIGURE), job_enable },
+    { "job/*/doRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
+    { "job/*/confirmRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
+    { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
+    { "job/*/*/**", ANY | JOB, NEEDS(JOB_READ), build_route },
+    { "queue", ANY, NEEDS(READ), queue_page },
+    { "queue/api/{api}", ANY, NEEDS(READ), queue_api },
+    /* the item's job is known once the item is found: queue_cancel_item() checks Job/Cancel */
+    { "queue/item/*/cancelQueue", POST, NEEDS(READ), queue_item_cancel },
+    { "queue/item/*/**", ANY, NEEDS(READ), queue_item },
+    { "queue/cancelItem", POST, NEEDS(READ), queue_cancel },
+    { "whoAmI/api/{api}", ANY, OPEN, who_am_i },
+    { "me/api/{api}", ANY, SIGNED_IN, me_api },
+    { "user/*/api/{api}", ANY, NEEDS(READ), user_api_route },
+    /* list takes GET, the rest POST: token_endpoint() checks */
+    { "me/descriptorByName/jenkins.security.ApiTokenProperty/*", ANY, SIGNED_IN, my_tokens },
+    { "user/*/descriptorByName/jenkins.security.ApiTokenProperty/*", ANY, SELF_OR_ADMIN,
+      user_tokens },
+    { "crumbIssuer/api/{api}", ANY, OPEN, crumb_api },
+    { "computer/api/{api}", ANY, NEEDS(READ), computers },
+    { "computer/*/api/{api}", ANY, NEEDS(READ), computer },
+    { "createItem", POST | FORM, NEEDS(JOB_CREATE), create_item },
+    { "quietDown", POST, NEEDS(ADMINISTER), quiet_down_on },
+    { "cancelQuietDown", POST, NEEDS(ADMINISTER), quiet_down_off },
+    { "safeExit", POST, NEEDS(ADMINISTER), safe_exit },
+    { "pluginManager/api/{api}", ANY, NEEDS(READ), plugins },
+    /* the scrape token, or a user who may read: prometheus.c checks */
+    { "prometheus", ANY, OPEN, metrics },
+    { "scriptText", ANY, OPEN, script_console },
+    { "script", ANY, OPEN, script_console },
+    { "view/*/**", GET, NEEDS(READ), view_api },
+    { "view/**", ANY, OPEN, other_views },
+    { "createView", ANY, OPEN, other_views },
+};
+
+const struct route_table api_routes = { routes, ELEMENTSOF(routes) };

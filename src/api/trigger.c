@@ -93,6 +93,16 @@ refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, co
     refuse(app, req, resp, &r);
 }
 
+/*
+ * May the caller see the job (NULL: a job that does not exist, were it
+ * there)? Asked only to word a refusal: a good token needs no user.
+ */
+static bool
+may_see(struct req *req, const struct job *job)
+{
+    return app_may(req, PERM_READ, NULL) && app_may(req, PERM_JOB_READ, job);
+}
+
 static void
 refuse_wrong_token(const struct app *app, struct req *req, struct resp *resp, const char *job,
                    const char *token, bool token_root)
@@ -398,7 +408,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     const char *note = req_param(req, "cause");
     _cleanup_free_ char *note_line = NULL;
     char subject[BOUND_JOB_NAME_BYTES + 16];
-    bool can_read, by_token = false;
+    bool can_read = false, by_token = false;
     struct param_value *params = NULL;
     struct buf ignored = BUF_INIT(2048);
     struct cause cause = { .count = 1 };
@@ -461,9 +471,9 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     }
 
     /* find the job; existence shows only to those who may see it */
-    can_read = app_can_read(req);
     job = jobs_get(app->jobs, name);
     if (!job) {
+        can_read = may_see(req, NULL);
         if (!token && !can_read && !token_root) {
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
             refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
@@ -479,6 +489,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     /* authorize: the trigger token, when one is sent and the job has one */
     if (token && job->cfg->auth_token) {
         if (!secret_equal(token, job->cfg->auth_token)) {
+            can_read = may_see(req, job);
             auth_note_failure(app->auth, req->addr, subject);
             if (can_read && !token_root)
                 refuse_wrong_token(app, req, resp, name, token, token_root);
@@ -494,7 +505,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         refuse_missing_job(app, req, resp, name, false, token, true,
                            METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         return;
-    } else if (!app_can_write(req)) {
+    } else if (!(can_read = may_see(req, job)) || !app_may(req, PERM_JOB_BUILD, job)) {
         if (token)
             auth_note_failure(app->auth, req->addr, subject);
         if (token && can_read)
@@ -502,10 +513,15 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         else if (token)
             refuse_missing_job(app, req, resp, name, false, token, false,
                                METRIC_REFUSAL_NO_TRIGGER_TOKEN);
-        else {
+        else if (req->id.anonymous) {
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
             refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
-        }
+        } else if (can_read) {
+            metrics_count_refusal(METRIC_REFUSAL_PERMISSION);
+            refuse_permission(app, req, resp, PERM_JOB_BUILD, name);
+        } else
+            refuse_missing_job(app, req, resp, name, false, NULL, false,
+                               METRIC_REFUSAL_NO_SUCH_JOB);
         return;
     }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/auth.h"
+#include "core/perm.h"
 #include "core/metrics.h"
 #include "util/macro.h"
 #include "util/secret.h"
@@ -651,4 +652,47 @@ auth_session_end(struct auth *a, const char *sid)
     if (se)
         memset(se, 0, sizeof *se);
     pthread_mutex_unlock(&a->lock);
+}
+
+int
+auth_check_user_name(const char *name, const char **reterr_why)
+{
+    size_t len = strlen(name);
+
+    *reterr_why = "A user name is 1 to 64 letters, digits, '-', '_' or '.'.";
+    if (len == 0 || len > BOUND_USER_NAME_BYTES || streq(name, ".") || streq(name, ".."))
+        return -EINVAL;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return -EINVAL;
+    if (streq(name, PERM_SID_ANONYMOUS) || streq(name, PERM_SID_AUTHENTICATED)) {
+        *reterr_why = "'anonymous' and 'authenticated' name every caller without credentials "
+                      "and every signed-in user in the authorization matrix: choose another name.";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int
+auth_check_password(const char *password, const char **reterr_why)
+{
+    size_t len = strlen(password);
+
+    *reterr_why = "A password is 8 to 1024 bytes.";
+    return len < AUTH_PASSWORD_MIN || len > BOUND_PASSWORD_BYTES ? -EINVAL : 0;
+}
+
+int
+auth_check_token_name(const char *name, const char **reterr_why)
+{
+    size_t len = strlen(name);
+
+    *reterr_why = "A token name is 1 to 100 bytes of UTF-8, without control characters.";
+    if (len == 0 || len > BOUND_TOKEN_NAME_BYTES || !utf8_is_valid(name, len))
+        return -EINVAL;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return -EINVAL;
+    return 0;
 }

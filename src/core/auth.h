@@ -80,6 +80,22 @@ void auth_note_failure(struct auth *a, const char *addr, const char *subject);
 /* The subject of a job's trigger token, in `out` (at least 256 bytes). */
 const char *auth_trigger_subject(const char *job, char *out, size_t size);
 
+/*
+ * The rules for names and passwords, the same for the CLI, the API and the
+ * pages. Each returns 0, or -EINVAL with *reterr_why saying what is wrong
+ * (a sentence, static).
+ *
+ * A user name is 1 to BOUND_USER_NAME_BYTES letters, digits, '-', '_' or
+ * '.', and not one of the pseudo-users "anonymous" and "authenticated"
+ * (which the authorization matrix gives their meaning). A password is
+ * AUTH_PASSWORD_MIN to BOUND_PASSWORD_BYTES bytes. A token name is 1 to
+ * BOUND_TOKEN_NAME_BYTES bytes of UTF-8 without control characters.
+ */
+#define AUTH_PASSWORD_MIN 8
+int auth_check_user_name(const char *name, const char **reterr_why);
+int auth_check_password(const char *password, const char **reterr_why);
+int auth_check_token_name(const char *name, const char **reterr_why);
+
 /* True when `s` has the shape of a user API token ("11" + 32 lowercase hex). */
 bool auth_looks_like_api_token(const char *s);
 

@@ -23,6 +23,7 @@ static const char *const trigger_names[] = {
 static const char *const refusal_names[] = {
     [METRIC_REFUSAL_BAD_CREDENTIALS] = "bad_credentials",
     [METRIC_REFUSAL_LOGIN_NEEDED] = "login_needed",
+    [METRIC_REFUSAL_PERMISSION] = "permission",
     [METRIC_REFUSAL_NO_SUCH_JOB] = "no_such_job",
     [METRIC_REFUSAL_WRONG_TOKEN] = "wrong_token",
     [METRIC_REFUSAL_API_TOKEN_AS_TRIGGER_TOKEN] = "api_token_as_trigger_token",

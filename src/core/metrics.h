@@ -25,6 +25,7 @@ enum metric_trigger {
 enum metric_refusal {
     METRIC_REFUSAL_BAD_CREDENTIALS,   /* "bad_credentials": wrong Basic user or secret */
     METRIC_REFUSAL_LOGIN_NEEDED,      /* "login_needed": no token, no user */
+    METRIC_REFUSAL_PERMISSION,        /* "permission": a user without Job/Build */
     METRIC_REFUSAL_NO_SUCH_JOB,       /* "no_such_job" */
     METRIC_REFUSAL_WRONG_TOKEN,       /* "wrong_token": not the job's trigger token */
     METRIC_REFUSAL_API_TOKEN_AS_TRIGGER_TOKEN, /* "api_token_as_trigger_token": a user API token in ?token= */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/dispatch.h"
 #include "cli/cli.h"
 #include "core/auth.h"
 #include "core/engine.h"
@@ -61,6 +62,9 @@ static const char usage_text[] =
     "  token list USER\n"
     "  token revoke USER TOKENNAME\n"
     "  security anonymous-read on|off\n"
+    "  security authorization logged-in|matrix|project-matrix\n"
+    "  security matrix grant|revoke PRINCIPAL PERMISSION [JOB]\n"
+    "  security matrix show [JOB]\n"
     "  metrics token new                   prints the /prometheus/ scrape token alone\n"
     "  metrics token revoke\n"
     "  backup DEST                         the database, jobs and secrets, into a new directory\n"
@@ -209,14 +213,13 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
     return 0;
 }
 
+/* Every request: the pages' routes first (some are for browsers only), then the API's. */
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
 {
-    const struct app *app = userdata;
+    const struct route_table tables[] = { web_routes, api_routes };
 
-    if (web_handle(app, req, resp))
-        return;
-    api_handle(userdata, req, resp);
+    route_dispatch(userdata, req, resp, tables, ELEMENTSOF(tables));
 }
 
 /* A safe exit found no build running: the server stops as on SIGTERM. */
@@ -593,13 +596,12 @@ cmd_user(const char *home_dir, int argc, char **argv)
         return cmd_user_manage(home_dir, sub, name, argc > 3 ? argv[3] : NULL);
     if (!streq(sub, "add") && !streq(sub, "passwd"))
         return usage_error("user takes add, passwd, remove or admin");
-    if (strlen(name) == 0 || strlen(name) > BOUND_USER_NAME_BYTES ||
-        job_name_check(name, &why) < 0)
-        return usage_error("a user name is 1 to 64 bytes of letters, digits, '-', '_' or '.'");
+    if (auth_check_user_name(name, &why) < 0)
+        return usage_error(why);
     if (read_password(given, from_stdin, &password) < 0 || !*password)
         return usage_error("give a password with --password P or --password-stdin");
-    if (strlen(password) > BOUND_PASSWORD_BYTES)
-        return usage_error("the password is longer than 1024 bytes");
+    if (auth_check_password(password, &why) < 0)
+        return usage_error(why);
     if (open_home(home_dir, &h, &db) < 0)
         return 1;
     r = secret_hash_password(password, &hash);
@@ -685,8 +687,14 @@ cmd_token(const char *home_dir, int argc, char **argv)
     }
     if (streq(sub, "new")) {
         char value[API_TOKEN_LEN + 1], uuid[37];
-        if (!name || !*name || strlen(name) > BOUND_TOKEN_NAME_BYTES) {
-            r = usage_error("token new needs --name TOKENNAME (at most 100 bytes)");
+        const char *why;
+
+        if (!name) {
+            r = usage_error("token new needs --name TOKENNAME");
+            goto out;
+        }
+        if (auth_check_token_name(name, &why) < 0) {
+            r = usage_error(why);
             goto out;
         }
         r = auth_token_new(db, u.id, name, value, uuid);
@@ -743,26 +751,211 @@ out:
     return r;
 }
 
+/* The job's own matrix, offline: its config.xml is read, changed and written back. */
+static int
+job_matrix_change(struct home *h, const char *job, const struct grant *g, bool grant)
+{
+    _cleanup_free_ char *path = home_job_config(h, job), *xml = NULL, *out = NULL, *err = NULL;
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    struct grant *v = NULL;
+    size_t len = 0, n = 0;
+    bool found = false;
+    int r;
+
+    if (!path)
+        return -ENOMEM;
+    r = fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot read %s: %s\n", path, strerror(-r));
+        return r;
+    }
+    r = jobcfg_parse(xml, len, &cfg, &err);
+    if (r < 0) {
+        fprintf(stderr, "steward: %s: %s\n", path, err ? err : strerror(-r));
+        return r;
+    }
+    v = calloc(cfg->matrix.n_grants + 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < cfg->matrix.n_grants; i++) {
+        const struct grant *c = &cfg->matrix.grants[i];
+        bool same = c->perm == g->perm && streq(c->sid, g->sid);
+
+        found |= same;
+        if (!same || grant)
+            v[n++] = *c;
+    }
+    if (grant && !found)
+        v[n++] = *g;
+    if (!grant && !found) {
+        free(v);
+        fprintf(stderr, "steward: job %s does not grant %s to %s\n", job, perm_name(g->perm),
+                g->sid);
+        return -ENOENT;
+    }
+    r = jobcfg_set_matrix(cfg, cfg->matrix.present ? cfg->matrix.inherit : true, v, n);
+    free(v);
+    if (r >= 0)
+        r = jobcfg_write(cfg, &out, &len);
+    if (r >= 0)
+        r = fs_write_atomic(path, out, len, 0600);
+    if (r < 0)
+        fprintf(stderr, "steward: cannot write %s: %s\n", path, strerror(-r));
+    return r;
+}
+
+static void
+print_grants_of_job(struct home *h, const char *job)
+{
+    _cleanup_free_ char *path = home_job_config(h, job), *xml = NULL, *err = NULL;
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    size_t len = 0;
+
+    if (!path || fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len) < 0 ||
+        jobcfg_parse(xml, len, &cfg, &err) < 0) {
+        fprintf(stderr, "steward: cannot read the config.xml of job %s%s%s\n", job,
+                err ? ": " : "", err ? err : "");
+        return;
+    }
+    if (!cfg->matrix.present) {
+        printf("job %s has no matrix of its own\n", job);
+        return;
+    }
+    printf("job %s (%s the global grants):\n", job, cfg->matrix.inherit ? "adds to" : "replaces");
+    for (size_t i = 0; i < cfg->matrix.n_grants; i++)
+        printf("  %-24s %s\n", cfg->matrix.grants[i].sid, perm_name(cfg->matrix.grants[i].perm));
+}
+
+static int
+cmd_matrix(struct home *h, struct store *db, int argc, char **argv)
+{
+    const char *sub = argc > 2 ? argv[2] : "";
+    _cleanup_free_ char *entry = NULL;
+    struct grant g = {};
+    enum perm p;
+    int r;
+
+    if (streq(sub, "show") && argc <= 4) {
+        char **entries = NULL;
+        size_t n = 0;
+
+        printf("strategy: %s\n", authz_name(app_strategy(db)));
+        if (argc == 4) {
+            print_grants_of_job(h, argv[3]);
+            return 0;
+        }
+        if (store_grant_list(db, &entries, &n) < 0) {
+            fprintf(stderr, "steward: cannot read the matrix\n");
+            return 1;
+        }
+        printf("global:%s\n", n ? "" : " nothing is granted");
+        for (size_t i = 0; i < n; i++) {
+            if (grant_parse(entries[i], &g) == 0) {
+                printf("  %-24s %s\n", g.sid, perm_name(g.perm));
+                free(g.sid);
+            } else
+                printf("  %s (not a permission Steward uses)\n", entries[i]);
+        }
+        store_grants_free(entries, n);
+        return 0;
+    }
+    if ((!streq(sub, "grant") && !streq(sub, "revoke")) || argc < 5 || argc > 6)
+        return usage_error("security matrix takes: grant|revoke PRINCIPAL PERMISSION [JOB], "
+                           "or show [JOB]");
+    r = perm_parse(argv[4], &p);
+    if (r < 0)
+        return usage_error(rfmt("%s is not a permission%s: use a name like Job/Build or an id "
+                                "like hudson.model.Item.Build", argv[4],
+                                r == -ENOENT ? " Steward uses" : ""));
+    if (grant_new(argv[3], p, &g) < 0)
+        return usage_error("PRINCIPAL is a user name, authenticated or anonymous");
+    if (argc == 6) {
+        if (!perm_is_item(p)) {
+            free(g.sid);
+            return usage_error(rfmt("%s is not a job's permission: grant it globally (without "
+                                    "JOB)", perm_name(p)));
+        }
+        r = job_matrix_change(h, argv[5], &g, streq(sub, "grant"));
+        free(g.sid);
+        if (r < 0)
+            return 1;
+        fprintf(stderr, "%s %s %s on job %s.\n", streq(sub, "grant") ? "Granted" : "Revoked",
+                argv[3], perm_name(p), argv[5]);
+        return 0;
+    }
+    entry = grant_format(&g);
+    free(g.sid);
+    if (!entry)
+        return 1;
+    if (streq(sub, "grant"))
+        r = store_grant_add(db, entry);
+    else {
+        r = store_grant_remove(db, entry);
+        /* the form JJB and older matrix-auth write, without USER: */
+        if (r == -ENOENT && (startswith(entry, "USER:") || startswith(entry, "GROUP:")))
+            r = store_grant_remove(db, strchr(entry, ':') + 1);
+    }
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: the global matrix does not grant %s to %s\n", perm_name(p),
+                argv[3]);
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot change the matrix: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "%s %s %s.\n", streq(sub, "grant") ? "Granted" : "Revoked", argv[3],
+            perm_name(p));
+    return 0;
+}
+
 static int
 cmd_security(const char *home_dir, int argc, char **argv)
 {
     _cleanup_(store_closep) struct store *db = NULL;
+    enum authz_strategy strategy;
     struct home *h = NULL;
     int r;
 
-    if (argc != 3 || !streq(argv[1], "anonymous-read") ||
-        (!streq(argv[2], "on") && !streq(argv[2], "off")))
-        return usage_error("security takes: anonymous-read on|off");
-    if (open_home(home_dir, &h, &db) < 0)
-        return 1;
-    r = store_setting_set(db, "anonymous_read", argv[2]);
-    home_free(h);
-    if (r < 0) {
-        fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
-        return 1;
+    if (argc == 3 && streq(argv[1], "anonymous-read") &&
+        (streq(argv[2], "on") || streq(argv[2], "off"))) {
+        if (open_home(home_dir, &h, &db) < 0)
+            return 1;
+        r = store_setting_set(db, "anonymous_read", argv[2]);
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
+            return 1;
+        }
+        fprintf(stderr, "Anonymous read access is %s.\n", argv[2]);
+        return 0;
     }
-    fprintf(stderr, "Anonymous read access is %s.\n", argv[2]);
-    return 0;
+    if (argc == 3 && streq(argv[1], "authorization")) {
+        if (authz_parse(argv[2], &strategy) < 0)
+            return usage_error("security authorization takes logged-in, matrix or project-matrix");
+        if (open_home(home_dir, &h, &db) < 0)
+            return 1;
+        r = store_setting_set(db, "authorization", authz_name(strategy));
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
+            return 1;
+        }
+        fprintf(stderr, "The authorization strategy is %s%s.\n", authz_name(strategy),
+                strategy == AUTHZ_LOGGED_IN ? ""
+                : ": only administrators and what the matrix grants (steward security matrix "
+                  "show) may do anything");
+        return 0;
+    }
+    if (argc >= 3 && streq(argv[1], "matrix")) {
+        if (open_home(home_dir, &h, &db) < 0)
+            return 1;
+        r = cmd_matrix(h, db, argc, argv);
+        home_free(h);
+        return r;
+    }
+    return usage_error("security takes: anonymous-read on|off, authorization "
+                       "logged-in|matrix|project-matrix, or matrix grant|revoke|show ...");
 }
 
 /* metrics token new|revoke: the Bearer token a Prometheus server scrapes /prometheus/ with. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,94 @@ app_anonymous_read(const struct req *req)
     return store_setting_bool(req->db, "anonymous_read", false);
 }
 
-bool
-app_can_read(const struct req *req)
+enum authz_strategy
+app_strategy(struct store *db)
 {
-    return !req->id.anonymous || app_anonymous_read(req);
+    _cleanup_free_ char *v = NULL;
+    enum authz_strategy s = AUTHZ_LOGGED_IN;
+
+    if (store_setting_get(db, "authorization", &v) == 0 && authz_parse(v, &s) < 0)
+        s = AUTHZ_MATRIX; /* a value this version does not know: grant only what is granted */
+    return s;
+}
+
+int
+app_global_grants(struct store *db, struct grant **ret, size_t *ret_n)
+{
+    char **entries = NULL;
+    struct grant *g;
+    size_t n = 0, k = 0;
+    int r;
+
+    *ret = NULL;
+    *ret_n = 0;
+    r = store_grant_list(db, &entries, &n);
+    if (r < 0)
+        return r;
+    g = calloc(n ? n : 1, sizeof *g);
+    if (!g) {
+        store_grants_free(entries, n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (grant_parse(entries[i], &g[k]) == 0)
+            k++;
+    store_grants_free(entries, n);
+    *ret = g;
+    *ret_n = k;
+    return 0;
+}
+
+struct perm_subject
+app_subject(const struct req *req)
+{
+    return (struct perm_subject){ .anonymous = req->id.anonymous,
+                                  .user = req->id.anonymous ? NULL : req->id.name,
+                                  .is_admin = !req->id.anonymous && req->id.is_admin };
+}
+
+int
+app_authorize(struct req *req)
+{
+    struct perm_subject who = app_subject(req);
+    struct grant *g = NULL;
+    size_t n = 0;
+    int r = 0;
+
+    if (req->authorized)
+        return 0;
+    req->authorized = true;
+    req->authz = app_strategy(req->db);
+    req->perms = 0;
+    if (req->authz != AUTHZ_LOGGED_IN && !who.is_admin) {
+        r = app_global_grants(req->db, &g, &n);
+        if (r < 0)
+            return r;
+    }
+    req->perms = perm_global(req->authz, g, n, req->id.anonymous && app_anonymous_read(req), &who);
+    grants_free(g, n);
+    return 0;
+}
+
+perm_set
+app_perms(struct req *req, const struct job *job)
+{
+    struct perm_subject who = app_subject(req);
+
+    (void) app_authorize(req);
+    if (!job)
+        return req->perms;
+    return perm_on_job(req->authz, req->perms, &job->cfg->matrix, &who);
 }
 
 bool
-app_can_write(const struct req *req)
+app_may(struct req *req, enum perm p, const struct job *job)
 {
-    return !req->id.anonymous;
+    return (app_perms(req, job) & PERM_BIT(p)) != 0;
+}
+
+bool
+app_can_read(struct req *req)
+{
+    return app_may(req, PERM_READ, NULL);
 }

@@ -41,7 +41,26 @@ int app_start_session(const struct app *app, struct req *req, struct resp *resp)
 
 /* True when anonymous callers may read (steward security anonymous-read on). */
 bool app_anonymous_read(const struct req *req);
-/* May the caller see jobs, builds and the queue? */
-bool app_can_read(const struct req *req);
-/* May the caller build, cancel, configure, create and delete jobs? (logged-in users) */
-bool app_can_write(const struct req *req);
+
+/* The strategy in force (steward security authorization), from the store. */
+enum authz_strategy app_strategy(struct store *db);
+/*
+ * The global matrix's grants, from the store (entries that no longer
+ * parse are skipped). 0 or -errno; *ret_n may be 0.
+ */
+int app_global_grants(struct store *db, struct grant **ret, size_t *ret_n);
+
+/*
+ * Works out what the request's identity may do outside any job, once;
+ * app_may() calls it when needed. 0 or -errno (the store failed: the
+ * request then holds no permission).
+ */
+int app_authorize(struct req *req);
+/* The caller as core/perm sees it. */
+struct perm_subject app_subject(const struct req *req);
+/* What the caller may do on a job (NULL: outside any job). */
+perm_set app_perms(struct req *req, const struct job *job);
+/* May the caller do `p`, on `job` (NULL for a global permission)? */
+bool app_may(struct req *req, enum perm p, const struct job *job);
+/* May the caller see jobs, builds and the queue at all (Overall/Read)? */
+bool app_can_read(struct req *req);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/auth.h"
+#include "core/perm.h"
 #include "store/store.h"
 #include "util/buf.h"
 
@@ -55,6 +56,11 @@ struct req {
     char basic_user[BOUND_USER_NAME_BYTES + 1];
     bool basic_secret_is_api_token_shape;
     char session_id[65];       /* from the session cookie, "" when none */
+
+    /* rights, worked out by app_authorize() before a handler runs */
+    bool authorized;
+    enum authz_strategy authz;
+    perm_set perms;            /* outside any job (see app_may()) */
 
     struct store *db;          /* this thread's database connection */
     void *conn;                /* private to mhd.c */

@@ -121,8 +121,10 @@ html_page_start(struct buf *out, const struct html_page *p)
     r |= nav_link(out, p, "dashboard", "", "Dashboard");
     if (p->user) {
         r |= nav_link(out, p, "new", "newJob", "New job");
-        if (p->is_admin)
+        if (p->is_admin) {
             r |= nav_link(out, p, "users", "manage/users", "Users");
+            r |= nav_link(out, p, "security", "manage/security", "Security");
+        }
     }
     r |= html_raw(out, "</nav><div class=\"who\">");
     if (p->user) {

@@ -64,7 +64,7 @@ summary(struct buf *b, struct web *w, const char *job, const struct build_row *r
         html_raw(b, "</dd>");
     }
     html_raw(b, "</dl>");
-    if (!r->result && app_can_write(w->req)) {
+    if (!r->result && web_may(w, PERM_JOB_CANCEL, job)) {
         html_raw(b, "<form id=\"stop-form\" class=\"js-async actions\" method=\"post\" action=\"");
         web_build_href(b, w, job, r->number, "stop");
         html_raw(b, "\" data-done=\"Stopping the build&hellip;\">");
@@ -113,8 +113,6 @@ web_build_page(struct web *w, const char *name, const char *ref)
     int64_t number;
     struct buf *b;
 
-    if (!web_gate_read(w))
-        return;
     job = jobs_get(w->app->jobs, name);
     if (!job) {
         web_not_found(w, rfmt("Job '%s'", name));

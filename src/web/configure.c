@@ -392,6 +392,44 @@ discard_fields(struct buf *b, struct web *w, const struct job_config *cfg)
                 "artifacts.</p></details></fieldset>");
 }
 
+/* The job's own matrix: its grants (untick to revoke), one more, and whether it inherits. */
+static void
+matrix_fields(struct buf *b, struct web *w, const struct job_config *cfg)
+{
+    const struct job_matrix *m = &cfg->matrix;
+    enum authz_strategy st = app_strategy(w->req->db);
+
+    html_raw(b, "<section class=\"card\" id=\"authorization\" aria-labelledby=\"h-authz\"><h2 "
+                "id=\"h-authz\">Authorization</h2><input type=\"hidden\" name=\"matrix\" "
+                "value=\"1\"><p class=\"hint\">Rights on this job alone, for a user, "
+                "<code>authenticated</code> (every signed-in user) or <code>anonymous</code>. ");
+    html_raw(b, st == AUTHZ_PROJECT_MATRIX
+                    ? "They apply: the server's strategy is project-matrix."
+                    : "They are kept but do not apply: they take the project-matrix strategy "
+                      "(Security, under Manage).");
+    html_raw(b, "</p>");
+    for (size_t i = 0; i < m->n_grants; i++) {
+        _cleanup_free_ char *entry = grant_format(&m->grants[i]);
+
+        html_raw(b, "<label class=\"check\"><input type=\"checkbox\" name=\"g");
+        html_int(b, (long long) i);
+        html_raw(b, "\" value=\"");
+        html_attr(b, entry ? entry : "");
+        html_raw(b, "\" checked> ");
+        html_text(b, m->grants[i].sid);
+        html_raw(b, ": ");
+        html_text(b, perm_name(m->grants[i].perm));
+        html_raw(b, "</label>");
+    }
+    html_raw(b, "<label for=\"g-sid\">Grant to</label><input type=\"text\" id=\"g-sid\" "
+                "name=\"g_sid\" maxlength=\"64\" autocomplete=\"off\" autocapitalize=\"none\" "
+                "spellcheck=\"false\"><label for=\"g-perm\">Permission</label>");
+    web_permission_select(b, "g-perm", "g_perm", false);
+    checkbox(b, "matrix_inherit", !m->present || m->inherit,
+             "Also the global grants (untick: only the grants above, and administrators)");
+    html_raw(b, "</section>");
+}
+
 static void
 config_form(struct web *w, const char *job, const struct job_config *cfg, const char *error,
             int status)
@@ -410,7 +448,7 @@ config_form(struct web *w, const char *job, const struct job_config *cfg, const 
     html_raw(b, "</h1><nav class=\"actions\" aria-label=\"Sections\"><a href=\"#h-general\">"
                 "General</a> &middot; <a href=\"#h-params\">Parameters</a> &middot; <a "
                 "href=\"#trigger\">Trigger builds remotely</a> &middot; <a href=\"#h-steps\">"
-                "Build steps</a></nav>");
+                "Build steps</a> &middot; <a href=\"#h-authz\">Authorization</a></nav>");
     if (error) {
         html_raw(b, "<p class=\"notice bad\" role=\"alert\"><strong>Not saved:</strong> ");
         html_text(b, error);
@@ -506,6 +544,8 @@ config_form(struct web *w, const char *job, const struct job_config *cfg, const 
     html_raw(b, "</template><p class=\"actions\"><button type=\"button\" class=\"btn\" "
                 "data-add=\"tpl-step\" data-into=\"steps\" id=\"add-step\">+ Add build step"
                 "</button></p></section>");
+
+    matrix_fields(b, w, cfg);
 
     html_raw(b, "<div class=\"actions card\"><button class=\"btn primary\" type=\"submit\" "
                 "name=\"then\" value=\"job\" id=\"save\">Save</button><button class=\"btn\" "
@@ -678,6 +718,55 @@ apply_discarder(struct web *w, struct job_config *cfg, char *err)
  * words for the person, in err[ERR_MAX] (cfg then holds what they sent,
  * to show it again).
  */
+/* Equal grant lists, in order? */
+static bool
+same_grants(const struct grant *a, size_t na, const struct grant *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].kind != b[i].kind || a[i].perm != b[i].perm || !streq(a[i].sid, b[i].sid))
+            return false;
+    return true;
+}
+
+/* The Authorization section; the document changes only when the grants do. */
+static void
+apply_matrix(struct web *w, struct job_config *cfg, char *err)
+{
+    const char *sid = req_param(w->req, "g_sid"), *pname = req_param(w->req, "g_perm");
+    bool inherit = req_param(w->req, "matrix_inherit") != NULL;
+    struct grant *v;
+    size_t n = 0;
+    enum perm p;
+
+    if (!req_param(w->req, "matrix"))
+        return;
+    v = calloc(BOUND_JOB_GRANTS + 1, sizeof *v);
+    if (!v) {
+        snprintf(err, ERR_MAX, "Out of memory.");
+        return;
+    }
+    for (int i = 0; i < BOUND_JOB_GRANTS; i++) {
+        const char *e = req_param(w->req, rfmt("g%d", i));
+
+        if (e && grant_parse(e, &v[n]) == 0)
+            n++;
+    }
+    if (sid && *sid) {
+        if (!pname || perm_parse(pname, &p) < 0 || !perm_is_item(p) || grant_new(sid, p, &v[n]) < 0) {
+            if (!err[0])
+                snprintf(err, ERR_MAX, "A grant is to a user name, authenticated or anonymous, "
+                                       "of a job's permission.");
+        } else
+            n++;
+    }
+    if (!same_grants(v, n, cfg->matrix.grants, cfg->matrix.n_grants) ||
+        (cfg->matrix.present && inherit != cfg->matrix.inherit) || (!cfg->matrix.present && !inherit))
+        (void) jobcfg_set_matrix(cfg, inherit, v, n);
+    grants_free(v, n);
+}
+
 static bool
 apply_form(struct web *w, struct job_config *cfg, char *err)
 {
@@ -758,6 +847,7 @@ apply_form(struct web *w, struct job_config *cfg, char *err)
     (void) jobcfg_set_shell_steps(cfg, (const char *const *) steps, n_steps);
     for (size_t i = 0; i < n_steps; i++)
         free(steps[i]);
+    apply_matrix(w, cfg, err);
     return err[0] == '\0';
 }
 
@@ -772,8 +862,6 @@ web_configure_page(struct web *w, const char *name)
     size_t len;
     int r;
 
-    if (!web_gate_write(w))
-        return;
     job = jobs_get(w->app->jobs, name);
     if (!job) {
         web_not_found(w, rfmt("Job '%s'", name));
@@ -844,6 +932,9 @@ new_job_form(struct web *w, const char *name, const char *error, int status)
         html_raw(b, "<label for=\"from\">Copy from (optional)</label><select id=\"from\" "
                     "name=\"from\"><option value=\"\">&ndash; a new, empty job &ndash;</option>");
         for (size_t i = 0; i < n; i++) {
+            /* a copy shows the whole configuration: only jobs the user may configure */
+            if (!app_may(w->req, PERM_JOB_CONFIGURE, list[i]))
+                continue;
             html_raw(b, "<option>");
             html_text(b, list[i]->name);
             html_raw(b, "</option>");
@@ -866,8 +957,6 @@ web_new_job(struct web *w)
     size_t len;
     int r;
 
-    if (!web_gate_write(w))
-        return;
     if (!w->req->is_post) {
         new_job_form(w, "", NULL, 200);
         return;
@@ -884,7 +973,7 @@ web_new_job(struct web *w)
     }
     if (from && *from) {
         src = jobs_get(w->app->jobs, from);
-        if (!src) {
+        if (!src || !app_may(w->req, PERM_JOB_CONFIGURE, src)) {
             new_job_form(w, name, rfmt("There is no job '%s' to copy.", from), 400);
             return;
         }

@@ -112,7 +112,7 @@ job_row(struct buf *b, struct web *w, const struct job *job, const struct overvi
     else
         html_raw(b, "<span class=\"muted\">&ndash;</span>");
     html_raw(b, "</td><td class=\"nowrap\">");
-    if (app_can_write(w->req) && !job->cfg->disabled) {
+    if (app_may(w->req, PERM_JOB_BUILD, job) && !job->cfg->disabled) {
         if (job->cfg->n_params) {
             html_raw(b, "<a class=\"btn small\" href=\"");
             web_job_href(b, w, job->name, "#build");
@@ -150,7 +150,7 @@ jobs_table(struct buf *b, struct web *w, const struct overview *o)
     html_raw(b, "<section class=\"card\" aria-labelledby=\"h-jobs\"><h2 id=\"h-jobs\">Jobs</h2>");
     if (jobs_list(w->app->jobs, &list, &n) < 0 || n == 0) {
         html_raw(b, "<p class=\"empty\">No jobs yet.</p>");
-        if (app_can_write(w->req)) {
+        if (app_may(w->req, PERM_JOB_CREATE, NULL)) {
             html_raw(b, "<p><a class=\"btn primary\" href=\"");
             html_attr(b, w->base);
             html_raw(b, "newJob\">Create a job</a></p>");
@@ -165,7 +165,8 @@ jobs_table(struct buf *b, struct web *w, const struct overview *o)
                 "</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr>"
                 "</thead><tbody>");
     for (size_t i = 0; i < n; i++)
-        job_row(b, w, list[i], o);
+        if (app_may(w->req, PERM_JOB_READ, list[i]))
+            job_row(b, w, list[i], o);
     html_raw(b, "</tbody></table></div></section>");
     jobs_list_free(list, n);
 }
@@ -193,6 +194,8 @@ queue_card(struct buf *b, struct web *w, const struct overview *o)
         const struct queue_row *q = &o->waiting[i];
         _cleanup_(job_unrefp) struct job *job = jobs_get(w->app->jobs, q->job);
 
+        if (!web_may(w, PERM_JOB_READ, q->job))
+            continue;
         html_raw(b, "<li>");
         web_status_badge(b, ST_QUEUED);
         html_raw(b, " <a href=\"");
@@ -216,7 +219,7 @@ queue_card(struct buf *b, struct web *w, const struct overview *o)
             web_param_values(b, q->params, q->n_params, true);
         }
         html_raw(b, "</div>");
-        if (app_can_write(w->req)) {
+        if (web_may(w, PERM_JOB_CANCEL, q->job)) {
             html_raw(b, "<form class=\"inline js-async\" method=\"post\" action=\"");
             html_attr(b, w->base);
             html_raw(b, "queue/item/");
@@ -250,6 +253,10 @@ executors_card(struct buf *b, struct web *w, const struct overview *o)
         html_raw(b, "</span> ");
         if (!r) {
             html_raw(b, "<span class=\"muted\">idle</span></li>");
+            continue;
+        }
+        if (!web_may(w, PERM_JOB_READ, r->job)) {
+            html_raw(b, "<span class=\"muted\">busy</span></li>");
             continue;
         }
         {
@@ -310,8 +317,6 @@ web_dashboard(struct web *w)
     const char *part = req_param(w->req, "part");
     struct buf *b;
 
-    if (!web_gate_read(w))
-        return;
     if (part && streq(part, "live")) {
         buf_clear(&w->resp->body);
         live_part(&w->resp->body, w);
@@ -320,7 +325,7 @@ web_dashboard(struct web *w)
     }
     b = web_begin(w, "Dashboard", "dashboard");
     html_raw(b, "<h1>Dashboard");
-    if (app_can_write(w->req)) {
+    if (app_may(w->req, PERM_JOB_CREATE, NULL)) {
         html_raw(b, " <a class=\"btn small\" href=\"");
         html_attr(b, w->base);
         html_raw(b, "newJob\">+ New job</a>");

@@ -316,12 +316,17 @@ build_card(struct buf *b, struct web *w, const struct job *job)
                 "id=\"h-build\">");
     html_raw(b, cfg->n_params ? "Build with Parameters" : "Build");
     html_raw(b, "</h2>");
-    if (!app_can_write(w->req)) {
+    if (w->req->id.anonymous && !app_may(w->req, PERM_JOB_BUILD, job)) {
         html_raw(b, "<p><a href=\"");
         html_attr(b, w->base);
         html_raw(b, "login?from=");
         html_url_arg(b, w->req->raw_path);
         html_raw(b, "\">Sign in</a> to start a build.</p></section>");
+        return;
+    }
+    if (!app_may(w->req, PERM_JOB_BUILD, job)) {
+        html_raw(b, "<p>You may not start builds of this job: that takes the Job/Build "
+                    "permission, which an administrator grants.</p></section>");
         return;
     }
     if (cfg->disabled) {
@@ -352,7 +357,7 @@ script_card(struct buf *b, struct web *w, const struct job *job)
     html_raw(b, job->cfg->auth_token ? "This job has a trigger token."
                                      : "This job has no trigger token yet.");
     html_raw(b, "</p>");
-    if (app_can_write(w->req)) {
+    if (app_may(w->req, PERM_JOB_CONFIGURE, job)) {
         html_raw(b, "<p><a href=\"");
         web_job_href(b, w, job->name, "configure#trigger");
         html_raw(b, "\">How to trigger this job: ready-to-copy commands</a></p>");
@@ -368,7 +373,7 @@ web_job_page(struct web *w, const char *name)
     int64_t page = 1;
     struct buf *b;
 
-    if (!web_gate_read(w) || !(job = get_job(w, name)))
+    if (!(job = get_job(w, name)))
         return;
     if (ps && parse_int64(ps, 1, INT64_MAX / HISTORY_PAGE, &page) < 0)
         page = 1;
@@ -395,14 +400,20 @@ web_job_page(struct web *w, const char *name)
         html_text(b, job->cfg->description);
         html_raw(b, "</p>");
     }
-    if (app_can_write(w->req)) {
-        html_raw(b, "<div class=\"actions\"><a class=\"btn\" href=\"");
-        web_job_href(b, w, job->name, "configure");
-        html_raw(b, "\">Configure</a>");
-        enable_form(b, w, job);
-        html_raw(b, "<a class=\"btn danger\" href=\"");
-        web_job_href(b, w, job->name, "delete");
-        html_raw(b, "\">Delete&hellip;</a></div>");
+    if (app_may(w->req, PERM_JOB_CONFIGURE, job) || app_may(w->req, PERM_JOB_DELETE, job)) {
+        html_raw(b, "<div class=\"actions\">");
+        if (app_may(w->req, PERM_JOB_CONFIGURE, job)) {
+            html_raw(b, "<a class=\"btn\" href=\"");
+            web_job_href(b, w, job->name, "configure");
+            html_raw(b, "\">Configure</a>");
+            enable_form(b, w, job);
+        }
+        if (app_may(w->req, PERM_JOB_DELETE, job)) {
+            html_raw(b, "<a class=\"btn danger\" href=\"");
+            web_job_href(b, w, job->name, "delete");
+            html_raw(b, "\">Delete&hellip;</a>");
+        }
+        html_raw(b, "</div>");
     }
     html_raw(b, "<div class=\"grid\"><section class=\"card\" id=\"history\" aria-labelledby=\""
                 "h-history\"><h2 id=\"h-history\">Build history</h2>");
@@ -479,7 +490,7 @@ web_job_build(struct web *w, const char *name)
     bool merged = false;
     int r;
 
-    if (!web_gate_write(w) || !web_check_post(w) || !(job = get_job(w, name)))
+    if (!web_check_post(w) || !(job = get_job(w, name)))
         return;
     if (job->cfg->disabled) {
         web_error(w, 409, rfmt("%s is disabled", name),
@@ -531,7 +542,7 @@ web_job_delete_page(struct web *w, const char *name)
     int64_t total = 0;
     struct buf *b;
 
-    if (!web_gate_write(w) || !(job = get_job(w, name)))
+    if (!(job = get_job(w, name)))
         return;
     (void) store_build_count(w->req->db, name, &total);
     b = web_begin(w, rfmt("Delete %s", name), NULL);

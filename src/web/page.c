@@ -29,7 +29,34 @@ web_release(struct web *w)
     w->root = NULL;
 }
 
-/* ---- gates ---- */
+void
+web_notices(struct buf *b, struct web *w, const struct web_message *messages, size_t n,
+            const char *error)
+{
+    const char *m = w ? req_param(w->req, "msg") : NULL;
+
+    for (size_t i = 0; m && i < n; i++)
+        if (streq(m, messages[i].code)) {
+            html_raw(b, "<p class=\"notice good\" role=\"status\">");
+            html_text(b, messages[i].text);
+            html_raw(b, "</p>");
+        }
+    if (error) {
+        html_raw(b, "<p class=\"notice bad\" role=\"alert\">");
+        html_text(b, error);
+        html_raw(b, "</p>");
+    }
+}
+
+bool
+web_may(struct web *w, enum perm p, const char *job)
+{
+    _cleanup_(job_unrefp) struct job *j = job ? jobs_get(w->app->jobs, job) : NULL;
+
+    return app_may(w->req, p, j);
+}
+
+/* ---- forms ---- */
 
 bool
 web_body_ok(struct web *w)
@@ -62,82 +89,15 @@ web_body_ok(struct web *w)
 }
 
 bool
-web_gate_read(struct web *w)
-{
-    if (w->req->basic_failed) {
-        resp_header(w->resp, "WWW-Authenticate", "Basic realm=\"Steward\"");
-        web_error(w, 401, "Invalid user name or API token",
-                  "The request sent HTTP Basic credentials that are neither a user's API token "
-                  "nor their password.",
-                  "Sign in with your user name and password, or send a valid API token.",
-                  "login", "Sign in");
-        return false;
-    }
-    if (!app_can_read(w->req)) {
-        web_login_redirect(w);
-        return false;
-    }
-    return true;
-}
-
-bool
-web_gate_write(struct web *w)
-{
-    if (!web_gate_read(w))
-        return false;
-    if (!app_can_write(w->req)) {
-        web_login_redirect(w);
-        return false;
-    }
-    return true;
-}
-
-bool
-web_gate_admin(struct web *w)
-{
-    if (!web_gate_write(w))
-        return false;
-    if (!w->req->id.is_admin) {
-        web_error(w, 403, "Administrators only",
-                  rfmt("User '%s' is not an administrator.", w->req->id.name),
-                  "Ask an administrator, or manage your own tokens and password on your page.",
-                  "me/configure", "Your page");
-        return false;
-    }
-    return true;
-}
-
-bool
 web_check_post(struct web *w)
 {
-    struct req *req = w->req;
-    const char *crumb;
-
-    if (!req->is_post) {
+    if (!w->req->is_post) {
         resp_header(w->resp, "Allow", "POST");
-        web_error(w, 405, "Use the form", rfmt("The request used %s.", req->method),
+        web_error(w, 405, "Use the form", rfmt("The request used %s.", w->req->method),
                   "This address takes the form's POST.", NULL, NULL);
         return false;
     }
-    if (!web_body_ok(w))
-        return false;
-    if (req->id.via != VIA_SESSION)
-        return true;
-    crumb = req_header(req, CRUMB_FIELD);
-    if (!crumb)
-        crumb = req_param(req, CRUMB_FIELD);
-    if (auth_crumb_ok(w->app->auth, req->id.name, req->session_id, crumb))
-        return true;
-    web_error(w, 403, "No valid crumb was included in the request",
-              crumb ? "The form carried a crumb (CSRF protection value) that does not belong to "
-                      "this sign-in session, so Steward cannot tell it came from its own page."
-                    : "The request carried your session cookie but no crumb (CSRF protection "
-                      "value), so Steward cannot tell it came from its own page. Nothing was "
-                      "changed.",
-              "Reload the page that has the form and submit it again. Scripts should "
-              "authenticate with curl -u USER:APITOKEN, which needs no crumb.",
-              NULL, NULL);
-    return false;
+    return web_body_ok(w);
 }
 
 /* ---- the frame ---- */
@@ -153,7 +113,7 @@ web_begin(struct web *w, const char *title, const char *current)
                                   .title = title,
                                   .base = w->base,
                                   .user = id->anonymous ? NULL : id->name,
-                                  .is_admin = !id->anonymous && id->is_admin,
+                                  .is_admin = app_may(w->req, PERM_ADMINISTER, NULL),
                                   .crumb = web_crumb(w)[0] ? w->crumb : NULL,
                                   .css = web_asset_path("style.css"),
                                   .js = web_asset_path("app.js"),
@@ -187,7 +147,7 @@ web_quiet_banner(struct web *w, struct buf *b)
         html_raw(b, " Reason: ");
         html_text(b, reason);
     }
-    if (!safe_exit && !w->req->id.anonymous && w->req->id.is_admin && web_crumb(w)[0]) {
+    if (!safe_exit && app_may(w->req, PERM_ADMINISTER, NULL) && web_crumb(w)[0]) {
         html_raw(b, " <form class=\"inline\" method=\"post\" action=\"");
         html_attr(b, w->base);
         html_raw(b, "cancelQuietDown\">");

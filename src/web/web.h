@@ -2,13 +2,11 @@
 #pragma once
 
 /*
- * Server-rendered HTML pages. Returns true when the request was for a page
- * of the web layer (and has been answered).
+ * Server-rendered HTML pages, as a route table that the dispatcher
+ * (api/dispatch.h) reads before the API's: who may see a page is checked
+ * there before the page runs.
  */
 
-#include <stdbool.h>
+#include "http/route.h"
 
-#include "http/app.h"
-
-bool web_handle(const struct app *app, struct req *req, struct resp *resp);
-
+extern const struct route_table web_routes;

@@ -55,11 +55,11 @@ def test_user_add_while_running(server):
     assert whoami(server, ("dave", "dave secret pw\n")).status_code == 401
 
     # a duplicate fails and keeps the old password
-    dup = server.admin("user", "add", "carol", "--password", "other", check=False)
+    dup = server.admin("user", "add", "carol", "--password", "other-password", check=False)
     assert dup.returncode != 0
     assert "already exists" in dup.stderr
     assert whoami(server, ("carol", "carol-pw")).status_code == 200
-    assert whoami(server, ("carol", "other")).status_code == 401
+    assert whoami(server, ("carol", "other-password")).status_code == 401
     # the new user may work, not only read
     create_job(server, "by-carol", job_xml(), auth=("carol", "carol-pw"))
 

@@ -38,7 +38,7 @@ def srv(tmp_path_factory):
     s = started_server(tmp_path_factory.mktemp("cli") / "home")
     s.tokens = {}
     for place in PLACES:
-        s.add_user(f"u-{place}", "pw-" + place)
+        s.add_user(f"u-{place}", "password-" + place)
         s.tokens[place] = s.new_token(f"u-{place}", "t")
     create_job(s, "params", job_xml(PARAMS, token=TRIGGER, script=PARAM_SCRIPT))
     create_job(s, "noop", job_xml(script="true"))

@@ -306,7 +306,7 @@ def test_queue_item_urls(server):
 def test_a_full_queue_answers_503_with_retry_after_and_queues_nothing(tmp_path):
     from conftest import Server
     s = Server(tmp_path / "home")
-    s.add_user("alice", "pw", admin=True)
+    s.add_user("alice", "alice-password", admin=True)
     token = s.new_token("alice", "ci")
     s.start("--queue-limit", "2")
     try:
@@ -343,7 +343,7 @@ def test_an_item_starts_when_its_quiet_period_ends(server):
 def test_items_wait_for_a_free_executor_and_start_when_one_frees(tmp_path):
     from conftest import Server
     s = Server(tmp_path / "home", executors=1)
-    s.add_user("alice", "pw", admin=True)
+    s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
     s.start()
     try:

@@ -63,10 +63,10 @@ def test_the_session_cookie_is_http_only_lax_and_ends_at_logout(server):
 
 def test_behind_a_proxy_path_the_cookie_is_scoped_to_it_and_secure_under_https(tmp_path):
     s = Server(tmp_path / "home")
-    s.add_user("alice", "pw", admin=True)
+    s.add_user("alice", "alice-password", admin=True)
     s.start("--url", "https://ci.example.com/steward/")
     try:
-        r = sign_in(s.url, "alice", "pw")
+        r = sign_in(s.url, "alice", "alice-password")
         assert r.status_code == 302, r.text
         assert r.headers["Location"].startswith("https://ci.example.com/steward/")
         _, attrs = attributes(r.headers["Set-Cookie"])
