@@ -34,7 +34,7 @@ JOB = """<?xml version='1.1' encoding='UTF-8'?>
 
 
 def start_steward(binary, home, executors=2):
-    subprocess.run([binary, "--home", home, "user", "add", "bench", "--password", "pw"],
+    subprocess.run([binary, "--home", home, "user", "add", "bench", "--password", "bench-password"],
                    check=True, capture_output=True)
     token = subprocess.run([binary, "--home", home, "token", "new", "bench", "--name", "b"],
                            check=True, capture_output=True, text=True).stdout.strip()

@@ -96,9 +96,17 @@ def insert_builds(db_path, job, n, params, start_queue_id):
 
 
 def sign_in(port):
-    body = urllib.parse.urlencode({"j_username": "bench", "j_password": "pw", "from": "/"})
+    # the login page's cookie and the form's crumb, as a browser has them
+    page, html = request(port, "GET", "/login")
+    nonce = re.search(r"STEWARD_LOGIN=([0-9a-f]{64})", page.getheader("Set-Cookie") or "")
+    crumb = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', html.decode())
+    if not nonce or not crumb:
+        raise SystemExit("the login page has no crumb")
+    body = urllib.parse.urlencode({"j_username": "bench", "j_password": "bench-password",
+                                   "from": "/", "Jenkins-Crumb": crumb.group(1)})
     r, _ = request(port, "POST", "/j_spring_security_check", body=body,
-                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+                   headers={"Content-Type": "application/x-www-form-urlencoded",
+                            "Cookie": f"STEWARD_LOGIN={nonce.group(1)}"})
     m = re.search(r"STEWARD_SESSION=([0-9a-f]{64})", r.getheader("Set-Cookie") or "")
     if r.status != 302 or not m:
         raise SystemExit(f"sign-in failed: {r.status}")

@@ -13,9 +13,7 @@
 int
 model_init(struct model *m, const struct app *app, struct req *req)
 {
-    m->app = app;
-    m->req = req;
-    m->root = app_root_url(app, req);
+    *m = (struct model){ .app = app, .req = req, .root = app_root_url(app, req) };
     return m->root ? 0 : -ENOMEM;
 }
 
@@ -519,7 +517,7 @@ model_queue_item(struct model *m, const struct queue_row *q)
                      q->job, "url", jurl(m, q->job, 0), "color",
                      job ? job_color(m, job) : "notbuilt");
     o = json_pack("{s:s, s:o, s:b, s:b, s:I, s:I, s:s, s:b, s:o, s:o, s:o}", "_class", cls,
-                  "actions", actions_json(q), "blocked", blocked, "buildable", buildable, "id",
+                  "actions", m->brief_queue ? json_array() : actions_json(q), "blocked", blocked, "buildable", buildable, "id",
                   (json_int_t) q->id, "inQueueSince", (json_int_t) q->in_queue_since_ms, "params",
                   params ? params : "", "stuck", false, "task", task, "url",
                   json_sprintf("queue/item/%lld/", (long long) q->id), "why", why);

@@ -15,6 +15,7 @@ struct model {
     const struct app *app;
     struct req *req;
     char *root;          /* root URL with a trailing '/' */
+    bool brief_queue;    /* queue items without their parameters (tree= does not ask for them) */
 };
 
 int model_init(struct model *m, const struct app *app, struct req *req);

@@ -81,34 +81,40 @@ static char *
 to_python(json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII), *o;
-    struct buf b = BUF_INIT(64 * 1024 * 1024);
+    struct buf b = BUF_INIT(HTTP_MAX_ANSWER_BYTES);
     bool in_str = false;
+    int r = 0;
 
     if (!s)
         return NULL;
     for (char *p = s; *p; p++) {
         if (in_str) {
-            buf_putc(&b, *p);
+            r |= buf_putc(&b, *p);
             if (*p == '\\' && p[1]) {
-                buf_putc(&b, *++p);
+                r |= buf_putc(&b, *++p);
             } else if (*p == '"')
                 in_str = false;
         } else if (*p == '"') {
             in_str = true;
-            buf_putc(&b, '"');
+            r |= buf_putc(&b, '"');
         } else if (strncmp(p, "true", 4) == 0) {
-            buf_puts(&b, "True");
+            r |= buf_puts(&b, "True");
             p += 3;
         } else if (strncmp(p, "false", 5) == 0) {
-            buf_puts(&b, "False");
+            r |= buf_puts(&b, "False");
             p += 4;
         } else if (strncmp(p, "null", 4) == 0) {
-            buf_puts(&b, "None");
+            r |= buf_puts(&b, "None");
             p += 3;
         } else
-            buf_putc(&b, *p);
+            r |= buf_putc(&b, *p);
     }
     free(s);
+    /* a cut-off answer is no answer: the caller says it could not be made */
+    if (r < 0) {
+        buf_release(&b);
+        return NULL;
+    }
     o = buf_detach(&b);
     return o;
 }
@@ -136,7 +142,7 @@ api_send_model(struct req *req, struct resp *resp, const char *format, json_t *v
     }
     /* xml */
     {
-        struct buf out = BUF_INIT(64 * 1024 * 1024);
+        struct buf out = BUF_INIT(HTTP_MAX_ANSWER_BYTES);
         const char *xpath = req_param(req, "xpath");
         const char *cls = json_string_value(json_object_get(v, "_class"));
         /* as Jenkins: a bare-text answer only from the crumb issuer (the curl recipe) */

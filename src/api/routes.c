@@ -157,12 +157,11 @@ crumb_api(const struct app *app, struct req *req, struct resp *resp, struct job 
         return;
     }
     /*
-     * As Jenkins does, the crumb belongs to a web session: a client that
-     * logs in with a password here gets a session cookie, and a later POST
-     * made with that cookie alone needs this crumb.
+     * The crumb of the caller's web session, if it has one. Unlike Jenkins,
+     * a Basic request never starts a session (so a script cannot fill the
+     * session table), and it needs no crumb: the crumb it gets here is
+     * accepted and ignored.
      */
-    if (!req->session_id[0] && !req->id.anonymous && req->id.via == VIA_PASSWORD)
-        (void) app_start_session(app, req, resp);
     auth_crumb(app->auth, req->id.name, req->session_id[0] ? req->session_id : NULL, crumb);
     send_model(app, req, resp, fmt,
                json_pack("{s:s, s:s, s:s}", "_class", "hudson.security.csrf.DefaultCrumbIssuer",
@@ -299,25 +298,55 @@ may_on_job(const struct app *app, struct req *req, const char *name, enum perm p
     return (have & PERM_BIT(PERM_JOB_READ)) && (have & PERM_BIT(p));
 }
 
+/*
+ * GET /queue/api/json. Its memory is bounded: the items' parameter values,
+ * which make most of a big queue, are read only when tree= may show them
+ * (no tree=, or one naming actions or params), and then only when the
+ * answer fits HTTP_MAX_ANSWER_BYTES; else a 503 says how to ask for less.
+ */
 static void
 queue_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
-    const char *fmt = SEG(2);
+    const char *fmt = SEG(2), *tree = req_param(req, "tree");
     struct queue_row *rows = NULL;
     size_t n = 0;
     struct model m;
     json_t *items;
+    int64_t bytes = 0;
+    int r;
 
     (void) unused;
     if (model_init(&m, app, req) < 0)
         return;
-    items = json_array();
-    if (store_queue_list_waiting(req->db, NULL, &rows, &n) == 0) {
-        for (size_t i = 0; i < n; i++)
-            if (may_on_job(app, req, rows[i].job, PERM_JOB_READ))
-                json_array_append_new(items, model_queue_item(&m, &rows[i]));
-        queue_rows_free(rows, n);
+    m.brief_queue = tree && !strstr(tree, "actions") && !strstr(tree, "params");
+    /* each value is in the answer twice (actions, params), escaped */
+    if (!m.brief_queue && store_queue_waiting_bytes(req->db, &bytes) == 0 &&
+        bytes * 3 > HTTP_MAX_ANSWER_BYTES) {
+        model_release(&m);
+        refuse(app, req, resp,
+               &(struct refusal){
+                   .status = 503, .error = "The queue is too large to answer with its parameters",
+                   .presented = rfmt("The waiting items' parameters hold %lld MiB; with them the "
+                                     "answer would pass the %s Steward sends at once.",
+                                     (long long) (bytes >> 20), HTTP_MAX_ANSWER_TEXT),
+                   .fix = "Ask without the parameters, e.g. "
+                          "queue/api/json?tree=items[id,inQueueSince,why,task[name]], and read "
+                          "the items you need one by one (queue/item/ID/api/json)." });
+        return;
     }
+    items = json_array();
+    r = m.brief_queue ? store_queue_list_waiting_brief(req->db, &rows, &n)
+                      : store_queue_list_waiting(req->db, NULL, &rows, &n);
+    if (r < 0) {
+        json_decref(items);
+        model_release(&m);
+        api_send_text(resp, 503, rfmt("The queue could not be read: %s.\n", strerror(-r)));
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (may_on_job(app, req, rows[i].job, PERM_JOB_READ))
+            json_array_append_new(items, model_queue_item(&m, &rows[i]));
+    queue_rows_free(rows, n);
     send_model(app, req, resp, fmt,
                json_pack("{s:s, s:[], s:o}", "_class", "hudson.model.Queue", "discoverableItems",
                          "items", items));

@@ -325,14 +325,19 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
 {
     _cleanup_free_ char *own_root = NULL;
 
-    if (r == -EAGAIN) {
+    if (r == -EAGAIN || r == -ENOBUFS) {
         metrics_count_refusal(METRIC_REFUSAL_QUEUE_FULL);
         resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
-               &(struct refusal){ .status = 503, .error = "The queue is full",
-                                  .presented = rfmt("The queue holds %d items, its limit.",
-                                                    engine_queue_limit(app->engine)),
-                                  .fix = "Retry later; nothing was queued." });
+               &(struct refusal){
+                   .status = 503, .error = "The queue is full",
+                   .presented = r == -EAGAIN
+                                    ? rfmt("The queue holds %d items, its limit.",
+                                           engine_queue_limit(app->engine))
+                                    : rfmt("The waiting items' parameters and causes fill the "
+                                           "queue's %lld MiB.",
+                                           (long long) (engine_queue_bytes(app->engine) >> 20)),
+                   .fix = "Retry later; nothing was queued." });
         return;
     }
     if (r == -ENOSPC) {

@@ -23,6 +23,7 @@
 #define THROTTLE_MAX_ADDR_FAILURES 200  /* per address, whatever the subject: spraying */
 #define SESSION_SLOTS 4096
 #define SESSION_MS (12 * 3600 * 1000)
+#define SESSIONS_PER_USER AUTH_SESSIONS_PER_USER
 
 struct pw_entry {
     char key[SECRET_HMAC_HEX_LEN + 1];  /* HMAC(user ":" password) */
@@ -46,6 +47,7 @@ struct session {
     char sid_hash[SECRET_SHA256_HEX_LEN + 1];
     struct identity id;
     char pw_print[SECRET_SHA256_HEX_LEN + 1];  /* SHA-256 of the password hash at login */
+    int64_t created_ms;
     int64_t expires_ms;
 };
 
@@ -570,11 +572,44 @@ password_print(struct store *s, int64_t user_id, char *out, struct user_row *ret
     return 0;
 }
 
+/*
+ * Where a new session of user `user_id` goes, under a->lock: a free or
+ * expired slot, unless the user already has SESSIONS_PER_USER (then their
+ * oldest); in a full table, the oldest of all. Never NULL: a correct
+ * password always gets its session.
+ */
+static struct session *
+session_slot(struct auth *a, int64_t user_id, int64_t now)
+{
+    struct session *free_slot = NULL, *oldest = NULL, *own_oldest = NULL;
+    size_t own = 0;
+
+    for (size_t i = 0; i < SESSION_SLOTS; i++) {
+        struct session *se = &a->sessions[i];
+
+        if (!se->sid_hash[0] || se->expires_ms < now) {
+            if (!free_slot)
+                free_slot = se;
+            continue;
+        }
+        if (!oldest || se->created_ms < oldest->created_ms)
+            oldest = se;
+        if (se->id.user_id == user_id && !se->id.anonymous) {
+            own++;
+            if (!own_oldest || se->created_ms < own_oldest->created_ms)
+                own_oldest = se;
+        }
+    }
+    if (own >= SESSIONS_PER_USER)
+        return own_oldest;
+    return free_slot ? free_slot : oldest;
+}
+
 int
 auth_session_new(struct auth *a, struct store *s, const struct identity *id, char *ret_sid)
 {
     char sid[65], hash[SECRET_SHA256_HEX_LEN + 1], print[SECRET_SHA256_HEX_LEN + 1] = "";
-    struct session *slot = NULL;
+    struct session *slot;
     int64_t now = mono_ms();
 
     if (!id->anonymous && password_print(s, id->user_id, print, NULL) < 0)
@@ -583,17 +618,13 @@ auth_session_new(struct auth *a, struct store *s, const struct identity *id, cha
     secret_random_hex(sid, 32);
     secret_sha256_hex(sid, 64, hash);
     pthread_mutex_lock(&a->lock);
-    for (size_t i = 0; i < SESSION_SLOTS && !slot; i++)
-        if (!a->sessions[i].sid_hash[0] || a->sessions[i].expires_ms < now)
-            slot = &a->sessions[i];
-    if (!slot) {
-        pthread_mutex_unlock(&a->lock);
-        return -EAGAIN;
-    }
+    slot = session_slot(a, id->anonymous ? -1 : id->user_id, now);
+    memset(slot, 0, sizeof *slot);
     snprintf(slot->sid_hash, sizeof slot->sid_hash, "%s", hash);
     slot->id = *id;
     slot->id.via = VIA_SESSION;
     memcpy(slot->pw_print, print, sizeof print);
+    slot->created_ms = now;
     slot->expires_ms = now + SESSION_MS;
     pthread_mutex_unlock(&a->lock);
     memcpy(ret_sid, sid, 65);

@@ -150,9 +150,14 @@ void auth_crumb(struct auth *a, const char *user, const char *session, char *out
 bool auth_crumb_ok(struct auth *a, const char *user, const char *session, const char *crumb);
 
 /*
- * Web sessions, kept in memory (a restart logs everyone out). A new
- * session id (64 hex) is written into ret_sid (65 bytes).
+ * Web sessions, kept in memory (a restart logs everyone out), made only by
+ * a sign-in on the login page. A new session id (64 hex) is written into
+ * ret_sid (65 bytes). A user has at most AUTH_SESSIONS_PER_USER: a new one
+ * ends their oldest; a full table ends the oldest of all, so that a
+ * correct password is never refused for want of room. 0, or -ENOENT when
+ * the user is gone.
  */
+#define AUTH_SESSIONS_PER_USER 16
 int auth_session_new(struct auth *a, struct store *s, const struct identity *id, char *ret_sid);
 /*
  * Looks a session up; 0 and *ret_id, or -ENOENT. The user is read again

@@ -138,6 +138,7 @@ struct engine {
     /* owned by the loop thread */
     struct qitem *waiting;   /* in id order */
     size_t n_waiting, cap_waiting;
+    size_t waiting_bytes;      /* what the waiting items hold, by row_bytes() */
     struct idmap by_key;     /* merge_key() -> id of the waiting items */
     int64_t next_due_ms;     /* no waiting item is due before this */
     bool blocked;            /* some item is due but could not start */
@@ -203,6 +204,8 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
         e->opts.executors = 1;
     if (e->opts.queue_limit < 1)
         e->opts.queue_limit = BOUND_QUEUE_ITEMS;
+    if (e->opts.queue_bytes < 1)
+        e->opts.queue_bytes = BOUND_QUEUE_BYTES;
     e->root_url = strdup(opts->root_url);
     e->trash = path_join(h->root, "trash");
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
@@ -252,6 +255,12 @@ int
 engine_executors(const struct engine *e)
 {
     return e->opts.executors;
+}
+
+int64_t
+engine_queue_bytes(const struct engine *e)
+{
+    return e->opts.queue_bytes;
 }
 
 int
@@ -575,6 +584,48 @@ cause_copy(struct cause *dst, const struct cause *src)
     return 0;
 }
 
+/* What a cause takes in memory, roughly: its strings and their keeping. */
+static size_t
+cause_bytes(const struct cause *c)
+{
+    size_t n = 64;
+
+    n += c->user_name ? strlen(c->user_name) : 0;
+    n += c->token_name ? strlen(c->token_name) : 0;
+    n += c->addr ? strlen(c->addr) : 0;
+    return n + (c->note ? strlen(c->note) : 0);
+}
+
+static size_t
+params_bytes(const struct param_value *p, size_t n)
+{
+    size_t bytes = 0;
+
+    for (size_t i = 0; i < n; i++)
+        bytes += 32 + strlen(p[i].name) + (p[i].value ? strlen(p[i].value) : 0);
+    return bytes;
+}
+
+/* What a waiting item takes in memory, roughly, for the queue's byte bound. */
+static size_t
+row_bytes(const struct queue_row *q)
+{
+    size_t n = 128 + strlen(q->job) + params_bytes(q->params, q->n_params);
+
+    for (size_t i = 0; i < q->n_causes; i++)
+        n += cause_bytes(&q->causes[i]);
+    return n;
+}
+
+static bool
+has_cause(const struct queue_row *q, const struct cause *c)
+{
+    for (size_t i = 0; i < q->n_causes; i++)
+        if (cause_same(&q->causes[i], c))
+            return true;
+    return false;
+}
+
 static int
 add_cause(struct queue_row *q, const struct cause *c)
 {
@@ -636,6 +687,12 @@ apply_trigger(struct engine *e, struct cmd *c)
         w = &e->waiting[i].row;
         if (!streq(w->job, t->job) || !params_equal(w, t))
             continue;
+        /* a cause of its own takes room too */
+        if (!has_cause(w, t->cause)) {
+            if (e->waiting_bytes + cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+                return -ENOBUFS;
+            e->waiting_bytes += cause_bytes(t->cause);
+        }
         r = add_cause(w, t->cause);
         if (r < 0)
             return r;
@@ -652,6 +709,9 @@ apply_trigger(struct engine *e, struct cmd *c)
 
     if (e->n_waiting >= (size_t) e->opts.queue_limit)
         return -EAGAIN;
+    if (e->waiting_bytes + 128 + strlen(t->job) + params_bytes(t->params, t->n_params) +
+            cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+        return -ENOBUFS;
     q.job = strdup(t->job);
     q.in_queue_since_ms = now;
     q.due_ms = due;
@@ -691,6 +751,7 @@ apply_trigger(struct engine *e, struct cmd *c)
         return r;
     }
     (void) idmap_add(&e->by_key, key, q.id);
+    e->waiting_bytes += row_bytes(&q);
     e->waiting[e->n_waiting].row = q;
     e->waiting[e->n_waiting++].key = key;
     e->next_due_ms = MIN(e->next_due_ms, due);
@@ -711,6 +772,7 @@ load_waiting(struct engine *e)
     free(e->waiting);
     e->waiting = NULL;
     e->n_waiting = e->cap_waiting = 0;
+    e->waiting_bytes = 0;
     idmap_clear(&e->by_key);
     e->next_due_ms = 0; /* look at everything on the next turn */
     r = store_queue_list_waiting(e->db, NULL, &rows, &n);
@@ -723,6 +785,7 @@ load_waiting(struct engine *e)
     }
     e->cap_waiting = n ? n : 1;
     for (size_t i = 0; i < n; i++) {
+        e->waiting_bytes += row_bytes(&rows[i]);
         e->waiting[i].row = rows[i];
         e->waiting[i].key = merge_key(rows[i].job, rows[i].params, rows[i].n_params);
         /* without memory for the index the item still waits, it only cannot merge */
@@ -738,6 +801,7 @@ static void
 remove_waiting(struct engine *e, size_t i)
 {
     (void) idmap_del(&e->by_key, e->waiting[i].key, e->waiting[i].row.id);
+    e->waiting_bytes -= MIN(e->waiting_bytes, row_bytes(&e->waiting[i].row));
     queue_row_release(&e->waiting[i].row);
     memmove(&e->waiting[i], &e->waiting[i + 1], (e->n_waiting - i - 1) * sizeof *e->waiting);
     e->n_waiting--;
@@ -780,7 +844,7 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
          * and the waiting items in memory are read again after the commit
          * (a merge may have changed one before its update failed).
          */
-        if (results[i] < 0 && results[i] != -EAGAIN) {
+        if (results[i] < 0 && results[i] != -EAGAIN && results[i] != -ENOBUFS) {
             r = store_savepoint_rollback(e->db);
             reload = true;
         } else

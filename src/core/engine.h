@@ -26,6 +26,7 @@ struct engine_opts {
     const char *root_url;    /* public root URL, with a trailing '/' */
     int stop_grace_ms;       /* TERM, then KILL after this long */
     int queue_limit;         /* waiting items at most; 0: BOUND_QUEUE_ITEMS */
+    int64_t queue_bytes;     /* what they may hold (parameters, causes); 0: BOUND_QUEUE_BYTES */
     int shutdown_grace_ms;   /* a stop lets running builds end this long, then aborts them */
     struct sandbox *sandbox; /* where steps run (core/sandbox.h); NULL: plain child processes */
     /* "K=V" entries every build gets (--build-env), after the allow-listed ones */
@@ -87,7 +88,8 @@ struct trigger {
  * Queues a build, or merges into a waiting item of the same job with the
  * same parameters. Returns 0 once committed, with *ret_queue_id and
  * *ret_merged; -ENOENT for an unknown job, -EAGAIN when the queue is full,
- * -ECANCELED when shutting down; when the commit failed, -ENOSPC (a full
+ * -ENOBUFS when the waiting items hold opts.queue_bytes (a merge that adds
+ * a cause of its own counts too), -ECANCELED when shutting down; when the commit failed, -ENOSPC (a full
  * disk), -EBUSY (the database held by another process), -EROFS or -EIO.
  */
 int engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
@@ -137,6 +139,7 @@ int engine_load(struct engine *e, struct engine_load *ret);
 
 int engine_executors(const struct engine *e);
 int engine_queue_limit(const struct engine *e);
+int64_t engine_queue_bytes(const struct engine *e);
 
 /* The job's URL: root + "job/" + percent-encoded name + "/". Newly allocated. */
 char *job_url(const char *root_url, const char *job);

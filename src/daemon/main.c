@@ -32,6 +32,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/net.h"
 #include "util/secret.h"
 #include "util/strutil.h"
 #include "web/web.h"
@@ -246,16 +247,22 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "build-env", required_argument, NULL, 'E' },
         { "build-bind", required_argument, NULL, 'B' },
         { "no-sandbox", no_argument, NULL, 'S' },
+        { "connections-per-address", required_argument, NULL, 'C' },
+        { "queue-memory", required_argument, NULL, 'M' },
+        { "trusted-proxy", required_argument, NULL, 'P' },
         {},
     };
     struct sandbox_opts sandbox_opts = {};
     const char *build_env[BOUND_BUILD_ENV], *binds[SANDBOX_MAX_BINDS];
+    struct cidr proxies[16];
+    size_t n_proxies = 0;
     size_t n_build_env = 0, n_binds = 0;
     struct sandbox *sandbox = NULL;
     _cleanup_free_ char *sandbox_err = NULL;
     const char *listen = "127.0.0.1:8080", *url = NULL;
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
+    int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
@@ -293,6 +300,23 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 'Q':
             if (parse_int64(optarg, 1, BOUND_QUEUE_ITEMS_MAX, &queue_limit) < 0)
                 return usage_error("--queue-limit takes a number from 1 to 1000000");
+            break;
+        case 'P':
+            if (n_proxies == ELEMENTSOF(proxies))
+                return usage_error("--trusted-proxy: at most 16 ranges");
+            if (cidr_parse(optarg, &proxies[n_proxies]) < 0)
+                return usage_error("--trusted-proxy takes an address or a range: 10.0.0.5, "
+                                   "10.0.0.0/8, fd00::/8");
+            n_proxies++;
+            break;
+        case 'M':
+            if (parse_int64(optarg, 1, 65536, &queue_mib) < 0)
+                return usage_error("--queue-memory takes MiB, 1 to 65536");
+            break;
+        case 'C':
+            if (parse_int64(optarg, 0, 100000, &per_address) < 0)
+                return usage_error("--connections-per-address takes a number, 0 (no limit) to "
+                                   "100000");
             break;
         case 'g':
             if (parse_int64(optarg, 0, 86400, &grace) < 0)
@@ -422,6 +446,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .root_url = root,
                                           .stop_grace_ms = 5000,
                                           .queue_limit = (int) queue_limit,
+                                          .queue_bytes = queue_mib << 20,
                                           .shutdown_grace_ms = (int) grace * 1000,
                                           .sandbox = sandbox,
                                           .build_env = build_env,
@@ -437,6 +462,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     app = (struct app){ .home = h, .jobs = jobs, .engine = engine, .auth = auth,
                         .root_url = url ? root : NULL, .executors = (int) executors };
     r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
+                                        .per_address = (unsigned) per_address,
+                                        .trusted = proxies, .n_trusted = n_proxies,
                                         .db_path = h->db_path, .auth = auth,
                                         .session_cookie = SESSION_COOKIE, .handler = handle,
                                         .userdata = &app },

@@ -13,15 +13,31 @@ app_root_url(const struct app *app, const struct req *req)
     return app->root_url ? strdup(app->root_url) : req_root_url(req);
 }
 
-const char *
-app_session_cookie(const char *root, const char *sid)
+/* The public URL's path, so that two servers behind one host keep their cookies apart. */
+static const char *
+cookie_path(const char *root)
 {
     const char *path = root ? strstr(root, "://") : NULL;
 
-    /* the public URL's path, so that two servers behind one host keep their sessions apart */
     path = path ? strchr(path + 3, '/') : NULL;
     if (!path || strpbrk(path, ";, \t\r\n\"\\"))
         path = "/";
+    return path;
+}
+
+const char *
+app_cookie(const char *root, const char *name, const char *value, int max_age_s)
+{
+    return rfmt("%s=%s; Path=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s", name, value,
+                cookie_path(root), max_age_s,
+                root && startswith(root, "https:") ? "; Secure" : "");
+}
+
+const char *
+app_session_cookie(const char *root, const char *sid)
+{
+    const char *path = cookie_path(root);
+
     if (!*sid)
         return rfmt("%s=; Path=%s; Max-Age=0; HttpOnly; SameSite=Lax", SESSION_COOKIE, path);
     return rfmt("%s=%s; Path=%s; HttpOnly; SameSite=Lax%s", SESSION_COOKIE, sid, path,

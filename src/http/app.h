@@ -31,6 +31,12 @@ char *app_root_url(const struct app *app, const struct req *req);
  * the path of the public root URL `root`, Secure under https; lent (rfmt).
  */
 const char *app_session_cookie(const char *root, const char *sid);
+/*
+ * Any other cookie of ours, the same way (HttpOnly, the public root's
+ * path, Secure under https), with SameSite=Strict and a lifetime in
+ * seconds; lent (rfmt).
+ */
+const char *app_cookie(const char *root, const char *name, const char *value, int max_age_s);
 
 /*
  * Starts a web session for the request's identity and adds its

@@ -16,6 +16,7 @@
 #include "core/perm.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/net.h"
 
 /* The Jenkins version Steward answers as (X-Jenkins): one the clients accept. */
 #define HTTP_JENKINS_VERSION "2.462.3"
@@ -99,6 +100,8 @@ req_is_get(const struct req *req)
 
 /* Returns a request header (case-insensitive name), or NULL. */
 const char *req_header(const struct req *req, const char *name);
+/* Returns a cookie's value, or NULL. */
+const char *req_cookie(const struct req *req, const char *name);
 /* Returns the first query or form field of that name, or NULL. */
 const char *req_param(const struct req *req, const char *name);
 /* Returns how many times a field was given. */
@@ -110,7 +113,10 @@ char *req_root_url(const struct req *req);
 
 /* Sets (adds) a response header; both strings are copied. */
 void resp_header(struct resp *resp, const char *name, const char *value);
-/* Sets status, Content-Type and body in one go. */
+/*
+ * Sets status, Content-Type and body in one go. A body past
+ * HTTP_MAX_ANSWER_BYTES becomes a 503 that says so.
+ */
 void resp_set(struct resp *resp, int status, const char *content_type, const char *body,
               size_t len);
 
@@ -131,10 +137,26 @@ void resp_release(struct resp *resp);
 
 typedef void (*http_handler_fn)(void *userdata, struct req *req, struct resp *resp);
 
+/*
+ * One client address may hold this many connections at once (serve
+ * --connections-per-address); one that sends nothing for
+ * HTTP_IDLE_TIMEOUT_S seconds, in its headers or between requests, is
+ * closed. So slow clients cannot take every connection from the others.
+ */
+#define HTTP_CONNECTIONS_PER_ADDRESS 64
+
+/* The largest body one answer holds in memory; past it resp_set() answers 503. */
+#define HTTP_MAX_ANSWER_BYTES (64 * 1024 * 1024)
+#define HTTP_MAX_ANSWER_TEXT "64 MiB"
+#define HTTP_IDLE_TIMEOUT_S 30
+
 struct http_opts {
     int listen_fd;            /* from http_bind */
     int port;
     int threads;
+    unsigned per_address;     /* 0: no limit */
+    const struct cidr *trusted;  /* proxies whose X-Forwarded-For is believed */
+    size_t n_trusted;
     const char *db_path;      /* each worker thread opens its own connection */
     struct auth *auth;
     const char *session_cookie;

@@ -15,6 +15,7 @@
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/net.h"
 #include "util/secret.h"
 #include "util/strutil.h"
 
@@ -51,6 +52,12 @@ const char *
 req_header(const struct req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+req_cookie(const struct req *req, const char *name)
+{
+    return req->conn ? MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name) : NULL;
 }
 
 const char *
@@ -111,15 +118,25 @@ resp_set(struct resp *resp, int status, const char *content_type, const char *bo
     if (content_type)
         resp_header(resp, "Content-Type", content_type);
     buf_clear(&resp->body);
-    if (body)
-        (void) buf_append(&resp->body, body, len);
+    if (body && buf_append(&resp->body, body, len) < 0) {
+        static const char too_big[] = "The answer is larger than Steward sends at once "
+                                      "(" HTTP_MAX_ANSWER_TEXT "). Ask for less: tree= with "
+                                      "fewer fields, or a smaller depth=.\n";
+
+        /* never an empty 200 */
+        buf_clear(&resp->body);
+        resp->status = 503;
+        resp_header(resp, "Content-Type", "text/plain;charset=UTF-8");
+        resp_header(resp, "X-Error", "The answer is too large");
+        (void) buf_append(&resp->body, too_big, sizeof too_big - 1);
+    }
 }
 
 void
 resp_init(struct resp *resp)
 {
     *resp = (struct resp){ .status = 200, .fd = -1 };
-    buf_init(&resp->body, 64 * 1024 * 1024);
+    buf_init(&resp->body, HTTP_MAX_ANSWER_BYTES);
 }
 
 void
@@ -367,12 +384,30 @@ noop_unescape(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+static bool
+trusted(const struct http *h, const char *addr)
+{
+    for (size_t i = 0; i < h->opts.n_trusted; i++)
+        if (cidr_contains(&h->opts.trusted[i], addr))
+            return true;
+    return false;
+}
+
+/*
+ * The client's address: the TCP peer's, or, when the peer is a trusted
+ * proxy (serve --trusted-proxy), the rightmost address of X-Forwarded-For
+ * that is not a trusted proxy's (the ones to its left could be the
+ * client's own inventions).
+ */
 static void
-set_addr(struct req *req, struct MHD_Connection *conn)
+set_addr(const struct http *h, struct req *req, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    struct cidr probe;
+    const char *xff;
+    char hop[64];
 
     snprintf(req->addr, sizeof req->addr, "unknown");
     if (sa && sa->sa_family == AF_INET)
@@ -381,6 +416,32 @@ set_addr(struct req *req, struct MHD_Connection *conn)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr, req->addr,
                   sizeof req->addr);
+    if (!h->opts.n_trusted || !trusted(h, req->addr))
+        return;
+    xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    for (size_t end = xff ? strlen(xff) : 0; end > 0;) {
+        size_t start = end, len, comma;
+
+        while (start > 0 && xff[start - 1] != ',')
+            start--;
+        comma = start > 0 ? start - 1 : 0;
+        while (start < end && xff[start] == ' ')
+            start++;
+        len = end;
+        while (len > start && xff[len - 1] == ' ')
+            len--;
+        len -= start;
+        end = comma;
+        if (len == 0 || len >= sizeof hop)
+            return;
+        memcpy(hop, xff + start, len);
+        hop[len] = '\0';
+        if (strchr(hop, '/') || cidr_parse(hop, &probe) < 0)
+            return;   /* not an address: keep what is known */
+        snprintf(req->addr, sizeof req->addr, "%s", hop);
+        if (!trusted(h, hop))
+            return;
+    }
 }
 
 static enum MHD_Result
@@ -483,7 +544,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
     const char *ct;
     enum MHD_Result ret;
 
-    buf_init(&resp.body, 64 * 1024 * 1024);
+    buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
     req->db = thread_db(h);
     if (split_path(req, url) < 0 && req->body_problem == BODY_OK)
         req->body_problem = BODY_BAD_FORM;
@@ -548,7 +609,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         ctx->req.raw_path = url;
         ctx->req.is_post = streq(method, "POST");
         buf_init(&ctx->req.body, BOUND_BODY_BYTES);
-        set_addr(&ctx->req, conn);
+        set_addr(h, &ctx->req, conn);
         *con_cls = ctx;
         ctx->req.body_problem = check_request_size(conn, url, method);
         if (ctx->req.body_problem != BODY_OK)
@@ -678,7 +739,8 @@ http_start(const struct http_opts *opts, struct http **ret_http)
         on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) opts->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120, MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_address, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
     if (!h->d) {
         pthread_key_delete(h->db_key);

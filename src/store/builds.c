@@ -163,12 +163,15 @@ store_queue_forget_values(struct store *s, int64_t id, int type)
 }
 
 static int
-load_params_causes(struct store *s, struct queue_row *q)
+load_params_causes(struct store *s, struct queue_row *q, bool with_params)
 {
     sqlite3_stmt *st;
     int rc;
 
-    st = st_prep(s, "SELECT name, type, value FROM queue_params WHERE queue_id = ? ORDER BY pos");
+    st = st_prep(s, with_params ? "SELECT name, type, value FROM queue_params WHERE queue_id = ? "
+                                  "ORDER BY pos"
+                                : "SELECT name, type, value FROM queue_params WHERE 0 AND "
+                                  "queue_id = ?");
     if (!st)
         return -EIO;
     sqlite3_bind_int64(st, 1, q->id);
@@ -243,15 +246,15 @@ store_queue_get(struct store *s, int64_t id, struct queue_row *ret)
     }
     queue_from_row(st, ret);
     st_release(st);
-    r = load_params_causes(s, ret);
+    r = load_params_causes(s, ret, true);
     if (r < 0)
         queue_row_release(ret);
     return r;
 }
 
-int
-store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
-                         size_t *ret_n)
+static int
+list_waiting(struct store *s, const char *job, bool with_params, struct queue_row **ret_rows,
+             size_t *ret_n)
 {
     sqlite3_stmt *st = st_prep(s, job ? "SELECT " QUEUE_COLUMNS
                                         " FROM queue WHERE state = 0 AND job = ? ORDER BY id"
@@ -278,7 +281,7 @@ store_queue_list_waiting(struct store *s, const char *job, struct queue_row **re
     if (r == 0 && rc != SQLITE_DONE)
         r = st_err(rc);
     for (size_t i = 0; r == 0 && i < n; i++)
-        r = load_params_causes(s, &rows[i]);
+        r = load_params_causes(s, &rows[i], with_params);
     if (r < 0) {
         queue_rows_free(rows, n);
         return r;
@@ -286,6 +289,36 @@ store_queue_list_waiting(struct store *s, const char *job, struct queue_row **re
     *ret_rows = rows;
     *ret_n = n;
     return 0;
+}
+
+int
+store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
+                         size_t *ret_n)
+{
+    return list_waiting(s, job, true, ret_rows, ret_n);
+}
+
+int
+store_queue_list_waiting_brief(struct store *s, struct queue_row **ret_rows, size_t *ret_n)
+{
+    return list_waiting(s, NULL, false, ret_rows, ret_n);
+}
+
+int
+store_queue_waiting_bytes(struct store *s, int64_t *ret)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT coalesce(sum(length(p.name) + length(p.value)), 0) "
+                                  "FROM queue_params p JOIN queue q ON q.id = p.queue_id "
+                                  "WHERE q.state = 0");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    st_release(st);
+    return rc == SQLITE_ROW ? 0 : st_err(rc);
 }
 
 int64_t

@@ -179,6 +179,10 @@ int store_queue_forget_values(struct store *s, int64_t id, int type);
 /* Items still waiting, oldest first (all jobs when job is NULL). */
 int store_queue_list_waiting(struct store *s, const char *job, struct queue_row **ret_rows,
                              size_t *ret_n);
+/* The same without their parameters (n_params is 0), for answers that do not show them. */
+int store_queue_list_waiting_brief(struct store *s, struct queue_row **ret_rows, size_t *ret_n);
+/* The bytes of the waiting items' parameter names and values together. */
+int store_queue_waiting_bytes(struct store *s, int64_t *ret);
 void queue_rows_free(struct queue_row *rows, size_t n);
 int64_t store_queue_max_id(struct store *s);
 

@@ -37,6 +37,7 @@
 /* Queue and API */
 #define BOUND_QUEUE_ITEMS         10000          /* default queue limit: past it a trigger gets 503 */
 #define BOUND_QUEUE_ITEMS_MAX     1000000        /* the most --queue-limit takes */
+#define BOUND_QUEUE_BYTES         (256LL << 20)  /* default: what the waiting items may hold (parameters, causes) */
 #define BOUND_BUILD_ENV           64             /* the most --build-env options */
 #define BOUND_DELAY_SECONDS       (7 * 24 * 3600)
 #define BOUND_TREE_BYTES          4096

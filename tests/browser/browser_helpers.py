@@ -20,6 +20,11 @@ _spec.loader.exec_module(e2e)
 Server = e2e.Server
 job_xml = e2e.job_xml
 SLOW = e2e.SLOW
+_spec = importlib.util.spec_from_file_location("e2e_sign_in",
+                                               os.path.join(ROOT, "tests", "e2e", "sign_in.py"))
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+web_sign_in = _helpers.web_sign_in
 
 ADMIN = ("alice", "alice-password")
 

@@ -9,7 +9,8 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser_helpers import ADMIN, Server, create_job, job_xml, session_of, shot, sign_in, wait_for
+from browser_helpers import (ADMIN, Server, create_job, job_xml, session_of, shot, sign_in, wait_for,
+                             web_sign_in)
 
 
 def by_id(d, i):
@@ -363,8 +364,7 @@ def test_an_admin_promotes_demotes_and_removes_a_user_and_their_token_dies(ui, s
     shot(d, "24-users-two-admins")
     # dora signs in elsewhere while she is an administrator
     dora = requests.Session()
-    r = dora.post(server.url + "j_spring_security_check", timeout=10, allow_redirects=False,
-                  data={"j_username": "dora", "j_password": "dora-password"})
+    r = web_sign_in(server.url, "dora", "dora-password", session=dora)
     assert r.status_code in (302, 303) and "STEWARD_SESSION" in dora.cookies, r.text
     page = dora.get(server.url + "manage/users", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200

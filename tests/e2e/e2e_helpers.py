@@ -3,6 +3,7 @@ import os
 import time
 import urllib.parse
 
+from sign_in import web_sign_in  # noqa: F401 (re-exported)
 from conftest import SLOW, started_server  # noqa: F401 (re-exported for module fixtures)
 
 
@@ -108,3 +109,4 @@ def restart(server, *extra):
     os.rename(server.log_path, f"{server.log_path}.{n}")
     server.start(*extra)
     return server
+

@@ -8,7 +8,7 @@ import urllib.parse
 import requests
 
 from conftest import Server, create_job, job_xml
-from e2e_helpers import console
+from e2e_helpers import console, web_sign_in
 
 
 def mode(path):
@@ -140,8 +140,7 @@ def test_the_current_password_check_of_me_configure_is_throttled(server):
     """It used to run argon2id unthrottled: a signed-in session could guess forever."""
     s = requests.Session()
     s.headers["Accept"] = "text/html"
-    r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
-               data={"j_username": "bob", "j_password": "bob-password"})
+    r = web_sign_in(server.url, "bob", "bob-password", session=s)
     assert r.status_code == 302
     page = s.get(server.url + "me/configure", timeout=30).text
     crumb = re.search(r'<meta name="crumb" content="([^"]+)"', page).group(1)
@@ -191,10 +190,158 @@ def test_the_sign_in_page_says_when_it_is_throttled(server):
     s = requests.Session()
     s.headers["Accept"] = "text/html"
     for i in range(20):
-        r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
-                   data={"j_username": "bob", "j_password": f"wrong-{i}"})
+        r = web_sign_in(server.url, "bob", f"wrong-{i}", session=s)
         assert r.status_code == 401
-    r = s.post(server.url + "j_spring_security_check", timeout=30, allow_redirects=False,
-               data={"j_username": "bob", "j_password": "bob-password"})
+    r = web_sign_in(server.url, "bob", "bob-password", session=s)
     assert r.status_code == 429 and "Too many failed sign-ins" in r.text
     assert int(r.headers["Retry-After"]) >= 1
+
+
+def sign_in(server, user, password):
+    return web_sign_in(server.url, user, password)
+
+
+def test_basic_requests_start_no_sessions_and_a_user_keeps_at_most_16(server):
+    """4,200 Basic-password requests to /crumbIssuer/api/json used to fill the session
+    table, and every web sign-in failed for 12 hours after."""
+    with requests.Session() as s:
+        for _ in range(300):
+            r = s.get(server.url + "crumbIssuer/api/json", auth=("bob", "bob-password"),
+                      timeout=30)
+            assert r.status_code == 200 and "Set-Cookie" not in r.headers
+        assert not s.cookies
+    # the crumb needs no session: a Basic POST goes through with it or without it
+    assert server.post("job/none/build", auth=("bob", "bob-password")).status_code == 404
+    # sign-ins: each makes a session; the 17th ends the first, never a refusal
+    cookies = []
+    for _ in range(17):
+        r = sign_in(server, "bob", "bob-password")
+        assert r.status_code in (302, 303), r.text
+        cookies.append(r.cookies["STEWARD_SESSION"])
+    me = lambda sid: server.get("me/api/json", cookies={"STEWARD_SESSION": sid}).status_code
+    assert me(cookies[0]) == 401
+    assert all(me(c) == 200 for c in cookies[1:])
+    # another user's sign-in is not affected by bob's
+    r = sign_in(server, "alice", "alice-password")
+    assert me(r.cookies["STEWARD_SESSION"]) == 200
+
+
+def test_one_slow_client_does_not_stop_the_others(server):
+    """One client holding 1,030 slow connections blocked everyone for 170 s."""
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+    held = []
+    try:
+        # from another loopback address, so that only it is the slow client
+        for _ in range(1100):
+            c = socket.socket()
+            c.bind(("127.0.0.2", 0))
+            c.settimeout(5)
+            try:
+                c.connect(("127.0.0.1", port))
+                c.sendall(b"GET /api/json HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+            except OSError:
+                c.close()
+                continue
+            held.append(c)
+        for _ in range(5):
+            r = requests.get(server.url + "api/json", auth=server.alice, timeout=5)
+            assert r.status_code == 200
+    finally:
+        for c in held:
+            c.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_queue_is_bounded_by_bytes_and_its_listing_never_answers_empty(tmp_path):
+    """9,200 token triggers with two 64 KiB parameters and delay=3600sec took the server to
+    1.27 GiB; four GET /queue/api/json then peaked at 15.4 GiB and answered an empty 200."""
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "t"))
+    s.start("--queue-memory", "32")
+    try:
+        create_job(s, "big", job_xml([("string", "A", ""), ("string", "B", "")], token="tok"))
+        value = "x" * (64 * 1024 - 8)           # a parameter value is at most 64 KiB
+        codes = []
+        with requests.Session() as http:
+            for i in range(300):
+                r = http.post(s.url + "job/big/buildWithParameters?token=tok&delay=3600sec",
+                              data={"A": f"{i:08d}{value}", "B": value}, timeout=30)
+                codes.append(r.status_code)
+                if r.status_code == 503:
+                    assert "MiB" in r.json()["presented"] and r.headers["Retry-After"], r.text
+                    break
+        assert codes[-1] == 503 and set(codes[:-1]) == {201}, codes
+        queued = len(codes) - 1
+        assert 200 < queued < 256, queued      # 32 MiB of 128 KiB items, with their keeping
+        # the whole queue with its values would pass the answer limit: a 503 that says so
+        r = s.get("queue/api/json", auth=s.alice)
+        assert r.status_code == 503 and "tree=" in r.json()["fix"], r.status_code
+        # without the values it answers, and each item still has them
+        r = s.get("queue/api/json?tree=items[id,task[name]]", auth=s.alice)
+        assert r.status_code == 200 and len(r.json()["items"]) == queued
+        one = r.json()["items"][0]["id"]
+        item = s.get(f"queue/item/{one}/api/json", auth=s.alice).json()
+        params = [p for a in item["actions"] for p in a.get("parameters", [])]
+        assert {p["name"] for p in params} == {"A", "B"}
+    finally:
+        s.stop()
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_address(tmp_path):
+    """Keyed on the TCP peer alone, the throttle would lock out everyone behind a proxy."""
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "t"))
+    s.start("--trusted-proxy", "127.0.0.0/8")
+    try:
+        create_job(s, "j", job_xml(token="tok", quiet=3600))
+        mallory = {"X-Forwarded-For": "203.0.113.66"}
+        carol = {"X-Forwarded-For": "198.51.100.7, 127.0.0.1"}   # through a second proxy
+        codes = [s.get("api/json", auth=("alice", f"wrong-{i}"), headers=mallory).status_code
+                 for i in range(21)]
+        assert codes[-1] == 429 and "203.0.113.66" in s.get(
+            "api/json", auth=("alice", "x"), headers=mallory).json()["presented"]
+        # another client behind the same proxy signs in
+        assert s.get("api/json", auth=("alice", "alice-password"), headers=carol).status_code == 200
+        # and her trigger's cause names her address, not the proxy's
+        r = s.post("job/j/build?token=tok", headers=carol)
+        assert r.status_code == 201
+        item = s.get(r.headers["Location"].split(s.url, 1)[1] + "api/json", auth=s.alice).json()
+        assert "198.51.100.7" in str(item["actions"]), item["actions"]
+    finally:
+        s.stop()
+    # without --trusted-proxy the header is the client's word and counts for nothing
+    s.start()
+    try:
+        r = s.post("job/j/build?token=tok", headers={"X-Forwarded-For": "192.0.2.1"})
+        item = s.get(r.headers["Location"].split(s.url, 1)[1] + "api/json", auth=s.alice).json()
+        assert "192.0.2.1" not in str(item["actions"]) and "127.0.0.1" in str(item["actions"])
+    finally:
+        s.stop()
+
+
+def test_the_login_form_has_a_crumb_so_no_other_site_can_sign_a_browser_in(server):
+    """Without one, a page elsewhere could post the form and sign the visitor in as the
+    attacker (login CSRF)."""
+    bare = requests.post(server.url + "j_spring_security_check", allow_redirects=False,
+                         data={"j_username": "bob", "j_password": "bob-password"}, timeout=30)
+    assert bare.status_code == 403 and "crumb" in bare.text
+    assert "STEWARD_SESSION" not in bare.cookies
+    # a crumb from someone else's login page does not fit this browser's cookie
+    other = requests.Session()
+    crumb = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"',
+                      other.get(server.url + "login", timeout=30).text).group(1)
+    forged = requests.post(server.url + "j_spring_security_check", allow_redirects=False,
+                           data={"j_username": "bob", "j_password": "bob-password",
+                                 "Jenkins-Crumb": crumb},
+                           cookies={"STEWARD_LOGIN": "0" * 64}, timeout=30)
+    assert forged.status_code == 403 and "STEWARD_SESSION" not in forged.cookies
+    # the page's own form works, and its cookie is SameSite=Strict
+    page = requests.get(server.url + "login", timeout=30)
+    assert "SameSite=Strict" in page.headers["Set-Cookie"]
+    assert web_sign_in(server.url, "bob", "bob-password").status_code == 302

@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 import requests
 
 from conftest import SLOW, create_job, job_xml
+from e2e_helpers import web_sign_in
 from e2e_helpers import wait_for
 
 DISCARDER = "properties/jenkins.model.BuildDiscarderProperty"
@@ -51,8 +52,7 @@ class ConfigureForm(HTMLParser):
 def signed_in(server):
     s = requests.Session()
     s.headers["Accept"] = "text/html"  # what a browser asks for: the pages, not the API
-    r = s.post(server.url + "j_spring_security_check", timeout=10 * SLOW, allow_redirects=False,
-               data={"j_username": "alice", "j_password": "alice-password"})
+    r = web_sign_in(server.url, "alice", "alice-password", session=s)
     assert r.status_code == 302, r.text
     return s
 

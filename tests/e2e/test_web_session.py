@@ -4,11 +4,11 @@ import re
 import requests
 
 from conftest import Server
+from e2e_helpers import web_sign_in
 
 
 def sign_in(url, user, password):
-    return requests.post(url + "j_spring_security_check", timeout=10, allow_redirects=False,
-                         data={"j_username": user, "j_password": password})
+    return web_sign_in(url, user, password)
 
 
 def crumb_of(url, cookies):

@@ -596,6 +596,54 @@ static void auth_session_get__ends_when_the_password_changes(void **state)
     user_row_release(&u);
 }
 
+static void auth_session_new__keeps_a_users_newest_and_never_refuses_for_room(void **state)
+{
+    char first[AUTH_SESSIONS_PER_USER][65], sid[65], bob_sid[65];
+    struct identity alice = { 0 }, bob = { 0 }, got;
+
+    alice.user_id = alice_id;
+    snprintf(alice.name, sizeof alice.name, "alice");
+    bob.user_id = bob_id;
+    snprintf(bob.name, sizeof bob.name, "bob");
+    assert_int_equal(auth_session_new(A, store, &bob, bob_sid), 0);
+    for (int i = 0; i < AUTH_SESSIONS_PER_USER; i++)
+        assert_int_equal(auth_session_new(A, store, &alice, first[i]), 0);
+    for (int i = 0; i < AUTH_SESSIONS_PER_USER; i++)
+        assert_int_equal(auth_session_get(A, store, first[i], &got), 0);
+    /* one more: alice's oldest goes, her others and bob's stay */
+    assert_int_equal(auth_session_new(A, store, &alice, sid), 0);
+    assert_int_equal(auth_session_get(A, store, first[0], &got), -ENOENT);
+    for (int i = 1; i < AUTH_SESSIONS_PER_USER; i++)
+        assert_int_equal(auth_session_get(A, store, first[i], &got), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), 0);
+    assert_int_equal(auth_session_get(A, store, bob_sid, &got), 0);
+    /* thousands of sign-ins later a new one still gets its session */
+    for (int i = 0; i < 5000; i++)
+        assert_int_equal(auth_session_new(A, store, &alice, sid), 0);
+    assert_int_equal(auth_session_get(A, store, sid, &got), 0);
+    assert_int_equal(auth_session_get(A, store, bob_sid, &got), 0);
+}
+
+static void auth_check__one_set_of_rules_for_names_and_passwords(void **state)
+{
+    const char *why;
+
+    (void) state;
+    assert_int_equal(auth_check_user_name("bob.smith-2_x", &why), 0);
+    assert_int_equal(auth_check_user_name("", &why), -EINVAL);
+    assert_int_equal(auth_check_user_name("with space", &why), -EINVAL);
+    assert_int_equal(auth_check_user_name("..", &why), -EINVAL);
+    assert_int_equal(auth_check_user_name("authenticated", &why), -EINVAL);
+    assert_non_null(strstr(why, "authorization matrix"));
+    assert_int_equal(auth_check_user_name("anonymous", &why), -EINVAL);
+    assert_int_equal(auth_check_password("1234567", &why), -EINVAL);
+    assert_int_equal(auth_check_password("12345678", &why), 0);
+    assert_int_equal(auth_check_token_name("laptop", &why), 0);
+    assert_int_equal(auth_check_token_name("", &why), -EINVAL);
+    assert_int_equal(auth_check_token_name("a\nb", &why), -EINVAL);
+    assert_int_equal(auth_check_token_name("\xff", &why), -EINVAL);
+}
+
 static void auth_password__takes_the_password_and_not_an_api_token(void **state)
 {
     char value[API_TOKEN_LEN + 1], uuid[37];
@@ -723,6 +771,8 @@ int main(void)
         T(auth_crumb_ok__refuses_the_crumb_of_another_session_or_user),
         T(auth_crumb__differs_between_processes),
         T(auth_session__new_get_and_end),
+        T(auth_session_new__keeps_a_users_newest_and_never_refuses_for_room),
+        T(auth_check__one_set_of_rules_for_names_and_passwords),
         T(auth_session_get__returns_enoent_for_an_unknown_id),
         T(auth_session_get__ends_when_the_password_changes),
         T(auth_password__takes_the_password_and_not_an_api_token),
