@@ -248,6 +248,7 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
                       uuid, "tokenName", name, "tokenValue", value, "expirationDate", "never",
                       "aboutToExpire", false);
         secret_wipe(value, sizeof value);
+        app_audit(req, "token-new", NULL, "API token '%s' of user '%s'", name, user);
         api_send_json(req, resp, v);
     } else if (streq(action, "revoke")) {
         const char *uuid = req_param(req, "tokenUuid");
@@ -264,6 +265,7 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
             not_found(app, req, resp, rfmt("A token %s of user '%s'", uuid ? uuid : name, user));
             goto out;
         }
+        app_audit(req, "token-revoke", NULL, "API token %s of user '%s'", uuid ? uuid : name, user);
         api_send_json(req, resp, json_pack("{s:s, s:n}", "status", "ok", "data"));
     } else if (streq(action, "list")) {
         /* Steward's own listing, for scripts: names, dates and use, never values */
@@ -403,6 +405,7 @@ queue_cancel_item(const struct app *app, struct req *req, struct resp *resp, int
                                   .fix = gone });
         return false;
     }
+    app_audit(req, "queue-cancel", NULL, "queue item %lld", (long long) id);
     return true;
 }
 
@@ -573,6 +576,7 @@ build_stop(const struct app *app, struct req *req, struct resp *resp, struct job
         return;
     }
     (void) engine_stop_build(app->engine, job->name, number, req->id.name);
+    app_audit(req, "build-stop", job->name, "build #%lld", (long long) number);
     api_redirect(resp, 302, rfmt("%s%lld/", ju ? ju : "/", (long long) number));
 }
 
@@ -703,6 +707,7 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
             send_job_error(app, req, resp, r, name, err);
             return;
         }
+        app_audit(req, "job-create", name, "a copy of '%s'", src->name);
         _cleanup_free_ char *root = app_root_url(app, req);
         _cleanup_free_ char *ju = root ? job_url(root, name) : NULL;
         api_redirect(resp, 302, ju ? ju : "/");
@@ -721,6 +726,7 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
         send_job_error(app, req, resp, r, name, err);
         return;
     }
+    app_audit(req, "job-create", name, NULL);
     api_send_text(resp, 200, "");
 }
 
@@ -759,6 +765,7 @@ job_config_post(const struct app *app, struct req *req, struct resp *resp, struc
         send_job_error(app, req, resp, r, job->name, err);
         return;
     }
+    app_audit(req, "job-configure", job->name, "config.xml");
     api_send_text(resp, 200, "");
 }
 
@@ -824,6 +831,7 @@ job_delete(const struct app *app, struct req *req, struct resp *resp, struct job
         send_job_error(app, req, resp, r, job->name, NULL);
         return;
     }
+    app_audit(req, "job-delete", job->name, NULL);
     api_redirect(resp, 302, root ? root : "/");
 }
 
@@ -840,6 +848,7 @@ job_enable(const struct app *app, struct req *req, struct resp *resp, struct job
         send_job_error(app, req, resp, r, job->name, NULL);
         return;
     }
+    app_audit(req, SEG_IS(2, "disable") ? "job-disable" : "job-enable", job->name, NULL);
     api_redirect(resp, 302, ju);
 }
 
@@ -871,6 +880,7 @@ job_rename(const struct app *app, struct req *req, struct resp *resp, struct job
         send_job_error(app, req, resp, r, to, "The new name is not a valid job name.");
         return;
     }
+    app_audit(req, "job-rename", name, "to '%s'", to);
     nju = root ? job_url(root, to) : NULL;
     api_redirect(resp, 302, nju ? nju : root ? root : "/");
 }
@@ -955,12 +965,72 @@ quiet_down(const struct app *app, struct req *req, struct resp *resp, enum quiet
     }
     log_info("%s by %s%s%s", what[mode], req->id.name, reason && *reason ? ": " : "",
              reason && *reason ? reason : "");
+    app_audit(req, mode == QUIET_DOWN ? "quiet-down" : mode == QUIET_OFF ? "cancel-quiet-down"
+                                                                          : "safe-exit",
+              NULL, "%s", reason ? reason : "");
     if (mode == QUIET_SAFE_EXIT) {
         api_send_text(resp, 200, "Shutting down as soon as all jobs are complete\n");
         return;
     }
     root = app_root_url(app, req);
     api_redirect(resp, 302, root ? root : "/");
+}
+
+/* ---- the audit log ---- */
+
+/*
+ * GET /manage/audit/api/json: the newest entries first, filtered and paged
+ * (app_audit_filter()); "next" is the URL of the next page, null at the end.
+ */
+static void
+audit_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+    struct audit_row *rows = NULL;
+    struct audit_filter f;
+    struct buf next = BUF_INIT(BOUND_URL_BYTES * 4);
+    const char *why;
+    json_t *entries;
+    size_t n = 0;
+    int r;
+
+    (void) unused;
+    if (app_audit_filter(req, &f, &why) < 0) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad filter",
+                                                  .presented = why });
+        return;
+    }
+    r = store_audit_list(req->db, &f, &rows, &n);
+    if (r < 0) {
+        api_send_text(resp, 503, rfmt("The audit log could not be read: %s.\n", strerror(-r)));
+        return;
+    }
+    entries = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct audit_row *a = &rows[i];
+        json_array_append_new(entries,
+                              json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:s?}", "id",
+                                        (json_int_t) a->id, "timestamp", (json_int_t) a->time_ms,
+                                        "user", a->actor, "via", a->via, "tokenName",
+                                        a->token_name, "address", a->addr, "action", a->action,
+                                        "job", a->job, "detail", a->detail));
+    }
+    /* the same filter, older entries */
+    if (n == (size_t) f.limit) {
+        const char *keys[] = { "since", "until", "user", "job", "action", "limit" };
+        buf_printf(&next, "%smanage/audit/api/json?before=%lld", root ? root : "/",
+                   (long long) rows[n - 1].id);
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+            if (req_param(req, keys[i]) && *req_param(req, keys[i])) {
+                buf_printf(&next, "&%s=", keys[i]);
+                url_encode(&next, req_param(req, keys[i]));
+            }
+    }
+    audit_rows_free(rows, n);
+    api_send_json(req, resp, json_pack("{s:s, s:o, s:o}", "_class", "steward.AuditLog", "entries",
+                                       entries, "next",
+                                       next.len ? json_string(buf_str(&next)) : json_null()));
+    buf_release(&next);
 }
 
 static void
@@ -1147,6 +1217,7 @@ static const struct route routes[] = {
     { "cancelQuietDown", POST, NEEDS(ADMINISTER), quiet_down_off },
     { "safeExit", POST, NEEDS(ADMINISTER), safe_exit },
     { "pluginManager/api/{api}", ANY, NEEDS(READ), plugins },
+    { "manage/audit/api/json", ANY, NEEDS(ADMINISTER), audit_api },
     /* the scrape token, or a user who may read: prometheus.c checks */
     { "prometheus", ANY, OPEN, metrics },
     { "scriptText", ANY, OPEN, script_console },

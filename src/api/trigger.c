@@ -608,6 +608,8 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     t.params = params;
     t.n_params = job->cfg->n_params;
     t.cause = &cause;
+    t.via = by_token ? "triggerToken" : app_via_name(req->id.via);
+    t.addr = req->addr;
 
     /*
      * enqueue: the answer goes out once the item is committed. The HTTP

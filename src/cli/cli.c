@@ -66,6 +66,7 @@ static const char help_overview[] =
     "  [--home DIR] security authorization logged-in|matrix|project-matrix\n"
     "  [--home DIR] security matrix grant|revoke PRINCIPAL PERMISSION [JOB]\n"
     "  [--home DIR] security matrix show [JOB]\n"
+    "  [--home DIR] audit [--since T] [--user U] [--job J] [--action A] [--limit N]\n"
     "  [--home DIR] backup DEST         the database, jobs and secrets, while the server runs\n"
     "  [--home DIR] restore SRC         a backup into the home, with the server stopped\n"
     "  [--home DIR] metrics token new                   prints the /prometheus/ scrape token alone\n"

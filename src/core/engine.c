@@ -18,6 +18,7 @@
 
 #include "core/archive.h"
 #include "core/cron.h"
+#include "core/audit.h"
 #include "core/engine.h"
 #include "core/mask.h"
 #include "core/sandbox.h"
@@ -59,6 +60,7 @@ struct cmd {
     void *userdata;
     struct trigger owned_trigger;
     struct cause owned_cause;
+    char owned_addr[64];
 };
 
 struct unrecorded {
@@ -206,6 +208,8 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
         e->opts.queue_limit = BOUND_QUEUE_ITEMS;
     if (e->opts.queue_bytes < 1)
         e->opts.queue_bytes = BOUND_QUEUE_BYTES;
+    if (e->opts.audit_days < 1)
+        e->opts.audit_days = AUDIT_DEFAULT_DAYS;
     e->root_url = strdup(opts->root_url);
     e->trash = path_join(h->root, "trash");
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
@@ -365,9 +369,12 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
     c->userdata = userdata;
     c->trigger = &c->owned_trigger;
     params = calloc(t->n_params ? t->n_params : 1, sizeof *params);
+    /* `via` is one of the static names */
+    snprintf(c->owned_addr, sizeof c->owned_addr, "%s", t->addr ? t->addr : "");
     c->owned_trigger = (struct trigger){ .job = strdup(t->job), .params = params,
                                          .n_params = t->n_params, .cause = &c->owned_cause,
-                                         .delay_ms = t->delay_ms };
+                                         .delay_ms = t->delay_ms, .via = t->via,
+                                         .addr = t->addr ? c->owned_addr : NULL };
     r = params && c->owned_trigger.job ? cause_copy(&c->owned_cause, t->cause) : -ENOMEM;
     for (size_t i = 0; r >= 0 && i < t->n_params; i++) {
         params[i].type = t->params[i].type;
@@ -659,6 +666,36 @@ quiet_ms(struct engine *e, const struct trigger *t)
     return (int64_t) e->opts.quiet_period_s * 1000;
 }
 
+/* Drops the audit entries past their age (serve --audit-days); hourly, and at the start. */
+static void
+prune_audit(struct engine *e, int64_t now)
+{
+    int r = store_audit_prune(e->db, now - e->opts.audit_days * DAY_MS);
+
+    if (r < 0)
+        log_warn("audit: old entries could not be dropped: %s", strerror(-r));
+    else if (r > 0)
+        log_info("audit: dropped %d entries older than %d days", r, e->opts.audit_days);
+}
+
+/* The trigger's entry of the audit log, in its transaction: a 201 means it is recorded too. */
+static int
+audit_trigger(struct engine *e, const struct trigger *t, int64_t id, bool merged)
+{
+    const struct cause *c = t->cause;
+    char detail[96];
+
+    if (!t->via)
+        return 0;
+    snprintf(detail, sizeof detail, "queue item %lld%s", (long long) id,
+             merged ? ", merged into a waiting one" : "");
+    return store_audit_add(e->db, &(struct audit_entry){
+                                      .actor = c->kind == CAUSE_USER && c->user_name ? c->user_name
+                                                                                    : "anonymous",
+                                      .via = t->via, .token_name = c->token_name, .addr = t->addr,
+                                      .action = "trigger", .job = t->job, .detail = detail });
+}
+
 /*
  * Applies one trigger inside the open transaction. On success the
  * in-memory queue already shows the change; on failure of the whole
@@ -700,6 +737,8 @@ apply_trigger(struct engine *e, struct cmd *c)
             w->due_ms = due;
         e->next_due_ms = MIN(e->next_due_ms, w->due_ms);
         r = store_queue_update_merge(e->db, w);
+        if (r >= 0)
+            r = audit_trigger(e, t, w->id, true);
         if (r < 0)
             return r;
         c->out_id = w->id;
@@ -746,6 +785,8 @@ apply_trigger(struct engine *e, struct cmd *c)
         r = add_cause(&q, t->cause);
     if (r >= 0)
         r = store_queue_insert(e->db, &q);
+    if (r >= 0)
+        r = audit_trigger(e, t, q.id, false);
     if (r < 0) {
         queue_row_release(&q);
         return r;
@@ -2001,6 +2042,8 @@ fire_timers(struct engine *e)
     if (now - e->next_minute_ms > 120000)
         minute = (time_t) (now / 60000 * 60);
     e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
+    if (minute % 3600 == 0)
+        prune_audit(e, now);
 
     if (jobs_list(e->jobs, &list, &n) < 0)
         return;
@@ -2300,6 +2343,7 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     empty_trash(e);
+    prune_audit(e, now_ms());
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;
     e->next_flush_mono = mono_ms() + FLUSH_INTERVAL_MS;

@@ -27,6 +27,7 @@ struct engine_opts {
     int stop_grace_ms;       /* TERM, then KILL after this long */
     int queue_limit;         /* waiting items at most; 0: BOUND_QUEUE_ITEMS */
     int64_t queue_bytes;     /* what they may hold (parameters, causes); 0: BOUND_QUEUE_BYTES */
+    int audit_days;          /* audit entries are kept this long; 0: AUDIT_DEFAULT_DAYS */
     int shutdown_grace_ms;   /* a stop lets running builds end this long, then aborts them */
     struct sandbox *sandbox; /* where steps run (core/sandbox.h); NULL: plain child processes */
     /* "K=V" entries every build gets (--build-env), after the allow-listed ones */
@@ -82,6 +83,13 @@ struct trigger {
     size_t n_params;
     const struct cause *cause;
     int64_t delay_ms;                 /* -1: the job's quiet period */
+    /*
+     * For the audit log, written in the trigger's own transaction: how the
+     * caller authenticated ("apiToken", "triggerToken", ...) and from
+     * where. NULL `via` (the timer): no entry.
+     */
+    const char *via;
+    const char *addr;
 };
 
 /*

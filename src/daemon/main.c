@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,7 @@ static const char usage_text[] =
     "  security authorization logged-in|matrix|project-matrix\n"
     "  security matrix grant|revoke PRINCIPAL PERMISSION [JOB]\n"
     "  security matrix show [JOB]\n"
+    "  audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]\n"
     "  metrics token new                   prints the /prometheus/ scrape token alone\n"
     "  metrics token revoke\n"
     "  backup DEST                         the database, jobs and secrets, into a new directory\n"
@@ -250,6 +253,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "connections-per-address", required_argument, NULL, 'C' },
         { "queue-memory", required_argument, NULL, 'M' },
         { "trusted-proxy", required_argument, NULL, 'P' },
+        { "audit-days", required_argument, NULL, 'A' },
         {},
     };
     struct sandbox_opts sandbox_opts = {};
@@ -263,6 +267,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
+    int64_t audit_days = AUDIT_DEFAULT_DAYS;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
@@ -300,6 +305,10 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 'Q':
             if (parse_int64(optarg, 1, BOUND_QUEUE_ITEMS_MAX, &queue_limit) < 0)
                 return usage_error("--queue-limit takes a number from 1 to 1000000");
+            break;
+        case 'A':
+            if (parse_int64(optarg, 1, 36500, &audit_days) < 0)
+                return usage_error("--audit-days takes days, 1 to 36500");
             break;
         case 'P':
             if (n_proxies == ELEMENTSOF(proxies))
@@ -447,6 +456,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .stop_grace_ms = 5000,
                                           .queue_limit = (int) queue_limit,
                                           .queue_bytes = queue_mib << 20,
+                                          .audit_days = (int) audit_days,
                                           .shutdown_grace_ms = (int) grace * 1000,
                                           .sandbox = sandbox,
                                           .build_env = build_env,
@@ -521,6 +531,26 @@ open_home(const char *home_dir, struct home **h, struct store **db)
     return r;
 }
 
+/* An entry of the audit log for an offline command: the actor is the system user running it. */
+static void _printf_(4, 5)
+offline_audit(struct store *db, const char *action, const char *job, const char *fmt, ...)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    _cleanup_free_ char *detail = NULL;
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    if (vasprintf(&detail, fmt, ap) < 0)
+        detail = NULL;
+    va_end(ap);
+    r = store_audit_add(db, &(struct audit_entry){ .actor = pw ? pw->pw_name : "?", .via = "offline",
+                                                   .action = action, .job = job, .detail = detail });
+    if (r < 0)
+        fprintf(stderr, "steward: warning: the audit log could not record this: %s\n",
+                strerror(-r));
+}
+
 static int
 read_password(const char *given, bool from_stdin, char **ret)
 {
@@ -565,6 +595,9 @@ cmd_user_manage(const char *home_dir, const char *sub, const char *name, const c
         r = store_commit(db);
     else
         (void) store_rollback(db);
+    if (r >= 0)
+        offline_audit(db, streq(sub, "remove") ? "user-remove" : "user-admin", NULL, "user '%s'%s",
+                      name, streq(sub, "remove") ? "" : streq(flag, "on") ? " on" : " off");
     user_row_release(&u);
     home_free(h);
     if (r == -ENOENT) {
@@ -645,6 +678,9 @@ cmd_user(const char *home_dir, int argc, char **argv)
             user_row_release(&u);
         }
     }
+    if (r >= 0)
+        offline_audit(db, streq(sub, "add") ? "user-add" : "user-password", NULL, "user '%s'%s",
+                      name, admin ? ", administrator" : "");
     home_free(h);
     if (r == -EEXIST) {
         fprintf(stderr, "steward: user %s already exists\n", name);
@@ -737,6 +773,7 @@ cmd_token(const char *home_dir, int argc, char **argv)
         }
         printf("%s\n", value);
         secret_wipe(value, sizeof value);
+        offline_audit(db, "token-new", NULL, "API token '%s' of user '%s'", name, user);
         r = 0;
     } else if (streq(sub, "list")) {
         struct token_row *rows = NULL;
@@ -768,6 +805,7 @@ cmd_token(const char *home_dir, int argc, char **argv)
             r = 1;
             goto out;
         }
+        offline_audit(db, "token-revoke", NULL, "API token %s of user '%s'", name, user);
         fprintf(stderr, "Revoked token %s of user %s\n", name, user);
         r = 0;
     } else
@@ -906,6 +944,7 @@ cmd_matrix(struct home *h, struct store *db, int argc, char **argv)
         free(g.sid);
         if (r < 0)
             return 1;
+        offline_audit(db, sub, argv[5], "%s to %s on the job", perm_name(p), argv[3]);
         fprintf(stderr, "%s %s %s on job %s.\n", streq(sub, "grant") ? "Granted" : "Revoked",
                 argv[3], perm_name(p), argv[5]);
         return 0;
@@ -931,6 +970,7 @@ cmd_matrix(struct home *h, struct store *db, int argc, char **argv)
         fprintf(stderr, "steward: cannot change the matrix: %s\n", strerror(-r));
         return 1;
     }
+    offline_audit(db, sub, NULL, "%s to %s", perm_name(p), argv[3]);
     fprintf(stderr, "%s %s %s.\n", streq(sub, "grant") ? "Granted" : "Revoked", argv[3],
             perm_name(p));
     return 0;
@@ -949,6 +989,8 @@ cmd_security(const char *home_dir, int argc, char **argv)
         if (open_home(home_dir, &h, &db) < 0)
             return 1;
         r = store_setting_set(db, "anonymous_read", argv[2]);
+        if (r >= 0)
+            offline_audit(db, "strategy", NULL, "anonymous read %s", argv[2]);
         home_free(h);
         if (r < 0) {
             fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
@@ -963,6 +1005,8 @@ cmd_security(const char *home_dir, int argc, char **argv)
         if (open_home(home_dir, &h, &db) < 0)
             return 1;
         r = store_setting_set(db, "authorization", authz_name(strategy));
+        if (r >= 0)
+            offline_audit(db, "strategy", NULL, "%s", authz_name(strategy));
         home_free(h);
         if (r < 0) {
             fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
@@ -983,6 +1027,81 @@ cmd_security(const char *home_dir, int argc, char **argv)
     }
     return usage_error("security takes: anonymous-read on|off, authorization "
                        "logged-in|matrix|project-matrix, or matrix grant|revoke|show ...");
+}
+
+/* audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]: newest first */
+static int
+cmd_audit(const char *home_dir, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "since", required_argument, NULL, 's' },
+        { "until", required_argument, NULL, 'u' },
+        { "user", required_argument, NULL, 'U' },
+        { "job", required_argument, NULL, 'j' },
+        { "action", required_argument, NULL, 'a' },
+        { "limit", required_argument, NULL, 'n' },
+        {},
+    };
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct audit_filter f = { .limit = 100 };
+    struct audit_row *rows = NULL;
+    struct home *h = NULL;
+    int64_t now = now_ms(), v;
+    size_t n = 0;
+    int c, r;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+        switch (c) {
+        case 's':
+        case 'u':
+            if (audit_parse_time(optarg, now, c == 's' ? &f.since_ms : &f.until_ms) < 0)
+                return usage_error("--since and --until take a time: milliseconds since the "
+                                   "epoch, 2026-12-05, 2026-12-05T14:30Z, or 30m, 12h, 7d ago");
+            break;
+        case 'U':
+            f.actor = optarg;
+            break;
+        case 'j':
+            f.job = optarg;
+            break;
+        case 'a':
+            f.action = optarg;
+            break;
+        case 'n':
+            if (parse_int64(optarg, 1, 1000000, &v) < 0)
+                return usage_error("--limit takes a number of entries");
+            f.limit = (int) v;
+            break;
+        default:
+            return usage_error("audit takes --since, --until, --user, --job, --action, --limit");
+        }
+    }
+    if (optind != argc)
+        return usage_error("audit takes options only");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = store_audit_list(db, &f, &rows, &n);
+    home_free(h);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot read the audit log: %s\n", strerror(-r));
+        return 1;
+    }
+    printf("TIME\tUSER\tVIA\tTOKEN\tADDRESS\tACTION\tJOB\tDETAIL\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct audit_row *a = &rows[i];
+        char t[32];
+        time_t s = (time_t) (a->time_ms / 1000);
+        struct tm tm;
+
+        gmtime_r(&s, &tm);
+        strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, a->actor, a->via,
+               a->token_name ? a->token_name : "-", a->addr ? a->addr : "-", a->action,
+               a->job ? a->job : "-", a->detail ? a->detail : "-");
+    }
+    audit_rows_free(rows, n);
+    return 0;
 }
 
 /* metrics token new|revoke: the Bearer token a Prometheus server scrapes /prometheus/ with. */
@@ -1092,5 +1211,7 @@ main(int argc, char **argv)
         return cmd_restore(home_dir, argc, argv);
     if (streq(argv[0], "metrics"))
         return cmd_metrics(home_dir, argc, argv);
+    if (streq(argv[0], "audit"))
+        return cmd_audit(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/app.h"
+#include "util/log.h"
+#include "util/macro.h"
 #include "util/strutil.h"
 
 char *
@@ -57,6 +60,82 @@ app_start_session(const struct app *app, struct req *req, struct resp *resp)
     }
     free(root);
     return r;
+}
+
+int
+app_audit_filter(const struct req *req, struct audit_filter *ret, const char **reterr_why)
+{
+    const char *since = req_param(req, "since"), *until = req_param(req, "until");
+    const char *before = req_param(req, "before"), *limit = req_param(req, "limit");
+    int64_t now = now_ms(), v;
+
+    *ret = (struct audit_filter){ .actor = req_param(req, "user"), .job = req_param(req, "job"),
+                                  .action = req_param(req, "action"), .limit = 100 };
+    if (since && *since && audit_parse_time(since, now, &ret->since_ms) < 0) {
+        *reterr_why = "since= is a time: milliseconds since the epoch, 2026-12-05, "
+                      "2026-12-05T14:30Z, or 30m, 12h, 7d ago.";
+        return -EINVAL;
+    }
+    if (until && *until && audit_parse_time(until, now, &ret->until_ms) < 0) {
+        *reterr_why = "until= is a time: milliseconds since the epoch, 2026-12-05, "
+                      "2026-12-05T14:30Z, or 30m, 12h, 7d ago.";
+        return -EINVAL;
+    }
+    if (before && *before) {
+        if (parse_int64(before, 1, INT64_MAX, &v) < 0) {
+            *reterr_why = "before= is an entry's id (from the previous page's next link).";
+            return -EINVAL;
+        }
+        ret->before_id = v;
+    }
+    if (limit && *limit) {
+        if (parse_int64(limit, 1, AUDIT_PAGE_MAX, &v) < 0) {
+            *reterr_why = "limit= is a number of entries, 1 to 1000.";
+            return -EINVAL;
+        }
+        ret->limit = (int) v;
+    }
+    /* empty fields of the page's form mean "any" */
+    if (ret->actor && !*ret->actor)
+        ret->actor = NULL;
+    if (ret->job && !*ret->job)
+        ret->job = NULL;
+    if (ret->action && !*ret->action)
+        ret->action = NULL;
+    return 0;
+}
+
+const char *
+app_via_name(enum auth_via via)
+{
+    static const char *const names[] = { [VIA_NONE] = "none", [VIA_TOKEN] = "apiToken",
+                                         [VIA_PASSWORD] = "password", [VIA_SESSION] = "session" };
+
+    return (size_t) via < ELEMENTSOF(names) ? names[via] : "?";
+}
+
+void
+app_audit(struct req *req, const char *action, const char *job, const char *fmt, ...)
+{
+    _cleanup_free_ char *detail = NULL;
+    va_list ap;
+    int r;
+
+    if (fmt) {
+        va_start(ap, fmt);
+        if (vasprintf(&detail, fmt, ap) < 0)
+            detail = NULL;
+        va_end(ap);
+    }
+    r = store_audit_add(req->db, &(struct audit_entry){
+                                     .actor = req->id.anonymous ? "anonymous" : req->id.name,
+                                     .via = app_via_name(req->id.via),
+                                     .token_name = req->id.via == VIA_TOKEN ? req->id.token_name
+                                                                            : NULL,
+                                     .addr = req->addr, .action = action, .job = job,
+                                     .detail = detail });
+    if (r < 0)
+        log_warn("audit: cannot record %s by %s: %s", action, req->id.name, strerror(-r));
 }
 
 bool

@@ -6,6 +6,7 @@
  * server-wide settings. Built by the daemon; api/ and web/ only read it.
  */
 
+#include "core/audit.h"
 #include "core/auth.h"
 #include "core/engine.h"
 #include "core/home.h"
@@ -44,6 +45,24 @@ const char *app_cookie(const char *root, const char *name, const char *value, in
  * to the answer. Writes the session id into req->session_id. 0 or -errno.
  */
 int app_start_session(const struct app *app, struct req *req, struct resp *resp);
+
+/*
+ * Writes an entry of the audit log for this request: its identity (user,
+ * how it authenticated, which token) and address, the action, the job
+ * (or NULL) and a detail (printf, or NULL). A failure to write is logged,
+ * never the request's.
+ */
+void app_audit(struct req *req, const char *action, const char *job, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/*
+ * The audit log's filter from a request's fields: since=, until= (as
+ * audit_parse_time() reads them), user=, job=, action=, before= (an entry
+ * id, for the next page) and limit= (1 to AUDIT_PAGE_MAX, 100 by default).
+ * 0, or -EINVAL with *reterr_why saying which field is wrong (lent).
+ */
+int app_audit_filter(const struct req *req, struct audit_filter *ret, const char **reterr_why);
+/* How an identity authenticated, as the audit log says it. */
+const char *app_via_name(enum auth_via via);
 
 /* True when anonymous callers may read (steward security anonymous-read on). */
 bool app_anonymous_read(const struct req *req);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/metrics.h"
+#include "http/app.h"
 #include "http/http.h"
 #include "util/bounds.h"
 #include "util/log.h"
@@ -335,6 +336,11 @@ resolve_identity(struct http *h, struct req *req)
                        &req->basic_failure) < 0) {
             req->basic_failed = true;
             identity_anonymous(&req->id);
+            /* a throttled attempt was not checked: it is not a failed login */
+            if (req->basic_failure != AUTH_FAIL_THROTTLED)
+                app_audit(req, "login-failed", NULL, "as '%.64s' with HTTP Basic (%s)",
+                          req->basic_user,
+                          req->basic_secret_is_api_token_shape ? "a token" : "a password");
         }
         secret_wipe(colon + 1, strlen(colon + 1));
         return;

@@ -120,6 +120,20 @@ static const char *const migrations[] = {
     "END;",
     /* the global authorization matrix, one matrix-auth entry ("USER:perm:sid") a row */
     "CREATE TABLE grants(entry TEXT PRIMARY KEY) WITHOUT ROWID;",
+    /* the audit log */
+    "CREATE TABLE audit("
+    "  id INTEGER PRIMARY KEY,"
+    "  time_ms INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  via TEXT NOT NULL,"
+    "  token_name TEXT,"
+    "  addr TEXT,"
+    "  action TEXT NOT NULL,"
+    "  job TEXT,"
+    "  detail TEXT);"
+    "CREATE INDEX audit_by_time ON audit(time_ms);"
+    "CREATE INDEX audit_by_actor ON audit(actor, id);"
+    "CREATE INDEX audit_by_job ON audit(job, id);",
 };
 
 int

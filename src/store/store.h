@@ -113,6 +113,41 @@ int store_grant_remove(struct store *s, const char *entry);
 int store_grant_list(struct store *s, char ***ret_entries, size_t *ret_n);
 void store_grants_free(char **entries, size_t n);
 
+/*
+ * The audit log: who did what, when, from where. Strings may be NULL where
+ * the column allows it; every one is copied.
+ */
+struct audit_row {
+    int64_t id;
+    int64_t time_ms;       /* wall clock */
+    char *actor;           /* a user's name, "anonymous", or what acted for nobody */
+    char *via;             /* password, apiToken, session, triggerToken, offline, ... */
+    char *token_name;      /* the API token's name (via apiToken) */
+    char *addr;            /* the client's address */
+    char *action;          /* "trigger", "login", "job-configure", ... */
+    char *job;
+    char *detail;
+};
+void audit_row_release(struct audit_row *a);
+void audit_rows_free(struct audit_row *rows, size_t n);
+/* An entry to write: the same fields, lent. */
+struct audit_entry {
+    int64_t time_ms;       /* 0: now */
+    const char *actor, *via, *token_name, *addr, *action, *job, *detail;
+};
+int store_audit_add(struct store *s, const struct audit_entry *a);
+
+struct audit_filter {
+    int64_t since_ms, until_ms;  /* 0: open */
+    const char *actor, *job, *action;  /* NULL: any */
+    int64_t before_id;           /* paging: only entries older than this id; 0: from the newest */
+    int limit;                   /* at most this many, newest first */
+};
+int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_row **ret_rows,
+                     size_t *ret_n);
+/* Drops the entries older than `before_ms`; how many, or -errno. */
+int store_audit_prune(struct store *s, int64_t before_ms);
+
 int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms);
 
 /* ---- queue and builds ---- */

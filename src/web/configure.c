@@ -895,6 +895,7 @@ web_configure_page(struct web *w, const char *name)
                     400);
         return;
     }
+    app_audit(w->req, "job-configure", name, "the configure page");
     then = req_param(w->req, "then");
     if (req_param(w->req, "generateToken"))
         web_redirect(w, web_job_path(name, "configure?msg=token#trigger"));
@@ -993,5 +994,6 @@ web_new_job(struct web *w)
         new_job_form(w, name, err ? err : strerror(-r), 400);
         return;
     }
+    app_audit(w->req, "job-create", name, src ? "a copy of '%s'" : NULL, src ? src->name : "");
     web_redirect(w, web_job_path(name, "configure?msg=created"));
 }

@@ -144,6 +144,8 @@ web_login_submit(struct web *w)
     if (!web_check_post(w))
         return;
     if (req->id.anonymous && !login_crumb_ok(w)) {
+        app_audit(req, "login-failed", NULL, "as '%.64s': the form had no valid crumb",
+                  user ? user : "");
         login_page(w, LOGIN_NO_CRUMB, 0);
         return;
     }
@@ -154,12 +156,17 @@ web_login_submit(struct web *w)
         if (why == AUTH_FAIL_THROTTLED)
             login_page(w, LOGIN_THROTTLED,
                        MAX(auth_throttle_wait(w->app->auth, req->addr, user), 1));
-        else
+        else {
+            app_audit(req, "login-failed", NULL, "as '%.64s' on the login page",
+                      user ? user : "");
             login_page(w, LOGIN_FAILED, 0);
+        }
         return;
     }
     resp_header(w->resp, "Set-Cookie", app_session_cookie(w->root, sid));
     secret_wipe(sid, sizeof sid);
+    req->id = id;
+    app_audit(req, "login", NULL, "on the login page");
     w->resp->status = 302;
     resp_header(w->resp, "Location", rfmt("%s%s", w->root, from + 1));
 }

@@ -132,6 +132,7 @@ void web_new_job(struct web *w);                           /* GET/POST /newJob *
 void web_user_page(struct web *w, const char *user);       /* NULL: /me/configure */
 void web_users_page(struct web *w);                        /* /manage/users */
 void web_security_page(struct web *w);                     /* /manage/security */
+void web_audit_page(struct web *w);                        /* /manage/audit */
 /* A <select> of the permissions: all of them, or (global false) those a job can grant. */
 void web_permission_select(struct buf *b, const char *id, const char *name, bool global);
 

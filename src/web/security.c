@@ -189,6 +189,8 @@ save_strategy(struct web *w)
         page(w, rfmt("The setting could not be stored: %s.", strerror(-r)), 500);
         return;
     }
+    app_audit(w->req, "strategy", NULL, "%s, anonymous read %s", authz_name(s),
+              anon && streq(anon, "on") ? "on" : "off");
     web_redirect(w, "manage/security?msg=strategy");
 }
 
@@ -225,6 +227,7 @@ change_grant(struct web *w, bool grant)
         page(w, rfmt("The matrix could not be changed: %s.", strerror(-r)), 500);
         return;
     }
+    app_audit(w->req, grant ? "grant" : "revoke", NULL, "%s", grant ? formatted : entry);
     web_redirect(w, grant ? "manage/security?msg=granted" : "manage/security?msg=revoked");
 }
 

@@ -251,6 +251,7 @@ generate(struct web *w, const struct user_row *u, bool me)
         user_page(w, u, me, NULL, NULL, "The token could not be stored.", 500);
         return;
     }
+    app_audit(w->req, "token-new", NULL, "API token '%s' of user '%s'", name, u->name);
     user_page(w, u, me, value, name, NULL, 200);
     secret_wipe(value, sizeof value);
 }
@@ -296,6 +297,7 @@ change_password(struct web *w, const struct user_row *u, bool me)
         return;
     }
     home_forget_initial_password(w->app->home, u->password_hash);
+    app_audit(w->req, "user-password", NULL, "of user '%s'", u->name);
     web_redirect(w, rfmt("%s?msg=password", self_path(u, me)));
 }
 
@@ -321,8 +323,10 @@ web_user_page(struct web *w, const char *name)
         const char *uuid = req_param(w->req, "uuid");
         if (!uuid || store_token_delete(w->req->db, u.id, uuid, NULL) < 0)
             user_page(w, &u, me, NULL, NULL, "There is no such token (already revoked?).", 404);
-        else
+        else {
+            app_audit(w->req, "token-revoke", NULL, "API token %s of user '%s'", uuid, u.name);
             web_redirect(w, rfmt("%s?msg=revoked", self_path(&u, me)));
+        }
     } else if (action && streq(action, "password"))
         change_password(w, &u, me);
     else
@@ -671,6 +675,8 @@ change_user(struct web *w, enum change what)
     if (r < 0)
         goto fail;
     self = ro.target == ro.actor;
+    app_audit(w->req, what == CHANGE_REMOVE ? "user-remove" : "user-admin", NULL, "user '%s'%s",
+              ro.target->name, what == CHANGE_REMOVE ? "" : what == CHANGE_GRANT_ADMIN ? " on" : " off");
     roster_release(&ro);
     if (what == CHANGE_REMOVE)
         web_redirect(w, "manage/users?msg=removed");
@@ -708,8 +714,11 @@ add_user(struct web *w)
         users_page(w, rfmt("There is already a user named '%s'.", name), NULL, NULL, 409);
     else if (r < 0)
         users_page(w, "The user could not be stored.", NULL, NULL, 500);
-    else
+    else {
+        app_audit(w->req, "user-add", NULL, "user '%s'%s", name,
+                  req_param(w->req, "admin") ? ", administrator" : "");
         web_redirect(w, "manage/users?msg=added");
+    }
 }
 
 static void
@@ -733,8 +742,10 @@ reset_password(struct web *w)
         home_forget_initial_password(w->app->home, u.password_hash);
     if (r < 0)
         users_page(w, "The password could not be stored.", NULL, NULL, 500);
-    else
+    else {
+        app_audit(w->req, "user-password", NULL, "of user '%s', reset", u.name);
         users_page(w, NULL, u.name, fresh, 200);
+    }
     secret_wipe(fresh, sizeof fresh);
     user_row_release(&u);
 }

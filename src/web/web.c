@@ -51,6 +51,7 @@ PAGE(web_page_me, web_user_page(&w, NULL))
 PAGE(web_page_user, web_user_page(&w, req->seg[1]))
 PAGE(web_page_users, web_users_page(&w))
 PAGE(web_page_security, web_security_page(&w))
+PAGE(web_page_audit, web_audit_page(&w))
 /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
 PAGE(web_page_queue, web_redirect(&w, "#queue"))
 
@@ -86,6 +87,7 @@ static const struct route routes[] = {
     { "user/*/configure", GET | POST | FORM, SELF_OR_ADMIN, web_page_user },
     { "manage/users", GET | POST | FORM, NEEDS(ADMINISTER), web_page_users },
     { "manage/security", GET | POST | FORM, NEEDS(ADMINISTER), web_page_security },
+    { "manage/audit", GET, NEEDS(ADMINISTER), web_page_audit },
     { "queue", GET | HTML, NEEDS(READ), web_page_queue },
 };
 

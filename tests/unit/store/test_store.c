@@ -1310,6 +1310,7 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
     /* builds as a database of schema 2 holds them: no job_stats yet */
     f->s = store_close(f->s);
     raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats; DROP TABLE grants;"
+                   "DROP TABLE audit;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
@@ -1335,6 +1336,46 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
     assert_int_equal(r->unstable, 1);
     assert_int_equal(r->last_number, 4);
     stats_free(r);
+}
+
+static void store_audit__filters_pages_and_prunes(void **state)
+{
+    struct fixture *f = *state;
+    struct audit_row *rows = NULL;
+    size_t n = 0;
+
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(store_audit_add(f->s, &(struct audit_entry){
+                                                   .time_ms = i * 1000, .actor = i % 2 ? "bob" : "carol",
+                                                   .via = "apiToken", .token_name = "ci",
+                                                   .addr = "10.0.0.1", .action = "trigger",
+                                                   .job = i < 3 ? "a" : "b", .detail = NULL }),
+                         0);
+    assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .limit = 2 }, &rows, &n), 0);
+    assert_int_equal(n, 2);                        /* newest first */
+    assert_int_equal(rows[0].time_ms, 5000);
+    assert_string_equal(rows[0].token_name, "ci");
+    assert_null(rows[0].detail);
+    {
+        int64_t older = rows[1].id;
+        audit_rows_free(rows, n);
+        assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .before_id = older, .limit = 10 },
+                                          &rows, &n), 0);
+        assert_int_equal(n, 3);                    /* the next page */
+        audit_rows_free(rows, n);
+    }
+    assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .actor = "bob", .job = "b", .limit = 10 },
+                                      &rows, &n), 0);
+    assert_int_equal(n, 2);
+    audit_rows_free(rows, n);
+    assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .since_ms = 2000, .until_ms = 3000,
+                                                                    .limit = 10 }, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    audit_rows_free(rows, n);
+    assert_int_equal(store_audit_prune(f->s, 3000), 2);
+    assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .limit = 10 }, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    audit_rows_free(rows, n);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1402,6 +1443,7 @@ int main(void)
         T(store_job_stats_list__lists_jobs_by_name_up_to_max),
         T(store_job_forget_and_rename__carry_the_jobs_stats),
         T(store_open__fills_the_jobs_stats_from_the_builds_of_an_older_database),
+        T(store_audit__filters_pages_and_prunes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
