@@ -91,6 +91,22 @@ access_ok(const struct app *app, struct req *req, struct resp *resp, const struc
             refuse_login_needed(app, req, resp, "This page");
             return false;
         }
+        /* a limited token may read its user's pages: it cannot make itself a bigger token */
+        if (req->is_post && req->id.via == VIA_TOKEN && req->id.token_scopes &&
+            !(req->id.token_scopes & SCOPE_ADMIN)) {
+            char have[64];
+
+            refuse(app, req, resp,
+                   &(struct refusal){ .status = 403,
+                                      .error = "This API token may not manage tokens or passwords",
+                                      .presented = rfmt("The request used the API token '%s', limited "
+                                                        "to the scopes %s.", req->id.token_name,
+                                                        scopes_format(req->id.token_scopes, have,
+                                                                      sizeof have)),
+                                      .fix = "Sign in with your password (the page /me/configure), "
+                                             "or use a token with every right or the scope admin." });
+            return false;
+        }
         if (r->access == ROUTE_SELF_OR_ADMIN && !streq(req_seg(req, 1), req->id.name) &&
             !app_may(req, PERM_ADMINISTER, NULL)) {
             refuse(app, req, resp,

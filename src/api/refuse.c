@@ -148,6 +148,13 @@ refuse_bad_credentials(const struct app *app, struct req *req, struct resp *resp
             r.fix = "Use your user ID (the name you log in with), not your full name or e-mail.";
         }
         break;
+    case AUTH_FAIL_TOKEN_EXPIRED:
+        r.error = "The API token has expired";
+        r.presented = rfmt("The request sent an API token of user '%s' that is past its expiry.",
+                           req->basic_user);
+        r.fix = "Make a new token on your user page (/me/configure), or with steward token new.";
+        r.fix_link = "me/configure";
+        break;
     case AUTH_FAIL_TOKEN_OF_OTHER_USER:
         r.presented = rfmt("The request sent Basic credentials for user '%s', with an API token "
                            "that belongs to another user.", req->basic_user);
@@ -272,6 +279,23 @@ refuse_permission(const struct app *app, struct req *req, struct resp *resp, enu
                             job ? rfmt("%s on job '%s'", perm_name(p), job) : perm_name(p));
         return;
     }
+    if (req->id.via == VIA_TOKEN && !(scopes_allow(req->id.token_scopes) & PERM_BIT(p))) {
+        char have[64];
+
+        /* the user may; the token may not */
+        resp_header(resp, "X-Required-Permission", perm_id(p));
+        refuse(app, req, resp,
+               &(struct refusal){
+                   .status = 403, .error = rfmt("The API token '%s' may not do this", req->id.token_name),
+                   .accepts = rfmt("This needs %s, which takes the token scope %s.", perm_name(p),
+                                   scope_for(p)),
+                   .presented = rfmt("The request used the API token '%s' of user '%s', limited to "
+                                     "the scopes %s.", req->id.token_name, req->id.name,
+                                     scopes_format(req->id.token_scopes, have, sizeof have)),
+                   .fix = "Use a token with that scope (steward token new USER --name NAME "
+                          "--scopes ..., or the form on /me/configure), or one without scopes." });
+        return;
+    }
     error = strdup_printf("%s is missing the %s permission", req->id.name, perm_name(p));
     accepts = job ? strdup_printf("This needs %s (%s) on job '%s'.", perm_name(p), perm_id(p), job)
                   : strdup_printf("This needs %s (%s).", perm_name(p), perm_id(p));
@@ -300,7 +324,11 @@ refuse_no_job(const struct app *app, struct req *req, struct resp *resp, const c
         refuse_login_needed(app, req, resp, rfmt("Job '%s'", name));
         return;
     }
-    if (req->authz == AUTHZ_LOGGED_IN && !req->id.anonymous)
+    if (app_token_hides(req, name))
+        presented = strdup_printf("Job '%s' does not exist, or the API token '%s' may not see it: "
+                                  "it is limited to the jobs %s.", name, req->id.token_name,
+                                  req->id.token_jobs);
+    else if (req->authz == AUTHZ_LOGGED_IN && !req->id.anonymous)
         presented = strdup_printf("Job '%s' does not exist.", name);
     else if (req->id.anonymous)
         presented = strdup_printf("Job '%s' does not exist, or an anonymous caller may not see "

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -191,6 +192,21 @@ computer_api(const struct app *app, struct req *req, struct resp *resp, const ch
 
 /* ---- API tokens over HTTP ---- */
 
+/* An expiry as Jenkins' token JSON writes it: an ISO date, or "never". */
+static json_t *
+expiry_json(int64_t ms)
+{
+    char s[32];
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+
+    if (ms <= 0)
+        return json_string("never");
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(s);
+}
+
 static void
 token_endpoint(const struct app *app, struct req *req, struct resp *resp, const char *user,
                const char *action)
@@ -225,13 +241,24 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
             snprintf(dflt, sizeof dflt, "Token created on %lld", (long long) now_ms());
             name = dflt;
         }
+        struct token_limits lim;
+
         if (auth_check_token_name(name, &why) < 0) {
             refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad token name",
                                                       .presented = why,
                                                       .fix = "Use a name of at most 100 bytes of UTF-8." });
             goto out;
         }
-        r = auth_token_new(req->db, u.id, name, value, uuid);
+        /* Steward's own fields; without them a token has every right of its user, as in Jenkins */
+        if (auth_token_limits(req->db, req_param(req, "scopes"), req_param(req, "jobs"),
+                              req_param(req, "expires"), now_ms(), &lim, &why) < 0) {
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Bad token limits",
+                                                      .presented = why,
+                                                      .fix = "Send scopes=read,build, jobs=deploy-*, "
+                                                             "expires=30d, or none of them." });
+            goto out;
+        }
+        r = auth_token_new(req->db, u.id, name, &lim, value, uuid);
         if (r == -EEXIST) {
             refuse(app, req, resp,
                    &(struct refusal){ .status = 400, .error = "Token name taken",
@@ -244,9 +271,10 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
             api_send_text(resp, 500, "Could not store the token.\n");
             goto out;
         }
-        v = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:b}}", "status", "ok", "data", "tokenUuid",
-                      uuid, "tokenName", name, "tokenValue", value, "expirationDate", "never",
-                      "aboutToExpire", false);
+        v = json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:b, s:s?, s:s?}}", "status", "ok", "data",
+                      "tokenUuid", uuid, "tokenName", name, "tokenValue", value, "expirationDate",
+                      expiry_json(lim.expires_ms), "aboutToExpire", false, "scopes", lim.scopes,
+                      "jobs", lim.jobs);
         secret_wipe(value, sizeof value);
         app_audit(req, "token-new", NULL, "API token '%s' of user '%s'", name, user);
         api_send_json(req, resp, v);
@@ -274,11 +302,13 @@ token_endpoint(const struct app *app, struct req *req, struct resp *resp, const 
         json_t *a = json_array();
         if (store_token_list(req->db, u.id, &rows, &n) == 0) {
             for (size_t i = 0; i < n; i++)
-                json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I}", "uuid", rows[i].uuid,
-                                                   "name", rows[i].name, "creationDate",
-                                                   (json_int_t) rows[i].created_ms, "lastUseDate",
-                                                   (json_int_t) rows[i].last_use_ms, "useCounter",
-                                                   (json_int_t) rows[i].use_count));
+                json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?, s:s?, s:o}",
+                                                   "uuid", rows[i].uuid, "name", rows[i].name,
+                                                   "creationDate", (json_int_t) rows[i].created_ms,
+                                                   "lastUseDate", (json_int_t) rows[i].last_use_ms,
+                                                   "useCounter", (json_int_t) rows[i].use_count,
+                                                   "scopes", rows[i].scopes, "jobs", rows[i].jobs,
+                                                   "expirationDate", expiry_json(rows[i].expires_ms)));
             token_rows_free(rows, n);
         }
         api_send_json(req, resp, json_pack("{s:s, s:{s:o}}", "status", "ok", "data", "tokens", a));
@@ -689,6 +719,15 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
     }
     if (!bad_job_name(app, req, resp, name))
         return;
+    if (app_token_hides(req, name)) {
+        refuse(app, req, resp,
+               &(struct refusal){ .status = 403, .error = "Outside this API token's jobs",
+                                  .presented = rfmt("The API token '%s' is limited to the jobs %s, "
+                                                    "and '%s' is not one of them.",
+                                                    req->id.token_name, req->id.token_jobs, name),
+                                  .fix = "Choose a name the token's jobs match, or another token." });
+        return;
+    }
     if (mode && streq(mode, "copy")) {
         const char *from = req_param(req, "from");
         _cleanup_(job_unrefp) struct job *src = from ? jobs_get(app->jobs, from) : NULL;

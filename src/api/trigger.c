@@ -98,9 +98,10 @@ refuse_missing_job(const struct app *app, struct req *req, struct resp *resp, co
  * there)? Asked only to word a refusal: a good token needs no user.
  */
 static bool
-may_see(struct req *req, const struct job *job)
+may_see(struct req *req, const struct job *job, const char *name)
 {
-    return app_may(req, PERM_READ, NULL) && app_may(req, PERM_JOB_READ, job);
+    return !app_token_hides(req, name) && app_may(req, PERM_READ, NULL) &&
+           app_may(req, PERM_JOB_READ, job);
 }
 
 static void
@@ -478,8 +479,14 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     /* find the job; existence shows only to those who may see it */
     job = jobs_get(app->jobs, name);
     if (!job) {
-        can_read = may_see(req, NULL);
+        can_read = may_see(req, NULL, name);
         if (!token && !can_read && !token_root) {
+            if (!req->id.anonymous) {
+                /* the very answer a job it may not see gets */
+                metrics_count_refusal(METRIC_REFUSAL_NO_SUCH_JOB);
+                refuse_no_job(app, req, resp, name);
+                return;
+            }
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
             refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
             return;
@@ -494,7 +501,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     /* authorize: the trigger token, when one is sent and the job has one */
     if (token && job->cfg->auth_token) {
         if (!secret_equal(token, job->cfg->auth_token)) {
-            can_read = may_see(req, job);
+            can_read = may_see(req, job, name);
             auth_note_failure(app->auth, req->addr, subject);
             if (can_read && !token_root)
                 refuse_wrong_token(app, req, resp, name, token, token_root);
@@ -510,7 +517,7 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         refuse_missing_job(app, req, resp, name, false, token, true,
                            METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         return;
-    } else if (!(can_read = may_see(req, job)) || !app_may(req, PERM_JOB_BUILD, job)) {
+    } else if (!(can_read = may_see(req, job, name)) || !app_may(req, PERM_JOB_BUILD, job)) {
         if (token)
             auth_note_failure(app->auth, req->addr, subject);
         if (token && can_read)
@@ -524,9 +531,10 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         } else if (can_read) {
             metrics_count_refusal(METRIC_REFUSAL_PERMISSION);
             refuse_permission(app, req, resp, PERM_JOB_BUILD, name);
-        } else
-            refuse_missing_job(app, req, resp, name, false, NULL, false,
-                               METRIC_REFUSAL_NO_SUCH_JOB);
+        } else {
+            metrics_count_refusal(METRIC_REFUSAL_NO_SUCH_JOB);
+            refuse_no_job(app, req, resp, name);
+        }
         return;
     }
 

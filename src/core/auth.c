@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/auth.h"
 #include "core/perm.h"
 #include "core/metrics.h"
@@ -394,12 +395,26 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
     token_hash(secret, hash);
     r = store_token_find_by_hash(s, hash, &t);
     if (r >= 0 && t.user_id == u.id) {
+        const char *why;
+        bool expired = t.expires_ms > 0 && now_ms() >= t.expires_ms;
+
         fill_identity(ret_id, &u, VIA_TOKEN);
         snprintf(ret_id->token_name, sizeof ret_id->token_name, "%s", t.name);
         snprintf(ret_id->token_uuid, sizeof ret_id->token_uuid, "%s", t.uuid);
-        note_usage(a, t.uuid);
+        ret_id->token_expires_ms = t.expires_ms;
+        /* limits that no longer read (a hand-edited row) leave only reading */
+        if (t.scopes && scopes_parse(t.scopes, &ret_id->token_scopes, &why) < 0)
+            ret_id->token_scopes = SCOPE_READ;
+        snprintf(ret_id->token_jobs, sizeof ret_id->token_jobs, "%s", t.jobs ? t.jobs : "");
+        if (!expired)
+            note_usage(a, t.uuid);
         token_row_release(&t);
         user_row_release(&u);
+        if (expired) {
+            /* the secret is known good: a named refusal, and nothing to throttle */
+            *reterr_why = AUTH_FAIL_TOKEN_EXPIRED;
+            return -EACCES;
+        }
         return 0;
     }
     if (auth_throttle_wait(a, addr, user) > 0) {
@@ -445,8 +460,8 @@ auth_api_token_owner(struct store *s, const char *secret, char *ret_user)
 }
 
 int
-auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_value,
-               char *ret_uuid)
+auth_token_new(struct store *s, int64_t user_id, const char *name,
+               const struct token_limits *lim, char *ret_value, char *ret_uuid)
 {
     char hex[33], uuid_hex[33], hash[SECRET_SHA256_HEX_LEN + 1], uuid[37];
     int r;
@@ -459,7 +474,7 @@ auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_val
     snprintf(uuid, sizeof uuid, "%.8s-%.4s-%.4s-%.4s-%.12s", uuid_hex, uuid_hex + 8,
              uuid_hex + 12, uuid_hex + 16, uuid_hex + 20);
     secret_sha256_hex(hex, 32, hash);
-    r = store_token_add(s, user_id, uuid, name, hash);
+    r = store_token_add(s, user_id, uuid, name, hash, lim);
     if (r < 0) {
         secret_wipe(hex, sizeof hex);
         return r;
@@ -725,5 +740,62 @@ auth_check_token_name(const char *name, const char **reterr_why)
     for (const char *p = name; *p; p++)
         if ((unsigned char) *p < 0x20 || *p == 0x7f)
             return -EINVAL;
+    return 0;
+}
+
+#define TOKEN_SCOPES_SETTING "token_scopes"
+
+bool
+auth_token_scopes_required(struct store *s)
+{
+    _cleanup_free_ char *v = NULL;
+
+    return store_setting_get(s, TOKEN_SCOPES_SETTING, &v) == 0 && streq(v, "required");
+}
+
+int
+auth_token_limits(struct store *s, const char *scopes, const char *jobs, const char *expires,
+                  int64_t now, struct token_limits *ret, const char **reterr_why)
+{
+    unsigned v;
+    int64_t at;
+
+    *ret = (struct token_limits){};
+    if (scopes && *scopes) {
+        if (scopes_parse(scopes, &v, reterr_why) < 0)
+            return -EINVAL;
+        ret->scopes = scopes;
+    } else if (auth_token_scopes_required(s)) {
+        *reterr_why = "This server requires scopes on new API tokens: give scopes (read, build, "
+                      "cancel, configure, admin).";
+        return -EINVAL;
+    }
+    if (jobs && *jobs) {
+        if (token_jobs_check(jobs, reterr_why) < 0)
+            return -EINVAL;
+        ret->jobs = jobs;
+    }
+    if (expires && *expires && !streq(expires, "never")) {
+        size_t len = strlen(expires);
+        int64_t n;
+
+        *reterr_why = "The expiry is a time to come: 30d, 12h, 2027-01-31, or milliseconds since "
+                      "the epoch (or never).";
+        if (len > 1 && strchr("hd", expires[len - 1])) {
+            char num[24];
+
+            if (len >= sizeof num)
+                return -EINVAL;
+            memcpy(num, expires, len - 1);
+            num[len - 1] = '\0';
+            if (parse_int64(num, 1, 36500 * 24, &n) < 0)
+                return -EINVAL;
+            at = now + n * (expires[len - 1] == 'h' ? 3600 * 1000LL : 24 * 3600 * 1000LL);
+        } else if (audit_parse_time(expires, now, &at) < 0 || strchr("m", expires[len - 1]))
+            return -EINVAL;
+        if (at <= now)
+            return -EINVAL;
+        ret->expires_ms = at;
+    }
     return 0;
 }

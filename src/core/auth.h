@@ -33,6 +33,10 @@ struct identity {
     enum auth_via via;
     char token_name[BOUND_TOKEN_NAME_BYTES + 1]; /* VIA_TOKEN: which token */
     char token_uuid[37];
+    /* VIA_TOKEN: what limits the token (core/perm.h); 0 and "": nothing */
+    unsigned token_scopes;
+    char token_jobs[BOUND_TOKEN_JOBS_BYTES + 1];
+    int64_t token_expires_ms;
 };
 
 void identity_anonymous(struct identity *id);
@@ -44,6 +48,7 @@ enum auth_failure {
     AUTH_FAIL_BAD_SECRET,          /* user exists; neither a token nor the password */
     AUTH_FAIL_TOKEN_OF_OTHER_USER, /* a valid API token, but of another user */
     AUTH_FAIL_THROTTLED,           /* too many failures from this address */
+    AUTH_FAIL_TOKEN_EXPIRED,       /* a valid API token past its expiry */
 };
 
 struct auth;
@@ -106,12 +111,26 @@ bool auth_looks_like_api_token(const char *s);
 int auth_api_token_owner(struct store *s, const char *secret, char *ret_user);
 
 /*
- * Makes a new API token for a user. Writes the value ("11" + 32 hex) into
+ * Makes a new API token for a user, limited by `lim` (NULL: every right of
+ * the user, as in Jenkins). Writes the value ("11" + 32 hex) into
  * ret_value (API_TOKEN_LEN + 1) and its uuid into ret_uuid (37). -EEXIST
  * when the user already has a token of that name.
  */
-int auth_token_new(struct store *s, int64_t user_id, const char *name, char *ret_value,
-                   char *ret_uuid);
+int auth_token_new(struct store *s, int64_t user_id, const char *name,
+                   const struct token_limits *lim, char *ret_value, char *ret_uuid);
+
+/*
+ * Reads the limits of a new token as a request or a command gives them:
+ * scopes ("read,build"), jobs ("deploy-*,web") and an expiry ("30d",
+ * "12h", "2027-01-31", milliseconds since the epoch, or "never"), each
+ * NULL or "" when not given. The server may require scopes (`steward
+ * security token-scopes required`). 0 with *ret filled (its strings lent
+ * from the arguments), or -EINVAL with *reterr_why (static).
+ */
+int auth_token_limits(struct store *s, const char *scopes, const char *jobs, const char *expires,
+                      int64_t now_ms, struct token_limits *ret, const char **reterr_why);
+/* True when the server requires scopes on new tokens. */
+bool auth_token_scopes_required(struct store *s);
 
 /*
  * The scrape token of /prometheus/: one per home, made and revoked offline

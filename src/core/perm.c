@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,4 +251,123 @@ perm_on_job(enum authz_strategy s, perm_set global, const struct job_matrix *m,
     if (m->inherit)
         return global | own;
     return (global & PERM_BIT(PERM_READ)) | own;
+}
+
+static const struct {
+    const char *name;
+    unsigned scope;
+    perm_set allows;
+} scopes[] = {
+    { "read", SCOPE_READ, PERM_BIT(PERM_JOB_EXTENDED_READ) | PERM_BIT(PERM_JOB_WORKSPACE) },
+    { "build", SCOPE_BUILD, PERM_BIT(PERM_JOB_BUILD) | PERM_BIT(PERM_JOB_CANCEL) },
+    { "cancel", SCOPE_CANCEL, PERM_BIT(PERM_JOB_CANCEL) },
+    { "configure", SCOPE_CONFIGURE,
+      PERM_BIT(PERM_JOB_CONFIGURE) | PERM_BIT(PERM_JOB_CREATE) | PERM_BIT(PERM_JOB_DELETE) |
+          PERM_BIT(PERM_JOB_EXTENDED_READ) | PERM_BIT(PERM_RUN_DELETE) | PERM_BIT(PERM_RUN_UPDATE) },
+    { "admin", SCOPE_ADMIN, PERM_ALL },
+};
+
+int
+scopes_parse(const char *s, unsigned *ret, const char **reterr_why)
+{
+    unsigned v = 0;
+
+    *reterr_why = "Scopes are a comma-separated list of read, build, cancel, configure, admin.";
+    while (*s) {
+        size_t len = strcspn(s, ","), i;
+
+        for (i = 0; i < ELEMENTSOF(scopes); i++)
+            if (strlen(scopes[i].name) == len && strncmp(s, scopes[i].name, len) == 0)
+                break;
+        if (i == ELEMENTSOF(scopes))
+            return -EINVAL;
+        v |= scopes[i].scope;
+        s += len;
+        if (*s == ',' && !*++s)
+            return -EINVAL;
+    }
+    if (!v)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+const char *
+scopes_format(unsigned v, char *out, size_t size)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (size_t i = 0; i < ELEMENTSOF(scopes); i++)
+        if (v & scopes[i].scope)
+            n += (size_t) snprintf(out + MIN(n, size - 1), size - MIN(n, size - 1), "%s%s",
+                                   n ? "," : "", scopes[i].name);
+    return out;
+}
+
+perm_set
+scopes_allow(unsigned v)
+{
+    perm_set allow = PERM_BIT(PERM_READ) | PERM_BIT(PERM_JOB_READ);
+
+    if (!v)
+        return PERM_ALL;
+    for (size_t i = 0; i < ELEMENTSOF(scopes); i++)
+        if (v & scopes[i].scope)
+            allow |= scopes[i].allows;
+    return allow;
+}
+
+const char *
+scope_for(enum perm p)
+{
+    for (size_t i = 0; i < ELEMENTSOF(scopes); i++)
+        if (scopes[i].allows & PERM_BIT(p))
+            return scopes[i].name;
+    return "admin";
+}
+
+int
+token_jobs_check(const char *jobs, const char **reterr_why)
+{
+    *reterr_why = "The job list is comma-separated job names or patterns (deploy-*), at most "
+                  "512 bytes, without control characters.";
+    if (strlen(jobs) > BOUND_TOKEN_JOBS_BYTES)
+        return -EINVAL;
+    for (const char *p = jobs; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            return -EINVAL;
+    for (const char *p = jobs; *p;) {
+        size_t len = strcspn(p, ",");
+
+        if (len == 0)
+            return -EINVAL;
+        p += len;
+        if (*p == ',' && !*++p)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+bool
+token_job_ok(const char *jobs, const char *job)
+{
+    char one[BOUND_TOKEN_JOBS_BYTES + 1];
+
+    if (!jobs || !*jobs)
+        return true;
+    while (*jobs) {
+        size_t len = strcspn(jobs, ",");
+
+        if (len < sizeof one) {
+            memcpy(one, jobs, len);
+            one[len] = '\0';
+            if (fnmatch(one, job, 0) == 0)
+                return true;
+        }
+        jobs += len;
+        if (*jobs == ',')
+            jobs++;
+    }
+    return false;
 }

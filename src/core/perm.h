@@ -133,6 +133,45 @@ int authz_parse(const char *s, enum authz_strategy *ret);
 perm_set perm_global(enum authz_strategy s, const struct grant *global, size_t n_global,
                      bool anonymous_read, const struct perm_subject *who);
 
+/*
+ * Least-privilege API tokens (Steward's own: a Jenkins token has all its
+ * user's rights). A token may carry scopes, which bound what it may do
+ * whatever its user may; a list of job names and glob patterns outside
+ * of which it sees nothing; and an expiry (core/auth). Each scope brings
+ * Overall/Read and Job/Read, so that the jobs it acts on are visible:
+ *
+ *   read       Job/ExtendedRead, Job/Workspace
+ *   build      Job/Build (and so Job/Cancel)
+ *   cancel     Job/Cancel
+ *   configure  Job/Configure, Job/Create, Job/Delete, Job/ExtendedRead,
+ *              Run/Delete, Run/Update
+ *   admin      everything, Overall/Administer included
+ */
+enum token_scope {
+    SCOPE_READ = 1 << 0,
+    SCOPE_BUILD = 1 << 1,
+    SCOPE_CANCEL = 1 << 2,
+    SCOPE_CONFIGURE = 1 << 3,
+    SCOPE_ADMIN = 1 << 4,
+};
+
+/* "read,build" into *ret (never 0). 0, or -EINVAL with *reterr_why (static). */
+int scopes_parse(const char *s, unsigned *ret, const char **reterr_why);
+/* "read,build", into out (at least 64 bytes). */
+const char *scopes_format(unsigned scopes, char *out, size_t size);
+/* What the scopes allow; PERM_ALL for 0 (no scopes: every right of the user). */
+perm_set scopes_allow(unsigned scopes);
+/* The scope that allows `p` (for a refusal's words). */
+const char *scope_for(enum perm p);
+
+/*
+ * A token's job list: comma-separated job names and glob patterns
+ * (fnmatch(3): *, ?, [..]), at most BOUND_TOKEN_JOBS_BYTES. 0, or -EINVAL.
+ * token_job_ok() says whether `job` is in the list (NULL or "": every job).
+ */
+int token_jobs_check(const char *jobs, const char **reterr_why);
+bool token_job_ok(const char *jobs, const char *job);
+
 /* A job's own matrix (its AuthorizationMatrixProperty), as jobcfg reads it. */
 struct job_matrix {
     bool present;       /* the job has the property */

@@ -61,11 +61,13 @@ static const char usage_text[] =
     "  user passwd NAME (--password P | --password-stdin)\n"
     "  user remove NAME                    also revokes their API tokens\n"
     "  user admin NAME on|off\n"
-    "  token new USER --name TOKENNAME     prints the new API token alone\n"
+    "  token new USER --name TOKENNAME [--scopes S] [--jobs J] [--expires E]\n"
+    "                                      prints the new API token alone\n"
     "  token list USER\n"
     "  token revoke USER TOKENNAME\n"
     "  security anonymous-read on|off\n"
     "  security authorization logged-in|matrix|project-matrix\n"
+    "  security token-scopes required|optional\n"
     "  security matrix grant|revoke PRINCIPAL PERMISSION [JOB]\n"
     "  security matrix show [JOB]\n"
     "  audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]\n"
@@ -171,7 +173,7 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
         if (r < 0)
             return r;
     }
-    r = auth_token_new(db, admin_id, "first-start", token, uuid);
+    r = auth_token_new(db, admin_id, "first-start", NULL, token, uuid);
     if (r < 0)
         return r;
 
@@ -720,10 +722,13 @@ cmd_token(const char *home_dir, int argc, char **argv)
 {
     static const struct option opts[] = {
         { "name", required_argument, NULL, 'n' },
+        { "scopes", required_argument, NULL, 's' },
+        { "jobs", required_argument, NULL, 'j' },
+        { "expires", required_argument, NULL, 'e' },
         {},
     };
     _cleanup_(store_closep) struct store *db = NULL;
-    const char *sub, *user, *name = NULL;
+    const char *sub, *user, *name = NULL, *scopes = NULL, *jobs = NULL, *expires = NULL;
     struct user_row u = {};
     struct home *h = NULL;
     int c, r;
@@ -734,9 +739,22 @@ cmd_token(const char *home_dir, int argc, char **argv)
     user = argv[2];
     optind = 3;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
-        if (c != 'n')
+        switch (c) {
+        case 'n':
+            name = optarg;
+            break;
+        case 's':
+            scopes = optarg;
+            break;
+        case 'j':
+            jobs = optarg;
+            break;
+        case 'e':
+            expires = optarg;
+            break;
+        default:
             return usage_error("unknown option for token");
-        name = optarg;
+        }
     }
     if (streq(sub, "revoke") && !name && optind < argc)
         name = argv[optind];
@@ -756,11 +774,17 @@ cmd_token(const char *home_dir, int argc, char **argv)
             r = usage_error("token new needs --name TOKENNAME");
             goto out;
         }
+        struct token_limits lim;
+
         if (auth_check_token_name(name, &why) < 0) {
             r = usage_error(why);
             goto out;
         }
-        r = auth_token_new(db, u.id, name, value, uuid);
+        if (auth_token_limits(db, scopes, jobs, expires, now_ms(), &lim, &why) < 0) {
+            r = usage_error(why);
+            goto out;
+        }
+        r = auth_token_new(db, u.id, name, &lim, value, uuid);
         if (r == -EEXIST) {
             fprintf(stderr, "steward: user %s already has a token named %s\n", user, name);
             r = 1;
@@ -773,7 +797,8 @@ cmd_token(const char *home_dir, int argc, char **argv)
         }
         printf("%s\n", value);
         secret_wipe(value, sizeof value);
-        offline_audit(db, "token-new", NULL, "API token '%s' of user '%s'", name, user);
+        offline_audit(db, "token-new", NULL, "API token '%s' of user '%s'%s%s", name, user,
+                      scopes && *scopes ? ", scopes " : "", scopes && *scopes ? scopes : "");
         r = 0;
     } else if (streq(sub, "list")) {
         struct token_row *rows = NULL;
@@ -784,13 +809,18 @@ cmd_token(const char *home_dir, int argc, char **argv)
             r = 1;
             goto out;
         }
-        printf("%-24s %-36s %-20s %-20s %s\n", "NAME", "UUID", "CREATED", "LAST USED", "USES");
+        printf("%-24s %-36s %-20s %-20s %-6s %-20s %s\n", "NAME", "UUID", "CREATED", "LAST USED",
+               "USES", "EXPIRES", "LIMITS");
         for (size_t i = 0; i < n; i++) {
             printf("%-24s %-36s ", rows[i].name, rows[i].uuid);
             print_time(rows[i].created_ms);
             printf(" ");
             print_time(rows[i].last_use_ms);
-            printf(" %lld\n", (long long) rows[i].use_count);
+            printf(" %-6lld ", (long long) rows[i].use_count);
+            print_time(rows[i].expires_ms);
+            printf(" %s%s%s\n", rows[i].scopes ? rows[i].scopes : rows[i].jobs ? "" : "every right",
+                   rows[i].jobs ? (rows[i].scopes ? "; jobs " : "jobs ") : "",
+                   rows[i].jobs ? rows[i].jobs : "");
         }
         token_rows_free(rows, n);
         r = 0;
@@ -1018,6 +1048,22 @@ cmd_security(const char *home_dir, int argc, char **argv)
                   "show) may do anything");
         return 0;
     }
+    if (argc == 3 && streq(argv[1], "token-scopes") &&
+        (streq(argv[2], "required") || streq(argv[2], "optional"))) {
+        if (open_home(home_dir, &h, &db) < 0)
+            return 1;
+        r = store_setting_set(db, "token_scopes", argv[2]);
+        if (r >= 0)
+            offline_audit(db, "strategy", NULL, "token scopes %s", argv[2]);
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
+            return 1;
+        }
+        fprintf(stderr, "New API tokens %s scopes.\n",
+                streq(argv[2], "required") ? "must have" : "may go without");
+        return 0;
+    }
     if (argc >= 3 && streq(argv[1], "matrix")) {
         if (open_home(home_dir, &h, &db) < 0)
             return 1;
@@ -1026,7 +1072,8 @@ cmd_security(const char *home_dir, int argc, char **argv)
         return r;
     }
     return usage_error("security takes: anonymous-read on|off, authorization "
-                       "logged-in|matrix|project-matrix, or matrix grant|revoke|show ...");
+                       "logged-in|matrix|project-matrix, token-scopes required|optional, or "
+                       "matrix grant|revoke|show ...");
 }
 
 /* audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]: newest first */

@@ -210,7 +210,17 @@ app_authorize(struct req *req)
     }
     req->perms = perm_global(req->authz, g, n, req->id.anonymous && app_anonymous_read(req), &who);
     grants_free(g, n);
+    /* a limited API token: no more than its scopes allow */
+    if (req->id.via == VIA_TOKEN)
+        req->perms &= scopes_allow(req->id.token_scopes);
     return 0;
+}
+
+bool
+app_token_hides(const struct req *req, const char *job)
+{
+    return req->id.via == VIA_TOKEN && req->id.token_jobs[0] && job &&
+           !token_job_ok(req->id.token_jobs, job);
 }
 
 perm_set
@@ -221,7 +231,11 @@ app_perms(struct req *req, const struct job *job)
     (void) app_authorize(req);
     if (!job)
         return req->perms;
-    return perm_on_job(req->authz, req->perms, &job->cfg->matrix, &who);
+    /* a token limited to some jobs sees no other */
+    if (app_token_hides(req, job->name))
+        return req->perms & PERM_BIT(PERM_READ);
+    return perm_on_job(req->authz, req->perms, &job->cfg->matrix, &who) &
+           (req->id.via == VIA_TOKEN ? scopes_allow(req->id.token_scopes) : PERM_ALL);
 }
 
 bool

@@ -83,6 +83,8 @@ int app_global_grants(struct store *db, struct grant **ret, size_t *ret_n);
 int app_authorize(struct req *req);
 /* The caller as core/perm sees it. */
 struct perm_subject app_subject(const struct req *req);
+/* True when the request's API token is limited to jobs that `job` is not one of. */
+bool app_token_hides(const struct req *req, const char *job);
 /* What the caller may do on a job (NULL: outside any job). */
 perm_set app_perms(struct req *req, const struct job *job);
 /* May the caller do `p`, on `job` (NULL for a global permission)? */

@@ -134,6 +134,10 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_by_time ON audit(time_ms);"
     "CREATE INDEX audit_by_actor ON audit(actor, id);"
     "CREATE INDEX audit_by_job ON audit(job, id);",
+    /* least-privilege API tokens: scopes and jobs (NULL: all), an expiry (0: never) */
+    "ALTER TABLE api_tokens ADD COLUMN scopes TEXT;"
+    "ALTER TABLE api_tokens ADD COLUMN jobs TEXT;"
+    "ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

@@ -90,11 +90,21 @@ struct token_row {
     int64_t created_ms;
     int64_t last_use_ms;   /* 0 = never */
     int64_t use_count;
+    char *scopes;          /* "read,build", or NULL: every right of its user */
+    char *jobs;            /* "deploy-*,web", or NULL: every job */
+    int64_t expires_ms;    /* 0 = never */
 };
 void token_row_release(struct token_row *t);
 
+/* What limits a token (core/auth checks them); NULL fields: no limit. */
+struct token_limits {
+    const char *scopes;
+    const char *jobs;
+    int64_t expires_ms;
+};
+
 int store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *name,
-                    const char *hash_hex);
+                    const char *hash_hex, const struct token_limits *lim);
 /* Finds a token by the SHA-256 of its secret part. */
 int store_token_find_by_hash(struct store *s, const char *hash_hex, struct token_row *ret);
 /* Lists a user's tokens, oldest first; *ret_rows is an array of *ret_n rows. */

@@ -217,6 +217,8 @@ void
 token_row_release(struct token_row *t)
 {
     free(t->name);
+    free(t->scopes);
+    free(t->jobs);
     memset(t, 0, sizeof *t);
 }
 
@@ -230,10 +232,10 @@ token_rows_free(struct token_row *rows, size_t n)
 
 int
 store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *name,
-                const char *hash_hex)
+                const char *hash_hex, const struct token_limits *lim)
 {
-    sqlite3_stmt *st = st_prep(s, "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms) "
-                                  "VALUES(?, ?, ?, ?, ?)");
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, "
+                                  "scopes, jobs, expires_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
 
     if (!st)
         return -EIO;
@@ -242,6 +244,9 @@ store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *
     st_bind_text(st, 3, name);
     st_bind_text(st, 4, hash_hex);
     sqlite3_bind_int64(st, 5, now_ms());
+    st_bind_text(st, 6, lim ? lim->scopes : NULL);
+    st_bind_text(st, 7, lim ? lim->jobs : NULL);
+    sqlite3_bind_int64(st, 8, lim ? lim->expires_ms : 0);
     return st_exec_done(st);
 }
 
@@ -256,9 +261,13 @@ token_from_row(sqlite3_stmt *st, struct token_row *t)
     t->created_ms = sqlite3_column_int64(st, 3);
     t->last_use_ms = sqlite3_column_int64(st, 4);
     t->use_count = sqlite3_column_int64(st, 5);
+    t->scopes = st_text(st, 6);
+    t->jobs = st_text(st, 7);
+    t->expires_ms = sqlite3_column_int64(st, 8);
 }
 
-#define TOKEN_COLUMNS "uuid, user_id, name, created_ms, last_use_ms, use_count"
+#define TOKEN_COLUMNS "uuid, user_id, name, created_ms, last_use_ms, use_count, scopes, jobs, " \
+                      "expires_ms"
 
 int
 store_token_find_by_hash(struct store *s, const char *hash_hex, struct token_row *ret)

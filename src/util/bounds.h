@@ -20,6 +20,7 @@
 #define BOUND_USER_NAME_BYTES     64
 #define BOUND_PASSWORD_BYTES      1024
 #define BOUND_TOKEN_NAME_BYTES    100
+#define BOUND_TOKEN_JOBS_BYTES    512           /* the job list of a limited API token */
 #define BOUND_TRIGGER_TOKEN_BYTES 256
 #define BOUND_BEARER_TOKEN_BYTES  256           /* Authorization: Bearer (the /prometheus/ scrape token) */
 #define BOUND_CAUSE_NOTE_BYTES    1024

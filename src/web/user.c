@@ -88,6 +88,31 @@ form_open(struct buf *b, struct web *w, const char *action_path, const char *act
     form_open_as(b, w, false, action_path, action, confirm);
 }
 
+/* What limits a token: its scopes, jobs and expiry, or that it has every right. */
+static void
+token_limits_cell(struct buf *b, struct web *w, const struct token_row *t)
+{
+    bool any = false;
+
+    if (t->scopes) {
+        html_text(b, t->scopes);
+        any = true;
+    }
+    if (t->jobs) {
+        html_raw(b, any ? "; jobs " : "jobs ");
+        html_text(b, t->jobs);
+        any = true;
+    }
+    if (t->expires_ms) {
+        html_raw(b, any ? "; " : "");
+        html_raw(b, t->expires_ms <= w->now ? "expired " : "expires ");
+        web_time_ago(b, w->now, t->expires_ms);
+        any = true;
+    }
+    if (!any)
+        html_raw(b, "<span class=\"muted\">every right</span>");
+}
+
 static void
 tokens_card(struct buf *b, struct web *w, const struct user_row *u, const char *path)
 {
@@ -106,12 +131,14 @@ tokens_card(struct buf *b, struct web *w, const struct user_row *u, const char *
         html_raw(b, "<p class=\"empty\">No API tokens.</p>");
     else {
         html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">Name</th>"
-                    "<th scope=\"col\">Created</th><th scope=\"col\">Last used</th><th "
-                    "scope=\"col\">Uses</th><th scope=\"col\"><span class=\"visually-hidden\">"
-                    "Actions</span></th></tr></thead><tbody>");
+                    "<th scope=\"col\">Limits</th><th scope=\"col\">Created</th><th "
+                    "scope=\"col\">Last used</th><th scope=\"col\">Uses</th><th scope=\"col\">"
+                    "<span class=\"visually-hidden\">Actions</span></th></tr></thead><tbody>");
         for (size_t i = 0; i < n; i++) {
             html_raw(b, "<tr><td class=\"key\">");
             html_text(b, rows[i].name);
+            html_raw(b, "</td><td>");
+            token_limits_cell(b, w, &rows[i]);
             html_raw(b, "</td><td class=\"nowrap\">");
             web_time_ago(b, w->now, rows[i].created_ms);
             html_raw(b, "</td><td class=\"nowrap\">");
@@ -139,7 +166,14 @@ tokens_card(struct buf *b, struct web *w, const struct user_row *u, const char *
                 "placeholder=\"e.g. ci-server\" required><button class=\"btn primary\" "
                 "type=\"submit\" id=\"generate\">Generate</button></div><p class=\"hint\">Name it "
                 "after where it will be used, so you know what breaks when you revoke it.</p>"
-                "</form></section>");
+                "<details><summary>Limit it (optional)</summary><label for=\"token-scopes\">"
+                "Scopes</label><input type=\"text\" id=\"token-scopes\" name=\"scopes\" "
+                "placeholder=\"read,build\"><p class=\"hint\">read, build, cancel, configure, "
+                "admin. Empty: every right you have, as a Jenkins token.</p><label "
+                "for=\"token-jobs\">Jobs</label><input type=\"text\" id=\"token-jobs\" "
+                "name=\"jobs\" placeholder=\"deploy-*,web\"><label for=\"token-expires\">Expires"
+                "</label><input type=\"text\" id=\"token-expires\" name=\"expires\" "
+                "placeholder=\"30d, 2027-01-31, or empty for never\"></details></form></section>");
 }
 
 static void
@@ -237,11 +271,18 @@ generate(struct web *w, const struct user_row *u, bool me)
 
     if (!name)
         return;
+    struct token_limits lim;
+
     if (auth_check_token_name(name, &why) < 0) {
         user_page(w, u, me, NULL, NULL, why, 400);
         return;
     }
-    r = auth_token_new(w->req->db, u->id, name, value, uuid);
+    if (auth_token_limits(w->req->db, req_param(w->req, "scopes"), req_param(w->req, "jobs"),
+                          req_param(w->req, "expires"), w->now, &lim, &why) < 0) {
+        user_page(w, u, me, NULL, NULL, why, 400);
+        return;
+    }
+    r = auth_token_new(w->req->db, u->id, name, &lim, value, uuid);
     if (r == -EEXIST) {
         user_page(w, u, me, NULL, NULL,
                   rfmt("There is already a token named '%s'. Choose another name.", name), 409);

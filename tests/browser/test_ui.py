@@ -207,7 +207,8 @@ def test_generate_and_revoke_an_api_token(ui, server):
         d.refresh()
         rows = [r for r in d.find_elements(By.CSS_SELECTOR, "#main tbody tr")
                 if "from-the-browser" in r.text]
-        return rows[0] if rows and rows[0].find_elements(By.CSS_SELECTOR, "td")[3].text == "1" \
+        # name, limits, created, last used, uses
+        return rows[0] if rows and rows[0].find_elements(By.CSS_SELECTOR, "td")[4].text == "1" \
             else None
     row = wait_for(used_once, what="the token row to show one use", interval=0.3)
     shot(d, "11-user-tokens")

@@ -19,13 +19,16 @@ def whoami(server, auth):
 
 
 def token_rows(server, user):
-    """{name: {"uuid", "created", "last", "uses"}} from `steward token list USER`."""
+    """{name: {"uuid", "created", "last", "uses", "expires", "limits"}} from
+    `steward token list USER`."""
     out = server.admin("token", "list", user).stdout.splitlines()
-    assert out[0].split() == ["NAME", "UUID", "CREATED", "LAST", "USED", "USES"], out
+    assert out[0].split() == ["NAME", "UUID", "CREATED", "LAST", "USED", "USES", "EXPIRES",
+                              "LIMITS"], out
     rows = {}
     for line in out[1:]:
-        name, uuid, created, last, uses = line.split()
-        rows[name] = {"uuid": uuid, "created": created, "last": last, "uses": int(uses)}
+        name, uuid, created, last, uses, expires, *limits = line.split()
+        rows[name] = {"uuid": uuid, "created": created, "last": last, "uses": int(uses),
+                      "expires": expires, "limits": " ".join(limits)}
     return rows
 
 

@@ -110,7 +110,7 @@ static void new_token(int64_t uid, char value[API_TOKEN_LEN + 1], char uuid[37])
     char name[32];
 
     snprintf(name, sizeof name, "token-%d", ++serial);
-    assert_int_equal(auth_token_new(store, uid, name, value, uuid), 0);
+    assert_int_equal(auth_token_new(store, uid, name, NULL, value, uuid), 0);
 }
 
 static void identity_anonymous__is_anonymous_and_named_so(void **state)
@@ -135,7 +135,7 @@ static void auth_token_new__gives_11_and_32_hex_and_a_version_4_uuid(void **stat
     char value[API_TOKEN_LEN + 1], uuid[37];
 
     (void) state;
-    assert_int_equal(auth_token_new(store, alice_id, "shape", value, uuid), 0);
+    assert_int_equal(auth_token_new(store, alice_id, "shape", NULL, value, uuid), 0);
     assert_int_equal(strlen(value), 34);
     assert_true(value[0] == '1' && value[1] == '1');
     assert_true(is_lower_hex(value + 2, 32));
@@ -168,8 +168,8 @@ static void auth_token_new__refuses_a_second_token_of_the_same_name(void **state
     char value[API_TOKEN_LEN + 1], uuid[37];
 
     (void) state;
-    assert_int_equal(auth_token_new(store, bob_id, "twice", value, uuid), 0);
-    assert_int_equal(auth_token_new(store, bob_id, "twice", value, uuid), -EEXIST);
+    assert_int_equal(auth_token_new(store, bob_id, "twice", NULL, value, uuid), 0);
+    assert_int_equal(auth_token_new(store, bob_id, "twice", NULL, value, uuid), -EEXIST);
 }
 
 /* True when the bytes of `needle` appear in the file at `path` (a missing file has none). */
@@ -219,7 +219,7 @@ static void auth_basic__accepts_an_api_token_via_token_with_its_name(void **stat
     enum auth_failure why = AUTH_FAIL_NONE;
     struct identity id;
 
-    assert_int_equal(auth_token_new(store, alice_id, "jenkins-job-builder", value, uuid), 0);
+    assert_int_equal(auth_token_new(store, alice_id, "jenkins-job-builder", NULL, value, uuid), 0);
     assert_int_equal(auth_basic(A, store, "alice", value, "192.0.2.1", &id, &why), 0);
     assert_false(id.anonymous);
     assert_int_equal(id.user_id, alice_id);

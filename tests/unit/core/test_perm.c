@@ -145,6 +145,41 @@ static void test_strategies(void **state)
     assert_int_equal(perm_on_job(AUTHZ_PROJECT_MATRIX, PERM_ALL, &m, &admin), PERM_ALL);
 }
 
+static void test_token_scopes_and_jobs(void **state)
+{
+    const char *why;
+    unsigned v;
+    char out[64];
+
+    (void) state;
+    assert_int_equal(scopes_parse("build,read", &v, &why), 0);
+    assert_int_equal(v, SCOPE_BUILD | SCOPE_READ);
+    assert_string_equal(scopes_format(v, out, sizeof out), "read,build");
+    assert_int_equal(scopes_parse("", &v, &why), -EINVAL);
+    assert_int_equal(scopes_parse("read,", &v, &why), -EINVAL);
+    assert_int_equal(scopes_parse("Read", &v, &why), -EINVAL);
+    assert_int_equal(scopes_parse("readbuild", &v, &why), -EINVAL);
+    /* every scope sees; build builds and cancels; only admin administers */
+    assert_true(scopes_allow(SCOPE_BUILD) & PERM_BIT(PERM_JOB_READ));
+    assert_true(scopes_allow(SCOPE_BUILD) & PERM_BIT(PERM_JOB_CANCEL));
+    assert_false(scopes_allow(SCOPE_BUILD) & PERM_BIT(PERM_JOB_CONFIGURE));
+    assert_false(scopes_allow(SCOPE_CONFIGURE) & PERM_BIT(PERM_ADMINISTER));
+    assert_int_equal(scopes_allow(SCOPE_ADMIN), PERM_ALL);
+    assert_int_equal(scopes_allow(0), PERM_ALL);
+    assert_string_equal(scope_for(PERM_JOB_BUILD), "build");
+    assert_string_equal(scope_for(PERM_ADMINISTER), "admin");
+
+    assert_int_equal(token_jobs_check("deploy-*,web", &why), 0);
+    assert_int_equal(token_jobs_check("a,,b", &why), -EINVAL);
+    assert_int_equal(token_jobs_check("a\nb", &why), -EINVAL);
+    assert_true(token_job_ok("deploy-*,web", "deploy-db"));
+    assert_true(token_job_ok("deploy-*,web", "web"));
+    assert_false(token_job_ok("deploy-*,web", "web2"));
+    assert_false(token_job_ok("deploy-*,web", "x-deploy-db"));
+    assert_true(token_job_ok(NULL, "anything"));
+    assert_true(token_job_ok("", "anything"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_grant_forms),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_strategies),
+        cmocka_unit_test(test_token_scopes_and_jobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

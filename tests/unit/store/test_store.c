@@ -400,7 +400,7 @@ static void store_token_find_by_hash__finds_an_added_token(void **state)
     int64_t uid = add_user(state, "alice"), before = now_ms();
     struct token_row t = { 0 };
 
-    assert_int_equal(store_token_add(S, uid, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, uid, UUID1, "ci", HASH1, NULL), 0);
     assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
     assert_string_equal(t.uuid, UUID1);
     assert_int_equal(t.user_id, uid);
@@ -417,11 +417,11 @@ static void store_token_add__refuses_a_second_token_of_the_same_name_for_one_use
 {
     int64_t alice = add_user(state, "alice"), bob = add_user(state, "bob");
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
-    assert_int_equal(store_token_add(S, alice, UUID2, "ci", HASH2), -EEXIST);
-    assert_int_equal(store_token_add(S, bob, UUID2, "ci", HASH2), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "ci", HASH2, NULL), -EEXIST);
+    assert_int_equal(store_token_add(S, bob, UUID2, "ci", HASH2, NULL), 0);
     /* and the same secret twice */
-    assert_int_equal(store_token_add(S, bob, UUID3, "other", HASH1), -EEXIST);
+    assert_int_equal(store_token_add(S, bob, UUID3, "other", HASH1, NULL), -EEXIST);
 }
 
 static void store_token_list__lists_a_users_tokens_oldest_first(void **state)
@@ -434,9 +434,9 @@ static void store_token_list__lists_a_users_tokens_oldest_first(void **state)
     assert_int_equal(n, 0);
     token_rows_free(rows, n);
 
-    assert_int_equal(store_token_add(S, alice, UUID2, "first", HASH1), 0);
-    assert_int_equal(store_token_add(S, bob, UUID3, "bobs", HASH3), 0);
-    assert_int_equal(store_token_add(S, alice, UUID1, "second", HASH2), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "first", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, bob, UUID3, "bobs", HASH3, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "second", HASH2, NULL), 0);
     assert_int_equal(store_token_list(S, alice, &rows, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(rows[0].name, "first");
@@ -462,8 +462,8 @@ static void store_token_delete__deletes_by_uuid(void **state)
     int64_t alice = add_user(state, "alice");
     struct token_row t = { 0 };
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
-    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2, NULL), 0);
     assert_int_equal(store_token_delete(S, alice, UUID1, NULL), 0);
     assert_int_equal(store_token_find_by_hash(S, HASH1, &t), -ENOENT);
     assert_int_equal(token_count(state, alice), 1);
@@ -475,8 +475,8 @@ static void store_token_delete__deletes_by_name_when_uuid_is_null(void **state)
     int64_t alice = add_user(state, "alice");
     struct token_row t = { 0 };
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
-    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2, NULL), 0);
     assert_int_equal(store_token_delete(S, alice, NULL, "two"), 0);
     assert_int_equal(store_token_find_by_hash(S, HASH2, &t), -ENOENT);
     assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
@@ -488,7 +488,7 @@ static void store_token_delete__leaves_other_users_tokens_alone(void **state)
 {
     int64_t alice = add_user(state, "alice"), mallory = add_user(state, "mallory");
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1, NULL), 0);
     assert_int_equal(store_token_delete(S, mallory, UUID1, NULL), -ENOENT);
     assert_int_equal(store_token_delete(S, mallory, NULL, "one"), -ENOENT);
     assert_int_equal(token_count(state, alice), 1);
@@ -499,8 +499,8 @@ static void store_token_add_uses__adds_uses_and_keeps_the_latest_use(void **stat
     int64_t alice = add_user(state, "alice");
     struct token_row t = { 0 };
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1), 0);
-    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "one", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "two", HASH2, NULL), 0);
     assert_int_equal(store_token_add_uses(S, UUID1, 3, 5000), 0);
     assert_int_equal(store_token_add_uses(S, UUID1, 2, 4000), 0);
     assert_int_equal(store_token_find_by_hash(S, HASH1, &t), 0);
@@ -522,9 +522,9 @@ static void store_user_delete__removes_the_user_and_their_tokens_only(void **sta
     struct user_row u = { 0 };
     size_t nt = 0;
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
-    assert_int_equal(store_token_add(S, alice, UUID2, "laptop", HASH2), 0);
-    assert_int_equal(store_token_add(S, bob, UUID3, "ci", HASH3), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1, NULL), 0);
+    assert_int_equal(store_token_add(S, alice, UUID2, "laptop", HASH2, NULL), 0);
+    assert_int_equal(store_token_add(S, bob, UUID3, "ci", HASH3, NULL), 0);
     assert_int_equal(store_user_delete(S, alice), 0);
 
     assert_int_equal(store_user_get(S, "alice", &u), -ENOENT);
@@ -548,7 +548,7 @@ static void store_user_delete__deletes_the_tokens_without_foreign_keys(void **st
     struct token_row t = { 0 };
     int64_t alice = add_user(state, "alice");
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1, NULL), 0);
     /* a token table without the ON DELETE CASCADE: nothing deletes the token but us */
     f->s = store_close(f->s);
     raw_sql(f->db, "PRAGMA foreign_keys = OFF;"
@@ -557,6 +557,7 @@ static void store_user_delete__deletes_the_tokens_without_foreign_keys(void **st
                    "CREATE TABLE api_tokens(uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, "
                    "name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL, "
                    "last_use_ms INTEGER NOT NULL DEFAULT 0, use_count INTEGER NOT NULL DEFAULT 0, "
+                   "scopes TEXT, jobs TEXT, expires_ms INTEGER NOT NULL DEFAULT 0, "
                    "UNIQUE(user_id, name));"
                    "INSERT INTO api_tokens SELECT * FROM t2; DROP TABLE t2;");
     assert_int_equal(store_open(f->db, &f->s), 0);
@@ -585,7 +586,7 @@ static void store_user_delete__rolls_back_inside_a_transaction(void **state)
     struct token_row t = { 0 };
     struct user_row u = { 0 };
 
-    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, alice, UUID1, "ci", HASH1, NULL), 0);
     assert_int_equal(store_begin(S), 0);
     assert_int_equal(store_user_delete(S, alice), 0);
     assert_int_equal(store_rollback(S), 0);
@@ -601,7 +602,7 @@ static void store_user_add__after_a_delete_gets_a_new_id_and_no_old_tokens(void 
     struct token_row *rows = NULL;
     size_t n = 0;
 
-    assert_int_equal(store_token_add(S, old, UUID1, "ci", HASH1), 0);
+    assert_int_equal(store_token_add(S, old, UUID1, "ci", HASH1, NULL), 0);
     assert_int_equal(store_user_delete(S, old), 0);
     fresh = add_user(state, "alice");
     assert_true(fresh != old);
@@ -1310,7 +1311,9 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
     /* builds as a database of schema 2 holds them: no job_stats yet */
     f->s = store_close(f->s);
     raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats; DROP TABLE grants;"
-                   "DROP TABLE audit;"
+                   "DROP TABLE audit; ALTER TABLE api_tokens DROP COLUMN scopes;"
+                   "ALTER TABLE api_tokens DROP COLUMN jobs;"
+                   "ALTER TABLE api_tokens DROP COLUMN expires_ms;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
