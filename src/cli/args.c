@@ -27,6 +27,7 @@ enum opt_id {
     OPT_TOKEN,
     OPT_TOKEN_STDIN,
     OPT_TIMEOUT,
+    OPT_CACERT,
     OPT_VERBOSE,
     OPT_PARAM,
     OPT_TRIGGER_TOKEN,
@@ -54,6 +55,7 @@ static const struct opt options[] = {
     { "token", 0, true, OPT_TOKEN, ALL_REMOTE },
     { "token-stdin", 0, false, OPT_TOKEN_STDIN, ALL_REMOTE },
     { "timeout", 0, true, OPT_TIMEOUT, ALL_REMOTE },
+    { "cacert", 0, true, OPT_CACERT, ALL_REMOTE },
     { "verbose", 'v', false, OPT_VERBOSE, ALL_REMOTE },
     { "param", 'p', true, OPT_PARAM, BIT(CMD_BUILD) },
     { "trigger-token", 0, true, OPT_TRIGGER_TOKEN, BIT(CMD_BUILD) },
@@ -195,6 +197,9 @@ apply(struct cli_args *a, const struct opt *o, const char *value, char **reterr_
                         "--timeout takes seconds, e.g. --timeout 90 or --timeout 2.5 "
                         "(or 10m, 1h); got '%s'",
                         value);
+        break;
+    case OPT_CACERT:
+        a->cacert = value;
         break;
     case OPT_VERBOSE:
         a->verbose = true;

@@ -39,6 +39,7 @@ struct cli_args {
     const char *token;
     bool token_stdin;
     int64_t timeout_ms; /* 0: none */
+    const char *cacert; /* --cacert: the CA certificates to trust for https (PEM) */
     bool verbose;
 
     /* build */

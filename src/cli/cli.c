@@ -45,6 +45,8 @@ static const char help_overview[] =
     "  --user NAME          your user ID\n"
     "  --token TOKEN        your API token (or password); --token-stdin reads it from stdin\n"
     "  --timeout SECONDS    give up after this long (also 10m, 1h)\n"
+    "  --cacert FILE        trust the CA certificates in FILE (PEM) for https\n"
+    "                       (also STEWARD_CA_CERT)\n"
     "  -v, --verbose        show each request and its status on stderr\n"
     "\n"
     "Each setting comes from the first of: the flags; STEWARD_URL, STEWARD_USER,\n"
@@ -462,6 +464,7 @@ setup(struct cli_ctx *ctx)
         .user = ctx->settings.token ? ctx->settings.user : NULL,
         .secret = ctx->settings.token,
         .verbose = a->verbose,
+        .cacert = a->cacert ? a->cacert : getenv("STEWARD_CA_CERT"),
     };
     if (client_new(&cc, &ctx->client) < 0) {
         client_global_cleanup();

@@ -95,6 +95,8 @@ client_new(const struct client_config *cfg, struct client **ret)
         return -ENOMEM;
     }
     setup_handle(c);
+    if (cfg->cacert)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, cfg->cacert);
     c->crumb_wanted = c->secret && !urls_is_api_token_shaped(c->secret) &&
                       !urls_is_legacy_token_shaped(c->secret);
     *ret = c;

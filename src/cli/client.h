@@ -31,6 +31,7 @@ struct client_config {
     const char *user;     /* NULL: anonymous */
     const char *secret;   /* API token or password; NULL: anonymous */
     bool verbose;         /* each request and status on stderr (never a secret) */
+    const char *cacert;   /* PEM file of the CAs to trust for https; NULL: the system's */
 };
 
 struct http_resp {

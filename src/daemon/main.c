@@ -29,6 +29,7 @@
 #include "daemon/backup.h"
 #include "daemon/service.h"
 #include "http/app.h"
+#include "http/tls.h"
 #include "store/store.h"
 #include "util/bounds.h"
 #include "util/fs.h"
@@ -256,6 +257,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "queue-memory", required_argument, NULL, 'M' },
         { "trusted-proxy", required_argument, NULL, 'P' },
         { "audit-days", required_argument, NULL, 'A' },
+        { "tls-cert", required_argument, NULL, 'c' },
+        { "tls-key", required_argument, NULL, 'k' },
         {},
     };
     struct sandbox_opts sandbox_opts = {};
@@ -270,6 +273,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
     int64_t audit_days = AUDIT_DEFAULT_DAYS;
+    const char *tls_cert = NULL, *tls_key = NULL;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
@@ -307,6 +311,12 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         case 'Q':
             if (parse_int64(optarg, 1, BOUND_QUEUE_ITEMS_MAX, &queue_limit) < 0)
                 return usage_error("--queue-limit takes a number from 1 to 1000000");
+            break;
+        case 'c':
+            tls_cert = optarg;
+            break;
+        case 'k':
+            tls_key = optarg;
             break;
         case 'A':
             if (parse_int64(optarg, 1, 36500, &audit_days) < 0)
@@ -372,6 +382,17 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     }
     if (executors < 1)
         executors = 1;
+    if (!tls_cert != !tls_key)
+        return usage_error("--tls-cert and --tls-key go together");
+    if (tls_cert) {
+        _cleanup_free_ char *why = NULL;
+
+        r = tls_load(tls_cert, tls_key, &why);
+        if (r < 0) {
+            fprintf(stderr, "steward: TLS: %s\n", why ? why : strerror(-r));
+            return 1;
+        }
+    }
     r = http_bind(listen, &listen_fd, &port);
     if (r < 0) {
         fprintf(stderr, "steward: cannot listen on %s: %s\n", listen,
@@ -390,7 +411,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
             return 1;
     } else {
         _cleanup_free_ char *host = strndup(listen, (size_t) (strrchr(listen, ':') - listen));
-        if (!host || asprintf(&root, "http://%s:%d/", host, port) < 0)
+        if (!host || asprintf(&root, "%s://%s:%d/", tls_enabled() ? "https" : "http", host, port) < 0)
             return 1;
     }
 
@@ -474,7 +495,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     app = (struct app){ .home = h, .jobs = jobs, .engine = engine, .auth = auth,
                         .root_url = url ? root : NULL, .executors = (int) executors };
     r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
-                                        .per_address = (unsigned) per_address,
+                                        .per_address = (unsigned) per_address, .tls = tls_enabled(),
                                         .trusted = proxies, .n_trusted = n_proxies,
                                         .db_path = h->db_path, .auth = auth,
                                         .session_cookie = SESSION_COOKIE, .handler = handle,
@@ -490,8 +511,17 @@ cmd_serve(const char *home_dir, int argc, char **argv)
              listen, http_port(http), (int) executors, h->root);
     service_ready(listen, http_port(http), (int) executors);
 
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
         service_reload(jobs);
+        if (tls_enabled()) {
+            _cleanup_free_ char *why = NULL;
+
+            if (tls_reload(&why) < 0)
+                log_error("TLS: %s; the certificate in use stays", why ? why : "cannot reload");
+            else
+                log_info("TLS: the certificate and key were read again");
+        }
+    }
     log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "signal");
     service_stopping();
     /*
@@ -510,6 +540,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         }
     }
     http_stop(http);
+    tls_free();
     engine_stop(engine);
     engine_free(engine);
     sandbox_free(sandbox);

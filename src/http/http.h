@@ -48,6 +48,7 @@ struct req {
     enum body_problem body_problem;
     char addr[64];             /* the TCP peer */
     bool is_post;
+    bool tls;                  /* it came over HTTPS */
 
     /* identity, resolved before the handler runs */
     struct identity id;
@@ -155,6 +156,7 @@ struct http_opts {
     int port;
     int threads;
     unsigned per_address;     /* 0: no limit */
+    bool tls;                 /* HTTPS with the certificate of http/tls.h */
     const struct cidr *trusted;  /* proxies whose X-Forwarded-For is believed */
     size_t n_trusted;
     const char *db_path;      /* each worker thread opens its own connection */

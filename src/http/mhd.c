@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "http/app.h"
 #include "http/http.h"
+#include "http/tls.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -97,7 +98,7 @@ req_root_url(const struct req *req)
 
     if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/ \t\r\n\"<>\\"))
         host = "127.0.0.1";
-    if (asprintf(&s, "http://%s/", host) < 0)
+    if (asprintf(&s, "%s://%s/", req->tls ? "https" : "http", host) < 0)
         return NULL;
     return s;
 }
@@ -451,7 +452,7 @@ set_addr(const struct http *h, struct req *req, struct MHD_Connection *conn)
 }
 
 static enum MHD_Result
-send_resp(struct MHD_Connection *conn, struct resp *resp)
+send_resp(const struct http *h, struct MHD_Connection *conn, struct resp *resp)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -472,6 +473,9 @@ send_resp(struct MHD_Connection *conn, struct resp *resp)
     MHD_add_response_header(r, "X-Jenkins", HTTP_JENKINS_VERSION);
     MHD_add_response_header(r, "X-Steward", STEWARD_VERSION);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    /* browsers that saw Steward over TLS do not come back over plain HTTP */
+    if (h->opts.tls)
+        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     for (size_t i = 0; i < resp->n_hdr; i++)
         MHD_add_response_header(r, resp->hdr[i].key, resp->hdr[i].value);
     ret = MHD_queue_response(conn, (unsigned int) resp->status, r);
@@ -533,7 +537,7 @@ send_deferred(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx)
     struct http_deferred *d = ctx->deferred;
     enum MHD_Result ret;
 
-    ret = send_resp(conn, &d->final);
+    ret = send_resp(h, conn, &d->final);
     resp_release(&d->final);
     ctx->deferred = NULL;
     pthread_mutex_destroy(&d->lock);
@@ -584,7 +588,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
         pthread_mutex_unlock(&d->lock);
         return MHD_YES;
     }
-    ret = send_resp(conn, &resp);
+    ret = send_resp(h, conn, &resp);
     resp_release(&resp);
     return ret;
 }
@@ -614,6 +618,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         ctx->req.method = method;
         ctx->req.raw_path = url;
         ctx->req.is_post = streq(method, "POST");
+        ctx->req.tls = h->opts.tls;
         buf_init(&ctx->req.body, BOUND_BODY_BYTES);
         set_addr(h, &ctx->req, conn);
         *con_cls = ctx;
@@ -740,9 +745,16 @@ http_start(const struct http_opts *opts, struct http **ret_http)
     h->port = opts->port;
     pthread_key_create(&h->db_key, db_destructor);
     /* poll(), not epoll: see docs/ARCHITECTURE.md (a quiesce race in libmicrohttpd 0.9.75) */
+    /* with TLS the certificate comes from tls.c at each handshake, so that SIGHUP renews it */
+    struct MHD_OptionItem tls_opts[] = {
+        { MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback() },
+        { MHD_OPTION_END, 0, NULL },
+    };
     h->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+            (opts->tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
         on_request, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) opts->listen_fd,
+        MHD_OPTION_ARRAY, opts->tls ? tls_opts : tls_opts + 1,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) HTTP_IDLE_TIMEOUT_S,

@@ -31,6 +31,7 @@ check_home() { # library header, allowed paths (extended regex)
   done
 }
 check_home microhttpd.h 'src/http/mhd\.c'
+check_home gnutls/ 'src/http/tls\.c'
 check_home sqlite3.h 'src/store/.*'
 check_home libxml/ 'src/core/jobcfg\.c'
 check_home sodium.h 'src/util/secret\.c'
