@@ -418,8 +418,12 @@ render_counters(struct prom *p)
 
 /* ---- the handler ---- */
 
+/*
+ * `all_jobs`: the scrape token's view. A user sees the per-job figures of
+ * the jobs they may read only (the server's own figures are everyone's).
+ */
 static int
-render(const struct app *app, struct req *req, struct buf *out)
+render(const struct app *app, struct req *req, bool all_jobs, struct buf *out)
 {
     struct job_stats_row *rows = NULL;
     struct job_entry *entries = NULL;
@@ -441,6 +445,14 @@ render(const struct app *app, struct req *req, struct buf *out)
     }
     if (r >= 0) {
         n = pair_jobs(rows, n_rows, jobs, n_jobs, entries);
+        if (!all_jobs) {
+            size_t k = 0;
+
+            for (size_t i = 0; i < n; i++)
+                if (app_may(req, PERM_JOB_READ, entries[i].job))
+                    entries[k++] = entries[i];
+            n = k;
+        }
         add_running(req, entries, n);
 
         render_server(&p, app->engine, &load, have_load, jobs, n_jobs);
@@ -500,7 +512,7 @@ prometheus_handle(const struct app *app, struct req *req, struct resp *resp)
     }
 
     buf_clear(&resp->body);
-    r = render(app, req, &resp->body);
+    r = render(app, req, bearer != NULL, &resp->body);
     if (r < 0) {
         buf_clear(&resp->body);
         api_send_text(resp, r == -E2BIG ? 500 : 503,

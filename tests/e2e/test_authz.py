@@ -284,3 +284,16 @@ def test_the_logged_in_strategy_is_the_default_and_keeps_todays_rights(tmp_path)
         assert s.get("api/json").status_code == 401
     finally:
         s.stop()
+
+
+def test_the_metrics_name_only_the_jobs_the_user_may_read(srv):
+    r = srv.post("job/ghost/build?delay=0sec", auth=srv.alice)
+    assert r.status_code == 201
+    srv.wait_queue_item(r.headers["Location"], srv.alice)
+    wait_for(lambda: srv.get("job/ghost/api/json", auth=srv.alice).json()["lastCompletedBuild"],
+             timeout=30 * SLOW, what="ghost's build")
+    wait_for(lambda: 'jenkins_job="ghost"' in srv.get("prometheus/", auth=srv.alice).text,
+             timeout=10 * SLOW, what="ghost in alice's metrics")
+    bobs = srv.get("prometheus/", auth=srv.bob)
+    assert bobs.status_code == 200 and 'jenkins_job="ghost"' not in bobs.text
+    assert "default_jenkins_executors_available" in bobs.text
