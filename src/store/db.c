@@ -130,10 +130,7 @@ static const char *const migrations[] = {
     "  addr TEXT,"
     "  action TEXT NOT NULL,"
     "  job TEXT,"
-    "  detail TEXT);"
-    "CREATE INDEX audit_by_time ON audit(time_ms);"
-    "CREATE INDEX audit_by_actor ON audit(actor, id);"
-    "CREATE INDEX audit_by_job ON audit(job, id);",
+    "  detail TEXT);",
     /* least-privilege API tokens: scopes and jobs (NULL: all), an expiry (0: never) */
     "ALTER TABLE api_tokens ADD COLUMN scopes TEXT;"
     "ALTER TABLE api_tokens ADD COLUMN jobs TEXT;"
