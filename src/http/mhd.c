@@ -82,13 +82,23 @@ req_wants_html(const struct req *req)
     return a && strstr(a, "text/html") != NULL;
 }
 
+/* A Host fit to paste into a URL, a header and a JSON string: printable ASCII (IDNs come as punycode). */
+static bool
+host_is_plain(const char *host)
+{
+    for (const char *p = host; *p; p++)
+        if (*p < '!' || *p > '~' || strchr("/\"<>\\", *p))
+            return false;
+    return *host && strlen(host) <= 255;
+}
+
 char *
 req_root_url(const struct req *req)
 {
     const char *host = req_header(req, "Host");
     char *s;
 
-    if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/ \t\r\n\"<>\\"))
+    if (!host || !host_is_plain(host))
         host = "127.0.0.1";
     if (asprintf(&s, "http://%s/", host) < 0)
         return NULL;
