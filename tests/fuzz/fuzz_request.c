@@ -236,6 +236,28 @@ looks_whole(const uint8_t *data, size_t size)
     return !cl || strtoull(cl + 16, NULL, 10) <= body;
 }
 
+/*
+ * A new connection. Every input leaves one in TIME_WAIT on this side,
+ * and other programs share the loopback ports, so a moment without a
+ * free port is waited out; a refusal is the server's fault.
+ */
+static int
+connect_to_server(void)
+{
+    for (int tries = 0;; tries++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        CHECK(fd >= 0);
+        if (connect(fd, (struct sockaddr *) &server.addr, sizeof server.addr) == 0)
+            return fd;
+        if (tries == 500 || (errno != EADDRNOTAVAIL && errno != EAGAIN && errno != EINTR))
+            fprintf(stderr, "cannot connect to the server: %s\n", strerror(errno));
+        CHECK(tries < 500 && (errno == EADDRNOTAVAIL || errno == EAGAIN || errno == EINTR));
+        close(fd);
+        usleep(10 * 1000);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -250,9 +272,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 64 * 1024)
         return 0;
 
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(fd >= 0);
-    CHECK(connect(fd, (struct sockaddr *) &server.addr, sizeof server.addr) == 0);
+    fd = connect_to_server();
     deadline = now_ms() + 10000;
     hold_until = looks_whole(data, size) ? now_ms() + HOLD_MS : 0;
     /* send it all, reading meanwhile so that a large answer cannot block both sides */
