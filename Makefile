@@ -21,7 +21,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture fuzz
 
 all: build
 
@@ -114,6 +114,14 @@ install: build
 	  useradd --system --user-group --home-dir /nonexistent --no-create-home \
 	    --shell /usr/sbin/nologin --comment "Steward builds" steward-build; \
 	fi
+
+# every libFuzzer target of tests/fuzz/ for FUZZ_SECONDS each, one after the other;
+# crashes are kept under FUZZ_DIR (tests/fuzz/run.sh)
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     ?= /tmp/steward-fuzz
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_DIR=$(FUZZ_DIR) $(if $(FUZZ_TARGETS),FUZZ_TARGETS="$(FUZZ_TARGETS)") \
+	  tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

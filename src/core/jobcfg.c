@@ -2128,9 +2128,15 @@ jobcfg_set_matrix(struct job_config *cfg, bool inherit, const struct grant *gran
 
     if (n > BOUND_JOB_GRANTS)
         return -EINVAL;
+    /*
+     * jobcfg_parse() trims an entry: a sid that begins or ends with
+     * whitespace would come back as another sid, or (all whitespace) as an
+     * entry that does not parse, and the job's config with it.
+     */
     for (size_t i = 0; i < n; i++)
         if (!grants[i].sid || !grants[i].sid[0] || !is_opt_xml_text(grants[i].sid) ||
-            grants[i].perm >= _PERM_MAX)
+            skip_space(grants[i].sid) != grants[i].sid ||
+            trimmed_len(grants[i].sid) != strlen(grants[i].sid) || grants[i].perm >= _PERM_MAX)
             return -EINVAL;
     copy = calloc(n ? n : 1, sizeof *copy);
     if (!copy)

@@ -151,8 +151,9 @@ int jobcfg_set_discarder(struct job_config *cfg, int days, int builds, int artif
  * NonInheritingStrategy) and its grants, which jobcfg_write() puts in
  * place of the property's entries for permissions Steward uses (other
  * entries stay). No grants and nothing else kept removes the property.
- * 0, -EINVAL for a grant with an empty sid or one that is not XML text, or
- * past BOUND_JOB_GRANTS (cfg unchanged), -ENOMEM.
+ * 0, -EINVAL for a grant with an empty sid, one that is not XML text or
+ * that begins or ends with whitespace, or past BOUND_JOB_GRANTS (cfg
+ * unchanged), -ENOMEM.
  */
 int jobcfg_set_matrix(struct job_config *cfg, bool inherit, const struct grant *grants, size_t n);
 

@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "http/app.h"
 #include "http/http.h"
+#include "http/parse.h"
 #include "http/tls.h"
 #include "util/bounds.h"
 #include "util/log.h"
@@ -90,13 +91,23 @@ req_wants_html(const struct req *req)
     return a && strstr(a, "text/html") != NULL;
 }
 
+/* A Host fit to paste into a URL, a header and a JSON string: printable ASCII (IDNs come as punycode). */
+static bool
+host_is_plain(const char *host)
+{
+    for (const char *p = host; *p; p++)
+        if (*p < '!' || *p > '~' || strchr("/\"<>\\", *p))
+            return false;
+    return *host && strlen(host) <= 255;
+}
+
 char *
 req_root_url(const struct req *req)
 {
     const char *host = req_header(req, "Host");
     char *s;
 
-    if (!host || !*host || strlen(host) > 255 || strpbrk(host, "/ \t\r\n\"<>\\"))
+    if (!host || !host_is_plain(host))
         host = "127.0.0.1";
     if (asprintf(&s, "%s://%s/", req->tls ? "https" : "http", host) < 0)
         return NULL;
@@ -155,68 +166,7 @@ resp_release(struct resp *resp)
     resp->fd = -1;
 }
 
-/* ---- parsing ---- */
-
-static int
-add_param(struct req *req, const char *key, size_t klen, const char *value, size_t vlen)
-{
-    struct kv *v;
-    char *k, *val;
-    int r1, r2;
-
-    if (req->n_params >= BOUND_FORM_FIELDS)
-        return -E2BIG;
-    k = strndup(key, klen);
-    val = strndup(value ? value : "", value ? vlen : 0);
-    if (!k || !val) {
-        free(k);
-        free(val);
-        return -ENOMEM;
-    }
-    r1 = url_decode_inplace(k, strlen(k));
-    r2 = url_decode_inplace(val, strlen(val));
-    if (r1 < 0 || r2 < 0) {
-        free(k);
-        free(val);
-        return -EINVAL;
-    }
-    v = realloc(req->params, (req->n_params + 1) * sizeof *v);
-    if (!v) {
-        free(k);
-        free(val);
-        return -ENOMEM;
-    }
-    req->params = v;
-    v[req->n_params].key = k;
-    v[req->n_params].value = val;
-    req->n_params++;
-    return 0;
-}
-
-/* Parses "a=1&b=2" (raw, still encoded). */
-static int
-parse_form(struct req *req, const char *s, size_t len)
-{
-    const char *end = s + len;
-
-    while (s < end) {
-        const char *amp = memchr(s, '&', (size_t) (end - s));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(s, '=', (size_t) (stop - s));
-        int r;
-
-        if (stop > s) {
-            if (eq)
-                r = add_param(req, s, (size_t) (eq - s), eq + 1, (size_t) (stop - eq - 1));
-            else
-                r = add_param(req, s, (size_t) (stop - s), NULL, 0);
-            if (r < 0)
-                return r;
-        }
-        s = stop + 1;
-    }
-    return 0;
-}
+/* ---- parsing (http/parse.c) ---- */
 
 static enum MHD_Result
 collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -225,65 +175,12 @@ collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *v
     int r;
 
     (void) kind;
-    r = add_param(req, key, strlen(key), value, value ? strlen(value) : 0);
+    r = http_add_param(req, key, strlen(key), value, value ? strlen(value) : 0);
     if (r < 0) {
         req->body_problem = r == -E2BIG ? BODY_TOO_MANY_FIELDS : BODY_BAD_FORM;
         return MHD_NO;
     }
     return MHD_YES;
-}
-
-static int
-split_path(struct req *req, const char *url)
-{
-    const char *p = url;
-
-    req->trailing_slash = strlen(url) > 1 && url[strlen(url) - 1] == '/';
-    while (*p) {
-        const char *slash;
-        char *seg, **v;
-        size_t len;
-
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        slash = strchr(p, '/');
-        len = slash ? (size_t) (slash - p) : strlen(p);
-        seg = strndup(p, len);
-        if (!seg)
-            return -ENOMEM;
-        if (url_decode_path_inplace(seg, len) < 0) {
-            free(seg);
-            return -EINVAL;
-        }
-        v = realloc(req->seg, (req->n_seg + 1) * sizeof *v);
-        if (!v) {
-            free(seg);
-            return -ENOMEM;
-        }
-        req->seg = v;
-        v[req->n_seg++] = seg;
-        p += len;
-    }
-    return 0;
-}
-
-static void
-req_release(struct req *req)
-{
-    for (size_t i = 0; i < req->n_seg; i++)
-        free(req->seg[i]);
-    free(req->seg);
-    for (size_t i = 0; i < req->n_params; i++) {
-        free(req->params[i].key);
-        secret_wipe(req->params[i].value, strlen(req->params[i].value));
-        free(req->params[i].value);
-    }
-    free(req->params);
-    if (req->body.ptr)
-        secret_wipe(req->body.ptr, req->body.len);
-    buf_release(&req->body);
 }
 
 /* ---- identity ---- */
@@ -311,29 +208,22 @@ static void
 resolve_identity(struct http *h, struct req *req)
 {
     const char *authz = req_header(req, "Authorization");
+    _cleanup_free_ char *user = NULL, *secret = NULL;
     const char *cookie;
+    int r;
 
     identity_anonymous(&req->id);
-    if (authz && strncasecmp(authz, "Basic ", 6) == 0) {
-        _cleanup_free_ char *decoded = NULL;
-        const char *v = authz + 6;
-        size_t len;
-        char *colon;
-
-        while (*v == ' ')
-            v++;
+    if (authz && (r = http_parse_basic(authz, &user, &secret)) != -ENOENT) {
         req->basic_given = true;
-        if (base64_decode(v, &decoded, &len) < 0 || !(colon = strchr(decoded, ':')) ||
-            colon == decoded || strlen(decoded) != len) {
+        if (r < 0) {
             req->basic_failed = true;
             req->basic_failure = AUTH_FAIL_NO_SUCH_USER;
             metrics_count_auth_failure(METRIC_AUTH_MALFORMED);
             return;
         }
-        *colon = '\0';
-        snprintf(req->basic_user, sizeof req->basic_user, "%s", decoded);
-        req->basic_secret_is_api_token_shape = auth_looks_like_api_token(colon + 1);
-        if (auth_basic(h->opts.auth, req->db, decoded, colon + 1, req->addr, &req->id,
+        snprintf(req->basic_user, sizeof req->basic_user, "%s", user);
+        req->basic_secret_is_api_token_shape = auth_looks_like_api_token(secret);
+        if (auth_basic(h->opts.auth, req->db, user, secret, req->addr, &req->id,
                        &req->basic_failure) < 0) {
             req->basic_failed = true;
             identity_anonymous(&req->id);
@@ -343,7 +233,7 @@ resolve_identity(struct http *h, struct req *req)
                           req->basic_user,
                           req->basic_secret_is_api_token_shape ? "a token" : "a password");
         }
-        secret_wipe(colon + 1, strlen(colon + 1));
+        secret_wipe(secret, strlen(secret));
         return;
     }
     cookie = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, h->opts.session_cookie);
@@ -515,7 +405,7 @@ http_finish(struct http_deferred *d, struct resp *resp)
     if (d->abandoned) {
         pthread_mutex_unlock(&d->lock);
         resp_release(resp);
-        req_release(&d->orphan->req);
+        http_req_release(&d->orphan->req);
         free(d->orphan);
         pthread_mutex_destroy(&d->lock);
         free(d);
@@ -556,7 +446,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
 
     buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
     req->db = thread_db(h);
-    if (split_path(req, url) < 0 && req->body_problem == BODY_OK)
+    if (http_split_path(req, url) < 0 && req->body_problem == BODY_OK)
         req->body_problem = BODY_BAD_FORM;
     if (req->body_problem == BODY_OK)
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
@@ -564,7 +454,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
     ct = req_header(req, "Content-Type");
     if (req->body_problem == BODY_OK && req->is_post && ct &&
         strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
-        int r = parse_form(req, buf_str(&req->body), req->body.len);
+        int r = http_parse_form(req, buf_str(&req->body), req->body.len);
         if (r < 0)
             req->body_problem = r == -E2BIG ? BODY_TOO_MANY_FIELDS : BODY_BAD_FORM;
     }
@@ -678,7 +568,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(d);
         ctx->deferred = NULL;
     }
-    req_release(&ctx->req);
+    http_req_release(&ctx->req);
     free(ctx);
     *con_cls = NULL;
 }

@@ -669,8 +669,8 @@ store_job_forget(struct store *s, const char *job)
 {
     /* queue items stay readable (cancelled when they were waiting), as left items do */
     static const char *const sql[] = {
-        "UPDATE queue SET state = 2, left_ms = CAST(strftime('%s','now') AS INTEGER) * 1000 "
-        "WHERE job = ? AND state = 0",
+        ("UPDATE queue SET state = 2, left_ms = CAST(strftime('%s','now') AS INTEGER) * 1000 "
+         "WHERE job = ? AND state = 0"),
         "DELETE FROM builds WHERE job = ?",
         "DELETE FROM job_numbers WHERE job = ?",
         "DELETE FROM job_stats WHERE job = ?",

@@ -7,9 +7,10 @@
  * is changed through the setters (params reversed or added, shell steps
  * dropped or added, scalars flipped) and the same must hold.
  *
- * Build:  clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *           $(pkg-config --cflags libxml-2.0) src/core/jobcfg.c src/util/buf.c \
- *           tests/fuzz/fuzz_jobcfg.c $(pkg-config --libs libxml-2.0)
+ * Build:  clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
+ *           $(pkg-config --cflags libxml-2.0) src/core/jobcfg.c src/core/perm.c \
+ *           src/util/strutil.c src/util/buf.c tests/fuzz/fuzz_jobcfg.c \
+ *           $(pkg-config --libs libxml-2.0)
  * Replay without libFuzzer (e.g. the corpus in the normal test run): add
  * -DFUZZ_REPLAY_MAIN and pass files as arguments.
  */

@@ -433,6 +433,36 @@ static void jobcfg_matrix__reads_every_form_and_writes_back_only_its_own_entries
     free(msg);
 }
 
+/*
+ * Issue 9 (found by fuzz_perm): a sid with whitespace at either end, which
+ * grant_parse() keeps, was written as it was and read back trimmed: as
+ * another user, or for a sid of blanks as an entry that does not parse,
+ * which left the job's config.xml unreadable.
+ */
+static void jobcfg_set_matrix__refuses_a_sid_config_xml_would_trim(void **state)
+{
+    static const char *const sids[] = { " ", "\t", "bob ", " bob", "bob\n", "\rbob" };
+    struct job_config *cfg, *again;
+    struct grant g = { .kind = PRINCIPAL_USER, .perm = PERM_JOB_READ };
+    char *xml;
+
+    (void) state;
+    cfg = PARSE_OK("<project/>");
+    for (size_t i = 0; i < sizeof sids / sizeof *sids; i++) {
+        g.sid = (char *) sids[i];
+        assert_int_equal(jobcfg_set_matrix(cfg, true, &g, 1), -EINVAL);
+    }
+    assert_false(cfg->matrix.present);
+    g.sid = (char *) "bob and alice";
+    assert_int_equal(jobcfg_set_matrix(cfg, true, &g, 1), 0);
+    again = reparse(cfg, &xml);
+    assert_int_equal(again->matrix.n_grants, 1);
+    assert_string_equal(again->matrix.grants[0].sid, "bob and alice");
+    free(xml);
+    jobcfg_free(again);
+    jobcfg_free(cfg);
+}
+
 static void jobcfg_masked_xml__hides_the_trigger_token(void **state)
 {
     struct job_config *cfg;
@@ -1879,6 +1909,7 @@ int main(void)
         cmocka_unit_test(jobcfg_new__writes_a_blank_freestyle_job_that_parses_again),
         cmocka_unit_test(jobcfg_parse__reads_the_sandbox_network_and_keeps_the_element),
         cmocka_unit_test(jobcfg_matrix__reads_every_form_and_writes_back_only_its_own_entries),
+        cmocka_unit_test(jobcfg_set_matrix__refuses_a_sid_config_xml_would_trim),
         cmocka_unit_test(jobcfg_masked_xml__hides_the_trigger_token),
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
