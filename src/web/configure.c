@@ -763,7 +763,9 @@ apply_matrix(struct web *w, struct job_config *cfg, char *err)
     }
     if (!same_grants(v, n, cfg->matrix.grants, cfg->matrix.n_grants) ||
         (cfg->matrix.present && inherit != cfg->matrix.inherit) || (!cfg->matrix.present && !inherit))
-        (void) jobcfg_set_matrix(cfg, inherit, v, n);
+        if (jobcfg_set_matrix(cfg, inherit, v, n) < 0 && !err[0])
+            snprintf(err, ERR_MAX, "A grant names a user with blanks at either end, or there "
+                                   "are more than %d grants.", BOUND_JOB_GRANTS);
     grants_free(v, n);
 }
 

@@ -266,6 +266,11 @@ def test_the_security_page_switches_the_strategy_and_edits_the_matrix(srv):
         assert srv.post("job/open/build", auth=srv.erin).status_code == 201
     finally:
         srv.admin("security", "matrix", "revoke", "erin", "Job/Build", "open")
+    # a grant the form cannot store is said, not dropped
+    r = srv.post("job/open/configure", auth=srv.alice, headers=html, allow_redirects=False,
+                 data={"matrix": "1", "matrix_inherit": "on", "g0": "USER:hudson.model.Item.Read: bob",
+                       "then": "stay", "authToken": "", "quiet": ""})
+    assert r.status_code == 400 and "blanks at either end" in r.text
 
 
 def test_the_logged_in_strategy_is_the_default_and_keeps_todays_rights(tmp_path):
