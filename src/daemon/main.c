@@ -1037,6 +1037,33 @@ cmd_matrix(struct home *h, struct store *db, int argc, char **argv)
     return 0;
 }
 
+/*
+ * Stores one security setting offline and records it in the audit log
+ * (`detail`); `said` is what the command tells on success. 0, or 1 after
+ * saying why not.
+ */
+static int
+set_security_setting(const char *home_dir, const char *key, const char *value,
+                     const char *detail, const char *said)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct home *h = NULL;
+    int r;
+
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    r = store_setting_set(db, key, value);
+    if (r >= 0)
+        offline_audit(db, "strategy", NULL, "%s", detail);
+    home_free(h);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "%s\n", said);
+    return 0;
+}
+
 static int
 cmd_security(const char *home_dir, int argc, char **argv)
 {
@@ -1046,55 +1073,27 @@ cmd_security(const char *home_dir, int argc, char **argv)
     int r;
 
     if (argc == 3 && streq(argv[1], "anonymous-read") &&
-        (streq(argv[2], "on") || streq(argv[2], "off"))) {
-        if (open_home(home_dir, &h, &db) < 0)
-            return 1;
-        r = store_setting_set(db, "anonymous_read", argv[2]);
-        if (r >= 0)
-            offline_audit(db, "strategy", NULL, "anonymous read %s", argv[2]);
-        home_free(h);
-        if (r < 0) {
-            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
-            return 1;
-        }
-        fprintf(stderr, "Anonymous read access is %s.\n", argv[2]);
-        return 0;
-    }
+        (streq(argv[2], "on") || streq(argv[2], "off")))
+        return set_security_setting(home_dir, "anonymous_read", argv[2],
+                                    rfmt("anonymous read %s", argv[2]),
+                                    rfmt("Anonymous read access is %s.", argv[2]));
     if (argc == 3 && streq(argv[1], "authorization")) {
         if (authz_parse(argv[2], &strategy) < 0)
             return usage_error("security authorization takes logged-in, matrix or project-matrix");
-        if (open_home(home_dir, &h, &db) < 0)
-            return 1;
-        r = store_setting_set(db, "authorization", authz_name(strategy));
-        if (r >= 0)
-            offline_audit(db, "strategy", NULL, "%s", authz_name(strategy));
-        home_free(h);
-        if (r < 0) {
-            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
-            return 1;
-        }
-        fprintf(stderr, "The authorization strategy is %s%s.\n", authz_name(strategy),
-                strategy == AUTHZ_LOGGED_IN ? ""
-                : ": only administrators and what the matrix grants (steward security matrix "
-                  "show) may do anything");
-        return 0;
+        return set_security_setting(
+            home_dir, "authorization", authz_name(strategy), authz_name(strategy),
+            rfmt("The authorization strategy is %s%s.", authz_name(strategy),
+                 strategy == AUTHZ_LOGGED_IN ? ""
+                 : ": only administrators and what the matrix grants (steward security matrix "
+                   "show) may do anything"));
     }
     if (argc == 3 && streq(argv[1], "token-scopes") &&
-        (streq(argv[2], "required") || streq(argv[2], "optional"))) {
-        if (open_home(home_dir, &h, &db) < 0)
-            return 1;
-        r = store_setting_set(db, "token_scopes", argv[2]);
-        if (r >= 0)
-            offline_audit(db, "strategy", NULL, "token scopes %s", argv[2]);
-        home_free(h);
-        if (r < 0) {
-            fprintf(stderr, "steward: cannot store the setting: %s\n", strerror(-r));
-            return 1;
-        }
-        fprintf(stderr, "New API tokens %s scopes.\n",
-                streq(argv[2], "required") ? "must have" : "may go without");
-        return 0;
-    }
+        (streq(argv[2], "required") || streq(argv[2], "optional")))
+        return set_security_setting(home_dir, "token_scopes", argv[2],
+                                    rfmt("token scopes %s", argv[2]),
+                                    rfmt("New API tokens %s scopes.",
+                                         streq(argv[2], "required") ? "must have"
+                                                                    : "may go without"));
     if (argc >= 3 && streq(argv[1], "matrix")) {
         if (open_home(home_dir, &h, &db) < 0)
             return 1;
