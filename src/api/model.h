@@ -16,11 +16,20 @@ struct model {
     struct req *req;
     char *root;          /* root URL with a trailing '/' */
     bool brief_queue;    /* queue items without their parameters (tree= does not ask for them) */
+    /* model_prepare_colors(): every job's last result and running build, read at once */
+    struct job_stats_row *stats, *running;
+    size_t n_stats, n_running;
+    bool colors_ready;
 };
 
 int model_init(struct model *m, const struct app *app, struct req *req);
 void model_release(struct model *m);
 
+/*
+ * Reads every job's state in two queries, for a list: job_color() then
+ * asks no more of the database. Without it, job_color() reads one job's.
+ */
+void model_prepare_colors(struct model *m);
 const char *job_color(struct model *m, const struct job *job);
 json_t *model_job_summary(struct model *m, const struct job *job);
 json_t *model_job(struct model *m, const struct job *job, int depth);

@@ -741,7 +741,15 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
             refuse_permission(app, req, resp, PERM_JOB_CONFIGURE, src->name);
             return;
         }
-        r = jobs_create(app->jobs, name, src->xml, src->xml_len, &err);
+        _cleanup_free_ char *xml = NULL;
+        size_t len;
+        r = jobs_read_xml(app->jobs, src->name, &xml, &len);
+        if (r < 0) {
+            api_send_text(resp, 500, rfmt("Could not read the config.xml of '%s': %s\n", src->name,
+                                          strerror(-r)));
+            return;
+        }
+        r = jobs_create(app->jobs, name, xml, len, &err);
         if (r < 0) {
             send_job_error(app, req, resp, r, name, err);
             return;
@@ -772,20 +780,26 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
 static void
 job_config_get(const struct app *app, struct req *req, struct resp *resp, struct job *job)
 {
-    _cleanup_free_ char *xml = NULL;
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    _cleanup_free_ char *xml = NULL, *masked = NULL;
     size_t len = 0;
+    int r;
 
-    (void) app;
-    if (app_may(req, PERM_JOB_CONFIGURE, job) || !job->cfg->auth_token) {
-        resp_set(resp, 200, "application/xml", job->xml, job->xml_len);
+    r = jobs_read_xml(app->jobs, job->name, &xml, &len);
+    if (r < 0) {
+        api_send_text(resp, 500, rfmt("Could not read the config.xml: %s\n", strerror(-r)));
+        return;
+    }
+    if (app_may(req, PERM_JOB_CONFIGURE, job)) {
+        resp_set(resp, 200, "application/xml", xml, len);
         return;
     }
     /* Job/ExtendedRead alone: everything but the trigger token */
-    if (jobcfg_masked_xml(job->cfg, &xml, &len) < 0) {
+    if (jobcfg_parse(xml, len, &cfg, NULL) < 0 || jobcfg_masked_xml(cfg, &masked, &len) < 0) {
         api_send_text(resp, 500, "Could not prepare the config.xml.\n");
         return;
     }
-    resp_set(resp, 200, "application/xml", xml, len);
+    resp_set(resp, 200, "application/xml", masked, len);
 }
 
 static void
@@ -953,6 +967,7 @@ view_api(const struct app *app, struct req *req, struct resp *resp, struct job *
     }
     jobs = json_array();
     if (jobs_list(app->jobs, &list, &n) == 0) {
+        model_prepare_colors(&m);
         for (size_t i = 0; i < n; i++)
             if (app_may(req, PERM_JOB_READ, list[i]))
                 json_array_append_new(jobs, model_job_summary(&m, list[i]));

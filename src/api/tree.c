@@ -337,6 +337,25 @@ node_lookup(const struct tree_node *n, const char *name)
     return star;
 }
 
+bool
+tree_selects_only(const struct tree *t, const char *field, const char *const *names)
+{
+    const struct tree_node *f = node_lookup(&t->root, field);
+
+    if (!f)
+        return true;
+    for (size_t i = 0; i < f->n_children; i++) {
+        const struct tree_node *c = &f->children[i];
+        bool known = false;
+
+        for (size_t k = 0; names[k] && !known; k++)
+            known = streq(c->name, names[k]);
+        if (!known || c->n_children > 0)
+            return false;
+    }
+    return true;
+}
+
 static json_t *apply_value(const struct tree_node *n, json_t *v);
 
 /*

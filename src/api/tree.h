@@ -15,6 +15,8 @@
  * {"_class": ...} (or {} when it has no _class).
  */
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 struct tree;
@@ -28,6 +30,13 @@ int tree_parse(const char *expr, struct tree **ret_tree, char **reterr_msg);
 
 /* Returns a new reference to a filtered copy of `v` (v itself is not changed). */
 json_t *tree_apply(const struct tree *t, json_t *v);
+
+/*
+ * Whether the tree selects, inside the top-level `field`, only some of
+ * `names` (NULL-terminated) and nothing below them; true when it does not
+ * select `field` at all. A model can then build a cheaper object.
+ */
+bool tree_selects_only(const struct tree *t, const char *field, const char *const *names);
 
 struct tree *tree_free(struct tree *t);
 static inline void tree_freep(struct tree **p) { tree_free(*p); }

@@ -499,8 +499,8 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     }
 
     /* authorize: the trigger token, when one is sent and the job has one */
-    if (token && job->cfg->auth_token) {
-        if (!secret_equal(token, job->cfg->auth_token)) {
+    if (token && jobcfg_has_token(job->cfg)) {
+        if (!jobcfg_token_matches(job->cfg, token)) {
             can_read = may_see(req, job, name);
             auth_note_failure(app->auth, req->addr, subject);
             if (can_read && !token_root)

@@ -78,6 +78,7 @@ struct qitem {
 
 struct run {
     struct job *job;
+    struct job_config *cfg;     /* config.xml whole, as read when the build started */
     int64_t number;
     int64_t queue_id;
     int64_t start_ms;
@@ -1126,6 +1127,7 @@ run_free(struct run *run)
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
+    jobcfg_free(run->cfg);
     job_unref(run->job);
     free(run);
 }
@@ -1133,7 +1135,7 @@ run_free(struct run *run)
 static int
 spawn_step(struct engine *e, struct run *run)
 {
-    const char *script = run->job->cfg->shell_steps[run->step];
+    const char *script = run->cfg->shell_steps[run->step];
     _cleanup_free_ char *name = NULL;
     struct sandbox_cmd cmd;
     struct spawn_req req;
@@ -1606,7 +1608,7 @@ static int
 start_build(struct engine *e, size_t qi, int slot)
 {
     struct queue_row *q = &e->waiting[qi].row;
-    _cleanup_free_ char *dir = NULL, *logpath = NULL;
+    _cleanup_free_ char *dir = NULL, *logpath = NULL, *err = NULL;
     struct run *run = calloc(1, sizeof *run);
     int64_t number;
     int r;
@@ -1702,7 +1704,17 @@ start_build(struct engine *e, size_t qi, int slot)
         start_failed(e, run, -ENOMEM);
         return 0;
     }
-    if (run->job->cfg->n_shell_steps == 0) {
+    /* the steps as config.xml says now: a summary does not keep them */
+    r = jobs_read_config(e->jobs, run->job->name, &run->cfg, &err);
+    if (r < 0) {
+        run->abort_reason = "config.xml cannot be read";
+        log_write(run->logfd, "The job's config.xml cannot be read: %s\nNo step runs. Fix the "
+                  "file, or save the job again from its configure page.\n",
+                  err ? err : strerror(-r));
+        finish_run(e, run, "FAILURE");
+        return 0;
+    }
+    if (run->cfg->n_shell_steps == 0) {
         finish_run(e, run, "SUCCESS");
         return 0;
     }
@@ -1831,7 +1843,7 @@ reap(struct engine *e, struct run *run)
         return;
     }
     run->step++;
-    if (run->step >= run->job->cfg->n_shell_steps) {
+    if (run->step >= run->cfg->n_shell_steps) {
         finish_run(e, run, "SUCCESS");
         return;
     }

@@ -2073,6 +2073,12 @@ jobcfg_free(struct job_config *cfg)
 {
     if (!cfg)
         return NULL;
+    if (cfg->summary) {
+        /* one allocation: jobcfg_summary_decode() */
+        if (!cfg->in_arena)
+            free(cfg);
+        return NULL;
+    }
     free(cfg->description);
     free(cfg->auth_token);
     free(cfg->timer_spec);
@@ -2102,6 +2108,9 @@ jobcfg_set_description(struct job_config *cfg, const char *description)
 {
     char *s;
 
+    if (cfg->summary)
+        return -EINVAL;
+
     if (dup_opt(description, &s) < 0)
         return -ENOMEM;
     free(cfg->description);
@@ -2114,6 +2123,9 @@ jobcfg_set_auth_token(struct job_config *cfg, const char *token)
 {
     char *s;
 
+    if (cfg->summary)
+        return -EINVAL;
+
     if (dup_opt(token && token[0] ? token : NULL, &s) < 0)
         return -ENOMEM;
     free(cfg->auth_token);
@@ -2125,6 +2137,9 @@ int
 jobcfg_set_matrix(struct job_config *cfg, bool inherit, const struct grant *grants, size_t n)
 {
     struct grant *copy;
+
+    if (cfg->summary)
+        return -EINVAL;
 
     if (n > BOUND_JOB_GRANTS)
         return -EINVAL;
@@ -2164,6 +2179,8 @@ jobcfg_masked_xml(const struct job_config *cfg, char **ret_xml, size_t *ret_len)
     xmlNode *token = root ? first_child(root, "authToken") : NULL;
     int r;
 
+    if (cfg->summary)
+        return -EINVAL;
     if (!root)
         return -ENOMEM;
     if (token && cfg->auth_token) {
@@ -2204,9 +2221,12 @@ static int param_copy(const struct param_def *src, struct param_def *dst)
 int
 jobcfg_set_params(struct job_config *cfg, const struct param_def *params, size_t n)
 {
-    struct param_def *copy = calloc(n ? n : 1, sizeof(*copy));
+    struct param_def *copy;
     size_t i;
 
+    if (cfg->summary)
+        return -EINVAL;
+    copy = calloc(n ? n : 1, sizeof(*copy));
     if (!copy)
         return -ENOMEM;
     for (i = 0; i < n; i++)
@@ -2224,8 +2244,11 @@ jobcfg_set_params(struct job_config *cfg, const struct param_def *params, size_t
 int
 jobcfg_set_shell_steps(struct job_config *cfg, const char *const *steps, size_t n)
 {
-    char **copy = calloc(n ? n : 1, sizeof(char *));
+    char **copy;
 
+    if (cfg->summary)
+        return -EINVAL;
+    copy = calloc(n ? n : 1, sizeof(char *));
     if (!copy)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)

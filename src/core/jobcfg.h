@@ -90,6 +90,17 @@ struct job_config {
 
     bool matrix_set;     /* jobcfg_set_matrix() was called; private to jobcfg.c */
 
+    /*
+     * A summary (jobcfg_summary()) is what the registry keeps of a job: one
+     * allocation, without the document, the shell steps (n_shell_steps
+     * stays) or the trigger token in clear (auth_token is NULL, has_token
+     * and token_hash say it). It cannot be changed or written back.
+     */
+    bool summary;
+    bool in_arena;       /* summary memory that is not jobcfg_free()'s (core/jobs.c) */
+    bool has_token;
+    unsigned char token_hash[32];  /* SHA-256 of the trigger token */
+
     bool discarder_set;  /* jobcfg_set_discarder() was called; private to jobcfg.c */
     void *doc;           /* the parsed document, private to jobcfg.c */
 };
@@ -174,6 +185,26 @@ int jobcfg_masked_xml(const struct job_config *cfg, char **ret_xml, size_t *ret_
  * a value that is not one of a choice's choices, -ENOMEM.
  */
 int param_value_for(const struct param_def *d, const char *given, char **ret_value);
+
+/*
+ * The summary of a full config, newly allocated (see `summary` above).
+ * 0, -ENOMEM.
+ */
+int jobcfg_summary(const struct job_config *cfg, struct job_config **ret);
+/* A summary as bytes for the registry's index, and back (-EINVAL for bytes that do not decode). */
+struct buf;
+int jobcfg_summary_encode(const struct job_config *cfg, struct buf *out);
+int jobcfg_summary_decode(const void *blob, size_t len, struct job_config **ret);
+/*
+ * The same into memory from `alloc` (one call; the memory need not be
+ * zeroed, and is the caller's to release: not with jobcfg_free()).
+ */
+int jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *userdata, size_t size),
+                             void *userdata, struct job_config **ret);
+
+/* Whether the job has a trigger token, and whether `token` is it (in constant time). */
+bool jobcfg_has_token(const struct job_config *cfg);
+bool jobcfg_token_matches(const struct job_config *cfg, const char *token);
 
 /* Finds a parameter definition by exact name; NULL when there is none. */
 const struct param_def *jobcfg_find_param(const struct job_config *cfg, const char *name);

@@ -9,12 +9,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cron.h"
 #include "core/jobs.h"
 #include "util/bounds.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -30,12 +32,46 @@ struct job_settle {
     int64_t due;    /* mono_ms() */
 };
 
+/* Index rows to write at the next flush (under write_lock). */
+#define INDEX_BATCH 256
+
+/*
+ * The jobs read from the index at start live in a few 2 MiB blocks, each
+ * backed by one huge page where the kernel allows: 10,000 summaries then
+ * cost a handful of page faults instead of thousands. A job replaced later
+ * leaves its place unused until the registry goes; new jobs use malloc().
+ */
+#define ARENA_CHUNK ((size_t) 2 << 20)
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used;
+};
+
 struct jobs {
     const struct home *home;
     pthread_rwlock_t lock;
-    pthread_mutex_t write_lock;  /* serializes changes, file writes included */
+    pthread_mutex_t write_lock;  /* serializes changes, file and index writes included */
     struct job **v;              /* sorted by name */
     size_t n;
+
+    struct arena_chunk *arena;   /* written by jobs_load() only */
+
+    /* the index in steward.db, a connection of its own used under write_lock */
+    struct store *db;
+    char **dirty;                /* names whose row is to be written or removed */
+    size_t n_dirty;
+    bool index_warned;
+
+    /*
+     * The first check of what the index said against the disk. Until it is
+     * done, a job is compared with its file when it is first asked for, and
+     * a list waits for the whole check.
+     */
+    pthread_mutex_t check_lock;
+    pthread_cond_t check_cond;
+    bool checking, checked;      /* under check_lock */
+    bool all_checked;            /* atomic: the check is done */
 
     /* the watcher (jobs_watch): inotify on jobs/ and on each job's directory */
     bool watching;
@@ -71,20 +107,117 @@ job_ref(struct job *job)
 struct job *
 job_unref(struct job *job)
 {
-    if (job && __atomic_sub_fetch(&job->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-        free(job->name);
+    if (job && __atomic_sub_fetch(&job->refs, 1, __ATOMIC_ACQ_REL) == 0 && !job->in_arena) {
         jobcfg_free(job->cfg);
-        free(job->xml);
         free(job);
     }
     return NULL;
 }
 
+static struct arena_chunk *
+chunk_new(void)
+{
+    /* twice the size, to cut out a block aligned as a huge page must be */
+    size_t span = ARENA_CHUNK * 2, head;
+    char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *block;
+
+    if (p == MAP_FAILED)
+        return NULL;
+    block = (char *) (((uintptr_t) p + ARENA_CHUNK - 1) & ~(uintptr_t) (ARENA_CHUNK - 1));
+    head = (size_t) (block - p);
+    if (head)
+        (void) munmap(p, head);
+    (void) munmap(block + ARENA_CHUNK, span - head - ARENA_CHUNK);
+    (void) madvise(block, ARENA_CHUNK, MADV_HUGEPAGE);
+    return (struct arena_chunk *) block;
+}
+
+/* Memory that lives as long as the registry; NULL when `size` does not fit a block. */
+static void *
+arena_alloc(void *userdata, size_t size)
+{
+    struct jobs *j = userdata;
+    struct arena_chunk *c = j->arena;
+    size_t at;
+    void *p;
+
+    size = (size + 15) & ~(size_t) 15;
+    if (size > ARENA_CHUNK - sizeof *c)
+        return NULL;
+    if (!c || ARENA_CHUNK - c->used < size) {
+        c = chunk_new();
+        if (!c)
+            return NULL;
+        c->next = j->arena;
+        c->used = (sizeof *c + 15) & ~(size_t) 15;
+        j->arena = c;
+    }
+    at = c->used;
+    c->used += size;
+    p = (char *) c + at;
+    return p;
+}
+
+static void
+arena_free(struct jobs *j)
+{
+    while (j->arena) {
+        struct arena_chunk *next = j->arena->next;
+
+        (void) munmap(j->arena, ARENA_CHUNK);
+        j->arena = next;
+    }
+}
+
+static bool
+job_checked(const struct job *job)
+{
+    return __atomic_load_n(&job->checked, __ATOMIC_ACQUIRE);
+}
+
+static void
+job_mark_checked(struct job *job)
+{
+    __atomic_store_n(&job->checked, true, __ATOMIC_RELEASE);
+}
+
+static struct job_ident
+ident_of(const struct stat *st)
+{
+    return (struct job_ident){ .ino = (int64_t) st->st_ino, .size = (int64_t) st->st_size,
+                               .mtime_ns = (int64_t) st->st_mtim.tv_sec * 1000000000 +
+                                           st->st_mtim.tv_nsec,
+                               .ctime_ns = (int64_t) st->st_ctim.tv_sec * 1000000000 +
+                                           st->st_ctim.tv_nsec };
+}
+
+/* A job around a summary (taken over, even on error). */
 static int
-job_new(const char *name, const char *xml, size_t len, struct job **ret, char **reterr_msg)
+job_wrap(const char *name, struct job_config *sum, const struct job_ident *id, bool checked,
+         struct job **ret)
+{
+    size_t len = strlen(name);
+    struct job *job = malloc(sizeof *job + len + 1);
+
+    if (!job) {
+        jobcfg_free(sum);
+        return -ENOMEM;
+    }
+    *job = (struct job){ .refs = 1, .name = (char *) (job + 1), .cfg = sum, .ident = *id,
+                         .checked = checked };
+    memcpy(job->name, name, len + 1);
+    *ret = job;
+    return 0;
+}
+
+/* Parses config.xml bytes into a job with a summary; what jobs_create() refuses, this does. */
+static int
+job_new(const char *name, const char *xml, size_t len, const struct job_ident *id,
+        struct job **ret, char **reterr_msg)
 {
     _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
-    struct job *job;
+    struct job_config *sum = NULL;
     int r;
 
     r = jobcfg_parse(xml, len, &cfg, reterr_msg);
@@ -103,22 +236,10 @@ job_new(const char *name, const char *xml, size_t len, struct job **ret, char **
             return r;
         }
     }
-    job = calloc(1, sizeof *job);
-    if (!job)
-        return -ENOMEM;
-    job->refs = 1;
-    job->name = strdup(name);
-    job->xml = malloc(len + 1);
-    if (!job->name || !job->xml) {
-        job_unref(job);
-        return -ENOMEM;
-    }
-    memcpy(job->xml, xml, len);
-    job->xml[len] = '\0';
-    job->xml_len = len;
-    job->cfg = TAKE_PTR(cfg);
-    *ret = job;
-    return 0;
+    r = jobcfg_summary(cfg, &sum);
+    if (r < 0)
+        return r;
+    return job_wrap(name, sum, id, true, ret);
 }
 
 int
@@ -181,7 +302,92 @@ find_index(const struct jobs *j, const char *name, size_t *ret_pos)
     return 0;
 }
 
-/* Inserts or replaces; takes the reference. Caller holds the write lock. */
+/* A new reference to the published job, whether checked or not; NULL when there is none. */
+static struct job *
+lookup(struct jobs *j, const char *name)
+{
+    struct job *job = NULL;
+    size_t pos;
+
+    pthread_rwlock_rdlock(&j->lock);
+    if (find_index(j, name, &pos))
+        job = job_ref(j->v[pos]);
+    pthread_rwlock_unlock(&j->lock);
+    return job;
+}
+
+/* ---- the index ---- */
+
+/* Notes that NAME's row must follow the registry. Caller holds write_lock. */
+static void
+index_dirty(struct jobs *j, const char *name)
+{
+    char **v, *copy;
+
+    if (!j->db)
+        return;
+    copy = strdup(name);
+    v = copy ? realloc(j->dirty, (j->n_dirty + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        return;   /* the row stays stale: its file's identity no longer matches */
+    }
+    j->dirty = v;
+    j->dirty[j->n_dirty++] = copy;
+}
+
+static void
+index_warn(struct jobs *j, int r)
+{
+    if (!j->index_warned) {
+        j->index_warned = true;
+        log_warn("jobs: cannot update the job index in %s (%s); the next start reads the "
+                 "changed config.xml files again", j->home->db_path, strerror(-r));
+    }
+}
+
+/*
+ * Writes the dirty rows in one transaction. A failure leaves rows stale,
+ * which costs a parse at the next start and nothing else: each row says
+ * which file it was read from. Caller holds write_lock.
+ */
+static void
+index_flush(struct jobs *j)
+{
+    _cleanup_(buf_releasep) struct buf b = BUF_INIT(BOUND_CONFIG_XML_BYTES * 2);
+    int r;
+
+    if (!j->db || j->n_dirty == 0)
+        return;
+    r = store_begin(j->db);
+    for (size_t i = 0; i < j->n_dirty && r >= 0; i++) {
+        _cleanup_(job_unrefp) struct job *job = lookup(j, j->dirty[i]);
+
+        if (!job) {
+            r = store_job_index_delete(j->db, j->dirty[i]);
+            if (r == -ENOENT)
+                r = 0;
+            continue;
+        }
+        buf_clear(&b);
+        r = jobcfg_summary_encode(job->cfg, &b);
+        if (r >= 0)
+            r = store_job_index_put(j->db, job->name, &job->ident, b.ptr, b.len);
+    }
+    if (r >= 0)
+        r = store_commit(j->db);
+    else
+        (void) store_rollback(j->db);
+    if (r < 0)
+        index_warn(j, r);
+    for (size_t i = 0; i < j->n_dirty; i++)
+        free(j->dirty[i]);
+    j->n_dirty = 0;
+}
+
+/* ---- publishing ---- */
+
+/* Inserts or replaces; takes the reference. Caller holds write_lock. */
 static int
 publish(struct jobs *j, struct job *job)
 {
@@ -204,9 +410,11 @@ publish(struct jobs *j, struct job *job)
         j->n++;
     }
     pthread_rwlock_unlock(&j->lock);
+    index_dirty(j, job->name);
     return 0;
 }
 
+/* Caller holds write_lock. */
 static void
 unpublish(struct jobs *j, const char *name)
 {
@@ -219,14 +427,80 @@ unpublish(struct jobs *j, const char *name)
         j->n--;
     }
     pthread_rwlock_unlock(&j->lock);
+    index_dirty(j, name);
+}
+
+/* ---- loading ---- */
+
+struct load_ctx {
+    struct jobs *j;
+    size_t cap;
+    bool unsorted;
+};
+
+static int
+load_row(void *userdata, const char *name, const struct job_ident *id, const void *blob,
+         size_t len)
+{
+    struct load_ctx *c = userdata;
+    struct jobs *j = c->j;
+    struct job_config *sum = NULL;
+    size_t name_len = strlen(name);
+    struct job *job;
+    const char *why;
+    int r;
+
+    /* a row that does not decode is left to the check, which reads the file and the row again */
+    if (job_name_check(name, &why) < 0) {
+        index_dirty(j, name);
+        return 0;
+    }
+    r = jobcfg_summary_decode_in(blob, len, arena_alloc, j, &sum);
+    if (r == -ENOMEM)
+        r = jobcfg_summary_decode(blob, len, &sum);   /* larger than a block */
+    else if (r >= 0)
+        sum->in_arena = true;
+    if (r < 0) {
+        index_dirty(j, name);
+        return r == -ENOMEM ? r : 0;
+    }
+    job = sum->in_arena ? arena_alloc(j, sizeof *job + name_len + 1) : NULL;
+    if (job) {
+        *job = (struct job){ .refs = 1, .name = (char *) (job + 1), .cfg = sum, .ident = *id,
+                             .in_arena = true };
+        memcpy(job->name, name, name_len + 1);
+    } else if (sum->in_arena) {
+        return -ENOMEM;
+    } else if (job_wrap(name, sum, id, false, &job) < 0)
+        return -ENOMEM;
+    if (j->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        struct job **v = realloc(j->v, cap * sizeof *v);
+        if (!v) {
+            job_unref(job);
+            return -ENOMEM;
+        }
+        j->v = v;
+        c->cap = cap;
+    }
+    if (j->n > 0 && strcmp(j->v[j->n - 1]->name, name) >= 0)
+        c->unsorted = true;
+    j->v[j->n++] = job;
+    return 0;
+}
+
+static int
+cmp_job(const void *a, const void *b)
+{
+    return strcmp((*(struct job *const *) a)->name, (*(struct job *const *) b)->name);
 }
 
 int
 jobs_load(const struct home *h, struct jobs **ret_jobs)
 {
     struct jobs *j = calloc(1, sizeof *j);
-    struct dirent *de;
-    DIR *d;
+    struct load_ctx c = { .j = j };
+    int r;
 
     if (!j)
         return -ENOMEM;
@@ -234,38 +508,38 @@ jobs_load(const struct home *h, struct jobs **ret_jobs)
     j->ifd = j->stop_fd = -1;
     pthread_rwlock_init(&j->lock, NULL);
     pthread_mutex_init(&j->write_lock, NULL);
+    pthread_mutex_init(&j->check_lock, NULL);
+    pthread_cond_init(&j->check_cond, NULL);
 
-    d = opendir(h->jobs_dir);
-    if (!d) {
+    if (access(h->jobs_dir, F_OK) < 0) {
+        r = -errno;
         jobs_free(j);
-        return -errno;
+        return r;
     }
-    while ((de = readdir(d))) {
-        _cleanup_free_ char *path = NULL, *xml = NULL, *err = NULL;
-        const char *why;
-        struct job *job;
-        size_t len;
-        int r;
-
-        if (de->d_name[0] == '.' || job_name_check(de->d_name, &why) < 0)
-            continue;
-        path = home_job_config(h, de->d_name);
-        if (!path)
-            continue;
-        r = fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len);
-        if (r < 0) {
-            if (r != -ENOENT)
-                log_warn("job %s: cannot read config.xml: %s", de->d_name, strerror(-r));
-            continue;
-        }
-        r = job_new(de->d_name, xml, len, &job, &err);
-        if (r < 0) {
-            log_warn("job %s: config.xml skipped: %s", de->d_name, err ? err : strerror(-r));
-            continue;
-        }
-        (void) publish(j, job);
+    r = store_open(h->db_path, &j->db);
+    if (r >= 0)
+        r = store_tune_cache(j->db);
+    if (r >= 0)
+        r = store_job_index_each(j->db, load_row, &c);
+    if (r < 0) {
+        log_warn("jobs: cannot read the job index in %s (%s); every config.xml is read instead",
+                 h->db_path, strerror(-r));
+        for (size_t i = 0; i < j->n; i++)
+            job_unref(j->v[i]);
+        j->n = 0;
+        j->db = store_close(j->db);
     }
-    closedir(d);
+    if (c.unsorted) {
+        /* rows come in the order they were written; a duplicate would be a broken index */
+        qsort(j->v, j->n, sizeof *j->v, cmp_job);
+        for (size_t i = 1; i < j->n; i++)
+            if (streq(j->v[i - 1]->name, j->v[i]->name)) {
+                job_unref(j->v[i]);
+                memmove(&j->v[i], &j->v[i + 1], (j->n - i - 1) * sizeof *j->v);
+                j->n--;
+                i--;
+            }
+    }
     *ret_jobs = j;
     return 0;
 }
@@ -289,26 +563,213 @@ jobs_free(struct jobs *j)
         for (size_t i = 0; i < j->n_settle; i++)
             free(j->settle[i].name);
         free(j->settle);
+        pthread_mutex_lock(&j->write_lock);
+        index_flush(j);
+        pthread_mutex_unlock(&j->write_lock);
+        free(j->dirty);
+        store_close(j->db);
         for (size_t i = 0; i < j->n; i++)
             job_unref(j->v[i]);
         free(j->v);
+        /* snapshots still held elsewhere would point into it: none are at this point */
+        arena_free(j);
         pthread_rwlock_destroy(&j->lock);
         pthread_mutex_destroy(&j->write_lock);
+        pthread_mutex_destroy(&j->check_lock);
+        pthread_cond_destroy(&j->check_cond);
         free(j);
     }
     return NULL;
 }
 
+/* ---- changes made on disk, by hand or by a tool ---- */
+
+enum sync_mode {
+    SYNC_CHANGED,   /* the watcher or SIGHUP: a file that went away leaves the job */
+    SYNC_CHECK,     /* the first check: a job whose file went away while stopped is gone */
+};
+
+/*
+ * Brings NAME in line with its config.xml. A file with the identity the
+ * job was read from changes nothing (the registry's own writes come back
+ * this way); a valid new file is published; a broken one is refused with
+ * one log line (per content) and the old definition is kept. A new
+ * directory with a config.xml is a new job.
+ */
+static void
+sync_one(struct jobs *j, const char *name, enum sync_mode mode)
+{
+    _cleanup_free_ char *path = home_job_config(j->home, name), *xml = NULL, *err = NULL;
+    struct job *old, *job = NULL;
+    struct job_ident id;
+    const char *why;
+    struct stat st;
+    uint64_t hash;
+    size_t len;
+    int r;
+
+    if (!path || job_name_check(name, &why) < 0)
+        return;
+    pthread_mutex_lock(&j->write_lock);
+    old = lookup(j, name);
+    if (mode == SYNC_CHECK && old && job_checked(old))
+        goto out;   /* asked for, and so checked, since the check began */
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT)
+            log_warn("job %s: cannot look at config.xml: %s", name, strerror(errno));
+        else if (old && mode == SYNC_CHECK) {
+            log_info("job %s: config.xml is gone; the job is removed", name);
+            unpublish(j, name);
+        }
+        /* removed by hand while serving: the job stays until a restart or doDelete */
+        goto out;
+    }
+    id = ident_of(&st);
+    if (old && job_ident_eq(&old->ident, &id)) {
+        job_mark_checked(old);
+        goto out;
+    }
+    r = fs_read_all_stat(path, BOUND_CONFIG_XML_BYTES, &xml, &len, &st);
+    if (r == -ENOENT)
+        goto out;
+    if (r < 0) {
+        log_warn("job %s: config.xml changed on disk but cannot be read (%s); the old "
+                 "definition is kept", name, r == -E2BIG ? "larger than the 1 MiB limit" : strerror(-r));
+        goto kept;
+    }
+    if (len == 0)
+        goto out;   /* a file caught between its truncation and its write */
+    id = ident_of(&st);
+    hash = fnv1a(xml, len) ^ fnv1a(name, strlen(name));
+    r = job_new(name, xml, len, &id, &job, &err);
+    if (r < 0) {
+        if (hash != j->last_refused) {
+            j->last_refused = hash;
+            log_warn("job %s: config.xml changed on disk and is refused: %s; %s", name,
+                     err ? err : strerror(-r),
+                     old ? "the old definition is kept until the file is fixed"
+                         : "the job is not loaded until the file is fixed");
+        }
+        goto kept;
+    }
+    if (publish(j, job) >= 0 && mode == SYNC_CHANGED)
+        log_info("job %s: config.xml %s on disk; %s", name, old ? "changed" : "appeared",
+                 old ? "reloaded" : "loaded");
+    if (mode == SYNC_CHANGED)
+        index_flush(j);
+    goto out;
+kept:
+    if (old)
+        job_mark_checked(old);
+out:
+    if (mode == SYNC_CHECK && j->n_dirty >= INDEX_BATCH)
+        index_flush(j);
+    pthread_mutex_unlock(&j->write_lock);
+    job_unref(old);
+}
+
+/* Calls fn for every name in jobs/ that may be a job. */
+static int
+each_job_dir(struct jobs *j, void (*fn)(struct jobs *j, const char *name, void *userdata),
+             void *userdata)
+{
+    DIR *d = opendir(j->home->jobs_dir);
+    struct dirent *de;
+    const char *why;
+
+    if (!d)
+        return -errno;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' && job_name_check(de->d_name, &why) >= 0)
+            fn(j, de->d_name, userdata);
+    closedir(d);
+    return 0;
+}
+
+static void
+check_dir(struct jobs *j, const char *name, void *userdata _unused_)
+{
+    sync_one(j, name, SYNC_CHECK);
+}
+
+/* The first check: every directory against the index, then what the disk no longer has. */
+static void
+check_all(struct jobs *j)
+{
+    struct job **list = NULL;
+    size_t n = 0;
+    int r;
+
+    r = each_job_dir(j, check_dir, NULL);
+    if (r < 0) {
+        log_warn("jobs: cannot read %s: %s", j->home->jobs_dir, strerror(-r));
+        return;
+    }
+    pthread_rwlock_rdlock(&j->lock);
+    list = calloc(j->n ? j->n : 1, sizeof *list);
+    for (size_t i = 0; list && i < j->n; i++)
+        if (!job_checked(j->v[i]))
+            list[n++] = job_ref(j->v[i]);
+    pthread_rwlock_unlock(&j->lock);
+    /* in the index, not in jobs/ (or not readable as a name there) */
+    for (size_t i = 0; i < n; i++)
+        sync_one(j, list[i]->name, SYNC_CHECK);
+    jobs_list_free(list, n);
+    pthread_mutex_lock(&j->write_lock);
+    index_flush(j);
+    pthread_mutex_unlock(&j->write_lock);
+}
+
+/* Runs the first check once, in whichever thread needs it first; the others wait. */
+static void
+ensure_checked(struct jobs *j)
+{
+    if (__atomic_load_n(&j->all_checked, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&j->check_lock);
+    while (!j->checked) {
+        if (!j->checking) {
+            j->checking = true;
+            pthread_mutex_unlock(&j->check_lock);
+            check_all(j);
+            pthread_mutex_lock(&j->check_lock);
+            j->checked = true;
+            __atomic_store_n(&j->all_checked, true, __ATOMIC_RELEASE);
+            pthread_cond_broadcast(&j->check_cond);
+        } else
+            pthread_cond_wait(&j->check_cond, &j->check_lock);
+    }
+    pthread_mutex_unlock(&j->check_lock);
+}
+
+static void
+rescan_dir(struct jobs *j, const char *name, void *userdata _unused_)
+{
+    sync_one(j, name, SYNC_CHANGED);
+}
+
+int
+jobs_rescan(struct jobs *j)
+{
+    ensure_checked(j);
+    return each_job_dir(j, rescan_dir, NULL);
+}
+
+/* ---- reading ---- */
+
 struct job *
 jobs_get(struct jobs *j, const char *name)
 {
-    struct job *job = NULL;
-    size_t pos;
+    struct job *job = lookup(j, name);
 
-    pthread_rwlock_rdlock(&j->lock);
-    if (find_index(j, name, &pos))
-        job = job_ref(j->v[pos]);
-    pthread_rwlock_unlock(&j->lock);
+    if (job ? job_checked(job) : __atomic_load_n(&j->all_checked, __ATOMIC_ACQUIRE))
+        return job;
+    /* not compared with its file since the start: this one now, the rest later */
+    job_unref(job);
+    sync_one(j, name, SYNC_CHECK);
+    job = lookup(j, name);
+    if (job && !job_checked(job))
+        job = job_unref(job);   /* in the index, and its file is gone */
     return job;
 }
 
@@ -317,6 +778,7 @@ jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n)
 {
     struct job **list;
 
+    ensure_checked(j);
     pthread_rwlock_rdlock(&j->lock);
     list = calloc(j->n ? j->n : 1, sizeof *list);
     if (!list) {
@@ -339,11 +801,43 @@ jobs_list_free(struct job **list, size_t n)
     free(list);
 }
 
+int
+jobs_read_xml(struct jobs *j, const char *name, char **ret_xml, size_t *ret_len)
+{
+    _cleanup_free_ char *path = home_job_config(j->home, name);
+
+    if (!path)
+        return -ENOMEM;
+    return fs_read_all(path, BOUND_CONFIG_XML_BYTES, ret_xml, ret_len);
+}
+
+int
+jobs_read_config(struct jobs *j, const char *name, struct job_config **ret_cfg,
+                 char **reterr_msg)
+{
+    _cleanup_free_ char *xml = NULL;
+    size_t len;
+    int r;
+
+    r = jobs_read_xml(j, name, &xml, &len);
+    if (r < 0) {
+        if (reterr_msg && asprintf(reterr_msg, "config.xml cannot be read: %s",
+                                   r == -E2BIG ? "larger than the 1 MiB limit" : strerror(-r)) < 0)
+            *reterr_msg = NULL;
+        return r;
+    }
+    return jobcfg_parse(xml, len, ret_cfg, reterr_msg);
+}
+
+/* ---- changing ---- */
+
+/* Writes config.xml and returns the identity of what was written. */
 static int
-write_config(struct jobs *j, const char *name, const char *xml, size_t len)
+write_config(struct jobs *j, const char *name, const char *xml, size_t len, struct job_ident *ret)
 {
     _cleanup_free_ char *dir = home_job_dir(j->home, name);
     _cleanup_free_ char *path = home_job_config(j->home, name);
+    struct stat st;
     int r;
 
     if (!dir || !path)
@@ -351,7 +845,13 @@ write_config(struct jobs *j, const char *name, const char *xml, size_t len)
     r = fs_mkdir_p(dir, 0700);
     if (r < 0)
         return r;
-    return fs_write_atomic(path, xml, len, 0600);
+    r = fs_write_atomic(path, xml, len, 0600);
+    if (r < 0)
+        return r;
+    if (stat(path, &st) < 0)
+        return -errno;
+    *ret = ident_of(&st);
+    return 0;
 }
 
 static int
@@ -359,6 +859,7 @@ store_and_publish(struct jobs *j, const char *name, const char *xml, size_t len,
                   bool must_exist, char **reterr_msg)
 {
     struct job *job = NULL, *old;
+    struct job_ident id = { 0 };
     const char *why;
     int r;
 
@@ -367,18 +868,19 @@ store_and_publish(struct jobs *j, const char *name, const char *xml, size_t len,
             *reterr_msg = strdup(why);
         return -EINVAL;
     }
-    r = job_new(name, xml, len, &job, reterr_msg);
+    r = job_new(name, xml, len, &id, &job, reterr_msg);
     if (r < 0)
         return r;
 
+    job_unref(jobs_get(j, name));   /* compared with its file, if it was not yet */
     pthread_mutex_lock(&j->write_lock);
-    old = jobs_get(j, name);
+    old = lookup(j, name);
     if (must_exist && !old)
         r = -ENOENT;
     else if (!must_exist && old)
         r = -EEXIST;
     else {
-        r = write_config(j, name, xml, len);
+        r = write_config(j, name, xml, len, &job->ident);
         if (r < 0 && !must_exist) {
             /* a create that could not write leaves no empty directory behind */
             _cleanup_free_ char *dir = home_job_dir(j->home, name);
@@ -388,6 +890,7 @@ store_and_publish(struct jobs *j, const char *name, const char *xml, size_t len,
     }
     if (r >= 0)
         r = publish(j, TAKE_PTR(job));
+    index_flush(j);
     pthread_mutex_unlock(&j->write_lock);
     job_unref(old);
     job_unref(job);
@@ -429,7 +932,7 @@ jobs_set_disabled(struct jobs *j, const char *name, bool disabled)
 
     if (!job)
         return -ENOENT;
-    r = jobcfg_parse(job->xml, job->xml_len, &cfg, NULL);
+    r = jobs_read_config(j, name, &cfg, NULL);
     if (r < 0)
         return r;
     cfg->disabled = disabled;
@@ -446,8 +949,9 @@ jobs_delete(struct jobs *j, const char *name)
 
     if (!dir || !ws)
         return -ENOMEM;
+    job_unref(jobs_get(j, name));
     pthread_mutex_lock(&j->write_lock);
-    job = jobs_get(j, name);
+    job = lookup(j, name);
     if (!job)
         r = -ENOENT;
     else {
@@ -455,6 +959,7 @@ jobs_delete(struct jobs *j, const char *name)
         r = fs_rm_rf(dir);
         (void) fs_rm_rf(ws);
     }
+    index_flush(j);
     pthread_mutex_unlock(&j->write_lock);
     job_unref(job);
     return r;
@@ -465,17 +970,23 @@ jobs_rename(struct jobs *j, const char *from, const char *to)
 {
     _cleanup_free_ char *dfrom = home_job_dir(j->home, from), *dto = home_job_dir(j->home, to);
     _cleanup_free_ char *wfrom = home_workspace(j->home, from), *wto = home_workspace(j->home, to);
+    _cleanup_free_ char *path = home_job_config(j->home, to);
     struct job *job = NULL, *other = NULL, *renamed = NULL;
+    struct job_config *sum = NULL;
+    struct job_ident id;
     const char *why;
+    struct stat st;
     int r;
 
-    if (!dfrom || !dto || !wfrom || !wto)
+    if (!dfrom || !dto || !wfrom || !wto || !path)
         return -ENOMEM;
     if (job_name_check(to, &why) < 0)
         return -EINVAL;
+    job_unref(jobs_get(j, from));
+    job_unref(jobs_get(j, to));
     pthread_mutex_lock(&j->write_lock);
-    job = jobs_get(j, from);
-    other = jobs_get(j, to);
+    job = lookup(j, from);
+    other = lookup(j, to);
     if (!job)
         r = -ENOENT;
     else if (other)
@@ -483,86 +994,26 @@ jobs_rename(struct jobs *j, const char *from, const char *to)
     else if (rename(dfrom, dto) < 0)
         r = -errno;
     else {
+        _cleanup_(buf_releasep) struct buf b = BUF_INIT(BOUND_CONFIG_XML_BYTES * 2);
+
         (void) rename(wfrom, wto);
-        r = job_new(to, job->xml, job->xml_len, &renamed, NULL);
+        /* the same file under another directory: the same summary */
+        id = stat(path, &st) == 0 ? ident_of(&st) : job->ident;
+        r = jobcfg_summary_encode(job->cfg, &b);
+        if (r >= 0)
+            r = jobcfg_summary_decode(b.ptr, b.len, &sum);
+        if (r >= 0)
+            r = job_wrap(to, sum, &id, true, &renamed);
         if (r >= 0) {
             unpublish(j, from);
             r = publish(j, renamed);
         }
     }
+    index_flush(j);
     pthread_mutex_unlock(&j->write_lock);
     job_unref(job);
     job_unref(other);
     return r;
-}
-
-/* ---- changes made on disk, by hand or by a tool ---- */
-
-/*
- * Reads NAME's config.xml again. The registry's own writes read back the
- * bytes it holds and change nothing; a valid new file is published; a
- * broken one is refused with one log line (per content) and the old
- * definition is kept. A new directory with a config.xml is a new job.
- */
-static void
-reload_one(struct jobs *j, const char *name)
-{
-    _cleanup_free_ char *path = home_job_config(j->home, name), *xml = NULL, *err = NULL;
-    struct job *old, *job = NULL;
-    const char *why;
-    uint64_t hash;
-    size_t len;
-    int r;
-
-    if (!path || job_name_check(name, &why) < 0)
-        return;
-    pthread_mutex_lock(&j->write_lock);
-    old = jobs_get(j, name);
-    r = fs_read_all(path, BOUND_CONFIG_XML_BYTES, &xml, &len);
-    if (r == -ENOENT)
-        goto out;   /* removed by hand: the job stays until a restart or doDelete */
-    if (r < 0) {
-        log_warn("job %s: config.xml changed on disk but cannot be read (%s); the old "
-                 "definition is kept", name, r == -E2BIG ? "larger than the 1 MiB limit" : strerror(-r));
-        goto out;
-    }
-    if (old && old->xml_len == len && memcmp(old->xml, xml, len) == 0)
-        goto out;
-    if (len == 0)
-        goto out;   /* a file caught between its truncation and its write */
-    hash = fnv1a(xml, len) ^ fnv1a(name, strlen(name));
-    r = job_new(name, xml, len, &job, &err);
-    if (r < 0) {
-        if (hash != j->last_refused) {
-            j->last_refused = hash;
-            log_warn("job %s: config.xml changed on disk and is refused: %s; %s", name,
-                     err ? err : strerror(-r),
-                     old ? "the old definition is kept until the file is fixed"
-                         : "the job is not loaded until the file is fixed");
-        }
-        goto out;
-    }
-    if (publish(j, job) >= 0)
-        log_info("job %s: config.xml %s on disk; %s", name, old ? "changed" : "appeared",
-                 old ? "reloaded" : "loaded");
-out:
-    pthread_mutex_unlock(&j->write_lock);
-    job_unref(old);
-}
-
-int
-jobs_rescan(struct jobs *j)
-{
-    DIR *d = opendir(j->home->jobs_dir);
-    struct dirent *de;
-
-    if (!d)
-        return -errno;
-    while ((de = readdir(d)))
-        if (de->d_name[0] != '.')
-            reload_one(j, de->d_name);
-    closedir(d);
-    return 0;
 }
 
 /* The watch on one job's directory; names are kept per watch descriptor. */
@@ -709,7 +1160,7 @@ settle_due(struct jobs *j)
     for (size_t i = 0; i < j->n_settle; i++) {
         struct job_settle *e = &j->settle[i];
         if (e->due <= now) {
-            reload_one(j, e->name);
+            sync_one(j, e->name, SYNC_CHANGED);
             free(e->name);
         } else {
             next = next < 0 ? e->due - now : MIN(next, e->due - now);
@@ -727,8 +1178,9 @@ watch_thread(void *arg)
     _Alignas(struct inotify_event) char buf[16 * 1024];
 
     /* here, not in jobs_watch: a large jobs/ must not hold up the start */
+    ensure_checked(j);
     watch_all(j);
-    /* what changed between the load and the watches */
+    /* what changed between the check and the watches */
     (void) jobs_rescan(j);
     for (;;) {
         struct pollfd p[2] = { { .fd = j->ifd, .events = POLLIN },

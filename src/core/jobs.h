@@ -2,11 +2,21 @@
 #pragma once
 
 /*
- * The job registry: every job under HOME/jobs, loaded at start and kept in
- * memory. A `struct job` is an immutable, reference-counted snapshot:
+ * The job registry: every job under HOME/jobs, kept in memory as a
+ * summary (core/jobcfg.h: no parsed document, no shell steps, the trigger
+ * token as a hash); config.xml itself is read when it is served, edited
+ * or built. A `struct job` is an immutable, reference-counted snapshot:
  * changing a job writes config.xml and publishes a new snapshot, and
  * whoever holds the old one keeps a consistent view. All functions are
  * safe to call from any thread.
+ *
+ * The summaries are also kept in an index in steward.db, each with the
+ * identity (inode, size, mtime, ctime) of the file it was read from, so a
+ * start reads the index and not 10,000 files. What the index says is then
+ * checked against the disk: a job is compared with its file when it is
+ * first asked for, the whole list in the background, and a list waits for
+ * that check, so no answer ever comes from a file that changed while the
+ * server was stopped.
  */
 
 #include <stdbool.h>
@@ -14,18 +24,24 @@
 
 #include "core/home.h"
 #include "core/jobcfg.h"
+#include "store/store.h"
 
 struct job {
     int refs;                    /* atomic */
     char *name;
-    struct job_config *cfg;
-    char *xml;                   /* config.xml as stored */
-    size_t xml_len;
+    struct job_config *cfg;      /* a summary (jobcfg_summary()) */
+    struct job_ident ident;      /* of the config.xml it was read from */
+    bool checked;                /* atomic; private to jobs.c */
+    bool in_arena;               /* read at start: freed with the registry; private to jobs.c */
 };
 
 struct jobs;
 
-/* Loads every jobs/NAME/config.xml. Jobs that fail to parse are logged and skipped. */
+/*
+ * Loads the registry from the index; jobs/NAME/config.xml files are
+ * checked against it as described above. Jobs whose file fails to parse
+ * are logged and skipped (or keep the definition the index has).
+ */
 int jobs_load(const struct home *h, struct jobs **ret_jobs);
 /*
  * Watches the jobs directory from a thread of its own: a config.xml
@@ -44,6 +60,16 @@ struct job *jobs_get(struct jobs *j, const char *name);
 struct job *job_ref(struct job *job);
 struct job *job_unref(struct job *job);
 static inline void job_unrefp(struct job **p) { job_unref(*p); }
+
+/*
+ * The job's config.xml as it is on disk now (jobs_read_xml), or parsed
+ * whole, with its document (jobs_read_config: for editing and building).
+ * -ENOENT, -E2BIG, -errno; -EINVAL from jobcfg_parse() when the file no
+ * longer parses (then *reterr_msg, when not NULL, says why, to be freed).
+ */
+int jobs_read_xml(struct jobs *j, const char *name, char **ret_xml, size_t *ret_len);
+int jobs_read_config(struct jobs *j, const char *name, struct job_config **ret_cfg,
+                     char **reterr_msg);
 
 /* All jobs sorted by name, each a new reference; free with jobs_list_free. */
 int jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n);

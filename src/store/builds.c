@@ -771,3 +771,44 @@ store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_row
     *ret_n = n;
     return 0;
 }
+
+int
+store_job_running_list(struct store *s, struct job_stats_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT job, max(number) FROM builds WHERE result IS NULL "
+                                  "GROUP BY job ORDER BY job");
+    struct job_stats_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+
+    if (!st)
+        return -EIO;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct job_stats_row *v = reallocarray(rows, ncap, sizeof *v);
+            if (!v) {
+                r = -ENOMEM;
+                break;
+            }
+            rows = v;
+            cap = ncap;
+        }
+        rows[n] = (struct job_stats_row){ .job = st_text(st, 0),
+                                          .last_number = sqlite3_column_int64(st, 1) };
+        if (!rows[n++].job) {
+            r = -ENOMEM;
+            break;
+        }
+    }
+    if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = st_err(rc);
+    st_release(st);
+    if (r < 0) {
+        job_stats_rows_free(rows, n);
+        return r;
+    }
+    *ret_rows = rows;
+    *ret_n = n;
+    return 0;
+}

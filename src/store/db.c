@@ -135,6 +135,17 @@ static const char *const migrations[] = {
     "ALTER TABLE api_tokens ADD COLUMN scopes TEXT;"
     "ALTER TABLE api_tokens ADD COLUMN jobs TEXT;"
     "ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;",
+    /*
+     * the job registry's index: each job's summary, with the identity of the
+     * config.xml it was read from (a cache: a row whose file changed is read again)
+     */
+    "CREATE TABLE job_index("
+    "  name TEXT PRIMARY KEY,"
+    "  ino INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  mtime_ns INTEGER NOT NULL,"
+    "  ctime_ns INTEGER NOT NULL,"
+    "  summary BLOB NOT NULL);",
 };
 
 int
@@ -337,6 +348,17 @@ store_open(const char *path, struct store **ret_store)
     }
     *ret_store = TAKE_PTR(s);
     return 0;
+}
+
+int
+store_tune_cache(struct store *s)
+{
+    /*
+     * In WAL mode a commit then writes the log without waiting for the
+     * disk; whole-table reads go through a memory map instead of a read
+     * per page.
+     */
+    return exec(s, "PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;");
 }
 
 struct store *

@@ -28,6 +28,13 @@ int store_open(const char *path, struct store **ret_store);
 struct store *store_close(struct store *s);
 static inline void store_closep(struct store **p) { store_close(*p); }
 
+/*
+ * For a connection that keeps a cache that can be rebuilt, and reads it
+ * whole: commits do not wait for the disk (a power loss may undo the last
+ * ones), and reads go through a memory map.
+ */
+int store_tune_cache(struct store *s);
+
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
@@ -306,6 +313,12 @@ struct job_stats_row {
 int store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_rows,
                          size_t *ret_n);
 void job_stats_rows_free(struct job_stats_row *rows, size_t n);
+/*
+ * Every job with a running build, by name (byte order), with the newest
+ * running build's number: one pass over the running builds' index.
+ * Free with job_stats_rows_free() (only job and last_number are set).
+ */
+int store_job_running_list(struct store *s, struct job_stats_row **ret_rows, size_t *ret_n);
 
 /*
  * Forgets a job's builds, numbering and build totals (job deleted). Its queue items stay
@@ -346,3 +359,27 @@ int store_check(const char *path, int *ret_version);
 int store_prune_builds(const char *path,
                        bool (*keep)(void *userdata, const char *job, int64_t number),
                        void *userdata, size_t *ret_deleted);
+
+/* ---- the job registry's index ---- */
+/* Which config.xml a summary was read from: a file replaced or written in place differs. */
+struct job_ident {
+    int64_t ino, size, mtime_ns, ctime_ns;
+};
+static inline bool job_ident_eq(const struct job_ident *a, const struct job_ident *b)
+{
+    return a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+           a->ctime_ns == b->ctime_ns;
+}
+/*
+ * Calls fn for every row, in the order they are stored (not sorted); the
+ * name and blob are lent for the call. A negative return from fn stops the
+ * walk and is returned.
+ */
+int store_job_index_each(struct store *s,
+                         int (*fn)(void *userdata, const char *name, const struct job_ident *id,
+                                   const void *blob, size_t len),
+                         void *userdata);
+int store_job_index_put(struct store *s, const char *name, const struct job_ident *id,
+                        const void *blob, size_t len);
+/* -ENOENT when there was no row. */
+int store_job_index_delete(struct store *s, const char *name);

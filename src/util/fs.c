@@ -101,6 +101,13 @@ fail:
 int
 fs_read_all(const char *path, size_t max, char **ret_data, size_t *ret_len)
 {
+    return fs_read_all_stat(path, max, ret_data, ret_len, NULL);
+}
+
+int
+fs_read_all_stat(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                 struct stat *ret_st)
+{
     _cleanup_close_ int fd = -1;
     _cleanup_free_ char *data = NULL;
     struct stat st;
@@ -130,6 +137,8 @@ fs_read_all(const char *path, size_t max, char **ret_data, size_t *ret_len)
     data[len] = '\0';
     *ret_data = TAKE_PTR(data);
     *ret_len = len;
+    if (ret_st)
+        *ret_st = st;
     return 0;
 }
 

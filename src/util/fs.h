@@ -18,6 +18,10 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
  * (NUL-terminated, to be freed) and *ret_len; -E2BIG past max; -errno.
  */
 int fs_read_all(const char *path, size_t max, char **ret_data, size_t *ret_len);
+/* The same, and the stat of the file that was read (when ret_st is not NULL). */
+struct stat;
+int fs_read_all_stat(const char *path, size_t max, char **ret_data, size_t *ret_len,
+                     struct stat *ret_st);
 
 /* Removes `path` and everything below it; a missing path is fine. 0 or -errno. */
 int fs_rm_rf(const char *path);

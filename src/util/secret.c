@@ -78,6 +78,23 @@ secret_equal(const char *a, const char *b)
 }
 
 void
+secret_sha256(const char *s, unsigned char out[32])
+{
+    crypto_hash_sha256(out, (const unsigned char *) s, strlen(s));
+}
+
+bool
+secret_matches_hash(const char *s, const unsigned char hash[32])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+
+    if (!s)
+        return false;
+    crypto_hash_sha256(h, (const unsigned char *) s, strlen(s));
+    return sodium_memcmp(h, hash, sizeof h) == 0;
+}
+
+void
 secret_wipe(void *p, size_t len)
 {
     if (p)

@@ -32,6 +32,10 @@ void secret_random_key(unsigned char key[32]);
  * on where they differ.
  */
 bool secret_equal(const char *a, const char *b);
+/* The SHA-256 of a string, for keeping a secret's hash instead of the secret. */
+void secret_sha256(const char *s, unsigned char out[32]);
+/* Whether `s` hashes to `hash` (SHA-256), in a time that says nothing about either. */
+bool secret_matches_hash(const char *s, const unsigned char hash[32]);
 
 /* Overwrites `len` bytes at `p` in a way the compiler keeps. NULL is fine. */
 void secret_wipe(void *p, size_t len);

@@ -869,16 +869,17 @@ web_configure_page(struct web *w, const char *name)
         web_not_found(w, rfmt("Job '%s'", name));
         return;
     }
-    if (!w->req->is_post) {
-        config_form(w, name, job->cfg, NULL, 200);
-        return;
-    }
-    if (!web_check_post(w))
+    if (w->req->is_post && !web_check_post(w))
         return;
     /* a fresh copy of the stored document: what the form does not manage stays */
-    if (jobcfg_parse(job->xml, job->xml_len, &cfg, NULL) < 0) {
-        web_error(w, 500, "The stored configuration cannot be read", NULL,
+    if (jobs_read_config(w->app->jobs, name, &cfg, &err) < 0) {
+        web_error(w, 500, "The stored configuration cannot be read", err,
                   "Fix config.xml by hand.", NULL, NULL);
+        return;
+    }
+    err = mfree(err);
+    if (!w->req->is_post) {
+        config_form(w, name, cfg, NULL, 200);
         return;
     }
     if (!apply_form(w, cfg, problem)) {
@@ -980,7 +981,9 @@ web_new_job(struct web *w)
             new_job_form(w, name, rfmt("There is no job '%s' to copy.", from), 400);
             return;
         }
-        r = jobs_create(w->app->jobs, name, src->xml, src->xml_len, &err);
+        r = jobs_read_xml(w->app->jobs, src->name, &xml, &len);
+        if (r >= 0)
+            r = jobs_create(w->app->jobs, name, xml, len, &err);
     } else {
         r = jobcfg_new(&cfg);
         if (r >= 0)

@@ -354,7 +354,7 @@ script_card(struct buf *b, struct web *w, const struct job *job)
                 "Trigger from a script</h2><p>Two different secrets can start this job: your "
                 "<strong>user API token</strong> (it proves who you are) or the job&rsquo;s "
                 "<strong>trigger token</strong> (anyone holding it may start this one job). ");
-    html_raw(b, job->cfg->auth_token ? "This job has a trigger token."
+    html_raw(b, jobcfg_has_token(job->cfg) ? "This job has a trigger token."
                                      : "This job has no trigger token yet.");
     html_raw(b, "</p>");
     if (app_may(w->req, PERM_JOB_CONFIGURE, job)) {

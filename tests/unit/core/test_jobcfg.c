@@ -1863,6 +1863,77 @@ param_value_for__follows_jenkins_rules(void **state)
     free(v);
 }
 
+/* ---- summaries ---- */
+
+static void jobcfg_summary__keeps_what_the_registry_needs_and_no_secret_in_clear(void **state)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL, *sum = NULL;
+
+    (void) state;
+    assert_int_equal(jobcfg_parse(jjb_xml, strlen(jjb_xml), &cfg, NULL), 0);
+    assert_int_equal(jobcfg_summary(cfg, &sum), 0);
+    assert_true(sum->summary);
+    assert_string_equal(sum->description, cfg->description);
+    assert_true(sum->concurrent_build);
+    assert_int_equal(sum->quiet_period, 5);
+    assert_int_equal(sum->keep_builds, 10);
+    assert_int_equal(sum->keep_days, -1);
+    assert_string_equal(sum->timer_spec, "H 2 * * *");
+    assert_string_equal(sum->archive_artifacts, "out/**");
+    assert_true(sum->archive_allow_empty);
+    assert_int_equal(sum->n_params, 4);
+    assert_string_equal(sum->params[0].name, "BRANCH");
+    assert_string_equal(sum->params[0].default_value, "main");
+    assert_int_equal(sum->params[1].type, PARAM_CHOICE);
+    assert_int_equal(sum->params[1].n_choices, 2);
+    assert_string_equal(sum->params[1].choices[1], "release");
+    assert_int_equal(sum->params[3].type, PARAM_PASSWORD);
+    assert_int_equal(sum->n_shell_steps, 1);
+    assert_null(sum->shell_steps);
+    /* the trigger token only as a hash */
+    assert_null(sum->auth_token);
+    assert_true(jobcfg_has_token(sum));
+    assert_true(jobcfg_token_matches(sum, "s3cret"));
+    assert_false(jobcfg_token_matches(sum, "s3cre"));
+    assert_false(jobcfg_token_matches(sum, NULL));
+    /* nothing to write back from */
+    assert_int_equal(jobcfg_set_description(sum, "x"), -EINVAL);
+    assert_int_equal(jobcfg_set_params(sum, NULL, 0), -EINVAL);
+}
+
+static void jobcfg_summary_decode__refuses_every_damaged_blob_without_crashing(void **state)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL, *sum = NULL, *again = NULL;
+    _cleanup_(buf_releasep) struct buf b = BUF_INIT(1 << 20);
+    struct job_config *bad = NULL;
+    char *copy;
+
+    (void) state;
+    assert_int_equal(jobcfg_parse(jjb_xml, strlen(jjb_xml), &cfg, NULL), 0);
+    assert_int_equal(jobcfg_summary(cfg, &sum), 0);
+    assert_int_equal(jobcfg_summary_encode(sum, &b), 0);
+    assert_int_equal(jobcfg_summary_decode(b.ptr, b.len, &again), 0);
+    assert_string_equal(again->params[1].choices[0], "debug");
+    assert_true(jobcfg_token_matches(again, "s3cret"));
+    /* every truncation, and every byte changed, decodes or is refused; never read past the end */
+    for (size_t len = 0; len < b.len; len++) {
+        copy = malloc(len ? len : 1);
+        assert_non_null(copy);
+        memcpy(copy, b.ptr, len);
+        assert_int_equal(jobcfg_summary_decode(copy, len, &bad), -EINVAL);
+        free(copy);
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        copy = malloc(b.len);
+        assert_non_null(copy);
+        memcpy(copy, b.ptr, b.len);
+        copy[i] ^= 0x5a;
+        if (jobcfg_summary_decode(copy, b.len, &bad) == 0)
+            bad = jobcfg_free(bad);
+        free(copy);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1914,6 +1985,8 @@ int main(void)
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
         cmocka_unit_test(param_value_for__follows_jenkins_rules),
+        cmocka_unit_test(jobcfg_summary__keeps_what_the_registry_needs_and_no_secret_in_clear),
+        cmocka_unit_test(jobcfg_summary_decode__refuses_every_damaged_blob_without_crashing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

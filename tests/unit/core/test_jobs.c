@@ -318,11 +318,28 @@ static void jobs_create__publishes_the_parsed_job(void **state)
     job = jobs_get(J, "app");
     assert_non_null(job);
     assert_string_equal(job->name, "app");
-    assert_int_equal(job->xml_len, strlen(job_xml));
-    assert_string_equal(job->xml, job_xml);
     assert_string_equal(job->cfg->description, "Builds the app");
     assert_int_equal(job->cfg->n_shell_steps, 1);
-    assert_string_equal(job->cfg->shell_steps[0], "make check");
+    /* a summary: the steps and the document are read from disk when needed */
+    assert_true(job->cfg->summary);
+    assert_null(job->cfg->shell_steps);
+}
+
+static void jobs_read_config__gives_the_whole_config_from_disk(void **state)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    _cleanup_free_ char *xml = NULL, *err = NULL;
+    size_t len = 0;
+
+    create_ok(state, "app", job_xml);
+    assert_int_equal(jobs_read_xml(J, "app", &xml, &len), 0);
+    assert_int_equal(len, strlen(job_xml));
+    assert_string_equal(xml, job_xml);
+    assert_int_equal(jobs_read_config(J, "app", &cfg, &err), 0);
+    assert_false(cfg->summary);
+    assert_int_equal(cfg->n_shell_steps, 1);
+    assert_string_equal(cfg->shell_steps[0], "make check");
+    assert_int_equal(jobs_read_xml(J, "nope", &xml, &len), -ENOENT);
 }
 
 static void jobs_create__refuses_a_taken_name_with_eexist_and_keeps_the_first(void **state)
@@ -411,9 +428,8 @@ static void jobs_get__keeps_an_old_snapshot_valid_after_an_update(void **state)
     cur = jobs_get(J, "app");
     assert_ptr_not_equal(old, cur);
     assert_int_equal(old->refs, 1);    /* the registry let go of it */
-    assert_string_equal(old->xml, job_xml);
     assert_string_equal(old->cfg->description, "Builds the app");
-    assert_string_equal(cur->xml, other_xml);
+    assert_string_equal(cur->cfg->description, "Second version");
     job_unref(old);
     job_unref(cur);
 }
@@ -481,7 +497,7 @@ static void jobs_update_xml__refuses_bad_xml_and_keeps_the_old_config(void **sta
     assert_int_equal(len, strlen(job_xml));
     assert_memory_equal(got, job_xml, len);
     job = jobs_get(J, "app");
-    assert_string_equal(job->xml, job_xml);
+    assert_string_equal(job->cfg->description, "Builds the app");
 }
 
 /* ---- jobs_set_disabled ---- */
@@ -503,7 +519,7 @@ static void jobs_set_disabled__writes_disabled_true_and_keeps_the_rest(void **st
     assert_non_null(strstr(got, "<scm class=\"hudson.scm.NullSCM\"/>"));
     job = jobs_get(J, "app");
     assert_true(job->cfg->disabled);
-    assert_string_equal(job->xml, got);
+    assert_string_equal(job->cfg->description, "Builds the app");
 
     assert_int_equal(jobs_set_disabled(J, "app", false), 0);
     again = slurp(in_home(state, "jobs/app/config.xml"), NULL);
@@ -584,7 +600,7 @@ static void jobs_delete__keeps_a_snapshot_held_by_someone_valid(void **state)
     assert_int_equal(jobs_delete(J, "app"), 0);
     assert_int_equal(held->refs, 1);
     assert_string_equal(held->name, "app");
-    assert_string_equal(held->xml, job_xml);
+    assert_string_equal(held->cfg->description, "Builds the app");
     job_unref(held);
 }
 
@@ -609,7 +625,7 @@ static void jobs_load__picks_up_jobs_from_disk_and_skips_broken_ones(void **stat
     assert_int_equal(jobs_list(loaded, &list, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(list[0]->name, "also good");
-    assert_string_equal(list[0]->xml, other_xml);
+    assert_string_equal(list[0]->cfg->description, "Second version");
     assert_string_equal(list[1]->name, "good");
     assert_string_equal(list[1]->cfg->description, "Builds the app");
     jobs_list_free(list, n);
@@ -629,6 +645,96 @@ static void jobs_load__sees_what_an_earlier_registry_created(void **state)
     assert_true(job->cfg->disabled);
     job_unref(job);
     jobs_free(loaded);
+}
+
+/* ---- the index ---- */
+
+/* Loads a second registry from the same home, as a restart does. */
+static struct jobs *reload(void **state)
+{
+    struct jobs *loaded = NULL;
+
+    jobs_free(J);
+    J = NULL;
+    assert_int_equal(jobs_load(F->home, &loaded), 0);
+    return loaded;
+}
+
+static void jobs_load__reads_the_index_and_then_what_changed_on_disk(void **state)
+{
+    struct jobs *loaded;
+    struct job **list = NULL;
+    struct job *job;
+    size_t n = 0;
+
+    create_ok(state, "kept", job_xml);
+    create_ok(state, "edited", job_xml);
+    create_ok(state, "removed", job_xml);
+    jobs_free(J);
+    J = NULL;
+    /* while the server is stopped */
+    put_file(in_home(state, "jobs/edited/config.xml"), other_xml);
+    assert_int_equal(unlink(in_home(state, "jobs/removed/config.xml")), 0);
+    put_file(in_home(state, "jobs/added/config.xml"), other_xml);
+
+    assert_int_equal(jobs_load(F->home, &loaded), 0);
+    J = loaded;
+    /* one job asked for is compared with its file at once */
+    job = jobs_get(J, "edited");
+    assert_non_null(job);
+    assert_string_equal(job->cfg->description, "Second version");
+    job_unref(job);
+    assert_null(jobs_get(J, "removed"));
+    job = jobs_get(J, "added");
+    assert_non_null(job);
+    job_unref(job);
+    /* a list waits for the whole check */
+    assert_int_equal(jobs_list(J, &list, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0]->name, "added");
+    assert_string_equal(list[1]->name, "edited");
+    assert_string_equal(list[2]->name, "kept");
+    assert_string_equal(list[2]->cfg->description, "Builds the app");
+    jobs_list_free(list, n);
+}
+
+static void jobs_load__lists_right_without_asking_for_each_job_first(void **state)
+{
+    struct job **list = NULL;
+    size_t n = 0;
+
+    create_ok(state, "a", job_xml);
+    create_ok(state, "b", job_xml);
+    jobs_free(J);
+    J = NULL;
+    assert_int_equal(unlink(in_home(state, "jobs/a/config.xml")), 0);
+    put_file(in_home(state, "jobs/b/config.xml"), other_xml);
+    J = reload(state);
+    assert_int_equal(jobs_list(J, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0]->name, "b");
+    assert_string_equal(list[0]->cfg->description, "Second version");
+    jobs_list_free(list, n);
+}
+
+static void jobs_load__ignores_an_index_row_that_does_not_decode(void **state)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct job_ident id = { 1, 2, 3, 4 };
+    struct job *job;
+
+    create_ok(state, "app", job_xml);
+    jobs_free(J);
+    J = NULL;
+    assert_int_equal(store_open(F->home->db_path, &db), 0);
+    assert_int_equal(store_job_index_put(db, "app", &id, "garbage", 7), 0);
+    assert_int_equal(store_job_index_put(db, "ghost", &id, "garbage", 7), 0);
+    J = reload(state);
+    job = jobs_get(J, "app");
+    assert_non_null(job);
+    assert_string_equal(job->cfg->description, "Builds the app");
+    job_unref(job);
+    assert_null(jobs_get(J, "ghost"));
 }
 
 static void jobs_free__accepts_null_and_returns_null(void **state)
@@ -671,6 +777,10 @@ int main(void)
         T(jobs_delete__keeps_a_snapshot_held_by_someone_valid),
         T(jobs_load__picks_up_jobs_from_disk_and_skips_broken_ones),
         T(jobs_load__sees_what_an_earlier_registry_created),
+        T(jobs_load__reads_the_index_and_then_what_changed_on_disk),
+        T(jobs_load__lists_right_without_asking_for_each_job_first),
+        T(jobs_load__ignores_an_index_row_that_does_not_decode),
+        T(jobs_read_config__gives_the_whole_config_from_disk),
         cmocka_unit_test(jobs_free__accepts_null_and_returns_null),
     };
 
