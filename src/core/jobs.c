@@ -647,7 +647,8 @@ sync_one(struct jobs *j, const char *name, enum sync_mode mode)
             j->last_refused = hash;
             log_warn("job %s: config.xml changed on disk and is refused: %s; %s", name,
                      err ? err : strerror(-r),
-                     old ? "the old definition is kept until the file is fixed"
+                     old ? "the job keeps its old settings, and its builds fail (they read "
+                           "their steps from the file), until the file is fixed"
                          : "the job is not loaded until the file is fixed");
         }
         goto kept;

@@ -195,10 +195,14 @@ def test_config_xml_edited_on_disk_is_picked_up_or_refused(server):
     with open(path, "w") as f:
         f.write("<project><description>half")   # the same content again: no second line
     assert description(s, "hand") == "edited by hand"
+    # a build reads its steps from the file: it fails, and says why, rather than run what
+    # the file no longer says
     r = s.post("job/hand/build", auth=s.alice)
     n = s.wait_queue_item(r.headers["Location"], s.alice)["executable"]["number"]
-    assert s.wait_build("hand", n, s.alice)["result"] == "SUCCESS"
-    assert "from-the-edit" in s.get(f"job/hand/{n}/consoleText", auth=s.alice).text
+    assert s.wait_build("hand", n, s.alice)["result"] == "FAILURE"
+    log = s.get(f"job/hand/{n}/consoleText", auth=s.alice).text
+    assert "config.xml cannot be read" in log or "not well-formed" in log, log
+    assert "from-the-edit" not in log
 
     # fixed again
     with open(path, "w") as f:
