@@ -141,11 +141,103 @@ job_row(struct buf *b, struct web *w, const struct job *job, const struct overvi
     build_row_release(&done);
 }
 
+/* Jobs a page shows; a home with 10,000 jobs is paged and searched, not sent whole. */
+#define JOBS_PER_PAGE 100
+
+/* Where the dashboard's list is: the filter (jobs whose name holds it, any case) and the page. */
+struct list_view {
+    const char *q;      /* "" for none */
+    long page;          /* from 1 */
+};
+
+static struct list_view
+list_view_of(struct web *w)
+{
+    const char *q = req_param(w->req, "q"), *page = req_param(w->req, "page");
+    struct list_view v = { .q = q ? q : "", .page = 1 };
+    char *end;
+
+    if (page) {
+        long p = strtol(page, &end, 10);
+        if (*page && !*end && p >= 1 && p <= 1000000)
+            v.page = p;
+    }
+    return v;
+}
+
+/* The dashboard's URL for a view, with `extra` ("part=live") first when given. */
+static void
+view_href(struct buf *b, struct web *w, const struct list_view *v, long page, const char *extra)
+{
+    char sep = '?';
+
+    html_attr(b, w->base);
+    if (extra) {
+        html_raw(b, "?");
+        html_raw(b, extra);
+        sep = '&';
+    }
+    if (*v->q) {
+        html_raw(b, sep == '?' ? "?q=" : "&amp;q=");
+        html_url_arg(b, v->q);
+        sep = '&';
+    }
+    if (page > 1) {
+        html_raw(b, sep == '?' ? "?page=" : "&amp;page=");
+        html_int(b, page);
+    }
+}
+
+static void
+jobs_pager(struct buf *b, struct web *w, const struct list_view *v, size_t total, size_t first,
+           size_t shown)
+{
+    long pages = (long) ((total + JOBS_PER_PAGE - 1) / JOBS_PER_PAGE);
+
+    html_raw(b, "<p class=\"hint\" id=\"jobs-count\">");
+    if (shown == 0)
+        html_raw(b, "No job matches.");
+    else {
+        html_raw(b, "Jobs ");
+        html_int(b, (long long) first + 1);
+        html_raw(b, "&ndash;");
+        html_int(b, (long long) (first + shown));
+        html_raw(b, " of ");
+        html_int(b, (long long) total);
+        if (*v->q) {
+            html_raw(b, " whose name holds &ldquo;");
+            html_text(b, v->q);
+            html_raw(b, "&rdquo;");
+        }
+        html_raw(b, ".");
+    }
+    if (pages > 1) {
+        html_raw(b, " <span class=\"pager\">");
+        if (v->page > 1) {
+            html_raw(b, "<a id=\"jobs-prev\" rel=\"prev\" href=\"");
+            view_href(b, w, v, v->page - 1, NULL);
+            html_raw(b, "\">&larr; Previous</a> ");
+        }
+        html_raw(b, "page ");
+        html_int(b, v->page);
+        html_raw(b, " of ");
+        html_int(b, pages);
+        if (v->page < pages) {
+            html_raw(b, " <a id=\"jobs-next\" rel=\"next\" href=\"");
+            view_href(b, w, v, v->page + 1, NULL);
+            html_raw(b, "\">Next &rarr;</a>");
+        }
+        html_raw(b, "</span>");
+    }
+    html_raw(b, "</p>");
+}
+
 static void
 jobs_table(struct buf *b, struct web *w, const struct overview *o)
 {
+    struct list_view v = list_view_of(w);
     struct job **list = NULL;
-    size_t n = 0;
+    size_t n = 0, total = 0, first, shown = 0;
 
     html_raw(b, "<section class=\"card\" aria-labelledby=\"h-jobs\"><h2 id=\"h-jobs\">Jobs</h2>");
     if (jobs_list(w->app->jobs, &list, &n) < 0 || n == 0) {
@@ -159,15 +251,41 @@ jobs_table(struct buf *b, struct web *w, const struct overview *o)
         jobs_list_free(list, n);
         return;
     }
-    html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">Status</th>"
-                "<th scope=\"col\">Job</th><th scope=\"col\" class=\"opt\">Last success</th>"
-                "<th scope=\"col\" class=\"opt\">Last failure</th><th scope=\"col\">Last duration"
-                "</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr>"
-                "</thead><tbody>");
+    html_raw(b, "<form class=\"inline\" method=\"get\" role=\"search\" action=\"");
+    html_attr(b, w->base);
+    html_raw(b, "\"><label for=\"jobs-filter\" class=\"visually-hidden\">Filter jobs by name</label>"
+                "<input type=\"search\" id=\"jobs-filter\" name=\"q\" maxlength=\"200\" "
+                "placeholder=\"Filter by name\" value=\"");
+    html_attr(b, v.q);
+    html_raw(b, "\"> <button class=\"btn small\" type=\"submit\">Filter</button></form>");
+
+    /* the jobs this user may see and the filter keeps, in name order; a page of them is shown */
     for (size_t i = 0; i < n; i++)
-        if (app_may(w->req, PERM_JOB_READ, list[i]))
+        if ((!*v.q || strcasestr(list[i]->name, v.q)) && app_may(w->req, PERM_JOB_READ, list[i])) {
+            struct job *kept = list[i];
+
+            list[i] = NULL;
+            list[total++] = kept;
+        } else
+            list[i] = job_unref(list[i]);
+    first = (size_t) (v.page - 1) * JOBS_PER_PAGE;
+    if (first >= total)
+        first = total > 0 ? (total - 1) / JOBS_PER_PAGE * JOBS_PER_PAGE : 0;
+    v.page = (long) (first / JOBS_PER_PAGE) + 1;
+    shown = MIN((size_t) JOBS_PER_PAGE, total - first);
+    jobs_pager(b, w, &v, total, first, shown);
+    if (shown > 0) {
+        html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">Status</th>"
+                    "<th scope=\"col\">Job</th><th scope=\"col\" class=\"opt\">Last success</th>"
+                    "<th scope=\"col\" class=\"opt\">Last failure</th><th scope=\"col\">Last "
+                    "duration</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span>"
+                    "</th></tr></thead><tbody>");
+        for (size_t i = first; i < first + shown; i++)
             job_row(b, w, list[i], o);
-    html_raw(b, "</tbody></table></div></section>");
+        html_raw(b, "</tbody></table></div>");
+    }
+    html_raw(b, "</section>");
+    /* what was not kept was let go above, and is NULL */
     jobs_list_free(list, n);
 }
 
@@ -331,8 +449,11 @@ web_dashboard(struct web *w)
         html_raw(b, "newJob\">+ New job</a>");
     }
     html_raw(b, "</h1><div id=\"live\" data-live=\"");
-    html_attr(b, w->base);
-    html_raw(b, "?part=live\">");
+    {
+        struct list_view v = list_view_of(w);
+        view_href(b, w, &v, v.page, "part=live");
+    }
+    html_raw(b, "\">");
     live_part(b, w);
     html_raw(b, "</div>");
     web_end(w, 200);

@@ -1,0 +1,115 @@
+"""A home with many jobs: the registry's index against the disk, the lists that read every
+job at once, and the dashboard's pages. Speed is the benchmarks' business (bench/,
+shared/bench/scale.sh); these check that the fast paths give the same answers."""
+import os
+import re
+
+import jenkins
+
+from conftest import create_job, job_xml
+from e2e_helpers import restart
+
+HTML = {"Accept": "text/html"}
+
+
+def write_job(server, name, xml):
+    d = os.path.join(server.home, "jobs", name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.xml"), "w") as f:
+        f.write(xml)
+
+
+def names(server):
+    r = server.get("api/json", auth=server.alice)
+    assert r.status_code == 200, r.text
+    return [j["name"] for j in r.json()["jobs"]]
+
+
+def test_a_restart_reads_the_index_and_what_changed_on_disk_while_stopped(server):
+    create_job(server, "kept", job_xml(description="kept"))
+    create_job(server, "edited", job_xml(description="before"))
+    create_job(server, "removed", job_xml())
+    server.stop()
+    restart(server)   # the first restart writes nothing new: the index already has them
+    assert names(server) == ["edited", "kept", "removed"]
+    server.stop()
+
+    write_job(server, "edited", job_xml(description="after", script="echo edited-while-stopped"))
+    os.unlink(os.path.join(server.home, "jobs", "removed", "config.xml"))
+    for i in range(40):
+        write_job(server, f"dropped-{i:02d}", job_xml(description=f"dropped {i}"))
+    restart(server)
+
+    # one job asked for is read from its file at once
+    r = server.get("job/edited/api/json", auth=server.alice)
+    assert r.status_code == 200 and r.json()["description"] == "after"
+    assert server.get("job/removed/api/json", auth=server.alice).status_code == 404
+    # a list is whole: what the disk has, nothing it lost
+    got = names(server)
+    assert got == sorted(["edited", "kept"] + [f"dropped-{i:02d}" for i in range(40)]), got
+    # and a build runs the steps the file says
+    r = server.post("job/edited/build", auth=server.alice)
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    assert server.wait_build("edited", n, server.alice)["result"] == "SUCCESS"
+    log = server.get(f"job/edited/{n}/consoleText", auth=server.alice).text
+    assert "edited-while-stopped" in log, log
+
+
+def test_the_job_list_for_a_tree_gives_what_the_full_model_gives(server):
+    create_job(server, "ok", job_xml())
+    create_job(server, "bad", job_xml(script="exit 3"))
+    create_job(server, "off", job_xml(disabled=True))
+    create_job(server, "never", job_xml())
+    for job in ("ok", "bad"):
+        r = server.post(f"job/{job}/build", auth=server.alice)
+        n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+        server.wait_build(job, n, server.alice)
+
+    full = server.get("api/json?depth=1", auth=server.alice).json()["jobs"]
+    want = {j["name"]: j["color"] for j in full}
+    assert want == {"ok": "blue", "bad": "red", "off": "disabled", "never": "notbuilt"}, want
+    # python-jenkins' get_jobs() asks with a tree that the summaries answer
+    tree = server.get("api/json?tree=jobs[name,url,color]", auth=server.alice).json()["jobs"]
+    assert {j["name"]: j["color"] for j in tree} == want
+    assert all(set(j) == {"_class", "name", "url", "color"} for j in tree), tree
+    plain = server.get("api/json", auth=server.alice).json()["jobs"]
+    assert {j["name"]: j["color"] for j in plain} == want
+    # a tree that asks for more still gets it
+    more = server.get("api/json?tree=jobs[name,lastBuild[number]]", auth=server.alice).json()
+    assert {j["name"]: (j["lastBuild"] or {}).get("number") for j in more["jobs"]} == {
+        "ok": 1, "bad": 1, "off": None, "never": None}
+    client = jenkins.Jenkins(server.url, username="alice", password=server.alice_token)
+    assert {j["name"]: j["color"] for j in client.get_jobs()} == want
+
+
+def test_the_dashboard_shows_a_page_of_jobs_a_total_and_a_filter(server):
+    server.stop()
+    for i in range(230):
+        write_job(server, f"job-{i:03d}", job_xml())
+    restart(server)
+
+    page = server.get("", auth=server.alice, headers=HTML).text
+    assert "Jobs 1&ndash;100 of 230." in page, page[:3000]
+    assert len(re.findall(r'<tr><td class="nowrap">', page)) == 100
+    assert "job-000" in page and "job-099" in page and "job-100" not in page
+    assert 'id="jobs-next"' in page and 'id="jobs-prev"' not in page
+
+    last = server.get("?page=3", auth=server.alice, headers=HTML).text
+    assert "Jobs 201&ndash;230 of 230." in last
+    assert len(re.findall(r'<tr><td class="nowrap">', last)) == 30
+    assert 'id="jobs-prev"' in last and 'id="jobs-next"' not in last
+    # a page past the end shows the last one; a bad page number the first
+    assert "Jobs 201&ndash;230 of 230." in server.get("?page=99", auth=server.alice,
+                                                      headers=HTML).text
+    assert "Jobs 1&ndash;100 of 230." in server.get("?page=x", auth=server.alice,
+                                                    headers=HTML).text
+
+    found = server.get("?q=JOB-12", auth=server.alice, headers=HTML).text
+    assert "Jobs 1&ndash;10 of 10 whose name holds &ldquo;JOB-12&rdquo;." in found, found[:3000]
+    assert "job-120" in found and "job-129" in found and "job-130" not in found
+    # the live part the page refreshes keeps the same view
+    assert 'data-live="/?part=live&amp;q=JOB-12"' in found
+    live = server.get("?part=live&q=JOB-12", auth=server.alice, headers=HTML).text
+    assert "Jobs 1&ndash;10 of 10" in live
+    none = server.get("?q=%3Cscript%3E", auth=server.alice, headers=HTML).text
+    assert "No job matches." in none and "<script>" not in none.split("<main")[-1]
