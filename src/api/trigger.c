@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "api/trigger.h"
 #include "core/metrics.h"
+#include "core/params.h"
 #include "util/bounds.h"
 #include "util/secret.h"
 #include "util/strutil.h"
@@ -226,9 +227,26 @@ json_form_value(json_t *form, const char *name, const char **ret)
     return 0;
 }
 
+struct given_values {
+    struct req *req;
+    json_t *form;     /* json= of Jenkins' /build form, or NULL */
+};
+
+/* A parameter's value from the query or form, else from json=; NULL when it has none. */
+static const char *
+given_value(void *userdata, const struct param_def *d)
+{
+    struct given_values *g = userdata;
+    const char *v = req_param(g->req, d->name);
+
+    if (!v && g->form)
+        (void) json_form_value(g->form, d->name, &v);
+    return v;
+}
+
 /*
- * Fills every parameter of the job: the request's value, else the default.
- * Returns false after answering 400.
+ * Fills every parameter of the job: the request's value, else the default,
+ * checked by core/params. Returns false after answering 400.
  */
 static bool
 collect_params(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
@@ -246,46 +264,22 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                "Send json={\"parameter\":[{\"name\":\"P\",\"value\":\"v\"}]}, or "
                                "use buildWithParameters?P=v.");
     }
-    for (size_t i = 0; i < job->cfg->n_params && ok; i++) {
-        const struct param_def *d = &job->cfg->params[i];
-        const char *v = NULL;
-        int r;
-
-        if (req_param_count(req, d->name) > 1) {
+    for (size_t i = 0; i < job->cfg->n_params && ok; i++)
+        if (req_param_count(req, job->cfg->params[i].name) > 1)
             ok = bad_request(app, req, resp, "Parameter given twice",
-                             rfmt("Parameter '%s' was given more than once.", d->name),
+                             rfmt("Parameter '%s' was given more than once.",
+                                  job->cfg->params[i].name),
                              "Give each parameter once.");
-            break;
-        }
-        v = req_param(req, d->name);
-        if (!v && form)
-            (void) json_form_value(form, d->name, &v);
-        if (v && strlen(v) > BOUND_PARAM_VALUE_BYTES) {
-            ok = bad_request(app, req, resp, "Parameter value too long",
-                             rfmt("The value of '%s' is %zu bytes; the limit is %d.", d->name,
-                                  strlen(v), BOUND_PARAM_VALUE_BYTES),
-                             "Send a shorter value (pass large data as a file in the workspace).");
-            break;
-        }
-        if (v && !utf8_is_valid(v, strlen(v))) {
-            ok = bad_request(app, req, resp, "Parameter value is not UTF-8",
-                             rfmt("The value of '%s' is not valid UTF-8.", d->name),
-                             "Send UTF-8 text, percent-encoded.");
-            break;
-        }
-        out[i].name = d->name;
-        out[i].type = d->type;
-        r = param_value_for(d, v, &out[i].value);
-        if (r == -EINVAL) {
-            struct buf list = BUF_INIT(4096);
-            for (size_t k = 0; k < d->n_choices; k++)
-                buf_printf(&list, "%s'%s'", k ? ", " : "", d->choices[k]);
-            ok = bad_request(app, req, resp, "Illegal choice",
-                             rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
-                             rfmt("Use one of: %.800s.", buf_str(&list)));
-            buf_release(&list);
-        } else if (r < 0)
+    if (ok) {
+        struct given_values g = { .req = req, .form = form };
+        struct param_refusal no = {};
+        int r = params_resolve(job->cfg, given_value, &g, out, &no);
+
+        if (r == -EINVAL)
+            ok = bad_request(app, req, resp, no.title, no.presented, no.fix);
+        else if (r < 0)
             ok = bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
+        param_refusal_release(&no);
     }
     /* undefined parameters are dropped, as Jenkins does; say which, in a header */
     for (size_t i = 0; ok && i < req->n_params; i++) {

@@ -21,6 +21,7 @@
 #include "core/audit.h"
 #include "core/engine.h"
 #include "core/mask.h"
+#include "core/params.h"
 #include "core/sandbox.h"
 #include "core/spawn.h"
 #include "util/bounds.h"
@@ -2017,18 +2018,6 @@ drain_inbox(struct engine *e)
 }
 
 /* Every parameter at its default; the values are allocated (free them), the names lent. */
-static int
-param_defaults(const struct job_config *cfg, struct param_value *out)
-{
-    for (size_t i = 0; i < cfg->n_params; i++) {
-        out[i].name = cfg->params[i].name;
-        out[i].type = cfg->params[i].type;
-        if (param_value_for(&cfg->params[i], NULL, &out[i].value) < 0)
-            return -ENOMEM;
-    }
-    return 0;
-}
-
 /*
  * Timer triggers: once a minute, every job whose TimerTrigger spec matches
  * that minute gets a build with its parameters' defaults. Minutes that
@@ -2083,7 +2072,7 @@ fire_timers(struct engine *e)
         if (cron_matches_at(c, minute)) {
             params[k] = calloc(cfg->n_params ? cfg->n_params : 1, sizeof **params);
             n_params[k] = cfg->n_params;
-            if (params[k] && param_defaults(cfg, params[k]) >= 0) {
+            if (params[k] && params_defaults(cfg, params[k]) >= 0) {
                 triggers[k] = (struct trigger){ .job = list[i]->name, .params = params[k],
                                                 .n_params = cfg->n_params, .cause = &timer,
                                                 .delay_ms = -1 };

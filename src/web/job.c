@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/params.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 #include "web/page.h"
@@ -440,42 +441,37 @@ web_job_page(struct web *w, const char *name)
  * The value of each parameter from the form, else its default, checked as
  * the API checks triggers. Returns false after answering 400.
  */
+struct form_values {
+    struct web *w;
+    bool from_form;     /* the page's form, not a script posting p.NAME fields */
+};
+
+static const char *
+form_value(void *userdata, const struct param_def *d)
+{
+    struct form_values *f = userdata;
+    const char *v = req_param(f->w->req, rfmt("p.%s", d->name));
+
+    /* an unticked box sends nothing: in the form, absent means false */
+    if (d->type == PARAM_BOOLEAN && f->from_form)
+        v = v ? "true" : "false";
+    /* an empty password field keeps the default, which the page never shows */
+    if (d->type == PARAM_PASSWORD && v && !*v)
+        v = NULL;
+    return v;
+}
+
 static bool
 form_params(struct web *w, const struct job *job, struct param_value *out)
 {
-    bool from_form = req_param(w->req, "form") != NULL;
+    struct form_values f = { .w = w, .from_form = req_param(w->req, "form") != NULL };
+    struct param_refusal no = {};
+    int r = params_resolve(job->cfg, form_value, &f, out, &no);
 
-    for (size_t i = 0; i < job->cfg->n_params; i++) {
-        const struct param_def *d = &job->cfg->params[i];
-        const char *v = req_param(w->req, rfmt("p.%s", d->name));
-        int r;
-
-        if (v && (strlen(v) > BOUND_PARAM_VALUE_BYTES || !utf8_is_valid(v, strlen(v)))) {
-            web_error(w, 400, "Parameter value not accepted",
-                      rfmt("The value of '%s' is longer than %d bytes or not UTF-8.", d->name,
-                           BOUND_PARAM_VALUE_BYTES),
-                      "Go back and send a shorter value.", NULL, NULL);
-            return false;
-        }
-        /* an unticked box sends nothing: in the form, absent means false */
-        if (d->type == PARAM_BOOLEAN && from_form)
-            v = v ? "true" : "false";
-        /* an empty password field keeps the default, which the page never shows */
-        if (d->type == PARAM_PASSWORD && v && !*v)
-            v = NULL;
-        out[i].name = d->name;
-        out[i].type = d->type;
-        r = param_value_for(d, v, &out[i].value);
-        if (r == -EINVAL) {
-            web_error(w, 400, "Illegal choice",
-                      rfmt("'%.200s' is not a choice of parameter '%s'.", v, d->name),
-                      "Go back and pick one of the listed choices.", NULL, NULL);
-            return false;
-        }
-        if (r < 0)
-            return false;
-    }
-    return true;
+    if (r == -EINVAL)
+        web_error(w, 400, no.title, no.presented, "Go back and change the value.", NULL, NULL);
+    param_refusal_release(&no);
+    return r >= 0;
 }
 
 void
