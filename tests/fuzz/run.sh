@@ -21,10 +21,10 @@ target_sources() {
   case "$1" in
     cli_settings) echo "src/cli/settings.c src/util/fs.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     tree)         echo "src/api/tree.c src/util/buf.c|jansson" ;;
-    jobcfg)       echo "src/core/jobcfg.c src/core/perm.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    jobcfg)       echo "src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/perm.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
     tz)           echo "src/util/tz.c src/util/fs.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     http_parse)   echo "src/http/parse.c src/util/strutil.c src/util/secret.c src/util/buf.c|libsodium" ;;
-    perm)         echo "src/core/perm.c src/core/jobcfg.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    perm)         echo "src/core/perm.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
     audit)        echo "src/core/audit.c src/core/perm.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     request)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c src/http/*.c src/api/*.c src/web/*.c \
                           | tr '\n' ' ')|libmicrohttpd gnutls sqlite3 libxml-2.0 jansson libsodium" ;;
