@@ -461,6 +461,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));
         return 1;
     }
+    /* the engine and each HTTP thread have connections of their own: this one would idle */
+    db = store_close(db);
     sandbox_opts.binds = binds;
     sandbox_opts.n_binds = n_binds;
     r = sandbox_new(&sandbox_opts, h->root, &sandbox, &sandbox_err);
