@@ -13,7 +13,7 @@ PYTEST_JOBS ?= 4
 # Debian packages: build, run, and test (clients driven by the end-to-end tests)
 BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
              libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc tzdata \
-             libsystemd-dev bubblewrap libgnutls28-dev
+             bubblewrap libgnutls28-dev
 TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
              systemd openssl \
              mono-mcs chromium chromium-driver python3-selenium prometheus

@@ -455,7 +455,13 @@ setup(struct cli_ctx *ctx)
                           "set STEWARD_USER (or JENKINS_USER_ID)",
                           settings_source_name(&ctx->settings, 't')));
 
-    if (client_global_init() < 0) {
+    r = client_global_init();
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: the client commands need libcurl (Debian: apt-get install "
+                "libcurl4)\nsteward: %s\n", client_load_error());
+        return CLI_EXIT_ERROR;
+    }
+    if (r < 0) {
         fprintf(stderr, "steward: libcurl failed to start\n");
         return CLI_EXIT_ERROR;
     }

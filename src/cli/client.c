@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,16 +35,94 @@ struct client {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/*
+ * libcurl is loaded when a client command starts, not linked: the server
+ * shares this binary and never makes a request, and linking would map
+ * libcurl and its tree (OpenSSL, Kerberos, LDAP, SSH, RTMP, ...) into
+ * every server at every start, about 3 MB and 19 shared libraries. The
+ * headers still give the types and constants; the calls go through this
+ * table, filled once by client_global_init().
+ */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+static struct {
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *h, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *h);
+    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *h);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+} curl;
+
+static char load_error[256];
+
+static int
+load_libcurl(void)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } syms[] = {
+#define SYM(field) { "curl_" #field, offsetof(__typeof__(curl), field) }
+        SYM(global_init), SYM(global_cleanup), SYM(easy_init), SYM(easy_setopt),
+        SYM(easy_perform), SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror),
+        SYM(slist_append), SYM(slist_free_all),
+#undef SYM
+    };
+    void *lib;
+
+    if (curl.global_init)
+        return 0;
+    lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(load_error, sizeof load_error, "%s", dlerror());
+        return -ENOENT;
+    }
+    for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
+        void *fn = dlsym(lib, syms[i].name);
+
+        if (!fn) {
+            snprintf(load_error, sizeof load_error, "%s has no %s", LIBCURL_SONAME,
+                     syms[i].name);
+            /* nothing was filled in that a later call could trust */
+            curl = (__typeof__(curl)){ 0 };
+            (void) dlclose(lib);
+            return -ENOENT;
+        }
+        memcpy((char *) &curl + syms[i].offset, &fn, sizeof fn);
+    }
+    /*
+     * Never dlclose()d: libcurl's TLS library may have registered exit
+     * handlers that must still find their code when the process ends.
+     */
+    return 0;
+}
+
 int
 client_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+    int r = load_libcurl();
+
+    if (r < 0)
+        return r;
+    return curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+const char *
+client_load_error(void)
+{
+    return load_error;
 }
 
 void
 client_global_cleanup(void)
 {
-    curl_global_cleanup();
+    if (curl.global_cleanup)
+        curl.global_cleanup();
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userdata);
@@ -56,25 +136,25 @@ setup_handle(struct client *c)
 {
     CURL *h = c->curl;
 
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "steward/" STEWARD_VERSION);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); /* the cookie engine, in memory */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl.easy_setopt(h, CURLOPT_USERAGENT, "steward/" STEWARD_VERSION);
+    curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl.easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl.easy_setopt(h, CURLOPT_COOKIEFILE, ""); /* the cookie engine, in memory */
+    curl.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_SECONDS);
+    curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl.easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl.easy_setopt(h, CURLOPT_HEADERDATA, c);
+    curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     if (c->user && c->secret) {
         /* preemptive Basic: Jenkins answers 403, not a challenge, to anonymous requests */
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, c->secret);
+        curl.easy_setopt(h, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+        curl.easy_setopt(h, CURLOPT_USERNAME, c->user);
+        curl.easy_setopt(h, CURLOPT_PASSWORD, c->secret);
     }
 }
 
@@ -85,7 +165,7 @@ client_new(const struct client_config *cfg, struct client **ret)
 
     if (!c)
         return -ENOMEM;
-    c->curl = curl_easy_init();
+    c->curl = curl.easy_init();
     c->base = strdup(cfg->base_url);
     c->user = cfg->user ? strdup(cfg->user) : NULL;
     c->secret = cfg->secret ? strdup(cfg->secret) : NULL;
@@ -96,7 +176,7 @@ client_new(const struct client_config *cfg, struct client **ret)
     }
     setup_handle(c);
     if (cfg->cacert)
-        curl_easy_setopt(c->curl, CURLOPT_CAINFO, cfg->cacert);
+        curl.easy_setopt(c->curl, CURLOPT_CAINFO, cfg->cacert);
     c->crumb_wanted = c->secret && !urls_is_api_token_shaped(c->secret) &&
                       !urls_is_legacy_token_shaped(c->secret);
     *ret = c;
@@ -109,7 +189,7 @@ client_free(struct client *c)
     if (!c)
         return NULL;
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        curl.easy_cleanup(c->curl);
     if (c->secret) {
         explicit_bzero(c->secret, strlen(c->secret));
         free(c->secret);
@@ -163,7 +243,7 @@ on_body(char *data, size_t size, size_t n, void *userdata)
     size_t len = size * n;
     long status = 0;
 
-    (void) curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    (void) curl.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     if (r->sink && status >= 200 && status < 300) {
         if (fwrite(data, 1, len, r->sink) != len)
             return 0;
@@ -255,7 +335,7 @@ on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ult
 static int
 map_error(CURLcode code, struct http_resp *r, const char *curl_err)
 {
-    const char *why = curl_err && *curl_err ? curl_err : curl_easy_strerror(code);
+    const char *why = curl_err && *curl_err ? curl_err : curl.easy_strerror(code);
 
     snprintf(r->err, sizeof r->err, "%s", why);
     switch (code) {
@@ -324,20 +404,20 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
     }
 
     c->errbuf[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+    curl.easy_setopt(h, CURLOPT_URL, url);
+    curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long) (left ? MIN(left, CONNECT_TIMEOUT_MS) : CONNECT_TIMEOUT_MS));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) left);
-    headers = curl_slist_append(headers, "Accept: application/json, text/plain;q=0.9, */*;q=0.5");
-    headers = curl_slist_append(headers, "Expect:");
+    curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) left);
+    headers = curl.slist_append(headers, "Accept: application/json, text/plain;q=0.9, */*;q=0.5");
+    headers = curl.slist_append(headers, "Expect:");
     if (post) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) (form ? strlen(form) : 0));
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form ? form : "");
+        curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) (form ? strlen(form) : 0));
+        curl.easy_setopt(h, CURLOPT_POSTFIELDS, form ? form : "");
         if (c->crumb_header)
-            headers = curl_slist_append(headers, c->crumb_header);
+            headers = curl.slist_append(headers, c->crumb_header);
     } else
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
     if (c->verbose) {
         /* a trigger token may sit in the query: not shown */
@@ -346,14 +426,14 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
         fprintf(stderr, "> %s %.*s%s\n", post ? "POST" : "GET", shown, url, t ? "..." : "");
     }
     c->cur = r;
-    code = curl_easy_perform(h);
+    code = curl.easy_perform(h);
     c->cur = NULL;
-    (void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
+    (void) curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    curl.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl.slist_free_all(headers);
     if (code != CURLE_OK) {
         if (c->verbose)
-            fprintf(stderr, "< error: %s\n", errbuf[0] ? errbuf : curl_easy_strerror(code));
+            fprintf(stderr, "< error: %s\n", errbuf[0] ? errbuf : curl.easy_strerror(code));
         /* the deadline cut a transfer short: that is our timeout, not the server's */
         if (code == CURLE_OPERATION_TIMEDOUT && c->deadline && mono_ms() >= c->deadline) {
             snprintf(r->err, sizeof r->err, "the time given with --timeout ran out");

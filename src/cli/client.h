@@ -2,10 +2,11 @@
 #pragma once
 
 /*
- * HTTP to a Steward or Jenkins server, on libcurl (its only home). One
- * client keeps one connection alive across requests, sends Basic
- * credentials up front (Jenkins never asks), and keeps cookies in memory
- * so that a CSRF crumb and the session it belongs to travel together.
+ * HTTP to a Steward or Jenkins server, on libcurl (its only home, loaded
+ * at run time by client_global_init()). One client keeps one connection
+ * alive across requests, sends Basic credentials up front (Jenkins never
+ * asks), and keeps cookies in memory so that a CSRF crumb and the session
+ * it belongs to travel together.
  *
  * Crumbs: a request authenticated by an API token needs none. When the
  * secret is not shaped like an API token (so it may be a password), the
@@ -54,8 +55,15 @@ struct http_resp {
     char err[256]; /* what went wrong, when a request returns < 0 */
 };
 
-/* Once per process, before the first client_new(): 0 or -EIO. */
+/*
+ * Once per process, before the first client_new(): loads libcurl
+ * (libcurl.so.4, at run time: the server never maps it) and starts it.
+ * 0, -ENOENT when libcurl cannot be loaded (client_load_error() says why)
+ * or -EIO when it does not start.
+ */
 int client_global_init(void);
+/* The loader's reason after client_global_init() failed with -ENOENT. Lent. */
+const char *client_load_error(void);
 void client_global_cleanup(void);
 
 /* Returns 0 and a new client in *ret, or -ENOMEM. The config strings are copied. */

@@ -32,6 +32,17 @@ struct sandbox {
     enum sandbox_net network;
     char *bind_path[SANDBOX_MAX_BINDS];
     size_t n_binds;
+
+    /*
+     * The probe runs in a thread of its own, so that the server listens
+     * meanwhile. `error` is written by that thread alone until `probed` is
+     * set under `lock`; readers wait for `probed` (sandbox_error()).
+     */
+    pthread_t prober;
+    bool prober_started;
+    bool probed;
+    pthread_mutex_t lock;
+    pthread_cond_t probe_done;
     char *error;
 };
 
@@ -257,6 +268,33 @@ out:
     (void) rmdir(dir);
 }
 
+/* Says once, in the log, why no build can run; and lets sandbox_error() readers go. */
+static void
+probe_finished(struct sandbox *sb)
+{
+    if (sb->error)
+        log_warn("sandbox: %s; no build can run until that is fixed (or the server is started "
+                 "with --no-sandbox)", sb->error);
+    pthread_mutex_lock(&sb->lock);
+    sb->probed = true;
+    pthread_cond_broadcast(&sb->probe_done);
+    pthread_mutex_unlock(&sb->lock);
+}
+
+/*
+ * The probe's thread. bwrap's --die-with-parent is tied to the thread that
+ * started it, so this thread outlives the probe's process: it waits for it.
+ */
+static void *
+probe_thread(void *userdata)
+{
+    struct sandbox *sb = userdata;
+
+    probe(sb);
+    probe_finished(sb);
+    return NULL;
+}
+
 int
 sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret, char **ret_err)
 {
@@ -267,6 +305,8 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     *ret_err = NULL;
     if (!sb)
         return -ENOMEM;
+    pthread_mutex_init(&sb->lock, NULL);
+    pthread_cond_init(&sb->probe_done, NULL);
     sb->on = !o->disabled;
     sb->network = o->network == SANDBOX_NET_DEFAULT ? SANDBOX_NET_HOST : o->network;
     sb->home = realpath(home, NULL);
@@ -322,6 +362,7 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
         sb->user = pw ? strdup(pw->pw_name) : NULL;
         if (!sb->user && asprintf(&sb->user, "uid %d", (int) geteuid()) < 0)
             sb->user = NULL;
+        sb->probed = true;
         *ret = sb;
         return sb->user ? 0 : -ENOMEM;
     }
@@ -354,11 +395,18 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
         set_error(sb, "bubblewrap is not installed (Debian: apt-get install bubblewrap)");
     else if (sb->switch_user && !sb->setpriv)
         set_error(sb, "setpriv (util-linux) is not installed: it starts builds as %s", sb->user);
-    else
-        probe(sb);
-    if (sb->error)
-        log_warn("sandbox: %s; no build can run until that is fixed (or the server is started "
-                 "with --no-sandbox)", sb->error);
+    /*
+     * The probe spawns bwrap (and setpriv) and waits: tens of milliseconds
+     * that the server spends listening instead. Only a build start needs
+     * its verdict.
+     */
+    if (!sb->error && pthread_create(&sb->prober, NULL, probe_thread, sb) == 0)
+        sb->prober_started = true;
+    else {
+        if (!sb->error)
+            probe(sb);
+        probe_finished(sb);
+    }
     *ret = sb;
     return 0;
 
@@ -372,6 +420,10 @@ sandbox_free(struct sandbox *sb)
 {
     if (!sb)
         return;
+    if (sb->prober_started)
+        (void) pthread_join(sb->prober, NULL);
+    pthread_cond_destroy(&sb->probe_done);
+    pthread_mutex_destroy(&sb->lock);
     for (size_t i = 0; i < sb->n_binds; i++)
         free(sb->bind_path[i]);
     free(sb->user);
@@ -389,9 +441,15 @@ sandbox_on(const struct sandbox *sb)
 }
 
 const char *
-sandbox_error(const struct sandbox *sb)
+sandbox_error(struct sandbox *sb)
 {
-    return sb && sb->on ? sb->error : NULL;
+    if (!sb || !sb->on)
+        return NULL;
+    pthread_mutex_lock(&sb->lock);
+    while (!sb->probed)
+        pthread_cond_wait(&sb->probe_done, &sb->lock);
+    pthread_mutex_unlock(&sb->lock);
+    return sb->error;
 }
 
 const char *

@@ -51,7 +51,9 @@ struct sandbox;
 /*
  * Sets up the sandbox for builds of the server whose home is `home`.
  * Returns 0 and *ret: then sandbox_error() may still say that builds
- * cannot run (bubblewrap missing, user namespaces off, ...). Returns
+ * cannot run (bubblewrap missing, user namespaces off, ...). Whether bwrap
+ * works is found out by a probe (a `true` run in the sandbox) in a thread
+ * of its own, which logs a warning when it fails. Returns
  * -EINVAL with *ret_err (to be freed) for a setting that cannot work: an
  * unknown --build-user, root as the build user, another user than the
  * server's own when the server is not root, a bind that is not a directory
@@ -59,11 +61,16 @@ struct sandbox;
  */
 int sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret,
                 char **ret_err);
+/* Waits for the probe to end, then frees. */
 void sandbox_free(struct sandbox *sb);
 
 bool sandbox_on(const struct sandbox *sb);
-/* Why builds cannot run in the sandbox; NULL when they can (or it is off). */
-const char *sandbox_error(const struct sandbox *sb);
+/*
+ * Why builds cannot run in the sandbox; NULL when they can (or it is off).
+ * The first call waits for sandbox_new()'s probe to end. Lent, until
+ * sandbox_free().
+ */
+const char *sandbox_error(struct sandbox *sb);
 /* The user builds run as. */
 const char *sandbox_user(const struct sandbox *sb);
 enum sandbox_net sandbox_network(const struct sandbox *sb, enum sandbox_net job);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,14 +319,31 @@ private_files(const char *path)
     }
 }
 
+/*
+ * Process-wide settings, made before SQLite's first use. No initial bulk
+ * of page-cache lines: Debian's SQLite (PCACHE_INITSZ=20) allocates and
+ * touches 20 pages, 87 KB, at a connection's first read, and the server
+ * keeps one connection per HTTP thread besides the engine's, most of them
+ * reading a few pages. Pages now come one at a time as they are read, up
+ * to the same cache_size. A failure (SQLite already started) changes
+ * nothing else.
+ */
+static void
+configure_sqlite(void)
+{
+    (void) sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 int
 store_open(const char *path, struct store **ret_store)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
     _cleanup_free_ struct store *s = calloc(1, sizeof *s);
     int rc, r;
 
     if (!s)
         return -ENOMEM;
+    pthread_once(&configured, configure_sqlite);
     private_files(path);
     rc = sqlite3_open_v2(path, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -292,6 +293,48 @@ def test_usage_errors_exit_2(home):
         p = cli(home, *args)
         assert p.returncode == 2, (args, p.stderr)
     assert "no server URL" in cli(home, "jobs").stderr
+
+
+# ---- libcurl: loaded by the client commands, never mapped by the server ----
+
+def libcurl_file():
+    """The file the loader finds for libcurl.so.4, or None."""
+    p = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        name, _, rest = line.strip().partition(" ")
+        if name == "libcurl.so.4" and "x86-64" in rest and "=>" in rest:
+            return os.path.realpath(rest.split("=>")[1].strip())
+    return None
+
+
+def test_the_server_maps_no_libcurl(srv, home):
+    # a request first, so that whatever a request loads is loaded
+    assert srv.get("api/json", auth=srv.alice).status_code == 200
+    with open(f"/proc/{srv.proc.pid}/maps") as f:
+        maps = f.read()
+    assert "libmicrohttpd" in maps      # this is the server's map
+    assert "libcurl" not in maps
+    # the client commands, in the same binary, load it
+    p = cli(home, "whoami", *as_alice(srv))
+    assert p.returncode == 0, p.stderr
+
+
+def test_without_libcurl_the_client_commands_say_what_to_install(home):
+    lib = libcurl_file()
+    bwrap = shutil.which("bwrap")
+    if not lib or not bwrap:
+        pytest.skip("needs bwrap and an installed libcurl.so.4 to hide")
+    # the library's file, seen as empty: the loader refuses it, as if it were missing
+    p = subprocess.run([bwrap, "--bind", "/", "/", "--dev-bind", "/dev", "/dev",
+                        "--ro-bind", "/dev/null", lib, BIN, "jobs", "--url",
+                        f"http://127.0.0.1:{closed_port()}/"],
+                       capture_output=True, text=True, env=clean_env(home), timeout=60 * SLOW)
+    if p.stderr.startswith("bwrap:"):
+        pytest.skip(f"bwrap cannot hide the library here: {p.stderr.strip()}")
+    assert p.returncode == 9, p.stderr
+    assert p.stderr.startswith("steward: the client commands need libcurl (Debian: apt-get "
+                               "install libcurl4)\n"), p.stderr
+    assert "libcurl.so.4" in p.stderr
 
 
 # ---- refusals: the server's explanation, and the client's hints ----

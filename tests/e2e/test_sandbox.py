@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, SLOW, Server, create_job, job_xml
-from e2e_helpers import console, restart, started_server
+from e2e_helpers import console, restart, started_server, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is missing")
 
@@ -242,7 +242,9 @@ def test_where_the_sandbox_cannot_be_set_up_no_build_starts(tmp_path):
     s.alice = ("alice", s.new_token("alice", "ci"))
     s.start(env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
     try:
-        assert "could not set up the sandbox" in s.read_log()
+        # the probe runs while the server already listens: its warning comes when it ends
+        wait_for(lambda: "could not set up the sandbox" in s.read_log(),
+                 what="the sandbox probe's warning", seen=s.read_log)
         marker = os.path.join(s.shared, "ran")
         create_job(s, "never", job_xml(script=f"touch {marker}"))
         result, log = build(s, "never")

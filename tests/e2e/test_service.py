@@ -104,6 +104,23 @@ def reload_done_lines(server):
     return re.findall(r"reload: done.*", server.read_log())
 
 
+def test_an_abstract_notify_socket_hears_ready_and_stopping(tmp_path, monkeypatch):
+    """$NOTIFY_SOCKET may name an abstract socket, written with a leading '@'."""
+    name = f"stw-notify-{os.getpid()}-{tmp_path.name}"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("\0" + name)
+    sock.settimeout(30 * SLOW)
+    monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
+    s = started_server(tmp_path / "home")
+    try:
+        assert next_message(sock, "READY=1").get("READY") == "1"
+        s.proc.send_signal(signal.SIGTERM)
+        assert next_message(sock, "STOPPING=1").get("STOPPING") == "1"
+    finally:
+        s.stop()
+        sock.close()
+
+
 def test_sighup_rereads_job_configs_from_disk(server, tmp_path):
     """The jobs/ watcher usually sees these edits first; SIGHUP is for what it misses. Either
     way, once the reload is done the jobs are as the disk says."""

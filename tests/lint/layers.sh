@@ -37,6 +37,5 @@ check_home libxml/ 'src/core/jobcfg(_[a-z]+)?\.c|src/core/jobcfg_int\.h'
 check_home sodium.h 'src/util/secret\.c'
 check_home curl/ 'src/cli/.*'
 check_home jansson.h 'src/api/.*|src/cli/.*'
-check_home systemd/ 'src/daemon/service\.c'
 if [ $bad = 0 ]; then echo "layers: ok"; fi
 exit $bad
