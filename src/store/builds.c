@@ -507,6 +507,13 @@ store_build_list_running(struct store *s, struct build_row **ret_rows, size_t *r
     return build_list(st, ret_rows, ret_n);
 }
 
+/*
+ * The newest build of ?1 with result r: one descent of builds_by_result.
+ * The aggregate max() of a UNION ALL of them skips the results a job never
+ * had (the many-argument max() would give NULL).
+ */
+#define LAST_WITH(r) "SELECT max(number) AS n FROM builds WHERE job = ?1 AND result = '" r "'"
+
 int
 store_build_permalink(struct store *s, const char *job, const char *which, int64_t *ret_number)
 {
@@ -514,18 +521,19 @@ store_build_permalink(struct store *s, const char *job, const char *which, int64
         const char *name;
         const char *sql;
     } links[] = {
-        { "lastBuild", "SELECT max(number) FROM builds WHERE job = ?" },
-        { "firstBuild", "SELECT min(number) FROM builds WHERE job = ?" },
-        { "lastCompletedBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result IS NOT NULL" },
-        { "lastSuccessfulBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result IN ('SUCCESS','UNSTABLE')" },
-        { "lastStableBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'SUCCESS'" },
-        { "lastFailedBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'FAILURE'" },
-        { "lastUnstableBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result = 'UNSTABLE'" },
-        { "lastUnsuccessfulBuild", "SELECT max(number) FROM builds WHERE job = ? AND "
-                                   "result IS NOT NULL AND result <> 'SUCCESS'" },
+        { "lastBuild", "SELECT max(number) FROM builds WHERE job = ?1" },
+        { "firstBuild", "SELECT min(number) FROM builds WHERE job = ?1" },
+        /* newest first along the primary key, past the few builds still running */
+        { "lastCompletedBuild", "SELECT number FROM builds WHERE job = ?1 AND +result IS NOT NULL "
+                                "ORDER BY number DESC LIMIT 1" },
+        { "lastSuccessfulBuild", "SELECT max(n) FROM (" LAST_WITH("SUCCESS") " UNION ALL "
+                                 LAST_WITH("UNSTABLE") ")" },
+        { "lastStableBuild", LAST_WITH("SUCCESS") },
+        { "lastFailedBuild", LAST_WITH("FAILURE") },
+        { "lastUnstableBuild", LAST_WITH("UNSTABLE") },
+        { "lastUnsuccessfulBuild", "SELECT max(n) FROM (" LAST_WITH("UNSTABLE") " UNION ALL "
+                                   LAST_WITH("FAILURE") " UNION ALL " LAST_WITH("NOT_BUILT")
+                                   " UNION ALL " LAST_WITH("ABORTED") ")" },
     };
     sqlite3_stmt *st;
     int r = -ENOENT;
@@ -634,12 +642,22 @@ store_build_delete(struct store *s, const char *job, int64_t number)
     return st_exec_done(st);
 }
 
+/*
+ * The newest 3 builds of ?1 with result r, walked backwards along
+ * builds_by_result. The index is named: without statistics the planner
+ * would rather filter the primary key, which reads the whole history of a
+ * job that stopped succeeding.
+ */
+#define RECENT_WITH(r)                                                                    \
+    "SELECT * FROM (SELECT number, duration_ms FROM builds INDEXED BY builds_by_result " \
+    "WHERE job = ?1 AND result = '" r "' ORDER BY number DESC LIMIT 3)"
+
 int64_t
 store_build_estimated_duration(struct store *s, const char *job)
 {
-    sqlite3_stmt *st = st_prep(s, "SELECT avg(duration_ms) FROM (SELECT duration_ms FROM builds "
-                                  "WHERE job = ? AND result IN ('SUCCESS','UNSTABLE') "
-                                  "ORDER BY number DESC LIMIT 3)");
+    sqlite3_stmt *st = st_prep(s, "SELECT avg(duration_ms) FROM (" RECENT_WITH("SUCCESS")
+                                  " UNION ALL " RECENT_WITH("UNSTABLE")
+                                  " ORDER BY number DESC LIMIT 3)");
     int64_t v = -1;
 
     if (!st)

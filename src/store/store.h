@@ -262,6 +262,9 @@ int store_build_list_running(struct store *s, struct build_row **ret_rows, size_
  * The newest build matching a permalink: "lastBuild", "lastSuccessfulBuild",
  * "lastFailedBuild", "lastCompletedBuild", "lastStableBuild",
  * "lastUnsuccessfulBuild", "lastUnstableBuild", "firstBuild". Sets *ret_number, or -ENOENT.
+ * Each is a few index lookups (results are Jenkins' five: SUCCESS,
+ * UNSTABLE, FAILURE, NOT_BUILT, ABORTED); lastCompletedBuild steps back
+ * over the builds still running.
  */
 int store_build_permalink(struct store *s, const char *job, const char *which,
                           int64_t *ret_number);
@@ -281,7 +284,7 @@ int store_build_discardable(struct store *s, const char *job, bool archived_only
 int store_build_set_archived(struct store *s, const char *job, int64_t number, bool archived);
 /* Deletes the row of a finished build. */
 int store_build_delete(struct store *s, const char *job, int64_t number);
-/* Average duration of the last successful builds, or -1. */
+/* Average duration of the last 3 successful (or unstable) builds, or -1. Index lookups. */
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 
 /*
