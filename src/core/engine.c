@@ -2333,7 +2333,8 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     r = recover(e);
-    /* what an older version, or a crash between two commits, left */
+    /* what an older version, or a crash between two commits, left (an index walk) */
+    static_assert(PARAM_PASSWORD == STORE_PARAM_SECRET, "the store indexes password values");
     if (r >= 0)
         r = store_queue_forget_values(e->db, 0, PARAM_PASSWORD);
     if (r < 0)

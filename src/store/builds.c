@@ -147,11 +147,17 @@ store_queue_set_state(struct store *s, int64_t id, enum queue_state state, int64
 int
 store_queue_forget_values(struct store *s, int64_t id, int type)
 {
+    /*
+     * The sweep (id 0) walks the partial index queue_params_secret for
+     * type STORE_PARAM_SECRET (SQLite matches the bound type against the
+     * index's WHERE), and looks each item up by its id: a list of every
+     * item that left would be the whole history.
+     */
     sqlite3_stmt *st = id
         ? st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id = ? AND type = ? "
-                     "AND value != ''")
-        : st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id IN "
-                     "(SELECT id FROM queue WHERE state != 0) AND type = ? AND value != ''");
+                     "AND value <> ''")
+        : st_prep(s, "UPDATE queue_params SET value = '' WHERE type = ? AND value <> '' "
+                     "AND (SELECT state FROM queue WHERE id = queue_params.queue_id) <> 0");
     int i = 1;
 
     if (!st)
@@ -256,10 +262,15 @@ static int
 list_waiting(struct store *s, const char *job, bool with_params, struct queue_row **ret_rows,
              size_t *ret_n)
 {
+    /*
+     * The index of waiting items is named: to spare the sort by id, the
+     * planner would rather read every item that ever was, in id order.
+     */
     sqlite3_stmt *st = st_prep(s, job ? "SELECT " QUEUE_COLUMNS
                                         " FROM queue WHERE state = 0 AND job = ? ORDER BY id"
                                       : "SELECT " QUEUE_COLUMNS
-                                        " FROM queue WHERE state = 0 ORDER BY id");
+                                        " FROM queue INDEXED BY queue_waiting WHERE state = 0 "
+                                        "ORDER BY id");
     struct queue_row *rows = NULL;
     size_t n = 0;
     int rc, r = 0;

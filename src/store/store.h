@@ -215,10 +215,17 @@ int store_queue_set_state(struct store *s, int64_t id, enum queue_state st, int6
                           int64_t build_number);
 int store_queue_get(struct store *s, int64_t id, struct queue_row *ret);
 /*
+ * The parameter type whose values the schema indexes while they are not
+ * empty: the core's PARAM_PASSWORD, which it checks at compile time.
+ */
+#define STORE_PARAM_SECRET 4
+/*
  * Empties the stored values of item `id`'s parameters of `type` (the
  * password parameters: once the build has its environment, nothing needs
- * them); id 0 does it for every item that is no longer waiting. The
- * database runs with secure_delete, so the old values are overwritten.
+ * them); id 0 does it for every item that is no longer waiting, reading
+ * only the values still there when `type` is STORE_PARAM_SECRET (so a
+ * start costs nothing for a long history). The database runs with
+ * secure_delete, so the old values are overwritten.
  */
 int store_queue_forget_values(struct store *s, int64_t id, int type);
 /* Items still waiting, oldest first (all jobs when job is NULL). */

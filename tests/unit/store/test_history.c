@@ -229,6 +229,50 @@ static void store_build_list_running__reads_only_the_running_builds(void **state
     assert_in_range(vm_steps(S) - before, 0, FEW_STEPS);
 }
 
+static void store_queue_list_waiting__reads_only_the_waiting_items(void **state)
+{
+    struct queue_row *rows = NULL;
+    uint64_t before = vm_steps(S);
+    size_t n = 0;
+
+    assert_int_equal(store_queue_list_waiting(S, NULL, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, 3 * HISTORY);
+    assert_string_equal(rows[0].params[0].value, "still-needed");
+    queue_rows_free(rows, n);
+    assert_int_equal(store_queue_list_waiting_brief(S, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    queue_rows_free(rows, n);
+    assert_int_equal(store_queue_list_waiting(S, "long", &rows, &n), 0);
+    assert_int_equal(n, 1);
+    queue_rows_free(rows, n);
+    assert_in_range(vm_steps(S) - before, 0, 3 * FEW_STEPS);
+}
+
+static int64_t raw_int(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v;
+
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void store_queue_forget_values__sweeps_only_the_values_left_behind(void **state)
+{
+    uint64_t before = vm_steps(S);
+
+    assert_int_equal(store_queue_forget_values(S, 0, STORE_PARAM_SECRET), 0);
+    assert_in_range(vm_steps(S) - before, 0, FEW_STEPS);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value = 'left-behind'"), 0);
+    /* a waiting item keeps its value: its build has not had it yet */
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value = 'still-needed'"), 1);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value <> ''"), 1);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -239,6 +283,8 @@ int main(void)
         T(store_build_estimated_duration__takes_unstable_builds_too),
         T(store_build_list__reads_only_the_newest_page),
         T(store_build_list_running__reads_only_the_running_builds),
+        T(store_queue_list_waiting__reads_only_the_waiting_items),
+        T(store_queue_forget_values__sweeps_only_the_values_left_behind),
     };
 #undef T
 

@@ -291,7 +291,7 @@ static void check_rows(struct store *s, const char *db)
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 1"), 1);
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 2"), 0);
 
-    /* migration 7: the permalinks read the new index */
+    /* migration 7: the permalinks read the new index, the sweep of password values the other */
     {
         int64_t number = 0;
 
@@ -301,6 +301,11 @@ static void check_rows(struct store *s, const char *db)
         assert_int_equal(number, 1);
         assert_int_equal(store_build_permalink(s, "hello", "lastFailedBuild", &number), -ENOENT);
         assert_int_equal(store_build_estimated_duration(s, "hello"), 42);
+
+        /* the sweep at start forgets what a left item kept, and nothing of a waiting one */
+        assert_int_equal(store_queue_forget_values(s, 0, STORE_PARAM_SECRET), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'hunter2'"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'world'"), 1);
     }
 
     /* migration 6: the old tokens keep every right, and never expire */
