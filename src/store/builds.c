@@ -465,6 +465,28 @@ store_build_get(struct store *s, const char *job, int64_t number, struct build_r
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : st_err(rc);
 }
 
+int
+store_build_neighbours(struct store *s, const char *job, int64_t number, int64_t *ret_prev,
+                       int64_t *ret_next)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT (SELECT max(number) FROM builds WHERE job = ?1 AND "
+                                  "number < ?2), (SELECT min(number) FROM builds WHERE job = ?1 "
+                                  "AND number > ?2)");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_prev = sqlite3_column_int64(st, 0); /* NULL reads as 0 */
+        *ret_next = sqlite3_column_int64(st, 1);
+    }
+    st_release(st);
+    return rc == SQLITE_ROW ? 0 : st_err(rc);
+}
+
 static int
 build_list(sqlite3_stmt *st, struct build_row **ret_rows, size_t *ret_n)
 {

@@ -258,6 +258,13 @@ int store_build_finish(struct store *s, const char *job, int64_t number, const c
                        int64_t duration_ms, const char *abort_reason);
 int store_build_get(struct store *s, const char *job, int64_t number, struct build_row *ret);
 /*
+ * The numbers of the builds of `job` just before and just after `number`
+ * (which need not exist): discarded builds leave gaps. 0 where there is
+ * none. Two index lookups, whatever the history's length.
+ */
+int store_build_neighbours(struct store *s, const char *job, int64_t number, int64_t *ret_prev,
+                           int64_t *ret_next);
+/*
  * Builds of `job`, newest first, at most `limit` (0: all), skipping
  * `offset`.
  */

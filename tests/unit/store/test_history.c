@@ -197,6 +197,34 @@ static void store_build_estimated_duration__takes_unstable_builds_too(void **sta
     assert_int_equal(store_build_estimated_duration(S, "u"), 20);
 }
 
+static void store_build_neighbours__steps_over_discarded_builds_with_few_steps(void **state)
+{
+    uint64_t before = vm_steps(S);
+    int64_t prev = -1, next = -1;
+
+    assert_int_equal(store_build_neighbours(S, "long", 5000, &prev, &next), 0);
+    assert_int_equal(prev, 4999);
+    assert_int_equal(next, 5001);
+    /* 100..199 were discarded */
+    assert_int_equal(store_build_neighbours(S, "long", 200, &prev, &next), 0);
+    assert_int_equal(prev, 99);
+    assert_int_equal(next, 201);
+    assert_int_equal(store_build_neighbours(S, "long", 150, &prev, &next), 0);
+    assert_int_equal(prev, 99);
+    assert_int_equal(next, 200);
+    /* the ends */
+    assert_int_equal(store_build_neighbours(S, "long", 1, &prev, &next), 0);
+    assert_int_equal(prev, 0);
+    assert_int_equal(next, 2);
+    assert_int_equal(store_build_neighbours(S, "long", HISTORY, &prev, &next), 0);
+    assert_int_equal(prev, HISTORY - 1);
+    assert_int_equal(next, 0);
+    assert_int_equal(store_build_neighbours(S, "nobody", 3, &prev, &next), 0);
+    assert_int_equal(prev, 0);
+    assert_int_equal(next, 0);
+    assert_in_range(vm_steps(S) - before, 0, 6 * FEW_STEPS);
+}
+
 static void store_build_list__reads_only_the_newest_page(void **state)
 {
     struct build_row *rows = NULL, b = { 0 };
@@ -281,6 +309,7 @@ int main(void)
         T(store_build_permalink__counts_an_unstable_build_as_successful_not_stable),
         T(store_build_estimated_duration__reads_the_last_successes_with_few_steps),
         T(store_build_estimated_duration__takes_unstable_builds_too),
+        T(store_build_neighbours__steps_over_discarded_builds_with_few_steps),
         T(store_build_list__reads_only_the_newest_page),
         T(store_build_list_running__reads_only_the_running_builds),
         T(store_queue_list_waiting__reads_only_the_waiting_items),

@@ -291,15 +291,18 @@ static void check_rows(struct store *s, const char *db)
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 1"), 1);
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 2"), 0);
 
-    /* migration 7: the permalinks read the new index, the sweep of password values the other */
+    /* migration 7: the permalinks and the neighbours read the new index and the primary key */
     {
-        int64_t number = 0;
+        int64_t number = 0, prev = -1, next = -1;
 
         assert_int_equal(store_build_permalink(s, "hello", "lastSuccessfulBuild", &number), 0);
         assert_int_equal(number, 1);
         assert_int_equal(store_build_permalink(s, "hello", "lastCompletedBuild", &number), 0);
         assert_int_equal(number, 1);
         assert_int_equal(store_build_permalink(s, "hello", "lastFailedBuild", &number), -ENOENT);
+        assert_int_equal(store_build_neighbours(s, "hello", 1, &prev, &next), 0);
+        assert_int_equal(prev, 0);
+        assert_int_equal(next, 2);
         assert_int_equal(store_build_estimated_duration(s, "hello"), 42);
 
         /* the sweep at start forgets what a left item kept, and nothing of a waiting one */
