@@ -486,12 +486,12 @@ def main():
 
         # ---- progressiveText ----
         prog = f"/job/big/{a.big_builds}/logText/progressiveText?start="
-        p0, st, body0, r0 = timed_gets(port, prog + "0", hdr, a.requests)
+        p0, st, body0, r0 = timed_gets(port, prog + "0", hdr, a.requests, warm=5)
         assert st == 200 and int(r0.getheader("X-Text-Size")) == len(body0), st
         row("progressiveText start=0", ms(p0), "constant",
             f"{len(body0) / 2**20:.0f} MiB an answer")
         for label, off in (("middle", log_bytes // 2), ("end", log_bytes)):
-            t, st, body, r = timed_gets(port, prog + str(off), hdr, a.requests)
+            t, st, body, r = timed_gets(port, prog + str(off), hdr, a.requests, warm=5)
             assert st == 200 and int(r.getheader("X-Text-Size")) == off + len(body), (label, st)
             row(f"progressiveText start={label}", ms(t), "constant", f"{ms(p0)} start=0",
                 x(t, p0))
