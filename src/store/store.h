@@ -155,8 +155,15 @@ struct audit_filter {
 };
 int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_row **ret_rows,
                      size_t *ret_n);
-/* Drops the entries older than `before_ms`; how many, or -errno. */
-int store_audit_prune(struct store *s, int64_t before_ms);
+/*
+ * Drops the entries older than `before_ms`; how many, or -errno. That
+ * reads the whole log. With oldest_only it drops them from the oldest
+ * entry on and stops at the first that is not older, reading only what it
+ * drops: the same entries, as they are appended in time order, unless the
+ * clock went back (then an entry stamped ahead holds back the ones after
+ * it until a whole prune).
+ */
+int store_audit_prune(struct store *s, int64_t before_ms, bool oldest_only);
 
 int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms);
 

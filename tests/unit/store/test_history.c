@@ -58,7 +58,8 @@ static void exec_sql(struct store *s, const char *sql)
  * `long`: #1 FAILURE, #2 UNSTABLE, #3 NOT_BUILT, #4 ABORTED, then SUCCESS
  * up to #HISTORY-2, and the two newest still running; builds 100 to 199
  * discarded. `failing`: #1 SUCCESS, then HISTORY-1 failures. Every build
- * left a queue item whose password value was forgotten, but one.
+ * left a queue item whose password value was forgotten, but one, and an
+ * entry in the audit log.
  */
 static void insert_history(struct store *s)
 {
@@ -84,6 +85,10 @@ static void insert_history(struct store *s)
     exec_sql(s, "INSERT INTO queue_params(queue_id, pos, name, type, value) "
                 "SELECT queue_id, 0, 'PW', 4, '' FROM builds");
     exec_sql(s, "UPDATE queue_params SET value = 'left-behind' WHERE queue_id = 5");
+    /* each trigger's audit entry, a second apart */
+    exec_sql(s, "INSERT INTO audit(time_ms, actor, via, action, job, detail) "
+                "SELECT start_ms - 5, 'alice', 'apiToken', 'trigger', job, NULL FROM builds "
+                "ORDER BY start_ms, job");
     /* and one item still waiting, whose value the build will need */
     snprintf(sql, sizeof sql,
              "INSERT INTO queue(id, job, in_queue_since_ms, due_ms) VALUES(%d, 'long', 1, 1);"
@@ -301,6 +306,19 @@ static void store_queue_forget_values__sweeps_only_the_values_left_behind(void *
     assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value <> ''"), 1);
 }
 
+static void store_audit_prune__at_the_start_reads_only_what_it_drops(void **state)
+{
+    uint64_t before = vm_steps(S);
+
+    /* nothing old enough: one entry read */
+    assert_int_equal(store_audit_prune(S, 0, true), 0);
+    assert_in_range(vm_steps(S) - before, 0, FEW_STEPS / 10);
+    /* the 2 x 50 entries of the first 50 seconds */
+    before = vm_steps(S);
+    assert_int_equal(store_audit_prune(S, 50 * 1000, true), 100);
+    assert_in_range(vm_steps(S) - before, 0, 2 * FEW_STEPS);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -314,6 +332,7 @@ int main(void)
         T(store_build_list_running__reads_only_the_running_builds),
         T(store_queue_list_waiting__reads_only_the_waiting_items),
         T(store_queue_forget_values__sweeps_only_the_values_left_behind),
+        T(store_audit_prune__at_the_start_reads_only_what_it_drops),
     };
 #undef T
 
