@@ -5,9 +5,10 @@ Generates a home as a long-lived server would have it, without running a
 build: users and an API token through `steward --home H user add` and
 `steward token new`, jobs as jobs/NAME/config.xml, and the history as rows
 inserted straight into steward.db with sqlite3, in the schema the binary
-made (a queue item that left, with its cause and parameters, a build row,
-the job's next number and its totals in job_stats), plus each build's
-directory with its log, as the engine leaves them. By default:
+made (a queue item that left, with its cause and parameters, its trigger's
+entry in the audit log, a build row, the job's next number and its totals
+in job_stats), plus each build's directory with its log, as the engine
+leaves them. By default:
 
   job0000 .. job0999   1,000 jobs of 1,000 builds each
   big                  100,000 builds; its newest build has a 1 GB log,
@@ -70,6 +71,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trigger import rss_kb  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-password"
+GENERATOR = 2   # what a home holds: a home made by another version is not reused
 RESULTS = ["SUCCESS"] * 16 + ["FAILURE", "ABORTED", "UNSTABLE", "FAILURE"]
 
 JOB = """<?xml version='1.1' encoding='UTF-8'?>
@@ -119,7 +121,7 @@ def insert_history(db_path, plan):
     db = sqlite3.connect(db_path)
     db.execute("PRAGMA synchronous=OFF")
     now = int(time.time() * 1000)
-    qid = db.execute("SELECT coalesce(max(id), 0) FROM queue").fetchone()[0]
+    qid = first_id = db.execute("SELECT coalesce(max(id), 0) FROM queue").fetchone()[0]
     with db:
         for job, n, with_params in plan:
             first_q = qid + 1
@@ -147,6 +149,12 @@ def insert_history(db_path, plan):
                        "ON CONFLICT(job) DO UPDATE SET next_build = excluded.next_build",
                        (job, n + 1))
             qid += n
+        # every trigger's entry in the audit log, in time order as it is written (it keeps
+        # 90 days; these are all younger)
+        db.execute("INSERT INTO audit(time_ms, actor, via, token_name, addr, action, job, detail) "
+                   "SELECT in_queue_since_ms, 'bench', 'apiToken', 'ci', '127.0.0.1', 'trigger', "
+                   "job, 'queue item ' || id FROM queue WHERE id > ? ORDER BY in_queue_since_ms, id",
+                   (first_id,))
         # the totals the job_stats trigger keeps as builds finish (the builds went in finished)
         db.execute("DELETE FROM job_stats")
         db.execute("INSERT INTO job_stats SELECT job, SUM(result = 'SUCCESS'), "
@@ -202,7 +210,7 @@ def generate(binary, home, a):
                          a.log_mb)
     shutil.copyfile(os.path.join(home, "steward.db"), os.path.join(home, "steward.db.orig"))
     with open(os.path.join(home, "bench-history.json"), "w") as f:
-        json.dump({"token": token, "jobs": a.jobs, "builds": a.builds, "big_builds": a.big_builds,
+        json.dump({"generator": GENERATOR, "token": token, "jobs": a.jobs, "builds": a.builds, "big_builds": a.big_builds,
                    "log_bytes": size, "build_dirs": not a.no_build_dirs}, f)
     log(f"home ready in {time.time() - t0:.1f} s: {home}")
 
@@ -211,6 +219,8 @@ def reuse(home, a):
     """A home generated earlier with the same sizes: its database as it was after generation."""
     with open(os.path.join(home, "bench-history.json")) as f:
         meta = json.load(f)
+    if meta.get("generator") != GENERATOR:
+        raise SystemExit(f"{home} was made by another version of this script; use another --home")
     for k in ("jobs", "builds", "big_builds"):
         if meta[k] != getattr(a, k):
             raise SystemExit(f"{home} was generated with --{k.replace('_', '-')} {meta[k]}; "
