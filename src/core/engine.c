@@ -668,11 +668,15 @@ quiet_ms(struct engine *e, const struct trigger *t)
     return (int64_t) e->opts.quiet_period_s * 1000;
 }
 
-/* Drops the audit entries past their age (serve --audit-days); hourly, and at the start. */
+/*
+ * Drops the audit entries past their age (serve --audit-days): hourly, and
+ * at the start from the oldest on only, since the log holds an entry for
+ * every trigger and a start must not read the history.
+ */
 static void
-prune_audit(struct engine *e, int64_t now)
+prune_audit(struct engine *e, int64_t now, bool oldest_only)
 {
-    int r = store_audit_prune(e->db, now - e->opts.audit_days * DAY_MS);
+    int r = store_audit_prune(e->db, now - e->opts.audit_days * DAY_MS, oldest_only);
 
     if (r < 0)
         log_warn("audit: old entries could not be dropped: %s", strerror(-r));
@@ -2044,7 +2048,7 @@ fire_timers(struct engine *e)
         minute = (time_t) (now / 60000 * 60);
     e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
     if (minute % 3600 == 0)
-        prune_audit(e, now);
+        prune_audit(e, now, false);
 
     if (jobs_list(e->jobs, &list, &n) < 0)
         return;
@@ -2334,7 +2338,8 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     r = recover(e);
-    /* what an older version, or a crash between two commits, left */
+    /* what an older version, or a crash between two commits, left (an index walk) */
+    static_assert(PARAM_PASSWORD == STORE_PARAM_SECRET, "the store indexes password values");
     if (r >= 0)
         r = store_queue_forget_values(e->db, 0, PARAM_PASSWORD);
     if (r < 0)
@@ -2344,7 +2349,7 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     empty_trash(e);
-    prune_audit(e, now_ms());
+    prune_audit(e, now_ms(), true);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;
     e->next_flush_mono = mono_ms() + FLUSH_INTERVAL_MS;

@@ -98,9 +98,18 @@ store_audit_list(struct store *s, const struct audit_filter *f, struct audit_row
 }
 
 int
-store_audit_prune(struct store *s, int64_t before_ms)
+store_audit_prune(struct store *s, int64_t before_ms, bool oldest_only)
 {
-    sqlite3_stmt *st = st_prep(s, "DELETE FROM audit WHERE time_ms < ?");
+    /*
+     * The log has no index on time_ms (a trigger's entry is on its
+     * path): the whole prune reads every entry. From the oldest on, the
+     * scan in id order stops at the first entry young enough, and the
+     * delete is a range of ids.
+     */
+    sqlite3_stmt *st = oldest_only
+        ? st_prep(s, "DELETE FROM audit WHERE id < coalesce((SELECT id FROM audit "
+                     "WHERE time_ms >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM audit))")
+        : st_prep(s, "DELETE FROM audit WHERE time_ms < ?1");
     int r;
 
     if (!st)

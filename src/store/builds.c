@@ -147,11 +147,17 @@ store_queue_set_state(struct store *s, int64_t id, enum queue_state state, int64
 int
 store_queue_forget_values(struct store *s, int64_t id, int type)
 {
+    /*
+     * The sweep (id 0) walks the partial index queue_params_secret for
+     * type STORE_PARAM_SECRET (SQLite matches the bound type against the
+     * index's WHERE), and looks each item up by its id: a list of every
+     * item that left would be the whole history.
+     */
     sqlite3_stmt *st = id
         ? st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id = ? AND type = ? "
-                     "AND value != ''")
-        : st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id IN "
-                     "(SELECT id FROM queue WHERE state != 0) AND type = ? AND value != ''");
+                     "AND value <> ''")
+        : st_prep(s, "UPDATE queue_params SET value = '' WHERE type = ? AND value <> '' "
+                     "AND (SELECT state FROM queue WHERE id = queue_params.queue_id) <> 0");
     int i = 1;
 
     if (!st)
@@ -256,10 +262,15 @@ static int
 list_waiting(struct store *s, const char *job, bool with_params, struct queue_row **ret_rows,
              size_t *ret_n)
 {
+    /*
+     * The index of waiting items is named: to spare the sort by id, the
+     * planner would rather read every item that ever was, in id order.
+     */
     sqlite3_stmt *st = st_prep(s, job ? "SELECT " QUEUE_COLUMNS
                                         " FROM queue WHERE state = 0 AND job = ? ORDER BY id"
                                       : "SELECT " QUEUE_COLUMNS
-                                        " FROM queue WHERE state = 0 ORDER BY id");
+                                        " FROM queue INDEXED BY queue_waiting WHERE state = 0 "
+                                        "ORDER BY id");
     struct queue_row *rows = NULL;
     size_t n = 0;
     int rc, r = 0;
@@ -454,6 +465,28 @@ store_build_get(struct store *s, const char *job, int64_t number, struct build_r
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : st_err(rc);
 }
 
+int
+store_build_neighbours(struct store *s, const char *job, int64_t number, int64_t *ret_prev,
+                       int64_t *ret_next)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT (SELECT max(number) FROM builds WHERE job = ?1 AND "
+                                  "number < ?2), (SELECT min(number) FROM builds WHERE job = ?1 "
+                                  "AND number > ?2)");
+    int rc;
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_prev = sqlite3_column_int64(st, 0); /* NULL reads as 0 */
+        *ret_next = sqlite3_column_int64(st, 1);
+    }
+    st_release(st);
+    return rc == SQLITE_ROW ? 0 : st_err(rc);
+}
+
 static int
 build_list(sqlite3_stmt *st, struct build_row **ret_rows, size_t *ret_n)
 {
@@ -507,6 +540,13 @@ store_build_list_running(struct store *s, struct build_row **ret_rows, size_t *r
     return build_list(st, ret_rows, ret_n);
 }
 
+/*
+ * The newest build of ?1 with result r: one descent of builds_by_result.
+ * The aggregate max() of a UNION ALL of them skips the results a job never
+ * had (the many-argument max() would give NULL).
+ */
+#define LAST_WITH(r) "SELECT max(number) AS n FROM builds WHERE job = ?1 AND result = '" r "'"
+
 int
 store_build_permalink(struct store *s, const char *job, const char *which, int64_t *ret_number)
 {
@@ -514,18 +554,19 @@ store_build_permalink(struct store *s, const char *job, const char *which, int64
         const char *name;
         const char *sql;
     } links[] = {
-        { "lastBuild", "SELECT max(number) FROM builds WHERE job = ?" },
-        { "firstBuild", "SELECT min(number) FROM builds WHERE job = ?" },
-        { "lastCompletedBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result IS NOT NULL" },
-        { "lastSuccessfulBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result IN ('SUCCESS','UNSTABLE')" },
-        { "lastStableBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'SUCCESS'" },
-        { "lastFailedBuild", "SELECT max(number) FROM builds WHERE job = ? AND result = 'FAILURE'" },
-        { "lastUnstableBuild",
-          "SELECT max(number) FROM builds WHERE job = ? AND result = 'UNSTABLE'" },
-        { "lastUnsuccessfulBuild", "SELECT max(number) FROM builds WHERE job = ? AND "
-                                   "result IS NOT NULL AND result <> 'SUCCESS'" },
+        { "lastBuild", "SELECT max(number) FROM builds WHERE job = ?1" },
+        { "firstBuild", "SELECT min(number) FROM builds WHERE job = ?1" },
+        /* newest first along the primary key, past the few builds still running */
+        { "lastCompletedBuild", "SELECT number FROM builds WHERE job = ?1 AND +result IS NOT NULL "
+                                "ORDER BY number DESC LIMIT 1" },
+        { "lastSuccessfulBuild", "SELECT max(n) FROM (" LAST_WITH("SUCCESS") " UNION ALL "
+                                 LAST_WITH("UNSTABLE") ")" },
+        { "lastStableBuild", LAST_WITH("SUCCESS") },
+        { "lastFailedBuild", LAST_WITH("FAILURE") },
+        { "lastUnstableBuild", LAST_WITH("UNSTABLE") },
+        { "lastUnsuccessfulBuild", "SELECT max(n) FROM (" LAST_WITH("UNSTABLE") " UNION ALL "
+                                   LAST_WITH("FAILURE") " UNION ALL " LAST_WITH("NOT_BUILT")
+                                   " UNION ALL " LAST_WITH("ABORTED") ")" },
     };
     sqlite3_stmt *st;
     int r = -ENOENT;
@@ -634,12 +675,22 @@ store_build_delete(struct store *s, const char *job, int64_t number)
     return st_exec_done(st);
 }
 
+/*
+ * The newest 3 builds of ?1 with result r, walked backwards along
+ * builds_by_result. The index is named: without statistics the planner
+ * would rather filter the primary key, which reads the whole history of a
+ * job that stopped succeeding.
+ */
+#define RECENT_WITH(r)                                                                    \
+    "SELECT * FROM (SELECT number, duration_ms FROM builds INDEXED BY builds_by_result " \
+    "WHERE job = ?1 AND result = '" r "' ORDER BY number DESC LIMIT 3)"
+
 int64_t
 store_build_estimated_duration(struct store *s, const char *job)
 {
-    sqlite3_stmt *st = st_prep(s, "SELECT avg(duration_ms) FROM (SELECT duration_ms FROM builds "
-                                  "WHERE job = ? AND result IN ('SUCCESS','UNSTABLE') "
-                                  "ORDER BY number DESC LIMIT 3)");
+    sqlite3_stmt *st = st_prep(s, "SELECT avg(duration_ms) FROM (" RECENT_WITH("SUCCESS")
+                                  " UNION ALL " RECENT_WITH("UNSTABLE")
+                                  " ORDER BY number DESC LIMIT 3)");
     int64_t v = -1;
 
     if (!st)

@@ -137,7 +137,16 @@ static const char *const migrations[] = {
     "ALTER TABLE api_tokens ADD COLUMN jobs TEXT;"
     "ALTER TABLE api_tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;",
     /*
-     * the job registry's index: each job's summary, with the identity of the
+     * 7: a job's builds by result, so that lastSuccessfulBuild and the other
+     * permalinks, and the estimated duration, are a few index lookups
+     * however long the history; and the password values that left queue
+     * items still hold (type 4 is the core's PARAM_PASSWORD), so that the
+     * sweep at start reads those and not every parameter ever given.
+     */
+    "CREATE INDEX builds_by_result ON builds(job, result, number);"
+    "CREATE INDEX queue_params_secret ON queue_params(queue_id) WHERE type = 4 AND value <> '';",
+    /*
+     * 8: the job registry's index: each job's summary, with the identity of the
      * config.xml it was read from (a cache: a row whose file changed is read again)
      */
     "CREATE TABLE job_index("

@@ -162,8 +162,15 @@ struct audit_filter {
 };
 int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_row **ret_rows,
                      size_t *ret_n);
-/* Drops the entries older than `before_ms`; how many, or -errno. */
-int store_audit_prune(struct store *s, int64_t before_ms);
+/*
+ * Drops the entries older than `before_ms`; how many, or -errno. That
+ * reads the whole log. With oldest_only it drops them from the oldest
+ * entry on and stops at the first that is not older, reading only what it
+ * drops: the same entries, as they are appended in time order, unless the
+ * clock went back (then an entry stamped ahead holds back the ones after
+ * it until a whole prune).
+ */
+int store_audit_prune(struct store *s, int64_t before_ms, bool oldest_only);
 
 int store_token_add_uses(struct store *s, const char *uuid, int64_t uses, int64_t last_use_ms);
 
@@ -222,10 +229,17 @@ int store_queue_set_state(struct store *s, int64_t id, enum queue_state st, int6
                           int64_t build_number);
 int store_queue_get(struct store *s, int64_t id, struct queue_row *ret);
 /*
+ * The parameter type whose values the schema indexes while they are not
+ * empty: the core's PARAM_PASSWORD, which it checks at compile time.
+ */
+#define STORE_PARAM_SECRET 4
+/*
  * Empties the stored values of item `id`'s parameters of `type` (the
  * password parameters: once the build has its environment, nothing needs
- * them); id 0 does it for every item that is no longer waiting. The
- * database runs with secure_delete, so the old values are overwritten.
+ * them); id 0 does it for every item that is no longer waiting, reading
+ * only the values still there when `type` is STORE_PARAM_SECRET (so a
+ * start costs nothing for a long history). The database runs with
+ * secure_delete, so the old values are overwritten.
  */
 int store_queue_forget_values(struct store *s, int64_t id, int type);
 /* Items still waiting, oldest first (all jobs when job is NULL). */
@@ -258,6 +272,13 @@ int store_build_finish(struct store *s, const char *job, int64_t number, const c
                        int64_t duration_ms, const char *abort_reason);
 int store_build_get(struct store *s, const char *job, int64_t number, struct build_row *ret);
 /*
+ * The numbers of the builds of `job` just before and just after `number`
+ * (which need not exist): discarded builds leave gaps. 0 where there is
+ * none. Two index lookups, whatever the history's length.
+ */
+int store_build_neighbours(struct store *s, const char *job, int64_t number, int64_t *ret_prev,
+                           int64_t *ret_next);
+/*
  * Builds of `job`, newest first, at most `limit` (0: all), skipping
  * `offset`.
  */
@@ -269,6 +290,9 @@ int store_build_list_running(struct store *s, struct build_row **ret_rows, size_
  * The newest build matching a permalink: "lastBuild", "lastSuccessfulBuild",
  * "lastFailedBuild", "lastCompletedBuild", "lastStableBuild",
  * "lastUnsuccessfulBuild", "lastUnstableBuild", "firstBuild". Sets *ret_number, or -ENOENT.
+ * Each is a few index lookups (results are Jenkins' five: SUCCESS,
+ * UNSTABLE, FAILURE, NOT_BUILT, ABORTED); lastCompletedBuild steps back
+ * over the builds still running.
  */
 int store_build_permalink(struct store *s, const char *job, const char *which,
                           int64_t *ret_number);
@@ -288,7 +312,7 @@ int store_build_discardable(struct store *s, const char *job, bool archived_only
 int store_build_set_archived(struct store *s, const char *job, int64_t number, bool archived);
 /* Deletes the row of a finished build. */
 int store_build_delete(struct store *s, const char *job, int64_t number);
-/* Average duration of the last successful builds, or -1. */
+/* Average duration of the last 3 successful (or unstable) builds, or -1. Index lookups. */
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 
 /*

@@ -75,27 +75,27 @@ summary(struct buf *b, struct web *w, const char *job, const struct build_row *r
     queue_row_release(&q);
 }
 
+/* The builds just before and after: discarded builds leave gaps in the numbers. */
 static void
 neighbours(struct buf *b, struct web *w, const char *job, int64_t number)
 {
-    struct build_row r = {};
+    int64_t prev = 0, next = 0;
 
+    (void) store_build_neighbours(w->req->db, job, number, &prev, &next);
     html_raw(b, "<nav class=\"actions\" aria-label=\"Builds\">");
-    if (number > 1 && store_build_get(w->req->db, job, number - 1, &r) == 0) {
+    if (prev > 0) {
         html_raw(b, "<a class=\"btn small\" rel=\"prev\" href=\"");
-        web_build_href(b, w, job, number - 1, NULL);
+        web_build_href(b, w, job, prev, NULL);
         html_raw(b, "\">&lsaquo; #");
-        html_int(b, number - 1);
+        html_int(b, prev);
         html_raw(b, "</a>");
-        build_row_release(&r);
     }
-    if (store_build_get(w->req->db, job, number + 1, &r) == 0) {
+    if (next > 0) {
         html_raw(b, "<a class=\"btn small\" rel=\"next\" href=\"");
-        web_build_href(b, w, job, number + 1, NULL);
+        web_build_href(b, w, job, next, NULL);
         html_raw(b, "\">#");
-        html_int(b, number + 1);
+        html_int(b, next);
         html_raw(b, " &rsaquo;</a>");
-        build_row_release(&r);
     }
     html_raw(b, "<a class=\"btn small\" href=\"");
     web_build_href(b, w, job, number, "consoleText");

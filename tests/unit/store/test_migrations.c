@@ -26,20 +26,23 @@
 #include "util/macro.h"
 #include "util/strutil.h"
 
-/* The rows of version 5, which later versions hold as they are. */
-#define ROWS_WITH_AUDIT \
+/* The rows of version 6, which later versions hold as they are. */
+#define ROWS_WITH_LIMITS \
     "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');" \
     "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)" \
     "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000)," \
     "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);" \
-    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)" \
+    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count," \
+    "  scopes, jobs, expires_ms)" \
     "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop'," \
-    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);" \
+    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3," \
+    "         NULL, NULL, 0);" \
     "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)" \
     "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1)," \
     "        (6, 'hello', 1700, 1700, 1, 1800, 2)," \
     "        (7, 'hello', 1900, 99000, 0, 0, 0);" \
-    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');" \
+    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world')," \
+    "  (5, 0, 'PW', 4, 'hunter2');" \
     "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)" \
     "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);" \
     "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);" \
@@ -138,9 +141,33 @@ static const char *const rows_at_version[] = {
     "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms,"
     "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);",
     /* 5: the same, and the audit log (empty) */
-    ROWS_WITH_AUDIT,
-    /* 6: the same, and tokens with scopes, jobs and an expiry (none of them set) */
-    ROWS_WITH_AUDIT,
+    "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');"
+    "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)"
+    "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000),"
+    "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);"
+    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)"
+    "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop',"
+    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);"
+    "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)"
+    "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1),"
+    "        (6, 'hello', 1700, 1700, 1, 1800, 2),"
+    "        (7, 'hello', 1900, 99000, 0, 0, 0);"
+    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');"
+    "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)"
+    "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);"
+    "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);"
+    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor, archived)"
+    "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1),"
+    "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);"
+    "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms,"
+    "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);",
+    /*
+     * 6: the same, tokens with their (empty) limits, and a left item whose
+     * password value an older Steward did not forget
+     */
+    ROWS_WITH_LIMITS,
+    /* 7: the same, and a job's builds by result */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
@@ -269,6 +296,26 @@ static void check_rows(struct store *s, const char *db)
     /* migration 2: finished builds from before it may have archived artifacts */
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 1"), 1);
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 2"), 0);
+
+    /* migration 7: the permalinks and the neighbours read the new index and the primary key */
+    {
+        int64_t number = 0, prev = -1, next = -1;
+
+        assert_int_equal(store_build_permalink(s, "hello", "lastSuccessfulBuild", &number), 0);
+        assert_int_equal(number, 1);
+        assert_int_equal(store_build_permalink(s, "hello", "lastCompletedBuild", &number), 0);
+        assert_int_equal(number, 1);
+        assert_int_equal(store_build_permalink(s, "hello", "lastFailedBuild", &number), -ENOENT);
+        assert_int_equal(store_build_neighbours(s, "hello", 1, &prev, &next), 0);
+        assert_int_equal(prev, 0);
+        assert_int_equal(next, 2);
+        assert_int_equal(store_build_estimated_duration(s, "hello"), 42);
+
+        /* the sweep at start forgets what a left item kept, and nothing of a waiting one */
+        assert_int_equal(store_queue_forget_values(s, 0, STORE_PARAM_SECRET), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'hunter2'"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'world'"), 1);
+    }
 
     /* migration 6: the old tokens keep every right, and never expire */
     {

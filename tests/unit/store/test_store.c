@@ -1313,7 +1313,9 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
     raw_sql(f->db, "DROP TRIGGER job_stats_on_finish; DROP TABLE job_stats; DROP TABLE grants;"
                    "DROP TABLE audit; ALTER TABLE api_tokens DROP COLUMN scopes;"
                    "ALTER TABLE api_tokens DROP COLUMN jobs;"
-                   "ALTER TABLE api_tokens DROP COLUMN expires_ms; DROP TABLE job_index;"
+                   "ALTER TABLE api_tokens DROP COLUMN expires_ms;"
+                   "DROP INDEX builds_by_result; DROP INDEX queue_params_secret;"
+                   "DROP TABLE job_index;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
@@ -1375,10 +1377,43 @@ static void store_audit__filters_pages_and_prunes(void **state)
                                                                     .limit = 10 }, &rows, &n), 0);
     assert_int_equal(n, 2);
     audit_rows_free(rows, n);
-    assert_int_equal(store_audit_prune(f->s, 3000), 2);
+    assert_int_equal(store_audit_prune(f->s, 3000, false), 2);
     assert_int_equal(store_audit_list(f->s, &(struct audit_filter){ .limit = 10 }, &rows, &n), 0);
     assert_int_equal(n, 3);
     audit_rows_free(rows, n);
+}
+
+static size_t audit_count(void **state)
+{
+    struct audit_row *rows = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_audit_list(S, &(struct audit_filter){ .limit = 100 }, &rows, &n), 0);
+    audit_rows_free(rows, n);
+    return n;
+}
+
+static void store_audit_prune__oldest_only_stops_at_the_first_entry_young_enough(void **state)
+{
+    /* written at 1, 2, 3 s; then the clock went back: 1.5 s; then 4 s */
+    const int64_t times[] = { 1000, 2000, 3000, 1500, 4000 };
+
+    for (size_t i = 0; i < ELEMENTSOF(times); i++)
+        assert_int_equal(store_audit_add(S, &(struct audit_entry){ .time_ms = times[i],
+                                                                   .actor = "bob", .via = "apiToken",
+                                                                   .action = "trigger" }), 0);
+    assert_int_equal(store_audit_prune(S, 500, true), 0);
+    assert_int_equal(store_audit_prune(S, 2500, true), 2);
+    /* 1.5 s waits behind 3 s */
+    assert_int_equal(store_audit_prune(S, 2500, true), 0);
+    assert_int_equal(audit_count(state), 3);
+    /* the whole prune takes it */
+    assert_int_equal(store_audit_prune(S, 2500, false), 1);
+    assert_int_equal(audit_count(state), 2);
+    /* everything older: all of it, and an empty log stays empty */
+    assert_int_equal(store_audit_prune(S, 9000, true), 2);
+    assert_int_equal(store_audit_prune(S, 9000, true), 0);
+    assert_int_equal(audit_count(state), 0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1447,6 +1482,7 @@ int main(void)
         T(store_job_forget_and_rename__carry_the_jobs_stats),
         T(store_open__fills_the_jobs_stats_from_the_builds_of_an_older_database),
         T(store_audit__filters_pages_and_prunes),
+        T(store_audit_prune__oldest_only_stops_at_the_first_entry_young_enough),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
