@@ -73,6 +73,11 @@ struct jobs {
     bool checking, checked;      /* under check_lock */
     bool all_checked;            /* atomic: the check is done */
 
+    /* the index is read by a thread of its own, so a start does not wait for it */
+    pthread_t loader;
+    bool loading;                /* the loader thread was started */
+    bool loaded;                 /* atomic; set under check_lock */
+
     /* the watcher (jobs_watch): inotify on jobs/ and on each job's directory */
     bool watching;
     pthread_t watcher;
@@ -302,6 +307,8 @@ find_index(const struct jobs *j, const char *name, size_t *ret_pos)
     return 0;
 }
 
+static void wait_loaded(struct jobs *j);
+
 /* A new reference to the published job, whether checked or not; NULL when there is none. */
 static struct job *
 lookup(struct jobs *j, const char *name)
@@ -309,6 +316,7 @@ lookup(struct jobs *j, const char *name)
     struct job *job = NULL;
     size_t pos;
 
+    wait_loaded(j);
     pthread_rwlock_rdlock(&j->lock);
     if (find_index(j, name, &pos))
         job = job_ref(j->v[pos]);
@@ -393,6 +401,7 @@ publish(struct jobs *j, struct job *job)
 {
     size_t pos;
 
+    wait_loaded(j);
     pthread_rwlock_wrlock(&j->lock);
     if (find_index(j, job->name, &pos)) {
         job_unref(j->v[pos]);
@@ -420,6 +429,7 @@ unpublish(struct jobs *j, const char *name)
 {
     size_t pos;
 
+    wait_loaded(j);
     pthread_rwlock_wrlock(&j->lock);
     if (find_index(j, name, &pos)) {
         job_unref(j->v[pos]);
@@ -495,35 +505,21 @@ cmp_job(const void *a, const void *b)
     return strcmp((*(struct job *const *) a)->name, (*(struct job *const *) b)->name);
 }
 
-int
-jobs_load(const struct home *h, struct jobs **ret_jobs)
+/* Reads the index into the registry (the loader thread, or jobs_load() itself). */
+static void
+load_index(struct jobs *j)
 {
-    struct jobs *j = calloc(1, sizeof *j);
     struct load_ctx c = { .j = j };
     int r;
 
-    if (!j)
-        return -ENOMEM;
-    j->home = h;
-    j->ifd = j->stop_fd = -1;
-    pthread_rwlock_init(&j->lock, NULL);
-    pthread_mutex_init(&j->write_lock, NULL);
-    pthread_mutex_init(&j->check_lock, NULL);
-    pthread_cond_init(&j->check_cond, NULL);
-
-    if (access(h->jobs_dir, F_OK) < 0) {
-        r = -errno;
-        jobs_free(j);
-        return r;
-    }
-    r = store_open(h->db_path, &j->db);
+    r = store_open(j->home->db_path, &j->db);
     if (r >= 0)
         r = store_tune_cache(j->db);
     if (r >= 0)
         r = store_job_index_each(j->db, load_row, &c);
     if (r < 0) {
         log_warn("jobs: cannot read the job index in %s (%s); every config.xml is read instead",
-                 h->db_path, strerror(-r));
+                 j->home->db_path, strerror(-r));
         for (size_t i = 0; i < j->n; i++)
             job_unref(j->v[i]);
         j->n = 0;
@@ -540,6 +536,63 @@ jobs_load(const struct home *h, struct jobs **ret_jobs)
                 i--;
             }
     }
+}
+
+static void *
+loader_thread(void *arg)
+{
+    struct jobs *j = arg;
+
+    load_index(j);
+    pthread_mutex_lock(&j->check_lock);
+    __atomic_store_n(&j->loaded, true, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&j->check_cond);
+    pthread_mutex_unlock(&j->check_lock);
+    return NULL;
+}
+
+/*
+ * Every reader and writer of the registry waits here for the index to be
+ * read: the server answers what needs no job (a login page, a health
+ * check) meanwhile.
+ */
+static void
+wait_loaded(struct jobs *j)
+{
+    if (__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&j->check_lock);
+    while (!__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
+        pthread_cond_wait(&j->check_cond, &j->check_lock);
+    pthread_mutex_unlock(&j->check_lock);
+}
+
+int
+jobs_load(const struct home *h, struct jobs **ret_jobs)
+{
+    struct jobs *j = calloc(1, sizeof *j);
+    int r;
+
+    if (!j)
+        return -ENOMEM;
+    j->home = h;
+    j->ifd = j->stop_fd = -1;
+    pthread_rwlock_init(&j->lock, NULL);
+    pthread_mutex_init(&j->write_lock, NULL);
+    pthread_mutex_init(&j->check_lock, NULL);
+    pthread_cond_init(&j->check_cond, NULL);
+
+    if (access(h->jobs_dir, F_OK) < 0) {
+        r = -errno;
+        jobs_free(j);
+        return r;
+    }
+    if (pthread_create(&j->loader, NULL, loader_thread, j) == 0)
+        j->loading = true;
+    else {
+        load_index(j);
+        j->loaded = true;
+    }
     *ret_jobs = j;
     return 0;
 }
@@ -548,6 +601,8 @@ struct jobs *
 jobs_free(struct jobs *j)
 {
     if (j) {
+        if (j->loading)
+            pthread_join(j->loader, NULL);
         if (j->watching) {
             uint64_t one = 1;
             (void) !write(j->stop_fd, &one, sizeof one);
@@ -727,6 +782,7 @@ ensure_checked(struct jobs *j)
 {
     if (__atomic_load_n(&j->all_checked, __ATOMIC_ACQUIRE))
         return;
+    wait_loaded(j);
     pthread_mutex_lock(&j->check_lock);
     while (!j->checked) {
         if (!j->checking) {

@@ -38,9 +38,11 @@ struct job {
 struct jobs;
 
 /*
- * Loads the registry from the index; jobs/NAME/config.xml files are
- * checked against it as described above. Jobs whose file fails to parse
- * are logged and skipped (or keep the definition the index has).
+ * Loads the registry from the index, in a thread of its own: every other
+ * function waits for it, so the server can answer what needs no job in
+ * the meantime. jobs/NAME/config.xml files are then checked against it as
+ * described above. Jobs whose file fails to parse are logged and skipped
+ * (or keep the definition the index has).
  */
 int jobs_load(const struct home *h, struct jobs **ret_jobs);
 /*
