@@ -26,13 +26,17 @@ the server's own), it measures:
     socket is bound early, so the client connects at once and waits), median
     of --starts, against a home with the same jobs and no history;
   - GET /job/big/api/json, against the same for `small`;
+  - GET /queue/api/json with nothing waiting, against the home without history;
   - a build's JSON and page, oldest and newest of `big`, against `small`'s;
   - consoleText of the 1 GB log with curl to /dev/null, against nginx
     sending the same file (sendfile on) to the same curl, and `cat` of the
-    file to /dev/null; the server's VmRSS before, at its highest while it
-    sends (sampled every 5 ms) and after;
+    file to /dev/null; the server's CPU time per GB sent, against nginx's;
+    its VmRSS before, at its highest while it sends (sampled every 5 ms) and
+    after;
   - logText/progressiveText at start=0, the middle and the end of that log,
-    against start=0.
+    against start=0;
+  - last, `tree=allBuilds[number]` of `big` (every build, as asked), with
+    the server's VmRSS before and after.
 
 Each figure is printed with its goal and, where one makes sense, its ratio
 to the baseline measured in the same run (absolute times drift on shared
@@ -320,6 +324,27 @@ def curl_throughput(url, auth=None):
     return size, size / secs
 
 
+def cpu_s(pid):
+    """A process's CPU time so far (user and system, all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """The pids whose parent is pid (nginx's workers)."""
+    found = []
+    for task in os.listdir("/proc"):
+        if task.isdigit():
+            try:
+                with open(f"/proc/{task}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(task))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid):
         super().__init__(daemon=True)
@@ -468,18 +493,23 @@ def main():
         subprocess.run(["cat", big_log], stdout=subprocess.DEVNULL, check=True)
         cat_rate = log_bytes / (time.perf_counter() - t0)
         nginx, nport = start_nginx(tmp, os.path.dirname(big_log))
-        nginx_rate = None
+        nginx_rate = nginx_cpu = None
         if nginx:
+            workers = [nginx.pid] + children(nginx.pid)
+            c0 = sum(cpu_s(p) for p in workers)
             nginx_rate = max(curl_throughput(f"http://127.0.0.1:{nport}/log")[1] for _ in range(3))
+            nginx_cpu = (sum(cpu_s(p) for p in workers) - c0) / 3 / (log_bytes / 1e9)
         url = f"http://127.0.0.1:{port}/job/big/{a.big_builds}/consoleText"
         before = rss_kb(pid)
         sampler = RssSampler(pid)
         sampler.start()
         rates = []
+        c0 = cpu_s(pid)
         for _ in range(3):
             size, rate = curl_throughput(url, f"{USER}:{token}")
             assert size == log_bytes, (size, log_bytes)
             rates.append(rate)
+        steward_cpu = (cpu_s(pid) - c0) / 3 / (log_bytes / 1e9)
         sampler.done.set()
         sampler.join()
         time.sleep(0.2)
@@ -491,6 +521,8 @@ def main():
             x(rate, nginx_rate))
         row("  the same file: cat > /dev/null", f"{cat_rate / gb:.2f} GB/s", "",
             "", x(rate, cat_rate))
+        row("  server CPU time per GB sent", f"{steward_cpu:.2f} s", "",
+            f"{nginx_cpu:.2f} s nginx" if nginx_cpu is not None else "", x(steward_cpu, nginx_cpu))
         row("  server VmRSS before/peak/after", f"{before / 1024:.1f}/{sampler.peak / 1024:.1f}/"
             f"{after / 1024:.1f} MiB", "flat", "", f"+{(sampler.peak - before) / 1024:.1f} MiB")
 
