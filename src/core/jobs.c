@@ -517,6 +517,8 @@ load_index(struct jobs *j)
         r = store_tune_cache(j->db);
     if (r >= 0)
         r = store_job_index_each(j->db, load_row, &c);
+    if (r >= 0)
+        r = store_unmap(j->db);
     if (r < 0) {
         log_warn("jobs: cannot read the job index in %s (%s); every config.xml is read instead",
                  j->home->db_path, strerror(-r));

@@ -388,6 +388,12 @@ store_tune_cache(struct store *s)
     return exec(s, "PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456;");
 }
 
+int
+store_unmap(struct store *s)
+{
+    return exec(s, "PRAGMA mmap_size=0;");
+}
+
 struct store *
 store_close(struct store *s)
 {

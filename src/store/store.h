@@ -34,6 +34,8 @@ static inline void store_closep(struct store **p) { store_close(*p); }
  * ones), and reads go through a memory map.
  */
 int store_tune_cache(struct store *s);
+/* Ends the memory map once the whole read is done: its pages would stay resident. */
+int store_unmap(struct store *s);
 
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
 int store_commit(struct store *s);
