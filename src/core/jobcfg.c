@@ -69,8 +69,7 @@ jobcfg_free(struct job_config *cfg)
         return NULL;
     if (cfg->summary) {
         /* one allocation: jobcfg_summary_decode() */
-        if (!cfg->in_arena)
-            free(cfg);
+        free(cfg);
         return NULL;
     }
     free(cfg->description);

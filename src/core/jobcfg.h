@@ -97,7 +97,6 @@ struct job_config {
      * and token_hash say it). It cannot be changed or written back.
      */
     bool summary;
-    bool in_arena;       /* summary memory that is not jobcfg_free()'s (core/jobs.c) */
     bool has_token;
     unsigned char token_hash[32];  /* SHA-256 of the trigger token */
 

@@ -395,13 +395,15 @@ index_flush(struct jobs *j)
 
 /* ---- publishing ---- */
 
-/* Inserts or replaces; takes the reference. Caller holds write_lock. */
+/*
+ * Inserts or replaces; takes the reference. Caller holds write_lock and has
+ * looked the name up (so the index is loaded).
+ */
 static int
 publish(struct jobs *j, struct job *job)
 {
     size_t pos;
 
-    wait_loaded(j);
     pthread_rwlock_wrlock(&j->lock);
     if (find_index(j, job->name, &pos)) {
         job_unref(j->v[pos]);
@@ -429,7 +431,6 @@ unpublish(struct jobs *j, const char *name)
 {
     size_t pos;
 
-    wait_loaded(j);
     pthread_rwlock_wrlock(&j->lock);
     if (find_index(j, name, &pos)) {
         job_unref(j->v[pos]);
@@ -456,6 +457,7 @@ load_row(void *userdata, const char *name, const struct job_ident *id, const voi
     struct jobs *j = c->j;
     struct job_config *sum = NULL;
     size_t name_len = strlen(name);
+    bool in_arena = true;
     struct job *job;
     const char *why;
     int r;
@@ -466,23 +468,26 @@ load_row(void *userdata, const char *name, const struct job_ident *id, const voi
         return 0;
     }
     r = jobcfg_summary_decode_in(blob, len, arena_alloc, j, &sum);
-    if (r == -ENOMEM)
+    if (r == -ENOMEM) {
+        in_arena = false;
         r = jobcfg_summary_decode(blob, len, &sum);   /* larger than a block */
-    else if (r >= 0)
-        sum->in_arena = true;
+    }
     if (r < 0) {
         index_dirty(j, name);
         return r == -ENOMEM ? r : 0;
     }
-    job = sum->in_arena ? arena_alloc(j, sizeof *job + name_len + 1) : NULL;
-    if (job) {
+    if (!in_arena) {
+        if (job_wrap(name, sum, id, false, &job) < 0)
+            return -ENOMEM;
+    } else {
+        /* the summary and the job both live as long as the registry: jobcfg_free() never sees it */
+        job = arena_alloc(j, sizeof *job + name_len + 1);
+        if (!job)
+            return -ENOMEM;
         *job = (struct job){ .refs = 1, .name = (char *) (job + 1), .cfg = sum, .ident = *id,
                              .in_arena = true };
         memcpy(job->name, name, name_len + 1);
-    } else if (sum->in_arena) {
-        return -ENOMEM;
-    } else if (job_wrap(name, sum, id, false, &job) < 0)
-        return -ENOMEM;
+    }
     if (j->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         struct job **v = realloc(j->v, cap * sizeof *v);
@@ -1053,14 +1058,10 @@ jobs_rename(struct jobs *j, const char *from, const char *to)
     else if (rename(dfrom, dto) < 0)
         r = -errno;
     else {
-        _cleanup_(buf_releasep) struct buf b = BUF_INIT(BOUND_CONFIG_XML_BYTES * 2);
-
         (void) rename(wfrom, wto);
         /* the same file under another directory: the same summary */
         id = stat(path, &st) == 0 ? ident_of(&st) : job->ident;
-        r = jobcfg_summary_encode(job->cfg, &b);
-        if (r >= 0)
-            r = jobcfg_summary_decode(b.ptr, b.len, &sum);
+        r = jobcfg_summary(job->cfg, &sum);
         if (r >= 0)
             r = job_wrap(to, sum, &id, true, &renamed);
         if (r >= 0) {

@@ -765,22 +765,16 @@ job_stats_rows_free(struct job_stats_row *rows, size_t n)
     free(rows);
 }
 
-int
-store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_rows, size_t *ret_n)
+/* Steps `st` to its end, one row each through fill(); releases it. 0, -ENOMEM, -EIO... */
+static int
+collect_stats_rows(sqlite3_stmt *st, int (*fill)(sqlite3_stmt *st, struct job_stats_row *row),
+                   struct job_stats_row **ret_rows, size_t *ret_n)
 {
-    sqlite3_stmt *st = st_prep(s, "SELECT job, success, unstable, failure, not_built, aborted, "
-                                  "duration_ms, last_number, last_result, last_start_ms, "
-                                  "last_duration_ms FROM job_stats ORDER BY job LIMIT ?");
     struct job_stats_row *rows = NULL;
     size_t n = 0, cap = 0;
     int rc, r = 0;
 
-    if (!st)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, (int64_t) MIN(max, (size_t) INT64_MAX));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct job_stats_row *row;
-
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 64;
             struct job_stats_row *v = reallocarray(rows, ncap, sizeof *v);
@@ -791,25 +785,9 @@ store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_row
             rows = v;
             cap = ncap;
         }
-        row = &rows[n];
-        *row = (struct job_stats_row){
-            .job = st_text(st, 0),
-            .success = sqlite3_column_int64(st, 1),
-            .unstable = sqlite3_column_int64(st, 2),
-            .failure = sqlite3_column_int64(st, 3),
-            .not_built = sqlite3_column_int64(st, 4),
-            .aborted = sqlite3_column_int64(st, 5),
-            .duration_ms = sqlite3_column_int64(st, 6),
-            .last_number = sqlite3_column_int64(st, 7),
-            .last_result = st_text(st, 8),
-            .last_start_ms = sqlite3_column_int64(st, 9),
-            .last_duration_ms = sqlite3_column_int64(st, 10),
-        };
-        n++;
-        if (!row->job || (!row->last_result && sqlite3_column_type(st, 8) != SQLITE_NULL)) {
-            r = -ENOMEM;
+        r = fill(st, &rows[n++]);
+        if (r < 0)
             break;
-        }
     }
     if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
         r = st_err(rc);
@@ -823,43 +801,55 @@ store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_row
     return 0;
 }
 
+static int
+fill_stats(sqlite3_stmt *st, struct job_stats_row *row)
+{
+    *row = (struct job_stats_row){
+        .job = st_text(st, 0),
+        .success = sqlite3_column_int64(st, 1),
+        .unstable = sqlite3_column_int64(st, 2),
+        .failure = sqlite3_column_int64(st, 3),
+        .not_built = sqlite3_column_int64(st, 4),
+        .aborted = sqlite3_column_int64(st, 5),
+        .duration_ms = sqlite3_column_int64(st, 6),
+        .last_number = sqlite3_column_int64(st, 7),
+        .last_result = st_text(st, 8),
+        .last_start_ms = sqlite3_column_int64(st, 9),
+        .last_duration_ms = sqlite3_column_int64(st, 10),
+    };
+    if (!row->job || (!row->last_result && sqlite3_column_type(st, 8) != SQLITE_NULL))
+        return -ENOMEM;
+    return 0;
+}
+
+int
+store_job_stats_list(struct store *s, size_t max, struct job_stats_row **ret_rows, size_t *ret_n)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT job, success, unstable, failure, not_built, aborted, "
+                                  "duration_ms, last_number, last_result, last_start_ms, "
+                                  "last_duration_ms FROM job_stats ORDER BY job LIMIT ?");
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, (int64_t) MIN(max, (size_t) INT64_MAX));
+    return collect_stats_rows(st, fill_stats, ret_rows, ret_n);
+}
+
+static int
+fill_running(sqlite3_stmt *st, struct job_stats_row *row)
+{
+    *row = (struct job_stats_row){ .job = st_text(st, 0),
+                                   .last_number = sqlite3_column_int64(st, 1) };
+    return row->job ? 0 : -ENOMEM;
+}
+
 int
 store_job_running_list(struct store *s, struct job_stats_row **ret_rows, size_t *ret_n)
 {
     sqlite3_stmt *st = st_prep(s, "SELECT job, max(number) FROM builds WHERE result IS NULL "
                                   "GROUP BY job ORDER BY job");
-    struct job_stats_row *rows = NULL;
-    size_t n = 0, cap = 0;
-    int rc, r = 0;
 
     if (!st)
         return -EIO;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct job_stats_row *v = reallocarray(rows, ncap, sizeof *v);
-            if (!v) {
-                r = -ENOMEM;
-                break;
-            }
-            rows = v;
-            cap = ncap;
-        }
-        rows[n] = (struct job_stats_row){ .job = st_text(st, 0),
-                                          .last_number = sqlite3_column_int64(st, 1) };
-        if (!rows[n++].job) {
-            r = -ENOMEM;
-            break;
-        }
-    }
-    if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = st_err(rc);
-    st_release(st);
-    if (r < 0) {
-        job_stats_rows_free(rows, n);
-        return r;
-    }
-    *ret_rows = rows;
-    *ret_n = n;
-    return 0;
+    return collect_stats_rows(st, fill_running, ret_rows, ret_n);
 }

@@ -26,6 +26,29 @@
 #include "util/macro.h"
 #include "util/strutil.h"
 
+/* The rows of version 3, which versions 4 and 5 hold as they are. */
+#define ROWS_WITH_STATS \
+    "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');" \
+    "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)" \
+    "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000)," \
+    "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);" \
+    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)" \
+    "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop'," \
+    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);" \
+    "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)" \
+    "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1)," \
+    "        (6, 'hello', 1700, 1700, 1, 1800, 2)," \
+    "        (7, 'hello', 1900, 99000, 0, 0, 0);" \
+    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');" \
+    "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)" \
+    "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);" \
+    "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);" \
+    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor, archived)" \
+    "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1)," \
+    "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);" \
+    "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms," \
+    "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);"
+
 /* The rows of version 6, which later versions hold as they are. */
 #define ROWS_WITH_LIMITS \
     "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');" \
@@ -99,68 +122,11 @@ static const char *const rows_at_version[] = {
     "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1),"
     "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);",
     /* 3: the same, and each job's totals */
-    "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');"
-    "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)"
-    "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000),"
-    "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);"
-    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)"
-    "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop',"
-    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);"
-    "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)"
-    "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1),"
-    "        (6, 'hello', 1700, 1700, 1, 1800, 2),"
-    "        (7, 'hello', 1900, 99000, 0, 0, 0);"
-    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');"
-    "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)"
-    "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);"
-    "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);"
-    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor, archived)"
-    "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1),"
-    "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);"
-    "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms,"
-    "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);",
+    ROWS_WITH_STATS,
     /* 4: the same, and the global matrix (empty) */
-    "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');"
-    "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)"
-    "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000),"
-    "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);"
-    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)"
-    "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop',"
-    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);"
-    "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)"
-    "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1),"
-    "        (6, 'hello', 1700, 1700, 1, 1800, 2),"
-    "        (7, 'hello', 1900, 99000, 0, 0, 0);"
-    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');"
-    "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)"
-    "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);"
-    "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);"
-    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor, archived)"
-    "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1),"
-    "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);"
-    "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms,"
-    "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);",
+    ROWS_WITH_STATS,
     /* 5: the same, and the audit log (empty) */
-    "INSERT INTO settings(key, value) VALUES('anonymous_read', 'on');"
-    "INSERT INTO users(id, name, full_name, password_hash, is_admin, created_ms)"
-    "  VALUES(1, 'alice', 'Alice A.', '$argon2id$v=19$fake', 1, 1000),"
-    "        (2, 'bob', 'bob', '$argon2id$v=19$fake2', 0, 1001);"
-    "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, last_use_ms, use_count)"
-    "  VALUES('00000000-0000-4000-8000-000000000001', 2, 'laptop',"
-    "         'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1100, 1200, 3);"
-    "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number)"
-    "  VALUES(5, 'hello', 1500, 1500, 1, 1600, 1),"
-    "        (6, 'hello', 1700, 1700, 1, 1800, 2),"
-    "        (7, 'hello', 1900, 99000, 0, 0, 0);"
-    "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(7, 0, 'WHO', 0, 'world');"
-    "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)"
-    "  VALUES(7, 0, 0, 'bob', 'laptop', NULL, NULL, 2);"
-    "INSERT INTO job_numbers(job, next_build) VALUES('hello', 3);"
-    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor, archived)"
-    "  VALUES('hello', 1, 5, 1600, 42, 'SUCCESS', 0, 1),"
-    "        ('hello', 2, 6, 1800, 0, NULL, 1, 0);"
-    "INSERT INTO job_stats(job, success, duration_ms, last_number, last_result, last_start_ms,"
-    "  last_duration_ms) VALUES('hello', 1, 42, 1, 'SUCCESS', 1600, 42);",
+    ROWS_WITH_STATS,
     /*
      * 6: the same, tokens with their (empty) limits, and a left item whose
      * password value an older Steward did not forget
