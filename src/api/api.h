@@ -31,6 +31,13 @@ void refuse(const struct app *app, struct req *req, struct resp *resp, const str
 
 /* Sends a JSON value (taking the reference), honouring tree=, depth= and pretty. */
 void api_send_json(struct req *req, struct resp *resp, json_t *v);
+/*
+ * api_send_json() (v may be NULL: a 500) for a model whose array `field`
+ * was left empty: write() puts that array's text in its place, straight
+ * into the answer. Not for ?pretty.
+ */
+void api_send_json_with(struct req *req, struct resp *resp, json_t *v, const char *field,
+                        int (*write)(void *ctx, struct buf *out), void *ctx);
 /* Sends a JSON value as api/json, api/xml or api/python, by the last path segment. */
 void api_send_model(struct req *req, struct resp *resp, const char *format, json_t *v);
 /* A plain-text answer. */

@@ -609,26 +609,103 @@ summary_will_do(struct model *m, int depth)
     return tree_selects_only(t, "jobs", fields);
 }
 
+/* a job's summary, in its order; (1 << k) of jobs_fields keeps summary_fields[k] */
+static const char *const summary_fields[] = { "_class", "name", "url", "color", NULL };
+
+bool
+model_jobs_as_text(struct model *m, const char *format, int depth)
+{
+    const char *expr = req_param(m->req, "tree");
+    _cleanup_(tree_freep) struct tree *t = NULL;
+    int r;
+
+    if (!streq(format, "json") || req_param(m->req, "pretty") || depth >= 1)
+        return false;
+    /* a malformed tree= gets its 400 from the filter */
+    if (expr && tree_parse(expr, &t, NULL) < 0)
+        return false;
+    r = tree_select_fields(t, "jobs", summary_fields, &m->jobs_fields, &m->jobs_from,
+                           &m->jobs_to);
+    m->jobs_unasked = r == 0;
+    m->jobs_as_text = r > 0;
+    return m->jobs_as_text;
+}
+
+int
+model_write_jobs(void *model, struct buf *out)
+{
+    struct model *m = model;
+    struct job **list = NULL;
+    size_t n = 0, shown = 0;
+    unsigned f = m->jobs_fields;
+    _cleanup_(buf_releasep) struct buf url = BUF_INIT(16384);
+    int r;
+
+    /* the URL's prefix as a JSON string without its closing quote; url_encode() needs no escape */
+    if ((r = json_quote(&url, m->root)) < 0 || (r = jobs_list(m->app->jobs, &list, &n)) < 0)
+        return r;
+    buf_truncate(&url, url.len - 1);
+    r = buf_puts(&url, "job/");
+    model_prepare_colors(m);
+    r = r < 0 ? r : buf_putc(out, '[');
+    for (size_t i = 0; r >= 0 && i < n && shown < m->jobs_to; i++) {
+        const char *sep = "";
+
+        if (!app_may(m->req, PERM_JOB_READ, list[i]) || shown++ < m->jobs_from)
+            continue;
+        r = buf_puts(out, shown > m->jobs_from + 1 ? ",{" : "{");
+        if (r >= 0 && (f & 1)) {
+            r = buf_puts(out, "\"_class\":\"hudson.model.FreeStyleProject\"");
+            sep = ",";
+        }
+        if (r >= 0 && (f & 2)) {
+            r = buf_printf(out, "%s\"name\":", sep);
+            r = r < 0 ? r : json_quote(out, list[i]->name);
+            sep = ",";
+        }
+        if (r >= 0 && (f & 4)) {
+            r = buf_printf(out, "%s\"url\":", sep);
+            r = r < 0 ? r : buf_append(out, url.ptr, url.len);
+            r = r < 0 ? r : url_encode(out, list[i]->name);
+            r = r < 0 ? r : buf_puts(out, "/\"");
+            sep = ",";
+        }
+        if (r >= 0 && (f & 8))
+            r = buf_printf(out, "%s\"color\":\"%s\"", sep, job_color(m, list[i]));
+        r = r < 0 ? r : buf_putc(out, '}');
+    }
+    r = r < 0 ? r : buf_putc(out, ']');
+    jobs_list_free(list, n);
+    return r;
+}
+
 json_t *
-model_root(struct model *m, int depth)
+model_job_list(struct model *m, int depth)
 {
     struct job **list = NULL;
     size_t n = 0;
-    json_t *jobs = json_array(), *o;
+    json_t *jobs = json_array();
+    bool whole = wants_detail(m, "jobs", depth) && !summary_will_do(m, depth);
+
+    if (!jobs || m->jobs_as_text || m->jobs_unasked || jobs_list(m->app->jobs, &list, &n) < 0)
+        return jobs;
+    if (!whole)
+        model_prepare_colors(m);
+    for (size_t i = 0; i < n; i++)
+        if (app_may(m->req, PERM_JOB_READ, list[i]))
+            json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
+                                              : model_job_summary(m, list[i]));
+    jobs_list_free(list, n);
+    return jobs;
+}
+
+json_t *
+model_root(struct model *m, int depth)
+{
+    json_t *jobs = model_job_list(m, depth), *o;
     _cleanup_free_ char *reason = NULL;
     bool quiet = engine_quieting_down(m->app->engine, NULL, &reason);
 
-    if (jobs_list(m->app->jobs, &list, &n) == 0) {
-        bool whole = wants_detail(m, "jobs", depth) && !summary_will_do(m, depth);
-
-        if (!whole)
-            model_prepare_colors(m);
-        for (size_t i = 0; i < n; i++)
-            if (app_may(m->req, PERM_JOB_READ, list[i]))
-                json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
-                                                  : model_job_summary(m, list[i]));
-        jobs_list_free(list, n);
-    }
     o = json_pack("{s:s, s:[{s:s}], s:s, s:s, s:s, s:i, s:n, s:o, s:o, s:o?, s:b, s:i, s:b, "
                   "s:b, s:s}",
                   "_class", "hudson.model.Hudson", "assignedLabels", "name", "built-in", "mode",

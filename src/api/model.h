@@ -20,6 +20,10 @@ struct model {
     struct job_stats_row *stats, *running;
     size_t n_stats, n_running;
     bool colors_ready;
+    /* model_jobs_as_text(): the job list is written by model_write_jobs(), not built */
+    bool jobs_as_text, jobs_unasked;
+    unsigned jobs_fields;
+    size_t jobs_from, jobs_to;
 };
 
 int model_init(struct model *m, const struct app *app, struct req *req);
@@ -37,6 +41,19 @@ json_t *model_build_ref(struct model *m, const char *job, int64_t number);
 json_t *model_build(struct model *m, const struct job *job, const struct build_row *b, int depth);
 json_t *model_queue_item(struct model *m, const struct queue_row *q);
 json_t *model_root(struct model *m, int depth);
+
+/*
+ * The job list of the root and of the view. 10,000 jobs are 1.3 MB of JSON
+ * that jansson would build object by object, so when the answer is compact
+ * api/json and tree= asks of each job at most its summary,
+ * model_jobs_as_text() says so and the model's list stays []: the caller
+ * gives model_write_jobs() to api_send_json_with(), which writes the list
+ * as text in its place. Call it before building the model. When tree= does
+ * not ask for the list, it is not read at all.
+ */
+bool model_jobs_as_text(struct model *m, const char *format, int depth);
+int model_write_jobs(void *model, struct buf *out);
+json_t *model_job_list(struct model *m, int depth);
 json_t *model_computer(struct model *m, int depth);
 json_t *model_computer_set(struct model *m, int depth);
 /* The queue's "params" string: "\nNAME=value..." with password values as ****. */

@@ -8,6 +8,7 @@
 #include "api/tree.h"
 #include "api/xmlout.h"
 #include "util/bounds.h"
+#include "util/strutil.h"
 
 void
 api_send_text(struct resp *resp, int status, const char *text)
@@ -71,6 +72,49 @@ api_send_json(struct req *req, struct resp *resp, json_t *v)
     }
     resp_set(resp, 200, "application/json;charset=utf-8", s, strlen(s));
     free(s);
+}
+
+void
+api_send_json_with(struct req *req, struct resp *resp, json_t *v, const char *field,
+                   int (*write)(void *ctx, struct buf *out), void *ctx)
+{
+    _cleanup_free_ char *s = NULL, *key = NULL;
+    const char *at;
+    int r;
+
+    if (!v) {
+        api_send_text(resp, 500, "Could not build the answer.\n");
+        return;
+    }
+    v = filter(req, resp, v);
+    if (!v)
+        return;
+    s = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    key = strdup_printf("\"%s\":[]", field);
+    if (!s || !key) {
+        api_send_text(resp, 500, "Could not encode the answer.\n");
+        return;
+    }
+    /*
+     * The model's own keys are fixed names, and a '"' inside a string is
+     * escaped, so the first `"field":[]` is the field's empty array.
+     */
+    resp_set(resp, 200, "application/json;charset=utf-8", NULL, 0);
+    at = strstr(s, key);
+    if (!at) {
+        r = buf_puts(&resp->body, s);
+    } else {
+        size_t head = (size_t) (at - s) + strlen(key) - 2;
+
+        r = buf_append(&resp->body, s, head);
+        r = r < 0 ? r : write(ctx, &resp->body);
+        r = r < 0 ? r : buf_puts(&resp->body, at + strlen(key));
+    }
+    if (r == -E2BIG)
+        resp_too_large(resp);
+    else if (r < 0)
+        api_send_text(resp, 500, "Could not build the answer.\n");
 }
 
 /*

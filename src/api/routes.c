@@ -85,7 +85,10 @@ root_api(const struct app *app, struct req *req, struct resp *resp, struct job *
         return;
     if (model_init(&m, app, req) < 0)
         return;
-    send_model(app, req, resp, fmt, model_root(&m, depth));
+    if (model_jobs_as_text(&m, fmt, depth))
+        api_send_json_with(req, resp, model_root(&m, depth), "jobs", model_write_jobs, &m);
+    else
+        send_model(app, req, resp, fmt, model_root(&m, depth));
     model_release(&m);
 }
 
@@ -946,10 +949,9 @@ job_rename(const struct app *app, struct req *req, struct resp *resp, struct job
 static void
 view_api(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
-    struct job **list = NULL;
-    size_t n = 0;
     struct model m;
-    json_t *jobs;
+    bool text;
+    json_t *v;
 
     (void) unused;
     if (!SEG_IS(1, "all")) {
@@ -965,17 +967,14 @@ view_api(const struct app *app, struct req *req, struct resp *resp, struct job *
         not_found(app, req, resp, rfmt("The page %s", req->raw_path));
         return;
     }
-    jobs = json_array();
-    if (jobs_list(app->jobs, &list, &n) == 0) {
-        model_prepare_colors(&m);
-        for (size_t i = 0; i < n; i++)
-            if (app_may(req, PERM_JOB_READ, list[i]))
-                json_array_append_new(jobs, model_job_summary(&m, list[i]));
-        jobs_list_free(list, n);
-    }
-    send_model(app, req, resp, SEG(3),
-               json_pack("{s:s, s:n, s:o, s:s, s:[], s:s}", "_class", "hudson.model.AllView",
-                         "description", "jobs", jobs, "name", "all", "property", "url", m.root));
+    text = model_jobs_as_text(&m, SEG(3), 0);
+    v = json_pack("{s:s, s:n, s:o, s:s, s:[], s:s}", "_class", "hudson.model.AllView",
+                  "description", "jobs", model_job_list(&m, 0), "name", "all", "property", "url",
+                  m.root);
+    if (text)
+        api_send_json_with(req, resp, v, "jobs", model_write_jobs, &m);
+    else
+        send_model(app, req, resp, SEG(3), v);
     model_release(&m);
 }
 

@@ -337,23 +337,46 @@ node_lookup(const struct tree_node *n, const char *name)
     return star;
 }
 
+int
+tree_select_fields(const struct tree *t, const char *field, const char *const *names,
+                   unsigned *ret_mask, size_t *ret_from, size_t *ret_to)
+{
+    const struct tree_node *f = t ? node_lookup(&t->root, field) : NULL;
+    unsigned mask = 0;
+
+    if (!t) {
+        for (size_t k = 0; names[k]; k++)
+            mask |= 1u << k;
+        *ret_mask = mask;
+        *ret_from = 0;
+        *ret_to = SIZE_MAX;
+        return 1;
+    }
+    if (!f)
+        return 0;
+    for (size_t i = 0; i < f->n_children; i++) {
+        const struct tree_node *c = &f->children[i];
+        size_t k = 0;
+
+        while (names[k] && !streq(c->name, names[k]))
+            k++;
+        if (!names[k] || c->n_children > 0)
+            return -1;
+        mask |= 1u << k;
+    }
+    *ret_mask = mask | 1u; /* "_class" is always kept */
+    *ret_from = f->range_min;
+    *ret_to = f->range_max;
+    return 1;
+}
+
 bool
 tree_selects_only(const struct tree *t, const char *field, const char *const *names)
 {
-    const struct tree_node *f = node_lookup(&t->root, field);
+    unsigned mask;
+    size_t from, to;
 
-    if (!f)
-        return true;
-    for (size_t i = 0; i < f->n_children; i++) {
-        const struct tree_node *c = &f->children[i];
-        bool known = false;
-
-        for (size_t k = 0; names[k] && !known; k++)
-            known = streq(c->name, names[k]);
-        if (!known || c->n_children > 0)
-            return false;
-    }
-    return true;
+    return tree_select_fields(t, field, names, &mask, &from, &to) >= 0;
 }
 
 static json_t *apply_value(const struct tree_node *n, json_t *v);

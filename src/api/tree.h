@@ -38,5 +38,17 @@ json_t *tree_apply(const struct tree *t, json_t *v);
  */
 bool tree_selects_only(const struct tree *t, const char *field, const char *const *names);
 
+/*
+ * For a model that writes `field` (an array of objects with the properties
+ * `names`, "_class" first) itself: 1 when the tree selects field and
+ * nothing inside it but some of names, with the bit (1 << k) of *ret_mask
+ * set for each names[k] kept ("_class" always) and the range of elements
+ * [*ret_from, *ret_to); 0 when it does not select field; -1 when it selects
+ * more than names (build the objects and tree_apply() them). t may be NULL
+ * (no tree=: everything).
+ */
+int tree_select_fields(const struct tree *t, const char *field, const char *const *names,
+                       unsigned *ret_mask, size_t *ret_from, size_t *ret_to);
+
 struct tree *tree_free(struct tree *t);
 static inline void tree_freep(struct tree **p) { tree_free(*p); }

@@ -120,6 +120,8 @@ void resp_header(struct resp *resp, const char *name, const char *value);
  */
 void resp_set(struct resp *resp, int status, const char *content_type, const char *body,
               size_t len);
+/* The 503 resp_set() gives a body past HTTP_MAX_ANSWER_BYTES, for a body written in place. */
+void resp_too_large(struct resp *resp);
 
 /*
  * Deferred answers. A handler that must wait for another thread (a trigger

@@ -125,24 +125,29 @@ resp_header(struct resp *resp, const char *name, const char *value)
 }
 
 void
+resp_too_large(struct resp *resp)
+{
+    static const char too_big[] = "The answer is larger than Steward sends at once "
+                                  "(" HTTP_MAX_ANSWER_TEXT "). Ask for less: tree= with "
+                                  "fewer fields, or a smaller depth=.\n";
+
+    /* never an empty 200 */
+    buf_clear(&resp->body);
+    resp->status = 503;
+    resp_header(resp, "Content-Type", "text/plain;charset=UTF-8");
+    resp_header(resp, "X-Error", "The answer is too large");
+    (void) buf_append(&resp->body, too_big, sizeof too_big - 1);
+}
+
+void
 resp_set(struct resp *resp, int status, const char *content_type, const char *body, size_t len)
 {
     resp->status = status;
     if (content_type)
         resp_header(resp, "Content-Type", content_type);
     buf_clear(&resp->body);
-    if (body && buf_append(&resp->body, body, len) < 0) {
-        static const char too_big[] = "The answer is larger than Steward sends at once "
-                                      "(" HTTP_MAX_ANSWER_TEXT "). Ask for less: tree= with "
-                                      "fewer fields, or a smaller depth=.\n";
-
-        /* never an empty 200 */
-        buf_clear(&resp->body);
-        resp->status = 503;
-        resp_header(resp, "Content-Type", "text/plain;charset=UTF-8");
-        resp_header(resp, "X-Error", "The answer is too large");
-        (void) buf_append(&resp->body, too_big, sizeof too_big - 1);
-    }
+    if (body && buf_append(&resp->body, body, len) < 0)
+        resp_too_large(resp);
 }
 
 void

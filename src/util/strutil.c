@@ -82,6 +82,41 @@ url_encode(struct buf *out, const char *s)
 }
 
 int
+json_quote(struct buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+    int r = buf_putc(out, '"');
+
+    /* as jansson writes strings: UTF-8 as it is, '/' unescaped */
+    for (; r >= 0 && *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        char e[6];
+        size_t n = 6;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        memcpy(e, (char[6]){ '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] }, sizeof e);
+        r = buf_append(out, run, (size_t) (s - run));
+        switch (c) {
+        case '"': case '\\': e[1] = (char) c; n = 2; break;
+        case '\b': e[1] = 'b'; n = 2; break;
+        case '\f': e[1] = 'f'; n = 2; break;
+        case '\n': e[1] = 'n'; n = 2; break;
+        case '\r': e[1] = 'r'; n = 2; break;
+        case '\t': e[1] = 't'; n = 2; break;
+        default: break;
+        }
+        if (r >= 0)
+            r = buf_append(out, e, n);
+        run = s + 1;
+    }
+    if (r >= 0)
+        r = buf_append(out, run, (size_t) (s - run));
+    return r < 0 ? r : buf_putc(out, '"');
+}
+
+int
 parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
 {
     char *end;

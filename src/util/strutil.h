@@ -18,6 +18,8 @@ int url_decode_path_inplace(char *s, size_t len);
 
 /* Appends `s` percent-encoded for a URL path segment or query value. */
 int url_encode(struct buf *out, const char *s);
+/* Appends s (UTF-8) as a JSON string, quotes included, byte for byte as jansson's compact dump. */
+int json_quote(struct buf *out, const char *s);
 
 /* Parses a whole decimal integer in [min, max]. 0, -EINVAL or -ERANGE. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -70,6 +70,12 @@ def test_each_user_sees_only_the_jobs_granted_to_them(srv):
     assert names(srv, srv.erin) == {"open"}
     view = srv.get("view/all/api/json", auth=srv.bob).json()
     assert {j["name"] for j in view["jobs"]} == {"open"}
+    # a range counts only the jobs the user may see
+    for who, tree, want in ((srv.carol, "jobs[name]{1,}", ["open"]),
+                            (srv.alice, "jobs[name]{1,2}", ["ghost"]),
+                            (srv.bob, "jobs[name,color]{0}", ["open"])):
+        r = srv.get(f"api/json?tree={tree}", auth=who)
+        assert [j["name"] for j in r.json()["jobs"]] == want, (who, tree, r.text)
 
 
 def test_a_hidden_job_answers_exactly_like_a_missing_one(srv):

@@ -1,8 +1,10 @@
 """A home with many jobs: the registry's index against the disk, the lists that read every
 job at once, and the dashboard's pages. Speed is the benchmarks' business (bench/,
 shared/bench/scale.sh); these check that the fast paths give the same answers."""
+import json
 import os
 import re
+from urllib.parse import quote
 
 import jenkins
 
@@ -80,6 +82,38 @@ def test_the_job_list_for_a_tree_gives_what_the_full_model_gives(server):
         "ok": 1, "bad": 1, "off": None, "never": None}
     client = jenkins.Jenkins(server.url, username="alice", password=server.alice_token)
     assert {j["name"]: j["color"] for j in client.get_jobs()} == want
+
+
+def test_the_job_list_written_as_text_is_what_the_model_gives(server):
+    """Compact api/json writes the job list itself; ?pretty builds it with jansson.
+    Both must say the same, field for field and in the same order."""
+    made = []
+    for name in ("plain", "caf\u00e9-\u00fc", "with space", "it's", "a+b", "x.y", "semi\"quote",
+                 "back\\slash", "\u65e5\u672c"):
+        r = server.post(f"createItem?name={quote(name)}", auth=server.alice, data=job_xml(),
+                        headers={"Content-Type": "application/xml"})
+        if r.status_code == 200:
+            made.append(name)
+    assert {"plain", "caf\u00e9-\u00fc", "with space", "\u65e5\u672c"} <= set(made), made
+    r = server.post("job/plain/build", auth=server.alice)
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    server.wait_build("plain", n, server.alice)
+
+    for path in ("api/json", "view/all/api/json"):
+        for q in ("", "tree=jobs[name,color]", "tree=jobs[name,url,color],description",
+                  "tree=jobs", "tree=jobs[url]{1,3}", "tree=jobs[name]{2}", "tree=views[name]",
+                  "tree=*", "tree=jobs[color,name]{100,}"):
+            compact = server.get(f"{path}?{q}", auth=server.alice)
+            pretty = server.get(f"{path}?{q}&pretty=true", auth=server.alice)
+            assert compact.status_code == pretty.status_code == 200, (q, compact.text)
+            a = json.loads(compact.text, object_pairs_hook=list)
+            b = json.loads(pretty.text, object_pairs_hook=list)
+            assert a == b, (path, q, compact.text[:500], pretty.text[:500])
+    jobs = server.get("api/json", auth=server.alice).json()["jobs"]
+    assert sorted(j["name"] for j in jobs) == sorted(made)
+    for j in jobs:
+        assert j["url"] == f"{server.url}job/{quote(j['name'], safe='')}/"
+        assert j["color"] == ("blue" if j["name"] == "plain" else "notbuilt")
 
 
 def test_the_dashboard_shows_a_page_of_jobs_a_total_and_a_filter(server):

@@ -709,6 +709,71 @@ tree_free__accepts_null_and_returns_null(void **state)
     assert_null(tree_free(NULL));
 }
 
+/* ---- tree_select_fields -------------------------------------------------- */
+
+static const char *const summary[] = { "_class", "name", "url", "color", NULL };
+
+static int
+select_fields(const char *expr, unsigned *mask, size_t *from, size_t *to)
+{
+    _cleanup_(tree_freep) struct tree *t = NULL;
+
+    if (expr)
+        assert_int_equal(tree_parse(expr, &t, NULL), 0);
+    return tree_select_fields(t, "jobs", summary, mask, from, to);
+}
+
+static void tree_select_fields__without_a_tree_keeps_everything(void **state)
+{
+    unsigned mask = 0;
+    size_t from = 9, to = 0;
+
+    (void) state;
+    assert_int_equal(select_fields(NULL, &mask, &from, &to), 1);
+    assert_int_equal(mask, 0xf);
+    assert_true(from == 0 && to == SIZE_MAX);
+}
+
+static void tree_select_fields__gives_the_names_asked_for_and_the_class(void **state)
+{
+    unsigned mask = 0;
+    size_t from = 9, to = 0;
+
+    (void) state;
+    assert_int_equal(select_fields("jobs[name,color]", &mask, &from, &to), 1);
+    assert_int_equal(mask, 1u | 2u | 8u);
+    assert_true(from == 0 && to == SIZE_MAX);
+    assert_int_equal(select_fields("description,jobs[color,url]{2,5}", &mask, &from, &to), 1);
+    assert_int_equal(mask, 1u | 4u | 8u);
+    assert_true(from == 2 && to == 5);
+    /* a leaf: each job is just its class, as python-jenkins asks */
+    assert_int_equal(select_fields("jobs", &mask, &from, &to), 1);
+    assert_int_equal(mask, 1u);
+    assert_int_equal(select_fields("*", &mask, &from, &to), 1);
+    assert_int_equal(mask, 1u);
+}
+
+static void tree_select_fields__says_when_the_field_is_not_asked_for(void **state)
+{
+    unsigned mask;
+    size_t from, to;
+
+    (void) state;
+    assert_int_equal(select_fields("views[name],description", &mask, &from, &to), 0);
+}
+
+static void tree_select_fields__refuses_more_than_the_names(void **state)
+{
+    unsigned mask;
+    size_t from, to;
+
+    (void) state;
+    assert_int_equal(select_fields("jobs[name,lastBuild]", &mask, &from, &to), -1);
+    assert_int_equal(select_fields("jobs[name[x]]", &mask, &from, &to), -1);
+    assert_int_equal(select_fields("jobs[*]", &mask, &from, &to), -1);
+    assert_int_equal(select_fields("jobs[name,displayName]", &mask, &from, &to), -1);
+}
+
 int
 main(void)
 {
@@ -760,6 +825,10 @@ main(void)
         cmocka_unit_test(tree_parse__takes_no_message_pointer),
         cmocka_unit_test(tree_parse__leaves_the_message_alone_on_success),
         cmocka_unit_test(tree_free__accepts_null_and_returns_null),
+        cmocka_unit_test(tree_select_fields__without_a_tree_keeps_everything),
+        cmocka_unit_test(tree_select_fields__gives_the_names_asked_for_and_the_class),
+        cmocka_unit_test(tree_select_fields__says_when_the_field_is_not_asked_for),
+        cmocka_unit_test(tree_select_fields__refuses_more_than_the_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "util/buf.h"
 #include "util/macro.h"
@@ -234,6 +235,68 @@ static void url_encode__returns_e2big_when_the_buffer_is_full(void **state)
     (void) state;
     assert_int_equal(url_encode(&b, "a b"), -E2BIG);
     assert_int_equal(url_encode(&b, "abcdef"), -E2BIG);
+    buf_release(&b);
+}
+
+/* ---- json_quote ---- */
+
+/* what jansson's compact dump gives for s */
+static char *
+jansson_quote(const char *s)
+{
+    json_t *v = json_string(s);
+    char *d;
+
+    assert_non_null(v);
+    d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+    assert_non_null(d);
+    return d;
+}
+
+static void json_quote__writes_every_ascii_byte_as_jansson_does(void **state)
+{
+    struct buf b = BUF_INIT(1024);
+
+    (void) state;
+    for (int c = 1; c < 0x80; c++) {
+        char s[4] = { 'a', (char) c, 'z', 0 };
+        _cleanup_free_ char *want = jansson_quote(s);
+
+        buf_clear(&b);
+        assert_int_equal(json_quote(&b, s), 0);
+        assert_string_equal(buf_str(&b), want);
+    }
+    buf_release(&b);
+}
+
+static void json_quote__keeps_utf8_and_slashes_and_appends(void **state)
+{
+    static const char *const cases[] = { "", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+                                         "\xe2\x80\xa8", "http://h:8080/job/a%20b/",
+                                         "\"\\\n\x01\x1f end", NULL };
+    struct buf b = BUF_INIT(1024);
+
+    (void) state;
+    for (size_t i = 0; cases[i]; i++) {
+        _cleanup_free_ char *want = jansson_quote(cases[i]);
+
+        buf_clear(&b);
+        assert_int_equal(buf_puts(&b, "x:"), 0);
+        assert_int_equal(json_quote(&b, cases[i]), 0);
+        assert_string_equal(buf_str(&b) + 2, want);
+    }
+    buf_release(&b);
+}
+
+static void json_quote__returns_e2big_when_the_buffer_is_full(void **state)
+{
+    struct buf b = BUF_INIT(6);
+
+    (void) state;
+    assert_int_equal(json_quote(&b, "abcdefgh"), -E2BIG);
+    buf_clear(&b);
+    assert_int_equal(json_quote(&b, "\x01\x02"), -E2BIG);
     buf_release(&b);
 }
 
@@ -467,6 +530,9 @@ int main(void)
         cmocka_unit_test(url_encode__appends_to_what_is_there),
         cmocka_unit_test(url_encode__round_trips_every_byte_through_url_decode),
         cmocka_unit_test(url_encode__returns_e2big_when_the_buffer_is_full),
+        cmocka_unit_test(json_quote__writes_every_ascii_byte_as_jansson_does),
+        cmocka_unit_test(json_quote__keeps_utf8_and_slashes_and_appends),
+        cmocka_unit_test(json_quote__returns_e2big_when_the_buffer_is_full),
         cmocka_unit_test(parse_int64__accepts_values_within_the_bounds),
         cmocka_unit_test(parse_int64__refuses_values_outside_the_bounds_with_erange),
         cmocka_unit_test(parse_int64__refuses_garbage_with_einval),
