@@ -36,6 +36,8 @@ void api_send_json(struct req *req, struct resp *resp, json_t *v);
  * was left empty: write() puts that array's text in its place, straight
  * into the answer. Not for ?pretty.
  */
+/* Appends v as compact JSON; 0, -E2BIG past out's maximum, or -ENOMEM. */
+int api_append_json(struct buf *out, json_t *v);
 void api_send_json_with(struct req *req, struct resp *resp, json_t *v, const char *field,
                         int (*write)(void *ctx, struct buf *out), void *ctx);
 /* Sends a JSON value as api/json, api/xml or api/python, by the last path segment. */

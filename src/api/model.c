@@ -536,7 +536,16 @@ why_json(struct model *m, const struct queue_row *q, const char **ret_class, boo
         *ret_blocked = true;
         return json_sprintf("%s is disabled", q->job);
     }
-    if (job && !job->cfg->concurrent_build) {
+    if (job && !job->cfg->concurrent_build && m->colors_ready) {
+        const struct job_stats_row *run = find_row(m->running, m->n_running, q->job);
+
+        if (run) {
+            *ret_class = "hudson.model.Queue$BlockedItem";
+            *ret_blocked = true;
+            return json_sprintf("Build #%lld is already in progress (ETA: N/A)",
+                                (long long) run->last_number);
+        }
+    } else if (job && !job->cfg->concurrent_build) {
         struct build_row *rows = NULL;
         size_t n = 0;
         if (store_build_list(m->req->db, q->job, 0, 1, &rows, &n) == 0 && n == 1 &&

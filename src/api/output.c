@@ -74,6 +74,30 @@ api_send_json(struct req *req, struct resp *resp, json_t *v)
     free(s);
 }
 
+struct append {
+    struct buf *out;
+    int r;
+};
+
+static int
+append_chunk(const char *buffer, size_t size, void *data)
+{
+    struct append *a = data;
+
+    a->r = buf_append(a->out, buffer, size);
+    return a->r < 0 ? -1 : 0;
+}
+
+int
+api_append_json(struct buf *out, json_t *v)
+{
+    struct append a = { .out = out };
+
+    if (json_dump_callback(v, append_chunk, &a, JSON_COMPACT) < 0)
+        return a.r < 0 ? a.r : -ENOMEM;
+    return 0;
+}
+
 void
 api_send_json_with(struct req *req, struct resp *resp, json_t *v, const char *field,
                    int (*write)(void *ctx, struct buf *out), void *ctx)

@@ -333,6 +333,35 @@ may_on_job(const struct app *app, struct req *req, const char *name, enum perm p
     return (have & PERM_BIT(PERM_JOB_READ)) && (have & PERM_BIT(p));
 }
 
+struct queue_text {
+    const struct app *app;
+    struct model *m;
+    const struct queue_row *rows;
+    size_t n;
+};
+
+static int
+write_queue_items(void *ctx, struct buf *out)
+{
+    struct queue_text *q = ctx;
+    bool first = true;
+    int r = buf_putc(out, '[');
+
+    for (size_t i = 0; r >= 0 && i < q->n; i++) {
+        json_t *v;
+
+        if (!may_on_job(q->app, q->m->req, q->rows[i].job, PERM_JOB_READ))
+            continue;
+        if (!(v = model_queue_item(q->m, &q->rows[i])))
+            return -ENOMEM;
+        r = first ? 0 : buf_putc(out, ',');
+        r = r < 0 ? r : api_append_json(out, v);
+        json_decref(v);
+        first = false;
+    }
+    return r < 0 ? r : buf_putc(out, ']');
+}
+
 /*
  * GET /queue/api/json. Its memory is bounded: the items' parameter values,
  * which make most of a big queue, are read only when tree= may show them
@@ -378,13 +407,26 @@ queue_api(const struct app *app, struct req *req, struct resp *resp, struct job 
         api_send_text(resp, 503, rfmt("The queue could not be read: %s.\n", strerror(-r)));
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (may_on_job(app, req, rows[i].job, PERM_JOB_READ))
-            json_array_append_new(items, model_queue_item(&m, &rows[i]));
+    /* a long queue: every job's color and running build in two queries, not two an item */
+    if (n > 64)
+        model_prepare_colors(&m);
+    if (streq(fmt, "json") && !tree && !req_param(req, "pretty")) {
+        /* each item is made, written into the answer and freed in turn */
+        struct queue_text q = { .app = app, .m = &m, .rows = rows, .n = n };
+
+        api_send_json_with(req, resp,
+                           json_pack("{s:s, s:[], s:o}", "_class", "hudson.model.Queue",
+                                     "discoverableItems", "items", items),
+                           "items", write_queue_items, &q);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (may_on_job(app, req, rows[i].job, PERM_JOB_READ))
+                json_array_append_new(items, model_queue_item(&m, &rows[i]));
+        send_model(app, req, resp, fmt,
+                   json_pack("{s:s, s:[], s:o}", "_class", "hudson.model.Queue",
+                             "discoverableItems", "items", items));
+    }
     queue_rows_free(rows, n);
-    send_model(app, req, resp, fmt,
-               json_pack("{s:s, s:[], s:o}", "_class", "hudson.model.Queue", "discoverableItems",
-                         "items", items));
     model_release(&m);
 }
 

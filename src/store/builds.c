@@ -272,20 +272,25 @@ list_waiting(struct store *s, const char *job, bool with_params, struct queue_ro
                                         " FROM queue INDEXED BY queue_waiting WHERE state = 0 "
                                         "ORDER BY id");
     struct queue_row *rows = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     int rc, r = 0;
+    bool began;
 
     if (!st)
         return -EIO;
+    /* the items and their parameters as of one moment, under one lock */
+    began = read_begin(s);
     if (job)
         st_bind_text(st, 1, job);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct queue_row *p = realloc(rows, (n + 1) * sizeof *rows);
-        if (!p) {
-            r = -ENOMEM;
-            break;
+        if (n == cap) {
+            struct queue_row *p = reallocarray(rows, cap = cap ? cap * 2 : 16, sizeof *rows);
+            if (!p) {
+                r = -ENOMEM;
+                break;
+            }
+            rows = p;
         }
-        rows = p;
         queue_from_row(st, &rows[n++]);
     }
     st_release(st);
@@ -293,6 +298,7 @@ list_waiting(struct store *s, const char *job, bool with_params, struct queue_ro
         r = st_err(rc);
     for (size_t i = 0; r == 0 && i < n; i++)
         r = load_params_causes(s, &rows[i], with_params);
+    read_end(s, began);
     if (r < 0) {
         queue_rows_free(rows, n);
         return r;

@@ -248,6 +248,19 @@ st_exec_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : st_err(rc);
 }
 
+bool
+read_begin(struct store *s)
+{
+    return sqlite3_get_autocommit(s->db) && st_exec_done(st_prep(s, "BEGIN")) == 0;
+}
+
+void
+read_end(struct store *s, bool began)
+{
+    if (began)
+        (void) st_exec_done(st_prep(s, "COMMIT"));
+}
+
 static int
 exec(struct store *s, const char *sql)
 {

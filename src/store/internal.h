@@ -34,6 +34,14 @@ int st_err(int rc);
 int st_bind_text(sqlite3_stmt *st, int idx, const char *s);
 /* Runs a statement that returns no rows, then resets it for its next use. */
 int st_exec_done(sqlite3_stmt *st);
+/*
+ * A read of many statements as one snapshot, with one lock for all of them
+ * instead of one each: read_begin() returns true when it began a
+ * transaction (false inside one already, or on error), which read_end()
+ * then ends.
+ */
+bool read_begin(struct store *s);
+void read_end(struct store *s, bool began);
 
 /*
  * The SQL of the migration that takes a database from schema `version` to

@@ -1,4 +1,5 @@
 """The queue: merging, cancelling, listing, blocking, concurrency, stop, progressive logs."""
+import json
 import pathlib
 import time
 
@@ -376,3 +377,46 @@ def test_items_wait_for_a_free_executor_and_start_when_one_frees(tmp_path):
         assert s.wait_build("next", n2, s.alice)["result"] == "SUCCESS"
     finally:
         s.stop()
+
+
+def test_a_long_queue_lists_the_same_written_in_turn_and_built_whole(server, tmp_path):
+    """Past 64 items the list reads every job's state at once, and compact api/json writes
+    each item in turn; ?pretty builds the whole list. Both must say the same."""
+    flag = pathlib.Path(server.shared) / f"{tmp_path.name}-go"
+    create_job(server, "long-serial", job_xml([("string", "P", "x")], script=gated_script(flag)))
+    create_job(server, "long-wait", job_xml([("string", "N", "0"), ("password", "S", "")],
+                                            quiet=3600))
+    first = server.post("job/long-serial/buildWithParameters?P=1", auth=server.alice)
+    n1 = server.wait_queue_item(first.headers["Location"], server.alice)["executable"]["number"]
+    wait_for(lambda: running(server, "long-serial", n1, server.alice), 15, "build 1 to run")
+    second = server.post("job/long-serial/buildWithParameters?P=2", auth=server.alice)
+    for i in range(70):
+        r = server.post(f"job/long-wait/buildWithParameters?N={i}&S=hush-{i}", auth=server.alice)
+        assert r.status_code == 201, r.text
+    try:
+        def ours(text):
+            items = [i for i in json.loads(text)["items"]
+                     if i["task"]["name"] in ("long-serial", "long-wait")]
+            for i in items:   # the quiet period's countdown moves between two requests
+                if i["why"].startswith("In the quiet period"):
+                    i["why"] = "In the quiet period"
+            return items
+
+        compact = server.get("queue/api/json", auth=server.alice)
+        pretty = server.get("queue/api/json?pretty=true", auth=server.alice)
+        assert compact.status_code == pretty.status_code == 200
+        assert "\n" not in compact.text and "\n" in pretty.text
+        assert "hush-" not in compact.text
+        a, b = ours(compact.text), ours(pretty.text)
+        assert len(a) == 71 and a == b
+        blocked = [i for i in a if i["task"]["name"] == "long-serial"]
+        assert blocked[0]["why"] == f"Build #{n1} is already in progress (ETA: N/A)", blocked
+        assert blocked[0]["_class"] == "hudson.model.Queue$BlockedItem"
+        assert blocked[0]["task"]["color"] == "notbuilt_anime"
+        assert item_id(second.headers["Location"]) == blocked[0]["id"]
+        assert sorted(params_of(i)["N"] for i in a if i["task"]["name"] == "long-wait") == \
+            sorted(str(i) for i in range(70))
+    finally:
+        cancel_all(server, "long-wait", "long-serial")
+        flag.touch()
+        assert server.wait_build("long-serial", n1, server.alice)["result"] == "SUCCESS"
