@@ -10,6 +10,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -545,11 +546,22 @@ load_index(struct jobs *j)
     }
 }
 
+/*
+ * The start's own work (its first answer) goes before the background
+ * reads and checks of every job, which take what the server leaves.
+ */
+static void
+background_priority(void)
+{
+    (void) setpriority(PRIO_PROCESS, (id_t) gettid(), 10);
+}
+
 static void *
 loader_thread(void *arg)
 {
     struct jobs *j = arg;
 
+    background_priority();
     load_index(j);
     pthread_mutex_lock(&j->check_lock);
     __atomic_store_n(&j->loaded, true, __ATOMIC_RELEASE);
@@ -1238,6 +1250,7 @@ watch_thread(void *arg)
     _Alignas(struct inotify_event) char buf[16 * 1024];
 
     /* here, not in jobs_watch: a large jobs/ must not hold up the start */
+    background_priority();
     ensure_checked(j);
     watch_all(j);
     /* what changed between the check and the watches */
