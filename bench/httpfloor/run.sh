@@ -191,20 +191,21 @@ start_subject() {
 
 # measure NAME PORT MODE ROUND: one wrk run on a fresh server; appends a line to $RES
 measure() {
-  local name=$1 port=$2 mode=$3 round=$4 dir=$W/$1.$3.$4 out c0 c1 line hdr=()
+  local name=$1 port=$2 mode=$3 round=$4 dir=$W/$1.$3.$4 out c0 c1 b0 b1 line wcpu hdr=() tm=()
   start_subject "$name" "$port" "$dir" || { printf '%s\t%s\t%s\tna\n' "$name" "$mode" "$round" >>"$RES"; return; }
   [ "$mode" = close ] && hdr=(-H 'Connection: close')
   quiet_wait
   out=$dir/wrk.txt
-  c0=$(tree_ticks "$SRV_PID")
+  [ -x /usr/bin/time ] && tm=(/usr/bin/time -f 'wrk_cpu_s %U %S' -o "$dir/wrk.time")
+  c0=$(tree_ticks "$SRV_PID"); b0=$(box_busy)
   PERF_METHOD=POST PERF_PATH=/job/noop/buildWithParameters PERF_VARY=N PERF_BASE=$((round * 1000000000)) \
     PERF_AUTH=$REQ_AUTH PERF_OK=201 \
-    timeout -k 2 $((SECS + 20)) wrk -t1 -c32 -d"${SECS}s" --timeout 2s -s "$PERF/count.lua" "${hdr[@]}" \
+    timeout -k 2 $((SECS + 20)) "${tm[@]}" wrk -t1 -c32 -d"${SECS}s" --timeout 2s -s "$PERF/count.lua" "${hdr[@]}" \
     "http://127.0.0.1:$port" >"$out" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID"
   WRK_PID=
-  c1=$(tree_ticks "$SRV_PID")
+  c1=$(tree_ticks "$SRV_PID"); b1=$(box_busy)
   stop_pid "$SRV_PID" "$SRV_SIG"
   SRV_PID=
   line=$(grep -m1 '^PERF_RESULT' "$out")
@@ -213,14 +214,19 @@ measure() {
     printf '%s\t%s\t%s\tna\n' "$name" "$mode" "$round" >>"$RES"
     return
   fi
-  awk -v l="$line" -v c=$((c1 - c0)) -v hz="$HZ" -v n="$name" -v m="$mode" -v r="$round" \
+  wcpu=$(awk '/^wrk_cpu_s/{print $2+$3}' "$dir/wrk.time" 2>/dev/null)
+  awk -v l="$line" -v c=$((c1 - c0)) -v b=$((b1 - b0)) -v w="${wcpu:-0}" -v ncpu="$NCPU" -v hz="$HZ" \
+    -v n="$name" -v m="$mode" -v r="$round" \
     -v batch="$(sed -n 's/.*rows_per_batch=\([0-9.]*\).*/\1/p' "$dir/log" | tail -n1)" '
     BEGIN { k = split(l, a, " "); for (i = 2; i <= k; i++) { split(a[i], kv, "="); v[kv[1]] = kv[2] }
             d = v["dur_us"] / 1e6; ok = v["ok"] + 0
             rate = d > 0 ? ok / d : 0; cpu = ok > 0 ? c * 1e6 / hz / ok : 0
+            wus = ok > 0 ? w * 1e6 / ok : 0
+            # the rest of the box: neither the server nor wrk (other work on a shared machine)
+            oth = d > 0 ? (b - c - w * hz) / (ncpu * hz * d) * 100 : 0; if (oth < 0) oth = 0
             if (batch == "" || batch == "0.0") batch = "-"
-            printf "%s\t%s\t%s\t%.1f\t%.2f\t%d\t%d\t%d\t%s\t%s\n", n, m, r, rate, cpu, v["p50_us"], v["p99_us"],
-              v["errors"] + v["other"] + v["noloc"], batch, v["statuses"] }' >>"$RES"
+            printf "%s\t%s\t%s\t%.1f\t%.2f\t%d\t%d\t%d\t%s\t%s\t%.2f\t%.0f\n", n, m, r, rate, cpu, v["p50_us"],
+              v["p99_us"], v["errors"] + v["other"] + v["noloc"], batch, v["statuses"], wus, oth }' >>"$RES"
   log "$(tail -n1 "$RES" | cut -f1-9 | tr '\t' ' ')"
   [ -n "${FLOOR_KEEP:-}" ] || rm -rf "$dir"
 }
@@ -268,7 +274,7 @@ def fmt(vals, f="%.0f"):
     return (f % statistics.median(vals)) + " [" + (f % min(vals)) + "-" + (f % max(vals)) + "]"
 for mode, title in (("ka", "keep-alive"), ("close", "Connection: close")):
     print()
-    print("%-14s %-22s %-20s %-8s %-8s %-6s %-5s %s" % (title, "answers/s", "x nginx", "us CPU", "p99 ms", "rows/tx", "bad", "what"))
+    print("%-14s %-22s %-18s %-7s %-7s %-7s %-7s %-7s %-4s %s" % (title, "answers/s", "x nginx", "us CPU", "wrk us", "other%", "p99 ms", "rows/tx", "bad", "what"))
     ng = {r[2]: float(r[3]) for r in data.get(("nginx", mode), [])}
     for s in order:
         rs = data.get((s, mode))
@@ -280,11 +286,14 @@ for mode, title in (("ka", "keep-alive"), ("close", "Connection: close")):
         p99 = [int(r[6]) / 1000 for r in rs]
         bad = sum(int(r[7]) for r in rs)
         batch = [float(r[8]) for r in rs if r[8] != "-"]
-        print("%-14s %-22s %-20s %-8s %-8s %-6s %-5d %s" % (
-            s, fmt(rates), fmt(ratios, "%.2f"), "%.1f" % statistics.median(cpu) if cpu else "n/a",
-            "%.1f" % statistics.median(p99) if p99 else "n/a",
+        wrk = [float(r[10]) for r in rs if len(r) > 11]
+        oth = [float(r[11]) for r in rs if len(r) > 11]
+        med = lambda v, f="%.1f": f % statistics.median(v) if v else "n/a"
+        print("%-14s %-22s %-18s %-7s %-7s %-7s %-7s %-7s %-4d %s" % (
+            s, fmt(rates), fmt(ratios, "%.2f"), med(cpu), med(wrk), med(oth, "%.0f"), med(p99),
             "%.1f" % statistics.median(batch) if batch else "-", bad, desc.get(s, "")))
 print()
-print("us CPU: server utime+stime (with children) per 201, median; bad: non-201, errors, 201 without Location")
+print("us CPU: server utime+stime (with children) per 201; wrk us: the client's; other%: the rest of the box's CPU")
+print("(other work on a shared machine) during the run; all medians; bad: non-201, errors, 201 without Location")
 EOF
 log "done"
