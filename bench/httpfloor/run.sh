@@ -116,6 +116,8 @@ fi
 ALL="nginx|nginx 1 worker, static 201
 mhd_static|libmicrohttpd, Steward's daemon options, pool $MHD_THREADS, static 201
 mhd_suspend|libmicrohttpd as mhd_static + suspend, commit thread, resume
+mhd_static_p2|mhd_static with a pool of 2
+mhd_suspend_p2|mhd_suspend with a pool of 2
 h2o_static|libh2o-evloop, 1 loop, static 201
 h2o_static2|libh2o-evloop, 2 loops, static 201
 h2o_commit|h2o, 1 loop + commit thread (batch per loop turn)
@@ -159,6 +161,8 @@ start_subject() {
       SRV_SIG=QUIT ;;
     mhd_static) "$W/mhd_static" "$port" --threads "$MHD_THREADS" >"$dir/log" 2>&1 & ;;
     mhd_suspend) "$W/mhd_suspend" "$port" --threads "$MHD_THREADS" --db "$dir/q.db" >"$dir/log" 2>&1 & ;;
+    mhd_static_p2) "$W/mhd_static" "$port" --threads 2 >"$dir/log" 2>&1 & ;;
+    mhd_suspend_p2) "$W/mhd_suspend" "$port" --threads 2 --db "$dir/q.db" >"$dir/log" 2>&1 & ;;
     h2o_static) "$W/h2o_static" "$port" --threads 1 >"$dir/log" 2>&1 & ;;
     h2o_static2) "$W/h2o_static" "$port" --threads 2 >"$dir/log" 2>&1 & ;;
     h2o_commit) "$W/h2o_commit" "$port" --threads 1 --db "$dir/q.db" >"$dir/log" 2>&1 & ;;
