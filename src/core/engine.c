@@ -80,6 +80,8 @@ struct qitem {
 struct run {
     struct job *job;
     struct job_config *cfg;     /* config.xml whole, as read when the build started */
+    struct queue_row row;       /* the item it came from: causes and parameters */
+    bool claimed;               /* its row is in the open transaction; not started yet */
     int64_t number;
     int64_t queue_id;
     int64_t start_ms;
@@ -844,19 +846,36 @@ load_waiting(struct engine *e)
     return 0;
 }
 
+/* Takes waiting item i out of the queue in memory; its row goes to *ret. */
 static void
-remove_waiting(struct engine *e, size_t i)
+take_waiting(struct engine *e, size_t i, struct queue_row *ret)
 {
     (void) idmap_del(&e->by_key, e->waiting[i].key, e->waiting[i].row.id);
     e->waiting_bytes -= MIN(e->waiting_bytes, row_bytes(&e->waiting[i].row));
-    queue_row_release(&e->waiting[i].row);
+    *ret = e->waiting[i].row;
     memmove(&e->waiting[i], &e->waiting[i + 1], (e->n_waiting - i - 1) * sizeof *e->waiting);
     e->n_waiting--;
 }
 
+static void
+remove_waiting(struct engine *e, size_t i)
+{
+    struct queue_row q;
+
+    take_waiting(e, i, &q);
+    queue_row_release(&q);
+}
+
+static bool claim_due(struct engine *e, bool *began);
+static void unclaim_all(struct engine *e);
+static void launch_claimed(struct engine *e);
+
 /*
  * Group commit: every trigger in the batch goes into one transaction, and
- * all of them are answered after it commits.
+ * all of them are answered after it commits. The builds that may start
+ * at once are claimed in the same transaction: the commit that makes the
+ * triggers durable makes their build rows durable too, and they launch
+ * right after the answers, with no commit of their own in between.
  */
 /* The database could not take the write: the whole group fails with it. */
 static bool
@@ -897,12 +916,18 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         } else
             r = store_savepoint_release(e->db);
     }
+    /* (after a failed trigger the items in memory may differ from the rows: none is claimed) */
+    if (r >= 0 && !reload) {
+        bool began = true;
+        (void) claim_due(e, &began);
+    }
     if (r >= 0)
         r = store_commit(e->db);
     if (r >= 0 && reload && load_waiting(e) < 0)
         log_error("queue: cannot read the waiting items again");
     if (r < 0) {
         (void) store_rollback(e->db);
+        unclaim_all(e);
         (void) load_waiting(e);
         log_error("queue: commit failed (%s), %zu trigger%s refused", strerror(-r), n,
                   n == 1 ? "" : "s");
@@ -911,6 +936,7 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
     } else {
         for (size_t i = 0; i < n; i++)
             answer(e, batch[i], results[i]);
+        launch_claimed(e);
     }
     free(results);
 }
@@ -1134,6 +1160,7 @@ run_free(struct run *run)
     free(run->tmpdir);
     jobcfg_free(run->cfg);
     job_unref(run->job);
+    queue_row_release(&run->row);
     free(run);
 }
 
@@ -1427,6 +1454,13 @@ fail:
  * its job's "Discard old builds" makes due, so that no reader sees the
  * result without the discard. When the discard cannot be done, the
  * result is recorded alone and the hourly pass tries again.
+ *
+ * The result acknowledges nothing to a client: it commits without waiting
+ * for the disk, and the next durable commit (a trigger, a build start) or
+ * the sync of timers() within a second covers it. A power loss before
+ * that leaves the build running in the database, which the next start
+ * marks ABORTED. When something is discarded, the commit is synced before
+ * the directories go: a row must never outlive its directory.
  */
 static int
 record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
@@ -1435,7 +1469,7 @@ record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
     struct discard d = { 0 };
     int r;
 
-    r = store_begin(e->db);
+    r = store_begin_lazy(e->db);
     if (r < 0)
         return r;
     r = store_build_finish(e->db, run->job->name, run->number, run->result, duration,
@@ -1443,7 +1477,7 @@ record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
     if (r >= 0 && now && discard_rows(e, now, &d) < 0) {
         log_error("%s: discarding old builds failed; the next pass tries again", now->name);
         (void) store_rollback(e->db);
-        r = store_begin(e->db);
+        r = store_begin_lazy(e->db);
         if (r >= 0)
             r = store_build_finish(e->db, run->job->name, run->number, run->result, duration,
                                    run->abort_reason);
@@ -1454,6 +1488,13 @@ record_result(struct engine *e, struct run *run, int64_t duration, bool discard)
         (void) store_rollback(e->db);
         discard_release(&d);
         return r;
+    }
+    /* the rows are gone on disk before their directories go: a sync when something went */
+    if ((d.n_gone || d.n_bare) && store_sync(e->db) < 0) {
+        log_error("%s: discarded builds are kept on disk: the database could not be synced",
+                  run->job->name);
+        discard_release(&d);
+        return 0;
     }
     if (now)
         discard_files(e, now, &d);
@@ -1608,12 +1649,18 @@ write_log_header(const struct sandbox *sb, struct run *run, const struct queue_r
     return r;
 }
 
-/* Starts the build of a waiting item on executor `slot`; the item leaves the queue. */
+/*
+ * Claims executor `slot` for waiting item `qi`, inside the caller's open
+ * transaction: the build row goes in and the item leaves the queue, in the
+ * database and in memory. The run waits in e->runs[slot], `claimed`, until
+ * launch_claimed() starts it once the transaction is on disk: a build
+ * step never runs before its row is durable, so that a power loss can
+ * show a build that ran as ABORTED, never lose it.
+ */
 static int
-start_build(struct engine *e, size_t qi, int slot)
+claim_build(struct engine *e, size_t qi, int slot)
 {
     struct queue_row *q = &e->waiting[qi].row;
-    _cleanup_free_ char *dir = NULL, *logpath = NULL, *err = NULL;
     struct run *run = calloc(1, sizeof *run);
     int64_t number;
     int r;
@@ -1631,50 +1678,86 @@ start_build(struct engine *e, size_t qi, int slot)
     run->start_ms = now_ms();
     run->start_mono = mono_ms();
 
-    r = store_begin(e->db);
-    if (r >= 0)
-        r = store_build_start(e->db, q->job, q->id, run->start_ms, slot, &number);
+    r = store_savepoint(e->db);
+    if (r < 0) {
+        run_free(run);
+        return r;
+    }
+    r = store_build_start(e->db, q->job, q->id, run->start_ms, slot, &number);
     if (r >= 0)
         r = store_queue_set_state(e->db, q->id, QUEUE_LEFT, run->start_ms, number);
     /* the values stay in memory for the environment; the store forgets them */
     if (r >= 0)
         r = store_queue_forget_values(e->db, q->id, PARAM_PASSWORD);
     if (r >= 0)
-        r = store_commit(e->db);
+        r = store_savepoint_release(e->db);
     if (r < 0) {
-        (void) store_rollback(e->db);
+        (void) store_savepoint_rollback(e->db);
         run_free(run);
         return r;
     }
     run->number = number;
+    run->claimed = true;
+    take_waiting(e, qi, &run->row);
     e->runs[slot] = run;
+    return 0;
+}
 
-    dir = home_build_dir(e->home, q->job, number);
-    logpath = home_build_log(e->home, q->job, number);
+/* The transaction of the claims did not commit: their items wait again (load_waiting()). */
+static void
+unclaim_all(struct engine *e)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && e->runs[i]->claimed) {
+            run_free(e->runs[i]);
+            e->runs[i] = NULL;
+        }
+}
+
+/* A directory of the build, made; its parents are made only when missing. */
+static int
+make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return -EEXIST;
+    return errno == ENOENT ? fs_mkdir_p(path, 0700) : -errno;
+}
+
+/* Starts a claimed build, its row on disk: log, workspace, environment, first step. */
+static void
+launch_build(struct engine *e, struct run *run)
+{
+    const struct queue_row *q = &run->row;
+    _cleanup_free_ char *dir = NULL, *logpath = NULL, *err = NULL;
+    int r;
+
+    run->claimed = false;
+    dir = home_build_dir(e->home, q->job, run->number);
+    logpath = home_build_log(e->home, q->job, run->number);
     run->workspace = home_workspace(e->home, q->job);
     if (run->workspace && asprintf(&run->tmpdir, "%s@tmp", run->workspace) < 0)
         run->tmpdir = NULL;
     if (!dir || !logpath || !run->workspace || !run->tmpdir) {
-        remove_waiting(e, qi);
         start_failed(e, run, -ENOMEM);
-        return 0;
+        return;
     }
     /* a directory with this number belongs to no build of this database (a restore
      * of a backup taken while builds started): it goes, never mixed into the new log */
-    if (access(dir, F_OK) == 0) {
+    if (make_dir(dir) == -EEXIST) {
         log_warn("build %s #%lld: a directory of that number was left from elsewhere; it "
-                 "goes to the trash", q->job, (long long) number);
+                 "goes to the trash", q->job, (long long) run->number);
         (void) to_trash(e, dir);
         empty_trash(e);
+        (void) fs_mkdir_p(dir, 0700);
     }
-    (void) fs_mkdir_p(dir, 0700);
     run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     run->out_fd = run->logfd;
     r = run->logfd < 0 ? -errno : write_log_header(e->opts.sandbox, run, q);
     if (r >= 0)
         r = start_masking(e, run, q);
     run->env = build_env(e, run, q);
-    remove_waiting(e, qi);
     if (r >= 0 && sandbox_error(e->opts.sandbox)) {
         /* no step runs outside the sandbox it was meant for */
         run->abort_reason = "the build sandbox cannot be set up";
@@ -1683,7 +1766,7 @@ start_build(struct engine *e, size_t qi, int slot)
                   "(docs/SECURITY.md says what that gives away).\n",
                   sandbox_error(e->opts.sandbox));
         finish_run(e, run, "FAILURE");
-        return 0;
+        return;
     }
     if (r >= 0) {
         r = sandbox_prepare_dir(e->opts.sandbox, run->workspace);
@@ -1694,20 +1777,20 @@ start_build(struct engine *e, size_t qi, int slot)
             log_write(run->logfd, "Cannot prepare the workspace %s for %s: %s\n", run->workspace,
                       sandbox_user(e->opts.sandbox), strerror(-r));
             finish_run(e, run, "FAILURE");
-            return 0;
+            return;
         }
     }
     if (r < 0) {
         /* no step runs whose output would be lost */
         run->abort_reason = log_failure_reason(r);
-        log_error("build %s #%lld: %s: %s", q->job, (long long) number, run->abort_reason,
+        log_error("build %s #%lld: %s: %s", q->job, (long long) run->number, run->abort_reason,
                   strerror(-r));
         finish_run(e, run, "FAILURE");
-        return 0;
+        return;
     }
     if (!run->env) {
         start_failed(e, run, -ENOMEM);
-        return 0;
+        return;
     }
     /* the steps as config.xml says now: a summary does not keep them */
     r = jobs_read_config(e->jobs, run->job->name, &run->cfg, &err);
@@ -1717,16 +1800,24 @@ start_build(struct engine *e, size_t qi, int slot)
                   "file, or save the job again from its configure page.\n",
                   err ? err : strerror(-r));
         finish_run(e, run, "FAILURE");
-        return 0;
+        return;
     }
     if (run->cfg->n_shell_steps == 0) {
         finish_run(e, run, "SUCCESS");
-        return 0;
+        return;
     }
     r = spawn_step(e, run);
     if (r < 0)
         start_failed(e, run, r);
-    return 0;
+}
+
+/* After the commit of the claims: each claimed build starts, by executor. */
+static void
+launch_claimed(struct engine *e)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && e->runs[i]->claimed)
+            launch_build(e, e->runs[i]);
 }
 
 static bool
@@ -1755,22 +1846,59 @@ cancel_waiting(struct engine *e, size_t i)
     remove_waiting(e, i);
 }
 
-static void
-schedule(struct engine *e)
+/* Whether builds may start now: not while stopping or quieting down. */
+static bool
+may_start(struct engine *e)
+{
+    bool quitting;
+
+    if (e->stopping || quiet_now(e))
+        return false;
+    /* a stop asked for (its command may be in the batch being handled): nothing starts */
+    pthread_mutex_lock(&e->lock);
+    quitting = e->quitting;
+    pthread_mutex_unlock(&e->lock);
+    return !quitting;
+}
+
+/* The claims' transaction, begun at the first write; when it cannot begin, the next turn tries. */
+static int
+begin_once(struct engine *e, bool *began)
+{
+    int r;
+
+    if (*began)
+        return 0;
+    r = store_begin(e->db);
+    if (r < 0) {
+        e->blocked = true;
+        return r;
+    }
+    *began = true;
+    return 0;
+}
+
+/*
+ * Claims a free executor for each due waiting item that may start, in the
+ * open transaction, or in one it begins when *began is false (and sets
+ * it). Returns whether any item was claimed.
+ */
+static bool
+claim_due(struct engine *e, bool *began)
 {
     int64_t now = now_ms(), next_due = INT64_MAX;
-    bool blocked = false;
+    bool blocked = false, claimed = false;
 
     /* a long queue of items in their quiet period costs nothing per turn */
     if (!e->blocked && now < e->next_due_ms)
-        return;
+        return false;
     /* quieting down: triggers still queue, nothing starts (a cancel wakes the loop) */
-    if (e->stopping || quiet_now(e))
-        return;
+    if (!may_start(e))
+        return false;
     /* nor does a long queue while every executor is busy: the end of a build wakes the loop */
     if (free_slot(e) < 0) {
         e->blocked = true;
-        return;
+        return false;
     }
     for (size_t i = 0; i < e->n_waiting;) {
         struct queue_row *q = &e->waiting[i].row;
@@ -1784,6 +1912,8 @@ schedule(struct engine *e)
         }
         job = jobs_get(e->jobs, q->job);
         if (!job) {
+            if (begin_once(e, began) < 0)
+                return claimed;
             cancel_waiting(e, i);
             continue;
         }
@@ -1796,15 +1926,51 @@ schedule(struct engine *e)
         if (slot < 0) {
             /* the rest is looked at when an executor frees */
             e->blocked = true;
-            return;
+            return claimed;
         }
-        if (start_build(e, i, slot) < 0) {
+        if (begin_once(e, began) < 0)
+            return claimed;
+        if (claim_build(e, i, slot) < 0) {
             blocked = true; /* left in the queue; tried again on the next turn */
             i++;
-        }
+        } else
+            claimed = true;
     }
     e->blocked = blocked;
     e->next_due_ms = next_due;
+    return claimed;
+}
+
+/*
+ * Starts what may start: the claims commit together, durably, then the
+ * builds launch. A launch that fails at once frees its executor for the
+ * next item in the same turn.
+ */
+static void
+schedule(struct engine *e)
+{
+    for (int round = 0; round <= e->opts.executors; round++) {
+        bool began = false, claimed;
+        int r = 0;
+
+        claimed = claim_due(e, &began);
+        if (!began)
+            return;
+        r = store_commit(e->db);
+        if (r < 0) {
+            log_error("queue: cannot start builds: %s; trying again", strerror(-r));
+            (void) store_rollback(e->db);
+            unclaim_all(e);
+            (void) load_waiting(e);
+            e->blocked = true;
+            return;
+        }
+        if (!claimed)
+            return;
+        launch_claimed(e);
+        if (free_slot(e) < 0)
+            return;
+    }
 }
 
 static void
@@ -2145,6 +2311,9 @@ timers(struct engine *e)
         if (e->n_unrecorded)
             record_unrecorded(e);
         auth_flush_usage(e->auth, e->db);
+        /* results committed lazily are on disk within a second */
+        if (store_sync(e->db) < 0)
+            log_warn("builds: the results of the last second could not be synced to disk");
         e->next_flush_mono = mono + FLUSH_INTERVAL_MS;
     }
 }
@@ -2272,6 +2441,8 @@ loop(void *arg)
                   "next start marks it ABORTED", e->unrecorded[i].job,
                   (long long) e->unrecorded[i].number, e->unrecorded[i].result);
     auth_flush_usage(e->auth, e->db);
+    if (store_sync(e->db) < 0)
+        log_error("builds: the last results could not be synced to disk");
     refuse_the_rest(e);
     return NULL;
 }

@@ -484,9 +484,15 @@ sandbox_prepare_dir(const struct sandbox *sb, const char *path)
     struct stat st;
     int r;
 
-    r = fs_mkdir_p(path, 0700);
-    if (r < 0)
-        return r;
+    /* at every build start: one stat when the directory is there, as it mostly is */
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT)
+            return -errno;
+        r = fs_mkdir_p(path, 0700);
+        if (r < 0)
+            return r;
+    } else if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
     if (!sb || !sb->on || !sb->switch_user)
         return 0;
     if (lstat(path, &st) < 0)
@@ -581,6 +587,40 @@ push_bind(const struct sandbox *sb, struct argv *a, const char *dir)
     push_all(a, (const char *const[]){ "--bind", dir, dir }, 3);
 }
 
+/*
+ * Without the sandbox: the script as a new file in the build's @tmp. It
+ * is written for this step alone and never read after a crash, so it
+ * needs no sync; whatever held its name before (a file or a link a
+ * build left there) is replaced, never written through.
+ */
+static int
+write_script(const char *path, const char *script)
+{
+    size_t len = strlen(script), off = 0;
+    int fd, r = 0;
+
+    if (unlink(path) < 0 && errno != ENOENT)
+        return -errno;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (fd < 0)
+        return -errno;
+    while (off < len) {
+        ssize_t n = write(fd, script + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            r = n < 0 ? -errno : -EIO;
+            break;
+        }
+        off += (size_t) n;
+    }
+    if (close(fd) < 0 && r >= 0)
+        r = -errno;
+    if (r < 0)
+        (void) unlink(path);
+    return r;
+}
+
 /* The script as a sealed memory file, for bwrap --file. */
 static int
 script_memfd(const char *script)
@@ -623,7 +663,7 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
         /* plain: the script is written into the build's @tmp */
         if (asprintf(&out->script, "%s/%s.sh", tmpdir, script_name) < 0)
             return -ENOMEM;
-        r = fs_write_atomic(out->script, script, strlen(script), 0700);
+        r = write_script(out->script, script);
     } else {
         if (asprintf(&out->script, "/tmp/%s.sh", script_name) < 0)
             return -ENOMEM;

@@ -611,41 +611,76 @@ store_build_count(struct store *s, const char *job, int64_t *ret_count)
     return r;
 }
 
-/* LIMIT -1 is no limit: without a count, no build is past it */
-#define DISCARDABLE(extra)                                                              \
-    "SELECT number FROM builds WHERE job = ?1 AND result IS NOT NULL" extra             \
-    " AND number <> coalesce((SELECT max(number) FROM builds"                           \
-    "                         WHERE job = ?1 AND result IN ('SUCCESS','UNSTABLE')), 0)" \
-    " AND number <> coalesce((SELECT max(number) FROM builds"                           \
-    "                         WHERE job = ?1 AND result = 'SUCCESS'), 0)"               \
-    " AND (number NOT IN (SELECT number FROM builds WHERE job = ?1"                      \
-    "                     ORDER BY number DESC LIMIT ?2)"                               \
-    "      OR start_ms < ?3)"                                                           \
-    " ORDER BY number LIMIT ?4"
+/*
+ * Oldest first, and only as far as the first build that neither the count
+ * nor the age lets go: as Jenkins' LogRotator walks, so that what a build's
+ * end reads is what it discards, never the whole history.
+ * NEEDSWORK: with archived_only, the walk still steps over the old builds
+ * kept without artifacts (it stops at the right place, but SQLite visits
+ * them along the primary key); a partial index on `archived` would spare
+ * that, at the price of a migration.
+ */
+#define DISCARD_WALK(extra) \
+    "SELECT number, result IS NOT NULL, start_ms FROM builds WHERE job = ?1" extra " ORDER BY number"
 
 int
 store_build_discardable(struct store *s, const char *job, bool archived_only, int64_t keep,
                         int64_t before_ms, size_t max, int64_t **ret_numbers, size_t *ret_n)
 {
-    static const char all[] = DISCARDABLE(""), archived[] = DISCARDABLE(" AND archived <> 0");
-    sqlite3_stmt *st = st_prep(s, archived_only ? archived : all);
-    int64_t *v = NULL;
+    static const char all[] = DISCARD_WALK(""), archived[] = DISCARD_WALK(" AND archived <> 0");
+    sqlite3_stmt *st;
+    int64_t past = 0, last_ok = 0, last_good = 0, *v;
     size_t n = 0;
     int rc;
 
+    /* the newest build past the count of `keep`: it and every older one go by count */
+    if (keep >= 0) {
+        st = st_prep(s, "SELECT number FROM builds WHERE job = ?1 ORDER BY number DESC "
+                        "LIMIT 1 OFFSET ?2");
+        if (!st)
+            return -EIO;
+        st_bind_text(st, 1, job);
+        sqlite3_bind_int64(st, 2, keep);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            past = sqlite3_column_int64(st, 0);
+        st_release(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return -EIO;
+    }
+    /* never the last successful (or unstable) build, nor the last stable one */
+    st = st_prep(s, "SELECT max(coalesce((" LAST_WITH("SUCCESS") "), 0), coalesce(("
+                    LAST_WITH("UNSTABLE") "), 0)), coalesce((" LAST_WITH("SUCCESS") "), 0)");
     if (!st)
         return -EIO;
     st_bind_text(st, 1, job);
-    sqlite3_bind_int64(st, 2, keep < 0 ? -1 : keep);
-    sqlite3_bind_int64(st, 3, before_ms);
-    sqlite3_bind_int64(st, 4, (int64_t) max);
-    v = calloc(max ? max : 1, sizeof *v);
-    if (!v) {
-        st_release(st);
-        return -ENOMEM;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        last_ok = sqlite3_column_int64(st, 0);
+        last_good = sqlite3_column_int64(st, 1);
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
-        v[n++] = sqlite3_column_int64(st, 0);
+    st_release(st);
+    if (rc != SQLITE_ROW)
+        return -EIO;
+
+    v = calloc(max ? max : 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    st = st_prep(s, archived_only ? archived : all);
+    if (!st) {
+        free(v);
+        return -EIO;
+    }
+    st_bind_text(st, 1, job);
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t number = sqlite3_column_int64(st, 0);
+
+        if (number > past && sqlite3_column_int64(st, 2) >= before_ms)
+            break;
+        /* a running build, and the two last good ones, stay; the walk goes past them */
+        if (sqlite3_column_int(st, 1) && number != last_ok && number != last_good)
+            v[n++] = number;
+    }
     st_release(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         free(v);

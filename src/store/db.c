@@ -419,22 +419,99 @@ store_close(struct store *s)
     return NULL;
 }
 
+/* prepared once: a lazy transaction is on the path of every build */
+static int exec_cached(struct store *s, const char *sql);
+
+/*
+ * Back to synchronous=FULL after a lazy transaction, so that the next one
+ * is durable whoever begins it. A connection that could not go back is
+ * never left to commit a 201 at NORMAL: nothing begins until it has.
+ */
+static int
+set_full(struct store *s)
+{
+    int r = exec_cached(s, "PRAGMA synchronous=FULL");
+
+    s->not_full = r < 0;
+    return r;
+}
+
+/* The lazy transaction has ended (committed or not). */
+static void
+end_lazy(struct store *s, bool committed)
+{
+    s->lazy = false;
+    if (committed)
+        s->unsynced = true;
+    (void) set_full(s);
+}
+
 int
 store_begin(struct store *s)
 {
+    if (s->not_full && set_full(s) < 0)
+        return -EIO;
     return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_begin_lazy(struct store *s)
+{
+    int r;
+
+    if (s->not_full && set_full(s) < 0)
+        return -EIO;
+    /* the level cannot change inside a transaction: it is set before this one begins */
+    r = exec_cached(s, "PRAGMA synchronous=NORMAL");
+    if (r < 0)
+        return r;
+    s->lazy = true;
+    r = exec(s, "BEGIN IMMEDIATE");
+    if (r < 0)
+        end_lazy(s, false);
+    return r;
 }
 
 int
 store_commit(struct store *s)
 {
-    return exec(s, "COMMIT");
+    int r = exec(s, "COMMIT");
+
+    /* a commit that failed may leave the transaction open, for a rollback to end */
+    if (s->lazy && sqlite3_get_autocommit(s->db))
+        end_lazy(s, r >= 0);
+    return r;
 }
 
 int
 store_rollback(struct store *s)
 {
-    return exec(s, "ROLLBACK");
+    int r = exec(s, "ROLLBACK");
+
+    if (s->lazy && sqlite3_get_autocommit(s->db))
+        end_lazy(s, false);
+    return r;
+}
+
+int
+store_sync(struct store *s)
+{
+    sqlite3_file *f = NULL;
+    int rc;
+
+    if (!s->unsynced)
+        return 0;
+    /* the WAL: one sync of it covers every frame written before, lazy or not */
+    rc = sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+    if (rc != SQLITE_OK)
+        return st_err(rc);
+    if (f && f->pMethods) {
+        rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+        if (rc != SQLITE_OK)
+            return st_err(rc);
+    }
+    s->unsynced = false;
+    return 0;
 }
 
 /* prepared once: a savepoint per trigger is on the hot path */

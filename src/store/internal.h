@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Shared by the store's own files; nothing outside src/store includes this. */
+/* Shared by the store's own files and their unit tests; nothing else includes this. */
 
 #include <sqlite3.h>
 
@@ -17,6 +17,9 @@ struct stmt_slot {
 struct store {
     sqlite3 *db;
     struct stmt_slot cache[STMT_CACHE];
+    bool lazy;              /* the open transaction is store_begin_lazy()'s */
+    bool unsynced;          /* a lazy commit since the last store_sync() */
+    bool not_full;          /* could not go back to synchronous=FULL: begins nothing yet */
 };
 
 /*

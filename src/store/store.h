@@ -38,8 +38,20 @@ int store_tune_cache(struct store *s);
 int store_unmap(struct store *s);
 
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
+/*
+ * A transaction whose commit does not wait for the disk: a crash of the
+ * process loses nothing, a power loss may undo it. The WAL keeps commits
+ * in order, so after a power loss the database is as of some commit at or
+ * after the last durable one: the next durable commit or store_sync() on
+ * any connection makes this one durable too. For writes that acknowledge
+ * nothing to a client. Ended by store_commit() or store_rollback(), as any.
+ */
+int store_begin_lazy(struct store *s);
+/* Durable when it returns (WAL, synchronous=FULL), but for a lazy transaction's. */
 int store_commit(struct store *s);
 int store_rollback(struct store *s);
+/* Makes every commit so far durable (one sync of the WAL); 0 at once when nothing is lazy. */
+int store_sync(struct store *s);
 /*
  * One savepoint inside a transaction: rolling back to it undoes what came
  * since, and ends it, as releasing does.

@@ -319,6 +319,50 @@ static void store_audit_prune__at_the_start_reads_only_what_it_drops(void **stat
     assert_in_range(vm_steps(S) - before, 0, 2 * FEW_STEPS);
 }
 
+/* store_build_discardable() of `job`, failing when it took more than `steps`; the numbers in v. */
+static size_t discardable(void **state, const char *job, int64_t keep, int64_t before_ms,
+                          size_t max, uint64_t steps, int64_t **v)
+{
+    uint64_t before = vm_steps(S), used;
+    size_t n = 0;
+
+    assert_int_equal(store_build_discardable(S, job, false, keep, before_ms, max, v, &n), 0);
+    used = vm_steps(S) - before;
+    if (used > steps)
+        fail_msg("discardable of %s took %llu steps", job, (unsigned long long) used);
+    return n;
+}
+
+static void store_build_discardable__by_age_reads_only_what_goes(void **state)
+{
+    int64_t *v = NULL;
+
+    /* builds 1 to 50 started before 50.001 s */
+    assert_int_equal(discardable(state, "long", -1, 50001, 1000, FEW_STEPS, &v), 50);
+    assert_int_equal(v[0], 1);
+    assert_int_equal(v[49], 50);
+    free(v);
+    /* nothing old enough: one build read */
+    assert_int_equal(discardable(state, "long", -1, 500, 1000, FEW_STEPS / 10, &v), 0);
+    free(v);
+}
+
+static void store_build_discardable__by_count_reads_what_goes_and_keeps_the_last_success(void **state)
+{
+    int64_t *v = NULL;
+
+    /* keep 10 of `failing`: #1, its only success, stays; the next 100 go first */
+    assert_int_equal(discardable(state, "failing", 10, INT64_MIN, 100, FEW_STEPS, &v), 100);
+    assert_int_equal(v[0], 2);
+    assert_int_equal(v[99], 101);
+    free(v);
+    /* all but the last 10 go, in batches */
+    assert_int_equal(discardable(state, "failing", 10, INT64_MIN, HISTORY, 40 * HISTORY, &v),
+                     HISTORY - 11);
+    assert_int_equal(v[HISTORY - 12], HISTORY - 10);
+    free(v);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -333,6 +377,8 @@ int main(void)
         T(store_queue_list_waiting__reads_only_the_waiting_items),
         T(store_queue_forget_values__sweeps_only_the_values_left_behind),
         T(store_audit_prune__at_the_start_reads_only_what_it_drops),
+        T(store_build_discardable__by_age_reads_only_what_goes),
+        T(store_build_discardable__by_count_reads_what_goes_and_keeps_the_last_success),
     };
 #undef T
 

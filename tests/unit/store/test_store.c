@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/internal.h"
 #include "store/store.h"
 #include "util/macro.h"
 #include "util/strutil.h"
@@ -167,6 +168,64 @@ static void store_rollback__discards_what_the_transaction_wrote(void **state)
     assert_int_equal(store_setting_get(S, "a", &v), 0);
     assert_string_equal(v, "2");
     free(v);
+}
+
+/* The connection's synchronous level: 1 NORMAL, 2 FULL. */
+static int sync_level(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void store_begin_lazy__commits_at_normal_and_the_next_transaction_is_full(void **state)
+{
+    char *v = NULL;
+
+    assert_int_equal(sync_level(S), 2);
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(sync_level(S), 1);
+    assert_int_equal(store_setting_set(S, "a", "1"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(sync_level(S), 2);
+    assert_int_equal(store_setting_get(S, "a", &v), 0);
+    assert_string_equal(v, "1");
+    free(v);
+
+    /* a rollback ends it too, and what it wrote is gone */
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "2"), 0);
+    assert_int_equal(store_rollback(S), 0);
+    assert_int_equal(sync_level(S), 2);
+    assert_int_equal(store_setting_get(S, "a", &v), 0);
+    assert_string_equal(v, "1");
+    free(v);
+
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(sync_level(S), 2);
+    assert_int_equal(store_setting_set(S, "b", "1"), 0);
+    assert_int_equal(store_commit(S), 0);
+}
+
+static void store_sync__syncs_after_a_lazy_commit_and_is_a_no_op_otherwise(void **state)
+{
+    assert_false(S->unsynced);
+    assert_int_equal(store_sync(S), 0);
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "1"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_true(S->unsynced);
+    assert_int_equal(store_sync(S), 0);
+    assert_false(S->unsynced);
+    /* a lazy transaction that did not commit leaves nothing to sync */
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_rollback(S), 0);
+    assert_false(S->unsynced);
 }
 
 /* ---- settings ---- */
@@ -1428,6 +1487,8 @@ int main(void)
         T(store_close__accepts_null_and_returns_null),
         T(store_rollback__discards_what_the_transaction_wrote),
         T(store_savepoint_rollback__undoes_only_what_came_after_the_savepoint),
+        T(store_begin_lazy__commits_at_normal_and_the_next_transaction_is_full),
+        T(store_sync__syncs_after_a_lazy_commit_and_is_a_no_op_otherwise),
         T(store_setting_get__returns_enoent_when_unset),
         T(store_setting_set__stores_and_overwrites),
         T(store_setting_bool__reads_on_true_and_1_as_true),
