@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 extern char **environ;
 
 #define FLUSH_INTERVAL_MS 1000
+#define TRIM_INTERVAL_MS  10000
 #define DAY_MS (24 * 3600 * 1000LL)
 #define DISCARD_BATCH 1000
 
@@ -150,6 +152,7 @@ struct engine {
     bool blocked;            /* some item is due but could not start */
     struct run **runs;   /* one slot per executor */
     int64_t next_flush_mono;
+    int64_t next_trim_mono;     /* when an idle server next gives its free memory back */
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
     bool exit_requested;     /* a safe exit found nothing running and called opts.on_idle */
     bool stopping;           /* CMD_QUIT came: no build starts, running ones get the grace */
@@ -2295,6 +2298,15 @@ next_timeout(struct engine *e)
     return (int) MAX(0, MIN(t, 60000));
 }
 
+static bool
+any_running(struct engine *e)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i])
+            return true;
+    return false;
+}
+
 static void
 timers(struct engine *e)
 {
@@ -2316,15 +2328,15 @@ timers(struct engine *e)
             log_warn("builds: the results of the last second could not be synced to disk");
         e->next_flush_mono = mono + FLUSH_INTERVAL_MS;
     }
-}
-
-static bool
-any_running(struct engine *e)
-{
-    for (int i = 0; i < e->opts.executors; i++)
-        if (e->runs[i])
-            return true;
-    return false;
+    /*
+     * What a burst of builds, triggers or big answers freed stays in
+     * malloc's arenas, counted as the server's own memory until the next
+     * burst: with no build running, it goes back to the system.
+     */
+    if (mono >= e->next_trim_mono && !any_running(e)) {
+        (void) malloc_trim(0);
+        e->next_trim_mono = mono + TRIM_INTERVAL_MS;
+    }
 }
 
 /*
