@@ -40,7 +40,9 @@ the server's own), it measures:
 
 Each figure is printed with its goal and, where one makes sense, its ratio
 to the baseline measured in the same run (absolute times drift on shared
-machines).
+machines). A request and its baseline on the same server are asked in turns,
+each on a keep-alive connection of its own, so that a burst of load from
+elsewhere hits both.
 
   bench/history.py [--bin build/steward] [--home DIR] [--jobs N] [--builds N]
                    [--big-builds N] [--log-mb N] [--no-build-dirs] [--starts N]
@@ -315,6 +317,28 @@ def timed_gets(port, path, headers, n, warm=2):
     return statistics.median(times), status, body, hdrs
 
 
+def timed_rounds(port, requests, n, warm=2):
+    """requests: [(path, headers)], each on a keep-alive connection of its own, asked in
+    rounds (one of each, n + warm rounds), so that a burst of load on the machine hits
+    them alike: [(median ms, status, body of the last, response)], one for each."""
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=600) for _ in requests]
+    times = [[] for _ in requests]
+    last = [None] * len(requests)
+    for i in range(n + warm):
+        for k, (path, headers) in enumerate(requests):
+            t0 = time.perf_counter()
+            conns[k].request("GET", path, headers=headers)
+            r = conns[k].getresponse()
+            body = r.read()
+            t1 = time.perf_counter()
+            last[k] = (r.status, body, r)
+            if i >= warm:
+                times[k].append((t1 - t0) * 1000)
+    for c in conns:
+        c.close()
+    return [(statistics.median(t), *lk) for t, lk in zip(times, last)]
+
+
 def curl_throughput(url, auth=None):
     """(bytes, bytes/s) of a GET to /dev/null with curl."""
     cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}"]
@@ -477,11 +501,10 @@ def main():
         port, pid = steward.port, steward.proc.pid
 
         # ---- the job ----
-        big_ms, st, body, _ = timed_gets(port, "/job/big/api/json", hdr, a.requests)
-        assert st == 200, st
+        (big_ms, st, body, _), (small_ms, st2, _, _) = timed_rounds(
+            port, [("/job/big/api/json", hdr), ("/job/small/api/json", hdr)], a.requests)
+        assert st == 200 and st2 == 200, (st, st2)
         info = json.loads(body)
-        small_ms, st, _, _ = timed_gets(port, "/job/small/api/json", hdr, a.requests)
-        assert st == 200, st
         row("GET /job/big/api/json", ms(big_ms), "< 5 ms", f"{ms(small_ms)} small (10 builds)",
             x(big_ms, small_ms))
         row("  builds listed, lastBuild", f"{len(info['builds'])}, #{info['lastBuild']['number']}",
@@ -502,10 +525,10 @@ def main():
         html = {**hdr, "Accept": "text/html"}
         for what, path, h in (("build JSON", "api/json", hdr), ("build page", "", html)):
             for label, big_n, small_n in (("oldest", 1, 1), ("newest", a.big_builds, 10)):
-                b_ms, st, _, _ = timed_gets(port, f"/job/big/{big_n}/{path}", h, a.requests)
-                assert st == 200, (what, st)
-                s_ms, st, _, _ = timed_gets(port, f"/job/small/{small_n}/{path}", h, a.requests)
-                assert st == 200, (what, st)
+                (b_ms, st, _, _), (s_ms, st2, _, _) = timed_rounds(
+                    port, [(f"/job/big/{big_n}/{path}", h), (f"/job/small/{small_n}/{path}", h)],
+                    a.requests)
+                assert st == 200 and st2 == 200, (what, st, st2)
                 row(f"{what}, {label} of big (#{big_n})", ms(b_ms), "independent of history",
                     f"{ms(s_ms)} small #{small_n}", x(b_ms, s_ms))
                 FIG.add(f"{what}, {label} of big", "ms", b_ms, INDEPENDENT,
@@ -563,14 +586,16 @@ def main():
 
         # ---- progressiveText ----
         prog = f"/job/big/{a.big_builds}/logText/progressiveText?start="
-        p0, st, body0, r0 = timed_gets(port, prog + "0", hdr, a.requests, warm=5)
+        offsets = (("middle", log_bytes // 2), ("end", log_bytes))
+        (p0, st, body0, r0), *at = timed_rounds(
+            port, [(prog + "0", hdr)] + [(prog + str(off), hdr) for _, off in offsets],
+            a.requests, warm=5)
         assert st == 200 and int(r0.getheader("X-Text-Size")) == len(body0), st
         row("progressiveText start=0", ms(p0), "constant",
             f"{len(body0) / 2**20:.0f} MiB an answer")
         FIG.add("progressiveText start=0", "ms", p0, None, "", None,
                 f"{len(body0) / 2**20:.0f} MiB an answer; median of {a.requests}")
-        for label, off in (("middle", log_bytes // 2), ("end", log_bytes)):
-            t, st, body, r = timed_gets(port, prog + str(off), hdr, a.requests, warm=5)
+        for (label, off), (t, st, body, r) in zip(offsets, at):
             assert st == 200 and int(r.getheader("X-Text-Size")) == off + len(body), (label, st)
             row(f"progressiveText start={label}", ms(t), "constant", f"{ms(p0)} start=0",
                 x(t, p0))

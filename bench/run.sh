@@ -16,8 +16,12 @@
 #   BENCH_QUICK=1         everything small and short, a smoke test of a few minutes
 #   BENCH_BIN             the binary (default build/steward)
 #   BENCH_SHARED          perf.sh and scale.sh (default ../shared/bench)
-#   BENCH_HISTORY_HOME    keep history.py's home of 1.1 million builds there and
-#                         reuse it on the next run (see bench/README.md)
+#   BENCH_HISTORY_HOME    where the full run keeps history.py's home of 1.1 million
+#                         builds and reuses it on the next run (default
+#                         /var/tmp/steward-bench-history, about 10 GB: generating it
+#                         takes 4 minutes and removing it 20 here, where the file
+#                         system discards every freed block); empty: a temporary
+#                         home, removed at the end. Quick runs use a temporary one.
 #   BENCH_ONLY            the steps to run, e.g. "scale history" (default: all)
 # Ctrl-C or a time limit stops the running step and everything it started.
 set -u
@@ -141,7 +145,13 @@ else
   HIST_ARGS=() WEB_ARGS=() CLI_ARGS=()
   LIMIT_PERF=1800 LIMIT_SCALE=900 LIMIT_HIST=2400 LIMIT_WEB=900 LIMIT_CLI=900
 fi
-HIST_HOME=${BENCH_HISTORY_HOME:-$W/history-home}
+if [ -n "$QUICK" ]; then HIST_HOME=$W/history-home
+else HIST_HOME=${BENCH_HISTORY_HOME-/var/tmp/steward-bench-history}; fi
+[ -n "$HIST_HOME" ] || HIST_HOME=$W/history-home
+if [ -d "$HIST_HOME" ] && [ ! -f "$HIST_HOME/bench-history.json" ]; then
+  log "removing $HIST_HOME: its generation did not finish"
+  rm -rf "$HIST_HOME"
+fi
 
 log "steward $BIN (commit $COMMIT), $MODE"
 log "table: $NAME.tsv, log: $LOG"
