@@ -21,7 +21,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture fuzz
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture fuzz bench
 
 all: build
 
@@ -122,6 +122,17 @@ FUZZ_DIR     ?= /tmp/steward-fuzz
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_DIR=$(FUZZ_DIR) $(if $(FUZZ_TARGETS),FUZZ_TARGETS="$(FUZZ_TARGETS)") \
 	  tests/fuzz/run.sh
+
+# every benchmark against its baselines, into one table: bench/out/bench-DATE-COMMIT.tsv
+# (bench/run.sh, docs/PERFORMANCE.md); about 15 minutes, BENCH_QUICK=1 for a short smoke run
+bench: build
+	@missing=$$(for p in nginx-light wrk webhook python3-jenkins curl time binutils; do \
+	  dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing: $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	BENCH_BIN=$(abspath $(BUILD)/steward) bench/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -14,7 +14,10 @@ The hand-written loops poll every POLL_MS; steward polls after 5, 10, 20, ... ms
 500 ms). Also printed: each client's own CPU time (user+sys), the server's own share
 (from inQueueSince to the build's end, by its clocks), and `steward --version` alone.
 
-  bench/cli.py [--runs N] [--bin build/steward]
+  bench/cli.py [--runs N] [--bin build/steward] [--tsv FILE]
+
+--tsv FILE also writes the figures to FILE, one a row (bench/figures.py); bench/run.sh
+gathers them into `make bench`'s table.
 """
 import argparse
 import os
@@ -32,6 +35,7 @@ import json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from figures import Figures  # noqa: E402
 from trigger import start_steward  # noqa: E402
 
 POLL_MS = 10
@@ -118,7 +122,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "steward"))
+    ap.add_argument("--tsv", help="also write the figures to this file, one a row")
     a = ap.parse_args()
+    # a TERM (bench/run.sh's time limit) stops the server and removes the temporary home
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     binary = os.path.abspath(a.bin)
 
     tmp = tempfile.mkdtemp(prefix="steward-bench-cli-")
@@ -179,6 +186,22 @@ def main():
         print(f"server's share of a build (inQueueSince to the build's end): {med(share):.1f} ms")
         print(f"steward client cpu / wall: {med(cpu['steward build --wait']) / base:.0%}; "
               f"wall beyond the server's share: {base - med(share):.1f} ms")
+
+        fig = Figures()
+        me = "steward build --wait"
+        note = f"no-op build, process start to exit, median of {a.runs}; loops poll every {POLL_MS} ms"
+        for name in clients:
+            if name != me:
+                fig.add(f"`{me}` wall time, against {name}", "ms", base, None, name,
+                        med(wall[name]), note)
+        fig.add(f"`{me}` client CPU time", "ms", med(cpu[me]), None,
+                "curl shell loop" if "curl shell loop" in clients else "",
+                med(cpu["curl shell loop"]) if "curl shell loop" in clients else None,
+                f"user+sys of the client process tree, median of {a.runs}")
+        fig.add("`steward --version`, process start to exit", "ms", med(start_only))
+        fig.add("server's share of a build (inQueueSince to its end)", "ms", med(share), None,
+                "", None, "by the server's clocks")
+        fig.write(a.tsv)
     finally:
         steward.send_signal(signal.SIGTERM)
         steward.wait(timeout=30)

@@ -16,7 +16,11 @@ by the client, as median and 95th percentile, and the client time as a
 ratio of nginx serving a static page of about the same size with the same
 client (Debian nginx-light; skipped when missing).
 
-  bench/web.py [--requests N] [--bin build/steward]
+  bench/web.py [--requests N] [--bin build/steward] [--tsv FILE]
+
+--tsv FILE also writes the figures to FILE, one a row (bench/figures.py): each
+page's client median against nginx's, and the slowest page's server p95 with its
+goal; bench/run.sh gathers them into `make bench`'s table.
 """
 import argparse
 import http.client
@@ -34,6 +38,7 @@ import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from figures import Figures  # noqa: E402
 from trigger import start_nginx, start_steward  # noqa: E402
 
 BUILDS = 10_000
@@ -142,7 +147,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "steward"))
+    ap.add_argument("--tsv", help="also write the figures to this file, one a row")
     a = ap.parse_args()
+    # a TERM (bench/run.sh's time limit) stops the servers and removes the temporary home
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    fig = Figures()
 
     tmp = tempfile.mkdtemp(prefix="steward-bench-web-")
     home = os.path.join(tmp, "home")
@@ -235,15 +244,23 @@ def main():
                       f"median {base:.3f} ms, p95 {p95(bc):.3f} ms")
         print(f"\n{'page':34} {'status':>6} {'bytes':>7}  {'server median':>13} {'p95':>7}  "
               f"{'client median':>13} {'p95':>7} {'x nginx':>8}")
-        worst = 0.0
+        worst, worst_page = 0.0, ""
         for name, path in pages:
             sv, cl, st, size = timed(port, path, browser, a.requests)
             med = statistics.median(sv) if sv else float("nan")
-            worst = max(worst, p95(sv))
+            if p95(sv) > worst:
+                worst, worst_page = p95(sv), name
+            fig.add(f"page: {name}, client median", "ms", statistics.median(cl), None,
+                    "nginx static page" if base else "", base,
+                    f"{path}: HTTP {st}, {size} bytes; server (Server-Timing) median {med:.3f} ms, "
+                    f"p95 {p95(sv):.3f} ms; {a.requests} requests")
             ratio = f"{statistics.median(cl) / base:8.1f}" if base else "       -"
             print(f"{name:34} {st:6} {size:7}  {med:10.3f} ms {p95(sv):7.3f}  "
                   f"{statistics.median(cl):10.3f} ms {p95(cl):7.3f} {ratio}")
         print(f"\nslowest page, server p95: {worst:.3f} ms (goal: under 10 ms)")
+        fig.add("slowest page, server p95", "ms", worst,
+                ("lt", 10, "< 10 ms"), "", None, f"{worst_page}; a job of {BUILDS:,} builds; Server-Timing, {a.requests} requests a page")
+        fig.write(a.tsv)
     finally:
         steward.send_signal(signal.SIGTERM)
         steward.wait(timeout=30)
