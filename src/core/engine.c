@@ -878,7 +878,7 @@ static void launch_claimed(struct engine *e);
  * all of them are answered after it commits. The builds that may start
  * at once are claimed in the same transaction: the commit that makes the
  * triggers durable makes their build rows durable too, and they launch
- * right after the answers, with no commit of their own in between.
+ * just before the answers, with no commit of their own in between.
  */
 /* The database could not take the write: the whole group fails with it. */
 static bool
@@ -937,9 +937,14 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         for (size_t i = 0; i < n; i++)
             answer(e, batch[i], store_failure(r) ? r : -EIO);
     } else {
+        /*
+         * A build claimed here starts before the answers go: a client that
+         * reads its queue item's executable right after the 201 finds the
+         * build's log begun, never empty.
+         */
+        launch_claimed(e);
         for (size_t i = 0; i < n; i++)
             answer(e, batch[i], results[i]);
-        launch_claimed(e);
     }
     free(results);
 }
