@@ -65,6 +65,7 @@ struct req {
     perm_set perms;            /* outside any job (see app_may()) */
 
     struct store *db;          /* this thread's database connection */
+    struct auth *auth;         /* the server's; NULL in a request built by a test */
     void *conn;                /* private to mhd.c */
 };
 

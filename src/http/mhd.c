@@ -451,6 +451,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
 
     buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
     req->db = thread_db(h);
+    req->auth = h->opts.auth;
     if (http_split_path(req, url) < 0 && req->body_problem == BODY_OK)
         req->body_problem = BODY_BAD_FORM;
     if (req->body_problem == BODY_OK)
