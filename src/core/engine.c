@@ -135,6 +135,7 @@ struct engine {
     pthread_cond_t answered;
     struct cmd *inbox;
     struct cmd **inbox_tail;
+    bool inbox_signalled;    /* efd was written since the loop last took the inbox */
     bool quitting;
     bool exited;             /* the loop has ended: every command is refused */
     bool exiting;            /* a safe exit has asked the process to stop */
@@ -299,10 +300,18 @@ cmd_free_owned(struct cmd *c)
     free(c);
 }
 
+/*
+ * The loop is woken once for whatever comes until it takes the inbox:
+ * while it commits one group, the triggers of the next one arrive without
+ * a system call each. drain_inbox() reads efd before it takes the list
+ * and clears the flag with it, so a command is either in the list it
+ * takes or has written efd again.
+ */
 static int
 enqueue(struct engine *e, struct cmd *c)
 {
     uint64_t one = 1;
+    bool wake;
 
     c->done = false;
     c->next = NULL;
@@ -313,8 +322,11 @@ enqueue(struct engine *e, struct cmd *c)
     }
     *e->inbox_tail = c;
     e->inbox_tail = &c->next;
+    wake = !e->inbox_signalled;
+    e->inbox_signalled = true;
     pthread_mutex_unlock(&e->lock);
-    (void) !write(e->efd, &one, sizeof one);
+    if (wake)
+        (void) !write(e->efd, &one, sizeof one);
     return 0;
 }
 
@@ -2161,6 +2173,7 @@ drain_inbox(struct engine *e)
     list = e->inbox;
     e->inbox = NULL;
     e->inbox_tail = &e->inbox;
+    e->inbox_signalled = false;
     pthread_mutex_unlock(&e->lock);
 
     for (c = list; c;) {
