@@ -26,6 +26,7 @@ struct http {
     struct MHD_Daemon *d;
     struct http_opts opts;
     pthread_key_t db_key;
+    pthread_key_t spare_key;  /* a worker's ended requests' contexts (struct spares) */
     int port;
     int deferred_pending;   /* atomic: answers not given yet */
     bool quiesced;
@@ -207,6 +208,60 @@ static void
 db_destructor(void *p)
 {
     store_close(p);
+}
+
+/*
+ * A request's context is over a kilobyte (the identity with its token's
+ * limits): a malloc() that size makes glibc consolidate its fast bins, at
+ * every request. Each worker keeps the contexts of its ended requests for
+ * its next ones instead, up to as many as it has requests in flight
+ * (parked triggers included).
+ */
+#define SPARE_CONTEXTS 16
+
+struct spares {
+    size_t n;
+    struct reqctx *ctx[SPARE_CONTEXTS];
+};
+
+static void
+spares_free(void *p)
+{
+    struct spares *sp = p;
+
+    for (size_t i = 0; sp && i < sp->n; i++)
+        free(sp->ctx[i]);
+    free(sp);
+}
+
+static struct reqctx *
+reqctx_new(struct http *h)
+{
+    struct spares *sp = pthread_getspecific(h->spare_key);
+    struct reqctx *ctx;
+
+    if (!sp || sp->n == 0)
+        return calloc(1, sizeof *ctx);
+    ctx = sp->ctx[--sp->n];
+    return ctx;   /* zeroed when it was kept */
+}
+
+/* Frees a request's context, or keeps it for the thread's next request. */
+static void
+reqctx_free(struct http *h, struct reqctx *ctx)
+{
+    struct spares *sp = pthread_getspecific(h->spare_key);
+
+    http_req_release(&ctx->req);
+    if (!sp && (sp = calloc(1, sizeof *sp)) && pthread_setspecific(h->spare_key, sp) != 0)
+        sp = mfree(sp);
+    if (sp && sp->n < SPARE_CONTEXTS) {
+        /* nothing of the request (its session id, say) stays behind */
+        memset(ctx, 0, sizeof *ctx);
+        sp->ctx[sp->n++] = ctx;
+        return;
+    }
+    free(ctx);
 }
 
 static void
@@ -506,7 +561,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (!ctx) {
         const char *cl;
 
-        ctx = calloc(1, sizeof *ctx);
+        ctx = reqctx_new(h);
         if (!ctx)
             return MHD_NO;
         ctx->h = h;
@@ -574,8 +629,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(d);
         ctx->deferred = NULL;
     }
-    http_req_release(&ctx->req);
-    free(ctx);
+    reqctx_free(ctx->h, ctx);
     *con_cls = NULL;
 }
 
@@ -640,6 +694,7 @@ http_start(const struct http_opts *opts, struct http **ret_http)
     h->opts = *opts;
     h->port = opts->port;
     pthread_key_create(&h->db_key, db_destructor);
+    pthread_key_create(&h->spare_key, spares_free);
     /* poll(), not epoll: see docs/ARCHITECTURE.md (a quiesce race in libmicrohttpd 0.9.75) */
     /* with TLS the certificate comes from tls.c at each handshake, so that SIGHUP renews it */
     struct MHD_OptionItem tls_opts[] = {
@@ -658,6 +713,7 @@ http_start(const struct http_opts *opts, struct http **ret_http)
         on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
     if (!h->d) {
         pthread_key_delete(h->db_key);
+        pthread_key_delete(h->spare_key);
         free(h);
         return -EIO;
     }
@@ -695,6 +751,10 @@ http_stop(struct http *h)
     MHD_stop_daemon(h->d);
     if (h->listen_fd != MHD_INVALID_SOCKET)
         close(h->listen_fd);
+    /* the workers freed theirs as they ended; this thread may have closed connections too */
+    spares_free(pthread_getspecific(h->spare_key));
+    pthread_setspecific(h->spare_key, NULL);
     pthread_key_delete(h->db_key);
+    pthread_key_delete(h->spare_key);
     free(h);
 }
