@@ -620,11 +620,14 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
      */
     reply = calloc(1, sizeof *reply);
     if (reply) {
+        bool any_ignored = ignored.len > 0;
+
         reply->app = app;
         reply->req = req;
         reply->root = app_root_url(app, req);
-        reply->ignored = buf_detach(&ignored);
-        reply->d = reply->root && reply->ignored ? req_defer(req) : NULL;
+        /* NULL for none, the common case: no allocation */
+        reply->ignored = any_ignored ? buf_detach(&ignored) : NULL;
+        reply->d = reply->root && (!any_ignored || reply->ignored) ? req_defer(req) : NULL;
     }
     if (reply && reply->d) {
         r = engine_trigger_async(app->engine, &t, trigger_done, reply);
