@@ -37,10 +37,10 @@ struct http_deferred {
     pthread_mutex_t lock;
     struct MHD_Connection *conn;
     bool suspended;         /* the connection is parked */
-    bool finished;          /* the answer is in `final` */
+    bool finished;          /* make() may make the answer */
     bool abandoned;         /* the connection ended first: the finisher frees this */
-    struct reqctx *orphan;  /* then: the request, kept alive for the finisher */
-    struct resp final;
+    http_make_fn make;      /* makes it, from make_data */
+    void *make_data;
 };
 
 struct reqctx {
@@ -456,7 +456,7 @@ req_defer(struct req *req)
  * its suspend.
  */
 void
-http_finish(struct http_deferred *d, struct resp *resp)
+http_finish(struct http_deferred *d, http_make_fn make, void *make_data)
 {
     struct MHD_Connection *conn = d->conn;
     bool suspended;
@@ -464,15 +464,13 @@ http_finish(struct http_deferred *d, struct resp *resp)
     pthread_mutex_lock(&d->lock);
     if (d->abandoned) {
         pthread_mutex_unlock(&d->lock);
-        resp_release(resp);
-        http_req_release(&d->orphan->req);
-        free(d->orphan);
+        make(make_data, NULL, NULL);
         pthread_mutex_destroy(&d->lock);
         free(d);
         return;
     }
-    d->final = *resp;
-    *resp = (struct resp){ .fd = -1 };
+    d->make = make;
+    d->make_data = make_data;
     d->finished = true;
     suspended = d->suspended;
     pthread_mutex_unlock(&d->lock);
@@ -481,14 +479,26 @@ http_finish(struct http_deferred *d, struct resp *resp)
         MHD_resume_connection(conn);
 }
 
+/* A finished answer that will not be sent: what make() holds is freed. */
+static void
+drop_answer(struct http_deferred *d)
+{
+    d->make(d->make_data, NULL, NULL);
+    d->make = NULL;
+}
+
 static enum MHD_Result
 send_deferred(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx)
 {
     struct http_deferred *d = ctx->deferred;
+    struct resp resp;
     enum MHD_Result ret;
 
-    ret = send_resp(h, conn, &d->final);
-    resp_release(&d->final);
+    resp_init(&resp);
+    d->make(d->make_data, &ctx->req, &resp);
+    d->make = NULL;
+    ret = send_resp(h, conn, &resp);
+    resp_release(&resp);
     ctx->deferred = NULL;
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -614,20 +624,17 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
         pthread_mutex_lock(&d->lock);
         finished = d->finished;
-        if (!finished) {
-            /* the finisher may still be reading the request: it frees both */
+        /* the finisher never reads the request: only `d` waits for it, and it frees that */
+        if (!finished)
             d->abandoned = true;
-            d->orphan = ctx;
-        }
         pthread_mutex_unlock(&d->lock);
         __atomic_sub_fetch(&ctx->h->deferred_pending, 1, __ATOMIC_SEQ_CST);
-        *con_cls = NULL;
-        if (!finished)
-            return;
-        resp_release(&d->final);
-        pthread_mutex_destroy(&d->lock);
-        free(d);
         ctx->deferred = NULL;
+        if (finished) {
+            drop_answer(d);
+            pthread_mutex_destroy(&d->lock);
+            free(d);
+        }
     }
     reqctx_free(ctx->h, ctx);
     *con_cls = NULL;
