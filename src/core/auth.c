@@ -82,7 +82,7 @@ struct cached_user {
 struct auth_policy_ref {
     struct auth_policy p;
     struct cache_stamp stamp;
-    int refs;                  /* under auth->lock; the cache holds one */
+    int refs;                  /* atomic; the cache holds one, taken under auth->lock */
 };
 
 struct auth {
@@ -128,7 +128,7 @@ auth_new(struct auth **ret_auth)
     return 0;
 }
 
-static void policy_unref_locked(struct auth_policy_ref *p);
+static void policy_unref(struct auth_policy_ref *p);
 
 struct auth *
 auth_free(struct auth *a)
@@ -139,7 +139,7 @@ auth_free(struct auth *a)
             user_row_release(&a->users_by_id[i].row);
         }
         if (a->policy)
-            policy_unref_locked(a->policy);
+            policy_unref(a->policy);
         secret_wipe(a, sizeof *a - sizeof a->sessions);
         free(a->sessions);
         free(a);
@@ -329,10 +329,11 @@ auth_global_grants(struct store *s, struct grant **ret, size_t *ret_n)
     return 0;
 }
 
+/* Needs no lock: the last reference, the cache's included, frees it. */
 static void
-policy_unref_locked(struct auth_policy_ref *p)
+policy_unref(struct auth_policy_ref *p)
 {
-    if (--p->refs > 0)
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     grants_free(p->p.grants, p->p.n_grants);
     free(p);
@@ -341,7 +342,7 @@ policy_unref_locked(struct auth_policy_ref *p)
 const struct auth_policy *
 auth_policy_get(struct auth *a, struct store *s)
 {
-    struct auth_policy_ref *p = NULL;
+    struct auth_policy_ref *p = NULL, *old;
     uint64_t gen = 0;
     bool keep = cache_gen(s, &gen);
 
@@ -349,7 +350,7 @@ auth_policy_get(struct auth *a, struct store *s)
         pthread_mutex_lock(&a->lock);
         if (a->policy && stamp_fresh(&a->policy->stamp, gen, mono_ms())) {
             p = a->policy;
-            p->refs++;
+            __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
         }
         pthread_mutex_unlock(&a->lock);
         if (p)
@@ -369,12 +370,13 @@ auth_policy_get(struct auth *a, struct store *s)
     }
     if (keep) {
         stamp_set(&p->stamp, gen, mono_ms());
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
         pthread_mutex_lock(&a->lock);
-        if (a->policy)
-            policy_unref_locked(a->policy);
+        old = a->policy;
         a->policy = p;
-        p->refs++;
         pthread_mutex_unlock(&a->lock);
+        if (old)
+            policy_unref(old);
     }
     return &p->p;
 }
@@ -385,11 +387,9 @@ auth_policy_put(struct auth *a, const struct auth_policy *policy)
     /* the policy is the first member of its reference */
     struct auth_policy_ref *p = (struct auth_policy_ref *) policy;
 
-    if (!p)
-        return;
-    pthread_mutex_lock(&a->lock);
-    policy_unref_locked(p);
-    pthread_mutex_unlock(&a->lock);
+    (void) a;
+    if (p)
+        policy_unref(p);
 }
 
 /* ---- throttling ---- */
