@@ -297,31 +297,50 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
 
 struct trigger_reply {
     const struct app *app;
-    struct req *req;          /* valid until http_finish */
     struct http_deferred *d;
-    char *root;
-    char *ignored;            /* undefined parameters, comma-separated */
+    char *ignored;            /* undefined parameters, comma-separated, or NULL */
+    /* what the engine said */
+    int r;
+    int64_t queue_id;
+    bool merged;
 };
 
 static void
 reply_free(struct trigger_reply *reply)
 {
     if (reply) {
-        free(reply->root);
         free(reply->ignored);
         free(reply);
     }
 }
 
-/* The answer to a trigger once the engine has taken it (or refused it). */
+/*
+ * Counts what the engine did with a trigger, where it did it: a trigger
+ * queued for a client that has gone since still counts.
+ */
+static void
+count_outcome(int r, bool merged)
+{
+    if (r == -EAGAIN || r == -ENOBUFS)
+        metrics_count_refusal(METRIC_REFUSAL_QUEUE_FULL);
+    else if (r == -ENOSPC)
+        metrics_count_refusal(METRIC_REFUSAL_DISK_FULL);
+    else if (r == -ECANCELED)
+        metrics_count_refusal(METRIC_REFUSAL_SHUTTING_DOWN);
+    else if (r < 0)
+        metrics_count_refusal(METRIC_REFUSAL_ERROR);
+    else
+        metrics_count_trigger(merged ? METRIC_TRIGGER_MERGED : METRIC_TRIGGER_ACCEPTED);
+}
+
+/* The answer to a trigger once the engine has taken it (or refused it); count_outcome() counts it. */
 static void
 answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r, int64_t queue_id,
-               bool merged, const char *root, const char *ignored)
+               bool merged, const char *ignored)
 {
-    _cleanup_free_ char *own_root = NULL;
+    _cleanup_free_ char *root = NULL;
 
     if (r == -EAGAIN || r == -ENOBUFS) {
-        metrics_count_refusal(METRIC_REFUSAL_QUEUE_FULL);
         resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
                &(struct refusal){
@@ -336,7 +355,6 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r == -ENOSPC) {
-        metrics_count_refusal(METRIC_REFUSAL_DISK_FULL);
         resp_header(resp, "Retry-After", "60");
         refuse(app, req, resp,
                &(struct refusal){ .status = 507, .error = "The server's disk is full",
@@ -347,7 +365,6 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r == -ECANCELED) {
-        metrics_count_refusal(METRIC_REFUSAL_SHUTTING_DOWN);
         resp_header(resp, "Retry-After", "10");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "Steward is shutting down",
@@ -357,7 +374,6 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         return;
     }
     if (r < 0) {
-        metrics_count_refusal(METRIC_REFUSAL_ERROR);
         resp_header(resp, "Retry-After", "5");
         refuse(app, req, resp,
                &(struct refusal){ .status = 503, .error = "The build could not be queued",
@@ -372,9 +388,7 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
                                              : "Retry; nothing was queued." });
         return;
     }
-    metrics_count_trigger(merged ? METRIC_TRIGGER_MERGED : METRIC_TRIGGER_ACCEPTED);
-    if (!root)
-        root = own_root = app_root_url(app, req);
+    root = app_root_url(app, req);
     resp->status = 201;
     resp_header(resp, "Location", rfmt("%squeue/item/%lld/", root ? root : "/", (long long) queue_id));
     if (merged)
@@ -383,18 +397,33 @@ answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
         resp_header(resp, "X-Steward-Ignored-Parameters", ignored);
 }
 
-/* Runs on the engine thread after the group commit (or at once on a refusal). */
+/* Makes the answer on the HTTP thread that sends it; NULL req: the client has gone. */
+static void
+make_answer(void *userdata, struct req *req, struct resp *resp)
+{
+    struct trigger_reply *reply = userdata;
+
+    if (req)
+        answer_trigger(reply->app, req, resp, reply->r, reply->queue_id, reply->merged,
+                       reply->ignored);
+    reply_free(reply);
+}
+
+/*
+ * Runs on the engine thread after the group commit (or at once on a
+ * refusal). The engine is the one thread every trigger waits for: it only
+ * notes the outcome and wakes the connection.
+ */
 static void
 trigger_done(void *userdata, int r, int64_t queue_id, bool merged)
 {
     struct trigger_reply *reply = userdata;
-    struct resp resp;
 
-    resp_init(&resp);
-    answer_trigger(reply->app, reply->req, &resp, r, queue_id, merged, reply->root,
-                   reply->ignored);
-    http_finish(reply->d, &resp);
-    reply_free(reply);
+    count_outcome(r, merged);
+    reply->r = r;
+    reply->queue_id = queue_id;
+    reply->merged = merged;
+    http_finish(reply->d, make_answer, reply);
 }
 
 void
@@ -620,11 +649,12 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
      */
     reply = calloc(1, sizeof *reply);
     if (reply) {
+        bool any_ignored = ignored.len > 0;
+
         reply->app = app;
-        reply->req = req;
-        reply->root = app_root_url(app, req);
-        reply->ignored = buf_detach(&ignored);
-        reply->d = reply->root && reply->ignored ? req_defer(req) : NULL;
+        /* NULL for none, the common case: no allocation */
+        reply->ignored = any_ignored ? buf_detach(&ignored) : NULL;
+        reply->d = !any_ignored || reply->ignored ? req_defer(req) : NULL;
     }
     if (reply && reply->d) {
         r = engine_trigger_async(app->engine, &t, trigger_done, reply);
@@ -636,7 +666,8 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     }
     reply_free(reply);
     r = engine_trigger(app->engine, &t, &queue_id, &merged);
-    answer_trigger(app, req, resp, r, queue_id, merged, NULL, NULL);
+    count_outcome(r, merged);
+    answer_trigger(app, req, resp, r, queue_id, merged, NULL);
 out:
     for (size_t i = 0; i < job->cfg->n_params; i++)
         free(params[i].value);

@@ -25,6 +25,8 @@
 #define SESSION_SLOTS 4096
 #define SESSION_MS (12 * 3600 * 1000)
 #define SESSIONS_PER_USER AUTH_SESSIONS_PER_USER
+#define CACHE_SLOTS 128
+#define CACHE_MS 1000
 
 struct pw_entry {
     char key[SECRET_HMAC_HEX_LEN + 1];  /* HMAC(user ":" password) */
@@ -52,6 +54,37 @@ struct session {
     int64_t expires_ms;
 };
 
+/*
+ * What the store said, kept while the auth generation it was read under
+ * (store_auth_generation()) is still the store's, and at most CACHE_MS:
+ * the generation catches every change Steward makes, from this process or
+ * an offline command; the time bounds what another writer (sqlite3 by
+ * hand) can leave stale.
+ */
+struct cache_stamp {
+    bool used;
+    uint64_t gen;
+    int64_t until_mono;
+};
+
+/* A verified API token, keyed by the SHA-256 the store keeps, never the token. */
+struct cached_token {
+    struct cache_stamp stamp;
+    char hash[SECRET_SHA256_HEX_LEN + 1];
+    struct identity id;        /* as auth_basic() fills it; id.name is the owner */
+};
+
+struct cached_user {
+    struct cache_stamp stamp;
+    struct user_row row;
+};
+
+struct auth_policy_ref {
+    struct auth_policy p;
+    struct cache_stamp stamp;
+    int refs;                  /* atomic; the cache holds one, taken under auth->lock */
+};
+
 struct auth {
     unsigned char key[32];
     pthread_mutex_t lock;
@@ -61,6 +94,10 @@ struct auth {
     size_t n_usage;
     struct failure fail[THROTTLE_SLOTS];       /* per (address, subject) */
     struct failure fail_addr[THROTTLE_SLOTS];  /* per address: a subject never evicts one */
+    struct cached_token tokens[CACHE_SLOTS];
+    struct cached_user users_by_name[CACHE_SLOTS];
+    struct cached_user users_by_id[CACHE_SLOTS];
+    struct auth_policy_ref *policy;
     struct session *sessions;
 };
 
@@ -91,10 +128,18 @@ auth_new(struct auth **ret_auth)
     return 0;
 }
 
+static void policy_unref(struct auth_policy_ref *p);
+
 struct auth *
 auth_free(struct auth *a)
 {
     if (a) {
+        for (size_t i = 0; i < CACHE_SLOTS; i++) {
+            user_row_release(&a->users_by_name[i].row);
+            user_row_release(&a->users_by_id[i].row);
+        }
+        if (a->policy)
+            policy_unref(a->policy);
         secret_wipe(a, sizeof *a - sizeof a->sessions);
         free(a->sessions);
         free(a);
@@ -111,6 +156,243 @@ hash_str(const char *s)
         h = (h ^ (unsigned char) *s) * 16777619u;
     return h;
 }
+
+/* ---- what the store said, kept ---- */
+
+/* The auth generation to read under; false when nothing read may be kept. */
+static bool
+cache_gen(struct store *s, uint64_t *ret)
+{
+    return store_auth_generation(s, ret) == 0;
+}
+
+static bool
+stamp_fresh(const struct cache_stamp *st, uint64_t gen, int64_t now)
+{
+    return st->used && st->gen == gen && now < st->until_mono;
+}
+
+static void
+stamp_set(struct cache_stamp *st, uint64_t gen, int64_t now)
+{
+    st->used = true;
+    st->gen = gen;
+    st->until_mono = now + CACHE_MS;
+}
+
+static int
+user_row_copy(struct user_row *dst, const struct user_row *src)
+{
+    *dst = (struct user_row){ .id = src->id, .is_admin = src->is_admin,
+                              .created_ms = src->created_ms };
+    dst->name = strdup(src->name ? src->name : "");
+    dst->full_name = src->full_name ? strdup(src->full_name) : NULL;
+    dst->password_hash = strdup(src->password_hash ? src->password_hash : "");
+    if (!dst->name || !dst->password_hash || (src->full_name && !dst->full_name)) {
+        user_row_release(dst);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static void
+cached_user_clear(struct cached_user *e)
+{
+    if (e->row.password_hash)
+        secret_wipe(e->row.password_hash, strlen(e->row.password_hash));
+    user_row_release(&e->row);
+    e->stamp.used = false;
+}
+
+/*
+ * A user by name, or by id when name is NULL, as store_user_get() and
+ * store_user_get_by_id() give one (the caller releases *ret).
+ */
+static int
+user_get(struct auth *a, struct store *s, const char *name, int64_t id, struct user_row *ret)
+{
+    struct cached_user *e = name ? &a->users_by_name[hash_str(name) % CACHE_SLOTS]
+                                 : &a->users_by_id[(uint64_t) id % CACHE_SLOTS];
+    uint64_t gen = 0;
+    bool keep = cache_gen(s, &gen), hit = false;
+    int r;
+
+    if (keep) {
+        pthread_mutex_lock(&a->lock);
+        hit = stamp_fresh(&e->stamp, gen, mono_ms()) &&
+              (name ? streq(e->row.name, name) : e->row.id == id) &&
+              user_row_copy(ret, &e->row) == 0;
+        pthread_mutex_unlock(&a->lock);
+        if (hit)
+            return 0;
+    }
+    r = name ? store_user_get(s, name, ret) : store_user_get_by_id(s, id, ret);
+    if (r < 0 || !keep)
+        return r;
+    pthread_mutex_lock(&a->lock);
+    cached_user_clear(e);
+    if (user_row_copy(&e->row, ret) == 0)
+        stamp_set(&e->stamp, gen, mono_ms());
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
+static void note_usage_locked(struct auth *a, const char *uuid, int64_t now);
+
+/*
+ * A verified token of `user` from the cache: fills *ret and counts its
+ * use (unless it expired: *ret_expired). False when it is not there.
+ */
+static bool
+token_cached(struct auth *a, struct store *s, const char *hash, const char *user,
+             struct identity *ret, bool *ret_expired)
+{
+    struct cached_token *e = &a->tokens[hash_str(hash) % CACHE_SLOTS];
+    uint64_t gen;
+    bool hit;
+
+    if (!cache_gen(s, &gen))
+        return false;
+    /*
+     * A plain comparison: both sides are SHA-256 digests, and where two
+     * digests differ tells nothing about a token (the store's index
+     * compares them the same way).
+     */
+    pthread_mutex_lock(&a->lock);
+    hit = stamp_fresh(&e->stamp, gen, mono_ms()) && streq(e->hash, hash) &&
+          streq(e->id.name, user);
+    if (hit) {
+        int64_t now = now_ms();
+
+        *ret = e->id;
+        *ret_expired = e->id.token_expires_ms > 0 && now >= e->id.token_expires_ms;
+        if (!*ret_expired)
+            note_usage_locked(a, e->id.token_uuid, now);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return hit;
+}
+
+static void
+token_remember(struct auth *a, uint64_t gen, const char *hash, const struct identity *id)
+{
+    struct cached_token *e = &a->tokens[hash_str(hash) % CACHE_SLOTS];
+
+    pthread_mutex_lock(&a->lock);
+    memcpy(e->hash, hash, sizeof e->hash);
+    e->id = *id;
+    stamp_set(&e->stamp, gen, mono_ms());
+    pthread_mutex_unlock(&a->lock);
+}
+
+enum authz_strategy
+auth_strategy(struct store *s)
+{
+    _cleanup_free_ char *v = NULL;
+    enum authz_strategy st = AUTHZ_LOGGED_IN;
+
+    if (store_setting_get(s, "authorization", &v) == 0 && authz_parse(v, &st) < 0)
+        st = AUTHZ_MATRIX; /* a value this version does not know: grant only what is granted */
+    return st;
+}
+
+bool
+auth_anonymous_read(struct store *s)
+{
+    return store_setting_bool(s, "anonymous_read", false);
+}
+
+int
+auth_global_grants(struct store *s, struct grant **ret, size_t *ret_n)
+{
+    char **entries = NULL;
+    struct grant *g;
+    size_t n = 0, k = 0;
+    int r;
+
+    *ret = NULL;
+    *ret_n = 0;
+    r = store_grant_list(s, &entries, &n);
+    if (r < 0)
+        return r;
+    g = calloc(n ? n : 1, sizeof *g);
+    if (!g) {
+        store_grants_free(entries, n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (grant_parse(entries[i], &g[k]) == 0)
+            k++;
+    store_grants_free(entries, n);
+    *ret = g;
+    *ret_n = k;
+    return 0;
+}
+
+/* Needs no lock: the last reference, the cache's included, frees it. */
+static void
+policy_unref(struct auth_policy_ref *p)
+{
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    grants_free(p->p.grants, p->p.n_grants);
+    free(p);
+}
+
+const struct auth_policy *
+auth_policy_get(struct auth *a, struct store *s)
+{
+    struct auth_policy_ref *p = NULL, *old;
+    uint64_t gen = 0;
+    bool keep = cache_gen(s, &gen);
+
+    if (keep) {
+        pthread_mutex_lock(&a->lock);
+        if (a->policy && stamp_fresh(&a->policy->stamp, gen, mono_ms())) {
+            p = a->policy;
+            __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        }
+        pthread_mutex_unlock(&a->lock);
+        if (p)
+            return &p->p;
+    }
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->refs = 1;
+    p->p.authz = auth_strategy(s);
+    p->p.anonymous_read = auth_anonymous_read(s);
+    /* the default strategy looks at no grant */
+    if (p->p.authz != AUTHZ_LOGGED_IN &&
+        auth_global_grants(s, &p->p.grants, &p->p.n_grants) < 0) {
+        free(p);
+        return NULL;
+    }
+    if (keep) {
+        stamp_set(&p->stamp, gen, mono_ms());
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&a->lock);
+        old = a->policy;
+        a->policy = p;
+        pthread_mutex_unlock(&a->lock);
+        if (old)
+            policy_unref(old);
+    }
+    return &p->p;
+}
+
+void
+auth_policy_put(struct auth *a, const struct auth_policy *policy)
+{
+    /* the policy is the first member of its reference */
+    struct auth_policy_ref *p = (struct auth_policy_ref *) policy;
+
+    (void) a;
+    if (p)
+        policy_unref(p);
+}
+
+/* ---- throttling ---- */
 
 /*
  * Failures are counted per (address, subject), the subject being the user
@@ -246,16 +528,12 @@ token_hash(const char *secret, char *out)
 }
 
 static void
-note_usage(struct auth *a, const char *uuid)
+note_usage_locked(struct auth *a, const char *uuid, int64_t now)
 {
-    int64_t now = now_ms();
-
-    pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < a->n_usage; i++) {
         if (streq(a->usage[i].uuid, uuid)) {
             a->usage[i].uses++;
             a->usage[i].last_ms = now;
-            pthread_mutex_unlock(&a->lock);
             return;
         }
     }
@@ -266,6 +544,15 @@ note_usage(struct auth *a, const char *uuid)
         u->last_ms = now;
     }
     /* NEEDSWORK: past USAGE_SLOTS distinct tokens between flushes, uses go uncounted. */
+}
+
+static void
+note_usage(struct auth *a, const char *uuid)
+{
+    int64_t now = now_ms();
+
+    pthread_mutex_lock(&a->lock);
+    note_usage_locked(a, uuid, now);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -364,7 +651,7 @@ auth_password(struct auth *a, struct store *s, const char *user, const char *pas
     if (auth_throttle_wait(a, addr, user) > 0)
         return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
     if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(password) > BOUND_PASSWORD_BYTES ||
-        store_user_get(s, user, &u) < 0)
+        user_get(a, s, user, 0, &u) < 0)
         return refuse_credentials(a, addr, user, AUTH_FAIL_NO_SUCH_USER, reterr_why);
     ok = password_ok(a, &u, password);
     if (ok)
@@ -382,22 +669,35 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
     char hash[SECRET_SHA256_HEX_LEN + 1];
     struct user_row u = { 0 };
     struct token_row t = { 0 };
+    uint64_t gen = 0;
+    bool keep, expired;
     int r;
 
-    if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(secret) > BOUND_PASSWORD_BYTES ||
-        store_user_get(s, user, &u) < 0) {
+    if (strlen(user) > BOUND_USER_NAME_BYTES || strlen(secret) > BOUND_PASSWORD_BYTES) {
         if (auth_throttle_wait(a, addr, user) > 0)
             return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
         return refuse_credentials(a, addr, user, AUTH_FAIL_NO_SUCH_USER, reterr_why);
     }
 
-    /* a valid API token costs one hash to check: it is never throttled */
+    /* a valid API token costs one hash to check, and no read once verified */
     token_hash(secret, hash);
+    if (token_cached(a, s, hash, user, ret_id, &expired))
+        goto token;
+
+    /* the generation before the rows: a change meanwhile leaves what is kept stale-marked */
+    keep = cache_gen(s, &gen);
+    if (user_get(a, s, user, 0, &u) < 0) {
+        if (auth_throttle_wait(a, addr, user) > 0)
+            return refuse_credentials(a, addr, user, AUTH_FAIL_THROTTLED, reterr_why);
+        return refuse_credentials(a, addr, user, AUTH_FAIL_NO_SUCH_USER, reterr_why);
+    }
+
+    /* a valid API token is never throttled */
     r = store_token_find_by_hash(s, hash, &t);
     if (r >= 0 && t.user_id == u.id) {
         const char *why;
-        bool expired = t.expires_ms > 0 && now_ms() >= t.expires_ms;
 
+        expired = t.expires_ms > 0 && now_ms() >= t.expires_ms;
         fill_identity(ret_id, &u, VIA_TOKEN);
         snprintf(ret_id->token_name, sizeof ret_id->token_name, "%s", t.name);
         snprintf(ret_id->token_uuid, sizeof ret_id->token_uuid, "%s", t.uuid);
@@ -406,16 +706,13 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
         if (t.scopes && scopes_parse(t.scopes, &ret_id->token_scopes, &why) < 0)
             ret_id->token_scopes = SCOPE_READ;
         snprintf(ret_id->token_jobs, sizeof ret_id->token_jobs, "%s", t.jobs ? t.jobs : "");
+        if (keep)
+            token_remember(a, gen, hash, ret_id);
         if (!expired)
             note_usage(a, t.uuid);
         token_row_release(&t);
         user_row_release(&u);
-        if (expired) {
-            /* the secret is known good: a named refusal, and nothing to throttle */
-            *reterr_why = AUTH_FAIL_TOKEN_EXPIRED;
-            return -EACCES;
-        }
-        return 0;
+        goto token;
     }
     if (auth_throttle_wait(a, addr, user) > 0) {
         if (r >= 0)
@@ -436,6 +733,14 @@ auth_basic(struct auth *a, struct store *s, const char *user, const char *secret
     }
     user_row_release(&u);
     return refuse_credentials(a, addr, user, AUTH_FAIL_BAD_SECRET, reterr_why);
+
+token:
+    if (expired) {
+        /* the secret is known good: a named refusal, and nothing to throttle */
+        *reterr_why = AUTH_FAIL_TOKEN_EXPIRED;
+        return -EACCES;
+    }
+    return 0;
 }
 
 int
@@ -572,10 +877,11 @@ session_find(struct auth *a, const char *hash)
 }
 
 static int
-password_print(struct store *s, int64_t user_id, char *out, struct user_row *ret_user)
+password_print(struct auth *a, struct store *s, int64_t user_id, char *out,
+               struct user_row *ret_user)
 {
     struct user_row u = { 0 };
-    int r = store_user_get_by_id(s, user_id, &u);
+    int r = user_get(a, s, NULL, user_id, &u);
 
     if (r < 0)
         return r;
@@ -627,7 +933,7 @@ auth_session_new(struct auth *a, struct store *s, const struct identity *id, cha
     struct session *slot;
     int64_t now = mono_ms();
 
-    if (!id->anonymous && password_print(s, id->user_id, print, NULL) < 0)
+    if (!id->anonymous && password_print(a, s, id->user_id, print, NULL) < 0)
         return -ENOENT;
 
     secret_random_hex(sid, 32);
@@ -673,7 +979,7 @@ auth_session_get(struct auth *a, struct store *s, const char *sid, struct identi
         return r;
     }
     /* the user as the database has it now */
-    if (password_print(s, id.user_id, print, &u) < 0 || !secret_equal(print, want)) {
+    if (password_print(a, s, id.user_id, print, &u) < 0 || !secret_equal(print, want)) {
         user_row_release(&u);
         auth_session_end(a, sid);
         return -ENOENT;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/perm.h"
 #include "store/store.h"
 #include "util/bounds.h"
 
@@ -55,6 +56,38 @@ struct auth;
 
 int auth_new(struct auth **ret_auth);
 struct auth *auth_free(struct auth *a);
+
+/*
+ * What auth reads of the store on every request (users, API tokens, the
+ * authorization settings and the global matrix) is kept in memory, filed
+ * under the store's auth generation (store_auth_generation()), which every
+ * change made by Steward moves on, whichever process made it: a revoked
+ * token, a removed user, a changed password, grant or setting is seen by
+ * the very next request. Entries also last at most a second, which bounds
+ * what a change made behind Steward's back (sqlite3 by hand) leaves stale.
+ * Without the generation (an in-memory database), nothing is kept.
+ */
+
+/* The server-wide rules of authorization, as the settings and the global matrix have them. */
+struct auth_policy {
+    enum authz_strategy authz;
+    bool anonymous_read;     /* `steward security anonymous-read` */
+    struct grant *grants;    /* the global matrix; none under AUTHZ_LOGGED_IN, which reads none */
+    size_t n_grants;
+};
+
+/*
+ * Lends the policy until auth_policy_put(); NULL when the store cannot be
+ * read. The same policy may be lent to several threads at once: read only.
+ */
+const struct auth_policy *auth_policy_get(struct auth *a, struct store *s);
+void auth_policy_put(struct auth *a, const struct auth_policy *p);
+
+/* The same, read from the store each time (the pages that change them). */
+enum authz_strategy auth_strategy(struct store *s);   /* an unknown value: AUTHZ_MATRIX */
+bool auth_anonymous_read(struct store *s);
+/* The global matrix, parsed (entries that do not read are left out); free with grants_free(). */
+int auth_global_grants(struct store *s, struct grant **ret, size_t *ret_n);
 
 /*
  * Checks Basic credentials. Returns 0 and fills *ret_id; -EACCES with

@@ -135,6 +135,7 @@ struct engine {
     pthread_cond_t answered;
     struct cmd *inbox;
     struct cmd **inbox_tail;
+    bool inbox_signalled;    /* efd was written since the loop last took the inbox */
     bool quitting;
     bool exited;             /* the loop has ended: every command is refused */
     bool exiting;            /* a safe exit has asked the process to stop */
@@ -282,27 +283,25 @@ engine_queue_limit(const struct engine *e)
 
 /* ---- the inbox ---- */
 
-static int cause_copy(struct cause *dst, const struct cause *src);
-
+/* An asynchronous command and its copies are one block (engine_trigger_async()). */
 static void
 cmd_free_owned(struct cmd *c)
 {
-    struct trigger *t = &c->owned_trigger;
-
-    free((char *) t->job);
-    for (size_t i = 0; i < t->n_params; i++) {
-        free(((struct param_value *) t->params)[i].name);
-        free(((struct param_value *) t->params)[i].value);
-    }
-    free((void *) t->params);
-    cause_release(&c->owned_cause);
     free(c);
 }
 
+/*
+ * The loop is woken once for whatever comes until it takes the inbox:
+ * while it commits one group, the triggers of the next one arrive without
+ * a system call each. drain_inbox() reads efd before it takes the list
+ * and clears the flag with it, so a command is either in the list it
+ * takes or has written efd again.
+ */
 static int
 enqueue(struct engine *e, struct cmd *c)
 {
     uint64_t one = 1;
+    bool wake;
 
     c->done = false;
     c->next = NULL;
@@ -313,8 +312,11 @@ enqueue(struct engine *e, struct cmd *c)
     }
     *e->inbox_tail = c;
     e->inbox_tail = &c->next;
+    wake = !e->inbox_signalled;
+    e->inbox_signalled = true;
     pthread_mutex_unlock(&e->lock);
-    (void) !write(e->efd, &one, sizeof one);
+    if (wake)
+        (void) !write(e->efd, &one, sizeof one);
     return 0;
 }
 
@@ -361,42 +363,80 @@ engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
     return 0;
 }
 
+/* Copies `s` (NULL stays NULL) to *at, which it moves past the copy. */
+static char *
+place(char **at, const char *s)
+{
+    char *copy = *at;
+    size_t n;
+
+    if (!s)
+        return NULL;
+    n = strlen(s) + 1;
+    memcpy(copy, s, n);
+    *at += n;
+    return copy;
+}
+
+static size_t
+size_or_0(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/*
+ * The command owns copies of the trigger, in one block with it: one
+ * allocation on the HTTP thread and one free on the loop's, rather than
+ * one of each per string.
+ */
 int
 engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_done_fn done,
                      void *userdata)
 {
-    struct cmd *c = calloc(1, sizeof *c);
+    const struct cause *cause = t->cause;
+    size_t need = sizeof(struct cmd) + t->n_params * sizeof(struct param_value);
     struct param_value *params;
+    struct cmd *c;
+    char *at;
     int r;
 
+    need += strlen(t->job) + 1 + size_or_0(cause->user_name) + size_or_0(cause->token_name) +
+            size_or_0(cause->addr) + size_or_0(cause->note);
+    for (size_t i = 0; i < t->n_params; i++)
+        need += strlen(t->params[i].name) + 1 +
+                (t->params[i].value ? strlen(t->params[i].value) : 0) + 1;
+    c = calloc(1, need);
     if (!c)
         return -ENOMEM;
+    /* struct cmd's size is a multiple of its alignment, which the array needs no more than */
+    static_assert(_Alignof(struct cmd) >= _Alignof(struct param_value), "params follow the cmd");
+    params = (struct param_value *) (c + 1);
+    at = (char *) (params + t->n_params);
     c->type = CMD_TRIGGER;
     c->done_fn = done;
     c->userdata = userdata;
     c->trigger = &c->owned_trigger;
-    params = calloc(t->n_params ? t->n_params : 1, sizeof *params);
+    for (size_t i = 0; i < t->n_params; i++) {
+        params[i].type = t->params[i].type;
+        params[i].name = place(&at, t->params[i].name);
+        params[i].value = place(&at, t->params[i].value ? t->params[i].value : "");
+    }
+    c->owned_cause = (struct cause){ .kind = cause->kind,
+                                     .count = cause->count > 0 ? cause->count : 1 };
+    c->owned_cause.user_name = place(&at, cause->user_name);
+    c->owned_cause.token_name = place(&at, cause->token_name);
+    c->owned_cause.addr = place(&at, cause->addr);
+    c->owned_cause.note = place(&at, cause->note);
     /* `via` is one of the static names */
     snprintf(c->owned_addr, sizeof c->owned_addr, "%s", t->addr ? t->addr : "");
-    c->owned_trigger = (struct trigger){ .job = strdup(t->job), .params = params,
+    c->owned_trigger = (struct trigger){ .job = place(&at, t->job), .params = params,
                                          .n_params = t->n_params, .cause = &c->owned_cause,
                                          .delay_ms = t->delay_ms, .via = t->via,
                                          .addr = t->addr ? c->owned_addr : NULL };
-    r = params && c->owned_trigger.job ? cause_copy(&c->owned_cause, t->cause) : -ENOMEM;
-    for (size_t i = 0; r >= 0 && i < t->n_params; i++) {
-        params[i].type = t->params[i].type;
-        params[i].name = strdup(t->params[i].name);
-        params[i].value = strdup(t->params[i].value ? t->params[i].value : "");
-        if (!params[i].name || !params[i].value)
-            r = -ENOMEM;
-    }
-    if (r >= 0)
-        r = enqueue(e, c);
-    if (r < 0) {
-        if (!params)
-            c->owned_trigger.n_params = 0;
+    assert((size_t) (at - (char *) c) == need);
+    r = enqueue(e, c);
+    if (r < 0)
         cmd_free_owned(c);
-    }
     return r;
 }
 
@@ -2166,6 +2206,7 @@ drain_inbox(struct engine *e)
     list = e->inbox;
     e->inbox = NULL;
     e->inbox_tail = &e->inbox;
+    e->inbox_signalled = false;
     pthread_mutex_unlock(&e->lock);
 
     for (c = list; c;) {

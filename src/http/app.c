@@ -141,45 +141,19 @@ app_audit(struct req *req, const char *action, const char *job, const char *fmt,
 bool
 app_anonymous_read(const struct req *req)
 {
-    return store_setting_bool(req->db, "anonymous_read", false);
+    return auth_anonymous_read(req->db);
 }
 
 enum authz_strategy
 app_strategy(struct store *db)
 {
-    _cleanup_free_ char *v = NULL;
-    enum authz_strategy s = AUTHZ_LOGGED_IN;
-
-    if (store_setting_get(db, "authorization", &v) == 0 && authz_parse(v, &s) < 0)
-        s = AUTHZ_MATRIX; /* a value this version does not know: grant only what is granted */
-    return s;
+    return auth_strategy(db);
 }
 
 int
 app_global_grants(struct store *db, struct grant **ret, size_t *ret_n)
 {
-    char **entries = NULL;
-    struct grant *g;
-    size_t n = 0, k = 0;
-    int r;
-
-    *ret = NULL;
-    *ret_n = 0;
-    r = store_grant_list(db, &entries, &n);
-    if (r < 0)
-        return r;
-    g = calloc(n ? n : 1, sizeof *g);
-    if (!g) {
-        store_grants_free(entries, n);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (grant_parse(entries[i], &g[k]) == 0)
-            k++;
-    store_grants_free(entries, n);
-    *ret = g;
-    *ret_n = k;
-    return 0;
+    return auth_global_grants(db, ret, ret_n);
 }
 
 struct perm_subject
@@ -194,22 +168,38 @@ int
 app_authorize(struct req *req)
 {
     struct perm_subject who = app_subject(req);
-    struct grant *g = NULL;
-    size_t n = 0;
-    int r = 0;
+    const struct auth_policy *p;
 
     if (req->authorized)
         return 0;
     req->authorized = true;
-    req->authz = app_strategy(req->db);
     req->perms = 0;
-    if (req->authz != AUTHZ_LOGGED_IN && !who.is_admin) {
-        r = app_global_grants(req->db, &g, &n);
-        if (r < 0)
-            return r;
+    if (req->auth) {
+        /* the server's path: what the store says, kept between requests */
+        p = auth_policy_get(req->auth, req->db);
+        if (!p) {
+            req->authz = AUTHZ_MATRIX;
+            return -EIO;
+        }
+        req->authz = p->authz;
+        req->perms = perm_global(p->authz, p->grants, p->n_grants,
+                                 req->id.anonymous && p->anonymous_read, &who);
+        auth_policy_put(req->auth, p);
+    } else {
+        struct grant *g = NULL;
+        size_t n = 0;
+        int r;
+
+        req->authz = app_strategy(req->db);
+        if (req->authz != AUTHZ_LOGGED_IN && !who.is_admin) {
+            r = app_global_grants(req->db, &g, &n);
+            if (r < 0)
+                return r;
+        }
+        req->perms = perm_global(req->authz, g, n, req->id.anonymous && app_anonymous_read(req),
+                                 &who);
+        grants_free(g, n);
     }
-    req->perms = perm_global(req->authz, g, n, req->id.anonymous && app_anonymous_read(req), &who);
-    grants_free(g, n);
     /* a limited API token: no more than its scopes allow */
     if (req->id.via == VIA_TOKEN)
         req->perms &= scopes_allow(req->id.token_scopes);

@@ -65,6 +65,7 @@ struct req {
     perm_set perms;            /* outside any job (see app_may()) */
 
     struct store *db;          /* this thread's database connection */
+    struct auth *auth;         /* the server's; NULL in a request built by a test */
     void *conn;                /* private to mhd.c */
 };
 
@@ -127,13 +128,17 @@ void resp_too_large(struct resp *resp);
  * Deferred answers. A handler that must wait for another thread (a trigger
  * waiting for its group commit) calls req_defer() and returns without
  * filling its resp; the connection is parked, and no HTTP thread waits.
- * Later, from any thread, http_finish() gives the answer exactly once. The
- * request stays valid until then.
+ * Later, from any thread, http_finish() says the answer is ready, exactly
+ * once: that thread (the core loop, which every trigger waits for) only
+ * hands over `userdata` and wakes the connection, and make() fills the
+ * empty `resp` on the HTTP thread that sends it. When the client has gone
+ * first, make() gets NULL for req and resp, and only frees userdata. It
+ * runs exactly once either way.
  */
 struct http_deferred;
 struct http_deferred *req_defer(struct req *req);
-/* Takes over the contents of *resp (which is left empty). */
-void http_finish(struct http_deferred *d, struct resp *resp);
+typedef void (*http_make_fn)(void *userdata, struct req *req, struct resp *resp);
+void http_finish(struct http_deferred *d, http_make_fn make, void *userdata);
 /* An empty answer (200, no headers), for a deferred one. */
 void resp_init(struct resp *resp);
 void resp_release(struct resp *resp);

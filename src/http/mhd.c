@@ -26,6 +26,7 @@ struct http {
     struct MHD_Daemon *d;
     struct http_opts opts;
     pthread_key_t db_key;
+    pthread_key_t spare_key;  /* a worker's ended requests' contexts (struct spares) */
     int port;
     int deferred_pending;   /* atomic: answers not given yet */
     bool quiesced;
@@ -36,10 +37,10 @@ struct http_deferred {
     pthread_mutex_t lock;
     struct MHD_Connection *conn;
     bool suspended;         /* the connection is parked */
-    bool finished;          /* the answer is in `final` */
+    bool finished;          /* make() may make the answer */
     bool abandoned;         /* the connection ended first: the finisher frees this */
-    struct reqctx *orphan;  /* then: the request, kept alive for the finisher */
-    struct resp final;
+    http_make_fn make;      /* makes it, from make_data */
+    void *make_data;
 };
 
 struct reqctx {
@@ -207,6 +208,60 @@ static void
 db_destructor(void *p)
 {
     store_close(p);
+}
+
+/*
+ * A request's context is over a kilobyte (the identity with its token's
+ * limits): a malloc() that size makes glibc consolidate its fast bins, at
+ * every request. Each worker keeps the contexts of its ended requests for
+ * its next ones instead, up to as many as it has requests in flight
+ * (parked triggers included).
+ */
+#define SPARE_CONTEXTS 16
+
+struct spares {
+    size_t n;
+    struct reqctx *ctx[SPARE_CONTEXTS];
+};
+
+static void
+spares_free(void *p)
+{
+    struct spares *sp = p;
+
+    for (size_t i = 0; sp && i < sp->n; i++)
+        free(sp->ctx[i]);
+    free(sp);
+}
+
+static struct reqctx *
+reqctx_new(struct http *h)
+{
+    struct spares *sp = pthread_getspecific(h->spare_key);
+    struct reqctx *ctx;
+
+    if (!sp || sp->n == 0)
+        return calloc(1, sizeof *ctx);
+    ctx = sp->ctx[--sp->n];
+    return ctx;   /* zeroed when it was kept */
+}
+
+/* Frees a request's context, or keeps it for the thread's next request. */
+static void
+reqctx_free(struct http *h, struct reqctx *ctx)
+{
+    struct spares *sp = pthread_getspecific(h->spare_key);
+
+    http_req_release(&ctx->req);
+    if (!sp && (sp = calloc(1, sizeof *sp)) && pthread_setspecific(h->spare_key, sp) != 0)
+        sp = mfree(sp);
+    if (sp && sp->n < SPARE_CONTEXTS) {
+        /* nothing of the request (its session id, say) stays behind */
+        memset(ctx, 0, sizeof *ctx);
+        sp->ctx[sp->n++] = ctx;
+        return;
+    }
+    free(ctx);
 }
 
 static void
@@ -401,7 +456,7 @@ req_defer(struct req *req)
  * its suspend.
  */
 void
-http_finish(struct http_deferred *d, struct resp *resp)
+http_finish(struct http_deferred *d, http_make_fn make, void *make_data)
 {
     struct MHD_Connection *conn = d->conn;
     bool suspended;
@@ -409,15 +464,13 @@ http_finish(struct http_deferred *d, struct resp *resp)
     pthread_mutex_lock(&d->lock);
     if (d->abandoned) {
         pthread_mutex_unlock(&d->lock);
-        resp_release(resp);
-        http_req_release(&d->orphan->req);
-        free(d->orphan);
+        make(make_data, NULL, NULL);
         pthread_mutex_destroy(&d->lock);
         free(d);
         return;
     }
-    d->final = *resp;
-    *resp = (struct resp){ .fd = -1 };
+    d->make = make;
+    d->make_data = make_data;
     d->finished = true;
     suspended = d->suspended;
     pthread_mutex_unlock(&d->lock);
@@ -426,14 +479,26 @@ http_finish(struct http_deferred *d, struct resp *resp)
         MHD_resume_connection(conn);
 }
 
+/* A finished answer that will not be sent: what make() holds is freed. */
+static void
+drop_answer(struct http_deferred *d)
+{
+    d->make(d->make_data, NULL, NULL);
+    d->make = NULL;
+}
+
 static enum MHD_Result
 send_deferred(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx)
 {
     struct http_deferred *d = ctx->deferred;
+    struct resp resp;
     enum MHD_Result ret;
 
-    ret = send_resp(h, conn, &d->final);
-    resp_release(&d->final);
+    resp_init(&resp);
+    d->make(d->make_data, &ctx->req, &resp);
+    d->make = NULL;
+    ret = send_resp(h, conn, &resp);
+    resp_release(&resp);
     ctx->deferred = NULL;
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -451,6 +516,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
 
     buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
     req->db = thread_db(h);
+    req->auth = h->opts.auth;
     if (http_split_path(req, url) < 0 && req->body_problem == BODY_OK)
         req->body_problem = BODY_BAD_FORM;
     if (req->body_problem == BODY_OK)
@@ -505,7 +571,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (!ctx) {
         const char *cl;
 
-        ctx = calloc(1, sizeof *ctx);
+        ctx = reqctx_new(h);
         if (!ctx)
             return MHD_NO;
         ctx->h = h;
@@ -558,23 +624,19 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
         pthread_mutex_lock(&d->lock);
         finished = d->finished;
-        if (!finished) {
-            /* the finisher may still be reading the request: it frees both */
+        /* the finisher never reads the request: only `d` waits for it, and it frees that */
+        if (!finished)
             d->abandoned = true;
-            d->orphan = ctx;
-        }
         pthread_mutex_unlock(&d->lock);
         __atomic_sub_fetch(&ctx->h->deferred_pending, 1, __ATOMIC_SEQ_CST);
-        *con_cls = NULL;
-        if (!finished)
-            return;
-        resp_release(&d->final);
-        pthread_mutex_destroy(&d->lock);
-        free(d);
         ctx->deferred = NULL;
+        if (finished) {
+            drop_answer(d);
+            pthread_mutex_destroy(&d->lock);
+            free(d);
+        }
     }
-    http_req_release(&ctx->req);
-    free(ctx);
+    reqctx_free(ctx->h, ctx);
     *con_cls = NULL;
 }
 
@@ -639,6 +701,7 @@ http_start(const struct http_opts *opts, struct http **ret_http)
     h->opts = *opts;
     h->port = opts->port;
     pthread_key_create(&h->db_key, db_destructor);
+    pthread_key_create(&h->spare_key, spares_free);
     /* poll(), not epoll: see docs/ARCHITECTURE.md (a quiesce race in libmicrohttpd 0.9.75) */
     /* with TLS the certificate comes from tls.c at each handshake, so that SIGHUP renews it */
     struct MHD_OptionItem tls_opts[] = {
@@ -657,6 +720,7 @@ http_start(const struct http_opts *opts, struct http **ret_http)
         on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
     if (!h->d) {
         pthread_key_delete(h->db_key);
+        pthread_key_delete(h->spare_key);
         free(h);
         return -EIO;
     }
@@ -694,6 +758,10 @@ http_stop(struct http *h)
     MHD_stop_daemon(h->d);
     if (h->listen_fd != MHD_INVALID_SOCKET)
         close(h->listen_fd);
+    /* the workers freed theirs as they ended; this thread may have closed connections too */
+    spares_free(pthread_getspecific(h->spare_key));
+    pthread_setspecific(h->spare_key, NULL);
     pthread_key_delete(h->db_key);
+    pthread_key_delete(h->spare_key);
     free(h);
 }

@@ -47,6 +47,18 @@ http_parse_basic(const char *header_value, char **ret_user, char **ret_secret)
     return 0;
 }
 
+/*
+ * Grows an array of `n` items of `size` to hold one more: to 4, then to
+ * each next power of two, so that n fields cost log n reallocations.
+ */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+    if (n > 0 && (n < 4 || (n & (n - 1)) != 0))
+        return v;
+    return realloc(v, (n < 4 ? 4 : 2 * n) * size);
+}
+
 int
 http_add_param(struct req *req, const char *key, size_t klen, const char *value, size_t vlen)
 {
@@ -56,24 +68,27 @@ http_add_param(struct req *req, const char *key, size_t klen, const char *value,
 
     if (req->n_params >= BOUND_FORM_FIELDS)
         return -E2BIG;
-    k = strndup(key, klen);
-    val = strndup(value ? value : "", value ? vlen : 0);
-    if (!k || !val) {
-        free(k);
-        free(val);
+    /* key and value in one block, as strndup() would have cut them */
+    klen = strnlen(key, klen);
+    vlen = value ? strnlen(value, vlen) : 0;
+    k = malloc(klen + 1 + vlen + 1);
+    if (!k)
         return -ENOMEM;
-    }
-    r1 = url_decode_inplace(k, strlen(k));
-    r2 = url_decode_inplace(val, strlen(val));
+    val = k + klen + 1;
+    memcpy(k, key, klen);
+    k[klen] = '\0';
+    if (vlen)
+        memcpy(val, value, vlen);
+    val[vlen] = '\0';
+    r1 = url_decode_inplace(k, klen);
+    r2 = url_decode_inplace(val, vlen);
     if (r1 < 0 || r2 < 0) {
         free(k);
-        free(val);
         return -EINVAL;
     }
-    v = realloc(req->params, (req->n_params + 1) * sizeof *v);
+    v = grow(req->params, req->n_params, sizeof *v);
     if (!v) {
         free(k);
-        free(val);
         return -ENOMEM;
     }
     req->params = v;
@@ -110,35 +125,36 @@ http_parse_form(struct req *req, const char *s, size_t len)
 int
 http_split_path(struct req *req, const char *url)
 {
-    const char *p = url;
+    size_t len = strlen(url), n = 0;
+    char **v, *text;
 
-    req->trailing_slash = strlen(url) > 1 && url[strlen(url) - 1] == '/';
-    while (*p) {
-        const char *slash;
-        char *seg, **v;
-        size_t len;
+    req->trailing_slash = len > 1 && url[len - 1] == '/';
+    for (const char *p = url; *p; p++)
+        if (*p != '/' && (p == url || p[-1] == '/'))
+            n++;
+    if (n == 0)
+        return 0;
+    /* the pointers and the segments' text in one block: one free() for all */
+    v = malloc(n * sizeof *v + len + 1);
+    if (!v)
+        return -ENOMEM;
+    text = (char *) (v + n);
+    req->seg = v;
+    for (const char *p = url; *p;) {
+        size_t seg;
 
         while (*p == '/')
             p++;
         if (!*p)
             break;
-        slash = strchr(p, '/');
-        len = slash ? (size_t) (slash - p) : strlen(p);
-        seg = strndup(p, len);
-        if (!seg)
-            return -ENOMEM;
-        if (url_decode_path_inplace(seg, len) < 0) {
-            free(seg);
+        seg = strcspn(p, "/");
+        memcpy(text, p, seg);
+        text[seg] = '\0';
+        if (url_decode_path_inplace(text, seg) < 0)
             return -EINVAL;
-        }
-        v = realloc(req->seg, (req->n_seg + 1) * sizeof *v);
-        if (!v) {
-            free(seg);
-            return -ENOMEM;
-        }
-        req->seg = v;
-        v[req->n_seg++] = seg;
-        p += len;
+        v[req->n_seg++] = text;
+        text += seg + 1;
+        p += seg;
     }
     return 0;
 }
@@ -146,15 +162,16 @@ http_split_path(struct req *req, const char *url)
 void
 http_req_release(struct req *req)
 {
-    for (size_t i = 0; i < req->n_seg; i++)
-        free(req->seg[i]);
     free(req->seg);
+    req->seg = NULL;
+    req->n_seg = 0;
     for (size_t i = 0; i < req->n_params; i++) {
-        free(req->params[i].key);
         secret_wipe(req->params[i].value, strlen(req->params[i].value));
-        free(req->params[i].value);
+        free(req->params[i].key);   /* the value shares its block */
     }
     free(req->params);
+    req->params = NULL;
+    req->n_params = 0;
     if (req->body.ptr)
         secret_wipe(req->body.ptr, req->body.len);
     buf_release(&req->body);

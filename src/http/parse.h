@@ -45,5 +45,9 @@ int http_parse_form(struct req *req, const char *s, size_t len);
  */
 int http_split_path(struct req *req, const char *url);
 
-/* Frees the segments, fields (values wiped) and body of a request. */
+/*
+ * Frees the segments, fields (values wiped) and body of a request. A
+ * field's value lives in its key's block, and the segments in one block
+ * with their array: only these functions make or free them.
+ */
 void http_req_release(struct req *req);

@@ -374,6 +374,7 @@ store_open(const char *path, struct store **ret_store)
         return -EIO;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    authgen_init(s, path);
     /*
      * WAL with synchronous=FULL: a commit is on disk when it returns, which
      * is what a 201 promises. Group commit keeps that affordable.
@@ -414,6 +415,7 @@ store_close(struct store *s)
         for (size_t i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
             sqlite3_finalize(s->cache[i].st);
         sqlite3_close(s->db);
+        authgen_release(s);
         free(s);
     }
     return NULL;
@@ -477,6 +479,8 @@ store_commit(struct store *s)
 {
     int r = exec(s, "COMMIT");
 
+    if (r >= 0)
+        authgen_committed(s);
     /* a commit that failed may leave the transaction open, for a rollback to end */
     if (s->lazy && sqlite3_get_autocommit(s->db))
         end_lazy(s, r >= 0);
@@ -486,8 +490,10 @@ store_commit(struct store *s)
 int
 store_rollback(struct store *s)
 {
-    int r = exec(s, "ROLLBACK");
+    int r;
 
+    authgen_rolled_back(s);
+    r = exec(s, "ROLLBACK");
     if (s->lazy && sqlite3_get_autocommit(s->db))
         end_lazy(s, false);
     return r;
@@ -567,12 +573,16 @@ store_setting_set(struct store *s, const char *key, const char *value)
 {
     sqlite3_stmt *st = st_prep(s, "INSERT INTO settings(key, value) VALUES(?, ?) "
                                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    int r;
 
     if (!st)
         return -EIO;
     st_bind_text(st, 1, key);
     st_bind_text(st, 2, value);
-    return st_exec_done(st);
+    r = st_exec_done(st);
+    if (r >= 0)
+        authgen_changed(s);
+    return r;
 }
 
 int
@@ -587,6 +597,8 @@ store_setting_delete(struct store *s, const char *key)
     r = st_exec_done(st);
     if (r >= 0 && sqlite3_changes(s->db) == 0)
         r = -ENOENT;
+    if (r >= 0)
+        authgen_changed(s);
     return r;
 }
 

@@ -20,6 +20,11 @@ struct store {
     bool lazy;              /* the open transaction is store_begin_lazy()'s */
     bool unsynced;          /* a lazy commit since the last store_sync() */
     bool not_full;          /* could not go back to synchronous=FULL: begins nothing yet */
+    /* the auth generation (store/authgen.c) */
+    char *db_path;      /* NULL: a database with no file beside it */
+    uint64_t *gen;      /* mapped, once asked for */
+    bool gen_tried;
+    bool gen_dirty;     /* changed in the open transaction: count it at the commit */
 };
 
 /*
@@ -45,6 +50,17 @@ int st_exec_done(sqlite3_stmt *st);
  */
 bool read_begin(struct store *s);
 void read_end(struct store *s, bool began);
+
+/*
+ * The auth generation (store/authgen.c). Every function that writes users,
+ * API tokens, grants or settings calls authgen_changed() once it has
+ * succeeded; store_commit() and store_rollback() call the other two.
+ */
+void authgen_init(struct store *s, const char *db_path);
+void authgen_release(struct store *s);
+void authgen_changed(struct store *s);
+void authgen_committed(struct store *s);
+void authgen_rolled_back(struct store *s);
 
 /*
  * The SQL of the migration that takes a database from schema `version` to

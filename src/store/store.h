@@ -60,6 +60,18 @@ int store_savepoint(struct store *s);
 int store_savepoint_release(struct store *s);
 int store_savepoint_rollback(struct store *s);
 
+/*
+ * The auth generation: a number that changes after every committed change
+ * to users, API tokens, the global matrix or settings, made by this
+ * process or another (the offline commands). What was read of them stays
+ * true while it stays the same. It lives in a small file beside the
+ * database (DB-authgen), mapped into memory: asking costs no system call
+ * after the first time. 0 and *ret, or -ENOTSUP when there is no such file
+ * (an in-memory database, or one it cannot be made for): then nothing
+ * read may be kept.
+ */
+int store_auth_generation(struct store *s, uint64_t *ret);
+
 /* ---- settings ---- */
 /* *ret_value is newly allocated; -ENOENT when unset. */
 int store_setting_get(struct store *s, const char *key, char **ret_value);

@@ -36,6 +36,8 @@ store_user_add(struct store *s, const char *name, const char *password_hash, boo
     r = st_exec_done(st);
     if (r >= 0 && ret_id)
         *ret_id = sqlite3_last_insert_rowid(s->db);
+    if (r >= 0)
+        authgen_changed(s);
     return r;
 }
 
@@ -98,6 +100,7 @@ store_user_set_password(struct store *s, int64_t id, const char *password_hash)
     r = st_exec_done(st);
     if (r < 0)
         return r;
+    authgen_changed(s);
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
@@ -193,6 +196,7 @@ store_user_delete(struct store *s, int64_t id)
         r = st_exec_done(st);
         if (r < 0)
             return r;
+        authgen_changed(s);
     }
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
@@ -210,6 +214,7 @@ store_user_set_admin(struct store *s, int64_t id, bool is_admin)
     r = st_exec_done(st);
     if (r < 0)
         return r;
+    authgen_changed(s);
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
@@ -236,6 +241,7 @@ store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *
 {
     sqlite3_stmt *st = st_prep(s, "INSERT INTO api_tokens(uuid, user_id, name, hash, created_ms, "
                                   "scopes, jobs, expires_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    int r;
 
     if (!st)
         return -EIO;
@@ -247,7 +253,10 @@ store_token_add(struct store *s, int64_t user_id, const char *uuid, const char *
     st_bind_text(st, 6, lim ? lim->scopes : NULL);
     st_bind_text(st, 7, lim ? lim->jobs : NULL);
     sqlite3_bind_int64(st, 8, lim ? lim->expires_ms : 0);
-    return st_exec_done(st);
+    r = st_exec_done(st);
+    if (r >= 0)
+        authgen_changed(s);
+    return r;
 }
 
 static void
@@ -335,6 +344,7 @@ store_token_delete(struct store *s, int64_t user_id, const char *uuid, const cha
     r = st_exec_done(st);
     if (r < 0)
         return r;
+    authgen_changed(s);
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 
@@ -362,7 +372,10 @@ store_grant_add(struct store *s, const char *entry)
         return -EIO;
     st_bind_text(st, 1, entry);
     r = st_exec_done(st);
-    return r < 0 ? r : sqlite3_changes(s->db) > 0;
+    if (r < 0)
+        return r;
+    authgen_changed(s);
+    return sqlite3_changes(s->db) > 0;
 }
 
 int
@@ -377,6 +390,7 @@ store_grant_remove(struct store *s, const char *entry)
     r = st_exec_done(st);
     if (r < 0)
         return r;
+    authgen_changed(s);
     return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -744,6 +745,153 @@ static void auth_metrics_token_check__failures_throttle_the_address(void **state
     assert_int_equal(auth_metrics_token_check(A, store, value, "198.51.100.10"), 0);
 }
 
+/* ---- what is kept between requests follows every change ---- */
+
+#define FAKE_HASH "$argon2id$v=19$m=65536,t=2,p=1$bm90IGEgcmVhbCBzYWx0$bm90IGEgcmVhbCBoYXNo"
+
+/* A user of this test alone, with a token, used once so that it is kept. */
+static int64_t kept_user(struct auth *a, const char *name, char value[API_TOKEN_LEN + 1])
+{
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+    char uuid[37];
+    int64_t uid;
+
+    assert_int_equal(store_user_add(store, name, FAKE_HASH, false, &uid), 0);
+    assert_int_equal(auth_token_new(store, uid, "kept", NULL, value, uuid), 0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(auth_basic(a, store, name, value, "192.0.2.7", &id, &why), 0);
+        assert_int_equal(id.via, VIA_TOKEN);
+    }
+    return uid;
+}
+
+static void auth_basic__refuses_a_revoked_token_at_the_next_request(void **state)
+{
+    char value[API_TOKEN_LEN + 1];
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+    int64_t uid = kept_user(A, "cache-revoke", value);
+
+    assert_int_equal(store_token_delete(store, uid, NULL, "kept"), 0);
+    assert_int_equal(auth_basic(A, store, "cache-revoke", value, "192.0.2.7", &id, &why), -EACCES);
+    assert_int_equal(why, AUTH_FAIL_BAD_SECRET);
+}
+
+static void auth_basic__refuses_a_token_revoked_by_another_process(void **state)
+{
+    char value[API_TOKEN_LEN + 1], db[128];
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+    int64_t uid = kept_user(A, "cache-offline", value);
+    int status = -1;
+    pid_t pid;
+
+    /* as `steward token revoke` does it, on the home of a running server */
+    snprintf(db, sizeof db, "%s/steward.db", tmpdir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *other = NULL;
+        int r = store_open(db, &other) < 0 ? 1 : store_token_delete(other, uid, NULL, "kept") < 0;
+
+        store_close(other);
+        _exit(r);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(auth_basic(A, store, "cache-offline", value, "192.0.2.7", &id, &why), -EACCES);
+    assert_int_equal(why, AUTH_FAIL_BAD_SECRET);
+}
+
+static void auth_basic__follows_the_admin_flag_and_a_removed_user(void **state)
+{
+    char value[API_TOKEN_LEN + 1];
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+    int64_t uid = kept_user(A, "cache-user", value);
+
+    assert_int_equal(store_user_set_admin(store, uid, true), 0);
+    assert_int_equal(auth_basic(A, store, "cache-user", value, "192.0.2.7", &id, &why), 0);
+    assert_true(id.is_admin);
+    assert_int_equal(store_user_set_admin(store, uid, false), 0);
+    assert_int_equal(auth_basic(A, store, "cache-user", value, "192.0.2.7", &id, &why), 0);
+    assert_false(id.is_admin);
+    assert_int_equal(store_user_delete(store, uid), 0);
+    assert_int_equal(auth_basic(A, store, "cache-user", value, "192.0.2.7", &id, &why), -EACCES);
+    assert_int_equal(why, AUTH_FAIL_NO_SUCH_USER);
+}
+
+static void auth_basic__refuses_an_old_password_once_it_is_changed(void **state)
+{
+    _cleanup_free_ char *first = NULL, *second = NULL;
+    enum auth_failure why = AUTH_FAIL_NONE;
+    struct identity id;
+    int64_t uid;
+
+    assert_int_equal(secret_hash_password("first password", &first), 0);
+    assert_int_equal(secret_hash_password("second password", &second), 0);
+    assert_int_equal(store_user_add(store, "cache-pw", first, false, &uid), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(auth_basic(A, store, "cache-pw", "first password", "192.0.2.7", &id, &why),
+                         0);
+    assert_int_equal(store_user_set_password(store, uid, second), 0);
+    assert_int_equal(auth_basic(A, store, "cache-pw", "first password", "192.0.2.7", &id, &why),
+                     -EACCES);
+    assert_int_equal(why, AUTH_FAIL_BAD_SECRET);
+    assert_int_equal(auth_password(A, store, "cache-pw", "first password", "192.0.2.7", &id, &why),
+                     -EACCES);
+    assert_int_equal(auth_basic(A, store, "cache-pw", "second password", "192.0.2.7", &id, &why),
+                     0);
+    assert_int_equal(id.via, VIA_PASSWORD);
+}
+
+static void auth_policy_get__follows_the_strategy_the_matrix_and_anonymous_read(void **state)
+{
+    const struct auth_policy *p, *held;
+
+    p = auth_policy_get(A, store);
+    assert_non_null(p);
+    assert_int_equal(p->authz, AUTHZ_LOGGED_IN);
+    assert_false(p->anonymous_read);
+    assert_int_equal(p->n_grants, 0);
+    /* a policy lent before a change stays whole while it is held */
+    held = p;
+
+    assert_int_equal(store_setting_set(store, "anonymous_read", "on"), 0);
+    p = auth_policy_get(A, store);
+    assert_true(p->anonymous_read);
+    auth_policy_put(A, p);
+
+    assert_int_equal(store_setting_set(store, "authorization", "matrix"), 0);
+    p = auth_policy_get(A, store);
+    assert_int_equal(p->authz, AUTHZ_MATRIX);
+    assert_int_equal(p->n_grants, 0);
+    auth_policy_put(A, p);
+
+    assert_int_equal(store_grant_add(store, "USER:hudson.model.Hudson.Read:bob"), 1);
+    p = auth_policy_get(A, store);
+    assert_int_equal(p->n_grants, 1);
+    assert_string_equal(p->grants[0].sid, "bob");
+    auth_policy_put(A, p);
+
+    assert_int_equal(store_grant_remove(store, "USER:hudson.model.Hudson.Read:bob"), 0);
+    p = auth_policy_get(A, store);
+    assert_int_equal(p->n_grants, 0);
+    auth_policy_put(A, p);
+
+    assert_int_equal(store_setting_delete(store, "authorization"), 0);
+    assert_int_equal(store_setting_delete(store, "anonymous_read"), 0);
+    p = auth_policy_get(A, store);
+    assert_int_equal(p->authz, AUTHZ_LOGGED_IN);
+    assert_false(p->anonymous_read);
+    auth_policy_put(A, p);
+
+    assert_int_equal(held->authz, AUTHZ_LOGGED_IN);
+    assert_false(held->anonymous_read);
+    auth_policy_put(A, held);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -784,6 +932,11 @@ int main(void)
         T(auth_metrics_token_check__refuses_a_value_past_the_bound),
         T(auth_metrics_token_revoke__leaves_no_token_then_says_so),
         T(auth_metrics_token_check__failures_throttle_the_address),
+        T(auth_basic__refuses_a_revoked_token_at_the_next_request),
+        T(auth_basic__refuses_a_token_revoked_by_another_process),
+        T(auth_basic__follows_the_admin_flag_and_a_removed_user),
+        T(auth_basic__refuses_an_old_password_once_it_is_changed),
+        T(auth_policy_get__follows_the_strategy_the_matrix_and_anonymous_read),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

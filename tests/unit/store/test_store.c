@@ -1475,6 +1475,87 @@ static void store_audit_prune__oldest_only_stops_at_the_first_entry_young_enough
     assert_int_equal(audit_count(state), 0);
 }
 
+static uint64_t gen_of(struct store *s)
+{
+    uint64_t g = 0;
+
+    assert_int_equal(store_auth_generation(s, &g), 0);
+    return g;
+}
+
+/* Asserts that the last statement moved the generation on, and returns the new one. */
+static uint64_t moved(struct store *s, uint64_t before)
+{
+    uint64_t now = gen_of(s);
+
+    assert_true(now > before);
+    return now;
+}
+
+static void store_auth_generation__moves_on_with_each_change_to_users_tokens_grants_and_settings(void **state)
+{
+    struct store *other = NULL;
+    uint64_t g = gen_of(S);
+    int64_t uid;
+
+    assert_int_equal(store_user_add(S, "ann", "h", false, &uid), 0);
+    g = moved(S, g);
+    assert_int_equal(store_user_set_password(S, uid, "h2"), 0);
+    g = moved(S, g);
+    assert_int_equal(store_user_set_admin(S, uid, true), 0);
+    g = moved(S, g);
+    assert_int_equal(store_token_add(S, uid, "u-1", "t", "hash1", NULL), 0);
+    g = moved(S, g);
+    assert_int_equal(store_token_delete(S, uid, NULL, "t"), 0);
+    g = moved(S, g);
+    assert_int_equal(store_grant_add(S, "USER:hudson.model.Hudson.Read:ann"), 1);
+    g = moved(S, g);
+    assert_int_equal(store_grant_remove(S, "USER:hudson.model.Hudson.Read:ann"), 0);
+    g = moved(S, g);
+    assert_int_equal(store_setting_set(S, "anonymous_read", "on"), 0);
+    g = moved(S, g);
+    assert_int_equal(store_setting_delete(S, "anonymous_read"), 0);
+    g = moved(S, g);
+    assert_int_equal(store_user_delete(S, uid), 0);
+    g = moved(S, g);
+
+    /* another connection (another process alike) shares it */
+    assert_int_equal(store_open(((struct fixture *) *state)->db, &other), 0);
+    assert_int_equal(gen_of(other), g);
+    assert_int_equal(store_setting_set(other, "authorization", "matrix"), 0);
+    g = moved(S, g);
+    store_close(other);
+}
+
+static void store_auth_generation__stays_for_use_counts_and_moves_only_at_the_commit(void **state)
+{
+    uint64_t g;
+    int64_t uid;
+
+    assert_int_equal(store_user_add(S, "ann", "h", false, &uid), 0);
+    assert_int_equal(store_token_add(S, uid, "u-1", "t", "hash1", NULL), 0);
+    g = gen_of(S);
+    assert_int_equal(store_token_add_uses(S, "u-1", 3, 1000), 0);
+    assert_int_equal(gen_of(S), g);
+
+    /* a change in a transaction is counted once it is visible, not before */
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_user_set_admin(S, uid, true), 0);
+    assert_int_equal(gen_of(S), g);
+    assert_int_equal(store_commit(S), 0);
+    g = moved(S, g);
+
+    /* and not at all when it is rolled back */
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_user_set_admin(S, uid, false), 0);
+    assert_int_equal(store_rollback(S), 0);
+    assert_int_equal(gen_of(S), g);
+    /* nor does a later commit of nothing count it */
+    assert_int_equal(store_begin(S), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(gen_of(S), g);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1544,6 +1625,8 @@ int main(void)
         T(store_open__fills_the_jobs_stats_from_the_builds_of_an_older_database),
         T(store_audit__filters_pages_and_prunes),
         T(store_audit_prune__oldest_only_stops_at_the_first_entry_young_enough),
+        T(store_auth_generation__moves_on_with_each_change_to_users_tokens_grants_and_settings),
+        T(store_auth_generation__stays_for_use_counts_and_moves_only_at_the_commit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
