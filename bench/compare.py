@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from table import load  # noqa: E402
+from table import load, print_aligned  # noqa: E402
 
 
 def higher_is_better(row):
@@ -80,12 +80,7 @@ def main():
         show = lambda row, v: (f"{row['steward']} {unit}" if v is not None  # noqa: E731
                                else "n/a") if row else "-"
         table.append((r["figure"], r["source"], show(o, ov), show(n, nv), change, mark, verdicts))
-    w = [max(len(t[i]) for t in table + [head]) for i in range(len(head))]
-    fmt = "  ".join("%%-%ds" % x for x in w)
-    print((fmt % head).rstrip())
-    print((fmt % tuple("-" * x for x in w)).rstrip())
-    for t in table:
-        print((fmt % t).rstrip())
+    print_aligned(head, table)
     for h, rows in (("old", orows), ("new", nrows)):
         v = [r["verdict"] for r in rows]
         print(f"\n{h}: " + ", ".join(f"{v.count(x)} {x}" for x in ("MEETS", "MISSES", "n/a")), end="")

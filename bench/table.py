@@ -197,6 +197,16 @@ def value(r, key="steward"):
     return f"{r[key]} {r['unit']}".strip() if r[key] else ("n/a" if key == "steward" else "")
 
 
+def print_aligned(head, table):
+    """Prints a header, a rule and the rows (tuples of strings) in aligned columns."""
+    w = [max(len(t[i]) for t in table + [head]) for i in range(len(head))]
+    fmt = "  ".join("%%-%ds" % x for x in w)
+    print((fmt % head).rstrip())
+    print((fmt % tuple("-" * x for x in w)).rstrip())
+    for t in table:
+        print((fmt % t).rstrip())
+
+
 def show(path):
     header, rows = load(path)
     for k, v in header:
@@ -206,12 +216,7 @@ def show(path):
     table = [(r["figure"], value(r), f"{r['baseline']} {value(r, 'baseline_value')}".strip(),
               f"{r['ratio']}x" if r["ratio"] else "", r["goal"], r["verdict"], r["source"])
              for r in rows]
-    w = [max(len(t[i]) for t in table + [head]) for i in range(len(head))]
-    fmt = "  ".join("%%-%ds" % x for x in w)
-    print((fmt % head).rstrip())
-    print((fmt % tuple("-" * x for x in w)).rstrip())
-    for t in table:
-        print((fmt % t).rstrip())
+    print_aligned(head, table)
     print("\nnotes:")
     for r in rows:
         if r.get("notes"):

@@ -655,7 +655,8 @@ model_write_jobs(void *model, struct buf *out)
         return r;
     buf_truncate(&url, url.len - 1);
     r = buf_puts(&url, "job/");
-    model_prepare_colors(m);
+    if (f & 8)
+        model_prepare_colors(m);
     r = r < 0 ? r : buf_putc(out, '[');
     for (size_t i = 0; r >= 0 && i < n && shown < m->jobs_to; i++) {
         const char *sep = "";

@@ -1000,22 +1000,10 @@ log_write(int fd, const char *fmt, ...)
 {
     struct buf b = BUF_INIT(64 * 1024);
     va_list ap;
-    int r = 0;
+    int r;
 
     va_start(ap, fmt);
-    if (buf_vprintf(&b, fmt, ap) >= 0) {
-        for (size_t off = 0; off < b.len;) {
-            ssize_t n = write(fd, b.ptr + off, b.len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                r = n < 0 ? -errno : -EIO;
-                break;
-            }
-            off += (size_t) n;
-        }
-    } else
-        r = -ENOMEM;
+    r = buf_vprintf(&b, fmt, ap) >= 0 ? fs_write_all(fd, b.ptr, b.len) : -ENOMEM;
     va_end(ap);
     buf_release(&b);
     return r;

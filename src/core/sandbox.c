@@ -596,24 +596,14 @@ push_bind(const struct sandbox *sb, struct argv *a, const char *dir)
 static int
 write_script(const char *path, const char *script)
 {
-    size_t len = strlen(script), off = 0;
-    int fd, r = 0;
+    int fd, r;
 
     if (unlink(path) < 0 && errno != ENOENT)
         return -errno;
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
     if (fd < 0)
         return -errno;
-    while (off < len) {
-        ssize_t n = write(fd, script + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            r = n < 0 ? -errno : -EIO;
-            break;
-        }
-        off += (size_t) n;
-    }
+    r = fs_write_all(fd, script, strlen(script));
     if (close(fd) < 0 && r >= 0)
         r = -errno;
     if (r < 0)
@@ -625,21 +615,14 @@ write_script(const char *path, const char *script)
 static int
 script_memfd(const char *script)
 {
-    size_t len = strlen(script), off = 0;
-    int fd = memfd_create("steward-step", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = memfd_create("steward-step", MFD_CLOEXEC | MFD_ALLOW_SEALING), r;
 
     if (fd < 0)
         return -errno;
-    while (off < len) {
-        ssize_t n = write(fd, script + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int r = n < 0 ? -errno : -EIO;
-            close(fd);
-            return r;
-        }
-        off += (size_t) n;
+    r = fs_write_all(fd, script, strlen(script));
+    if (r < 0) {
+        close(fd);
+        return r;
     }
     (void) fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     if (lseek(fd, 0, SEEK_SET) < 0) {

@@ -61,11 +61,28 @@ fsync_dir_of(const char *path)
 }
 
 int
+fs_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
     _cleanup_free_ char *tmp = NULL;
     _cleanup_close_ int fd = -1;
-    const char *p = data;
     int r;
 
     if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
@@ -73,17 +90,9 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return -errno;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            r = -errno;
-            goto fail;
-        }
-        p += n;
-        len -= (size_t) n;
-    }
+    r = fs_write_all(fd, data, len);
+    if (r < 0)
+        goto fail;
     if (fsync(fd) < 0) {
         r = -errno;
         goto fail;

@@ -7,6 +7,9 @@
 /* Creates `path` and its missing parents with `mode`. 0 or -errno. */
 int fs_mkdir_p(const char *path, mode_t mode);
 
+/* Writes all of `data` to fd, again after EINTR and short writes. 0 or -errno (-EIO for none). */
+int fs_write_all(int fd, const void *data, size_t len);
+
 /*
  * Writes `data` to `path` atomically: a temporary file beside it, fsync,
  * rename, fsync of the directory. 0 or -errno.

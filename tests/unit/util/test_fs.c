@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -146,6 +147,32 @@ static void fs_mkdir_p__fails_when_the_path_is_a_file(void **state)
 }
 
 /* ---- fs_write_atomic and fs_read_all ---- */
+
+static void fs_write_all__writes_everything_and_says_why_not(void **state)
+{
+    char big[200000], *got = NULL;
+    size_t len = 0;
+    int fd, p[2];
+
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char) ('a' + i % 26);
+    fd = open(at(state, "all"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(fs_write_all(fd, big, sizeof big), 0);
+    assert_int_equal(fs_write_all(fd, NULL, 0), 0);
+    close(fd);
+    assert_int_equal(fs_read_all(at(state, "all"), sizeof big, &got, &len), 0);
+    assert_int_equal(len, sizeof big);
+    assert_memory_equal(got, big, len);
+    free(got);
+    /* a pipe whose reader is gone: the error, not a loop */
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    close(p[0]);
+    signal(SIGPIPE, SIG_IGN);
+    assert_int_equal(fs_write_all(p[1], "x", 1), -EPIPE);
+    close(p[1]);
+    assert_int_equal(fs_write_all(-1, "x", 1), -EBADF);
+}
 
 static void fs_write_atomic__round_trips_through_fs_read_all(void **state)
 {
@@ -404,6 +431,7 @@ int main(void)
         T(fs_mkdir_p__accepts_a_trailing_slash_and_doubled_slashes),
         T(fs_mkdir_p__fails_when_a_parent_is_a_file),
         T(fs_mkdir_p__fails_when_the_path_is_a_file),
+        T(fs_write_all__writes_everything_and_says_why_not),
         T(fs_write_atomic__round_trips_through_fs_read_all),
         T(fs_write_atomic__creates_the_file_with_the_mode),
         T(fs_write_atomic__replaces_a_file_and_leaves_no_temporary_behind),
