@@ -21,7 +21,7 @@ TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkin
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture fuzz bench
+.PHONY: all build deps test-deps run test unit e2e browser asan install clean stress-test soak torture fuzz bench compat-doc
 
 all: build
 
@@ -55,6 +55,10 @@ run: deps build
 
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
+
+# docs/COMPAT.md's list of what Steward runs, from src/core/support.c (the unit tests check it)
+compat-doc: build
+	$(BUILD)/tests/unit/core_test_support --write-doc docs/COMPAT.md
 
 e2e: build
 	STEWARD_BIN=$(abspath $(BUILD)/steward) $(PYTEST) -q -n $(PYTEST_JOBS) tests/e2e

@@ -364,6 +364,23 @@ queue_item_of_job(struct model *m, const struct job *job)
     return v ? v : json_null();
 }
 
+/*
+ * Steward's own: the parts of the job it does not run, each with what
+ * that does to a build ("fails" or "skipped") and what to do instead.
+ */
+static json_t *
+unsupported_json(const struct job_config *cfg)
+{
+    json_t *a = json_array();
+    struct unsupported u;
+    size_t pos = 0;
+
+    while (a && jobcfg_next_unsupported(cfg, &pos, &u))
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "element", u.element, "effect",
+                                           support_to_string(u.verdict), "note", u.note));
+    return a;
+}
+
 json_t *
 model_job(struct model *m, const struct job *job, int depth)
 {
@@ -390,7 +407,7 @@ model_job(struct model *m, const struct job *job, int depth)
                   jstr_or_null(job->cfg->description), "displayName", job->name,
                   "displayNameOrNull", "", "fullDisplayName", job->name, "fullName", job->name,
                   "name", job->name, "url", jurl(m, job->name, 0), "buildable",
-                  !job->cfg->disabled, "concurrentBuild", job->cfg->concurrent_build, "color",
+                  !job->cfg->disabled && !jobcfg_fails_unsupported(job->cfg), "concurrentBuild", job->cfg->concurrent_build, "color",
                   job_color(m, job), "disabled", job->cfg->disabled, "inQueue",
                   !json_is_null(qi));
     if (!o) {
@@ -418,6 +435,7 @@ model_job(struct model *m, const struct job *job, int depth)
     json_object_set_new(o, "scm", json_pack("{s:s}", "_class", "hudson.scm.NullSCM"));
     json_object_set_new(o, "upstreamProjects", json_array());
     json_object_set_new(o, "downstreamProjects", json_array());
+    json_object_set_new(o, "unsupported", unsupported_json(job->cfg));
     /* allBuilds is hidden from depth in Jenkins; it shows only when tree= names it */
     if (req_param(m->req, "tree") && strstr(req_param(m->req, "tree"), "allBuilds")) {
         json_t *all = json_array();

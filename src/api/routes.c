@@ -744,6 +744,38 @@ bad_job_name(const struct app *app, struct req *req, struct resp *resp, const ch
     return false;
 }
 
+/*
+ * The answer to a saved config.xml names the parts of the job Steward does
+ * not run, in X-Steward-Unsupported: "builders/hudson.tasks.Maven (fails),
+ * publishers/hudson.tasks.Mailer (skipped)". Bytes outside printable
+ * ASCII become '?', and the list stops at 4 KB with "...".
+ */
+static void
+say_unsupported(const struct app *app, struct resp *resp, const char *name)
+{
+    _cleanup_(job_unrefp) struct job *job = jobs_get(app->jobs, name);
+    _cleanup_(buf_releasep) struct buf b = BUF_INIT(8192);
+    struct unsupported u;
+    size_t pos = 0;
+
+    while (job && jobcfg_next_unsupported(job->cfg, &pos, &u)) {
+        size_t start = b.len;
+
+        if (b.len > 4096) {
+            (void) buf_puts(&b, ", ...");
+            break;
+        }
+        if (buf_printf(&b, "%s%s (%s)", start ? ", " : "", u.element,
+                       support_to_string(u.verdict)) < 0)
+            return;
+        for (size_t i = start; i < b.len; i++)
+            if (b.ptr[i] < 0x20 || b.ptr[i] > 0x7e)
+                b.ptr[i] = '?';
+    }
+    if (b.len)
+        resp_header(resp, "X-Steward-Unsupported", buf_str(&b));
+}
+
 static void
 create_item(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
@@ -819,6 +851,7 @@ create_item(const struct app *app, struct req *req, struct resp *resp, struct jo
         return;
     }
     app_audit(req, "job-create", name, NULL);
+    say_unsupported(app, resp, name);
     api_send_text(resp, 200, "");
 }
 
@@ -864,6 +897,7 @@ job_config_post(const struct app *app, struct req *req, struct resp *resp, struc
         return;
     }
     app_audit(req, "job-configure", job->name, "config.xml");
+    say_unsupported(app, resp, job->name);
     api_send_text(resp, 200, "");
 }
 

@@ -1594,6 +1594,43 @@ job_has_unrecorded(struct engine *e, const char *job)
     return false;
 }
 
+/*
+ * The parts of the job Steward does not run (core/support.h), said in the
+ * console: at the start, those that fail the build (`failing`) or, when
+ * none does, the triggers, properties and settings that are not run.
+ */
+static void
+log_unsupported(struct run *run, bool failing)
+{
+    struct unsupported u;
+    size_t pos = 0;
+
+    if (failing)
+        log_write(run->logfd, "ERROR: Steward does not run these parts of the job, so the build "
+                              "fails before its first step:\n");
+    while (jobcfg_next_unsupported(run->cfg, &pos, &u)) {
+        if (failing && u.verdict == SUPPORT_FAILS)
+            log_write(run->logfd, "  %s: %s\n", u.element, u.note);
+        else if (!failing && !streq(u.slot, "publishers"))
+            log_write(run->logfd, "note: %s is not run by Steward: %s\n", u.element, u.note);
+    }
+    if (failing)
+        log_write(run->logfd, "Remove or replace them on the job's configure page or in its "
+                              "config.xml; docs/COMPAT.md lists what Steward runs.\n");
+}
+
+/* The post-build actions Steward does not run, after those it ran. */
+static void
+log_skipped_publishers(struct run *run)
+{
+    struct unsupported u;
+    size_t pos = 0;
+
+    while (run->cfg && jobcfg_next_unsupported(run->cfg, &pos, &u))
+        if (streq(u.slot, "publishers"))
+            log_write(run->logfd, "skipped: %s (not supported by Steward)\n", u.name);
+}
+
 /* The build is over: its result is recorded and its executor freed. */
 static void
 end_run(struct engine *e, struct run *run)
@@ -1603,6 +1640,8 @@ end_run(struct engine *e, struct run *run)
     int r;
 
     duration = mono_ms() - run->start_mono;
+    if (run->logfd >= 0)
+        log_skipped_publishers(run);
     log_write(run->logfd, "Finished: %s\n", result);
     r = record_result(e, run, duration, !run->forget_waiter);
     if (r < 0) {
@@ -1838,6 +1877,13 @@ launch_build(struct engine *e, struct run *run)
         finish_run(e, run, "FAILURE");
         return;
     }
+    if (jobcfg_fails_unsupported(run->cfg)) {
+        run->abort_reason = "the job has parts Steward does not run";
+        log_unsupported(run, true);
+        finish_run(e, run, "FAILURE");
+        return;
+    }
+    log_unsupported(run, false);
     if (run->cfg->n_shell_steps == 0) {
         finish_run(e, run, "SUCCESS");
         return;

@@ -78,6 +78,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->archive_artifacts);
     free(cfg->archive_excludes);
     free(cfg->other_discarder);
+    free(cfg->unsupported);
     free_params(cfg->params, cfg->n_params);
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
     grants_free(cfg->matrix.grants, cfg->matrix.n_grants);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "core/perm.h"
+#include "core/support.h"
 
 enum param_type {
     PARAM_STRING,
@@ -81,6 +82,12 @@ struct job_config {
      */
     char *other_discarder;
     enum sandbox_net network;  /* top-level <steward.sandbox network="none|host"/> */
+    /*
+     * The elements Steward does not run (core/support.h): read them with
+     * jobcfg_next_unsupported(). NULL when every element runs or is
+     * harmless. Derived from the document; the setters do not change it.
+     */
+    char *unsupported;
     /*
      * properties/hudson.security.AuthorizationMatrixProperty: the job's own
      * grants (entries naming a permission Steward does not use stay in the
@@ -204,6 +211,24 @@ int jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *
 /* Whether the job has a trigger token, and whether `token` is it (in constant time). */
 bool jobcfg_has_token(const struct job_config *cfg);
 bool jobcfg_token_matches(const struct job_config *cfg, const char *token);
+
+/* One element of a job that Steward does not run. */
+struct unsupported {
+    enum support verdict;  /* SUPPORT_SKIPPED or SUPPORT_FAILS */
+    char slot[16];         /* "project", "scm", "builders"... (core/support.h) */
+    char name[208];        /* the element, or the class for "scm"; cut at 200 bytes */
+    char element[228];     /* as people read it: "builders/hudson.tasks.Maven", "assignedNode" */
+    const char *note;      /* what it is, and what to do instead (static) */
+};
+
+/*
+ * The next element the job does not run, in document order: start with
+ * *pos = 0; false after the last. A list of more than 64 ends with one
+ * named "(N more)".
+ */
+bool jobcfg_next_unsupported(const struct job_config *cfg, size_t *pos, struct unsupported *ret);
+/* Whether an element makes the job's builds fail (SUPPORT_FAILS). */
+bool jobcfg_fails_unsupported(const struct job_config *cfg);
 
 /* Finds a parameter definition by exact name; NULL when there is none. */
 const struct param_def *jobcfg_find_param(const struct job_config *cfg, const char *name);

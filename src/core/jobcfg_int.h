@@ -101,6 +101,9 @@ int cfg_check_param_names(const xmlNode *defs, const struct param_def *params, s
                           char **msg);
 int cfg_child_keep(const xmlNode *parent, const char *name, int *ret, char **msg);
 
+/* jobcfg_support.c: the elements Steward does not run, into cfg->unsupported */
+int cfg_read_support(struct job_config *cfg, const xmlNode *root);
+
 /* jobcfg_edit.c: changing the tree, and writing the managed fields into it */
 int cfg_insert_before(xmlNode *ref, xmlNode *node);
 int cfg_append_child(xmlNode *parent, xmlNode *node);

@@ -688,7 +688,10 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     r = read_matrix(cfg, root, msg);
     if (r < 0)
         return r;
-    return read_publishers_and_triggers(cfg, root, msg);
+    r = read_publishers_and_triggers(cfg, root, msg);
+    if (r < 0)
+        return r;
+    return cfg_read_support(cfg, root);
 }
 
 int

@@ -13,7 +13,7 @@
  *   i32 quiet_period, keep_days, keep_builds, keep_artifact_days, keep_artifact_builds
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
- *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder
+ *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
  *
@@ -30,7 +30,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d31u   /* "SUM1" */
+#define SUMMARY_VERSION 0x53554d32u   /* "SUM2" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -101,6 +101,7 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->archive_artifacts);
     r |= put_str(out, cfg->archive_excludes);
     r |= put_str(out, cfg->other_discarder);
+    r |= put_str(out, cfg->unsupported);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
 
@@ -249,6 +250,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->archive_artifacts = rd_str(&r);
     cfg->archive_excludes = rd_str(&r);
     cfg->other_discarder = rd_str(&r);
+    cfg->unsupported = rd_str(&r);
 
     cfg->params = n_params ? params : NULL;
     cfg->n_params = n_params;

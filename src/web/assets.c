@@ -91,6 +91,7 @@ static const char style_css[] =
     "fieldset[data-type=StringParameterDefinition] .only-default,fieldset[data-type=TextParameterDefinition] .only-default,fieldset[data-type=BooleanParameterDefinition] .only-default,fieldset[data-type=PasswordParameterDefinition] .only-default{display:block}\n"
     ".notice{border-left:4px solid var(--accent);background:#eaf1fd;padding:.6rem .9rem;border-radius:.3rem;margin:0 0 1rem}\n"
     ".notice.warn{border-color:#d79b00;background:#fff6d9}\n"
+    ".notice ul{margin:.4rem 0 0;padding-left:1.2rem}.notice code{overflow-wrap:anywhere}\n"
     ".notice.bad{border-color:#c62828;background:#fdecec}\n"
     ".notice.good{border-color:#2e8b57;background:#e5f5ec}\n"
     ".once{border:2px solid #d79b00;background:#fff8dc;border-radius:.5rem;padding:1rem;margin:0 0 1rem}\n"

@@ -461,6 +461,8 @@ config_form(struct web *w, const char *job, const struct job_config *cfg, const 
     else if (msg && streq(msg, "token"))
         html_raw(b, "<p class=\"notice good\" role=\"status\">A new trigger token was generated "
                     "and saved. The commands below use it.</p>");
+    /* this page edits the parts Steward runs; the others stay in config.xml as they are */
+    web_unsupported_notice(b, cfg);
 
     html_raw(b, "<form method=\"post\" action=\"");
     web_job_href(b, w, job, "configure");

@@ -396,6 +396,7 @@ web_job_page(struct web *w, const char *name)
     if (req_param(w->req, "queued"))
         html_raw(b, "<p class=\"notice good\" role=\"status\">The build is queued; it shows "
                     "below when it starts.</p>");
+    web_unsupported_notice(b, job->cfg);
     if (job->cfg->description && *job->cfg->description) {
         html_raw(b, "<p class=\"description\">");
         html_text(b, job->cfg->description);

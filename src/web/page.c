@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "core/engine.h"
+#include "core/jobcfg.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 #include "web/assets.h"
@@ -412,6 +413,33 @@ web_duration(struct buf *b, int64_t ms)
         buf_printf(b, "%lld min %lld s", (long long) (s / 60), (long long) (s % 60));
     else
         buf_printf(b, "%lld h %lld min", (long long) (s / 3600), (long long) (s % 3600 / 60));
+}
+
+void
+web_unsupported_notice(struct buf *b, const struct job_config *cfg)
+{
+    struct unsupported u;
+    size_t pos = 0;
+    bool fails = jobcfg_fails_unsupported(cfg);
+
+    if (!cfg->unsupported)
+        return;
+    html_raw(b, fails ? "<div class=\"notice bad\" role=\"alert\" id=\"unsupported\"><p><strong>"
+                        "Builds of this job fail:</strong> Steward does not run "
+                      : "<div class=\"notice warn\" id=\"unsupported\"><p><strong>Not run:"
+                        "</strong> Steward does not run ");
+    html_raw(b, fails ? "some of its parts. Remove or replace those marked &ldquo;fails&rdquo;."
+                      : "these parts of the job; builds run without them.");
+    html_raw(b, "</p><ul>");
+    while (jobcfg_next_unsupported(cfg, &pos, &u)) {
+        html_raw(b, "<li><code>");
+        html_text(b, u.element);
+        html_raw(b, u.verdict == SUPPORT_FAILS ? "</code> <strong>fails</strong>: "
+                                               : "</code> skipped: ");
+        html_text(b, u.note);
+        html_raw(b, "</li>");
+    }
+    html_raw(b, "</ul></div>");
 }
 
 void

@@ -111,6 +111,12 @@ void web_duration(struct buf *b, int64_t ms);
 /* The cause of a build or queue item in words: who, which token, from where. */
 void web_causes(struct buf *b, const struct cause *c, size_t n);
 /*
+ * A warning that names the parts of the job Steward does not run, and
+ * what each does to a build; nothing when every part runs.
+ */
+struct job_config;
+void web_unsupported_notice(struct buf *b, const struct job_config *cfg);
+/*
  * Parameter values as "NAME=value" items; password values are masked and
  * long values shortened when `short_values`.
  */
