@@ -7,6 +7,7 @@
 #include "api/model.h"
 #include "api/tree.h"
 #include "core/archive.h"
+#include "core/git.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/strutil.h"
@@ -432,7 +433,9 @@ model_job(struct model *m, const struct job *job, int depth)
     json_object_set_new(o, "property", props);
     json_object_set_new(o, "queueItem", qi);
     json_object_set_new(o, "labelExpression", json_null());
-    json_object_set_new(o, "scm", json_pack("{s:s}", "_class", "hudson.scm.NullSCM"));
+    json_object_set_new(o, "scm", json_pack("{s:s}", "_class", job->cfg->git_urls
+                                                                ? "hudson.plugins.git.GitSCM"
+                                                                : "hudson.scm.NullSCM"));
     json_object_set_new(o, "upstreamProjects", json_array());
     json_object_set_new(o, "downstreamProjects", json_array());
     json_object_set_new(o, "unsupported", unsupported_json(job->cfg));
@@ -471,6 +474,92 @@ artifacts_json(struct model *m, const struct job *job, int64_t number)
     return a;
 }
 
+/* Text from a repository, which need not be UTF-8: as it is when it is, else its ASCII with '?'. */
+static json_t *
+jtext(const char *s)
+{
+    _cleanup_free_ char *copy = NULL;
+
+    if (utf8_is_valid(s, strlen(s)))
+        return json_string(s);
+    copy = strdup(s);
+    if (!copy)
+        return NULL;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char) *p >= 0x80)
+            *p = '?';
+    return json_string(copy);
+}
+
+/* A hudson.plugins.git.Revision: the commit and the branch it was built from. */
+static json_t *
+git_revision(const struct git_build *g)
+{
+    json_t *branches = json_array();
+
+    if (!streq(g->branch, "detached"))
+        json_array_append_new(branches, json_pack("{s:s, s:o}", "SHA1", g->sha, "name",
+                                                  jtext(g->branch)));
+    return json_pack("{s:s, s:o}", "SHA1", g->sha, "branch", branches);
+}
+
+/*
+ * What a Git build adds to its JSON, as the git plugin shows it: a
+ * BuildData action, and the change set since the branch's previous build.
+ */
+static void
+git_build_json(struct model *m, const struct job *job, const struct build_row *b, json_t *actions,
+               json_t *build)
+{
+    _cleanup_free_ char *dir = home_build_dir(m->app->home, job->name, b->number);
+    struct git_build g;
+    json_t *urls, *by_branch, *items;
+
+    if (!dir || git_build_load(dir, &g) < 0)
+        return;
+    urls = json_array();
+    for (size_t i = 0; i < g.n_remotes; i++)
+        json_array_append_new(urls, jtext(g.remote_urls[i]));
+    by_branch = json_object();
+    if (!streq(g.branch, "detached"))
+        json_object_set_new(by_branch, g.branch,
+                            json_pack("{s:s, s:I, s:n, s:o, s:o}", "_class",
+                                      "hudson.plugins.git.util.Build", "buildNumber",
+                                      (json_int_t) b->number, "buildResult", "marked",
+                                      git_revision(&g), "revision", git_revision(&g)));
+    json_array_append_new(actions, json_pack("{s:s, s:o, s:o, s:o, s:o}", "_class",
+                                             "hudson.plugins.git.util.BuildData",
+                                             "buildsByBranchName", by_branch, "lastBuiltRevision",
+                                             git_revision(&g), "remoteUrls", urls, "scmName",
+                                             jtext(g.scm_name)));
+    items = json_array();
+    for (size_t i = 0; i < g.n_changes; i++) {
+        const struct git_change *c = &g.changes[i];
+        json_t *paths = json_array(), *affected = json_array();
+        _cleanup_(buf_releasep) struct buf user = BUF_INIT(4096);
+
+        for (size_t k = 0; k < c->n_paths; k++) {
+            json_array_append_new(paths, json_pack("{s:s, s:o}", "editType", c->paths[k].edit,
+                                                   "file", jtext(c->paths[k].file)));
+            json_array_append_new(affected, jtext(c->paths[k].file));
+        }
+        (void) url_encode(&user, c->author);
+        json_array_append_new(items, json_pack(
+            "{s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:s}", "_class",
+            "hudson.plugins.git.GitChangeSet", "affectedPaths", affected, "author",
+            json_pack("{s:o, s:o}", "absoluteUrl", json_sprintf("%suser/%s", m->root, buf_str(&user)),
+                      "fullName", jtext(c->author)),
+            "timestamp", (json_int_t) c->timestamp_ms, "authorEmail", jtext(c->author_email),
+            "comment", jtext(c->comment), "date", jtext(c->date), "msg", jtext(c->msg),
+            "commitId", c->commit, "paths", paths, "msgAnnotated", jtext(c->msg), "id",
+            c->commit));
+    }
+    json_object_set_new(build, "changeSet", json_pack("{s:s, s:o, s:s}", "_class",
+                                                      "hudson.plugins.git.GitChangeSetList",
+                                                      "items", items, "kind", "git"));
+    git_build_release(&g);
+}
+
 json_t *
 model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
 {
@@ -503,6 +592,8 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
     json_object_set_new(o, "changeSet", json_pack("{s:s, s:[], s:n}", "_class",
                                                   "hudson.scm.EmptyChangeLogSet", "items", "kind"));
     json_object_set_new(o, "culprits", json_array());
+    if (job->cfg->git_urls)
+        git_build_json(m, job, b, actions, o);
     if (building)
         json_object_set_new(o, "executor", json_pack("{s:s, s:i}", "_class", "hudson.model.Executor",
                                                      "number", b->executor));

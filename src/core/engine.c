@@ -21,6 +21,7 @@
 #include "core/cron.h"
 #include "core/audit.h"
 #include "core/engine.h"
+#include "core/git.h"
 #include "core/mask.h"
 #include "core/params.h"
 #include "core/sandbox.h"
@@ -90,6 +91,9 @@ struct run {
     int64_t start_mono;
     int executor;
     size_t step;
+    bool checking_out;          /* the running step is the Git checkout (core/git.h) */
+    char *git_previous;         /* "BRANCH SHA" lines of earlier builds, for the checkout */
+    char *git_previous_ok;      /* the same, of successful builds only */
     pid_t pid;
     int pidfd;
     int logfd;
@@ -1194,35 +1198,52 @@ run_free(struct run *run)
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
+    free(run->git_previous);
+    free(run->git_previous_ok);
     jobcfg_free(run->cfg);
     job_unref(run->job);
     queue_row_release(&run->row);
     free(run);
 }
 
+static int spawn_script(struct engine *e, struct run *run, const char *script, char **env,
+                        bool shell_step);
+
 static int
 spawn_step(struct engine *e, struct run *run)
 {
-    const char *script = run->cfg->shell_steps[run->step];
+    return spawn_script(e, run, run->cfg->shell_steps[run->step], run->env, true);
+}
+
+/*
+ * Starts `script` in the build's sandbox with `env`: a shell step (shown
+ * in the log, run by /bin/sh -xe unless it has a #! line), or the Git
+ * checkout (`shell_step` false: /bin/sh -e, which shows its own commands).
+ */
+static int
+spawn_script(struct engine *e, struct run *run, const char *script, char **env, bool shell_step)
+{
     _cleanup_free_ char *name = NULL;
     struct sandbox_cmd cmd;
     struct spawn_req req;
     struct epoll_event ev = { .events = EPOLLIN };
-    bool shebang = startswith(script, "#!");
+    bool shebang = shell_step && startswith(script, "#!");
     int r;
 
-    if (asprintf(&name, "steward%lld-%zu", (long long) run->number, run->step) < 0)
+    if (asprintf(&name, shell_step ? "steward%lld-%zu" : "steward%lld-git",
+                 (long long) run->number, run->step) < 0)
         return -ENOMEM;
     r = sandbox_command(e->opts.sandbox, run->workspace, run->tmpdir,
                         sandbox_network(e->opts.sandbox, run->job->cfg->network), name, script,
-                        shebang ? NULL : "/bin/sh", (const char *const[]){ "-xe", NULL }, &cmd);
+                        shebang ? NULL : "/bin/sh",
+                        (const char *const[]){ shell_step ? "-xe" : "-e", NULL }, &cmd);
     if (r < 0)
         return r;
     if (shebang)
         log_write(run->logfd, "[%s] $ %s\n", run->job->name, cmd.script);
-    else
+    else if (shell_step)
         log_write(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, cmd.script);
-    req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = run->env,
+    req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = env,
                               .cwd = run->workspace, .out_fd = run->out_fd,
                               .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
     r = spawn_start(&req, &run->pid, &run->pidfd);
@@ -1233,6 +1254,214 @@ spawn_step(struct engine *e, struct run *run)
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->pidfd, &ev) < 0)
         return -errno;
     return 0;
+}
+
+/* ---- the Git checkout (core/git.h) ---- */
+
+static void finish_run(struct engine *e, struct run *run, const char *result);
+static void start_failed(struct engine *e, struct run *run, int err);
+
+/* How many earlier builds a checkout looks back at for the previous revisions. */
+#define GIT_LOOK_BACK 50
+
+/*
+ * "BRANCH SHA" of the newest earlier build of each branch, into
+ * run->git_previous, and the same of successful builds into
+ * run->git_previous_ok.
+ */
+static int
+git_previous(struct engine *e, struct run *run)
+{
+    _cleanup_(buf_releasep) struct buf all = BUF_INIT(GIT_LOOK_BACK * 512);
+    _cleanup_(buf_releasep) struct buf ok = BUF_INIT(GIT_LOOK_BACK * 512);
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    int r;
+
+    r = store_build_list(e->db, run->job->name, 0, GIT_LOOK_BACK + 1, &rows, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        _cleanup_free_ char *dir = NULL, *line = NULL;
+        char sha[41], branch[256];
+
+        if (rows[i].number >= run->number)
+            continue;
+        dir = home_build_dir(e->home, run->job->name, rows[i].number);
+        if (!dir || git_build_head(dir, sha, branch, sizeof branch) < 0)
+            continue;
+        if (asprintf(&line, "%s %s\n", branch, sha) < 0)
+            line = NULL;
+        if (!line) {
+            r = -ENOMEM;
+            break;
+        }
+        /* the newest build of a branch comes first, and is the one the script takes */
+        if (buf_puts(&all, line) < 0 ||
+            (rows[i].result && streq(rows[i].result, "SUCCESS") && buf_puts(&ok, line) < 0))
+            r = -ENOMEM;
+    }
+    build_rows_free(rows, n);
+    if (r < 0)
+        return r;
+    run->git_previous = buf_detach(&all);
+    run->git_previous_ok = buf_detach(&ok);
+    return run->git_previous && run->git_previous_ok ? 0 : -ENOMEM;
+}
+
+struct env_list {
+    char ***env;
+    size_t *n;
+};
+
+static int
+env_list_add(void *userdata, const char *name, const char *value)
+{
+    struct env_list *l = userdata;
+
+    return env_add(l->env, l->n, name, value);
+}
+
+static size_t
+env_count(char **env)
+{
+    size_t n = 0;
+
+    while (env[n])
+        n++;
+    return n;
+}
+
+/* Starts the checkout step: run->env and the checkout's own inputs. */
+static int
+start_checkout(struct engine *e, struct run *run)
+{
+    const struct git_scm *g = run->cfg->git;
+    _cleanup_free_ char *script = NULL, *report = NULL;
+    char **env = NULL;
+    size_t n = 0;
+    int r;
+
+    r = git_previous(e, run);
+    if (r < 0)
+        return r;
+    report = path_join(run->tmpdir, "steward-git-report");
+    if (!report)
+        return -ENOMEM;
+    r = git_checkout_script(g, &script);
+    /* the build's environment, then the checkout's */
+    for (size_t i = 0; r >= 0 && run->env[i]; i++) {
+        const char *eq = strchr(run->env[i], '=');
+        _cleanup_free_ char *name = strndup(run->env[i], (size_t) (eq - run->env[i]));
+        r = name ? env_add(&env, &n, name, eq + 1) : -ENOMEM;
+    }
+    if (r >= 0)
+        r = git_checkout_vars(g, (const char *const *) run->env, NULL, run->git_previous, report,
+                              env_list_add, &(struct env_list){ &env, &n });
+    if (r >= 0) {
+        run->checking_out = true;
+        r = spawn_script(e, run, script, env, false);
+    }
+    env_free(env);
+    return r;
+}
+
+/*
+ * The checkout step ended well: its report is kept in the build's
+ * directory, and the steps get the git plugin's variables. false after
+ * finishing the build as a failure.
+ */
+static bool
+checkout_done(struct engine *e, struct run *run)
+{
+    const struct git_scm *g = run->cfg->git;
+    _cleanup_free_ char *report = path_join(run->tmpdir, "steward-git-report");
+    _cleanup_free_ char *text = NULL, *kept = NULL, *dir = NULL, *path = NULL;
+    struct git_build b = { 0 };
+    size_t len = 0, kept_len = 0, n = env_count(run->env);
+    char key[32];
+    const char *prev = NULL, *prev_ok = NULL;
+    int r;
+
+    run->checking_out = false;
+    r = report ? git_report_take(report, &text, &len) : -ENOMEM;
+    if (r >= 0)
+        r = git_report_finish(g, text, len, &kept, &kept_len);
+    dir = home_build_dir(e->home, run->job->name, run->number);
+    path = dir ? path_join(dir, GIT_REPORT_FILE) : NULL;
+    if (r >= 0 && !path)
+        r = -ENOMEM;
+    if (r >= 0)
+        r = fs_write_atomic(path, kept, kept_len, 0644);
+    if (r >= 0) {
+        r = git_build_parse(kept, kept_len, &b);
+        if (r >= 0)
+            kept = NULL;   /* the build's text now */
+    }
+    if (r < 0) {
+        log_write(run->logfd, "ERROR: the Git checkout left no report Steward can read: %s\n",
+                  strerror(-r));
+        finish_run(e, run, "FAILURE");
+        return false;
+    }
+    /* the previous revisions of the branch built */
+    for (const char *p = run->git_previous; p && *p; p = strchr(p, '\n') + 1) {
+        size_t bl = strlen(b.branch);
+        if (strncmp(p, b.branch, bl) == 0 && p[bl] == ' ') {
+            prev = p + bl + 1;
+            break;
+        }
+    }
+    for (const char *p = run->git_previous_ok; p && *p; p = strchr(p, '\n') + 1) {
+        size_t bl = strlen(b.branch);
+        if (strncmp(p, b.branch, bl) == 0 && p[bl] == ' ') {
+            prev_ok = p + bl + 1;
+            break;
+        }
+    }
+    r = env_add(&run->env, &n, "GIT_COMMIT", b.sha);
+    if (r >= 0 && !streq(b.branch, "detached"))
+        r = env_add(&run->env, &n, "GIT_BRANCH", b.branch);
+    if (r >= 0)
+        r = env_add(&run->env, &n, "GIT_URL", g->remotes[0].url);
+    for (size_t i = 0; r >= 0 && g->n_remotes > 1 && i < g->n_remotes; i++) {
+        snprintf(key, sizeof key, "GIT_URL_%zu", i + 1);
+        r = env_add(&run->env, &n, key, g->remotes[i].url);
+    }
+    if (r >= 0 && prev) {
+        char sha[41];
+        snprintf(sha, sizeof sha, "%.40s", prev);
+        r = env_add(&run->env, &n, "GIT_PREVIOUS_COMMIT", sha);
+    }
+    if (r >= 0 && prev_ok) {
+        char sha[41];
+        snprintf(sha, sizeof sha, "%.40s", prev_ok);
+        r = env_add(&run->env, &n, "GIT_PREVIOUS_SUCCESSFUL_COMMIT", sha);
+    }
+    if (r >= 0 && g->local_branch_set) {
+        const char *lb = g->local_branch && *g->local_branch && !streq(g->local_branch, "**")
+                             ? g->local_branch
+                             : (strchr(b.branch, '/') ? strchr(b.branch, '/') + 1 : b.branch);
+        r = env_add(&run->env, &n, "GIT_LOCAL_BRANCH", lb);
+    }
+    if (r >= 0 && g->relative_dir)
+        r = env_add(&run->env, &n, "GIT_CHECKOUT_DIR", g->relative_dir);
+    if (r >= 0 && g->user_name) {
+        r = env_add(&run->env, &n, "GIT_AUTHOR_NAME", g->user_name);
+        if (r >= 0)
+            r = env_add(&run->env, &n, "GIT_COMMITTER_NAME", g->user_name);
+    }
+    if (r >= 0 && g->user_email) {
+        r = env_add(&run->env, &n, "GIT_AUTHOR_EMAIL", g->user_email);
+        if (r >= 0)
+            r = env_add(&run->env, &n, "GIT_COMMITTER_EMAIL", g->user_email);
+    }
+    git_build_release(&b);
+    if (r < 0) {
+        start_failed(e, run, r);
+        return false;
+    }
+    return true;
 }
 
 static void *
@@ -1884,6 +2113,12 @@ launch_build(struct engine *e, struct run *run)
         return;
     }
     log_unsupported(run, false);
+    if (run->cfg->git) {
+        r = start_checkout(e, run);
+        if (r < 0)
+            start_failed(e, run, r);
+        return;
+    }
     if (run->cfg->n_shell_steps == 0) {
         finish_run(e, run, "SUCCESS");
         return;
@@ -2090,12 +2325,22 @@ reap(struct engine *e, struct run *run)
         finish_run(e, run, "FAILURE");
         return;
     }
+    if (run->checking_out && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+        run->checking_out = false;
+        log_write(run->logfd, "ERROR: the Git checkout failed; no build step runs.\n");
+        finish_run(e, run, "FAILURE");
+        return;
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         log_write(run->logfd, "Build step 'Execute shell' marked build as failure\n");
         finish_run(e, run, "FAILURE");
         return;
     }
-    run->step++;
+    if (run->checking_out) {
+        if (!checkout_done(e, run))
+            return;
+    } else
+        run->step++;
     if (run->step >= run->cfg->n_shell_steps) {
         finish_run(e, run, "SUCCESS");
         return;

@@ -79,6 +79,9 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->archive_excludes);
     free(cfg->other_discarder);
     free(cfg->unsupported);
+    cfg_git_free(cfg->git);
+    free(cfg->git_urls);
+    free(cfg->git_branches);
     free_params(cfg->params, cfg->n_params);
     free_strv(cfg->shell_steps, cfg->n_shell_steps);
     grants_free(cfg->matrix.grants, cfg->matrix.n_grants);

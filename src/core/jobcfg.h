@@ -48,6 +48,40 @@ enum sandbox_net {
     SANDBOX_NET_NONE,      /* network="none": a loopback of its own */
 };
 
+/* One hudson.plugins.git.UserRemoteConfig. */
+struct git_remote {
+    char *name;            /* "origin" when empty */
+    char *url;
+    char *refspec;         /* +refs/heads/STAR:refs/remotes/NAME/STAR when empty */
+    char *credentials_id;  /* NULL when absent */
+};
+
+/* hudson.plugins.git.GitSCM, with the extensions Steward runs. */
+struct git_scm {
+    struct git_remote *remotes;
+    size_t n_remotes;
+    char **branches;       /* BranchSpec names as written (${PARAM} expanded at build time) */
+    size_t n_branches;
+    bool wipe;             /* WipeWorkspace */
+    bool clean_before;     /* CleanBeforeCheckout */
+    bool clean_after;      /* CleanCheckout */
+    bool prune;            /* PruneStaleBranch */
+    bool shallow, no_tags; /* CloneOption */
+    int depth;             /* CloneOption: 0 for none */
+    int fetch_timeout;     /* CloneOption: minutes, 0 for none */
+    char *reference;       /* CloneOption: a reference repository, NULL when none */
+    bool submodules, recursive_submodules, tracking_submodules; /* SubmoduleOption */
+    int submodule_timeout; /* minutes, 0 for none */
+    int checkout_timeout;  /* CheckoutOption: minutes, 0 for none */
+    char *relative_dir;    /* RelativeTargetDirectory, NULL when none */
+    bool local_branch_set; /* LocalBranch */
+    char *local_branch;    /* its name; "" or "**": the remote branch's own */
+    bool ignore_notify;    /* IgnoreNotifyCommit */
+    bool author_in_changelog; /* AuthorInChangelog */
+    char *scm_name;        /* ScmName, NULL when none */
+    char *user_name, *user_email; /* UserIdentity, NULL when absent */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -82,6 +116,19 @@ struct job_config {
      */
     char *other_discarder;
     enum sandbox_net network;  /* top-level <steward.sandbox network="none|host"/> */
+    /*
+     * <scm class="hudson.plugins.git.GitSCM">; NULL for another SCM. Read
+     * only; a summary keeps it too.
+     */
+    struct git_scm *git;
+    /*
+     * What a summary keeps of it (git is NULL there): the remotes' URLs
+     * and the branch specs, each line ended by '\n'; NULL without Git.
+     * A URL or a spec with a newline in it cannot be told apart here.
+     */
+    char *git_urls;
+    char *git_branches;
+    bool git_ignore_notify;
     /*
      * The elements Steward does not run (core/support.h): read them with
      * jobcfg_next_unsupported(). NULL when every element runs or is

@@ -101,6 +101,10 @@ int cfg_check_param_names(const xmlNode *defs, const struct param_def *params, s
                           char **msg);
 int cfg_child_keep(const xmlNode *parent, const char *name, int *ret, char **msg);
 
+/* jobcfg_git.c: <scm class="hudson.plugins.git.GitSCM"> into cfg->git */
+int cfg_read_git(struct job_config *cfg, const xmlNode *root, char **msg);
+struct git_scm *cfg_git_free(struct git_scm *g);
+
 /* jobcfg_support.c: the elements Steward does not run, into cfg->unsupported */
 int cfg_read_support(struct job_config *cfg, const xmlNode *root);
 

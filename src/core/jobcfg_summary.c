@@ -13,7 +13,8 @@
  *   i32 quiet_period, keep_days, keep_builds, keep_artifact_days, keep_artifact_builds
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
- *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported
+ *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported,
+ *       git_urls, git_branches
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
  *
@@ -30,7 +31,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d32u   /* "SUM2" */
+#define SUMMARY_VERSION 0x53554d33u   /* "SUM3" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -40,6 +41,7 @@ enum {
     F_ONLY_IF_SUCCESSFUL = 1 << 4,
     F_MATRIX = 1 << 5,
     F_INHERIT = 1 << 6,
+    F_GIT_IGNORE_NOTIFY = 1 << 7,
 };
 
 static int put_u8(struct buf *b, unsigned v)
@@ -80,6 +82,7 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     flags |= cfg->archive_only_if_successful ? F_ONLY_IF_SUCCESSFUL : 0;
     flags |= cfg->matrix.present ? F_MATRIX : 0;
     flags |= cfg->matrix.inherit ? F_INHERIT : 0;
+    flags |= cfg->git_ignore_notify ? F_GIT_IGNORE_NOTIFY : 0;
     for (size_t i = 0; i < cfg->n_params; i++)
         n_choices += cfg->params[i].n_choices;
 
@@ -102,6 +105,8 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->archive_excludes);
     r |= put_str(out, cfg->other_discarder);
     r |= put_str(out, cfg->unsupported);
+    r |= put_str(out, cfg->git_urls);
+    r |= put_str(out, cfg->git_branches);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
 
@@ -236,6 +241,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->archive_only_if_successful = flags & F_ONLY_IF_SUCCESSFUL;
     cfg->matrix.present = flags & F_MATRIX;
     cfg->matrix.inherit = flags & F_INHERIT;
+    cfg->git_ignore_notify = flags & F_GIT_IGNORE_NOTIFY;
     cfg->network = (enum sandbox_net) network;
     cfg->quiet_period = quiet;
     cfg->keep_days = keep[0];
@@ -251,6 +257,8 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->archive_excludes = rd_str(&r);
     cfg->other_discarder = rd_str(&r);
     cfg->unsupported = rd_str(&r);
+    cfg->git_urls = rd_str(&r);
+    cfg->git_branches = rd_str(&r);
 
     cfg->params = n_params ? params : NULL;
     cfg->n_params = n_params;

@@ -6,7 +6,7 @@
  *
  * cfg->unsupported holds one line per element, in document order and
  * without repeats: a verdict letter ('f' fails, 's' skipped), the slot, a
- * '/', the name. A list longer than UNSUPPORTED_MAX ends with a line for
+ * space (which no element name has), the name. A list longer than UNSUPPORTED_MAX ends with a line for
  * the rest, named "(N more)", that fails when any of them would.
  */
 #include <errno.h>
@@ -63,11 +63,11 @@ static int note_element(struct walk *w, const char *slot, const char *name, enum
 
         while (cut > 0 && ((unsigned char) name[cut] & 0xC0) == 0x80)
             cut--;
-        snprintf(line, sizeof line, "%c%s/%.*s...", v == SUPPORT_FAILS ? 'f' : 's', slot,
+        snprintf(line, sizeof line, "%c%s %.*s...", v == SUPPORT_FAILS ? 'f' : 's', slot,
                  (int) cut, name);
     }
     else
-        snprintf(line, sizeof line, "%c%s/%s", v == SUPPORT_FAILS ? 'f' : 's', slot, name);
+        snprintf(line, sizeof line, "%c%s %s", v == SUPPORT_FAILS ? 'f' : 's', slot, name);
     if (listed(w, line))
         return 0;
     if (w->n == UNSUPPORTED_MAX) {
@@ -114,13 +114,22 @@ static int classify(struct walk *w, const char *slot, const xmlNode *n)
 static int walk_scm(struct walk *w, const xmlNode *scm)
 {
     _cleanup_(xml_free_strp) xmlChar *cls = xmlGetProp(scm, BAD_CAST "class");
+    const xmlNode *ext;
     const char *note;
+    int r;
 
     if (!cls)
         /* <scm/> with nothing in it is no source control; anything else is a form we do not know */
         return cfg_first_element(scm) ? note_element(w, "scm", "(no class)", SUPPORT_FAILS) : 0;
-    return note_element(w, "scm", (const char *) cls,
-                        support_classify("scm", (const char *) cls, NULL, &note));
+    r = note_element(w, "scm", (const char *) cls,
+                     support_classify("scm", (const char *) cls, NULL, &note));
+    if (r < 0 || !xmlStrEqual(cls, BAD_CAST "hudson.plugins.git.GitSCM"))
+        return r;
+    ext = cfg_first_child(scm, "extensions");
+    for (const xmlNode *c = ext ? ext->children : NULL; c && r >= 0; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            r = classify(w, "scm/extensions", c);
+    return r;
 }
 
 int cfg_read_support(struct job_config *cfg, const xmlNode *root)
@@ -152,7 +161,7 @@ int cfg_read_support(struct job_config *cfg, const xmlNode *root)
         r = note_element(&w, "properties", "jenkins.model.BuildDiscarderProperty/strategy",
                          SUPPORT_SKIPPED);
     if (r >= 0 && w.more)
-        r = buf_printf(&w.out, "%cproject/(%zu more)\n", w.more_fail ? 'f' : 's', w.more) < 0
+        r = buf_printf(&w.out, "%cproject (%zu more)\n", w.more_fail ? 'f' : 's', w.more) < 0
                 ? -ENOMEM : 0;
     if (r < 0)
         return r;
@@ -178,7 +187,7 @@ jobcfg_next_unsupported(const struct job_config *cfg, size_t *pos, struct unsupp
             return false;
         nl = strchrnul(line, '\n');
         *pos += (size_t) (nl - line) + (*nl == '\n');
-        slash = memchr(line, '/', (size_t) (nl - line));
+        slash = memchr(line, ' ', (size_t) (nl - line));
         /* a damaged line is passed over; lines are ours, so this does not happen */
         if (!slash || (line[0] != 'f' && line[0] != 's'))
             continue;

@@ -21,6 +21,8 @@ const struct support_slot support_slots[] = {
                                      "config.xml and has no effect." },
     { "scm", SUPPORT_FAILS, "Source control that Steward does not check out: check out in the "
                             "first shell step instead." },
+    { "scm/extensions", SUPPORT_FAILS, "A Git extension that Steward does not run: do its work "
+                                       "in a shell step after the checkout, or remove it." },
     { "triggers", SUPPORT_SKIPPED, "A trigger that Steward does not know; it never starts a build. "
                                    "Use a timer, or trigger the job remotely." },
     { "buildWrappers", SUPPORT_FAILS, "A build environment option that Steward does not run: do "
@@ -60,7 +62,7 @@ const struct support_entry support_table[] = {
       "Builds run in their own sandboxed workspace. Remove the custom workspace." },
     { P, "childCustomWorkspace", SUPPORT_HARMLESS, NULL, "For matrix projects only." },
     { P, "scmCheckoutRetryCount", SUPPORT_HARMLESS, NULL,
-      "Checkout retries; Steward runs no checkout of its own." },
+      "Checkout retries: a failed Git checkout fails the build." },
     { P, "builders", SUPPORT_RUN, NULL, "See the build steps below." },
     { P, "publishers", SUPPORT_RUN, NULL, "See the post-build actions below." },
     { P, "buildWrappers", SUPPORT_RUN, NULL, "See the build environment below." },
@@ -90,10 +92,48 @@ const struct support_entry support_table[] = {
 
     /* <scm class="..."> */
     { "scm", "hudson.scm.NullSCM", SUPPORT_RUN, NULL, "No source control." },
-    { "scm", "hudson.plugins.git.GitSCM", SUPPORT_FAILS, NULL,
-      "Git: check out in the first shell step (git clone URL .)." },
+    { "scm", "hudson.plugins.git.GitSCM", SUPPORT_RUN, NULL,
+      "Git: remotes, branches (with ${PARAM}), credentials, and the extensions below "
+      "(docs/SCM.md)." },
     { "scm", "hudson.scm.SubversionSCM", SUPPORT_FAILS, NULL,
       "Subversion: check out in the first shell step (svn checkout URL .)." },
+
+    /* <scm class="hudson.plugins.git.GitSCM"><extensions> */
+#define X "scm/extensions"
+#define E "hudson.plugins.git.extensions.impl."
+    { X, E "WipeWorkspace", SUPPORT_RUN, NULL, "Deletes the workspace before the checkout." },
+    { X, E "CleanBeforeCheckout", SUPPORT_RUN, NULL, "git clean -ffdx before the checkout." },
+    { X, E "CleanCheckout", SUPPORT_RUN, NULL, "git clean -ffdx after the checkout." },
+    { X, E "PruneStaleBranch", SUPPORT_RUN, NULL, "git fetch --prune." },
+    { X, E "CloneOption", SUPPORT_RUN, NULL,
+      "shallow, depth, noTags, reference and timeout (honorRefspec is always on)." },
+    { X, E "SubmoduleOption", SUPPORT_RUN, NULL,
+      "disableSubmodules, recursiveSubmodules, trackingSubmodules and timeout." },
+    { X, E "CheckoutOption", SUPPORT_RUN, NULL, "The checkout's timeout." },
+    { X, E "RelativeTargetDirectory", SUPPORT_RUN, NULL,
+      "Checks out into a directory of the workspace; GIT_CHECKOUT_DIR." },
+    { X, E "LocalBranch", SUPPORT_RUN, NULL, "Checks out a local branch; GIT_LOCAL_BRANCH." },
+    { X, E "IgnoreNotifyCommit", SUPPORT_RUN, NULL, "/git/notifyCommit leaves the job alone." },
+    { X, E "AuthorInChangelog", SUPPORT_RUN, NULL, "The change set shows authors, not committers." },
+    { X, E "ScmName", SUPPORT_RUN, NULL, "The scmName of the build's BuildData." },
+    { X, E "UserIdentity", SUPPORT_RUN, NULL,
+      "user.name and user.email in the repository; GIT_AUTHOR_NAME, GIT_COMMITTER_NAME..." },
+    { X, E "BuildChooserSetting", SUPPORT_HARMLESS, NULL,
+      "The default build chooser: the newest matching revision is built." },
+    { X, E "DisableRemotePoll", SUPPORT_HARMLESS, NULL, "Polling always asks the remote." },
+    { X, E "PerBuildTag", SUPPORT_HARMLESS, NULL, "A tag in the workspace's clone only." },
+    { X, E "PathRestriction", SUPPORT_SKIPPED, NULL,
+      "Polling and notifyCommit build on any change, whatever paths it touches." },
+    { X, E "UserExclusion", SUPPORT_SKIPPED, NULL,
+      "Polling and notifyCommit build on any change, whoever made it." },
+    { X, E "MessageExclusion", SUPPORT_SKIPPED, NULL,
+      "Polling and notifyCommit build on any change, whatever its message." },
+    { X, E "PreBuildMerge", SUPPORT_FAILS, NULL, "Merge before build: git merge in a shell step." },
+    { X, E "SparseCheckoutPaths", SUPPORT_FAILS, NULL,
+      "Sparse checkout: git sparse-checkout in a shell step, or check out everything." },
+    { X, E "GitLFSPull", SUPPORT_FAILS, NULL, "Git LFS: git lfs pull in a shell step." },
+#undef E
+#undef X
 
     /* <triggers> */
     { "triggers", "hudson.triggers.TimerTrigger", SUPPORT_RUN, NULL,
@@ -239,10 +279,11 @@ static const char *const slot_title[] = {
     [0] = "Elements of `<project>`",
     [1] = "Job properties (`<properties>`)",
     [2] = "Source control (`<scm class=\"...\">`)",
-    [3] = "Triggers (`<triggers>`)",
-    [4] = "Build environment (`<buildWrappers>`)",
-    [5] = "Build steps (`<builders>`)",
-    [6] = "Post-build actions (`<publishers>`)",
+    [3] = "Git extensions (`<scm class=\"hudson.plugins.git.GitSCM\">`, `<extensions>`)",
+    [4] = "Triggers (`<triggers>`)",
+    [5] = "Build environment (`<buildWrappers>`)",
+    [6] = "Build steps (`<builders>`)",
+    [7] = "Post-build actions (`<publishers>`)",
 };
 
 static const char *
@@ -267,7 +308,7 @@ support_markdown(char **ret)
     _cleanup_(buf_releasep) struct buf b = BUF_INIT(1 << 20);
     int r = 0;
 
-    _Static_assert(ELEMENTSOF(slot_title) == 7, "a title for every slot");
+    _Static_assert(ELEMENTSOF(slot_title) == 8, "a title for every slot");
     for (size_t s = 0; s < support_slots_len; s++) {
         const struct support_slot *slot = &support_slots[s];
 

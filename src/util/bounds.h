@@ -34,6 +34,10 @@
 #define BOUND_GLOBAL_GRANTS       10000         /* entries of the global matrix */
 #define BOUND_CHOICES             1000
 #define BOUND_XML_DEPTH           64
+#define BOUND_GIT_REMOTES         16            /* userRemoteConfigs of a Git job */
+#define BOUND_GIT_BRANCHES        16            /* branch specs of a Git job */
+#define BOUND_GIT_CHANGES         1000          /* commits one build's change set lists */
+#define BOUND_GIT_CHANGELOG_BYTES (4 * 1024 * 1024) /* what the checkout reports of them */
 
 /* Queue and API */
 #define BOUND_QUEUE_ITEMS         10000          /* default queue limit: past it a trigger gets 503 */

@@ -12,8 +12,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/git.h"
+#include "core/home.h"
 #include "util/strutil.h"
 #include "web/page.h"
+
+/* The revision a Git build checked out, and its changes since the branch's previous build. */
+static void
+git_card(struct buf *b, struct web *w, const char *job, int64_t number)
+{
+    _cleanup_free_ char *dir = home_build_dir(w->app->home, job, number);
+    struct git_build g;
+
+    if (!dir || git_build_load(dir, &g) < 0)
+        return;
+    html_raw(b, "<section class=\"card\" aria-labelledby=\"h-git\" id=\"git\"><h2 id=\"h-git\">"
+                "Revision</h2><p><code>");
+    html_text(b, g.sha);
+    html_raw(b, "</code>");
+    if (!streq(g.branch, "detached")) {
+        html_raw(b, " (<code>");
+        html_text(b, g.branch);
+        html_raw(b, "</code>)");
+    }
+    for (size_t i = 0; i < g.n_remotes; i++) {
+        html_raw(b, i ? ", " : " from ");
+        html_text(b, g.remote_urls[i]);
+    }
+    html_raw(b, "</p><h3>Changes</h3>");
+    if (!g.changelog)
+        html_raw(b, "<p class=\"empty\">First build of this branch: no changes to show.</p>");
+    else if (g.n_changes == 0)
+        html_raw(b, "<p class=\"empty\">No changes.</p>");
+    else {
+        html_raw(b, "<ol class=\"changes\">");
+        for (size_t i = 0; i < g.n_changes; i++) {
+            const struct git_change *c = &g.changes[i];
+
+            html_raw(b, "<li><strong>");
+            html_text(b, c->msg);
+            html_raw(b, "</strong> <span class=\"hint\">");
+            html_text(b, c->author);
+            html_raw(b, ", <code>");
+            html_text(b, rfmt("%.12s", c->commit));
+            html_raw(b, "</code></span>");
+            if (c->n_paths) {
+                html_raw(b, "<ul>");
+                for (size_t k = 0; k < c->n_paths; k++) {
+                    html_raw(b, "<li>");
+                    html_text(b, c->paths[k].edit);
+                    html_raw(b, " <code>");
+                    html_text(b, c->paths[k].file);
+                    html_raw(b, "</code></li>");
+                }
+                html_raw(b, "</ul>");
+            }
+            html_raw(b, "</li>");
+        }
+        html_raw(b, "</ol>");
+    }
+    html_raw(b, "</section>");
+    git_build_release(&g);
+}
 
 static void
 summary(struct buf *b, struct web *w, const char *job, const struct build_row *r)
@@ -153,7 +213,10 @@ web_build_page(struct web *w, const char *name, const char *ref)
     web_build_href(b, w, name, number, "console?part=summary");
     html_raw(b, "\">");
     summary(b, w, name, &r);
-    html_raw(b, "</section><section class=\"card\" aria-labelledby=\"h-console\">"
+    html_raw(b, "</section>");
+    if (job->cfg->git_urls)
+        git_card(b, w, name, number);
+    html_raw(b, "<section class=\"card\" aria-labelledby=\"h-console\">"
                 "<div class=\"console-bar\"><h2 id=\"h-console\">Console output</h2>"
                 "<span id=\"log-state\" class=\"hint\" role=\"status\"></span>"
                 "<button class=\"btn small\" type=\"button\" id=\"follow\" aria-pressed=\"false\">"

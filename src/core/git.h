@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The Git checkout of a build (hudson.plugins.git.GitSCM), as the git
+ * plugin does it, with the system git.
+ *
+ * The checkout is a step of its own, before the job's shell steps, run in
+ * the build's sandbox as the build user: the workspace is the build's,
+ * and a repository there may carry settings a previous build left (hooks,
+ * core.fsmonitor), so git never runs outside the sandbox. The step's
+ * script is fixed text chosen by the job's options; every value from the
+ * job or a request (URLs, refspecs, branch patterns, directories) reaches
+ * it as an environment variable, never as script text. git runs with
+ * hooks off (core.hooksPath=/dev/null), as the git plugin does by default.
+ *
+ * The step reports what it checked out in a file of the build's @tmp
+ * (STEWARD_GIT_OUT); the engine takes it with git_report_take(), which
+ * refuses anything but a plain file of bounded size, and keeps it in the
+ * build's directory as `git`, where git_build_load() reads it for the API
+ * and the pages.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/jobcfg.h"
+#include "util/bounds.h"
+
+/* The build's report, in its directory. */
+#define GIT_REPORT_FILE "git"
+
+/* The script of the checkout step for these options (run by /bin/sh). Newly allocated. */
+int git_checkout_script(const struct git_scm *g, char **ret);
+
+/*
+ * The checkout step's inputs, each given to `add` (as environment
+ * variables): the remotes, the branch patterns with ${PARAM} expanded
+ * from `params` (name=value strings, NULL-terminated), `sha1` (a
+ * revision to build, from a commit notification; NULL for none),
+ * `previous` (lines "BRANCH SHA" of earlier builds, for the change set;
+ * NULL for none) and the report's path. 0, or what `add` returned.
+ */
+int git_checkout_vars(const struct git_scm *g, const char *const *params, const char *sha1,
+                      const char *previous, const char *report_path,
+                      int (*add)(void *userdata, const char *name, const char *value),
+                      void *userdata);
+
+/*
+ * A branch spec, as the git plugin reads it, for the checkout step:
+ * "tag:ERE" for refs/tags/..., else "ERE" matched against whole ref names
+ * (refs/remotes/origin/main); hex digits get a line "sha:HEX" first, for
+ * the commit they may name. `remote`
+ * is the first remote's name. Newly allocated into *ret; 0 or -ENOMEM.
+ */
+int git_spec_pattern(const char *spec, const char *remote, char **ret);
+
+/* ${NAME} and $NAME in `s` replaced from `params` (NAME=value strings); others are left. */
+int git_expand(const char *s, const char *const *params, char **ret);
+
+/* One commit of a change set. */
+struct git_path {
+    const char *edit;      /* "add", "edit" or "delete" */
+    const char *file;
+};
+
+struct git_change {
+    const char *commit;
+    const char *author, *author_email;       /* who the change set names (see AuthorInChangelog) */
+    int64_t timestamp_ms;
+    const char *date;      /* "2024-01-02 03:04:05 +0000" */
+    const char *comment;   /* the whole message */
+    const char *msg;       /* its first line */
+    struct git_path *paths;
+    size_t n_paths;
+};
+
+/* What a build checked out. Strings point into `text`. */
+struct git_build {
+    char *text;
+    const char *sha;       /* 40 hex digits */
+    const char *branch;    /* "origin/main", "refs/tags/v1", or "detached" */
+    const char *remote_urls[BOUND_GIT_REMOTES];
+    size_t n_remotes;
+    const char *scm_name;  /* "" when none */
+    bool changelog;        /* a change set was computed (not the first build) */
+    struct git_change *changes;
+    size_t n_changes;
+};
+
+/*
+ * Reads a report (in place: `text` of `len` bytes, NUL-terminated,
+ * becomes the build's on success). 0, -EINVAL for one that does not
+ * parse (then `text` is still the caller's), -ENOMEM.
+ */
+int git_build_parse(char *text, size_t len, struct git_build *ret);
+/* A build's report from its directory: 0, -ENOENT for a build without Git, -EINVAL, -errno. */
+int git_build_load(const char *build_dir, struct git_build *ret);
+void git_build_release(struct git_build *b);
+/* Only the revision and the branch of a build's report (from its first 4 KB). 0, -EINVAL, -errno. */
+int git_build_head(const char *build_dir, char sha[41], char *branch, size_t branch_size);
+
+/*
+ * The report the checkout step left at `path` (in the build's @tmp,
+ * where the build user could have put anything): a regular file with one
+ * link and at most BOUND_GIT_CHANGELOG_BYTES plus some, opened without
+ * following links or blocking. It is removed. 0, -EINVAL, -E2BIG, -errno.
+ */
+int git_report_take(const char *path, char **ret_text, size_t *ret_len);
+
+/*
+ * The report as the engine keeps it: the step's lines, then the remotes
+ * and the scm name from the job. Newly allocated.
+ */
+int git_report_finish(const struct git_scm *g, const char *text, size_t len, char **ret,
+                      size_t *ret_len);
