@@ -244,6 +244,13 @@ cause_json(const struct cause *c)
     if (c->kind == CAUSE_TIMER) {
         o = json_pack("{s:s, s:s}", "_class", "hudson.triggers.TimerTrigger$TimerTriggerCause",
                       "shortDescription", "Started by timer");
+    } else if (c->kind == CAUSE_SCM) {
+        o = json_pack("{s:s, s:s}", "_class", "hudson.triggers.SCMTrigger$SCMTriggerCause",
+                      "shortDescription", "Started by an SCM change");
+    } else if (c->kind == CAUSE_COMMIT) {
+        o = json_pack("{s:s, s:o}", "_class", "hudson.plugins.git.GitStatus$CommitHookCause",
+                      "shortDescription",
+                      json_sprintf("commit notification %s", c->note ? c->note : ""));
     } else if (c->kind == CAUSE_REMOTE) {
         o = json_pack("{s:s, s:o, s:s, s:o}", "_class", "hudson.model.Cause$RemoteCause",
                       "shortDescription",

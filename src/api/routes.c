@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/model.h"
 #include "api/prometheus.h"
+#include "api/scm.h"
 #include "api/dispatch.h"
 #include "api/trigger.h"
 #include "util/bounds.h"
@@ -1323,6 +1324,8 @@ static const struct route routes[] = {
     { "job/*/enable", POST | JOB, NEEDS(JOB_CONFIGURE), job_enable },
     { "job/*/doRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
     { "job/*/confirmRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
+    { "job/*/scmPollLog", GET | JOB, NEEDS(JOB_READ), api_poll_log },
+    { "job/*/polling", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
     { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
     { "job/*/*/**", ANY | JOB, NEEDS(JOB_READ), build_route },
     { "queue", ANY, NEEDS(READ), queue_page },
@@ -1346,6 +1349,10 @@ static const struct route routes[] = {
     { "cancelQuietDown", POST, NEEDS(ADMINISTER), quiet_down_off },
     { "safeExit", POST, NEEDS(ADMINISTER), safe_exit },
     { "pluginManager/api/{api}", ANY, NEEDS(READ), plugins },
+    /* the access token, when the settings want one: scm.c checks */
+    { "git/notifyCommit", ANY, OPEN, api_notify_commit },
+    { "descriptorByName/hudson.plugins.git.ApiTokenPropertyConfiguration/*", POST,
+      NEEDS(ADMINISTER), api_notify_tokens },
     { "manage/audit/api/json", ANY, NEEDS(ADMINISTER), audit_api },
     /* the scrape token, or a user who may read: prometheus.c checks */
     { "prometheus", ANY, OPEN, metrics },

@@ -24,6 +24,7 @@
 #include "core/git.h"
 #include "core/mask.h"
 #include "core/params.h"
+#include "core/poll.h"
 #include "core/sandbox.h"
 #include "core/spawn.h"
 #include "util/bounds.h"
@@ -43,7 +44,7 @@ extern char **environ;
 #define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
-                CMD_QUIT, CMD_ABORT_ALL };
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL };
 
 struct cmd {
     enum cmd_type type;
@@ -122,6 +123,23 @@ struct run {
     size_t archive_count;
 };
 
+/* SCM polls running at once, and waiting at most */
+#define POLL_SLOTS 2
+#define POLL_WANTED_MAX 100000
+/* a poll's step ends by itself after 10 minutes (timeout in its script); this is the backstop */
+#define POLL_DEADLINE_MS (11 * 60 * 1000)
+
+/* One SCM poll of a job: its step in the sandbox, and its log. */
+struct poll_run {
+    char *job;
+    struct job_config *cfg;
+    pid_t pid;
+    int pidfd;
+    int logfd;
+    char *out;          /* the report, in the job's @tmp */
+    int64_t start_mono;
+};
+
 struct engine {
     struct home *home;
     struct jobs *jobs;
@@ -165,6 +183,11 @@ struct engine {
     int64_t stop_deadline_mono;
     struct unrecorded *unrecorded;  /* results the database could not take yet */
     size_t n_unrecorded;
+
+    /* SCM polls (core/poll.h): at most POLL_SLOTS at a time, the others wait in `poll_wanted` */
+    struct poll_run *polls[POLL_SLOTS];
+    char **poll_wanted;
+    size_t n_poll_wanted;
 
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
     char *trash;
@@ -250,6 +273,9 @@ engine_free(struct engine *e)
     if (e->janitor_running)
         pthread_join(e->janitor, NULL);
     free(e->trash);
+    for (size_t i = 0; i < e->n_poll_wanted; i++)
+        free(e->poll_wanted[i]);
+    free(e->poll_wanted);
     free(e->runs);
     free(e->root_url);
     free(e->quiet_reason);
@@ -352,6 +378,14 @@ answer(struct engine *e, struct cmd *c, int result)
     c->done = true;
     pthread_cond_broadcast(&e->answered);
     pthread_mutex_unlock(&e->lock);
+}
+
+int
+engine_poll(struct engine *e, const char *job)
+{
+    struct cmd c = { .type = CMD_POLL, .job = job };
+
+    return submit(e, &c);
 }
 
 int
@@ -1270,7 +1304,8 @@ static void start_failed(struct engine *e, struct run *run, int err);
  * run->git_previous_ok.
  */
 static int
-git_previous(struct engine *e, struct run *run)
+git_previous_lines(struct engine *e, const char *job, int64_t before, char **ret_all,
+                   char **ret_ok, bool *ret_has_builds)
 {
     _cleanup_(buf_releasep) struct buf all = BUF_INIT(GIT_LOOK_BACK * 512);
     _cleanup_(buf_releasep) struct buf ok = BUF_INIT(GIT_LOOK_BACK * 512);
@@ -1278,16 +1313,20 @@ git_previous(struct engine *e, struct run *run)
     size_t n = 0;
     int r;
 
-    r = store_build_list(e->db, run->job->name, 0, GIT_LOOK_BACK + 1, &rows, &n);
+    r = store_build_list(e->db, job, 0, GIT_LOOK_BACK + 1, &rows, &n);
     if (r < 0)
         return r;
+    if (ret_has_builds)
+        *ret_has_builds = false;
     for (size_t i = 0; i < n && r >= 0; i++) {
         _cleanup_free_ char *dir = NULL, *line = NULL;
         char sha[41], branch[256];
 
-        if (rows[i].number >= run->number)
+        if (rows[i].number >= before)
             continue;
-        dir = home_build_dir(e->home, run->job->name, rows[i].number);
+        if (ret_has_builds)
+            *ret_has_builds = true;
+        dir = home_build_dir(e->home, job, rows[i].number);
         if (!dir || git_build_head(dir, sha, branch, sizeof branch) < 0)
             continue;
         if (asprintf(&line, "%s %s\n", branch, sha) < 0)
@@ -1304,9 +1343,17 @@ git_previous(struct engine *e, struct run *run)
     build_rows_free(rows, n);
     if (r < 0)
         return r;
-    run->git_previous = buf_detach(&all);
-    run->git_previous_ok = buf_detach(&ok);
-    return run->git_previous && run->git_previous_ok ? 0 : -ENOMEM;
+    *ret_all = buf_detach(&all);
+    if (ret_ok)
+        *ret_ok = buf_detach(&ok);
+    return *ret_all && (!ret_ok || *ret_ok) ? 0 : -ENOMEM;
+}
+
+static int
+git_previous(struct engine *e, struct run *run)
+{
+    return git_previous_lines(e, run->job->name, run->number, &run->git_previous,
+                              &run->git_previous_ok, NULL);
 }
 
 struct env_list {
@@ -1338,6 +1385,7 @@ start_checkout(struct engine *e, struct run *run)
 {
     const struct git_scm *g = run->cfg->git;
     _cleanup_free_ char *script = NULL, *report = NULL;
+    const char *sha1 = NULL;
     char **env = NULL;
     size_t n = 0;
     int r;
@@ -1355,8 +1403,12 @@ start_checkout(struct engine *e, struct run *run)
         _cleanup_free_ char *name = strndup(run->env[i], (size_t) (eq - run->env[i]));
         r = name ? env_add(&env, &n, name, eq + 1) : -ENOMEM;
     }
+    /* a commit notification names the commit to build; the newest wins */
+    for (size_t i = 0; i < run->row.n_causes; i++)
+        if (run->row.causes[i].kind == CAUSE_COMMIT && run->row.causes[i].note)
+            sha1 = run->row.causes[i].note;
     if (r >= 0)
-        r = git_checkout_vars(g, (const char *const *) run->env, NULL, run->git_previous, report,
+        r = git_checkout_vars(g, (const char *const *) run->env, sha1, run->git_previous, report,
                               env_list_add, &(struct env_list){ &env, &n });
     if (r >= 0) {
         run->checking_out = true;
@@ -1462,6 +1514,239 @@ checkout_done(struct engine *e, struct run *run)
         return false;
     }
     return true;
+}
+
+/* ---- SCM polling (core/poll.h) ---- */
+
+#define POLL_TAG(p) ((void *) ((uintptr_t) (p) | 2))
+#define IS_POLL_TAG(p) (((uintptr_t) (p) & 2) != 0)
+#define POLL_RUN(p) ((struct poll_run *) ((uintptr_t) (p) & ~(uintptr_t) 2))
+
+/* Asks for a poll of `job` (once, however often it is asked before it starts). */
+static void
+want_poll(struct engine *e, const char *job)
+{
+    char **v, *copy;
+
+    for (size_t i = 0; i < e->n_poll_wanted; i++)
+        if (streq(e->poll_wanted[i], job))
+            return;
+    for (int i = 0; i < POLL_SLOTS; i++)
+        if (e->polls[i] && streq(e->polls[i]->job, job))
+            return;
+    if (e->n_poll_wanted >= POLL_WANTED_MAX)
+        return;
+    copy = strdup(job);
+    v = copy ? realloc(e->poll_wanted, (e->n_poll_wanted + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(copy);
+        return;
+    }
+    e->poll_wanted = v;
+    e->poll_wanted[e->n_poll_wanted++] = copy;
+}
+
+static void
+poll_free(struct poll_run *p)
+{
+    if (!p)
+        return;
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    if (p->logfd >= 0)
+        close(p->logfd);
+    jobcfg_free(p->cfg);
+    free(p->out);
+    free(p->job);
+    free(p);
+}
+
+/* Every parameter of the job at its default, as NAME=value strings (for ${PARAM} in specs). */
+static char **
+default_params(const struct job_config *cfg)
+{
+    char **v = calloc(cfg->n_params + 1, sizeof *v);
+
+    for (size_t i = 0; v && i < cfg->n_params; i++) {
+        _cleanup_free_ char *value = NULL;
+        if (param_value_for(&cfg->params[i], NULL, &value) < 0 ||
+            asprintf(&v[i], "%s=%s", cfg->params[i].name, value) < 0) {
+            v[i] = NULL;
+            env_free(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+static int
+start_poll(struct engine *e, struct poll_run *p)
+{
+    _cleanup_free_ char *ws = home_workspace(e->home, p->job), *dir = home_job_dir(e->home, p->job);
+    _cleanup_free_ char *tmp = NULL, *logpath = NULL, *script = NULL;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = POLL_TAG(p) };
+    struct sandbox_cmd cmd;
+    struct spawn_req req;
+    char **env = NULL, when[64];
+    size_t n = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    int r;
+
+    if (!ws || !dir || asprintf(&tmp, "%s@tmp", ws) < 0 || !(logpath = path_join(dir, POLL_LOG_FILE)))
+        return -ENOMEM;
+    p->logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (p->logfd < 0)
+        return -errno;
+    strftime(when, sizeof when, "%b %d, %Y, %-I:%M:%S %p", localtime_r(&now, &tm));
+    log_write(p->logfd, "Started on %s\nPolling SCM changes on built-in\n", when);
+    if (sandbox_error(e->opts.sandbox)) {
+        log_write(p->logfd, "The build sandbox cannot be set up: %s\n",
+                  sandbox_error(e->opts.sandbox));
+        return -EPERM;
+    }
+    /* the job's @tmp, which builds have too: the poll never touches the workspace */
+    r = sandbox_prepare_dir(e->opts.sandbox, tmp);
+    p->out = r >= 0 ? path_join(tmp, "steward-poll-report") : NULL;
+    if (r >= 0 && !p->out)
+        r = -ENOMEM;
+    r = r < 0 ? r : env_add(&env, &n, "PATH", getenv("PATH") ? getenv("PATH")
+                                                          : "/usr/local/bin:/usr/bin:/bin");
+    if (r >= 0)
+        r = env_add(&env, &n, "HOME", tmp);
+    if (r >= 0)
+        r = env_add(&env, &n, "STEWARD_POLL_OUT", p->out);
+    if (r >= 0)
+        r = git_checkout_vars(p->cfg->git, NULL, NULL, NULL, p->out, env_list_add,
+                              &(struct env_list){ &env, &n });
+    if (r < 0) {
+        env_free(env);
+        return r;
+    }
+    r = sandbox_command(e->opts.sandbox, tmp, tmp, sandbox_network(e->opts.sandbox, p->cfg->network),
+                        "steward-poll", poll_script, "/bin/sh", (const char *const[]){ "-e", NULL },
+                        &cmd);
+    if (r >= 0) {
+        req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = env,
+                                  .cwd = tmp, .out_fd = p->logfd,
+                                  .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
+        r = spawn_start(&req, &p->pid, &p->pidfd);
+        sandbox_cmd_done(&cmd);
+    }
+    env_free(env);
+    if (r >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, p->pidfd, &ev) < 0)
+        r = -errno;
+    p->start_mono = mono_ms();
+    return r;
+}
+
+/* Starts what polls are wanted, as slots free up. */
+static void
+start_polls(struct engine *e)
+{
+    for (int i = 0; i < POLL_SLOTS && e->n_poll_wanted > 0; i++) {
+        struct poll_run *p;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (e->polls[i])
+            continue;
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return;
+        p->job = e->poll_wanted[0];
+        memmove(e->poll_wanted, e->poll_wanted + 1, --e->n_poll_wanted * sizeof *e->poll_wanted);
+        p->pidfd = p->logfd = -1;
+        /* a job deleted, changed or without Git since: nothing to poll */
+        if (jobs_read_config(e->jobs, p->job, &p->cfg, &err) < 0 || !p->cfg->git) {
+            poll_free(p);
+            continue;
+        }
+        r = start_poll(e, p);
+        if (r < 0) {
+            if (p->logfd >= 0)
+                log_write(p->logfd, "ERROR: polling could not start: %s\nNo changes\n",
+                          strerror(-r));
+            log_warn("%s: SCM polling could not start: %s", p->job, strerror(-r));
+            if (p->pid > 0)
+                (void) spawn_signal_group(p->pid, SIGKILL);
+            poll_free(p);
+            continue;
+        }
+        e->polls[i] = p;
+    }
+}
+
+static void handle_triggers(struct engine *e, struct cmd **batch, size_t n);
+
+/* The job's poll ended: a build when the remotes have changes. */
+static void
+poll_done(struct engine *e, struct poll_run *p, int status)
+{
+    static const struct cause scm = { .kind = CAUSE_SCM, .count = 1 };
+    _cleanup_(buf_releasep) struct buf log = BUF_INIT(1 << 20);
+    _cleanup_free_ char *text = NULL, *previous = NULL;
+    char **params = NULL;
+    bool changed = false, has_builds = false;
+    size_t len = 0;
+    int r = -EIO;
+
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        params = default_params(p->cfg);
+        r = params ? git_report_take(p->out, &text, &len) : -ENOMEM;
+        if (r >= 0)
+            r = git_previous_lines(e, p->job, INT64_MAX, &previous, NULL, &has_builds);
+        if (r >= 0)
+            r = poll_decide(p->cfg->git, text, (const char *const *) params, previous,
+                            has_builds, &log, &changed);
+        env_free(params);
+    }
+    if (r < 0)
+        log_write(p->logfd, "ERROR: polling failed%s%s\n", r == -EIO ? "" : ": ",
+                  r == -EIO ? "" : strerror(-r));
+    if (log.len)
+        (void) fs_write_all(p->logfd, log.ptr, log.len);
+    log_write(p->logfd, "Done. Took %lld ms\n%s\n", (long long) (mono_ms() - p->start_mono),
+              changed ? "Changes found" : "No changes");
+    if (changed && !p->cfg->disabled) {
+        struct param_value *values = calloc(p->cfg->n_params ? p->cfg->n_params : 1,
+                                            sizeof *values);
+        if (values && params_defaults(p->cfg, values) >= 0) {
+            struct trigger t = { .job = p->job, .params = values, .n_params = p->cfg->n_params,
+                                 .cause = &scm, .delay_ms = -1 };
+            struct cmd c = { .type = CMD_TRIGGER, .trigger = &t }, *batch[] = { &c };
+            handle_triggers(e, batch, 1);
+            for (size_t i = 0; i < p->cfg->n_params; i++)
+                free(values[i].value);
+        }
+        free(values);
+    }
+}
+
+static void
+reap_poll(struct engine *e, struct poll_run *p)
+{
+    int status = 0;
+
+    if (waitpid(p->pid, &status, WNOHANG) == 0)
+        return;
+    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
+    (void) spawn_signal_group(p->pid, SIGKILL);
+    poll_done(e, p, status);
+    for (int i = 0; i < POLL_SLOTS; i++)
+        if (e->polls[i] == p)
+            e->polls[i] = NULL;
+    poll_free(p);
+}
+
+/* A poll past its deadline is killed (its reap follows); at a stop, every one is. */
+static void
+kill_polls(struct engine *e, bool all)
+{
+    for (int i = 0; i < POLL_SLOTS; i++)
+        if (e->polls[i] && e->polls[i]->pid > 0 &&
+            (all || mono_ms() - e->polls[i]->start_mono > POLL_DEADLINE_MS))
+            (void) spawn_signal_group(e->polls[i]->pid, SIGKILL);
 }
 
 static void *
@@ -1929,6 +2214,11 @@ write_log_header(const struct sandbox *sb, struct run *run, const struct queue_r
         const struct cause *c = &q->causes[i];
         if (c->kind == CAUSE_TIMER)
             r = log_write(run->logfd, "Started by timer\n");
+        else if (c->kind == CAUSE_SCM)
+            r = log_write(run->logfd, "Started by an SCM change\n");
+        else if (c->kind == CAUSE_COMMIT)
+            r = log_write(run->logfd, "commit notification %s (from %s)\n", c->note ? c->note : "",
+                          c->addr ? c->addr : "an unknown address");
         else if (c->kind == CAUSE_REMOTE)
             r = log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
                           c->note ? " with note: " : "", c->note ? c->note : "");
@@ -2466,6 +2756,10 @@ handle_cmd(struct engine *e, struct cmd *c)
         take_load(e, c->load);
         answer(e, c, 0);
         return;
+    case CMD_POLL:
+        want_poll(e, c->job);
+        answer(e, c, 0);
+        return;
     case CMD_QUIT:
     case CMD_TRIGGER:
         break;
@@ -2559,6 +2853,16 @@ fire_timers(struct engine *e)
         /* builds also age out while a job does not run */
         if (minute % 3600 == 0)
             discard_old_builds(e, list[i]);
+        if (cfg->scm_poll_spec && *cfg->scm_poll_spec && cfg->git_urls && !cfg->disabled) {
+            struct cron *pc = NULL;
+            const char *pwhy = "out of memory";
+            if (cron_parse(cfg->scm_poll_spec, list[i]->name, &pc, &pwhy) >= 0) {
+                if (cron_matches_at(pc, minute))
+                    want_poll(e, list[i]->name);
+            } else if (minute % 3600 == 0)
+                log_warn("%s: SCM polling does not run: %s", list[i]->name, pwhy);
+            cron_free(pc);
+        }
         if (!cfg->timer_spec || cfg->disabled)
             continue;
         /* valid when saved; a time zone can leave the system since (said once an hour) */
@@ -2746,6 +3050,11 @@ loop(void *arg)
                 for (int k = 0; k < e->opts.executors; k++)
                     if (e->runs[k] == run)
                         pump_mask(run, false);
+            } else if (IS_POLL_TAG(evs[i].data.ptr)) {
+                struct poll_run *p = POLL_RUN(evs[i].data.ptr);
+                for (int k = 0; k < POLL_SLOTS; k++)
+                    if (e->polls[k] == p)
+                        reap_poll(e, p);
             } else
                 reap(e, evs[i].data.ptr);
         }
@@ -2757,6 +3066,8 @@ loop(void *arg)
 
             fire_timers(e);
             schedule(e);
+            kill_polls(e, false);
+            start_polls(e);
             pthread_mutex_lock(&e->lock);
             safe_exit = e->safe_exit;
             pthread_mutex_unlock(&e->lock);
@@ -2769,6 +3080,15 @@ loop(void *arg)
                 if (e->opts.on_idle_exit)
                     e->opts.on_idle_exit(e->opts.userdata);
             }
+        }
+    }
+    /* polls end with the loop: nothing waits for their answer */
+    kill_polls(e, true);
+    for (int i = 0; i < POLL_SLOTS; i++) {
+        if (e->polls[i]) {
+            (void) waitpid(e->polls[i]->pid, NULL, 0);
+            poll_free(e->polls[i]);
+            e->polls[i] = NULL;
         }
     }
     if (e->n_unrecorded)

@@ -657,3 +657,81 @@ git_build_head(const char *build_dir, char sha[41], char *branch, size_t branch_
     }
     return got_sha && got_branch ? 0 : -EINVAL;
 }
+
+/*
+ * A repository URL as the git plugin compares them (GitStatus.looselyMatches):
+ * the host without a leading "ssh." and the path without leading or
+ * trailing slashes, a trailing ".git", a leading "vN/" or a "/_git/";
+ * scheme, user and port left out. -EINVAL for what is not a URL or path.
+ */
+static int loose_url(const char *url, char **ret_host, char **ret_path)
+{
+    _cleanup_free_ char *host = NULL, *path = NULL;
+    const char *p = url, *slash, *at, *colon;
+    size_t n;
+
+    if (!*url || strpbrk(url, " \t\r\n"))
+        return -EINVAL;
+    if (strstr(url, "://")) {
+        p = strstr(url, "://") + 3;
+        slash = strchrnul(p, '/');
+        at = memchr(p, '@', (size_t) (slash - p));
+        if (at)
+            p = at + 1;
+        colon = memchr(p, ':', (size_t) (slash - p));
+        host = strndup(p, (size_t) ((colon ? colon : slash) - p));
+        path = strdup(slash);
+    } else if ((colon = strchr(url, ':')) && !memchr(url, '/', (size_t) (colon - url))) {
+        /* scp-like: [user@]host:path */
+        at = memchr(url, '@', (size_t) (colon - url));
+        p = at ? at + 1 : url;
+        host = strndup(p, (size_t) (colon - p));
+        path = strdup(colon + 1);
+    } else {
+        host = strdup("");
+        path = strdup(url);
+    }
+    if (!host || !path)
+        return -ENOMEM;
+    for (char *c = host; *c; c++)
+        *c = (char) tolower((unsigned char) *c);
+    if (startswith(host, "ssh."))
+        memmove(host, host + 4, strlen(host + 4) + 1);
+    /* the path's decorations */
+    n = strlen(path);
+    while (n > 0 && path[n - 1] == '/')
+        path[--n] = '\0';
+    if (n >= 4 && streq(path + n - 4, ".git"))
+        path[n -= 4] = '\0';
+    {
+        char *q = path;
+        while (*q == '/')
+            q++;
+        if (q[0] == 'v' && isdigit((unsigned char) q[1])) {
+            char *r = q + 1;
+            while (isdigit((unsigned char) *r))
+                r++;
+            if (*r == '/')
+                q = r + 1;
+        }
+        memmove(path, q, strlen(q) + 1);
+    }
+    {
+        char *g = strstr(path, "/_git/");
+        if (g)
+            memmove(g + 1, g + 6, strlen(g + 6) + 1);
+    }
+    *ret_host = TAKE_PTR(host);
+    *ret_path = TAKE_PTR(path);
+    return 0;
+}
+
+bool
+git_url_matches(const char *a, const char *b)
+{
+    _cleanup_free_ char *ha = NULL, *pa = NULL, *hb = NULL, *pb = NULL;
+
+    if (loose_url(a, &ha, &pa) < 0 || loose_url(b, &hb, &pb) < 0)
+        return false;
+    return streq(ha, hb) && streq(pa, pb);
+}

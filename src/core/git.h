@@ -115,3 +115,11 @@ int git_report_take(const char *path, char **ret_text, size_t *ret_len);
  */
 int git_report_finish(const struct git_scm *g, const char *text, size_t len, char **ret,
                       size_t *ret_len);
+
+/*
+ * Whether two repository URLs name the same repository, as the git
+ * plugin's notifyCommit compares them: hosts (without "ssh.") and paths
+ * (without slashes at the ends, ".git", "vN/" or "/_git/") equal; scheme,
+ * user and port do not count.
+ */
+bool git_url_matches(const char *a, const char *b);

@@ -75,6 +75,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->description);
     free(cfg->auth_token);
     free(cfg->timer_spec);
+    free(cfg->scm_poll_spec);
     free(cfg->archive_artifacts);
     free(cfg->archive_excludes);
     free(cfg->other_discarder);

@@ -105,6 +105,12 @@ struct job_config {
 
     /* Read only (kept in the document as written): */
     char *timer_spec;    /* triggers/hudson.triggers.TimerTrigger/spec, NULL when absent */
+    /*
+     * triggers/hudson.triggers.SCMTrigger/spec: NULL without the trigger;
+     * "" polls only when notified (/git/notifyCommit).
+     */
+    char *scm_poll_spec;
+    bool scm_ignore_hooks;  /* its ignorePostCommitHooks */
     char *archive_artifacts;  /* publishers/hudson.tasks.ArtifactArchiver/artifacts, NULL when absent */
     char *archive_excludes;   /* its <excludes>, NULL when absent */
     bool archive_allow_empty;
@@ -122,8 +128,8 @@ struct job_config {
      */
     struct git_scm *git;
     /*
-     * What a summary keeps of it (git is NULL there): the remotes' URLs
-     * and the branch specs, each line ended by '\n'; NULL without Git.
+     * What a summary keeps of it (git is NULL there): the remotes ("NAME
+     * URL") and the branch specs, each line ended by '\n'; NULL without Git.
      * A URL or a spec with a newline in it cannot be told apart here.
      */
     char *git_urls;

@@ -259,7 +259,7 @@ static int lines_of(const struct git_scm *g, struct job_config *cfg)
     int r = 0;
 
     for (size_t i = 0; i < g->n_remotes; i++)
-        r |= buf_printf(&urls, "%s\n", g->remotes[i].url);
+        r |= buf_printf(&urls, "%s %s\n", g->remotes[i].name, g->remotes[i].url);
     for (size_t i = 0; i < g->n_branches; i++)
         r |= buf_printf(&branches, "%s\n", g->branches[i]);
     if (r < 0)

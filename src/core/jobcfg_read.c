@@ -461,7 +461,7 @@ static int read_shell_steps(struct job_config *cfg, const xmlNode *root, char **
 /* The timer trigger and the artifact archiver: read, never written (the document keeps them). */
 static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
 {
-    xmlNode *triggers, *timer, *publishers, *archiver;
+    xmlNode *triggers, *timer, *poll, *publishers, *archiver;
     int r;
 
     r = find_child(root, "triggers", &triggers, msg);
@@ -472,6 +472,16 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
         r = child_text(timer, "spec", &cfg->timer_spec, msg);
         if (r < 0)
             return r;
+    }
+    poll = triggers ? cfg_first_child(triggers, "hudson.triggers.SCMTrigger") : NULL;
+    if (poll) {
+        r = child_text(poll, "spec", &cfg->scm_poll_spec, msg);
+        if (r >= 0)
+            r = child_bool(poll, "ignorePostCommitHooks", &cfg->scm_ignore_hooks, msg);
+        if (r < 0)
+            return r;
+        if (!cfg->scm_poll_spec && !(cfg->scm_poll_spec = strdup("")))
+            return -ENOMEM;
     }
     r = find_child(root, "publishers", &publishers, msg);
     if (r < 0)

@@ -9,12 +9,12 @@
  * Every read is bounds-checked, so a damaged row cannot crash a start.
  *
  *   u32 version
- *   u8  flags, u8 network
+ *   u32 flags, u8 network
  *   i32 quiet_period, keep_days, keep_builds, keep_artifact_days, keep_artifact_builds
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
  *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported,
- *       git_urls, git_branches
+ *       git_urls, git_branches, scm_poll_spec
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
  *
@@ -31,7 +31,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d33u   /* "SUM3" */
+#define SUMMARY_VERSION 0x53554d34u   /* "SUM4" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -42,6 +42,7 @@ enum {
     F_MATRIX = 1 << 5,
     F_INHERIT = 1 << 6,
     F_GIT_IGNORE_NOTIFY = 1 << 7,
+    F_SCM_IGNORE_HOOKS = 1 << 8,
 };
 
 static int put_u8(struct buf *b, unsigned v)
@@ -83,11 +84,12 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     flags |= cfg->matrix.present ? F_MATRIX : 0;
     flags |= cfg->matrix.inherit ? F_INHERIT : 0;
     flags |= cfg->git_ignore_notify ? F_GIT_IGNORE_NOTIFY : 0;
+    flags |= cfg->scm_ignore_hooks ? F_SCM_IGNORE_HOOKS : 0;
     for (size_t i = 0; i < cfg->n_params; i++)
         n_choices += cfg->params[i].n_choices;
 
     r |= put_u32(out, SUMMARY_VERSION);
-    r |= put_u8(out, flags);
+    r |= put_u32(out, flags);
     r |= put_u8(out, cfg->network);
     r |= put_u32(out, (uint32_t) cfg->quiet_period);
     r |= put_u32(out, (uint32_t) cfg->keep_days);
@@ -107,6 +109,7 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->unsupported);
     r |= put_str(out, cfg->git_urls);
     r |= put_str(out, cfg->git_branches);
+    r |= put_str(out, cfg->scm_poll_spec);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
 
@@ -207,7 +210,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     r = (struct rd){ .p = (char *) blob, .end = (char *) blob + len };
     if (rd_u32(&r) != SUMMARY_VERSION)
         return -EINVAL;
-    flags = rd_u8(&r);
+    flags = rd_u32(&r);
     network = rd_u8(&r);
     quiet = (int32_t) rd_u32(&r);
     for (size_t i = 0; i < 4; i++)
@@ -242,6 +245,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->matrix.present = flags & F_MATRIX;
     cfg->matrix.inherit = flags & F_INHERIT;
     cfg->git_ignore_notify = flags & F_GIT_IGNORE_NOTIFY;
+    cfg->scm_ignore_hooks = flags & F_SCM_IGNORE_HOOKS;
     cfg->network = (enum sandbox_net) network;
     cfg->quiet_period = quiet;
     cfg->keep_days = keep[0];
@@ -259,6 +263,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->unsupported = rd_str(&r);
     cfg->git_urls = rd_str(&r);
     cfg->git_branches = rd_str(&r);
+    cfg->scm_poll_spec = rd_str(&r);
 
     cfg->params = n_params ? params : NULL;
     cfg->n_params = n_params;

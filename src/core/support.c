@@ -138,8 +138,9 @@ const struct support_entry support_table[] = {
     /* <triggers> */
     { "triggers", "hudson.triggers.TimerTrigger", SUPPORT_RUN, NULL,
       "Build periodically, with Jenkins' cron syntax and H." },
-    { "triggers", "hudson.triggers.SCMTrigger", SUPPORT_SKIPPED, NULL,
-      "Poll SCM: no polling. Use a timer, or trigger the job from the repository's hook." },
+    { "triggers", "hudson.triggers.SCMTrigger", SUPPORT_RUN, NULL,
+      "Poll SCM, for Git jobs: git ls-remote on the spec's schedule (with H), and "
+      "/git/notifyCommit." },
     { "triggers", "com.cloudbees.jenkins.GitHubPushTrigger", SUPPORT_SKIPPED, NULL,
       "GitHub push: no webhook. Trigger the job remotely from a GitHub Action or a hook." },
     { "triggers", "com.dabsquared.gitlabjenkins.GitLabPushTrigger", SUPPORT_SKIPPED, NULL,

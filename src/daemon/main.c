@@ -25,6 +25,7 @@
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "core/notify.h"
 #include "core/metrics.h"
 #include "core/sandbox.h"
 #include "daemon/backup.h"
@@ -75,6 +76,10 @@ static const char usage_text[] =
     "  audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]\n"
     "  metrics token new                   prints the /prometheus/ scrape token alone\n"
     "  metrics token revoke\n"
+    "  git notify-token new NAME           prints a /git/notifyCommit access token alone\n"
+    "  git notify-token list\n"
+    "  git notify-token revoke UUID\n"
+    "  git notify-access required|sha1-only|off\n"
     "  backup DEST                         the database, jobs and secrets, into a new directory\n"
     "\n"
     "Offline, with the server stopped:\n"
@@ -1245,6 +1250,80 @@ cmd_metrics(const char *home_dir, int argc, char **argv)
     return 0;
 }
 
+/* git notify-token new|list|revoke, git notify-access: /git/notifyCommit's access (core/notify.h). */
+static int
+cmd_git(const char *home_dir, int argc, char **argv)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    _cleanup_free_ char *value = NULL, *uuid = NULL, *list = NULL;
+    struct home *h = NULL;
+    int r;
+
+    if (!((argc == 4 && streq(argv[1], "notify-token") &&
+           (streq(argv[2], "new") || streq(argv[2], "revoke"))) ||
+          (argc == 3 && streq(argv[1], "notify-token") && streq(argv[2], "list")) ||
+          (argc == 3 && streq(argv[1], "notify-access") &&
+           (streq(argv[2], "required") || streq(argv[2], "sha1-only") || streq(argv[2], "off")))))
+        return usage_error("git takes: notify-token new NAME | notify-token list | "
+                           "notify-token revoke UUID | notify-access required|sha1-only|off");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    if (streq(argv[1], "notify-access")) {
+        r = store_setting_set(db, GIT_NOTIFY_ACCESS_KEY, argv[2]);
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot save the setting: %s\n", strerror(-r));
+            return 1;
+        }
+        fprintf(stderr, "/git/notifyCommit now %s.\n",
+                streq(argv[2], "required") ? "needs an access token"
+                : streq(argv[2], "off")    ? "takes requests without an access token"
+                                           : "needs an access token only with sha1=");
+        return 0;
+    }
+    if (streq(argv[2], "new")) {
+        r = notify_token_new(db, argv[3], &value, &uuid);
+        home_free(h);
+        if (r == -EINVAL) {
+            fprintf(stderr, "steward: a token's name is 1 to %d printable characters\n",
+                    GIT_NOTIFY_TOKEN_NAME_MAX);
+            return 1;
+        }
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot store the token: %s\n", strerror(-r));
+            return 1;
+        }
+        printf("%s\n", value);
+        secret_wipe(value, strlen(value));
+        fprintf(stderr, "A notifyCommit access token (%s): hooks add &token=TOKEN to "
+                        "/git/notifyCommit?url=... Only its hash is kept: this is the one time it "
+                        "is shown. Revoke it with `git notify-token revoke %s`.\n", argv[3], uuid);
+        return 0;
+    }
+    if (streq(argv[2], "list")) {
+        r = notify_token_list(db, &list);
+        home_free(h);
+        if (r < 0) {
+            fprintf(stderr, "steward: cannot read the tokens: %s\n", strerror(-r));
+            return 1;
+        }
+        fputs(list, stdout);
+        return 0;
+    }
+    r = notify_token_revoke(db, argv[3]);
+    home_free(h);
+    if (r == -ENOENT) {
+        fprintf(stderr, "steward: no notifyCommit token has the UUID %s (`git notify-token list` "
+                        "shows them)\n", argv[3]);
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot revoke the token: %s\n", strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1312,5 +1391,7 @@ main(int argc, char **argv)
         return cmd_metrics(home_dir, argc, argv);
     if (streq(argv[0], "audit"))
         return cmd_audit(home_dir, argc, argv);
+    if (streq(argv[0], "git"))
+        return cmd_git(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }

@@ -206,14 +206,16 @@ enum cause_kind {
     CAUSE_USER = 0,     /* Started by user NAME (token_name: which API token) */
     CAUSE_REMOTE = 1,   /* Started by remote host ADDR (trigger token) */
     CAUSE_TIMER = 2,    /* Started by timer (a TimerTrigger spec) */
+    CAUSE_SCM = 3,      /* Started by an SCM change (polling found one) */
+    CAUSE_COMMIT = 4,   /* /git/notifyCommit with sha1: `note` is the commit to build, `addr` who sent it */
 };
 
 struct cause {
     enum cause_kind kind;
     char *user_name;    /* CAUSE_USER; NULL for anonymous */
     char *token_name;   /* CAUSE_USER: the API token used, NULL for a password or session */
-    char *addr;         /* CAUSE_REMOTE */
-    char *note;         /* CAUSE_REMOTE: the cause= parameter, NULL when absent */
+    char *addr;         /* CAUSE_REMOTE, CAUSE_COMMIT */
+    char *note;         /* CAUSE_REMOTE: the cause= parameter, NULL when absent; CAUSE_COMMIT: the commit */
     int64_t count;      /* identical causes merged into one */
 };
 

@@ -448,7 +448,15 @@ web_causes(struct buf *b, const struct cause *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             html_raw(b, "; ");
-        if (c[i].kind == CAUSE_REMOTE) {
+        if (c[i].kind == CAUSE_TIMER)
+            html_raw(b, "timer");
+        else if (c[i].kind == CAUSE_SCM)
+            html_raw(b, "an SCM change");
+        else if (c[i].kind == CAUSE_COMMIT) {
+            html_raw(b, "commit notification <code>");
+            html_text(b, c[i].note ? c[i].note : "");
+            html_raw(b, "</code>");
+        } else if (c[i].kind == CAUSE_REMOTE) {
             html_raw(b, "trigger token from ");
             html_text(b, c[i].addr ? c[i].addr : "an unknown address");
             if (c[i].note) {

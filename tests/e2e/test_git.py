@@ -252,3 +252,155 @@ def test_an_unsupported_git_extension_fails_the_build_and_is_named(server, repo,
         "scm/extensions/hudson.plugins.git.extensions.impl.PreBuildMerge (fails)"
     b, log = build(server, "app")
     assert b["result"] == "FAILURE" and "STEP-RAN" not in log and "git merge" in log, log
+
+
+def wait_for(cond, what, timeout=30):
+    import time
+    deadline = time.time() + timeout * SLOW
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout * SLOW} s")
+
+
+def poll_log(server):
+    r = server.get("job/app/scmPollLog", auth=server.alice)
+    return r.text if r.status_code == 200 else ""
+
+
+def builds_of(server, job="app"):
+    return server.get(f"job/{job}/api/json?tree=builds[number,result,actions[causes[shortDescription]]]",
+                      auth=server.alice).json()["builds"]
+
+
+def causes(b):
+    return [c["shortDescription"] for a in b.get("actions", []) for c in a.get("causes", [])]
+
+
+POLL_YAML = """    triggers:
+      - pollscm:
+          cron: "H/15 * * * *"
+"""
+
+
+def poll_job_yaml(url, branches=("main",)):
+    return git_job_yaml(url, branches=branches, builders=ENV_DUMP).replace(
+        "    builders:", POLL_YAML + "    builders:")
+
+
+def poll_now(server):
+    r = server.post("job/app/polling", auth=server.alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+
+
+def test_polling_builds_when_the_remote_changes_and_only_then(server, repo, tmp_path):
+    repo.commit("f", "1\n", "one")
+    create_job(server, "app", jjb_xml(tmp_path, poll_job_yaml(repo.url), "app"))
+    assert server.get("job/app/scmPollLog", auth=server.alice).status_code == 404
+
+    # never built: the first poll builds
+    poll_now(server)
+    wait_for(lambda: "Done." in poll_log(server), "the first poll")
+    log = poll_log(server)
+    assert "No existing build. Scheduling a new one." in log and log.endswith("Changes found\n")
+    assert f" > git ls-remote --heads --tags -- {repo.url}" in log
+    b = wait_for(lambda: [b for b in builds_of(server) if b["result"]], "build #1")[0]
+    assert b["result"] == "SUCCESS" and causes(b) == ["Started by an SCM change"]
+
+    # nothing new: no build
+    poll_now(server)
+    wait_for(lambda: poll_log(server).endswith("No changes\n"), "a poll without changes")
+    assert len(builds_of(server)) == 1
+
+    # a push: the next poll builds it
+    head = repo.commit("f", "2\n", "two")
+    poll_now(server)
+    wait_for(lambda: "Changes found" in poll_log(server), "a poll with changes")
+    assert f"Changes found: origin/main at {head}" in poll_log(server)
+    b2 = wait_for(lambda: [b for b in builds_of(server) if b["number"] == 2 and b["result"]],
+                  "build #2")[0]
+    assert b2["result"] == "SUCCESS", b2
+    log2 = server.get("job/app/2/consoleText", auth=server.alice).text
+    assert log2.startswith("Started by an SCM change\n") and f"COMMIT={head}" in log2
+
+
+def notify(server, **params):
+    return server.get("git/notifyCommit", params=params)
+
+
+def test_notify_commit_needs_its_own_token_and_says_so(server, repo, tmp_path):
+    repo.commit("f", "1\n", "one")
+    create_job(server, "app", jjb_xml(tmp_path, poll_job_yaml(repo.url), "app"))
+
+    r = notify(server, url=repo.url)
+    assert r.status_code == 401, r.text
+    body = r.json()
+    assert "An access token is required" in body["error"]
+    assert "notifyCommit access token" in body["accepts"] and "notify-token new" in body["fix"]
+    # a user's API token is not a notifyCommit token, and the answer says what it is not
+    r = notify(server, url=repo.url, token=server.alice_token)
+    assert r.status_code == 403 and r.json()["error"] == "Invalid access token", r.text
+    assert "API token" in r.json()["presented"]
+    assert builds_of(server) == []
+
+    token = server.admin("git", "notify-token", "new", "forge").stdout.strip()
+    assert len(token) == 32
+    r = notify(server, url=repo.url, token=token)
+    assert r.status_code == 200 and r.text == "Scheduled polling of app\n", r.text
+    assert r.headers["Triggered"] == server.url + "job/app/"
+    b = wait_for(lambda: [b for b in builds_of(server) if b["result"]], "the build")[0]
+    assert causes(b) == ["Started by an SCM change"]
+
+    # the settings can lift the requirement
+    server.admin("git", "notify-access", "sha1-only")
+    r = notify(server, url=repo.url)
+    assert r.status_code == 200, r.text
+    r = notify(server, url=repo.url, sha1="abc1234")
+    assert r.status_code == 401 and "sha1" in r.json()["error"], r.text
+
+
+def test_notify_commit_with_sha1_builds_that_commit(server, repo, tmp_path):
+    first = repo.commit("f", "1\n", "one")
+    repo.commit("f", "2\n", "two")
+    create_job(server, "app", jjb_xml(tmp_path, poll_job_yaml(repo.url), "app"))
+    # a job of the same repository without polling is left alone, as in the git plugin
+    create_job(server, "nopoll", jjb_xml(tmp_path, git_job_yaml(repo.url), "app"))
+    # the REST form of the token, as the git plugin's Generate button makes it
+    r = server.post("descriptorByName/hudson.plugins.git.ApiTokenPropertyConfiguration/generate",
+                    data={"apiTokenName": "ci"}, auth=server.alice)
+    assert r.status_code == 200, r.text
+    token = r.json()["data"]["value"]
+    assert r.json()["status"] == "ok" and r.json()["data"]["name"] == "ci"
+
+    # the URL as another form of the same repository still matches
+    r = notify(server, url=repo.url.replace("origin.git", "origin"), sha1=first, token=token)
+    assert r.status_code == 200 and r.text == "Scheduled app\n", r.text
+    b = wait_for(lambda: [b for b in builds_of(server) if b["result"]], "the build")[0]
+    assert causes(b) == [f"commit notification {first}"]
+    log = server.get("job/app/1/consoleText", auth=server.alice).text
+    assert f"COMMIT={first}" in log, log
+    assert builds_of(server, "nopoll") == []
+
+    # nothing matches: said, and nothing is scheduled
+    r = notify(server, url="https://example.org/other.git", token=token)
+    assert r.status_code == 200 and r.text.startswith(
+        "No git jobs using repository: https://example.org/other.git"), r.text
+    r = notify(server, url=repo.url, branches="feature", token=token)
+    assert r.status_code == 200 and "No git jobs using repository" in r.text, r.text
+    r = notify(server, url=repo.url, branches="main", token=token)
+    assert r.text == "Scheduled polling of app\n", r.text
+    r = notify(server, url=repo.url, sha1="not-hex!", token=token)
+    assert r.status_code == 400 and r.json()["error"] == "Illegal SHA1"
+    r = notify(server, token=token)
+    assert r.status_code == 400 and r.json()["error"].startswith("Illegal URL")
+
+    # a revoked token stops working
+    uuid = r2 = None
+    listing = server.admin("git", "notify-token", "list").stdout
+    uuid = next(l.split()[0] for l in listing.splitlines() if l.endswith(" ci"))
+    r2 = server.post("descriptorByName/hudson.plugins.git.ApiTokenPropertyConfiguration/revoke",
+                     data={"apiTokenUuid": uuid}, auth=server.alice)
+    assert r2.status_code == 200, r2.text
+    assert notify(server, url=repo.url, token=token).status_code == 403

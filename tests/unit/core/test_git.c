@@ -15,7 +15,9 @@
 
 #include "core/git.h"
 #include "core/jobcfg.h"
+#include "core/poll.h"
 #include "util/bounds.h"
+#include "util/buf.h"
 #include "util/fs.h"
 #include "util/macro.h"
 
@@ -181,6 +183,61 @@ static void git_checkout_script__carries_the_options_as_digits_only(void **state
     assert_non_null(strstr(s, "core.hooksPath=/dev/null"));
 }
 
+static void git_url_matches__compares_loosely_as_notify_commit_does(void **state)
+{
+    (void) state;
+    assert_true(git_url_matches("https://github.com/o/r.git", "git@github.com:o/r"));
+    assert_true(git_url_matches("ssh://git@ssh.github.com:443/o/r.git", "https://github.com/o/r/"));
+    assert_true(git_url_matches("https://GitHub.com/v3/o/r", "https://github.com/o/r"));
+    assert_true(git_url_matches("https://dev.azure.com/org/p/_git/r", "https://dev.azure.com/org/p/r"));
+    assert_true(git_url_matches("file:///srv/git/app.git", "file:///srv/git/app"));
+    assert_true(git_url_matches("/srv/git/app.git", "file:///srv/git/app"));
+    assert_false(git_url_matches("https://github.com/o/r", "https://github.com/o/other"));
+    assert_false(git_url_matches("https://github.com/o/r", "https://gitlab.com/o/r"));
+    assert_false(git_url_matches("", "https://github.com/o/r"));
+    assert_false(git_url_matches("https://github.com/o/r extra", "https://github.com/o/r"));
+}
+
+static void poll_decide__finds_changes_by_branch(void **state)
+{
+    struct git_remote remote = { .name = "origin", .url = "file:///r" };
+    char *branches[] = { "*/main", "refs/tags/v*" };
+    struct git_scm g = { .remotes = &remote, .n_remotes = 1, .branches = branches, .n_branches = 2 };
+    const char *out = "remote origin\n"
+                      SHA_A "\trefs/heads/main\n"
+                      SHA_B "\trefs/heads/other\n"
+                      SHA_B "\trefs/tags/v1\n"
+                      SHA_A "\trefs/tags/v1^{}\n";
+    _cleanup_(buf_releasep) struct buf log = BUF_INIT(1 << 16);
+    bool changed = true;
+
+    (void) state;
+    /* built already at those commits: no changes */
+    assert_int_equal(poll_decide(&g, out, NULL, "origin/main " SHA_A "\nrefs/tags/v1 " SHA_B "\n",
+                                 true, &log, &changed), 0);
+    assert_false(changed);
+    /* main moved */
+    buf_clear(&log);
+    assert_int_equal(poll_decide(&g, out, NULL, "origin/main " SHA_B "\nrefs/tags/v1 " SHA_B "\n",
+                                 true, &log, &changed), 0);
+    assert_true(changed);
+    assert_non_null(strstr(buf_str(&log), "Changes found: origin/main at " SHA_A));
+    /* a new tag */
+    buf_clear(&log);
+    assert_int_equal(poll_decide(&g, out, NULL, "origin/main " SHA_A "\n", true, &log, &changed), 0);
+    assert_true(changed);
+    /* never built */
+    buf_clear(&log);
+    assert_int_equal(poll_decide(&g, out, NULL, "", false, &log, &changed), 0);
+    assert_true(changed);
+    assert_non_null(strstr(buf_str(&log), "No existing build"));
+    /* output that is not ls-remote's */
+    assert_int_equal(poll_decide(&g, "remote origin\nnonsense\n", NULL, "", true, &log, &changed),
+                     -EINVAL);
+    assert_int_equal(poll_decide(&g, SHA_A "\trefs/heads/main\n", NULL, "", true, &log, &changed),
+                     -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +246,8 @@ int main(void)
         cmocka_unit_test(git_build_parse__reads_a_report_and_refuses_damaged_ones),
         cmocka_unit_test(git_report_take__takes_only_a_plain_file),
         cmocka_unit_test(git_checkout_script__carries_the_options_as_digits_only),
+        cmocka_unit_test(git_url_matches__compares_loosely_as_notify_commit_does),
+        cmocka_unit_test(poll_decide__finds_changes_by_branch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
