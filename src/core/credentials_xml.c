@@ -167,7 +167,7 @@ read_secret(struct reader *rd, const xmlNode *n, bool base64, unsigned char **re
     for (const xmlNode *c = n->children; c; c = c->next)
         if (is(c, "secret-redacted"))
             return 0;
-    r = text_of(n, SECRET_TEXT_MAX, &text, &len);
+    r = text_of(n, base64 ? SECRET_TEXT_MAX : BOUND_CREDENTIAL_SECRET_BYTES, &text, &len);
     if (r == -E2BIG)
         return fail(rd->msg, rfmt("<%s> is longer than Steward keeps (%d bytes).", name,
                                   base64 ? BOUND_CREDENTIAL_FILE_BYTES

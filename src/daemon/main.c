@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/credentials.h"
 #include "api/dispatch.h"
 #include "cli/cli.h"
 #include "core/auth.h"
@@ -232,7 +233,7 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
 {
-    const struct route_table tables[] = { web_routes, api_routes };
+    const struct route_table tables[] = { web_routes, api_routes, credentials_routes };
 
     route_dispatch(userdata, req, resp, tables, ELEMENTSOF(tables));
 }
