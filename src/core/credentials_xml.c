@@ -301,6 +301,8 @@ cred_xml_parse(const char *xml, size_t len, struct cred_fields *ret, char **rete
     xmlDoc *doc = NULL;
     int r;
 
+    if (len == 0)
+        return fail(reterr_msg, "The credential's XML is empty.");
     if (len > BOUND_BODY_BYTES || len > INT32_MAX)
         return fail(reterr_msg, rfmt("The XML is longer than %d bytes.", BOUND_BODY_BYTES));
     xmlInitParser();
