@@ -467,6 +467,16 @@ do_delete(const struct app *app, struct req *req, struct resp *resp, struct job 
     remove_credential(app, req, resp, true);
 }
 
+/* The plugin's pages of the store and its domain: for people, the credentials page. */
+static void
+to_page(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+
+    (void) unused;
+    api_redirect(resp, 302, rfmt("%smanage/credentials", root ? root : "/"));
+}
+
 #define GET ROUTE_GET
 #define POST ROUTE_POST
 #define ANY ROUTE_ANY
@@ -474,6 +484,9 @@ do_delete(const struct app *app, struct req *req, struct resp *resp, struct job 
 
 /* Consulted after the pages' table and the API's (daemon/main.c). */
 static const struct route routes[] = {
+    { "credentials", GET, NEEDS(CREDENTIALS_VIEW), to_page },
+    { "credentials/store/system", GET, NEEDS(CREDENTIALS_VIEW), to_page },
+    { "credentials/store/system/domain/_", GET, NEEDS(CREDENTIALS_VIEW), to_page },
     { DOMAIN_PATH "api/{api}", ANY, NEEDS(CREDENTIALS_VIEW), domain_api },
     { DOMAIN_PATH "createCredentials", POST, NEEDS(CREDENTIALS_CREATE), create_credentials },
     { DOMAIN_PATH "credential/*/api/{api}", ANY, NEEDS(CREDENTIALS_VIEW), credential_api },

@@ -3,6 +3,7 @@ limits, the key file and the backup, and that no answer ever carries a secret.""
 import base64
 import json
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -10,7 +11,8 @@ import subprocess
 import pytest
 import requests
 
-from conftest import BIN, Server, basic
+from conftest import BIN, Server
+from e2e_helpers import web_sign_in
 
 DOMAIN = "credentials/store/system/domain/_/"
 UP = "com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl"
@@ -338,3 +340,69 @@ def test_a_lost_or_wrong_key_is_a_clear_error_and_backup_keeps_the_key(tmp_path)
     assert p.returncode == 1 and b"is not a key" in p.stderr
     # listing needs no key
     assert b"secret-text" in run(home, "credentials", "list").stdout
+
+
+# ---- the page ----
+
+def signed_in(srv, user, password):
+    http = requests.Session()
+    assert web_sign_in(srv.url, user, password, session=http).status_code == 302
+    return http
+
+
+def page_crumb(text):
+    m = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', text)
+    assert m, text[:2000]
+    return m.group(1)
+
+
+def test_the_page_lists_adds_and_removes_and_never_shows_a_secret(srv):
+    http = signed_in(srv, "alice", "alice-password")
+    page = http.get(srv.url + "manage/credentials", timeout=30)
+    assert page.status_code == 200 and "Add a credential" in page.text
+    crumb = page_crumb(page.text)
+    # without the crumb, nothing happens
+    r = http.post(srv.url + "manage/credentials", allow_redirects=False, timeout=30,
+                  data={"action": "add", "kind": "secret-text", "id": "web-1", "secret": "x"})
+    assert r.status_code == 403 and "crumb" in r.text
+    r = http.post(srv.url + "manage/credentials", allow_redirects=False, timeout=30,
+                  data={"Jenkins-Crumb": crumb, "action": "add", "kind": "ssh-key",
+                        "id": "web-key", "username": "git", "description": "from the page",
+                        "secret": SSH_KEY.replace("\n", "\r\n"), "passphrase": "pp-web"})
+    assert r.status_code == 303, r.text
+    page = http.get(srv.url + "manage/credentials?msg=added", timeout=30)
+    assert "web-key" in page.text and "from the page" in page.text
+    assert "SSH Username with private key" in page.text
+    assert "OPENSSH" not in page.text and "pp-web" not in page.text
+    # bad input: the form comes back with the reason, nothing added
+    r = http.post(srv.url + "manage/credentials", allow_redirects=False, timeout=30,
+                  data={"Jenkins-Crumb": crumb, "action": "add", "kind": "username-password",
+                        "id": "web-2", "secret": "pw"})
+    assert r.status_code == 400 and "needs a username" in r.text
+    assert "web-2" not in listing(srv)
+    r = http.post(srv.url + "manage/credentials", allow_redirects=False, timeout=30,
+                  data={"Jenkins-Crumb": crumb, "action": "remove", "id": "web-key"})
+    assert r.status_code == 303
+    assert "web-key" not in listing(srv)
+    log = srv.get("manage/audit/api/json?limit=1000", auth=srv.alice).json()["entries"]
+    web = [e for e in log if "'web-key'" in (e.get("detail") or "")]
+    assert {e["action"] for e in web} == {"credential-add", "credential-remove"}
+    assert all(e["via"] == "session" for e in web)
+
+
+def test_the_page_shows_bob_the_list_and_no_form(srv):
+    assert srv.post(DOMAIN + "createCredentials", data=up_xml("for-bob"), headers=XML,
+                    auth=srv.alice).status_code == 200
+    http = signed_in(srv, "bob", "bob-password")
+    page = http.get(srv.url + "manage/credentials", timeout=30)
+    assert page.status_code == 200 and "for-bob" in page.text
+    assert "Add a credential" not in page.text and "s3cret-pw" not in page.text
+    r = http.post(srv.url + "manage/credentials", allow_redirects=False, timeout=30,
+                  data={"Jenkins-Crumb": page_crumb(page.text), "action": "remove",
+                        "id": "for-bob"})
+    assert r.status_code == 403 and "Credentials/Delete" in r.text
+    assert "for-bob" in listing(srv)
+    # the plugin's page of the domain leads people to it
+    r = http.get(srv.url + "credentials/store/system/domain/_/", allow_redirects=False,
+                 timeout=30)
+    assert r.status_code == 302 and r.headers["Location"].endswith("manage/credentials")
