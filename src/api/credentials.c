@@ -90,6 +90,22 @@ redirect_to_domain(const struct app *app, struct req *req, struct resp *resp)
     api_redirect(resp, 302, rfmt("%s" DOMAIN_PATH, root ? root : "/"));
 }
 
+/*
+ * The end of a change: the refusal for r < 0; else, as the plugin answers,
+ * a redirect to the domain for a form post and an empty 200 for the rest.
+ */
+static void
+done(const struct app *app, struct req *req, struct resp *resp, int r, const char *id,
+     const char *why, bool form)
+{
+    if (r < 0)
+        refuse_cred(app, req, resp, r, id, why);
+    else if (form)
+        redirect_to_domain(app, req, resp);
+    else
+        api_send_text(resp, 200, "");
+}
+
 /* ---- the JSON model ---- */
 
 /* CredentialsNameProvider's usual forms: what the plugin's pages and api/json call it. */
@@ -351,14 +367,7 @@ create_credentials(const struct app *app, struct req *req, struct resp *resp, st
                           r >= 0 ? "SUCCESS" : "ERROR");
         return;
     }
-    if (r < 0) {
-        refuse_cred(app, req, resp, r, f.id ? f.id : "", why);
-        return;
-    }
-    if (form)
-        redirect_to_domain(app, req, resp);
-    else
-        api_send_text(resp, 200, "");
+    done(app, req, resp, r, f.id ? f.id : "", why, form);
 }
 
 static void
@@ -427,14 +436,7 @@ remove_credential(const struct app *app, struct req *req, struct resp *resp, boo
                           r >= 0 ? "SUCCESS" : "ERROR");
         return;
     }
-    if (r < 0) {
-        refuse_cred(app, req, resp, r, id, NULL);
-        return;
-    }
-    if (form)
-        redirect_to_domain(app, req, resp);
-    else
-        api_send_text(resp, 200, "");
+    done(app, req, resp, r, id, NULL, form);
 }
 
 /* config.xml with DELETE (Credentials/Delete); any other method but GET and POST is 400. */
