@@ -165,8 +165,10 @@ static void cred_check__follows_the_plugins_id_rule_and_every_bound(void **state
         cred_fields_release(&c);
     }
     {
-        struct cred_fields c = fields("x", CRED_USERNAME_PASSWORD, "s\0t");
-        c.secret_len = 3;   /* a NUL inside a password */
+        struct cred_fields c = fields("x", CRED_USERNAME_PASSWORD, NULL);
+        c.secret = malloc(3);
+        memcpy(c.secret, "s\0t", 3);   /* a NUL inside a password */
+        c.secret_len = 3;
         assert_int_equal(cred_check(&c, false, &why), -EINVAL);
         cred_fields_release(&c);
     }
