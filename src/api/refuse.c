@@ -255,8 +255,9 @@ who_grants(const struct req *req, enum perm p, const char *job)
         return strdup_printf("Ask an administrator: steward --home DIR user admin %s on makes "
                              "you one%s.", who,
                              req->authz == AUTHZ_LOGGED_IN
-                                 ? " (under the logged-in strategy every other right is every "
-                                   "signed-in user's)"
+                                 ? " (under the logged-in strategy every right but "
+                                   "administering and managing credentials is every signed-in "
+                                   "user's)"
                                  : "");
     if (job && req->authz == AUTHZ_PROJECT_MATRIX && perm_is_item(p))
         return strdup_printf("Ask an administrator, or a user who may configure the job, to "

@@ -768,16 +768,12 @@ int
 auth_token_new(struct store *s, int64_t user_id, const char *name,
                const struct token_limits *lim, char *ret_value, char *ret_uuid)
 {
-    char hex[33], uuid_hex[33], hash[SECRET_SHA256_HEX_LEN + 1], uuid[37];
+    char hex[33], hash[SECRET_SHA256_HEX_LEN + 1], uuid[SECRET_UUID_LEN + 1];
     int r;
 
     secret_random_hex(hex, 16);
-    secret_random_hex(uuid_hex, 16);
-    /* a random (version 4) UUID, as Jenkins gives its tokens */
-    uuid_hex[12] = '4';
-    uuid_hex[16] = "89ab"[uuid_hex[16] % 4];
-    snprintf(uuid, sizeof uuid, "%.8s-%.4s-%.4s-%.4s-%.12s", uuid_hex, uuid_hex + 8,
-             uuid_hex + 12, uuid_hex + 16, uuid_hex + 20);
+    /* a random UUID, as Jenkins gives its tokens */
+    secret_random_uuid(uuid);
     secret_sha256_hex(hex, 32, hash);
     r = store_token_add(s, user_id, uuid, name, hash, lim);
     if (r < 0) {

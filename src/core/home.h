@@ -8,7 +8,7 @@
  *   jobs/NAME/config.xml        job definitions
  *   jobs/NAME/builds/N/log      console logs
  *   workspace/NAME/             workspaces
- *   secrets/                    initialAdminPassword (0600)
+ *   secrets/                    initialAdminPassword, credentials.key (0600)
  *   .lock                       held (flock) by the server, and by a restore
  */
 

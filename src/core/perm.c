@@ -32,7 +32,21 @@ static const struct {
     [PERM_CREDENTIALS_VIEW] = { "Credentials/View",
                                 "com.cloudbees.plugins.credentials.CredentialsProvider.View",
                                 "credentials-view" },
+    [PERM_CREDENTIALS_CREATE] = { "Credentials/Create",
+                                  "com.cloudbees.plugins.credentials.CredentialsProvider.Create",
+                                  "credentials-create" },
+    [PERM_CREDENTIALS_UPDATE] = { "Credentials/Update",
+                                  "com.cloudbees.plugins.credentials.CredentialsProvider.Update",
+                                  "credentials-update" },
+    [PERM_CREDENTIALS_DELETE] = { "Credentials/Delete",
+                                  "com.cloudbees.plugins.credentials.CredentialsProvider.Delete",
+                                  "credentials-delete" },
 };
+
+/* What the logged-in strategy keeps for administrators. */
+#define PERM_ADMIN_ONLY                                                                      \
+    (PERM_BIT(PERM_ADMINISTER) | PERM_BIT(PERM_CREDENTIALS_CREATE) |                          \
+     PERM_BIT(PERM_CREDENTIALS_UPDATE) | PERM_BIT(PERM_CREDENTIALS_DELETE))
 
 const char *
 perm_name(enum perm p)
@@ -229,7 +243,7 @@ perm_global(enum authz_strategy s, const struct grant *global, size_t n_global,
         return PERM_ALL;
     if (s == AUTHZ_LOGGED_IN) {
         if (!who->anonymous)
-            return PERM_ALL & ~PERM_BIT(PERM_ADMINISTER);
+            return PERM_ALL & ~PERM_ADMIN_ONLY;
         return anonymous_read ? PERM_BIT(PERM_READ) | PERM_BIT(PERM_JOB_READ) : 0;
     }
     return perm_granted(global, n_global, who);
@@ -258,7 +272,9 @@ static const struct {
     unsigned scope;
     perm_set allows;
 } scopes[] = {
-    { "read", SCOPE_READ, PERM_BIT(PERM_JOB_EXTENDED_READ) | PERM_BIT(PERM_JOB_WORKSPACE) },
+    { "read", SCOPE_READ,
+      PERM_BIT(PERM_JOB_EXTENDED_READ) | PERM_BIT(PERM_JOB_WORKSPACE) |
+          PERM_BIT(PERM_CREDENTIALS_VIEW) },
     { "build", SCOPE_BUILD, PERM_BIT(PERM_JOB_BUILD) | PERM_BIT(PERM_JOB_CANCEL) },
     { "cancel", SCOPE_CANCEL, PERM_BIT(PERM_JOB_CANCEL) },
     { "configure", SCOPE_CONFIGURE,

@@ -6,7 +6,8 @@
  * to, and the three authorization strategies.
  *
  *   logged-in       every signed-in user may do everything but administer
- *                   (administrators may); anonymous callers may read when
+ *                   and create, change or remove credentials (administrators
+ *                   may); anonymous callers may read when
  *                   `steward security anonymous-read on` says so. The default.
  *   matrix          matrix-auth's global matrix: only what is granted, to a
  *                   user, to `authenticated` (every signed-in user) or to
@@ -39,7 +40,10 @@ enum perm {
     PERM_JOB_WORKSPACE,
     PERM_RUN_DELETE,
     PERM_RUN_UPDATE,
-    PERM_CREDENTIALS_VIEW,
+    PERM_CREDENTIALS_VIEW,  /* list credentials (ids, kinds, descriptions), never their secrets */
+    PERM_CREDENTIALS_CREATE,
+    PERM_CREDENTIALS_UPDATE,
+    PERM_CREDENTIALS_DELETE,
     _PERM_MAX,
 };
 
@@ -140,7 +144,7 @@ perm_set perm_global(enum authz_strategy s, const struct grant *global, size_t n
  * of which it sees nothing; and an expiry (core/auth). Each scope brings
  * Overall/Read and Job/Read, so that the jobs it acts on are visible:
  *
- *   read       Job/ExtendedRead, Job/Workspace
+ *   read       Job/ExtendedRead, Job/Workspace, Credentials/View
  *   build      Job/Build (and so Job/Cancel)
  *   cancel     Job/Cancel
  *   configure  Job/Configure, Job/Create, Job/Delete, Job/ExtendedRead,

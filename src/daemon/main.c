@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/credentials.h"
 #include "api/dispatch.h"
 #include "cli/cli.h"
 #include "core/auth.h"
@@ -29,6 +30,7 @@
 #include "core/metrics.h"
 #include "core/sandbox.h"
 #include "daemon/backup.h"
+#include "daemon/offline.h"
 #include "daemon/service.h"
 #include "http/app.h"
 #include "http/tls.h"
@@ -74,6 +76,12 @@ static const char usage_text[] =
     "  security matrix grant|revoke PRINCIPAL PERMISSION [JOB]\n"
     "  security matrix show [JOB]\n"
     "  audit [--since T] [--until T] [--user U] [--job J] [--action A] [--limit N]\n"
+    "  credentials add --id ID --kind secret-text|username-password|ssh-key|file\n"
+    "        [--description D] [--username U] [--scope GLOBAL|SYSTEM] [--file-name NAME]\n"
+    "        [--secret-file PATH|-] [--passphrase-file PATH|-]\n"
+    "                                      the secret from a file or stdin, never argv\n"
+    "  credentials list\n"
+    "  credentials remove ID\n"
     "  metrics token new                   prints the /prometheus/ scrape token alone\n"
     "  metrics token revoke\n"
     "  git notify-token new NAME           prints a /git/notifyCommit access token alone\n"
@@ -91,7 +99,7 @@ static const char usage_text[] =
     "  build, log, jobs, queue, stop, cancel, whoami, token\n"
     "`steward help` shows them all, `steward help COMMAND` one of them.\n";
 
-static int
+int
 usage_error(const char *msg)
 {
     fprintf(stderr, "steward: %s\n\n%s", msg, usage_text);
@@ -230,7 +238,7 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
 {
-    const struct route_table tables[] = { web_routes, api_routes };
+    const struct route_table tables[] = { web_routes, api_routes, credentials_routes };
 
     route_dispatch(userdata, req, resp, tables, ELEMENTSOF(tables));
 }
@@ -579,7 +587,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
 
 /* ---- offline admin commands ---- */
 
-static int
+int
 open_home(const char *home_dir, struct home **h, struct store **db)
 {
     int r = home_open(home_dir, h);
@@ -592,7 +600,7 @@ open_home(const char *home_dir, struct home **h, struct store **db)
 }
 
 /* An entry of the audit log for an offline command: the actor is the system user running it. */
-static void _printf_(4, 5)
+void
 offline_audit(struct store *db, const char *action, const char *job, const char *fmt, ...)
 {
     const struct passwd *pw = getpwuid(geteuid());
@@ -1393,5 +1401,7 @@ main(int argc, char **argv)
         return cmd_audit(home_dir, argc, argv);
     if (streq(argv[0], "git"))
         return cmd_git(home_dir, argc, argv);
+    if (streq(argv[0], "credentials"))
+        return cmd_credentials(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }

@@ -156,6 +156,21 @@ static const char *const migrations[] = {
     "  mtime_ns INTEGER NOT NULL,"
     "  ctime_ns INTEGER NOT NULL,"
     "  summary BLOB NOT NULL);",
+    /*
+     * 9: the credentials store (core/credentials): what may be listed in
+     * clear, and the secrets in one box sealed under the key in secrets/
+     */
+    "CREATE TABLE credentials("
+    "  id TEXT PRIMARY KEY,"
+    "  kind INTEGER NOT NULL,"
+    "  scope TEXT NOT NULL,"
+    "  description TEXT NOT NULL,"
+    "  username TEXT,"
+    "  username_secret INTEGER NOT NULL DEFAULT 0,"
+    "  file_name TEXT,"
+    "  box BLOB NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 int

@@ -435,3 +435,35 @@ int store_job_index_put(struct store *s, const char *name, const struct job_iden
                         const void *blob, size_t len);
 /* -ENOENT when there was no row. */
 int store_job_index_delete(struct store *s, const char *name);
+
+/* ---- credentials (store/credentials.c; core/credentials.h is their API) ---- */
+/*
+ * One credential as stored: the fields that may be listed, and `box`, the
+ * secrets sealed by core/credentials (opaque here). In rows from
+ * store_credential_list() box is NULL.
+ */
+struct credential_row {
+    char *id;
+    int kind;              /* the core's enum cred_kind */
+    char *scope;           /* "GLOBAL" or "SYSTEM" */
+    char *description;
+    char *username;        /* NULL for the kinds without one */
+    bool username_secret;
+    char *file_name;       /* NULL but for a secret file */
+    unsigned char *box;
+    size_t box_len;
+    int64_t created_ms, updated_ms;
+};
+void credential_row_release(struct credential_row *c);
+void credential_rows_free(struct credential_row *rows, size_t n);
+/* Inserts a row (created_ms and updated_ms as given). -EEXIST when the id is taken. */
+int store_credential_add(struct store *s, const struct credential_row *c);
+/* Replaces every field of row c->id but created_ms. -ENOENT when there is none. */
+int store_credential_update(struct store *s, const struct credential_row *c);
+/* -ENOENT when there is none. */
+int store_credential_get(struct store *s, const char *id, struct credential_row *ret);
+/* Every row without its box, sorted by id; *ret_rows is NULL when there are none. */
+int store_credential_list(struct store *s, struct credential_row **ret_rows, size_t *ret_n);
+int store_credential_count(struct store *s, int64_t *ret_n);
+/* -ENOENT when there was none. */
+int store_credential_delete(struct store *s, const char *id);

@@ -26,6 +26,15 @@
 #define BOUND_CAUSE_NOTE_BYTES    1024
 #define BOUND_QUIET_REASON_BYTES  1024          /* quietDown's reason */
 
+/* Credentials (core/credentials.h) */
+#define BOUND_CREDENTIAL_ID_BYTES          128
+#define BOUND_CREDENTIAL_DESCRIPTION_BYTES 1024
+#define BOUND_CREDENTIAL_USERNAME_BYTES    256
+#define BOUND_CREDENTIAL_SECRET_BYTES      (64 * 1024)   /* a password, secret text, private key or passphrase */
+#define BOUND_CREDENTIAL_FILE_BYTES        (512 * 1024)  /* a secret file (base64 in a request: 683 KiB) */
+#define BOUND_CREDENTIAL_FILE_NAME_BYTES   255
+#define BOUND_CREDENTIALS                  10000         /* credentials in the store */
+
 /* Jobs */
 #define BOUND_CONFIG_XML_BYTES    (1024 * 1024)
 #define BOUND_JOB_PARAMS          100

@@ -124,6 +124,7 @@ html_page_start(struct buf *out, const struct html_page *p)
         if (p->is_admin) {
             r |= nav_link(out, p, "users", "manage/users", "Users");
             r |= nav_link(out, p, "security", "manage/security", "Security");
+            r |= nav_link(out, p, "credentials", "manage/credentials", "Credentials");
             r |= nav_link(out, p, "audit", "manage/audit", "Audit");
         }
     }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,18 @@ secret_random_hex(char *out, size_t nbytes)
     }
     *out = '\0';
     sodium_memzero(b, sizeof b);
+}
+
+void
+secret_random_uuid(char out[SECRET_UUID_LEN + 1])
+{
+    char h[33];
+
+    secret_random_hex(h, 16);
+    h[12] = '4';
+    h[16] = "89ab"[h[16] % 4];
+    snprintf(out, SECRET_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
+             h + 20);
 }
 
 void
@@ -162,4 +176,64 @@ base64_encode(const void *data, size_t len)
         return NULL;
     sodium_bin2base64(out, n, data, len, sodium_base64_VARIANT_ORIGINAL);
     return out;
+}
+
+/* the layout of a box, fixed: boxes already stored must keep opening */
+_Static_assert(SECRET_BOX_OVERHEAD == crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
+               "box layout");
+_Static_assert(SECRET_BOX_KEY_BYTES == crypto_secretbox_KEYBYTES, "box key size");
+
+int
+secret_box_seal(const unsigned char key[SECRET_BOX_KEY_BYTES], const void *plain, size_t len,
+                unsigned char **ret_box, size_t *ret_len)
+{
+    unsigned char *box;
+
+    if (len > SIZE_MAX - SECRET_BOX_OVERHEAD)
+        return -E2BIG;
+    box = malloc(len + SECRET_BOX_OVERHEAD);
+    if (!box)
+        return -ENOMEM;
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    if (crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len, box, key) != 0) {
+        free(box);
+        return -EIO;
+    }
+    *ret_box = box;
+    *ret_len = len + SECRET_BOX_OVERHEAD;
+    return 0;
+}
+
+int
+secret_box_open(const unsigned char key[SECRET_BOX_KEY_BYTES], const unsigned char *box,
+                size_t len, unsigned char **ret_plain, size_t *ret_len)
+{
+    unsigned char *plain;
+    size_t n;
+
+    if (!box || len < SECRET_BOX_OVERHEAD)
+        return -EBADMSG;
+    n = len - SECRET_BOX_OVERHEAD;
+    plain = malloc(n + 1);
+    if (!plain)
+        return -ENOMEM;
+    if (crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+                                   len - crypto_secretbox_NONCEBYTES, box, key) != 0) {
+        secret_bytes_free(plain, n + 1);
+        return -EBADMSG;
+    }
+    plain[n] = '\0';
+    *ret_plain = plain;
+    *ret_len = n;
+    return 0;
+}
+
+void *
+secret_bytes_free(void *p, size_t len)
+{
+    if (p) {
+        sodium_memzero(p, len);
+        free(p);
+    }
+    return NULL;
 }

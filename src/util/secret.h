@@ -24,6 +24,10 @@ void secret_sha256_hex(const void *data, size_t len, char *out);
 /* Lowercase hex of HMAC-SHA-256(key, data); `out` holds SECRET_HMAC_HEX_LEN + 1. */
 void secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out);
 
+/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx", into out. */
+#define SECRET_UUID_LEN 36
+void secret_random_uuid(char out[SECRET_UUID_LEN + 1]);
+
 /* 32 random bytes. */
 void secret_random_key(unsigned char key[32]);
 
@@ -58,5 +62,25 @@ bool secret_verify_password(const char *hash, const char *password);
  * allocated, NUL-terminated result, or -EINVAL.
  */
 int base64_decode(const char *in, char **ret_out, size_t *ret_len);
+/*
+ * Authenticated encryption (libsodium's crypto_secretbox: XSalsa20 and
+ * Poly1305) under a 32-byte key. A box is the random nonce followed by
+ * the ciphertext and its tag: SECRET_BOX_OVERHEAD bytes longer than the
+ * plain text. secret_box_seal() returns a newly allocated box.
+ * secret_box_open() returns the plain text in a new allocation of
+ * *ret_len + 1 bytes (a NUL follows it), to be wiped before it is freed
+ * (secret_bytes_free); -EBADMSG when the box is damaged, cut short or was
+ * sealed under another key (these cannot be told apart, by design), and
+ * nothing is allocated then.
+ */
+#define SECRET_BOX_KEY_BYTES 32
+#define SECRET_BOX_OVERHEAD 40   /* nonce (24) + tag (16) */
+int secret_box_seal(const unsigned char key[SECRET_BOX_KEY_BYTES], const void *plain, size_t len,
+                    unsigned char **ret_box, size_t *ret_len);
+int secret_box_open(const unsigned char key[SECRET_BOX_KEY_BYTES], const unsigned char *box,
+                    size_t len, unsigned char **ret_plain, size_t *ret_len);
+/* Wipes `len` bytes at p and frees it; returns NULL. NULL is fine. */
+void *secret_bytes_free(void *p, size_t len);
+
 /* Appends standard base64 of `len` bytes to a newly allocated string. NULL on ENOMEM. */
 char *base64_encode(const void *data, size_t len);

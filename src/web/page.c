@@ -59,6 +59,27 @@ web_may(struct web *w, enum perm p, const char *job)
 
 /* ---- forms ---- */
 
+void
+web_form_open(struct buf *b, struct web *w, bool in_row, const char *action_path,
+              const char *action, const char *confirm)
+{
+    html_raw(b, in_row ? "<form class=\"inline\" method=\"post\" action=\""
+                       : "<form method=\"post\" action=\"");
+    html_attr(b, w->base);
+    html_attr(b, action_path);
+    html_raw(b, "\"");
+    if (confirm) {
+        html_raw(b, " data-confirm=\"");
+        html_attr(b, confirm);
+        html_raw(b, "\"");
+    }
+    html_raw(b, ">");
+    web_crumb_field(b, w);
+    html_raw(b, "<input type=\"hidden\" name=\"action\" value=\"");
+    html_attr(b, action);
+    html_raw(b, "\">");
+}
+
 bool
 web_body_ok(struct web *w)
 {

@@ -82,6 +82,13 @@ void web_login_redirect(struct web *w);
 const char *web_crumb(struct web *w);
 /* The hidden crumb field of a form. */
 void web_crumb_field(struct buf *b, struct web *w);
+/*
+ * Opens a POST form to base + action_path with the crumb and a hidden
+ * action=`action`; `in_row` keeps it on the line (table rows); `confirm`
+ * (or NULL) is the question the page script asks before it is sent.
+ */
+void web_form_open(struct buf *b, struct web *w, bool in_row, const char *action_path,
+                   const char *action, const char *confirm);
 /* Appends, escaped for an attribute: base + "job/" + encoded name + "/" + suffix. */
 void web_job_href(struct buf *b, const struct web *w, const char *job, const char *suffix);
 /* "job/" + encoded name + "/" + suffix, a path below the root (thread-local, see rfmt). */
@@ -139,6 +146,7 @@ void web_user_page(struct web *w, const char *user);       /* NULL: /me/configur
 void web_users_page(struct web *w);                        /* /manage/users */
 void web_security_page(struct web *w);                     /* /manage/security */
 void web_audit_page(struct web *w);                        /* /manage/audit */
+void web_credentials_page(struct web *w);                  /* /manage/credentials */
 /* A <select> of the permissions: all of them, or (global false) those a job can grant. */
 void web_permission_select(struct buf *b, const char *id, const char *name, bool global);
 

@@ -59,26 +59,11 @@ self_path(const struct user_row *u, bool me)
     return s;
 }
 
-/* Opens a POST form with the crumb and its action; `in_row` keeps it on the line (table rows). */
 static void
 form_open_as(struct buf *b, struct web *w, bool in_row, const char *action_path,
              const char *action, const char *confirm)
 {
-    html_raw(b, in_row ? "<form class=\"inline\" method=\"post\" action=\""
-                       : "<form method=\"post\" action=\"");
-    html_attr(b, w->base);
-    html_attr(b, action_path);
-    html_raw(b, "\"");
-    if (confirm) {
-        html_raw(b, " data-confirm=\"");
-        html_attr(b, confirm);
-        html_raw(b, "\"");
-    }
-    html_raw(b, ">");
-    web_crumb_field(b, w);
-    html_raw(b, "<input type=\"hidden\" name=\"action\" value=\"");
-    html_attr(b, action);
-    html_raw(b, "\">");
+    web_form_open(b, w, in_row, action_path, action, confirm);
 }
 
 static void

@@ -52,6 +52,7 @@ PAGE(web_page_user, web_user_page(&w, req->seg[1]))
 PAGE(web_page_users, web_users_page(&w))
 PAGE(web_page_security, web_security_page(&w))
 PAGE(web_page_audit, web_audit_page(&w))
+PAGE(web_page_credentials, web_credentials_page(&w))
 /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
 PAGE(web_page_queue, web_redirect(&w, "#queue"))
 
@@ -88,6 +89,8 @@ static const struct route routes[] = {
     { "manage/users", GET | POST | FORM, NEEDS(ADMINISTER), web_page_users },
     { "manage/security", GET | POST | FORM, NEEDS(ADMINISTER), web_page_security },
     { "manage/audit", GET, NEEDS(ADMINISTER), web_page_audit },
+    /* adding and removing take Credentials/Create and /Delete: the page checks */
+    { "manage/credentials", GET | POST | FORM, NEEDS(CREDENTIALS_VIEW), web_page_credentials },
     { "queue", GET | HTML, NEEDS(READ), web_page_queue },
 };
 

@@ -12,7 +12,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_DIR=${FUZZ_DIR:-/tmp/steward-fuzz}
 FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_NICE=${FUZZ_NICE:-10}   # a fuzzer takes a whole core: let other work go first
-FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit}
+FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit credxml}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror
         -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -DSTEWARD_VERSION=\"fuzz\" -Isrc"
 
@@ -25,6 +25,7 @@ target_sources() {
     tz)           echo "src/util/tz.c src/util/fs.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     http_parse)   echo "src/http/parse.c src/util/strutil.c src/util/secret.c src/util/buf.c|libsodium" ;;
     perm)         echo "src/core/perm.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    credxml)      echo "src/core/credentials.c src/core/credentials_xml.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     audit)        echo "src/core/audit.c src/core/perm.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     request)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c src/http/*.c src/api/*.c src/web/*.c \
                           | tr '\n' ' ')|libmicrohttpd gnutls sqlite3 libxml-2.0 jansson libsodium" ;;

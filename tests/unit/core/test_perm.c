@@ -110,9 +110,15 @@ static void test_strategies(void **state)
     perm_set g;
 
     (void) state;
-    /* logged-in: users everything but Administer, anonymous per the setting */
+    /*
+     * logged-in: users everything but Administer and managing credentials
+     * (they may list them), anonymous per the setting
+     */
     g = perm_global(AUTHZ_LOGGED_IN, NULL, 0, false, &bob);
-    assert_int_equal(g, PERM_ALL & ~PERM_BIT(PERM_ADMINISTER));
+    assert_int_equal(g, PERM_ALL & ~(PERM_BIT(PERM_ADMINISTER) | PERM_BIT(PERM_CREDENTIALS_CREATE) |
+                                     PERM_BIT(PERM_CREDENTIALS_UPDATE) |
+                                     PERM_BIT(PERM_CREDENTIALS_DELETE)));
+    assert_true(g & PERM_BIT(PERM_CREDENTIALS_VIEW));
     assert_int_equal(perm_global(AUTHZ_LOGGED_IN, NULL, 0, false, &anon), 0);
     assert_int_equal(perm_global(AUTHZ_LOGGED_IN, NULL, 0, true, &anon),
                      PERM_BIT(PERM_READ) | PERM_BIT(PERM_JOB_READ));

@@ -134,6 +134,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 7: the same, and a job's builds by result */
     ROWS_WITH_LIMITS,
+    /* 8: the same, and the job registry's index (empty) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {

@@ -323,6 +323,83 @@ static int group_setup(void **state)
     return secret_init() == 0 ? 0 : -1;
 }
 
+/* ---- secret boxes ---- */
+
+static void secret_box__opens_what_it_sealed_and_only_with_its_key(void **state)
+{
+    unsigned char key[32], other[32], *box = NULL, *plain = NULL;
+    const char msg[] = "hunter2\0with a NUL";
+    size_t box_len = 0, len = 0;
+
+    (void) state;
+    secret_random_key(key);
+    secret_random_key(other);
+    assert_int_equal(secret_box_seal(key, msg, sizeof msg, &box, &box_len), 0);
+    assert_int_equal(box_len, sizeof msg + SECRET_BOX_OVERHEAD);
+    assert_null(memmem(box, box_len, "hunter2", 7));
+    assert_int_equal(secret_box_open(key, box, box_len, &plain, &len), 0);
+    assert_int_equal(len, sizeof msg);
+    assert_memory_equal(plain, msg, sizeof msg);
+    assert_int_equal(plain[len], '\0');
+    plain = secret_bytes_free(plain, len + 1);
+    /* another key: refused, and nothing comes back */
+    assert_int_equal(secret_box_open(other, box, box_len, &plain, &len), -EBADMSG);
+    assert_null(plain);
+    free(box);
+}
+
+static void secret_box__refuses_every_damaged_byte_and_a_short_box(void **state)
+{
+    unsigned char key[32], *box = NULL, *plain = NULL;
+    size_t box_len = 0, len = 0;
+
+    (void) state;
+    secret_random_key(key);
+    assert_int_equal(secret_box_seal(key, "abc", 3, &box, &box_len), 0);
+    for (size_t i = 0; i < box_len; i++) {
+        box[i] ^= 0x01;
+        assert_int_equal(secret_box_open(key, box, box_len, &plain, &len), -EBADMSG);
+        box[i] ^= 0x01;
+    }
+    for (size_t n = 0; n < box_len; n++)
+        assert_int_equal(secret_box_open(key, box, n, &plain, &len), -EBADMSG);
+    assert_int_equal(secret_box_open(key, NULL, 0, &plain, &len), -EBADMSG);
+    assert_null(plain);
+    free(box);
+}
+
+static void secret_box__seals_the_same_text_differently_each_time(void **state)
+{
+    unsigned char key[32], *a = NULL, *b = NULL, *plain = NULL;
+    size_t na = 0, nb = 0, len = 99;
+
+    (void) state;
+    secret_random_key(key);
+    assert_int_equal(secret_box_seal(key, "", 0, &a, &na), 0);
+    assert_int_equal(secret_box_seal(key, "", 0, &b, &nb), 0);
+    assert_int_equal(na, SECRET_BOX_OVERHEAD);
+    assert_memory_not_equal(a, b, na);   /* a fresh nonce each time */
+    assert_int_equal(secret_box_open(key, a, na, &plain, &len), 0);
+    assert_int_equal(len, 0);
+    secret_bytes_free(plain, 1);
+    free(a);
+    free(b);
+}
+
+static void secret_random_uuid__is_a_version_4_uuid(void **state)
+{
+    char a[SECRET_UUID_LEN + 1], b[SECRET_UUID_LEN + 1];
+
+    (void) state;
+    secret_random_uuid(a);
+    secret_random_uuid(b);
+    assert_int_equal(strlen(a), 36);
+    assert_true(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    assert_int_equal(a[14], '4');
+    assert_non_null(strchr("89ab", a[19]));
+    assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +425,10 @@ int main(void)
         cmocka_unit_test(base64_decode__refuses_garbage),
         cmocka_unit_test(base64_encode__matches_the_rfc_4648_vectors),
         cmocka_unit_test(base64_encode__round_trips_every_byte_through_base64_decode),
+        cmocka_unit_test(secret_box__opens_what_it_sealed_and_only_with_its_key),
+        cmocka_unit_test(secret_box__refuses_every_damaged_byte_and_a_short_box),
+        cmocka_unit_test(secret_box__seals_the_same_text_differently_each_time),
+        cmocka_unit_test(secret_random_uuid__is_a_version_4_uuid),
     };
 
     return cmocka_run_group_tests(tests, group_setup, NULL);
