@@ -236,6 +236,8 @@ params_action(const struct queue_row *q)
     return json_pack("{s:s, s:o}", "_class", "hudson.model.ParametersAction", "parameters", a);
 }
 
+static json_t *jtext(const char *s);
+
 static json_t *
 cause_json(const struct cause *c)
 {
@@ -247,6 +249,13 @@ cause_json(const struct cause *c)
     } else if (c->kind == CAUSE_SCM) {
         o = json_pack("{s:s, s:s}", "_class", "hudson.triggers.SCMTrigger$SCMTriggerCause",
                       "shortDescription", "Started by an SCM change");
+    } else if (c->kind == CAUSE_GITHUB) {
+        o = json_pack("{s:s, s:o}", "_class", "com.cloudbees.jenkins.GitHubPushCause",
+                      "shortDescription",
+                      json_sprintf("Started by GitHub push by %s", c->user_name ? c->user_name : ""));
+    } else if (c->kind == CAUSE_GITLAB) {
+        o = json_pack("{s:s, s:o}", "_class", "com.dabsquared.gitlabjenkins.cause.GitLabWebHookCause",
+                      "shortDescription", jtext(c->addr ? c->addr : "Started by GitLab push"));
     } else if (c->kind == CAUSE_COMMIT) {
         o = json_pack("{s:s, s:o}", "_class", "hudson.plugins.git.GitStatus$CommitHookCause",
                       "shortDescription",

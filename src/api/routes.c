@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/model.h"
 #include "api/prometheus.h"
+#include "api/hooks.h"
 #include "api/scm.h"
 #include "api/dispatch.h"
 #include "api/trigger.h"
@@ -1351,6 +1352,11 @@ static const struct route routes[] = {
     { "pluginManager/api/{api}", ANY, NEEDS(READ), plugins },
     /* the access token, when the settings want one: scm.c checks */
     { "git/notifyCommit", ANY, OPEN, api_notify_commit },
+    /* signed with the shared secret, when one is set: hooks.c checks */
+    { "github-webhook", ANY | FORM, OPEN, api_github_webhook },
+    /* the job's secret token, or a user who may build it: hooks.c checks */
+    { "project/*", ANY | FORM, OPEN, api_gitlab_project },
+    { "manage/hooks/api/json", GET, NEEDS(ADMINISTER), api_deliveries },
     { "descriptorByName/hudson.plugins.git.ApiTokenPropertyConfiguration/*", POST,
       NEEDS(ADMINISTER), api_notify_tokens },
     { "manage/audit/api/json", ANY, NEEDS(ADMINISTER), audit_api },

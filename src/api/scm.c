@@ -214,7 +214,7 @@ api_notify_commit(const struct app *app, struct req *req, struct resp *resp, str
             if (r >= 0)
                 buf_printf(&body, "Scheduled %s\n", list[i]->name);
         } else {
-            r = engine_poll(app->engine, list[i]->name);
+            r = engine_poll(app->engine, list[i]->name, NULL);
             if (r >= 0)
                 buf_printf(&body, "Scheduled polling of %s\n", list[i]->name);
         }
@@ -282,7 +282,7 @@ api_poll_now(const struct app *app, struct req *req, struct resp *resp, struct j
             .fix = "Give the job a Git SCM (hudson.plugins.git.GitSCM) first." });
         return;
     }
-    r = engine_poll(app->engine, job->name);
+    r = engine_poll(app->engine, job->name, NULL);
     if (r < 0) {
         api_send_text(resp, 503, rfmt("Polling could not be scheduled: %s\n", strerror(-r)));
         return;

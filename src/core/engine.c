@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
@@ -129,9 +130,18 @@ struct run {
 /* a poll's step ends by itself after 10 minutes (timeout in its script); this is the backstop */
 #define POLL_DEADLINE_MS (11 * 60 * 1000)
 
+/* A poll asked for, and the cause a build it finds gets (CAUSE_SCM, or CAUSE_GITHUB with who pushed). */
+struct poll_want {
+    char *job;
+    enum cause_kind kind;
+    char *user;
+};
+
 /* One SCM poll of a job: its step in the sandbox, and its log. */
 struct poll_run {
     char *job;
+    enum cause_kind kind;
+    char *user;
     struct job_config *cfg;
     pid_t pid;
     int pidfd;
@@ -186,7 +196,7 @@ struct engine {
 
     /* SCM polls (core/poll.h): at most POLL_SLOTS at a time, the others wait in `poll_wanted` */
     struct poll_run *polls[POLL_SLOTS];
-    char **poll_wanted;
+    struct poll_want *poll_wanted;
     size_t n_poll_wanted;
 
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
@@ -273,8 +283,10 @@ engine_free(struct engine *e)
     if (e->janitor_running)
         pthread_join(e->janitor, NULL);
     free(e->trash);
-    for (size_t i = 0; i < e->n_poll_wanted; i++)
-        free(e->poll_wanted[i]);
+    for (size_t i = 0; i < e->n_poll_wanted; i++) {
+        free(e->poll_wanted[i].job);
+        free(e->poll_wanted[i].user);
+    }
     free(e->poll_wanted);
     free(e->runs);
     free(e->root_url);
@@ -381,9 +393,10 @@ answer(struct engine *e, struct cmd *c, int result)
 }
 
 int
-engine_poll(struct engine *e, const char *job)
+engine_poll(struct engine *e, const char *job, const struct cause *cause)
 {
-    struct cmd c = { .type = CMD_POLL, .job = job };
+    struct trigger t = { .job = job, .cause = cause };
+    struct cmd c = { .type = CMD_POLL, .job = job, .trigger = cause ? &t : NULL };
 
     return submit(e, &c);
 }
@@ -1106,6 +1119,29 @@ env_free(char **env)
     free(env);
 }
 
+/* The NAME=value lines after a GitLab cause's first line; only gitlab* names with letters and digits. */
+static int
+add_gitlab_env(char ***env, size_t *n, const char *note)
+{
+    const char *p = strchr(note, '\n');
+    int r = 0;
+
+    for (p = p ? p + 1 : NULL; p && *p && r >= 0;) {
+        const char *nl = strchrnul(p, '\n'), *eq = memchr(p, '=', (size_t) (nl - p));
+        bool ok = eq && startswith(p, "gitlab") && eq - p < 64;
+
+        for (const char *c = p; ok && c < eq; c++)
+            ok = isalnum((unsigned char) *c);
+        if (ok) {
+            _cleanup_free_ char *name = strndup(p, (size_t) (eq - p));
+            _cleanup_free_ char *value = strndup(eq + 1, (size_t) (nl - eq - 1));
+            r = name && value ? env_add(env, n, name, value) : -ENOMEM;
+        }
+        p = *nl ? nl + 1 : nl;
+    }
+    return r;
+}
+
 static char **
 build_env(struct engine *e, struct run *run, const struct queue_row *q)
 {
@@ -1164,6 +1200,10 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
         build_cookie(e, run->job->name, run->number, cookie);
         r = env_add(&env, &n, "STEWARD_BUILD_COOKIE", strchr(cookie, '=') + 1);
     }
+    /* a GitLab hook's variables (gitlab*), as the gitlab plugin sets them */
+    for (size_t i = 0; i < q->n_causes && r >= 0; i++)
+        if (q->causes[i].kind == CAUSE_GITLAB && q->causes[i].note)
+            r = add_gitlab_env(&env, &n, q->causes[i].note);
     /* parameters reach the build as environment variables, never as script text */
     for (size_t i = 0; i < q->n_params && r >= 0; i++)
         r = env_add(&env, &n, q->params[i].name, q->params[i].value);
@@ -1384,7 +1424,7 @@ static int
 start_checkout(struct engine *e, struct run *run)
 {
     const struct git_scm *g = run->cfg->git;
-    _cleanup_free_ char *script = NULL, *report = NULL;
+    _cleanup_free_ char *script = NULL, *report = NULL, *gitlab_sha = NULL;
     const char *sha1 = NULL;
     char **env = NULL;
     size_t n = 0;
@@ -1404,9 +1444,16 @@ start_checkout(struct engine *e, struct run *run)
         r = name ? env_add(&env, &n, name, eq + 1) : -ENOMEM;
     }
     /* a commit notification names the commit to build; the newest wins */
-    for (size_t i = 0; i < run->row.n_causes; i++)
-        if (run->row.causes[i].kind == CAUSE_COMMIT && run->row.causes[i].note)
-            sha1 = run->row.causes[i].note;
+    for (size_t i = 0; i < run->row.n_causes; i++) {
+        const struct cause *c = &run->row.causes[i];
+        if (c->kind == CAUSE_COMMIT && c->note)
+            sha1 = c->note;
+        else if (c->kind == CAUSE_GITLAB && c->note && c->note[0] && c->note[0] != '\n') {
+            free(gitlab_sha);
+            gitlab_sha = strndup(c->note, strcspn(c->note, "\n"));
+            sha1 = gitlab_sha;
+        }
+    }
     if (r >= 0)
         r = git_checkout_vars(g, (const char *const *) run->env, sha1, run->git_previous, report,
                               env_list_add, &(struct env_list){ &env, &n });
@@ -1522,14 +1569,19 @@ checkout_done(struct engine *e, struct run *run)
 #define IS_POLL_TAG(p) (((uintptr_t) (p) & 2) != 0)
 #define POLL_RUN(p) ((struct poll_run *) ((uintptr_t) (p) & ~(uintptr_t) 2))
 
-/* Asks for a poll of `job` (once, however often it is asked before it starts). */
+/*
+ * Asks for a poll of `job` (once, however often it is asked before it
+ * starts); a build it finds gets a cause of `kind` (CAUSE_SCM or
+ * CAUSE_GITHUB, by `user`).
+ */
 static void
-want_poll(struct engine *e, const char *job)
+want_poll(struct engine *e, const char *job, enum cause_kind kind, const char *user)
 {
-    char **v, *copy;
+    struct poll_want *v;
+    char *copy, *ucopy = NULL;
 
     for (size_t i = 0; i < e->n_poll_wanted; i++)
-        if (streq(e->poll_wanted[i], job))
+        if (streq(e->poll_wanted[i].job, job))
             return;
     for (int i = 0; i < POLL_SLOTS; i++)
         if (e->polls[i] && streq(e->polls[i]->job, job))
@@ -1537,13 +1589,17 @@ want_poll(struct engine *e, const char *job)
     if (e->n_poll_wanted >= POLL_WANTED_MAX)
         return;
     copy = strdup(job);
-    v = copy ? realloc(e->poll_wanted, (e->n_poll_wanted + 1) * sizeof *v) : NULL;
+    if (user)
+        ucopy = strdup(user);
+    v = copy && (!user || ucopy)
+            ? realloc(e->poll_wanted, (e->n_poll_wanted + 1) * sizeof *v) : NULL;
     if (!v) {
         free(copy);
+        free(ucopy);
         return;
     }
     e->poll_wanted = v;
-    e->poll_wanted[e->n_poll_wanted++] = copy;
+    e->poll_wanted[e->n_poll_wanted++] = (struct poll_want){ copy, kind, ucopy };
 }
 
 static void
@@ -1558,6 +1614,7 @@ poll_free(struct poll_run *p)
     jobcfg_free(p->cfg);
     free(p->out);
     free(p->job);
+    free(p->user);
     free(p);
 }
 
@@ -1614,6 +1671,13 @@ start_poll(struct engine *e, struct poll_run *p)
                                                           : "/usr/local/bin:/usr/bin:/bin");
     if (r >= 0)
         r = env_add(&env, &n, "HOME", tmp);
+    /* what every build gets (--build-env): a proxy, git's url.insteadOf... */
+    for (size_t i = 0; i < e->opts.n_build_env && r >= 0; i++) {
+        const char *kv = e->opts.build_env[i], *eq = strchr(kv, '=');
+        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
+        if (name)
+            r = env_add(&env, &n, name, eq + 1);
+    }
     if (r >= 0)
         r = env_add(&env, &n, "STEWARD_POLL_OUT", p->out);
     if (r >= 0)
@@ -1654,7 +1718,9 @@ start_polls(struct engine *e)
         p = calloc(1, sizeof *p);
         if (!p)
             return;
-        p->job = e->poll_wanted[0];
+        p->job = e->poll_wanted[0].job;
+        p->kind = e->poll_wanted[0].kind;
+        p->user = e->poll_wanted[0].user;
         memmove(e->poll_wanted, e->poll_wanted + 1, --e->n_poll_wanted * sizeof *e->poll_wanted);
         p->pidfd = p->logfd = -1;
         /* a job deleted, changed or without Git since: nothing to poll */
@@ -1683,7 +1749,7 @@ static void handle_triggers(struct engine *e, struct cmd **batch, size_t n);
 static void
 poll_done(struct engine *e, struct poll_run *p, int status)
 {
-    static const struct cause scm = { .kind = CAUSE_SCM, .count = 1 };
+    struct cause scm = { .kind = p->kind, .user_name = p->user, .count = 1 };
     _cleanup_(buf_releasep) struct buf log = BUF_INIT(1 << 20);
     _cleanup_free_ char *text = NULL, *previous = NULL;
     char **params = NULL;
@@ -2219,6 +2285,11 @@ write_log_header(const struct sandbox *sb, struct run *run, const struct queue_r
         else if (c->kind == CAUSE_COMMIT)
             r = log_write(run->logfd, "commit notification %s (from %s)\n", c->note ? c->note : "",
                           c->addr ? c->addr : "an unknown address");
+        else if (c->kind == CAUSE_GITHUB)
+            r = log_write(run->logfd, "Started by GitHub push by %s\n",
+                          c->user_name ? c->user_name : "");
+        else if (c->kind == CAUSE_GITLAB)
+            r = log_write(run->logfd, "%s\n", c->addr ? c->addr : "Started by GitLab push");
         else if (c->kind == CAUSE_REMOTE)
             r = log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
                           c->note ? " with note: " : "", c->note ? c->note : "");
@@ -2757,7 +2828,8 @@ handle_cmd(struct engine *e, struct cmd *c)
         answer(e, c, 0);
         return;
     case CMD_POLL:
-        want_poll(e, c->job);
+        want_poll(e, c->job, c->trigger ? c->trigger->cause->kind : CAUSE_SCM,
+                  c->trigger ? c->trigger->cause->user_name : NULL);
         answer(e, c, 0);
         return;
     case CMD_QUIT:
@@ -2858,7 +2930,7 @@ fire_timers(struct engine *e)
             const char *pwhy = "out of memory";
             if (cron_parse(cfg->scm_poll_spec, list[i]->name, &pc, &pwhy) >= 0) {
                 if (cron_matches_at(pc, minute))
-                    want_poll(e, list[i]->name);
+                    want_poll(e, list[i]->name, CAUSE_SCM, NULL);
             } else if (minute % 3600 == 0)
                 log_warn("%s: SCM polling does not run: %s", list[i]->name, pwhy);
             cron_free(pc);

@@ -120,9 +120,10 @@ int engine_cancel(struct engine *e, int64_t queue_id);
 /*
  * Asks for an SCM poll of a Git job (core/poll.h): it runs when one of
  * the poll slots is free, and a poll that finds changes queues a build
- * "Started by an SCM change". 0, or -ESHUTDOWN after a stop.
+ * with `cause` (its kind and user name; NULL: "Started by an SCM
+ * change"). 0, or -ESHUTDOWN after a stop.
  */
-int engine_poll(struct engine *e, const char *job);
+int engine_poll(struct engine *e, const char *job, const struct cause *cause);
 
 /* Aborts a running build; `by` is recorded in its log. -ENOENT when it is not running. */
 int engine_stop_build(struct engine *e, const char *job, int64_t number, const char *by);

@@ -735,3 +735,77 @@ git_url_matches(const char *a, const char *b)
         return false;
     return streq(ha, hb) && streq(pa, pb);
 }
+
+int
+git_github_name(const char *url, char **ret_host, char **ret_owner, char **ret_repo)
+{
+    _cleanup_free_ char *host = NULL, *rest = NULL;
+    const char *p, *slash;
+    char *owner_end, *repo;
+    size_t n;
+
+    if (!url || strpbrk(url, " \t\r\n"))
+        return -EINVAL;
+    if (startswith(url, "git@")) {
+        /* git@host:owner/repo */
+        const char *colon = strchr(url + 4, ':');
+        if (!colon || colon == url + 4)
+            return -EINVAL;
+        host = strndup(url + 4, (size_t) (colon - url - 4));
+        rest = strdup(colon + 1);
+    } else {
+        if (startswith(url, "https://"))
+            p = url + 8;
+        else if (startswith(url, "http://") || startswith(url, "ssh://"))
+            p = strchr(url, '/') + 2;
+        else if (startswith(url, "git://"))
+            p = url + 6;
+        else if (startswith(url, "git+ssh://"))
+            p = url + 10;
+        else
+            return -EINVAL;
+        slash = strchr(p, '/');
+        if (!slash)
+            return -EINVAL;
+        {
+            const char *at = memchr(p, '@', (size_t) (slash - p));
+            const char *colon;
+            if (at)
+                p = at + 1;
+            colon = memchr(p, ':', (size_t) (slash - p));
+            host = strndup(p, (size_t) ((colon ? colon : slash) - p));
+        }
+        rest = strdup(slash + 1);
+    }
+    if (!host || !rest)
+        return -ENOMEM;
+    n = strlen(rest);
+    if (n > 0 && rest[n - 1] == '/')
+        rest[--n] = '\0';
+    if (n >= 4 && streq(rest + n - 4, ".git"))
+        rest[n -= 4] = '\0';
+    owner_end = strchr(rest, '/');
+    if (!*host || !owner_end || owner_end == rest || !owner_end[1] || strchr(owner_end + 1, '/'))
+        return -EINVAL;
+    *owner_end = '\0';
+    repo = owner_end + 1;
+    *ret_owner = strdup(rest);
+    *ret_repo = strdup(repo);
+    if (!*ret_owner || !*ret_repo) {
+        free(*ret_owner);
+        free(*ret_repo);
+        return -ENOMEM;
+    }
+    *ret_host = TAKE_PTR(host);
+    return 0;
+}
+
+bool
+git_github_same(const char *a, const char *b)
+{
+    _cleanup_free_ char *ha = NULL, *oa = NULL, *ra = NULL, *hb = NULL, *ob = NULL, *rb = NULL;
+
+    if (git_github_name(a, &ha, &oa, &ra) < 0 || git_github_name(b, &hb, &ob, &rb) < 0)
+        return false;
+    return streq(ha, hb) && streq(oa, ob) && streq(ra, rb);
+}

@@ -123,3 +123,13 @@ int git_report_finish(const struct git_scm *g, const char *text, size_t len, cha
  * user and port do not count.
  */
 bool git_url_matches(const char *a, const char *b);
+
+/*
+ * A GitHub repository's host, owner and name from one of its URLs, as the
+ * github plugin reads them (git@host:o/r, http(s)://[user@]host/o/r,
+ * git://host/o/r, [git+]ssh://[user@]host[:port]/o/r; ".git" and a
+ * trailing slash left out). Newly allocated; 0, -EINVAL, -ENOMEM.
+ */
+int git_github_name(const char *url, char **ret_host, char **ret_owner, char **ret_repo);
+/* Whether two URLs name the same GitHub repository (exactly, case and all, as the plugin compares). */
+bool git_github_same(const char *a, const char *b);

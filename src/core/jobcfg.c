@@ -81,6 +81,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->other_discarder);
     free(cfg->unsupported);
     cfg_git_free(cfg->git);
+    cfg_gitlab_free(cfg->gitlab);
     free(cfg->git_urls);
     free(cfg->git_branches);
     free_params(cfg->params, cfg->n_params);
@@ -184,6 +185,16 @@ jobcfg_masked_xml(const struct job_config *cfg, char **ret_xml, size_t *ret_len)
     if (token && cfg->auth_token) {
         r = cfg_set_text(token, JOBCFG_MASK);
         if (r < 0)
+            return r;
+    }
+    /* the GitLab trigger's secret token is the job's other secret */
+    if (cfg->gitlab && cfg->gitlab->secret_token) {
+        xmlNode *triggers = cfg_first_child(root, "triggers");
+        xmlNode *gl = triggers ? cfg_first_child(triggers,
+                                                 "com.dabsquared.gitlabjenkins.GitLabPushTrigger")
+                               : NULL;
+        xmlNode *secret = gl ? cfg_first_child(gl, "secretToken") : NULL;
+        if (secret && (r = cfg_set_text(secret, JOBCFG_MASK)) < 0)
             return r;
     }
     return cfg_serialize(copy, ret_xml, ret_len);

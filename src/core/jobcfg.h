@@ -82,6 +82,23 @@ struct git_scm {
     char *user_name, *user_email; /* UserIdentity, NULL when absent */
 };
 
+/* com.dabsquared.gitlabjenkins.GitLabPushTrigger, as the gitlab plugin and JJB write it. */
+enum gitlab_filter { GITLAB_ALL_BRANCHES, GITLAB_NAME_FILTER, GITLAB_REGEX_FILTER };
+
+struct gitlab_trigger {
+    bool on_push;              /* triggerOnPush (true) */
+    bool on_merge_request;     /* triggerOnMergeRequest (true) */
+    bool on_accepted_mr;       /* triggerOnAcceptedMergeRequest (false) */
+    bool on_closed_mr;         /* triggerOnClosedMergeRequest (false) */
+    bool on_branch_delete;     /* triggerToBranchDeleteRequest (false) */
+    bool ci_skip;              /* ciSkip (true): "[ci-skip]" in a message skips the push */
+    enum gitlab_filter filter; /* branchFilterType */
+    char *include, *exclude;   /* includeBranchesSpec, excludeBranchesSpec: comma lists, NULL when empty */
+    char *source_regex, *target_regex; /* NULL when empty */
+    char *secret_token;        /* secretToken, NULL when none */
+    bool secret_encrypted;     /* it is a Jenkins-encrypted {...}: only that Jenkins can read it */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -111,6 +128,10 @@ struct job_config {
      */
     char *scm_poll_spec;
     bool scm_ignore_hooks;  /* its ignorePostCommitHooks */
+    bool github_push;       /* triggers/com.cloudbees.jenkins.GitHubPushTrigger */
+    /* triggers/com.dabsquared.gitlabjenkins.GitLabPushTrigger: NULL without; a summary has only has_gitlab */
+    struct gitlab_trigger *gitlab;
+    bool has_gitlab;
     char *archive_artifacts;  /* publishers/hudson.tasks.ArtifactArchiver/artifacts, NULL when absent */
     char *archive_excludes;   /* its <excludes>, NULL when absent */
     bool archive_allow_empty;

@@ -294,3 +294,93 @@ int cfg_read_git(struct job_config *cfg, const xmlNode *root, char **msg)
         return r;
     return lines_of(g, cfg);
 }
+
+struct gitlab_trigger *cfg_gitlab_free(struct gitlab_trigger *t)
+{
+    if (!t)
+        return NULL;
+    free(t->include);
+    free(t->exclude);
+    free(t->source_regex);
+    free(t->target_regex);
+    if (t->secret_token) {
+        explicit_bzero(t->secret_token, strlen(t->secret_token));
+        free(t->secret_token);
+    }
+    free(t);
+    return NULL;
+}
+
+/* A boolean child with the plugin's default when it is absent or empty. */
+static int bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
+{
+    _cleanup_free_ char *t = NULL;
+    int r = text_of(parent, name, &t, msg);
+
+    if (r < 0)
+        return r;
+    *ret = dflt;
+    if (t && cfg_parse_bool(t, ret) < 0)
+        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
+    return 0;
+}
+
+int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    xmlNode *triggers = cfg_first_child(root, "triggers"), *gl;
+    _cleanup_free_ char *filter = NULL;
+    struct gitlab_trigger *t;
+    int r;
+
+    if (!triggers)
+        return 0;
+    cfg->github_push = cfg_first_child(triggers, "com.cloudbees.jenkins.GitHubPushTrigger") != NULL;
+    gl = cfg_first_child(triggers, "com.dabsquared.gitlabjenkins.GitLabPushTrigger");
+    if (!gl)
+        return 0;
+    t = cfg->gitlab = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    cfg->has_gitlab = true;
+    r = bool_or(gl, "triggerOnPush", true, &t->on_push, msg);
+    if (r >= 0)
+        r = bool_or(gl, "triggerOnMergeRequest", true, &t->on_merge_request, msg);
+    if (r >= 0)
+        r = bool_or(gl, "triggerOnAcceptedMergeRequest", false, &t->on_accepted_mr, msg);
+    if (r >= 0)
+        r = bool_or(gl, "triggerOnClosedMergeRequest", false, &t->on_closed_mr, msg);
+    if (r >= 0)
+        r = bool_or(gl, "triggerToBranchDeleteRequest", false, &t->on_branch_delete, msg);
+    if (r >= 0)
+        r = bool_or(gl, "ciSkip", true, &t->ci_skip, msg);
+    if (r >= 0)
+        r = text_of(gl, "branchFilterType", &filter, msg);
+    /* before gitlab plugin 1.2.0 */
+    if (r >= 0 && !filter)
+        r = text_of(gl, "branchFilterName", &filter, msg);
+    if (r >= 0)
+        r = text_of(gl, "includeBranchesSpec", &t->include, msg);
+    if (r >= 0)
+        r = text_of(gl, "excludeBranchesSpec", &t->exclude, msg);
+    if (r >= 0)
+        r = text_of(gl, "sourceBranchRegex", &t->source_regex, msg);
+    if (r >= 0)
+        r = text_of(gl, "targetBranchRegex", &t->target_regex, msg);
+    if (r >= 0)
+        r = text_of(gl, "secretToken", &t->secret_token, msg);
+    if (r < 0)
+        return r;
+    if (!filter || streq(filter, "All"))
+        t->filter = GITLAB_ALL_BRANCHES;
+    else if (streq(filter, "NameBasedFilter"))
+        t->filter = GITLAB_NAME_FILTER;
+    else if (streq(filter, "RegexBasedFilter"))
+        t->filter = GITLAB_REGEX_FILTER;
+    else
+        return cfg_fail(msg, "<branchFilterType> is All, NameBasedFilter or RegexBasedFilter, "
+                             "not '%s'", CLIP(filter));
+    /* Jenkins saves a Secret as {base64}: its key is that Jenkins' own */
+    t->secret_encrypted = t->secret_token && t->secret_token[0] == '{' &&
+                          t->secret_token[strlen(t->secret_token) - 1] == '}';
+    return 0;
+}

@@ -104,6 +104,9 @@ int cfg_child_keep(const xmlNode *parent, const char *name, int *ret, char **msg
 /* jobcfg_git.c: <scm class="hudson.plugins.git.GitSCM"> into cfg->git */
 int cfg_read_git(struct job_config *cfg, const xmlNode *root, char **msg);
 struct git_scm *cfg_git_free(struct git_scm *g);
+/* The GitHub and GitLab push triggers: cfg->github_push, cfg->gitlab. */
+int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **msg);
+struct gitlab_trigger *cfg_gitlab_free(struct gitlab_trigger *t);
 
 /* jobcfg_support.c: the elements Steward does not run, into cfg->unsupported */
 int cfg_read_support(struct job_config *cfg, const xmlNode *root);

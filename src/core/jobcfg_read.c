@@ -702,6 +702,8 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     if (r < 0)
         return r;
     r = cfg_read_git(cfg, root, msg);
+    if (r >= 0)
+        r = cfg_read_forge_triggers(cfg, root, msg);
     if (r < 0)
         return r;
     return cfg_read_support(cfg, root);

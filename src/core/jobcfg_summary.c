@@ -31,7 +31,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d34u   /* "SUM4" */
+#define SUMMARY_VERSION 0x53554d35u   /* "SUM5" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -43,6 +43,8 @@ enum {
     F_INHERIT = 1 << 6,
     F_GIT_IGNORE_NOTIFY = 1 << 7,
     F_SCM_IGNORE_HOOKS = 1 << 8,
+    F_GITHUB_PUSH = 1 << 9,
+    F_GITLAB = 1 << 10,
 };
 
 static int put_u8(struct buf *b, unsigned v)
@@ -85,6 +87,8 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     flags |= cfg->matrix.inherit ? F_INHERIT : 0;
     flags |= cfg->git_ignore_notify ? F_GIT_IGNORE_NOTIFY : 0;
     flags |= cfg->scm_ignore_hooks ? F_SCM_IGNORE_HOOKS : 0;
+    flags |= cfg->github_push ? F_GITHUB_PUSH : 0;
+    flags |= cfg->gitlab || cfg->has_gitlab ? F_GITLAB : 0;
     for (size_t i = 0; i < cfg->n_params; i++)
         n_choices += cfg->params[i].n_choices;
 
@@ -246,6 +250,8 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->matrix.inherit = flags & F_INHERIT;
     cfg->git_ignore_notify = flags & F_GIT_IGNORE_NOTIFY;
     cfg->scm_ignore_hooks = flags & F_SCM_IGNORE_HOOKS;
+    cfg->github_push = flags & F_GITHUB_PUSH;
+    cfg->has_gitlab = flags & F_GITLAB;
     cfg->network = (enum sandbox_net) network;
     cfg->quiet_period = quiet;
     cfg->keep_days = keep[0];

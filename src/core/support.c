@@ -141,10 +141,11 @@ const struct support_entry support_table[] = {
     { "triggers", "hudson.triggers.SCMTrigger", SUPPORT_RUN, NULL,
       "Poll SCM, for Git jobs: git ls-remote on the spec's schedule (with H), and "
       "/git/notifyCommit." },
-    { "triggers", "com.cloudbees.jenkins.GitHubPushTrigger", SUPPORT_SKIPPED, NULL,
-      "GitHub push: no webhook. Trigger the job remotely from a GitHub Action or a hook." },
-    { "triggers", "com.dabsquared.gitlabjenkins.GitLabPushTrigger", SUPPORT_SKIPPED, NULL,
-      "GitLab push: no webhook. Trigger the job remotely from a GitLab CI job or a hook." },
+    { "triggers", "com.cloudbees.jenkins.GitHubPushTrigger", SUPPORT_RUN, NULL,
+      "GitHub push: /github-webhook/ polls the job's Git repository (docs/SCM.md)." },
+    { "triggers", "com.dabsquared.gitlabjenkins.GitLabPushTrigger", SUPPORT_RUN, NULL,
+      "GitLab push and merge request hooks at /project/JOB, with the branch filter and "
+      "secret token (docs/SCM.md)." },
     { "triggers", "jenkins.triggers.ReverseBuildTrigger", SUPPORT_SKIPPED, NULL,
       "Build after other projects are built: jobs are not chained. Trigger this job from the "
       "other job's last shell step." },

@@ -20,9 +20,11 @@
 
 #include "api/api.h"
 #include "api/credentials.h"
+#include "api/hooks.h"
 #include "api/dispatch.h"
 #include "cli/cli.h"
 #include "core/auth.h"
+#include "core/credentials.h"
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
@@ -88,6 +90,8 @@ static const char usage_text[] =
     "  git notify-token list\n"
     "  git notify-token revoke UUID\n"
     "  git notify-access required|sha1-only|off\n"
+    "  github hook-secret CREDENTIAL_ID|--remove\n"
+    "                                      the secret text GitHub signs webhook deliveries with\n"
     "  backup DEST                         the database, jobs and secrets, into a new directory\n"
     "\n"
     "Offline, with the server stopped:\n"
@@ -1332,6 +1336,59 @@ cmd_git(const char *home_dir, int argc, char **argv)
     return 0;
 }
 
+/* github hook-secret ID|--remove: the credential GitHub signs /github-webhook/ deliveries with. */
+static int
+cmd_github(const char *home_dir, int argc, char **argv)
+{
+    _cleanup_(store_closep) struct store *db = NULL;
+    struct cred_info info = { 0 };
+    struct home *h = NULL;
+    int r;
+
+    if (argc != 3 || !streq(argv[1], "hook-secret"))
+        return usage_error("github takes: hook-secret CREDENTIAL_ID | hook-secret --remove");
+    if (open_home(home_dir, &h, &db) < 0)
+        return 1;
+    if (streq(argv[2], "--remove")) {
+        r = store_setting_delete(db, GITHUB_HOOK_SECRET_KEY);
+        home_free(h);
+        if (r < 0 && r != -ENOENT) {
+            fprintf(stderr, "steward: cannot save the setting: %s\n", strerror(-r));
+            return 1;
+        }
+        fprintf(stderr, "/github-webhook/ now takes unsigned deliveries, as the github plugin "
+                        "does without a shared secret.\n");
+        return 0;
+    }
+    r = cred_get_info(db, argv[2], &info);
+    if (r == -ENOENT) {
+        home_free(h);
+        fprintf(stderr, "steward: there is no credential '%s'; add one first with `steward "
+                        "credentials add --id %s --kind secret-text --secret-file -`\n",
+                argv[2], argv[2]);
+        return 1;
+    }
+    if (r >= 0 && info.kind != CRED_SECRET_TEXT) {
+        fprintf(stderr, "steward: the credential '%s' is a %s; the hook secret is a secret text\n",
+                argv[2], cred_kind_type_name(info.kind));
+        cred_info_release(&info);
+        home_free(h);
+        return 1;
+    }
+    cred_info_release(&info);
+    if (r >= 0)
+        r = store_setting_set(db, GITHUB_HOOK_SECRET_KEY, argv[2]);
+    home_free(h);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot save the setting: %s\n", strerror(-r));
+        return 1;
+    }
+    fprintf(stderr, "/github-webhook/ now takes only deliveries signed with the secret text of "
+                    "'%s' (X-Hub-Signature-256). Give the GitHub webhook the same Secret.\n",
+            argv[2]);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1401,6 +1458,8 @@ main(int argc, char **argv)
         return cmd_audit(home_dir, argc, argv);
     if (streq(argv[0], "git"))
         return cmd_git(home_dir, argc, argv);
+    if (streq(argv[0], "github"))
+        return cmd_github(home_dir, argc, argv);
     if (streq(argv[0], "credentials"))
         return cmd_credentials(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));

@@ -171,6 +171,16 @@ static const char *const migrations[] = {
     "  box BLOB NOT NULL,"
     "  created_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 10: webhook deliveries (store/hooks.c), by forge and delivery id */
+    "CREATE TABLE hook_deliveries("
+    "  source TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  matched TEXT NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  PRIMARY KEY(source, id));"
+    "CREATE INDEX hook_deliveries_received ON hook_deliveries(received_ms);",
 };
 
 int

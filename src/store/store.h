@@ -208,6 +208,14 @@ enum cause_kind {
     CAUSE_TIMER = 2,    /* Started by timer (a TimerTrigger spec) */
     CAUSE_SCM = 3,      /* Started by an SCM change (polling found one) */
     CAUSE_COMMIT = 4,   /* /git/notifyCommit with sha1: `note` is the commit to build, `addr` who sent it */
+    CAUSE_GITHUB = 5,   /* Started by GitHub push by USER_NAME (a poll after /github-webhook/) */
+    /*
+     * A GitLab hook: `addr` is the short description ("Started by GitLab
+     * push by NAME", "Triggered by GitLab Merge Request #1: a => b"),
+     * `note` the commit to build on its first line (may be empty), then the
+     * plugin's gitlab* variables as NAME=value lines.
+     */
+    CAUSE_GITLAB = 6,
 };
 
 struct cause {
@@ -467,3 +475,23 @@ int store_credential_list(struct store *s, struct credential_row **ret_rows, siz
 int store_credential_count(struct store *s, int64_t *ret_n);
 /* -ENOENT when there was none. */
 int store_credential_delete(struct store *s, const char *id);
+/* ---- webhook deliveries (store/hooks.c) ---- */
+
+struct delivery {
+    char *source;       /* "github", "gitlab" */
+    char *id;           /* the forge's delivery id */
+    char *event;
+    int64_t received_ms;
+    char *matched;      /* the jobs it matched, comma-separated */
+    char *result;
+};
+void deliveries_free(struct delivery *v, size_t n);
+
+/* Records a delivery; -EEXIST when this source's id was recorded before (a replay). */
+int store_delivery_add(struct store *s, const char *source, const char *id, const char *event,
+                       int64_t at_ms);
+/* What a recorded delivery matched and what came of it. */
+int store_delivery_finish(struct store *s, const char *source, const char *id, const char *matched,
+                          const char *result);
+/* The newest deliveries first, at most `limit`. */
+int store_delivery_list(struct store *s, int64_t limit, struct delivery **ret, size_t *ret_n);

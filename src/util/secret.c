@@ -75,6 +75,19 @@ secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char 
     to_hex(h, sizeof h, out);
 }
 
+void
+secret_hmac_any_hex(const void *key, size_t key_len, const void *data, size_t len, char *out)
+{
+    unsigned char h[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+
+    crypto_auth_hmacsha256_init(&st, key, key_len);
+    crypto_auth_hmacsha256_update(&st, data, len);
+    crypto_auth_hmacsha256_final(&st, h);
+    to_hex(h, sizeof h, out);
+    sodium_memzero(&st, sizeof st);
+}
+
 bool
 secret_equal(const char *a, const char *b)
 {

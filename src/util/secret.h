@@ -23,6 +23,8 @@ void secret_sha256_hex(const void *data, size_t len, char *out);
 
 /* Lowercase hex of HMAC-SHA-256(key, data); `out` holds SECRET_HMAC_HEX_LEN + 1. */
 void secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out);
+/* The same with a key of any length (a webhook's shared secret). */
+void secret_hmac_any_hex(const void *key, size_t key_len, const void *data, size_t len, char *out);
 
 /* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx", into out. */
 #define SECRET_UUID_LEN 36

@@ -473,6 +473,11 @@ web_causes(struct buf *b, const struct cause *c, size_t n)
             html_raw(b, "timer");
         else if (c[i].kind == CAUSE_SCM)
             html_raw(b, "an SCM change");
+        else if (c[i].kind == CAUSE_GITHUB) {
+            html_raw(b, "GitHub push by ");
+            html_text(b, c[i].user_name ? c[i].user_name : "");
+        } else if (c[i].kind == CAUSE_GITLAB)
+            html_text(b, c[i].addr ? c[i].addr : "GitLab push");
         else if (c[i].kind == CAUSE_COMMIT) {
             html_raw(b, "commit notification <code>");
             html_text(b, c[i].note ? c[i].note : "");

@@ -33,7 +33,7 @@ MOVED_YAML = r"""
 """
 
 MOVED_FAILS = ["assignedNode", "builders/hudson.tasks.Maven"]
-MOVED_SKIPPED = ["triggers/hudson.triggers.SCMTrigger", "publishers/hudson.tasks.Mailer"]
+MOVED_SKIPPED = ["publishers/hudson.tasks.Mailer"]
 
 
 def with_parts(xml, project="", triggers="", builders="", publishers="", wrappers=""):
@@ -100,7 +100,6 @@ def test_the_api_says_the_job_is_not_buildable_and_why(server, moved_xml):
                           "buildable": False,
                           "unsupported": [{"element": e} for e in
                                           ["assignedNode",
-                                           "triggers/hudson.triggers.SCMTrigger",
                                            "builders/hudson.tasks.Maven",
                                            "publishers/hudson.tasks.Mailer"]]}]
 
@@ -120,8 +119,8 @@ def test_a_build_of_it_fails_early_and_its_console_says_what_to_do(server, moved
 
 def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     xml = with_parts(job_xml(script="echo step-ran"),
-                     triggers="<hudson.triggers.SCMTrigger><spec>H * * * *</spec>"
-                              "</hudson.triggers.SCMTrigger>",
+                     triggers="<jenkins.triggers.ReverseBuildTrigger><spec/><upstreamProjects>"
+                              "up</upstreamProjects></jenkins.triggers.ReverseBuildTrigger>",
                      publishers="<hudson.tasks.Mailer plugin=\"mailer\"><recipients>a@b"
                                 "</recipients></hudson.tasks.Mailer>"
                                 "<org.example.Notify/>",
@@ -129,7 +128,7 @@ def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     r = server.post("createItem?name=mail", data=xml.encode(),
                     headers={"Content-Type": "application/xml"}, auth=server.alice)
     assert r.status_code == 200, r.text
-    assert unsupported_header(r) == {"triggers/hudson.triggers.SCMTrigger": "skipped",
+    assert unsupported_header(r) == {"triggers/jenkins.triggers.ReverseBuildTrigger": "skipped",
                                      "publishers/hudson.tasks.Mailer": "skipped",
                                      "publishers/org.example.Notify": "skipped"}
     info = server.get("job/mail/api/json", auth=server.alice).json()
@@ -137,7 +136,7 @@ def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     b, log = build(server, "mail")
     assert b["result"] == "SUCCESS", log
     assert "step-ran" in log
-    assert "note: triggers/hudson.triggers.SCMTrigger is not run by Steward" in log
+    assert "note: triggers/jenkins.triggers.ReverseBuildTrigger is not run by Steward" in log
     assert log.endswith("skipped: hudson.tasks.Mailer (not supported by Steward)\n"
                         "skipped: org.example.Notify (not supported by Steward)\n"
                         "Finished: SUCCESS\n"), log

@@ -198,6 +198,18 @@ static void git_url_matches__compares_loosely_as_notify_commit_does(void **state
     assert_false(git_url_matches("https://github.com/o/r extra", "https://github.com/o/r"));
 }
 
+static void git_github_same__reads_the_plugins_url_forms(void **state)
+{
+    (void) state;
+    assert_true(git_github_same("https://github.com/o/r", "git@github.com:o/r.git"));
+    assert_true(git_github_same("https://user@github.com/o/r.git/", "git://github.com/o/r.git"));
+    assert_true(git_github_same("ssh://git@github.com:22/o/r.git", "git+ssh://github.com/o/r"));
+    assert_false(git_github_same("https://github.com/o/r", "https://github.com/O/r"));
+    assert_false(git_github_same("https://github.com/o/r", "https://github.com/o/r/x"));
+    assert_false(git_github_same("file:///o/r", "file:///o/r"));
+    assert_false(git_github_same("https://github.com/o", "https://github.com/o"));
+}
+
 static void poll_decide__finds_changes_by_branch(void **state)
 {
     struct git_remote remote = { .name = "origin", .url = "file:///r" };
@@ -248,6 +260,7 @@ int main(void)
         cmocka_unit_test(git_checkout_script__carries_the_options_as_digits_only),
         cmocka_unit_test(git_url_matches__compares_loosely_as_notify_commit_does),
         cmocka_unit_test(poll_decide__finds_changes_by_branch),
+        cmocka_unit_test(git_github_same__reads_the_plugins_url_forms),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,6 @@ static void jobcfg_parse__lists_what_a_moved_job_does_not_run_in_document_order(
                               "fails assignedNode\n"
                               "skipped properties/com.example.Made.Up\n"
                               "fails scm/extensions/hudson.plugins.git.extensions.impl.PreBuildMerge\n"
-                              "skipped triggers/hudson.triggers.SCMTrigger\n"
                               "fails builders/hudson.tasks.Maven\n"
                               "skipped publishers/hudson.tasks.Mailer\n");
     assert_true(jobcfg_fails_unsupported(cfg));
@@ -289,6 +288,32 @@ static int write_doc(const char *path)
     return fs_write_atomic(path, out, strlen(out), 0644) < 0;
 }
 
+static void jobcfg_masked_xml__hides_the_gitlab_secret_token_too(void **state)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg =
+        parse("<project><authToken>trig</authToken><triggers>"
+              "<com.dabsquared.gitlabjenkins.GitLabPushTrigger><secretToken>gl-s3cret</secretToken>"
+              "<branchFilterType>NameBasedFilter</branchFilterType>"
+              "<includeBranchesSpec>main, dev</includeBranchesSpec>"
+              "</com.dabsquared.gitlabjenkins.GitLabPushTrigger>"
+              "<com.cloudbees.jenkins.GitHubPushTrigger><spec/></com.cloudbees.jenkins.GitHubPushTrigger>"
+              "</triggers></project>");
+    _cleanup_free_ char *xml = NULL;
+    size_t len = 0;
+
+    (void) state;
+    assert_non_null(cfg->gitlab);
+    assert_string_equal(cfg->gitlab->secret_token, "gl-s3cret");
+    assert_int_equal(cfg->gitlab->filter, GITLAB_NAME_FILTER);
+    assert_true(cfg->gitlab->on_push && cfg->gitlab->on_merge_request && cfg->gitlab->ci_skip);
+    assert_false(cfg->gitlab->secret_encrypted);
+    assert_true(cfg->github_push);
+    assert_int_equal(jobcfg_masked_xml(cfg, &xml, &len), 0);
+    assert_null(strstr(xml, "gl-s3cret"));
+    assert_null(strstr(xml, "trig<"));
+    assert_non_null(strstr(xml, "<secretToken>********</secretToken>"));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +325,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(jobcfg_parse__a_skipped_part_alone_does_not_fail),
         cmocka_unit_test(jobcfg_parse__bounds_the_list_and_keeps_a_failure_past_it),
         cmocka_unit_test(compat_doc__lists_what_the_table_says),
+        cmocka_unit_test(jobcfg_masked_xml__hides_the_gitlab_secret_token_too),
     };
 
     if (argc == 3 && streq(argv[1], "--write-doc"))

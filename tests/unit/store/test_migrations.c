@@ -136,6 +136,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 8: the same, and the job registry's index (empty) */
     ROWS_WITH_LIMITS,
+    /* 9: the same, and the credentials (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
