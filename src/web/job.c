@@ -420,6 +420,11 @@ web_job_page(struct web *w, const char *name)
     html_raw(b, "<div class=\"grid\"><section class=\"card\" id=\"history\" aria-labelledby=\""
                 "h-history\"><h2 id=\"h-history\">Build history</h2>");
     discard_note(b, job->cfg);
+    if (job->cfg->scm_poll_spec && job->cfg->git_urls) {
+        html_raw(b, "<p class=\"hint\"><a href=\"");
+        web_job_href(b, w, job->name, "scmPollLog");
+        html_raw(b, "\">Polling log</a>: what the last look at the Git repository found.</p>");
+    }
     html_raw(b, "<div");
     if (page == 1) {
         /* only the first page changes by itself */
