@@ -243,3 +243,18 @@ def test_a_gitlab_job_without_a_secret_token_takes_a_user_who_may_build(server, 
     assert r.status_code in (401, 403), r.text
     r = gitlab(server, "Push Hook", gitlab_push(head), token=None, auth=server.bob)
     assert r.status_code == 200 and r.text == "Scheduled app\n", r.text
+
+
+def test_a_hook_secret_credential_that_is_gone_refuses_and_says_which(server, repo, tmp_path):
+    repo.commit("f", "1\n", "one")
+    create_job(server, "app", github_job_xml(tmp_path))
+    p = server.admin("github", "hook-secret", "nope", check=False)
+    assert p.returncode != 0 and "there is no credential 'nope'" in p.stderr
+    set_hook_secret(server, "right")
+    server.admin("credentials", "remove", "gh-hook")
+    r = github(server, "push", push_payload("a" * 40), secret="right")
+    assert r.status_code == 403, r.text
+    assert "gh-hook" in r.json()["presented"] and "hook-secret" in r.json()["fix"]
+    server.admin("github", "hook-secret", "--remove")
+    r = github(server, "push", push_payload("a" * 40))
+    assert r.status_code == 200 and r.text == "Scheduled polling of app\n", r.text
