@@ -12,7 +12,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_DIR=${FUZZ_DIR:-/tmp/steward-fuzz}
 FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_NICE=${FUZZ_NICE:-10}   # a fuzzer takes a whole core: let other work go first
-FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit credxml}
+FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit credxml gitreport}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror
         -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -DSTEWARD_VERSION=\"fuzz\" -Isrc"
 
@@ -21,10 +21,11 @@ target_sources() {
   case "$1" in
     cli_settings) echo "src/cli/settings.c src/util/fs.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     tree)         echo "src/api/tree.c src/util/buf.c|jansson" ;;
-    jobcfg)       echo "src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/perm.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    jobcfg)       echo "src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_support.c src/core/support.c src/core/perm.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
     tz)           echo "src/util/tz.c src/util/fs.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     http_parse)   echo "src/http/parse.c src/util/strutil.c src/util/secret.c src/util/buf.c|libsodium" ;;
-    perm)         echo "src/core/perm.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    perm)         echo "src/core/perm.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_support.c src/core/support.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
+    gitreport)    echo "src/core/git.c src/core/poll.c src/util/buf.c src/util/strutil.c src/util/fs.c|libsodium" ;;
     credxml)      echo "src/core/credentials.c src/core/credentials_xml.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     audit)        echo "src/core/audit.c src/core/perm.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     request)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c src/http/*.c src/api/*.c src/web/*.c \
