@@ -783,6 +783,7 @@ model_write_jobs(void *model, struct buf *out)
     if (f & 8)
         model_prepare_colors(m);
     r = r < 0 ? r : buf_putc(out, '[');
+    /* plain appends: a buf_printf() per field was a third of this answer's time */
     for (size_t i = 0; r >= 0 && i < n && shown < m->jobs_to; i++) {
         const char *sep = "";
 
@@ -794,19 +795,25 @@ model_write_jobs(void *model, struct buf *out)
             sep = ",";
         }
         if (r >= 0 && (f & 2)) {
-            r = buf_printf(out, "%s\"name\":", sep);
+            r = buf_puts(out, sep);
+            r = r < 0 ? r : buf_puts(out, "\"name\":");
             r = r < 0 ? r : json_quote(out, list[i]->name);
             sep = ",";
         }
         if (r >= 0 && (f & 4)) {
-            r = buf_printf(out, "%s\"url\":", sep);
+            r = buf_puts(out, sep);
+            r = r < 0 ? r : buf_puts(out, "\"url\":");
             r = r < 0 ? r : buf_append(out, url.ptr, url.len);
             r = r < 0 ? r : url_encode(out, list[i]->name);
             r = r < 0 ? r : buf_puts(out, "/\"");
             sep = ",";
         }
-        if (r >= 0 && (f & 8))
-            r = buf_printf(out, "%s\"color\":\"%s\"", sep, job_color(m, list[i]));
+        if (r >= 0 && (f & 8)) {
+            r = buf_puts(out, sep);
+            r = r < 0 ? r : buf_puts(out, "\"color\":\"");
+            r = r < 0 ? r : buf_puts(out, job_color(m, list[i]));
+            r = r < 0 ? r : buf_putc(out, '"');
+        }
         r = r < 0 ? r : buf_putc(out, '}');
     }
     r = r < 0 ? r : buf_putc(out, ']');

@@ -2272,7 +2272,7 @@ start_failed(struct engine *e, struct run *run, int err)
 }
 
 static int
-write_log_header(const struct sandbox *sb, struct run *run, const struct queue_row *q)
+write_log_header(struct sandbox *sb, struct run *run, const struct queue_row *q)
 {
     int r = 0;
 

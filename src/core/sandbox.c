@@ -24,20 +24,25 @@
 struct sandbox {
     bool on;
     bool switch_user;            /* the server is root: setpriv to the build user */
-    uid_t uid;
-    gid_t gid;
-    char *user;
-    char *bwrap, *setpriv;
     char *home;                  /* real path, hidden from builds */
     enum sandbox_net network;
     char *bind_path[SANDBOX_MAX_BINDS];
     size_t n_binds;
 
     /*
-     * The probe runs in a thread of its own, so that the server listens
-     * meanwhile. `error` is written by that thread alone until `probed` is
-     * set under `lock`; readers wait for `probed` (sandbox_error()).
+     * Who builds run as, where bwrap and setpriv are, and whether they
+     * work are found out in a thread of its own (the probe's), so that the
+     * server listens meanwhile: user lookups (NSS) and searches of $PATH
+     * cost milliseconds at a start with cold caches. These fields and
+     * `error` are written by that thread alone until `probed` is set under
+     * `lock`; readers wait for `probed` (wait_probed()). `user`, `uid` and
+     * `gid` are set before the thread starts when --build-user names the
+     * user, or when the sandbox is off.
      */
+    uid_t uid;
+    gid_t gid;
+    char *user;
+    char *bwrap, *setpriv;
     pthread_t prober;
     bool prober_started;
     bool probed;
@@ -164,17 +169,48 @@ set_error(struct sandbox *sb, const char *fmt, ...)
         sb->error = strdup("out of memory");
 }
 
-/* The default build user, made when missing (the server is root). */
+/*
+ * Builds run as the user `name` (NULL: the one of `uid`). 0, -ENOENT when
+ * there is no such user, else -errno. The reentrant lookup: this runs in
+ * the probe's thread while others serve.
+ */
 static int
-default_user(struct sandbox *sb, struct passwd **ret_pw)
+set_user(struct sandbox *sb, const char *name, uid_t uid)
 {
-    _cleanup_free_ char *useradd = NULL, *out = NULL;
-    struct passwd *pw;
+    struct passwd pw, *found = NULL;
+    char buf[16384];
+    char *user;
     int r;
 
-    errno = 0;
-    pw = getpwnam(SANDBOX_DEFAULT_USER);
-    if (!pw) {
+    r = name ? getpwnam_r(name, &pw, buf, sizeof buf, &found)
+             : getpwuid_r(uid, &pw, buf, sizeof buf, &found);
+    if (r != 0)
+        return -r;
+    if (!found)
+        return -ENOENT;
+    user = strdup(pw.pw_name);
+    if (!user)
+        return -ENOMEM;
+    free(sb->user);
+    sb->user = user;
+    sb->uid = pw.pw_uid;
+    sb->gid = pw.pw_gid;
+    return 0;
+}
+
+/* The default build user, made when missing (the server is root). */
+static int
+default_user(struct sandbox *sb)
+{
+    _cleanup_free_ char *useradd = NULL, *out = NULL;
+    int r;
+
+    r = set_user(sb, SANDBOX_DEFAULT_USER, 0);
+    if (r == -ENOMEM) {
+        set_error(sb, "out of memory");
+        return r;
+    }
+    if (r < 0) {
         useradd = find_program("useradd");
         if (!useradd) {
             set_error(sb, "there is no user %s to run builds as, and no useradd to make one",
@@ -196,13 +232,13 @@ default_user(struct sandbox *sb, struct passwd **ret_pw)
         }
         if (r == 0)
             log_info("sandbox: made the system user %s to run builds as", SANDBOX_DEFAULT_USER);
-        pw = getpwnam(SANDBOX_DEFAULT_USER);
-        if (!pw) {
-            set_error(sb, "useradd made no user %s", SANDBOX_DEFAULT_USER);
-            return -ENOENT;
+        r = set_user(sb, SANDBOX_DEFAULT_USER, 0);
+        if (r < 0) {
+            set_error(sb, r == -ENOMEM ? "out of memory" : "useradd made no user %s",
+                      SANDBOX_DEFAULT_USER);
+            return r;
         }
     }
-    *ret_pw = pw;
     return 0;
 }
 
@@ -282,6 +318,36 @@ probe_finished(struct sandbox *sb)
 }
 
 /*
+ * Who builds run as (unless --build-user said), and where bwrap and
+ * setpriv are; sb->error says what is missing.
+ */
+static void
+find_user_and_programs(struct sandbox *sb)
+{
+    if (!sb->user && sb->switch_user)
+        (void) default_user(sb);        /* sb->error says why not */
+    else if (!sb->user && set_user(sb, NULL, geteuid()) == -ENOMEM)
+        set_error(sb, "out of memory");
+    if (!sb->user) {
+        sb->uid = geteuid();
+        sb->gid = getegid();
+        if (asprintf(&sb->user, "uid %d", (int) geteuid()) < 0) {
+            sb->user = NULL;
+            set_error(sb, "out of memory");
+            return;
+        }
+    }
+    if (sb->error)
+        return;
+    sb->bwrap = find_program("bwrap");
+    sb->setpriv = sb->switch_user ? find_program("setpriv") : NULL;
+    if (!sb->bwrap)
+        set_error(sb, "bubblewrap is not installed (Debian: apt-get install bubblewrap)");
+    else if (sb->switch_user && !sb->setpriv)
+        set_error(sb, "setpriv (util-linux) is not installed: it starts builds as %s", sb->user);
+}
+
+/*
  * The probe's thread. bwrap's --die-with-parent is tied to the thread that
  * started it, so this thread outlives the probe's process: it waits for it.
  */
@@ -290,7 +356,9 @@ probe_thread(void *userdata)
 {
     struct sandbox *sb = userdata;
 
-    probe(sb);
+    find_user_and_programs(sb);
+    if (!sb->error)
+        probe(sb);
     probe_finished(sb);
     return NULL;
 }
@@ -299,7 +367,7 @@ int
 sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret, char **ret_err)
 {
     struct sandbox *sb = calloc(1, sizeof *sb);
-    struct passwd *pw = NULL;
+    struct passwd *pw;
     int r;
 
     *ret_err = NULL;
@@ -316,6 +384,7 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     }
 
     if (o->build_user) {
+        /* a setting that cannot work stops the start: this lookup cannot wait for the probe */
         errno = 0;
         pw = getpwnam(o->build_user);
         if (!pw) {
@@ -331,6 +400,13 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
         if (geteuid() != 0 && pw->pw_uid != geteuid()) {
             r = fail_setting(ret_err, "--build-user %s: only a server started as root can run "
                              "builds as another user", o->build_user);
+            goto fail;
+        }
+        sb->uid = pw->pw_uid;
+        sb->gid = pw->pw_gid;
+        sb->user = strdup(pw->pw_name);
+        if (!sb->user) {
+            r = -ENOMEM;
             goto fail;
         }
     }
@@ -367,46 +443,17 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
         return sb->user ? 0 : -ENOMEM;
     }
 
-    if (!pw && geteuid() == 0 && default_user(sb, &pw) < 0)
-        pw = NULL;          /* sb->error says why */
-    else if (!pw)
-        pw = getpwuid(geteuid());
-    if (pw) {
-        sb->uid = pw->pw_uid;
-        sb->gid = pw->pw_gid;
-        sb->user = strdup(pw->pw_name);
-    } else {
-        sb->uid = geteuid();
-        sb->gid = getegid();
-        if (asprintf(&sb->user, "uid %d", (int) geteuid()) < 0)
-            sb->user = NULL;
-    }
-    if (!sb->user) {
-        r = -ENOMEM;
-        goto fail;
-    }
     sb->switch_user = geteuid() == 0;
-
-    sb->bwrap = find_program("bwrap");
-    sb->setpriv = sb->switch_user ? find_program("setpriv") : NULL;
-    if (sb->error)
-        ;
-    else if (!sb->bwrap)
-        set_error(sb, "bubblewrap is not installed (Debian: apt-get install bubblewrap)");
-    else if (sb->switch_user && !sb->setpriv)
-        set_error(sb, "setpriv (util-linux) is not installed: it starts builds as %s", sb->user);
     /*
-     * The probe spawns bwrap (and setpriv) and waits: tens of milliseconds
-     * that the server spends listening instead. Only a build start needs
-     * its verdict.
+     * The build user (made on a first start as root), bwrap and setpriv
+     * are looked for, and the probe spawns them and waits: tens of
+     * milliseconds that the server spends listening instead. Only a build
+     * start needs their verdict, and it waits for it (sandbox_error()).
      */
-    if (!sb->error && pthread_create(&sb->prober, NULL, probe_thread, sb) == 0)
+    if (pthread_create(&sb->prober, NULL, probe_thread, sb) == 0)
         sb->prober_started = true;
-    else {
-        if (!sb->error)
-            probe(sb);
-        probe_finished(sb);
-    }
+    else
+        (void) probe_thread(sb);
     *ret = sb;
     return 0;
 
@@ -440,22 +487,32 @@ sandbox_on(const struct sandbox *sb)
     return sb && sb->on;
 }
 
+/* Until the probe's thread has found the user, the programs and the verdict. */
+static void
+wait_probed(struct sandbox *sb)
+{
+    pthread_mutex_lock(&sb->lock);
+    while (!sb->probed)
+        pthread_cond_wait(&sb->probe_done, &sb->lock);
+    pthread_mutex_unlock(&sb->lock);
+}
+
 const char *
 sandbox_error(struct sandbox *sb)
 {
     if (!sb || !sb->on)
         return NULL;
-    pthread_mutex_lock(&sb->lock);
-    while (!sb->probed)
-        pthread_cond_wait(&sb->probe_done, &sb->lock);
-    pthread_mutex_unlock(&sb->lock);
+    wait_probed(sb);
     return sb->error;
 }
 
 const char *
-sandbox_user(const struct sandbox *sb)
+sandbox_user(struct sandbox *sb)
 {
-    return sb ? sb->user : "";
+    if (!sb)
+        return "";
+    wait_probed(sb);
+    return sb->user;
 }
 
 enum sandbox_net

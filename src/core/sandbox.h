@@ -51,9 +51,11 @@ struct sandbox;
 /*
  * Sets up the sandbox for builds of the server whose home is `home`.
  * Returns 0 and *ret: then sandbox_error() may still say that builds
- * cannot run (bubblewrap missing, user namespaces off, ...). Whether bwrap
- * works is found out by a probe (a `true` run in the sandbox) in a thread
- * of its own, which logs a warning when it fails. Returns
+ * cannot run (bubblewrap missing, user namespaces off, ...). The build
+ * user (made when missing), bwrap and setpriv are looked for, and whether
+ * bwrap works is found out by a probe (a `true` run in the sandbox), in a
+ * thread of its own that logs a warning when something fails: this call
+ * does not wait for it. Returns
  * -EINVAL with *ret_err (to be freed) for a setting that cannot work: an
  * unknown --build-user, root as the build user, another user than the
  * server's own when the server is not root, a bind that is not a directory
@@ -71,15 +73,16 @@ bool sandbox_on(const struct sandbox *sb);
  * sandbox_free().
  */
 const char *sandbox_error(struct sandbox *sb);
-/* The user builds run as. */
-const char *sandbox_user(const struct sandbox *sb);
+/* The user builds run as; like sandbox_error(), waits for the probe's thread. */
+const char *sandbox_user(struct sandbox *sb);
 enum sandbox_net sandbox_network(const struct sandbox *sb, enum sandbox_net job);
 
 /*
  * Makes `path` (mode 0700) and gives it, with everything in it, to the
  * build user. Ownership is changed depth first, the directory itself last,
  * so that the build user never reaches into a directory before all of it
- * is its own. 0 or -errno.
+ * is its own. 0 or -errno. This and sandbox_command() use what the probe's
+ * thread found: call them only after sandbox_error() said NULL.
  */
 int sandbox_prepare_dir(const struct sandbox *sb, const char *path);
 

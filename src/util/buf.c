@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,16 @@ buf_release(struct buf *b)
     free(b->ptr);
     b->ptr = NULL;
     b->len = b->cap = 0;
+}
+
+void
+buf_take_memory(struct buf *b, char *mem, size_t size)
+{
+    assert(b->len == 0 && size > 0);
+    free(b->ptr);
+    b->ptr = mem;
+    b->cap = size;
+    b->ptr[0] = '\0';
 }
 
 void

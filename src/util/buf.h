@@ -23,6 +23,12 @@ struct buf {
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
+/*
+ * Gives the empty `b` the memory `mem` (from malloc(), `size` bytes) to
+ * write into, in place of its own; b keeps it, and frees or detaches it
+ * like its own.
+ */
+void buf_take_memory(struct buf *b, char *mem, size_t size);
 /* Empties the buffer, keeping its memory. */
 void buf_clear(struct buf *b);
 /* Drops what comes after the first `len` bytes (nothing when it is not longer). */

@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -298,4 +299,50 @@ def test_a_step_the_sandbox_cannot_start_fails_with_bwraps_reason(tmp_path):
         assert result == "FAILURE"
         assert "bwrap: " in log and "must-not-run" not in log, log
     finally:
+        s.stop()
+
+
+def test_a_build_triggered_before_the_probe_ends_waits_for_it_and_runs_sandboxed(tmp_path):
+    """The build user, bwrap and the probe are found in the background while the server
+    already answers: a build that starts meanwhile waits for their verdict, and runs in
+    the sandbox as the build user, never without it."""
+    real = shutil.which("bwrap")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    waiting, gate = tmp_path / "probe-waiting", tmp_path / "gate"
+    # every bwrap waits for the gate (at most a minute), the probe's first
+    (fake / "bwrap").write_text(
+        f"#!/bin/sh\ntouch {waiting}\ni=0\n"
+        f"while [ ! -e {gate} ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done\n"
+        f'exec {real} "$@"\n')
+    os.chmod(fake / "bwrap", 0o755)
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start(env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    answer = {}
+    trigger = threading.Thread(
+        target=lambda: answer.update(r=s.post("job/early/build", auth=s.alice)))
+    try:
+        wait_for(waiting.exists, what="the probe to start bwrap")
+        create_job(s, "early", job_xml(script="id -un"))
+        trigger.start()
+        # the build has started (its log is open) while the probe still waits
+        log = os.path.join(s.home, "jobs", "early", "builds", "1", "log")
+        wait_for(lambda: os.path.exists(log), what="the build to start")
+        assert not gate.exists()
+        gate.touch()
+        trigger.join(timeout=30 * SLOW)
+        assert answer["r"].status_code == 201, answer["r"].text
+        n = s.wait_queue_item(answer["r"].headers["Location"], s.alice)["executable"]["number"]
+        b = s.wait_build("early", n, s.alice, timeout=60)
+        text = console(s, "early", n, s.alice)
+        assert b["result"] == "SUCCESS", text
+        assert "Building in a sandbox as steward-build" in text
+        assert "\nsteward-build\n" in text, text
+        assert "could not set up the sandbox" not in s.read_log()
+    finally:
+        gate.touch()
+        if trigger.is_alive():
+            trigger.join(timeout=30 * SLOW)
         s.stop()

@@ -1,6 +1,7 @@
 """A home with many jobs: the registry's index against the disk, the lists that read every
 job at once, and the dashboard's pages. Speed is the benchmarks' business (bench/,
 shared/bench/scale.sh); these check that the fast paths give the same answers."""
+import concurrent.futures
 import json
 import os
 import re
@@ -147,3 +148,32 @@ def test_the_dashboard_shows_a_page_of_jobs_a_total_and_a_filter(server):
     assert "Jobs 1&ndash;10 of 10" in live
     none = server.get("?q=%3Cscript%3E", auth=server.alice, headers=HTML).text
     assert "No job matches." in none and "<script>" not in none.split("<main")[-1]
+
+
+def test_answers_after_a_large_one_are_whole_and_only_their_own(server):
+    """A large answer's memory is kept for the next answer of any HTTP thread: each answer
+    after it, small or large, alone or at once with others, is exactly its own."""
+    server.stop()
+    for i in range(3000):
+        write_job(server, f"many-jobs-{i:04d}", job_xml())
+    restart(server)
+    want = sorted(f"many-jobs-{i:04d}" for i in range(3000))
+    big = server.get("api/json", auth=server.alice)
+    assert big.status_code == 200 and len(big.content) > 300_000, len(big.content)
+    assert [j["name"] for j in big.json()["jobs"]] == want
+    for _ in range(3):
+        small = server.get("whoAmI/api/json", auth=server.alice)
+        assert small.status_code == 200, small.text
+        assert int(small.headers["Content-Length"]) == len(small.content)
+        assert small.json()["name"] == "alice", small.text
+        again = server.get("api/json", auth=server.alice)
+        assert again.content == big.content
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(lambda k: server.get("api/json" if k % 2 else "whoAmI/api/json",
+                                                 auth=server.alice), range(12)))
+    for k, r in enumerate(got):
+        assert r.status_code == 200
+        if k % 2:
+            assert r.content == big.content
+        else:
+            assert r.json()["name"] == "alice", r.text

@@ -268,6 +268,47 @@ static void buf_clear__of_a_fresh_buffer_is_harmless(void **state)
     buf_release(&b);
 }
 
+static void buf_take_memory__writes_into_the_given_memory_and_grows_past_it(void **state)
+{
+    struct buf b;
+    char *mem = malloc(16);
+
+    (void) state;
+    assert_non_null(mem);
+    memset(mem, 'x', 16);
+    buf_init(&b, 64);
+    buf_take_memory(&b, mem, 16);
+    /* what the memory held before is not content */
+    assert_string_equal(buf_str(&b), "");
+    assert_int_equal(b.len, 0);
+    assert_int_equal(buf_puts(&b, "fifteen bytes!!"), 0);
+    assert_ptr_equal(b.ptr, mem);
+    assert_string_equal(buf_str(&b), "fifteen bytes!!");
+    assert_int_equal(buf_puts(&b, " and more"), 0);
+    assert_string_equal(buf_str(&b), "fifteen bytes!! and more");
+    assert_int_equal(b.len, 24);
+    buf_release(&b);
+}
+
+static void buf_take_memory__replaces_the_memory_of_a_cleared_buffer(void **state)
+{
+    struct buf b;
+    char *mem = malloc(32), *p;
+
+    (void) state;
+    assert_non_null(mem);
+    buf_init(&b, 64);
+    assert_int_equal(buf_puts(&b, "old"), 0);
+    buf_clear(&b);
+    buf_take_memory(&b, mem, 32);
+    assert_int_equal(buf_puts(&b, "new"), 0);
+    p = buf_detach(&b);
+    assert_ptr_equal(p, mem);
+    assert_string_equal(p, "new");
+    assert_null(b.ptr);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +328,8 @@ int main(void)
         cmocka_unit_test(buf_clear__empties_the_buffer_and_keeps_its_memory),
         cmocka_unit_test(buf_clear__frees_room_up_to_the_maximum_again),
         cmocka_unit_test(buf_clear__of_a_fresh_buffer_is_harmless),
+        cmocka_unit_test(buf_take_memory__writes_into_the_given_memory_and_grows_past_it),
+        cmocka_unit_test(buf_take_memory__replaces_the_memory_of_a_cleared_buffer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
