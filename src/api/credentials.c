@@ -5,6 +5,12 @@
  * core/credentials. The dispatcher checks Overall/Read and the route's
  * Credentials permission before a handler runs; a handler checks only what
  * depends on the method (DELETE of config.xml).
+ *
+ * NEEDSWORK: a secret sent to these URLs (or to the page's form) is wiped
+ * once core/credentials has sealed it, but the request's other copies are
+ * only freed: libmicrohttpd's read buffer, the body and form fields of
+ * struct req, and the libxml2 or jansson tree it was parsed into. A wipe
+ * of those belongs in http/ (the request) and in the parsers.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -23,7 +23,7 @@ static const struct web_message messages[] = {
 static void
 row(struct buf *b, struct web *w, const struct cred_info *c, bool may_delete)
 {
-    html_raw(b, "<tr><td><code>");
+    html_raw(b, "<tr><td class=\"nowrap\"><code>");
     html_text(b, c->id);
     html_raw(b, "</code></td><td class=\"nowrap\">");
     html_text(b, cred_kind_type_name(c->kind));
