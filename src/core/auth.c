@@ -40,10 +40,15 @@ struct usage {
     int64_t last_ms;
 };
 
+/*
+ * Failures of one key, each less than THROTTLE_WINDOW_MS after the one
+ * before: the count holds for as long as failures keep coming, however
+ * slowly each is answered, and a quiet window clears it.
+ */
 struct failure {
     char key[SECRET_HMAC_HEX_LEN + 1];  /* keyed hash of address and subject, or address alone */
     int count;
-    int64_t window_start_ms;
+    int64_t last_ms;                    /* the latest failure */
 };
 
 struct session {
@@ -424,8 +429,8 @@ locked_wait(struct failure *table, const char *key, int max, int64_t now)
 {
     struct failure *f = failure_slot(table, key);
 
-    if (streq(f->key, key) && f->count >= max && now - f->window_start_ms < THROTTLE_WINDOW_MS)
-        return THROTTLE_WINDOW_MS - (now - f->window_start_ms);
+    if (streq(f->key, key) && f->count >= max && now - f->last_ms < THROTTLE_WINDOW_MS)
+        return THROTTLE_WINDOW_MS - (now - f->last_ms);
     return 0;
 }
 
@@ -449,12 +454,12 @@ locked_count(struct failure *table, const char *key, int64_t now)
 {
     struct failure *f = failure_slot(table, key);
 
-    if (!streq(f->key, key) || now - f->window_start_ms >= THROTTLE_WINDOW_MS) {
+    if (!streq(f->key, key) || now - f->last_ms >= THROTTLE_WINDOW_MS) {
         snprintf(f->key, sizeof f->key, "%s", key);
         f->count = 0;
-        f->window_start_ms = now;
     }
     f->count++;
+    f->last_ms = now;
 }
 
 const char *
