@@ -381,6 +381,21 @@ page(struct web *w, const char *error_lent, int status, const char *fresh_name,
     web_end(w, status);
 }
 
+/*
+ * After a change was stored (r >= 0): its audit entry (`action`, `detail`),
+ * then back to the page with ?msg=`msg`. A 500 when it was not.
+ */
+static void
+changed(struct web *w, int r, const char *action, const char *detail, const char *msg)
+{
+    if (r < 0) {
+        page(w, rfmt("The change could not be stored: %s.", strerror(-r)), 500, NULL, NULL);
+        return;
+    }
+    app_audit(w->req, action, NULL, "%s", detail);
+    web_redirect(w, rfmt(SELF "?msg=%s", msg));
+}
+
 static void
 new_token(struct web *w)
 {
@@ -413,12 +428,7 @@ revoke_token(struct web *w)
         page(w, "There is no such token (revoked meanwhile?).", 404, NULL, NULL);
         return;
     }
-    if (r < 0) {
-        page(w, rfmt("The token could not be revoked: %s.", strerror(-r)), 500, NULL, NULL);
-        return;
-    }
-    app_audit(w->req, "git-notify-token-revoke", NULL, "%s", uuid);
-    web_redirect(w, SELF "?msg=revoked");
+    changed(w, r, "git-notify-token-revoke", uuid, "revoked");
 }
 
 static void
@@ -433,12 +443,7 @@ save_access(struct web *w)
         return;
     }
     r = store_setting_set(w->req->db, GIT_NOTIFY_ACCESS_KEY, a);
-    if (r < 0) {
-        page(w, rfmt("The setting could not be stored: %s.", strerror(-r)), 500, NULL, NULL);
-        return;
-    }
-    app_audit(w->req, "git-notify-access", NULL, "%s", a);
-    web_redirect(w, SELF "?msg=access");
+    changed(w, r, "git-notify-access", a, "access");
 }
 
 static void
@@ -450,12 +455,7 @@ save_secret(struct web *w)
 
     if (!id || !*id) {
         r = store_setting_delete(w->req->db, GITHUB_HOOK_SECRET_KEY);
-        if (r < 0 && r != -ENOENT) {
-            page(w, rfmt("The setting could not be stored: %s.", strerror(-r)), 500, NULL, NULL);
-            return;
-        }
-        app_audit(w->req, "github-hook-secret", NULL, "none");
-        web_redirect(w, SELF "?msg=unsigned");
+        changed(w, r == -ENOENT ? 0 : r, "github-hook-secret", "none", "unsigned");
         return;
     }
     r = cred_get_info(w->req->db, id, &info);
@@ -474,12 +474,7 @@ save_secret(struct web *w)
     cred_info_release(&info);
     if (r >= 0)
         r = store_setting_set(w->req->db, GITHUB_HOOK_SECRET_KEY, id);
-    if (r < 0) {
-        page(w, rfmt("The setting could not be stored: %s.", strerror(-r)), 500, NULL, NULL);
-        return;
-    }
-    app_audit(w->req, "github-hook-secret", NULL, "credential '%s'", id);
-    web_redirect(w, SELF "?msg=secret");
+    changed(w, r, "github-hook-secret", rfmt("credential '%s'", id), "secret");
 }
 
 void

@@ -8,10 +8,8 @@ import subprocess
 import uuid
 
 import pytest
-import requests
-
 from conftest import BIN, SLOW, create_job, job_xml
-from e2e_helpers import web_sign_in
+from e2e_helpers import page_crumb as crumb_of, signed_in
 
 REPO = "https://github.com/acme/app.git"
 GITHUB = "<com.cloudbees.jenkins.GitHubPushTrigger><spec/></com.cloudbees.jenkins.GitHubPushTrigger>"
@@ -54,18 +52,6 @@ def cli(server, *args, auth=None):
     return subprocess.run([BIN, *args, "--url", server.url, "--user", user, "--token", token],
                           capture_output=True, text=True, timeout=60 * SLOW,
                           env={"PATH": "/usr/bin:/bin", "HOME": server.home})
-
-
-def signed_in(server, user="alice", password="alice-password"):
-    http = requests.Session()
-    assert web_sign_in(server.url, user, password, session=http).status_code == 302
-    return http
-
-
-def crumb_of(text):
-    m = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', text)
-    assert m, text[:2000]
-    return m.group(1)
 
 
 def text_of(page):
@@ -225,7 +211,7 @@ def test_the_command_says_what_to_add_and_refuses_an_unknown_job(server):
 
 def test_the_configure_page_shows_the_forge_hooks_beside_the_curl_commands(server):
     create_job(server, "app", git_job(GITHUB + poll() + gitlab()))
-    http = signed_in(server)
+    http = signed_in(server, "alice", "alice-password")
     page = http.get(server.url + "job/app/configure", timeout=30)
     assert page.status_code == 200
     panel = page.text[page.text.index('id="hooks"'):]
@@ -248,7 +234,7 @@ def test_the_configure_page_shows_the_forge_hooks_beside_the_curl_commands(serve
 
 def test_the_admin_page_makes_shows_once_and_revokes_notify_tokens(server):
     create_job(server, "app", git_job(poll("H/5 * * * *")))
-    http = signed_in(server)
+    http = signed_in(server, "alice", "alice-password")
     page = http.get(server.url + "manage/hooks", timeout=30)
     assert page.status_code == 200 and "No token is made yet" in page.text
     assert 'href="/manage/hooks" aria-current="page"' in page.text  # in the navigation
@@ -287,7 +273,7 @@ def test_the_admin_page_makes_shows_once_and_revokes_notify_tokens(server):
 
 def test_the_admin_page_sets_the_access_mode(server):
     create_job(server, "app", git_job(poll("H/5 * * * *")))
-    http = signed_in(server)
+    http = signed_in(server, "alice", "alice-password")
     crumb = crumb_of(http.get(server.url + "manage/hooks", timeout=30).text)
     assert server.get("git/notifyCommit", params={"url": REPO}).status_code == 401
     for mode, status in (("off", 200), ("sha1-only", 200), ("required", 401)):
@@ -321,7 +307,7 @@ def test_the_admin_page_chooses_the_github_secret_and_lists_deliveries(server):
                  "--description", "the webhook", "--secret-file", "-", input="s3cret-text")
     server.admin("credentials", "add", "--id", "deploy", "--kind", "username-password",
                  "--username", "bot", "--secret-file", "-", input="pw")
-    http = signed_in(server)
+    http = signed_in(server, "alice", "alice-password")
     page = http.get(server.url + "manage/hooks", timeout=30).text
     crumb = crumb_of(page)
     # only the secret texts are offered
