@@ -13,6 +13,9 @@
  *
  * Every delivery is recorded (store_delivery_*) with what it matched and
  * what came of it; a delivery id seen before is answered and ignored.
+ *
+ * GET /job/NAME/hooks/api/json says how to connect a job to them (Steward's
+ * own; `steward hooks JOB` prints it).
  */
 #include <errno.h>
 #include <regex.h>
@@ -30,6 +33,7 @@
 #include "core/engine.h"
 #include "core/git.h"
 #include "core/params.h"
+#include "http/hookinfo.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/macro.h"
@@ -601,4 +605,72 @@ api_deliveries(const struct app *app, struct req *req, struct resp *resp, struct
                                            v[i].matched, "result", v[i].result));
     deliveries_free(v, n);
     api_send_json(req, resp, json_pack("{s:o}", "deliveries", a));
+}
+
+/* ---- GET /job/NAME/hooks/api/json ---- */
+
+static json_t *
+jstrings(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *
+jstr_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+void
+api_job_hooks(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL;
+    _cleanup_free_ char *err = NULL, *root = app_root_url(app, req), *ju = NULL;
+    bool may_configure = app_may(req, PERM_JOB_CONFIGURE, job);
+    struct hook_info h;
+    json_t *gl_events, *v;
+    int r;
+
+    r = jobs_read_config(app->jobs, job->name, &cfg, &err);
+    if (r < 0) {
+        api_send_text(resp, 500, rfmt("The job's config.xml cannot be read: %s\n",
+                                      err ? err : strerror(-r)));
+        return;
+    }
+    ju = root ? job_url(root, job->name) : NULL;
+    if (!ju || hook_info_make(req->db, root, job->name, cfg, may_configure, &h) < 0) {
+        api_send_text(resp, 500, "Out of memory.\n");
+        return;
+    }
+    gl_events = json_array();
+    for (size_t i = 0; i < h.n_gitlab_events; i++)
+        json_array_append_new(gl_events, json_string(h.gitlab_events[i]));
+    v = json_pack(
+        "{s:s, s:s, s:s, s:o, s:b,"
+        " s:{s:b, s:o, s:s, s:s, s:[s], s:o, s:b, s:s},"
+        " s:{s:b, s:o, s:s, s:o, s:b, s:o, s:s},"
+        " s:{s:b, s:o, s:o, s:s, s:I, s:s}}",
+        "_class", "steward.JobHooks", "name", job->name, "url", ju, "repositories",
+        jstrings(h.repos, h.n_repos), "disabled", h.disabled,
+        "github", "answers", h.github, "note", jstr_or_null(h.github_todo), "payloadUrl",
+        h.github_url, "contentType", "application/json", "events", "push", "secretCredentialId",
+        jstr_or_null(h.github_secret_id), "secretUsable", h.github_secret_ok, "secret",
+        h.github_secret,
+        "gitlab", "answers", h.gitlab, "note", jstr_or_null(h.gitlab_todo), "url", h.gitlab_url,
+        "events", gl_events, "secretTokenSet", h.gitlab_token_set, "secretToken",
+        jstr_or_null(h.gitlab_token), "secret", h.gitlab_secret ? h.gitlab_secret : "",
+        "notifyCommit", "answers", h.notify, "note", jstr_or_null(h.notify_todo), "commands",
+        jstrings(h.notify_commands, h.n_notify_commands), "access", h.notify_access, "tokens",
+        (json_int_t) h.notify_tokens, "token", h.notify_token);
+    hook_info_release(&h);
+    if (!v) {
+        api_send_text(resp, 500, "Out of memory.\n");
+        return;
+    }
+    resp_header(resp, "Cache-Control", "no-store");
+    api_send_json(req, resp, v);
 }

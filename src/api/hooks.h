@@ -4,9 +4,7 @@
 /* The forges' webhooks (api/hooks.c): GitHub and GitLab, at the plugins' URLs. */
 
 #include "http/app.h"
-
-/* The setting that names the "Secret text" credential GitHub signs hooks with. */
-#define GITHUB_HOOK_SECRET_KEY "github.hook-secret"
+#include "http/hookinfo.h" /* GITHUB_HOOK_SECRET_KEY */
 
 struct job;
 
@@ -14,3 +12,9 @@ void api_github_webhook(const struct app *app, struct req *req, struct resp *res
 void api_gitlab_project(const struct app *app, struct req *req, struct resp *resp, struct job *job);
 /* GET /manage/hooks/api/json: the recorded deliveries, newest first (administrators). */
 void api_deliveries(const struct app *app, struct req *req, struct resp *resp, struct job *unused);
+/*
+ * GET /job/NAME/hooks/api/json (Job/Read): what connects the job to each
+ * forge's hook (http/hookinfo.h); the GitLab secret token only for who may
+ * configure the job.
+ */
+void api_job_hooks(const struct app *app, struct req *req, struct resp *resp, struct job *job);

@@ -1327,6 +1327,7 @@ static const struct route routes[] = {
     { "job/*/confirmRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
     { "job/*/scmPollLog", GET | JOB, NEEDS(JOB_READ), api_poll_log },
     { "job/*/polling", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
+    { "job/*/hooks/api/json", GET | JOB, NEEDS(JOB_READ), api_job_hooks },
     { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
     { "job/*/*/**", ANY | JOB, NEEDS(JOB_READ), build_route },
     { "queue", ANY, NEEDS(READ), queue_page },

@@ -18,8 +18,10 @@
 #define BIT(c) (1u << (c))
 #define ALL_REMOTE                                                                                 \
     (BIT(CMD_BUILD) | BIT(CMD_JOBS) | BIT(CMD_QUEUE) | BIT(CMD_LOG) | BIT(CMD_STOP) |           \
-     BIT(CMD_CANCEL) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN) | BIT(CMD_QUIET_DOWN))
-#define LISTINGS (BIT(CMD_BUILD) | BIT(CMD_JOBS) | BIT(CMD_QUEUE) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN))
+     BIT(CMD_CANCEL) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN) | BIT(CMD_QUIET_DOWN) | BIT(CMD_HOOKS))
+#define LISTINGS                                                                                   \
+    (BIT(CMD_BUILD) | BIT(CMD_JOBS) | BIT(CMD_QUEUE) | BIT(CMD_WHOAMI) | BIT(CMD_TOKEN) |       \
+     BIT(CMD_HOOKS))
 
 enum opt_id {
     OPT_URL,
@@ -73,7 +75,7 @@ static const char *const command_names[_CMD_MAX] = {
     [CMD_HELP] = "help",     [CMD_BUILD] = "build",   [CMD_JOBS] = "jobs",
     [CMD_QUEUE] = "queue",   [CMD_LOG] = "log",       [CMD_STOP] = "stop",
     [CMD_CANCEL] = "cancel", [CMD_WHOAMI] = "whoami", [CMD_TOKEN] = "token",
-    [CMD_QUIET_DOWN] = "quiet-down",
+    [CMD_QUIET_DOWN] = "quiet-down", [CMD_HOOKS] = "hooks",
 };
 
 /* How many positional arguments each command takes. */
@@ -91,6 +93,7 @@ static const struct {
     [CMD_WHOAMI] = { 0, 0, "steward whoami [--json]" },
     [CMD_TOKEN] = { 1, 2, "steward token new NAME | token list | token revoke NAME" },
     [CMD_QUIET_DOWN] = { 0, 1, "steward quiet-down [REASON] | quiet-down --cancel | quiet-down --safe-exit [REASON]" },
+    [CMD_HOOKS] = { 1, 1, "steward hooks JOB [--json]" },
 };
 
 int

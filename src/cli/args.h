@@ -23,6 +23,7 @@ enum cli_cmd {
     CMD_WHOAMI,
     CMD_TOKEN,
     CMD_QUIET_DOWN,
+    CMD_HOOKS,
     _CMD_MAX,
 };
 

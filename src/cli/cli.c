@@ -38,6 +38,7 @@ static const char help_overview[] =
     "  whoami [--json]      who the server takes you for, and where the settings came from\n"
     "  token new NAME | token list | token revoke NAME\n"
     "                       your own API tokens, over HTTP\n"
+    "  hooks JOB [--json]   how to connect the job to GitHub, GitLab or a Git server's hook\n"
     "  help [COMMAND]       this text, or one command's\n"
     "\n"
     "Options of every client command:\n"
@@ -182,6 +183,17 @@ static const char *const help_commands[_CMD_MAX] = {
         "  --cancel      ends the quiet-down (POST /cancelQuietDown)\n"
         "  --safe-exit   quiets down, and stops the server once no build runs\n"
         "                (POST /safeExit)\n",
+    [CMD_HOOKS] =
+        "Usage: steward hooks JOB [--json]\n"
+        "\n"
+        "Prints what connects JOB to the forges' push hooks, as its configure page shows it\n"
+        "(GET /job/NAME/hooks/api/json, Steward's own): for GitHub the payload URL, the\n"
+        "content type, the events and the shared secret's credential; for GitLab the URL,\n"
+        "the secret token (only to who may configure the job) and the events; for any Git\n"
+        "server the /git/notifyCommit command. For a hook the job does not answer, it says\n"
+        "what to add to the job. Needs Job/Read.\n"
+        "\n"
+        "  --json   the server's answer as it is\n",
 };
 
 bool
@@ -510,6 +522,8 @@ run(struct cli_ctx *ctx)
         return cmd_token(ctx);
     case CMD_QUIET_DOWN:
         return cmd_quiet_down(ctx);
+    case CMD_HOOKS:
+        return cmd_hooks(ctx);
     case CMD_HELP:
     case _CMD_MAX:
         break;

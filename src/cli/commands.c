@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The listing and small commands: jobs, queue, stop, cancel, whoami,
- * token. Each prints an aligned table for people, or JSON with --json.
+ * token, hooks. Each prints an aligned table for people, or JSON with --json.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -552,4 +552,97 @@ cmd_token(struct cli_ctx *ctx)
     if (streq(sub, "list"))
         return token_print_list(ctx);
     return token_revoke(ctx, ctx->args.pos[1]);
+}
+
+/* ---- hooks ---- */
+
+static void
+hook_line(const char *term, const char *value)
+{
+    if (value && *value)
+        printf("  %-14s %s\n", term, value);
+}
+
+/* "Push events, Merge request events" from a JSON array of strings, into buf. */
+static const char *
+joined(json_t *a, char *buf, size_t size)
+{
+    size_t i, off = 0;
+    json_t *v;
+
+    buf[0] = '\0';
+    json_array_foreach (a, i, v) {
+        int n = snprintf(buf + off, size - off, "%s%s", i ? ", " : "",
+                         json_is_string(v) ? json_string_value(v) : "?");
+        if (n < 0 || (size_t) n >= size - off)
+            break;
+        off += (size_t) n;
+    }
+    return buf;
+}
+
+static void
+hook_heading(json_t *o, const char *title)
+{
+    printf("\n%s: %s\n", title, jbool(o, "answers") ? "set up" : "not set up");
+}
+
+int
+cmd_hooks(struct cli_ctx *ctx)
+{
+    _cleanup_free_ char *jp = cli_job_path(ctx->args.pos[0]), *path = NULL;
+    json_t *j = NULL, *gh, *gl, *nc, *v;
+    char events[256];
+    size_t i;
+    int r;
+
+    if (!jp)
+        return CLI_EXIT_USAGE;
+    path = strdup_printf("%shooks/api/json", jp);
+    if (!path)
+        return CLI_EXIT_ERROR;
+    r = cli_get_json(ctx, "reading the job's hooks", path, &j);
+    if (r < 0)
+        return -r;
+    if (ctx->args.json) {
+        cli_print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    gh = json_object_get(j, "github");
+    gl = json_object_get(j, "gitlab");
+    nc = json_object_get(j, "notifyCommit");
+    printf("Hooks of %s (%s)\n", jstr(j, "name") ? jstr(j, "name") : ctx->args.pos[0],
+           jstr(j, "url") ? jstr(j, "url") : "?");
+    json_array_foreach (json_object_get(j, "repositories"), i, v)
+        hook_line(i ? "" : "Repository", json_string_value(v));
+    if (jbool(j, "disabled"))
+        printf("The job is disabled: no hook starts it until it is enabled.\n");
+
+    hook_heading(gh, "GitHub");
+    if (jbool(gh, "answers")) {
+        hook_line("Payload URL", jstr(gh, "payloadUrl"));
+        hook_line("Content type", jstr(gh, "contentType"));
+        hook_line("Events", "Just the push event (push)");
+        hook_line("Secret", jstr(gh, "secret"));
+    } else
+        hook_line("To do", jstr(gh, "note"));
+
+    hook_heading(gl, "GitLab");
+    if (jbool(gl, "answers")) {
+        hook_line("URL", jstr(gl, "url"));
+        hook_line("Secret token", jstr(gl, "secretToken"));
+        hook_line(jstr(gl, "secretToken") ? "" : "Secret token", jstr(gl, "secret"));
+        hook_line("Trigger", joined(json_object_get(gl, "events"), events, sizeof events));
+    }
+    hook_line(jbool(gl, "answers") ? "Note" : "To do", jstr(gl, "note"));
+
+    hook_heading(nc, "Any Git server (notifyCommit)");
+    hook_line(jbool(nc, "answers") ? "Note" : "To do", jstr(nc, "note"));
+    json_array_foreach (json_object_get(nc, "commands"), i, v)
+        hook_line(i ? "" : "Command", json_string_value(v));
+    if (json_array_size(json_object_get(nc, "commands")))
+        hook_line("Token", jstr(nc, "token"));
+    json_decref(j);
+    return 0;
 }

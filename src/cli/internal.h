@@ -35,6 +35,7 @@ int cmd_cancel(struct cli_ctx *ctx);
 int cmd_quiet_down(struct cli_ctx *ctx);
 int cmd_whoami(struct cli_ctx *ctx);
 int cmd_token(struct cli_ctx *ctx);
+int cmd_hooks(struct cli_ctx *ctx);
 
 /* A hint_input for a refusal of a request other than a trigger. */
 struct hint_input cli_hints(const struct cli_ctx *ctx);

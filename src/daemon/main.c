@@ -100,7 +100,7 @@ static const char usage_text[] =
     "The home directory defaults to $STEWARD_HOME, else ./steward-home.\n"
     "\n"
     "Client commands (over HTTP, to Steward or Jenkins; no home directory):\n"
-    "  build, log, jobs, queue, stop, cancel, whoami, token\n"
+    "  build, log, jobs, queue, stop, cancel, whoami, token, hooks\n"
     "`steward help` shows them all, `steward help COMMAND` one of them.\n";
 
 int

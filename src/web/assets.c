@@ -139,7 +139,9 @@ static const char style_css[] =
     ".visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\n"
     ".narrow{max-width:28rem;margin:2rem auto}\n"
     ".how{border-top:1px solid var(--line);margin-top:1rem;padding-top:.6rem}\n"
-    "h4{font-size:.95rem;margin:.6rem 0 .3rem}\n";
+    "h4{font-size:.95rem;margin:.6rem 0 .3rem}\n"
+    ".hook{border-top:1px dashed var(--line);margin-top:.6rem}.hook p,.hook code,#notify-tokens code,#github-secret code,#deliveries code,#new-token code{overflow-wrap:anywhere}\n"
+    "dl.facts dd .cmd{margin:0}\n";
 
 static const char app_js[] =
     "/* Steward's pages: a little plain JavaScript on top of server-rendered HTML. */\n"

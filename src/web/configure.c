@@ -6,7 +6,8 @@
  * writes it back with jobs_update_xml().
  *
  * Next to the trigger token sits "How to trigger this job": the two curl
- * commands, one per secret, with the job's real URL and parameter names.
+ * commands, one per secret, with the job's real URL and parameter names,
+ * and the forges' hooks (web/hooks.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -132,8 +133,8 @@ web_curl_with_trigger_token(struct buf *out, const char *root, const char *job,
 
 /* ---- the panel ---- */
 
-static void
-command_box(struct buf *b, const char *id, const char *cmd, const char *what)
+void
+web_command_box(struct buf *b, const char *id, const char *cmd, const char *what)
 {
     html_raw(b, "<div class=\"cmd\"><pre id=\"");
     html_attr(b, id);
@@ -177,7 +178,7 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
     html_attr(b, w->base);
     html_raw(b, "me/configure\">your user page</a>.</p>");
     (void) web_curl_with_api_token(&cmd, w->root, job, w->req->id.name, names, values, n);
-    command_box(b, "cmd-api", buf_str(&cmd), "with your user API token");
+    web_command_box(b, "cmd-api", buf_str(&cmd), "with your user API token");
     html_raw(b, "</div><div><h4>With the job&rsquo;s trigger token</h4>");
     if (cfg->auth_token) {
         html_raw(b, "<p class=\"hint\">No account needed: whoever has this command can start "
@@ -185,7 +186,7 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
         buf_clear(&cmd);
         (void) web_curl_with_trigger_token(&cmd, w->root, job, cfg->auth_token, names, values,
                                            n);
-        command_box(b, "cmd-token", buf_str(&cmd), "with the trigger token");
+        web_command_box(b, "cmd-token", buf_str(&cmd), "with the trigger token");
     } else
         html_raw(b, "<p>This job has no trigger token yet. Generate one above (or type your "
                     "own) and save; the command appears here.</p>");
@@ -522,6 +523,7 @@ config_form(struct web *w, const char *job, const struct job_config *cfg, const 
                 "Leave it empty for none. It is not your API token, which goes in HTTP Basic "
                 "auth.</p>");
     trigger_panel(b, w, job, cfg);
+    web_hooks_panel(b, w, job, cfg);
     html_raw(b, "</section>");
 
     /* build steps */

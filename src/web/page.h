@@ -147,6 +147,9 @@ void web_users_page(struct web *w);                        /* /manage/users */
 void web_security_page(struct web *w);                     /* /manage/security */
 void web_audit_page(struct web *w);                        /* /manage/audit */
 void web_credentials_page(struct web *w);                  /* /manage/credentials */
+void web_hooks_page(struct web *w);                        /* /manage/hooks */
+/* The configure page's "Forge hooks": what GitHub, GitLab and notifyCommit need (web/hooks.c). */
+void web_hooks_panel(struct buf *b, struct web *w, const char *job, const struct job_config *cfg);
 /* A <select> of the permissions: all of them, or (global false) those a job can grant. */
 void web_permission_select(struct buf *b, const char *id, const char *name, bool global);
 
@@ -165,5 +168,7 @@ int web_curl_with_api_token(struct buf *out, const char *root, const char *job,
 int web_curl_with_trigger_token(struct buf *out, const char *root, const char *job,
                                 const char *token, const char *const *param_names,
                                 const char *const *param_values, size_t n_params);
+/* A command (or a value to paste) in a <pre id=`id`> with a Copy button; `what` names it. */
+void web_command_box(struct buf *b, const char *id, const char *cmd, const char *what);
 /* Appends `s` quoted for a POSIX shell ('...' with '\'' for quotes). */
 int web_shell_quote(struct buf *out, const char *s);

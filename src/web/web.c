@@ -53,6 +53,7 @@ PAGE(web_page_users, web_users_page(&w))
 PAGE(web_page_security, web_security_page(&w))
 PAGE(web_page_audit, web_audit_page(&w))
 PAGE(web_page_credentials, web_credentials_page(&w))
+PAGE(web_page_hooks, web_hooks_page(&w))
 /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
 PAGE(web_page_queue, web_redirect(&w, "#queue"))
 
@@ -91,6 +92,8 @@ static const struct route routes[] = {
     { "manage/audit", GET, NEEDS(ADMINISTER), web_page_audit },
     /* adding and removing take Credentials/Create and /Delete: the page checks */
     { "manage/credentials", GET | POST | FORM, NEEDS(CREDENTIALS_VIEW), web_page_credentials },
+    /* the JSON of the deliveries is the API's, at manage/hooks/api/json */
+    { "manage/hooks", GET | POST | FORM, NEEDS(ADMINISTER), web_page_hooks },
     { "queue", GET | HTML, NEEDS(READ), web_page_queue },
 };
 

@@ -292,7 +292,8 @@ def test_pages_fit_a_phone(ui, server):
     d = ui
     d.set_window_size(390, 844)
     for path, name in (("", "15-phone-dashboard"), ("job/greeter/", "16-phone-job"),
-                       ("job/greeter/1/", "17-phone-build"), ("job/greeter/configure", "18-phone-configure")):
+                       ("job/greeter/1/", "17-phone-build"), ("job/greeter/configure", "18-phone-configure"),
+                       ("manage/hooks", "18b-phone-hooks")):
         d.get(server.url + path)
         wait_for(lambda: d.execute_script("return document.readyState") == "complete",
                  what=f"{path or '/'} to finish loading")
@@ -486,3 +487,43 @@ def test_first_start_admin_password_signs_in_and_the_sample_job_is_there(browser
     finally:
         browser.delete_all_cookies()
         fresh.stop()
+
+
+def test_the_forge_hooks_panel_and_a_notify_token_made_on_the_hooks_page(ui, server):
+    """The configure page shows what each forge needs; the notifyCommit command it shows works
+    once a token made on /manage/hooks takes TOKEN's place."""
+    d = ui
+    repo = "file:///nonexistent/hooked.git"   # never fetched: a notification only polls
+    scm = ('<scm class="hudson.plugins.git.GitSCM"><configVersion>2</configVersion>'
+           "<userRemoteConfigs><hudson.plugins.git.UserRemoteConfig><name>origin</name>"
+           f"<url>{repo}</url></hudson.plugins.git.UserRemoteConfig></userRemoteConfigs>"
+           "<branches><hudson.plugins.git.BranchSpec><name>main</name>"
+           "</hudson.plugins.git.BranchSpec></branches></scm>")
+    triggers = ("<com.cloudbees.jenkins.GitHubPushTrigger><spec/></com.cloudbees.jenkins."
+                "GitHubPushTrigger><hudson.triggers.SCMTrigger><spec/></hudson.triggers.SCMTrigger>"
+                "<com.dabsquared.gitlabjenkins.GitLabPushTrigger><spec/><secretToken>gl-s3cret"
+                "</secretToken></com.dabsquared.gitlabjenkins.GitLabPushTrigger>")
+    create_job(server, "hooked", job_xml().replace('<scm class="hudson.scm.NullSCM"/>', scm)
+               .replace("<triggers/>", f"<triggers>{triggers}</triggers>"))
+    d.get(server.url + "job/hooked/configure#hooks")
+    assert by_id(d, "hook-github-url").text == server.url + "github-webhook/"
+    assert by_id(d, "hook-gitlab-url").text == server.url + "project/hooked"
+    assert by_id(d, "hook-gitlab-token").text == "gl-s3cret"
+    cmd = by_id(d, "hook-notify-0").text
+    assert cmd == f'curl "{server.url}git/notifyCommit?url={repo}&token=TOKEN"'
+    assert "application/json" in text_of(d, "#hook-github") and \
+        "Merge request events" in text_of(d, "#hook-gitlab")
+    d.execute_script("document.getElementById('hooks').scrollIntoView()")
+    shot(d, "30-forge-hooks", full=False)
+
+    css(d, "nav a[href$='manage/hooks']").click()
+    fill(d, "t-name", "forge")
+    by_id(d, "new-notify-token").click()
+    token = by_id(d, "token-value").text
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    shot(d, "31-hooks-page")
+    out = subprocess.run(["sh", "-c", cmd.replace("TOKEN", token) + " -s"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.stdout == "Scheduled polling of hooked\n", out
+    d.get(server.url + "manage/hooks")
+    assert token not in d.page_source and "forge" in text_of(d, "#tokens")

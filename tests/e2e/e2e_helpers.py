@@ -110,3 +110,18 @@ def restart(server, *extra):
     server.start(*extra)
     return server
 
+
+def signed_in(srv, user, password):
+    """A requests session signed in as a browser is (the session cookie)."""
+    import requests
+    http = requests.Session()
+    assert web_sign_in(srv.url, user, password, session=http).status_code == 302
+    return http
+
+
+def page_crumb(text):
+    """The CSRF crumb of a page's forms."""
+    import re
+    m = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', text)
+    assert m, text[:2000]
+    return m.group(1)

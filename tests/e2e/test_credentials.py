@@ -3,7 +3,6 @@ limits, the key file and the backup, and that no answer ever carries a secret.""
 import base64
 import json
 import os
-import re
 import sqlite3
 import stat
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 import requests
 
 from conftest import BIN, Server
-from e2e_helpers import web_sign_in
+from e2e_helpers import page_crumb, signed_in
 
 DOMAIN = "credentials/store/system/domain/_/"
 UP = "com.cloudbees.plugins.credentials.impl.UsernamePasswordCredentialsImpl"
@@ -343,18 +342,6 @@ def test_a_lost_or_wrong_key_is_a_clear_error_and_backup_keeps_the_key(tmp_path)
 
 
 # ---- the page ----
-
-def signed_in(srv, user, password):
-    http = requests.Session()
-    assert web_sign_in(srv.url, user, password, session=http).status_code == 302
-    return http
-
-
-def page_crumb(text):
-    m = re.search(r'name="Jenkins-Crumb" value="([0-9a-f]+)"', text)
-    assert m, text[:2000]
-    return m.group(1)
-
 
 def test_the_page_lists_adds_and_removes_and_never_shows_a_secret(srv):
     http = signed_in(srv, "alice", "alice-password")
