@@ -29,6 +29,7 @@
 
 #include "api/api.h"
 #include "api/hooks.h"
+#include "api/trigger.h"
 #include "core/credentials.h"
 #include "core/engine.h"
 #include "core/git.h"
@@ -88,6 +89,17 @@ static void finish(struct req *req, const char *source, const char *id, const ch
 {
     if (id && *id)
         (void) store_delivery_finish(req->db, source, id, matched, result);
+}
+
+/* A payload past the body limit: answered 413 (true). */
+static bool too_large(const struct app *app, struct req *req, struct resp *resp)
+{
+    if (req->body_problem != BODY_TOO_LARGE)
+        return false;
+    refuse(app, req, resp, &(struct refusal){
+        .status = 413, .error = "Request body too large",
+        .presented = rfmt("The limit is %d bytes; a larger push is not taken.", BOUND_BODY_BYTES) });
+    return true;
 }
 
 /* ---- GitHub ---- */
@@ -211,12 +223,8 @@ api_github_webhook(const struct app *app, struct req *req, struct resp *resp, st
                    "Payload URL of a webhook of the repository." });
         return;
     }
-    if (req->body_problem == BODY_TOO_LARGE) {
-        refuse(app, req, resp, &(struct refusal){
-            .status = 413, .error = "Request body too large",
-            .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
+    if (too_large(app, req, resp))
         return;
-    }
     if (!event || !*event) {
         refuse(app, req, resp, &(struct refusal){
             .status = 400, .error = "Hook should contain event type",
@@ -350,25 +358,10 @@ static void var(struct buf *b, const char *name, const char *value)
 static int schedule_gitlab(const struct app *app, struct req *req, struct job *job,
                            const char *description, const char *note)
 {
-    struct param_value *values = calloc(job->cfg->n_params ? job->cfg->n_params : 1,
-                                        sizeof *values);
     struct cause c = { .kind = CAUSE_GITLAB, .addr = (char *) description, .note = (char *) note,
                        .count = 1 };
-    struct trigger t = { .job = job->name, .params = values, .n_params = job->cfg->n_params,
-                         .cause = &c, .delay_ms = -1, .via = "gitlabWebhook", .addr = req->addr };
-    int64_t id;
-    bool merged;
-    int r;
 
-    if (!values)
-        return -ENOMEM;
-    r = params_defaults(job->cfg, values);
-    if (r >= 0)
-        r = engine_trigger(app->engine, &t, &id, &merged);
-    for (size_t i = 0; i < job->cfg->n_params; i++)
-        free(values[i].value);
-    free(values);
-    return r;
+    return trigger_with_defaults(app, req, job, &c, "gitlabWebhook");
 }
 
 static const char gitlab_accepts[] =
@@ -406,12 +399,8 @@ api_gitlab_project(const struct app *app, struct req *req, struct resp *resp, st
         api_redirect(resp, 302, ju ? ju : "/");
         return;
     }
-    if (req->body_problem == BODY_TOO_LARGE) {
-        refuse(app, req, resp, &(struct refusal){
-            .status = 413, .error = "Request body too large",
-            .presented = rfmt("The limit is %d bytes.", BOUND_BODY_BYTES) });
+    if (too_large(app, req, resp))
         return;
-    }
     r = jobs_read_config(app->jobs, job->name, &cfg, &err);
     if (r < 0) {
         api_send_text(resp, 500, rfmt("The job's config.xml cannot be read: %s\n",

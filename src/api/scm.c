@@ -19,6 +19,7 @@
 
 #include "api/api.h"
 #include "api/scm.h"
+#include "api/trigger.h"
 #include "core/engine.h"
 #include "core/git.h"
 #include "core/notify.h"
@@ -119,25 +120,10 @@ static bool url_matches(const char *remotes, const char *url)
 static int
 schedule_commit(const struct app *app, struct req *req, struct job *job, const char *sha1)
 {
-    struct param_value *values = calloc(job->cfg->n_params ? job->cfg->n_params : 1,
-                                        sizeof *values);
     struct cause c = { .kind = CAUSE_COMMIT, .note = (char *) sha1, .addr = req->addr,
                        .count = 1 };
-    struct trigger t = { .job = job->name, .params = values, .n_params = job->cfg->n_params,
-                         .cause = &c, .delay_ms = -1, .via = "notifyCommit", .addr = req->addr };
-    int64_t id;
-    bool merged;
-    int r;
 
-    if (!values)
-        return -ENOMEM;
-    r = params_defaults(job->cfg, values);
-    if (r >= 0)
-        r = engine_trigger(app->engine, &t, &id, &merged);
-    for (size_t i = 0; i < job->cfg->n_params; i++)
-        free(values[i].value);
-    free(values);
-    return r;
+    return trigger_with_defaults(app, req, job, &c, "notifyCommit");
 }
 
 void

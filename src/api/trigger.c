@@ -674,3 +674,26 @@ out:
     free(params);
     buf_release(&ignored);
 }
+
+int
+trigger_with_defaults(const struct app *app, struct req *req, struct job *job,
+                      const struct cause *cause, const char *via)
+{
+    struct param_value *values = calloc(job->cfg->n_params ? job->cfg->n_params : 1,
+                                        sizeof *values);
+    struct trigger t = { .job = job->name, .params = values, .n_params = job->cfg->n_params,
+                         .cause = cause, .delay_ms = -1, .via = via, .addr = req->addr };
+    int64_t id;
+    bool merged;
+    int r;
+
+    if (!values)
+        return -ENOMEM;
+    r = params_defaults(job->cfg, values);
+    if (r >= 0)
+        r = engine_trigger(app->engine, &t, &id, &merged);
+    for (size_t i = 0; i < job->cfg->n_params; i++)
+        free(values[i].value);
+    free(values);
+    return r;
+}

@@ -65,17 +65,23 @@ static int text_of(const xmlNode *parent, const char *name, char **ret, char **m
     return 0;
 }
 
-static int bool_of(const xmlNode *parent, const char *name, bool *ret, char **msg)
+/* A boolean child, `dflt` when it is absent or empty (the plugin's default). */
+static int bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
 {
     _cleanup_free_ char *t = NULL;
     int r = text_of(parent, name, &t, msg);
 
     if (r < 0)
         return r;
-    *ret = false;
+    *ret = dflt;
     if (t && cfg_parse_bool(t, ret) < 0)
         return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
     return 0;
+}
+
+static int bool_of(const xmlNode *parent, const char *name, bool *ret, char **msg)
+{
+    return bool_or(parent, name, false, ret, msg);
 }
 
 /* A count of minutes or a depth: absent or empty is 0. */
@@ -309,20 +315,6 @@ struct gitlab_trigger *cfg_gitlab_free(struct gitlab_trigger *t)
     }
     free(t);
     return NULL;
-}
-
-/* A boolean child with the plugin's default when it is absent or empty. */
-static int bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
-{
-    _cleanup_free_ char *t = NULL;
-    int r = text_of(parent, name, &t, msg);
-
-    if (r < 0)
-        return r;
-    *ret = dflt;
-    if (t && cfg_parse_bool(t, ret) < 0)
-        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
-    return 0;
 }
 
 int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
