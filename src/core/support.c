@@ -156,7 +156,7 @@ const struct support_entry support_table[] = {
     { "buildWrappers", "hudson.plugins.ansicolor.AnsiColorBuildWrapper", SUPPORT_HARMLESS, NULL,
       "Colours in the console." },
     { "buildWrappers", "hudson.plugins.build__timeout.BuildTimeoutWrapper", SUPPORT_FAILS, NULL,
-      "Build timeout: use `timeout` in the shell step (timeout 10m make)." },
+      "Build timeout: run the command under timeout in the shell step (timeout 10m make)." },
     { "buildWrappers", "org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper",
       SUPPORT_FAILS, NULL,
       "Credentials binding: pass the secret as a password parameter instead." },
