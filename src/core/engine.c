@@ -104,6 +104,7 @@ struct run {
     char **env;
     char *workspace;
     char *tmpdir;
+    char *cred_dir;             /* the checkout's Git credentials (git_creds_prepare()), or NULL */
     struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
     struct mask *mask;          /* password parameters: steps write here, masked into the log */
     int out_fd;                 /* what steps write to: the log, or the mask's pipe */
@@ -147,6 +148,7 @@ struct poll_run {
     int pidfd;
     int logfd;
     char *out;          /* the report, in the job's @tmp */
+    char *cred_dir;     /* the poll's Git credentials (git_creds_prepare()), or NULL */
     int64_t start_mono;
 };
 
@@ -1256,12 +1258,32 @@ pump_mask(struct run *run, bool end)
         mask_flush(run->mask);
 }
 
+/*
+ * The private directories of steps with Git credentials, in the home
+ * (which every sandbox hides): HOME/git-credentials/build-EXECUTOR and
+ * poll-SLOT, each shown to its own step alone. Leftovers of a crash go
+ * at the next start.
+ */
+#define CRED_DIRS "git-credentials"
+
+/* A step's private directory, with what is in it, gone. */
+static void
+drop_private(char **dir)
+{
+    if (!*dir)
+        return;
+    (void) fs_rm_rf(*dir);
+    free(*dir);
+    *dir = NULL;
+}
+
 static void
 run_free(struct run *run)
 {
     if (!run)
         return;
     mask_free(run->mask);
+    drop_private(&run->cred_dir);
     if (run->pidfd >= 0)
         close(run->pidfd);
     if (run->logfd >= 0)
@@ -1308,6 +1330,7 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
                  (long long) run->number, run->step) < 0)
         return -ENOMEM;
     r = sandbox_command(e->opts.sandbox, run->workspace, run->tmpdir,
+                        shell_step ? NULL : run->cred_dir,
                         sandbox_network(e->opts.sandbox, run->job->cfg->network), name, script,
                         shebang ? NULL : "/bin/sh",
                         (const char *const[]){ shell_step ? "-xe" : "-e", NULL }, &cmd);
@@ -1419,6 +1442,58 @@ env_count(char **env)
     return n;
 }
 
+/*
+ * The Git credentials of a checkout or poll step `name` ("build-0",
+ * "poll-1"): their files in a private directory given to the build user
+ * (*ret_dir; NULL when no remote needs one), their variables in `env`.
+ * 0, -EKEYREJECTED after saying why in `logfd`, or -errno.
+ */
+static int
+step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env,
+                 size_t *n, int logfd, char **ret_dir)
+{
+    _cleanup_free_ char *parent = path_join(e->home->root, CRED_DIRS);
+    _cleanup_free_ char *known = path_join(e->home->root, GIT_KNOWN_HOSTS_FILE);
+    _cleanup_free_ char *dir = NULL, *why = NULL;
+    _cleanup_(buf_releasep) struct buf notes = BUF_INIT(64 * 1024);
+    int r;
+
+    *ret_dir = NULL;
+    if (!parent || !known || !(dir = path_join(parent, name)))
+        return -ENOMEM;
+    r = fs_mkdir_p(parent, 0700);
+    if (r < 0)
+        return r;
+    (void) fs_rm_rf(dir);
+    r = git_creds_prepare(e->home, e->db, g, dir, sandbox_private_path(e->opts.sandbox, dir),
+                          known, env_list_add, &(struct env_list){ env, n }, &notes, &why);
+    if (notes.len)
+        (void) fs_write_all(logfd, notes.ptr, notes.len);
+    if (r == -EKEYREJECTED)
+        log_write(logfd, "ERROR: %s\n", why);
+    if (r > 0)
+        r = sandbox_prepare_dir(e->opts.sandbox, dir) < 0 ? -EIO : 1;
+    if (r <= 0) {
+        (void) fs_rm_rf(dir);
+        return r;
+    }
+    *ret_dir = TAKE_PTR(dir);
+    return 0;
+}
+
+/* Whether a build variable would steer git or the credentials: the checkout leaves it out. */
+static bool
+steers_git(const char *kv)
+{
+    static const char *const prefixes[] = { "STEWARD_GIT_", "STEWARD_ASKPASS_", "STEWARD_SSH_",
+                                            "GIT_SSH", "GIT_ASKPASS=", "SSH_ASKPASS" };
+
+    for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+        if (startswith(kv, prefixes[i]))
+            return true;
+    return false;
+}
+
 /* Starts the checkout step: run->env and the checkout's own inputs. */
 static int
 start_checkout(struct engine *e, struct run *run)
@@ -1426,21 +1501,35 @@ start_checkout(struct engine *e, struct run *run)
     const struct git_scm *g = run->cfg->git;
     _cleanup_free_ char *script = NULL, *report = NULL, *gitlab_sha = NULL;
     const char *sha1 = NULL;
-    char **env = NULL;
+    char **env = NULL, step[32];
     size_t n = 0;
     int r;
 
-    r = git_previous(e, run);
-    if (r < 0)
-        return r;
+    /* the credentials first: one that cannot be used fails the build before git runs */
+    snprintf(step, sizeof step, "build-%d", run->executor);
+    r = step_credentials(e, g, step, &env, &n, run->logfd, &run->cred_dir);
+    if (r == -EKEYREJECTED) {
+        env_free(env);
+        run->abort_reason = "a Git credential cannot be used";
+        log_write(run->logfd, "ERROR: the Git checkout did not start; no build step runs.\n");
+        finish_run(e, run, "FAILURE");
+        return 0;
+    }
+    if (r >= 0)
+        r = git_previous(e, run);
     report = path_join(run->tmpdir, "steward-git-report");
-    if (!report)
-        return -ENOMEM;
-    r = git_checkout_script(g, &script);
+    if (r >= 0 && !report)
+        r = -ENOMEM;
+    if (r >= 0)
+        r = git_checkout_script(g, &script);
     /* the build's environment, then the checkout's */
     for (size_t i = 0; r >= 0 && run->env[i]; i++) {
         const char *eq = strchr(run->env[i], '=');
-        _cleanup_free_ char *name = strndup(run->env[i], (size_t) (eq - run->env[i]));
+        _cleanup_free_ char *name = NULL;
+
+        if (steers_git(run->env[i]))
+            continue;
+        name = strndup(run->env[i], (size_t) (eq - run->env[i]));
         r = name ? env_add(&env, &n, name, eq + 1) : -ENOMEM;
     }
     /* a commit notification names the commit to build; the newest wins */
@@ -1611,6 +1700,7 @@ poll_free(struct poll_run *p)
         close(p->pidfd);
     if (p->logfd >= 0)
         close(p->logfd);
+    drop_private(&p->cred_dir);
     jobcfg_free(p->cfg);
     free(p->out);
     free(p->job);
@@ -1637,7 +1727,7 @@ default_params(const struct job_config *cfg)
 }
 
 static int
-start_poll(struct engine *e, struct poll_run *p)
+start_poll(struct engine *e, struct poll_run *p, int slot)
 {
     _cleanup_free_ char *ws = home_workspace(e->home, p->job), *dir = home_job_dir(e->home, p->job);
     _cleanup_free_ char *tmp = NULL, *logpath = NULL, *script = NULL;
@@ -1683,11 +1773,17 @@ start_poll(struct engine *e, struct poll_run *p)
     if (r >= 0)
         r = git_checkout_vars(p->cfg->git, NULL, NULL, NULL, p->out, env_list_add,
                               &(struct env_list){ &env, &n });
+    if (r >= 0) {
+        char step[32];
+        snprintf(step, sizeof step, "poll-%d", slot);
+        r = step_credentials(e, p->cfg->git, step, &env, &n, p->logfd, &p->cred_dir);
+    }
     if (r < 0) {
         env_free(env);
         return r;
     }
-    r = sandbox_command(e->opts.sandbox, tmp, tmp, sandbox_network(e->opts.sandbox, p->cfg->network),
+    r = sandbox_command(e->opts.sandbox, tmp, tmp, p->cred_dir,
+                        sandbox_network(e->opts.sandbox, p->cfg->network),
                         "steward-poll", poll_script, "/bin/sh", (const char *const[]){ "-e", NULL },
                         &cmd);
     if (r >= 0) {
@@ -1728,9 +1824,12 @@ start_polls(struct engine *e)
             poll_free(p);
             continue;
         }
-        r = start_poll(e, p);
+        r = start_poll(e, p, i);
         if (r < 0) {
-            if (p->logfd >= 0)
+            /* a credential that cannot be used has said so already */
+            if (p->logfd >= 0 && r == -EKEYREJECTED)
+                log_write(p->logfd, "No changes\n");
+            else if (p->logfd >= 0)
                 log_write(p->logfd, "ERROR: polling could not start: %s\nNo changes\n",
                           strerror(-r));
             log_warn("%s: SCM polling could not start: %s", p->job, strerror(-r));
@@ -1798,6 +1897,7 @@ reap_poll(struct engine *e, struct poll_run *p)
         return;
     (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
     (void) spawn_signal_group(p->pid, SIGKILL);
+    drop_private(&p->cred_dir);
     poll_done(e, p, status);
     for (int i = 0; i < POLL_SLOTS; i++)
         if (e->polls[i] == p)
@@ -2257,6 +2357,7 @@ finish_run(struct engine *e, struct run *run, const char *result)
         (void) spawn_kill_by_env(cookie);
         run->pid = 0;
     }
+    drop_private(&run->cred_dir);
     run->result = result;
     if (run->logfd >= 0 && run->workspace && start_archiving(e, run))
         return;
@@ -2670,6 +2771,8 @@ reap(struct engine *e, struct run *run)
     run->pidfd = -1;
     /* the step's process group may still hold descendants: they go now */
     (void) spawn_signal_group(run->pid, SIGKILL);
+    /* the checkout's credentials live as long as its step, whatever its end */
+    drop_private(&run->cred_dir);
     /* all the step wrote is in the log before what the engine writes after it */
     pump_mask(run, true);
 
@@ -3249,6 +3352,13 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     empty_trash(e);
+    /* the credentials' files of steps a crash interrupted */
+    {
+        _cleanup_free_ char *creds = path_join(e->home->root, CRED_DIRS);
+        if (!creds)
+            return -ENOMEM;
+        (void) fs_rm_rf(creds);
+    }
     prune_audit(e, now_ms(), true);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;
