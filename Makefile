@@ -15,7 +15,7 @@ BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev l
              libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc tzdata \
              bubblewrap libgnutls28-dev
 TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
-             systemd openssl \
+             systemd openssl openssh-server \
              mono-mcs chromium chromium-driver python3-selenium prometheus
 
 PREFIX  ?= /usr/local

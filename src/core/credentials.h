@@ -30,8 +30,9 @@
  *   - Nothing here writes the audit log: the caller knows who acted (see
  *     app_audit(), offline_audit()). Nothing here logs a secret.
  *   - Scope SYSTEM means, as in Jenkins, "for Steward itself only": a
- *     consumer that hands secrets to builds (the binding wrapper) must
- *     refuse SYSTEM credentials; git and webhook checks may use both.
+ *     consumer that hands secrets to builds (a build's Git checkout and
+ *     polls, the binding wrapper) must refuse SYSTEM credentials; the
+ *     server's own checks (a webhook's shared secret) may use both.
  *
  * Errors: -EINVAL (bad input), -EEXIST (the id is taken), -ENOENT (no
  * such credential), -ENOKEY (the key file is missing or not a key),

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/archive.h"
+#include "core/credentials.h"
 #include "core/cron.h"
 #include "core/audit.h"
 #include "core/engine.h"
@@ -104,6 +105,13 @@ struct run {
     char **env;
     char *workspace;
     char *tmpdir;
+    char *cred_dir;             /* the checkout's Git credentials (git_creds_prepare()), or NULL */
+    /* the Credentials Binding wrapper (bind_credentials()) */
+    char **bind_env;            /* NAME=value for the shell steps, added after the checkout */
+    size_t n_bind_env;
+    char **bind_secrets;        /* the values the console masks */
+    size_t n_bind_secrets;
+    char *bind_dir;             /* @tmp/secretFiles-RANDOM: bound files, removed at the end */
     struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
     struct mask *mask;          /* password parameters: steps write here, masked into the log */
     int out_fd;                 /* what steps write to: the log, or the mask's pipe */
@@ -147,6 +155,7 @@ struct poll_run {
     int pidfd;
     int logfd;
     char *out;          /* the report, in the job's @tmp */
+    char *cred_dir;     /* the poll's Git credentials (git_creds_prepare()), or NULL */
     int64_t start_mono;
 };
 
@@ -1220,18 +1229,24 @@ fail:
 #define IS_MASK_TAG(p) (((uintptr_t) (p) & 1) != 0)
 #define MASK_RUN(p) ((struct run *) ((uintptr_t) (p) & ~(uintptr_t) 1))
 
-/* A build with password parameters: its steps write through a mask. */
+/* A build with password parameters or bound credentials: its steps write through a mask. */
 static int
 start_masking(struct engine *e, struct run *run, const struct queue_row *q)
 {
-    const char *values[BOUND_PARAMS];
+    _cleanup_free_ const char **values = calloc(BOUND_PARAMS + run->n_bind_secrets + 1,
+                                                sizeof *values);
     struct epoll_event ev = { .events = EPOLLIN };
     size_t n = 0;
     int r;
 
-    for (size_t i = 0; i < q->n_params && n < ELEMENTSOF(values); i++)
+    if (!values)
+        return -ENOMEM;
+    for (size_t i = 0; i < q->n_params && n < BOUND_PARAMS; i++)
         if (q->params[i].type == PARAM_PASSWORD && q->params[i].value[0])
             values[n++] = q->params[i].value;
+    /* and every secret the Credentials Binding wrapper gives the steps */
+    for (size_t i = 0; i < run->n_bind_secrets; i++)
+        values[n++] = run->bind_secrets[i];
     if (n == 0)
         return 0;
     r = mask_new(run->logfd, values, n, &run->mask, &run->out_fd);
@@ -1256,12 +1271,47 @@ pump_mask(struct run *run, bool end)
         mask_flush(run->mask);
 }
 
+/*
+ * The private directories of steps with Git credentials, in the home
+ * (which every sandbox hides): HOME/git-credentials/build-EXECUTOR and
+ * poll-SLOT, each shown to its own step alone. Leftovers of a crash go
+ * at the next start.
+ */
+#define CRED_DIRS "git-credentials"
+
+/* Strings that held secrets: wiped, then freed. */
+static void
+strv_wipe_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i]) {
+            secret_wipe(v[i], strlen(v[i]));
+            free(v[i]);
+        }
+    free(v);
+}
+
+/* A step's private directory, with what is in it, gone. */
+static void
+drop_private(char **dir)
+{
+    if (!*dir)
+        return;
+    (void) fs_rm_rf(*dir);
+    free(*dir);
+    *dir = NULL;
+}
+
 static void
 run_free(struct run *run)
 {
     if (!run)
         return;
     mask_free(run->mask);
+    drop_private(&run->cred_dir);
+    drop_private(&run->bind_dir);
+    strv_wipe_free(run->bind_env, run->n_bind_env);
+    strv_wipe_free(run->bind_secrets, run->n_bind_secrets);
     if (run->pidfd >= 0)
         close(run->pidfd);
     if (run->logfd >= 0)
@@ -1308,6 +1358,7 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
                  (long long) run->number, run->step) < 0)
         return -ENOMEM;
     r = sandbox_command(e->opts.sandbox, run->workspace, run->tmpdir,
+                        shell_step ? NULL : run->cred_dir,
                         sandbox_network(e->opts.sandbox, run->job->cfg->network), name, script,
                         shebang ? NULL : "/bin/sh",
                         (const char *const[]){ shell_step ? "-xe" : "-e", NULL }, &cmd);
@@ -1334,6 +1385,7 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
 
 static void finish_run(struct engine *e, struct run *run, const char *result);
 static void start_failed(struct engine *e, struct run *run, int err);
+static int add_bound_env(struct run *run);
 
 /* How many earlier builds a checkout looks back at for the previous revisions. */
 #define GIT_LOOK_BACK 50
@@ -1419,6 +1471,58 @@ env_count(char **env)
     return n;
 }
 
+/*
+ * The Git credentials of a checkout or poll step `name` ("build-0",
+ * "poll-1"): their files in a private directory given to the build user
+ * (*ret_dir; NULL when no remote needs one), their variables in `env`.
+ * 0, -EKEYREJECTED after saying why in `logfd`, or -errno.
+ */
+static int
+step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env,
+                 size_t *n, int logfd, char **ret_dir)
+{
+    _cleanup_free_ char *parent = path_join(e->home->root, CRED_DIRS);
+    _cleanup_free_ char *known = path_join(e->home->root, GIT_KNOWN_HOSTS_FILE);
+    _cleanup_free_ char *dir = NULL, *why = NULL;
+    _cleanup_(buf_releasep) struct buf notes = BUF_INIT(64 * 1024);
+    int r;
+
+    *ret_dir = NULL;
+    if (!parent || !known || !(dir = path_join(parent, name)))
+        return -ENOMEM;
+    r = fs_mkdir_p(parent, 0700);
+    if (r < 0)
+        return r;
+    (void) fs_rm_rf(dir);
+    r = git_creds_prepare(e->home, e->db, g, dir, sandbox_private_path(e->opts.sandbox, dir),
+                          known, env_list_add, &(struct env_list){ env, n }, &notes, &why);
+    if (notes.len)
+        (void) fs_write_all(logfd, notes.ptr, notes.len);
+    if (r == -EKEYREJECTED)
+        log_write(logfd, "ERROR: %s\n", why);
+    if (r > 0)
+        r = sandbox_prepare_dir(e->opts.sandbox, dir) < 0 ? -EIO : 1;
+    if (r <= 0) {
+        (void) fs_rm_rf(dir);
+        return r;
+    }
+    *ret_dir = TAKE_PTR(dir);
+    return 0;
+}
+
+/* Whether a build variable would steer git or the credentials: the checkout leaves it out. */
+static bool
+steers_git(const char *kv)
+{
+    static const char *const prefixes[] = { "STEWARD_GIT_", "STEWARD_ASKPASS_", "STEWARD_SSH_",
+                                            "GIT_SSH", "GIT_ASKPASS=", "SSH_ASKPASS" };
+
+    for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
+        if (startswith(kv, prefixes[i]))
+            return true;
+    return false;
+}
+
 /* Starts the checkout step: run->env and the checkout's own inputs. */
 static int
 start_checkout(struct engine *e, struct run *run)
@@ -1426,21 +1530,35 @@ start_checkout(struct engine *e, struct run *run)
     const struct git_scm *g = run->cfg->git;
     _cleanup_free_ char *script = NULL, *report = NULL, *gitlab_sha = NULL;
     const char *sha1 = NULL;
-    char **env = NULL;
+    char **env = NULL, step[32];
     size_t n = 0;
     int r;
 
-    r = git_previous(e, run);
-    if (r < 0)
-        return r;
+    /* the credentials first: one that cannot be used fails the build before git runs */
+    snprintf(step, sizeof step, "build-%d", run->executor);
+    r = step_credentials(e, g, step, &env, &n, run->logfd, &run->cred_dir);
+    if (r == -EKEYREJECTED) {
+        env_free(env);
+        run->abort_reason = "a Git credential cannot be used";
+        log_write(run->logfd, "ERROR: the Git checkout did not start; no build step runs.\n");
+        finish_run(e, run, "FAILURE");
+        return 0;
+    }
+    if (r >= 0)
+        r = git_previous(e, run);
     report = path_join(run->tmpdir, "steward-git-report");
-    if (!report)
-        return -ENOMEM;
-    r = git_checkout_script(g, &script);
+    if (r >= 0 && !report)
+        r = -ENOMEM;
+    if (r >= 0)
+        r = git_checkout_script(g, &script);
     /* the build's environment, then the checkout's */
     for (size_t i = 0; r >= 0 && run->env[i]; i++) {
         const char *eq = strchr(run->env[i], '=');
-        _cleanup_free_ char *name = strndup(run->env[i], (size_t) (eq - run->env[i]));
+        _cleanup_free_ char *name = NULL;
+
+        if (steers_git(run->env[i]))
+            continue;
+        name = strndup(run->env[i], (size_t) (eq - run->env[i]));
         r = name ? env_add(&env, &n, name, eq + 1) : -ENOMEM;
     }
     /* a commit notification names the commit to build; the newest wins */
@@ -1556,6 +1674,8 @@ checkout_done(struct engine *e, struct run *run)
             r = env_add(&run->env, &n, "GIT_COMMITTER_EMAIL", g->user_email);
     }
     git_build_release(&b);
+    if (r >= 0)
+        r = add_bound_env(run);
     if (r < 0) {
         start_failed(e, run, r);
         return false;
@@ -1611,6 +1731,7 @@ poll_free(struct poll_run *p)
         close(p->pidfd);
     if (p->logfd >= 0)
         close(p->logfd);
+    drop_private(&p->cred_dir);
     jobcfg_free(p->cfg);
     free(p->out);
     free(p->job);
@@ -1637,7 +1758,7 @@ default_params(const struct job_config *cfg)
 }
 
 static int
-start_poll(struct engine *e, struct poll_run *p)
+start_poll(struct engine *e, struct poll_run *p, int slot)
 {
     _cleanup_free_ char *ws = home_workspace(e->home, p->job), *dir = home_job_dir(e->home, p->job);
     _cleanup_free_ char *tmp = NULL, *logpath = NULL, *script = NULL;
@@ -1683,11 +1804,17 @@ start_poll(struct engine *e, struct poll_run *p)
     if (r >= 0)
         r = git_checkout_vars(p->cfg->git, NULL, NULL, NULL, p->out, env_list_add,
                               &(struct env_list){ &env, &n });
+    if (r >= 0) {
+        char step[32];
+        snprintf(step, sizeof step, "poll-%d", slot);
+        r = step_credentials(e, p->cfg->git, step, &env, &n, p->logfd, &p->cred_dir);
+    }
     if (r < 0) {
         env_free(env);
         return r;
     }
-    r = sandbox_command(e->opts.sandbox, tmp, tmp, sandbox_network(e->opts.sandbox, p->cfg->network),
+    r = sandbox_command(e->opts.sandbox, tmp, tmp, p->cred_dir,
+                        sandbox_network(e->opts.sandbox, p->cfg->network),
                         "steward-poll", poll_script, "/bin/sh", (const char *const[]){ "-e", NULL },
                         &cmd);
     if (r >= 0) {
@@ -1728,9 +1855,12 @@ start_polls(struct engine *e)
             poll_free(p);
             continue;
         }
-        r = start_poll(e, p);
+        r = start_poll(e, p, i);
         if (r < 0) {
-            if (p->logfd >= 0)
+            /* a credential that cannot be used has said so already */
+            if (p->logfd >= 0 && r == -EKEYREJECTED)
+                log_write(p->logfd, "No changes\n");
+            else if (p->logfd >= 0)
                 log_write(p->logfd, "ERROR: polling could not start: %s\nNo changes\n",
                           strerror(-r));
             log_warn("%s: SCM polling could not start: %s", p->job, strerror(-r));
@@ -1798,6 +1928,7 @@ reap_poll(struct engine *e, struct poll_run *p)
         return;
     (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, p->pidfd, NULL);
     (void) spawn_signal_group(p->pid, SIGKILL);
+    drop_private(&p->cred_dir);
     poll_done(e, p, status);
     for (int i = 0; i < POLL_SLOTS; i++)
         if (e->polls[i] == p)
@@ -2257,6 +2388,9 @@ finish_run(struct engine *e, struct run *run, const char *result)
         (void) spawn_kill_by_env(cookie);
         run->pid = 0;
     }
+    drop_private(&run->cred_dir);
+    /* the bound files live as long as the build's steps */
+    drop_private(&run->bind_dir);
     run->result = result;
     if (run->logfd >= 0 && run->workspace && start_archiving(e, run))
         return;
@@ -2390,6 +2524,239 @@ make_dir(const char *path)
     return errno == ENOENT ? fs_mkdir_p(path, 0700) : -errno;
 }
 
+/* ---- the Credentials Binding wrapper ---- */
+
+static const char *
+binding_name(enum binding_kind k)
+{
+    switch (k) {
+    case BINDING_USERNAME_PASSWORD_MULTI:
+        return "username and password (separated)";
+    case BINDING_USERNAME_PASSWORD:
+        return "username and password (conjoined)";
+    case BINDING_STRING:
+        return "secret text";
+    case BINDING_FILE:
+        return "secret file";
+    case BINDING_SSH_KEY:
+        return "SSH user private key";
+    default:
+        return "?";
+    }
+}
+
+static enum cred_kind
+binding_wants(enum binding_kind k)
+{
+    switch (k) {
+    case BINDING_STRING:
+        return CRED_SECRET_TEXT;
+    case BINDING_FILE:
+        return CRED_FILE;
+    case BINDING_SSH_KEY:
+        return CRED_SSH_KEY;
+    default:
+        return CRED_USERNAME_PASSWORD;
+    }
+}
+
+/* NAME=value into `v`; a copy of `value` into `secrets` when it is a secret (and not empty). */
+static int
+bind_add(struct run *run, const char *name, const char *value, bool secret)
+{
+    char **v;
+
+    if (!name)
+        return 0;
+    v = realloc(run->bind_env, (run->n_bind_env + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    run->bind_env = v;
+    if (asprintf(&v[run->n_bind_env], "%s=%s", name, value) < 0)
+        return -ENOMEM;
+    run->n_bind_env++;
+    if (!secret || !*value)
+        return 0;
+    v = realloc(run->bind_secrets, (run->n_bind_secrets + 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    run->bind_secrets = v;
+    if (!(v[run->n_bind_secrets] = strdup(value)))
+        return -ENOMEM;
+    run->n_bind_secrets++;
+    return 0;
+}
+
+/* A bound file: in the build's own directory of them, made on the first, given to the build user. */
+static int
+bind_file(struct run *run, const char *name, const void *data, size_t len, char **ret_path)
+{
+    _cleanup_free_ char *path = NULL;
+    char rnd[33];
+    int r;
+
+    if (!run->bind_dir) {
+        secret_random_hex(rnd, 16);
+        if (asprintf(&run->bind_dir, "%s/secretFiles-%s", run->tmpdir, rnd) < 0) {
+            run->bind_dir = NULL;
+            return -ENOMEM;
+        }
+        /* a new directory in @tmp, never one a build left there */
+        if (mkdir(run->bind_dir, 0700) < 0) {
+            r = -errno;
+            free(run->bind_dir);
+            run->bind_dir = NULL;
+            return r;
+        }
+    }
+    path = path_join(run->bind_dir, name);
+    if (!path)
+        return -ENOMEM;
+    r = fs_write_atomic(path, data, len, 0600);
+    if (r < 0)
+        return r;
+    *ret_path = TAKE_PTR(path);
+    return 0;
+}
+
+/*
+ * The Credentials Binding wrapper's bindings (org.jenkinsci.plugins.
+ * credentialsbinding.impl.SecretBuildWrapper): each credential looked up,
+ * its values kept for the shell steps' environment (run->bind_env, added
+ * after the checkout, which never sees them) and the mask, its files
+ * written into run->bind_dir. 0; -EKEYREJECTED after saying in the
+ * console which binding cannot run and what to do; -errno.
+ */
+static int
+bind_credentials(struct engine *e, struct run *run)
+{
+    const struct job_config *cfg = run->cfg;
+    int r = 0;
+
+    for (size_t i = 0; i < cfg->n_bindings && r >= 0; i++) {
+        const struct cred_binding *b = &cfg->bindings[i];
+        _cleanup_(cred_freep) struct cred *c = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_secret_ char *joined = NULL;
+        const char *id = b->credentials_id;
+
+        if (b->kind == BINDING_OTHER) {
+            log_write(run->logfd, "ERROR: the credentials binding %s is not run by Steward: bind "
+                      "a username and password, a secret text, a secret file or an SSH key "
+                      "instead (docs/COMPAT.md).\n", b->other);
+            return -EKEYREJECTED;
+        }
+        r = cred_get(e->home, e->db, id, &c);
+        if (r == -ENOENT) {
+            log_write(run->logfd, "ERROR: the credential '%s' of the credentials binding does not "
+                      "exist. An administrator adds it (steward credentials add --id %s ..., or "
+                      "the Credentials page), or the job binds another.\n", id, id);
+            return -EKEYREJECTED;
+        }
+        if (r == -ENOKEY || r == -EBADMSG) {
+            log_write(run->logfd, "ERROR: the credential '%s' of the credentials binding cannot "
+                      "be opened: %s\n", id, cred_strerror(r));
+            return -EKEYREJECTED;
+        }
+        if (r < 0)
+            return r;
+        if (streq(c->info.scope, "SYSTEM")) {
+            log_write(run->logfd, "ERROR: the credential '%s' of the credentials binding has "
+                      "scope SYSTEM: such credentials are for Steward itself and never given to "
+                      "builds. An administrator makes its scope GLOBAL, or the job binds "
+                      "another.\n", id);
+            return -EKEYREJECTED;
+        }
+        if (c->info.kind != binding_wants(b->kind)) {
+            log_write(run->logfd, "ERROR: the credential '%s' is a \"%s\" credential, and the %s "
+                      "binding takes \"%s\" credentials. Bind it another way, or bind another "
+                      "credential.\n", id, cred_kind_type_name(c->info.kind),
+                      binding_name(b->kind), cred_kind_type_name(binding_wants(b->kind)));
+            return -EKEYREJECTED;
+        }
+        switch (b->kind) {
+        case BINDING_USERNAME_PASSWORD_MULTI:
+            r = bind_add(run, b->username_variable, c->info.username ? c->info.username : "",
+                         c->info.username_secret);
+            if (r >= 0)
+                r = bind_add(run, b->password_variable, (const char *) c->secret, true);
+            break;
+        case BINDING_USERNAME_PASSWORD:
+            if (asprintf(&joined, "%s:%s", c->info.username ? c->info.username : "",
+                         (const char *) c->secret) < 0) {
+                joined = NULL;
+                return -ENOMEM;
+            }
+            r = bind_add(run, b->variable, joined, true);
+            /* the password alone is masked too, as the plugin does */
+            if (r >= 0 && c->secret_len) {
+                char **v = realloc(run->bind_secrets, (run->n_bind_secrets + 1) * sizeof *v);
+                r = v ? 0 : -ENOMEM;
+                if (v) {
+                    run->bind_secrets = v;
+                    v[run->n_bind_secrets] = strdup((const char *) c->secret);
+                    r = v[run->n_bind_secrets] ? (run->n_bind_secrets++, 0) : -ENOMEM;
+                }
+            }
+            break;
+        case BINDING_STRING:
+            r = bind_add(run, b->variable, (const char *) c->secret, true);
+            break;
+        case BINDING_FILE: {
+            const char *name = c->info.file_name;
+
+            /* the file's own name, where it is one */
+            if (!name || !*name || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                name = "secret";
+            r = bind_file(run, name, c->secret, c->secret_len, &path);
+            if (r >= 0)
+                r = bind_add(run, b->variable, path, false);
+            break;
+        }
+        case BINDING_SSH_KEY: {
+            bool nl = c->secret_len && c->secret[c->secret_len - 1] != '\n';
+            _cleanup_free_ char *key = malloc(c->secret_len + 1);
+
+            if (!key)
+                return -ENOMEM;
+            memcpy(key, c->secret, c->secret_len);
+            key[c->secret_len] = '\n';
+            r = bind_file(run, "ssh-key", key, c->secret_len + nl, &path);
+            secret_wipe(key, c->secret_len + 1);
+            if (r >= 0)
+                r = bind_add(run, b->variable, path, false);
+            if (r >= 0)
+                r = bind_add(run, b->username_variable,
+                             c->info.username ? c->info.username : "", false);
+            if (r >= 0)
+                r = bind_add(run, b->password_variable,
+                             c->passphrase ? (const char *) c->passphrase : "", true);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (r >= 0 && run->bind_dir)
+        r = sandbox_prepare_dir(e->opts.sandbox, run->bind_dir);
+    return r;
+}
+
+/* The bound variables join the shell steps' environment (after the checkout's). */
+static int
+add_bound_env(struct run *run)
+{
+    size_t n = env_count(run->env);
+    int r = 0;
+
+    for (size_t i = 0; i < run->n_bind_env && r >= 0; i++) {
+        const char *kv = run->bind_env[i], *eq = strchr(kv, '=');
+        _cleanup_free_ char *name = strndup(kv, (size_t) (eq - kv));
+        r = name ? env_add(&run->env, &n, name, eq + 1) : -ENOMEM;
+    }
+    return r;
+}
+
 /* Starts a claimed build, its row on disk: log, workspace, environment, first step. */
 static void
 launch_build(struct engine *e, struct run *run)
@@ -2420,8 +2787,6 @@ launch_build(struct engine *e, struct run *run)
     run->logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     run->out_fd = run->logfd;
     r = run->logfd < 0 ? -errno : write_log_header(e->opts.sandbox, run, q);
-    if (r >= 0)
-        r = start_masking(e, run, q);
     run->env = build_env(e, run, q);
     if (r >= 0 && sandbox_error(e->opts.sandbox)) {
         /* no step runs outside the sandbox it was meant for */
@@ -2474,6 +2839,21 @@ launch_build(struct engine *e, struct run *run)
         return;
     }
     log_unsupported(run, false);
+    /* the bound credentials, before any step: one that cannot be bound fails the build */
+    r = bind_credentials(e, run);
+    if (r == -EKEYREJECTED) {
+        run->abort_reason = "a bound credential cannot be used";
+        log_write(run->logfd, "No build step runs.\n");
+        finish_run(e, run, "FAILURE");
+        return;
+    }
+    /* the steps' output (the checkout's too) goes through the mask from here on */
+    if (r >= 0)
+        r = start_masking(e, run, q);
+    if (r < 0) {
+        start_failed(e, run, r);
+        return;
+    }
     if (run->cfg->git) {
         r = start_checkout(e, run);
         if (r < 0)
@@ -2484,7 +2864,9 @@ launch_build(struct engine *e, struct run *run)
         finish_run(e, run, "SUCCESS");
         return;
     }
-    r = spawn_step(e, run);
+    r = add_bound_env(run);
+    if (r >= 0)
+        r = spawn_step(e, run);
     if (r < 0)
         start_failed(e, run, r);
 }
@@ -2670,6 +3052,8 @@ reap(struct engine *e, struct run *run)
     run->pidfd = -1;
     /* the step's process group may still hold descendants: they go now */
     (void) spawn_signal_group(run->pid, SIGKILL);
+    /* the checkout's credentials live as long as its step, whatever its end */
+    drop_private(&run->cred_dir);
     /* all the step wrote is in the log before what the engine writes after it */
     pump_mask(run, true);
 
@@ -3249,6 +3633,13 @@ engine_start(struct engine *e)
     if (r < 0)
         return r;
     empty_trash(e);
+    /* the credentials' files of steps a crash interrupted */
+    {
+        _cleanup_free_ char *creds = path_join(e->home->root, CRED_DIRS);
+        if (!creds)
+            return -ENOMEM;
+        (void) fs_rm_rf(creds);
+    }
     prune_audit(e, now_ms(), true);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;

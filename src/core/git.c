@@ -41,8 +41,9 @@
  */
 static const char script_body[] =
     "GC='-c core.hooksPath=/dev/null -c core.fsmonitor=false -c core.quotepath=off "
-    "-c gc.auto=0 -c advice.detachedHead=false -c init.defaultBranch=master'\n"
+    "-c gc.auto=0 -c advice.detachedHead=false -c init.defaultBranch=master -c credential.helper='\n"
     "say() { printf '%s\\n' \"$*\"; }\n"
+    GIT_CREDS_SH
     /* g MINUTES ARGS...: one git command, shown as the git plugin shows it */
     "g() {\n"
     "  t=$1; shift\n"
@@ -90,7 +91,10 @@ static const char script_body[] =
     "  eval \"name=\\$STEWARD_GIT_NAME_$i url=\\$STEWARD_GIT_URL_$i refspec=\\$STEWARD_GIT_REFSPEC_$i\"\n"
     "  say \"Fetching upstream changes from $url\"\n"
     "  set -f\n"
-    "  g \"$FETCH_TIMEOUT\" fetch $tags --force --progress $extra -- \"$url\" $refspec\n"
+    "  creds \"$i\"\n"
+    "  g \"$FETCH_TIMEOUT\" fetch $tags --force --progress $extra -- \"$url\" $refspec || "
+    "{ creds_hint \"$i\"; exit 1; }\n"
+    "  creds 0\n"
     "  g 0 config \"remote.$name.url\" \"$url\"\n"
     "  first=1\n"
     "  for s in $refspec; do\n"

@@ -25,11 +25,104 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/home.h"
 #include "core/jobcfg.h"
+#include "store/store.h"
 #include "util/bounds.h"
+
+/* The host keys Git over ssh trusts, in the home directory (besides /etc/ssh/ssh_known_hosts). */
+#define GIT_KNOWN_HOSTS_FILE "known_hosts"
 
 /* The build's report, in its directory. */
 #define GIT_REPORT_FILE "git"
+
+/*
+ * Git's credentials, as the step's script hands them to git: a shell
+ * function `creds I` that sets git's environment for remote I (0: none)
+ * from the variables git_creds_prepare() gave the step, and `creds_hint I`
+ * that says, after a failed fetch over ssh, where the host keys come from.
+ * For ssh: GIT_SSH_COMMAND runs ssh with the key file (-i), IdentitiesOnly,
+ * no agent, StrictHostKeyChecking=yes against a copy of HOME/known_hosts
+ * and /etc/ssh/ssh_known_hosts, -l with the credential's username where
+ * the URL names none, and SSH_ASKPASS for a passphrase or password. For
+ * https: GIT_ASKPASS. Every path reaches ssh through a variable, never as
+ * text of the command; no secret is in a variable, only files' names.
+ */
+#define GIT_CREDS_SH \
+    "creds() {\n" \
+    "  unset GIT_SSH_COMMAND GIT_ASKPASS SSH_ASKPASS SSH_ASKPASS_REQUIRE STEWARD_ASKPASS_USER " \
+    "STEWARD_ASKPASS_SECRET STEWARD_SSH_KEY STEWARD_SSH_USER\n" \
+    "  eval \"ck=\\${STEWARD_GIT_CRED_$1-} cid=\\${STEWARD_GIT_CRED_ID_$1-} " \
+    "ckey=\\${STEWARD_GIT_KEY_$1-} cuser=\\${STEWARD_GIT_USER_$1-} " \
+    "csecret=\\${STEWARD_GIT_SECRET_$1-}\"\n" \
+    "  case $ck in\n" \
+    "  ssh)\n" \
+    "    printf 'using GIT_SSH_COMMAND to set credentials %s\\n' \"$cid\"\n" \
+    "    c='ssh -o IdentitiesOnly=yes -o IdentityAgent=none -o StrictHostKeyChecking=yes " \
+    "-o UserKnownHostsFile=\"$STEWARD_GIT_KNOWN_HOSTS\" " \
+    "-o GlobalKnownHostsFile=/etc/ssh/ssh_known_hosts'\n" \
+    "    if [ -n \"$ckey\" ]; then export STEWARD_SSH_KEY=\"$ckey\"; " \
+    "c=\"$c -i \\\"\\$STEWARD_SSH_KEY\\\"\"; " \
+    "else c=\"$c -o PubkeyAuthentication=no\"; fi\n" \
+    "    if [ -n \"$cuser\" ]; then export STEWARD_SSH_USER=\"$cuser\"; " \
+    "c=\"$c -l \\\"\\$STEWARD_SSH_USER\\\"\"; fi\n" \
+    "    if [ -n \"$csecret\" ]; then export SSH_ASKPASS=\"$STEWARD_GIT_ASKPASS\" " \
+    "SSH_ASKPASS_REQUIRE=force STEWARD_ASKPASS_SECRET=\"$csecret\"; " \
+    "else c=\"$c -o BatchMode=yes\"; fi\n" \
+    "    export GIT_SSH_COMMAND=\"$c\" ;;\n" \
+    "  askpass)\n" \
+    "    printf 'using GIT_ASKPASS to set credentials %s\\n' \"$cid\"\n" \
+    "    export GIT_ASKPASS=\"$STEWARD_GIT_ASKPASS\" STEWARD_ASKPASS_USER=\"$cuser\" " \
+    "STEWARD_ASKPASS_SECRET=\"$csecret\" GIT_TERMINAL_PROMPT=0 ;;\n" \
+    "  esac\n" \
+    "}\n" \
+    "creds_hint() {\n" \
+    "  eval \"ck=\\${STEWARD_GIT_CRED_$1-}\"\n" \
+    "  if [ \"$ck\" = ssh ]; then\n" \
+    "    printf '%s\\n' 'ERROR: ssh could not log in. Steward checks the server'\"'\"'s host key " \
+    "against the file known_hosts in its home directory and /etc/ssh/ssh_known_hosts (an " \
+    "administrator adds it with ssh-keyscan; see docs/SCM.md), and logs in with the " \
+    "credential'\"'\"'s key and username.'\n" \
+    "  fi\n" \
+    "}\n"
+
+/*
+ * What a repository URL is, as git reads it: ssh (ssh://, git+ssh://,
+ * [user@]host:path), http(s), on this machine (file://, a path), or other
+ * (git://, a transport helper), and whether it names a user.
+ */
+enum git_url_kind { GIT_URL_LOCAL, GIT_URL_SSH, GIT_URL_HTTP, GIT_URL_OTHER };
+enum git_url_kind git_url_kind(const char *url, bool *ret_has_user);
+
+/*
+ * The credentials of the remotes that have a credentialsId, for a
+ * checkout or poll step (core/git_creds.c). Each is looked up with
+ * cred_get() and must exist, be GLOBAL (a SYSTEM credential is never
+ * given to a build), be an SSH key or a username with password, and fit
+ * its URL (an SSH key for ssh; a password for ssh or https); a repository
+ * on this machine needs none, and gets a line in `notes` instead.
+ *
+ * Its secrets go into files in `dir`, which this makes (mode 0700; it must
+ * not exist) when some remote needs one: the key, its passphrase or the
+ * password (0600), the askpass helper and a copy of `known_hosts` (the
+ * server's file of host keys; a missing one is empty). The caller gives
+ * `dir` to the build user, shows it to the step alone (at `step_dir`, the
+ * path the step sees), and removes it when the step ends. The step gets
+ * the files' names (never a secret) through `add`: STEWARD_GIT_CRED_I
+ * ("ssh" or "askpass"), STEWARD_GIT_CRED_ID_I, STEWARD_GIT_USER_I,
+ * STEWARD_GIT_KEY_I, STEWARD_GIT_SECRET_I, STEWARD_GIT_ASKPASS and
+ * STEWARD_GIT_KNOWN_HOSTS, for GIT_CREDS_SH.
+ *
+ * Returns 1 when `dir` was made, 0 when no remote needs a credential,
+ * -EKEYREJECTED with a sentence for the console in *reterr_msg (naming
+ * the id and what to do) when a credential cannot be used, or -errno.
+ * Whatever it returns, the caller removes `dir` if it exists.
+ */
+struct buf;
+int git_creds_prepare(const struct home *h, struct store *db, const struct git_scm *g,
+                      const char *dir, const char *step_dir, const char *known_hosts,
+                      int (*add)(void *userdata, const char *name, const char *value),
+                      void *userdata, struct buf *notes, char **reterr_msg);
 
 /* The script of the checkout step for these options (run by /bin/sh). Newly allocated. */
 int git_checkout_script(const struct git_scm *g, char **ret);

@@ -99,6 +99,28 @@ struct gitlab_trigger {
     bool secret_encrypted;     /* it is a Jenkins-encrypted {...}: only that Jenkins can read it */
 };
 
+/*
+ * One binding of the Credentials Binding plugin's build wrapper
+ * (buildWrappers/org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper/bindings).
+ */
+enum binding_kind {
+    BINDING_USERNAME_PASSWORD_MULTI, /* usernameVariable, passwordVariable */
+    BINDING_USERNAME_PASSWORD,       /* variable = user:pass */
+    BINDING_STRING,                  /* variable = the secret text */
+    BINDING_FILE,                    /* variable = the path of a copy of the file */
+    BINDING_SSH_KEY,                 /* keyFileVariable, usernameVariable, passphraseVariable */
+    BINDING_OTHER,                   /* a binding Steward does not run: `other` names it */
+};
+
+struct cred_binding {
+    enum binding_kind kind;
+    char *credentials_id;            /* NULL when absent */
+    char *variable;                  /* variable, or keyFileVariable; NULL when absent */
+    char *username_variable;         /* NULL when absent */
+    char *password_variable;         /* passwordVariable or passphraseVariable; NULL when absent */
+    char *other;                     /* BINDING_OTHER: its class */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -148,6 +170,9 @@ struct job_config {
      * only; a summary keeps it too.
      */
     struct git_scm *git;
+    /* The Credentials Binding wrapper's bindings, in order; read only, not in a summary. */
+    struct cred_binding *bindings;
+    size_t n_bindings;
     /*
      * What a summary keeps of it (git is NULL there): the remotes ("NAME
      * URL") and the branch specs, each line ended by '\n'; NULL without Git.

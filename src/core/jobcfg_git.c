@@ -43,33 +43,11 @@ struct git_scm *cfg_git_free(struct git_scm *g)
     return NULL;
 }
 
-/* The trimmed text of the child `name` of `parent`; NULL (and 0) when absent or empty. */
-static int text_of(const xmlNode *parent, const char *name, char **ret, char **msg)
-{
-    xmlNode *c = cfg_first_child(parent, name);
-    char *t = NULL;
-    int r;
-
-    *ret = NULL;
-    if (!c)
-        return 0;
-    r = cfg_node_text(c, &t, msg);
-    if (r < 0)
-        return r;
-    memmove(t, cfg_trimmed(t), strlen(cfg_trimmed(t)) + 1);
-    if (!*t) {
-        free(t);
-        return 0;
-    }
-    *ret = t;
-    return 0;
-}
-
 /* A boolean child, `dflt` when it is absent or empty (the plugin's default). */
 static int bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
 {
     _cleanup_free_ char *t = NULL;
-    int r = text_of(parent, name, &t, msg);
+    int r = cfg_child_text(parent, name, &t, msg);
 
     if (r < 0)
         return r;
@@ -88,7 +66,7 @@ static int bool_of(const xmlNode *parent, const char *name, bool *ret, char **ms
 static int int_of(const xmlNode *parent, const char *name, int max, int *ret, char **msg)
 {
     _cleanup_free_ char *t = NULL;
-    int r = text_of(parent, name, &t, msg);
+    int r = cfg_child_text(parent, name, &t, msg);
 
     if (r < 0)
         return r;
@@ -119,13 +97,13 @@ static int read_remotes(struct git_scm *g, const xmlNode *scm, char **msg)
         if (c->type != XML_ELEMENT_NODE)
             continue;
         rem = &g->remotes[g->n_remotes++];
-        r = text_of(c, "name", &rem->name, msg);
+        r = cfg_child_text(c, "name", &rem->name, msg);
         if (r >= 0)
-            r = text_of(c, "url", &rem->url, msg);
+            r = cfg_child_text(c, "url", &rem->url, msg);
         if (r >= 0)
-            r = text_of(c, "refspec", &rem->refspec, msg);
+            r = cfg_child_text(c, "refspec", &rem->refspec, msg);
         if (r >= 0)
-            r = text_of(c, "credentialsId", &rem->credentials_id, msg);
+            r = cfg_child_text(c, "credentialsId", &rem->credentials_id, msg);
         if (r < 0)
             return r;
         if (!rem->url)
@@ -166,7 +144,7 @@ static int read_branches(struct git_scm *g, const xmlNode *scm, char **msg)
 
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        r = text_of(c, "name", &name, msg);
+        r = cfg_child_text(c, "name", &name, msg);
         if (r < 0)
             return r;
         if (name)
@@ -223,7 +201,7 @@ static int read_extensions(struct git_scm *g, const xmlNode *scm, char **msg)
             if (r >= 0)
                 r = int_of(c, "timeout", 24 * 60, &g->fetch_timeout, msg);
             if (r >= 0)
-                r = text_of(c, "reference", &g->reference, msg);
+                r = cfg_child_text(c, "reference", &g->reference, msg);
         } else if (cfg_node_is(c, EXT "SubmoduleOption")) {
             bool disabled = false;
 
@@ -238,19 +216,19 @@ static int read_extensions(struct git_scm *g, const xmlNode *scm, char **msg)
         } else if (cfg_node_is(c, EXT "CheckoutOption"))
             r = int_of(c, "timeout", 24 * 60, &g->checkout_timeout, msg);
         else if (cfg_node_is(c, EXT "RelativeTargetDirectory")) {
-            r = text_of(c, "relativeTargetDir", &g->relative_dir, msg);
+            r = cfg_child_text(c, "relativeTargetDir", &g->relative_dir, msg);
             if (r >= 0 && g->relative_dir && !inside_dir(g->relative_dir))
                 r = cfg_fail(msg, "<relativeTargetDir> must be a directory inside the "
                                   "workspace, not '%s'", CLIP(g->relative_dir));
         } else if (cfg_node_is(c, EXT "LocalBranch")) {
             g->local_branch_set = true;
-            r = text_of(c, "localBranch", &g->local_branch, msg);
+            r = cfg_child_text(c, "localBranch", &g->local_branch, msg);
         } else if (cfg_node_is(c, EXT "ScmName"))
-            r = text_of(c, "name", &g->scm_name, msg);
+            r = cfg_child_text(c, "name", &g->scm_name, msg);
         else if (cfg_node_is(c, EXT "UserIdentity")) {
-            r = text_of(c, "name", &g->user_name, msg);
+            r = cfg_child_text(c, "name", &g->user_name, msg);
             if (r >= 0)
-                r = text_of(c, "email", &g->user_email, msg);
+                r = cfg_child_text(c, "email", &g->user_email, msg);
         }
         /* anything else: core/support.c says what it does to a build */
     }
@@ -346,20 +324,20 @@ int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **
     if (r >= 0)
         r = bool_or(gl, "ciSkip", true, &t->ci_skip, msg);
     if (r >= 0)
-        r = text_of(gl, "branchFilterType", &filter, msg);
+        r = cfg_child_text(gl, "branchFilterType", &filter, msg);
     /* before gitlab plugin 1.2.0 */
     if (r >= 0 && !filter)
-        r = text_of(gl, "branchFilterName", &filter, msg);
+        r = cfg_child_text(gl, "branchFilterName", &filter, msg);
     if (r >= 0)
-        r = text_of(gl, "includeBranchesSpec", &t->include, msg);
+        r = cfg_child_text(gl, "includeBranchesSpec", &t->include, msg);
     if (r >= 0)
-        r = text_of(gl, "excludeBranchesSpec", &t->exclude, msg);
+        r = cfg_child_text(gl, "excludeBranchesSpec", &t->exclude, msg);
     if (r >= 0)
-        r = text_of(gl, "sourceBranchRegex", &t->source_regex, msg);
+        r = cfg_child_text(gl, "sourceBranchRegex", &t->source_regex, msg);
     if (r >= 0)
-        r = text_of(gl, "targetBranchRegex", &t->target_regex, msg);
+        r = cfg_child_text(gl, "targetBranchRegex", &t->target_regex, msg);
     if (r >= 0)
-        r = text_of(gl, "secretToken", &t->secret_token, msg);
+        r = cfg_child_text(gl, "secretToken", &t->secret_token, msg);
     if (r < 0)
         return r;
     if (!filter || streq(filter, "All"))

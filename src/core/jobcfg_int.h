@@ -96,10 +96,16 @@ xmlNode *cfg_first_child(const xmlNode *parent, const char *name);
 xmlNode *cfg_first_element(const xmlNode *parent);
 size_t cfg_count_elements(const xmlNode *parent);
 int cfg_node_text(const xmlNode *n, char **ret, char **msg);
+/* The trimmed text of the child `name` of `parent`; NULL (and 0) when absent or empty. */
+int cfg_child_text(const xmlNode *parent, const char *name, char **ret, char **msg);
 bool cfg_param_type_of(const xmlNode *n, enum param_type *ret);
 int cfg_check_param_names(const xmlNode *defs, const struct param_def *params, size_t n,
                           char **msg);
 int cfg_child_keep(const xmlNode *parent, const char *name, int *ret, char **msg);
+
+/* jobcfg_bindings.c: the Credentials Binding wrapper into cfg->bindings */
+int cfg_read_bindings(struct job_config *cfg, const xmlNode *root, char **msg);
+void cfg_bindings_free(struct cred_binding *b, size_t n);
 
 /* jobcfg_git.c: <scm class="hudson.plugins.git.GitSCM"> into cfg->git */
 int cfg_read_git(struct job_config *cfg, const xmlNode *root, char **msg);

@@ -231,6 +231,27 @@ int cfg_node_text(const xmlNode *n, char **ret, char **msg)
     return 0;
 }
 
+int cfg_child_text(const xmlNode *parent, const char *name, char **ret, char **msg)
+{
+    xmlNode *c = cfg_first_child(parent, name);
+    char *t = NULL;
+    int r;
+
+    *ret = NULL;
+    if (!c)
+        return 0;
+    r = cfg_node_text(c, &t, msg);
+    if (r < 0)
+        return r;
+    memmove(t, cfg_trimmed(t), strlen(cfg_trimmed(t)) + 1);
+    if (!*t) {
+        free(t);
+        return 0;
+    }
+    *ret = t;
+    return 0;
+}
+
 /* The text of the only child `name`; *ret is NULL when it is absent. */
 static int child_text(const xmlNode *parent, const char *name, char **ret, char **msg)
 {
@@ -704,6 +725,8 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
     r = cfg_read_git(cfg, root, msg);
     if (r >= 0)
         r = cfg_read_forge_triggers(cfg, root, msg);
+    if (r >= 0)
+        r = cfg_read_bindings(cfg, root, msg);
     if (r < 0)
         return r;
     return cfg_read_support(cfg, root);

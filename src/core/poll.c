@@ -16,7 +16,8 @@
 const char poll_script[] =
     "set -e\n"
     "cd /tmp\n"
-    "GC='-c core.hooksPath=/dev/null -c core.fsmonitor=false'\n"
+    "GC='-c core.hooksPath=/dev/null -c core.fsmonitor=false -c credential.helper='\n"
+    GIT_CREDS_SH
     "rm -f -- \"$STEWARD_POLL_OUT\"\n"
     ": > \"$STEWARD_POLL_OUT\"\n"
     "i=1\n"
@@ -24,7 +25,10 @@ const char poll_script[] =
     "  eval \"name=\\$STEWARD_GIT_NAME_$i url=\\$STEWARD_GIT_URL_$i\"\n"
     "  printf ' > git ls-remote --heads --tags -- %s\\n' \"$url\"\n"
     "  printf 'remote %s\\n' \"$name\" >> \"$STEWARD_POLL_OUT\"\n"
-    "  timeout -k 10s 10m git $GC ls-remote --heads --tags -- \"$url\" >> \"$STEWARD_POLL_OUT\"\n"
+    "  creds \"$i\"\n"
+    "  timeout -k 10s 10m git $GC ls-remote --heads --tags -- \"$url\" >> \"$STEWARD_POLL_OUT\" "
+    "|| { creds_hint \"$i\"; exit 1; }\n"
+    "  creds 0\n"
     "  i=$((i + 1))\n"
     "done\n";
 

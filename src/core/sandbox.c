@@ -271,7 +271,7 @@ probe(struct sandbox *sb)
     }
     r = sandbox_prepare_dir(sb, dir);
     if (r >= 0)
-        r = sandbox_command(sb, dir, dir, SANDBOX_NET_NONE, "probe", "exit 0\n", "/bin/sh",
+        r = sandbox_command(sb, dir, dir, NULL, SANDBOX_NET_NONE, "probe", "exit 0\n", "/bin/sh",
                             (const char *const[]){ NULL }, &c);
     if (r >= 0 && pipe2(pipefd, O_CLOEXEC) < 0)
         r = -errno;
@@ -690,10 +690,17 @@ script_memfd(const char *script)
     return fd;
 }
 
+const char *
+sandbox_private_path(const struct sandbox *sb, const char *private_dir)
+{
+    return sb && sb->on ? SANDBOX_PRIVATE_DIR : private_dir;
+}
+
 int
 sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmpdir,
-                enum sandbox_net net, const char *script_name, const char *script,
-                const char *shell, const char *const *shell_args, struct sandbox_cmd *out)
+                const char *private_dir, enum sandbox_net net, const char *script_name,
+                const char *script, const char *shell, const char *const *shell_args,
+                struct sandbox_cmd *out)
 {
     struct argv a = {};
     int r = 0, fd;
@@ -727,6 +734,9 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
         push_bind(sb, &a, tmpdir);
         for (size_t i = 0; i < sb->n_binds; i++)
             push_bind(sb, &a, sb->bind_path[i]);
+        /* in the step's own /tmp: no other step has it, whatever it binds */
+        if (private_dir)
+            push_all(&a, (const char *const[]){ "--bind", private_dir, SANDBOX_PRIVATE_DIR }, 3);
         if (sb->switch_user)
             push_all(&a, (const char *const[]){ "--cap-add", "CAP_SETUID", "--cap-add",
                                                 "CAP_SETGID", "--cap-add", "CAP_SETPCAP" }, 6);

@@ -94,15 +94,25 @@ struct sandbox_cmd {
     char *script;                /* where the step's script is, as the step sees it */
 };
 
+/* Where a step sees the `private_dir` of sandbox_command() (in its own /tmp). */
+#define SANDBOX_PRIVATE_DIR "/tmp/steward-private"
+
 /*
  * The command for one shell step: `script` is the step's text; `shell_args`
  * (NULL-terminated, may be empty) go before the script's path, e.g. "-xe"
  * for /bin/sh, and `shell` NULL runs the script itself (a #! line). In the
  * sandbox, the script reaches the step through a sealed memory file copied
  * to the step's private /tmp; without it, it is written to `tmpdir`.
+ * `private_dir` (NULL for none) is a directory of this step alone, outside
+ * what any other step can see (the Git credentials' files): the sandbox
+ * mounts it at SANDBOX_PRIVATE_DIR, read-write; without the sandbox the
+ * step finds it where it is (sandbox_private_path() says which).
  * 0 or -errno; sandbox_cmd_done() frees what it holds.
  */
 int sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmpdir,
-                    enum sandbox_net net, const char *script_name, const char *script,
-                    const char *shell, const char *const *shell_args, struct sandbox_cmd *out);
+                    const char *private_dir, enum sandbox_net net, const char *script_name,
+                    const char *script, const char *shell, const char *const *shell_args,
+                    struct sandbox_cmd *out);
+/* Where a step of this sandbox sees `private_dir`: SANDBOX_PRIVATE_DIR, or itself. Lent. */
+const char *sandbox_private_path(const struct sandbox *sb, const char *private_dir);
 void sandbox_cmd_done(struct sandbox_cmd *c);

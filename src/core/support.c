@@ -158,8 +158,9 @@ const struct support_entry support_table[] = {
     { "buildWrappers", "hudson.plugins.build__timeout.BuildTimeoutWrapper", SUPPORT_FAILS, NULL,
       "Build timeout: run the command under timeout in the shell step (timeout 10m make)." },
     { "buildWrappers", "org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper",
-      SUPPORT_FAILS, NULL,
-      "Credentials binding: pass the secret as a password parameter instead." },
+      SUPPORT_RUN, NULL,
+      "Credentials binding: username and password (joined or apart), secret text, secret file "
+      "and SSH key bindings, masked in the console (another binding fails the build)." },
     { "buildWrappers", "hudson.plugins.ws__cleanup.PreBuildCleanup", SUPPORT_FAILS, NULL,
       "Delete workspace before build starts: begin the first shell step with a cleanup "
       "(git clean -fdx, or rm)." },

@@ -47,6 +47,8 @@
 #define BOUND_GIT_BRANCHES        16            /* branch specs of a Git job */
 #define BOUND_GIT_CHANGES         1000          /* commits one build's change set lists */
 #define BOUND_GIT_CHANGELOG_BYTES (4 * 1024 * 1024) /* what the checkout reports of them */
+#define BOUND_GIT_KNOWN_HOSTS_BYTES (1024 * 1024)  /* HOME/known_hosts, the host keys Git over ssh trusts */
+#define BOUND_BINDINGS            32            /* credential bindings of one job */
 
 /* Queue and API */
 #define BOUND_QUEUE_ITEMS         10000          /* default queue limit: past it a trigger gets 503 */

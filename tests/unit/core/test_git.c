@@ -250,6 +250,36 @@ static void poll_decide__finds_changes_by_branch(void **state)
                      -EINVAL);
 }
 
+static void
+git_url_kind__tells_ssh_http_and_local_apart_and_sees_the_user(void **state)
+{
+    static const struct {
+        const char *url;
+        enum git_url_kind kind;
+        bool user;
+    } cases[] = {
+        { "ssh://git@host:2222/o/r.git", GIT_URL_SSH, true },
+        { "ssh://host/o/r.git", GIT_URL_SSH, false },
+        { "git+ssh://host/r", GIT_URL_SSH, false },
+        { "git@github.com:o/r.git", GIT_URL_SSH, true },
+        { "host:o/r.git", GIT_URL_SSH, false },
+        { "https://bot@host/o/r.git", GIT_URL_HTTP, true },
+        { "http://host/r", GIT_URL_HTTP, false },
+        { "file:///srv/git/r.git", GIT_URL_LOCAL, false },
+        { "/srv/git/r.git", GIT_URL_LOCAL, false },
+        { "./r:x", GIT_URL_LOCAL, false },
+        { "git://host/r.git", GIT_URL_OTHER, false },
+        { "ext::ssh -i key host %S r", GIT_URL_OTHER, false },
+    };
+
+    (void) state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool user = !cases[i].user;
+        assert_int_equal(git_url_kind(cases[i].url, &user), cases[i].kind);
+        assert_true(user == cases[i].user);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +291,7 @@ int main(void)
         cmocka_unit_test(git_url_matches__compares_loosely_as_notify_commit_does),
         cmocka_unit_test(poll_decide__finds_changes_by_branch),
         cmocka_unit_test(git_github_same__reads_the_plugins_url_forms),
+        cmocka_unit_test(git_url_kind__tells_ssh_http_and_local_apart_and_sees_the_user),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1934,6 +1934,57 @@ static void jobcfg_summary_decode__refuses_every_damaged_blob_without_crashing(v
     }
 }
 
+static void
+jobcfg_parse__reads_the_credentials_binding_wrapper(void **state)
+{
+#define B "org.jenkinsci.plugins.credentialsbinding.impl."
+    static const char xml[] =
+        "<project><buildWrappers><" B "SecretBuildWrapper><bindings>"
+        "<" B "UsernamePasswordMultiBinding><credentialsId>up</credentialsId>"
+        "<usernameVariable>U</usernameVariable><passwordVariable>P</passwordVariable>"
+        "</" B "UsernamePasswordMultiBinding>"
+        "<" B "SSHUserPrivateKeyBinding><credentialsId>k</credentialsId>"
+        "<keyFileVariable>KF</keyFileVariable><usernameVariable></usernameVariable>"
+        "<passphraseVariable></passphraseVariable></" B "SSHUserPrivateKeyBinding>"
+        "<" B "ZipFileBinding><credentialsId>z</credentialsId><variable>Z</variable>"
+        "</" B "ZipFileBinding>"
+        "</bindings></" B "SecretBuildWrapper></buildWrappers></project>";
+    struct job_config *cfg = parse_ok(xml, sizeof xml - 1);
+    char *msg = NULL;
+
+    (void) state;
+    assert_int_equal(cfg->n_bindings, 3);
+    assert_int_equal(cfg->bindings[0].kind, BINDING_USERNAME_PASSWORD_MULTI);
+    assert_string_equal(cfg->bindings[0].credentials_id, "up");
+    assert_string_equal(cfg->bindings[0].username_variable, "U");
+    assert_string_equal(cfg->bindings[0].password_variable, "P");
+    assert_int_equal(cfg->bindings[1].kind, BINDING_SSH_KEY);
+    assert_string_equal(cfg->bindings[1].variable, "KF");
+    assert_null(cfg->bindings[1].username_variable);
+    assert_null(cfg->bindings[1].password_variable);
+    assert_int_equal(cfg->bindings[2].kind, BINDING_OTHER);
+    assert_string_equal(cfg->bindings[2].other, B "ZipFileBinding");
+    jobcfg_free(cfg);
+
+    /* a variable that is not a name, or no credential: refused, saying which */
+    static const char bad[] =
+        "<project><buildWrappers><" B "SecretBuildWrapper><bindings><" B "StringBinding>"
+        "<credentialsId>t</credentialsId><variable>A-B</variable></" B "StringBinding>"
+        "</bindings></" B "SecretBuildWrapper></buildWrappers></project>";
+    assert_int_equal(jobcfg_parse(bad, sizeof bad - 1, &cfg, &msg), -EINVAL);
+    assert_non_null(strstr(msg, "<variable> must be a variable name"));
+    free(msg);
+    msg = NULL;
+    static const char noid[] =
+        "<project><buildWrappers><" B "SecretBuildWrapper><bindings><" B "StringBinding>"
+        "<variable>T</variable></" B "StringBinding>"
+        "</bindings></" B "SecretBuildWrapper></buildWrappers></project>";
+    assert_int_equal(jobcfg_parse(noid, sizeof noid - 1, &cfg, &msg), -EINVAL);
+    assert_non_null(strstr(msg, "has no <credentialsId>"));
+    free(msg);
+#undef B
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1987,6 +2038,7 @@ int main(void)
         cmocka_unit_test(param_value_for__follows_jenkins_rules),
         cmocka_unit_test(jobcfg_summary__keeps_what_the_registry_needs_and_no_secret_in_clear),
         cmocka_unit_test(jobcfg_summary_decode__refuses_every_damaged_blob_without_crashing),
+        cmocka_unit_test(jobcfg_parse__reads_the_credentials_binding_wrapper),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
