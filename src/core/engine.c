@@ -1151,6 +1151,37 @@ add_gitlab_env(char ***env, size_t *n, const char *note)
     return r;
 }
 
+/*
+ * What every step starts from, a build's or a poll's: of the server's
+ * environment only PATH, LANG and TZ (never its own settings or secrets:
+ * NOTIFY_SOCKET, credentials...), HOME, and the --build-env entries.
+ */
+static int
+base_env(struct engine *e, const char *home, char ***env, size_t *n)
+{
+    static const char *const passed[] = { "PATH", "LANG", "TZ" };
+    static const char default_path[] =
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int r = 0;
+
+    for (size_t i = 0; i < ELEMENTSOF(passed) && r >= 0; i++) {
+        const char *v = getenv(passed[i]);
+        if (v)
+            r = env_add(env, n, passed[i], v);
+        else if (streq(passed[i], "PATH"))
+            r = env_add(env, n, "PATH", default_path);
+    }
+    if (r >= 0)
+        r = env_add(env, n, "HOME", home);
+    for (size_t i = 0; i < e->opts.n_build_env && r >= 0; i++) {
+        const char *kv = e->opts.build_env[i], *eq = strchr(kv, '=');
+        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
+        if (name)
+            r = env_add(env, n, name, eq + 1);
+    }
+    return r;
+}
+
 static char **
 build_env(struct engine *e, struct run *run, const struct queue_row *q)
 {
@@ -1162,28 +1193,7 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
 
     if (!env || !jurl)
         goto fail;
-    /*
-     * Of the server's environment, only these: a build never sees the
-     * server's own settings or secrets (NOTIFY_SOCKET, credentials, ...)
-     */
-    static const char *const passed[] = { "PATH", "LANG", "TZ" };
-    static const char default_path[] =
-        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (size_t i = 0; i < ELEMENTSOF(passed) && r >= 0; i++) {
-        const char *v = getenv(passed[i]);
-        if (v)
-            r = env_add(&env, &n, passed[i], v);
-        else if (streq(passed[i], "PATH"))
-            r = env_add(&env, &n, "PATH", default_path);
-    }
-    if (r >= 0)
-        r = env_add(&env, &n, "HOME", run->workspace);
-    for (size_t i = 0; i < e->opts.n_build_env && r >= 0; i++) {
-        const char *kv = e->opts.build_env[i], *eq = strchr(kv, '=');
-        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
-        if (name)
-            r = env_add(&env, &n, name, eq + 1);
-    }
+    r = base_env(e, run->workspace, &env, &n);
     snprintf(num, sizeof num, "%lld", (long long) run->number);
     snprintf(disp, sizeof disp, "#%lld", (long long) run->number);
     snprintf(exe, sizeof exe, "%d", run->executor);
@@ -1788,17 +1798,8 @@ start_poll(struct engine *e, struct poll_run *p, int slot)
     p->out = r >= 0 ? path_join(tmp, "steward-poll-report") : NULL;
     if (r >= 0 && !p->out)
         r = -ENOMEM;
-    r = r < 0 ? r : env_add(&env, &n, "PATH", getenv("PATH") ? getenv("PATH")
-                                                          : "/usr/local/bin:/usr/bin:/bin");
-    if (r >= 0)
-        r = env_add(&env, &n, "HOME", tmp);
-    /* what every build gets (--build-env): a proxy, git's url.insteadOf... */
-    for (size_t i = 0; i < e->opts.n_build_env && r >= 0; i++) {
-        const char *kv = e->opts.build_env[i], *eq = strchr(kv, '=');
-        _cleanup_free_ char *name = eq ? strndup(kv, (size_t) (eq - kv)) : NULL;
-        if (name)
-            r = env_add(&env, &n, name, eq + 1);
-    }
+    /* as a build's: --build-env may hold a proxy, or git's url.insteadOf */
+    r = r < 0 ? r : base_env(e, tmp, &env, &n);
     if (r >= 0)
         r = env_add(&env, &n, "STEWARD_POLL_OUT", p->out);
     if (r >= 0)

@@ -300,7 +300,7 @@ def test_polling_builds_when_the_remote_changes_and_only_then(server, repo, tmp_
     create_job(server, "app", jjb_xml(tmp_path, poll_job_yaml(repo.url), "app"))
     assert server.get("job/app/scmPollLog", auth=server.alice).status_code == 404
     page = server.get("job/app/", auth=server.alice, headers={"Accept": "text/html"}).text
-    assert 'href="/job/app/scmPollLog"' in page or "scmPollLog" in page
+    assert "scmPollLog" in page
 
     # never built: the first poll builds
     poll_now(server)

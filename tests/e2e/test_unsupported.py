@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from conftest import create_job, job_xml
+from test_git import build
 
 # The job of a Jenkins user moving over, as jenkins-job-builder writes it: Git, a Maven
 # builder beside a shell step, a Mailer, a node label, polling and a timestamper.
@@ -43,16 +44,6 @@ def with_parts(xml, project="", triggers="", builders="", publishers="", wrapper
     xml = xml.replace("<publishers/>", f"<publishers>{publishers}</publishers>")
     xml = xml.replace("<buildWrappers/>", f"<buildWrappers>{wrappers}</buildWrappers>")
     return xml.replace("</project>", f"{project}</project>")
-
-
-def build(server, job):
-    r = server.post(f"job/{job}/build", auth=server.alice)
-    assert r.status_code == 201, r.text
-    item = server.wait_queue_item(r.headers["Location"], server.alice)
-    number = item["executable"]["number"]
-    b = server.wait_build(job, number, server.alice)
-    log = server.get(f"job/{job}/{number}/consoleText", auth=server.alice).text
-    return b, log
 
 
 def unsupported_header(r):
