@@ -576,6 +576,13 @@ git_build_json(struct model *m, const struct job *job, const struct build_row *b
     git_build_release(&g);
 }
 
+/* Run.getDisplayName(): the one given, else "#N" (in rfmt's scratch). */
+static const char *
+build_display_name(const struct build_row *b)
+{
+    return b->display_name ? b->display_name : rfmt("#%lld", (long long) b->number);
+}
+
 json_t *
 model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
 {
@@ -590,14 +597,15 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
         queue_row_release(&q);
     } else
         actions = json_array();
-    o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:s, s:b, s:I, s:b, s:I, "
+    o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:o, s:b, s:I, s:b, s:I, "
                   "s:o, s:I, s:o}",
                   "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
-                  artifacts_json(m, job, b->number), "building", building, "description", json_null(), "displayName",
-                  rfmt("#%lld", (long long) b->number), "duration", (json_int_t) duration,
+                  artifacts_json(m, job, b->number), "building", building, "description",
+                  jstr_or_null(b->description), "displayName", build_display_name(b),
+                  "duration", (json_int_t) duration,
                   "estimatedDuration", (json_int_t) store_build_estimated_duration(m->req->db, job->name),
                   "executor", json_null(), "fullDisplayName",
-                  rfmt("%s #%lld", job->name, (long long) b->number), "keepLog", false, "number",
+                  json_sprintf("%s %s", job->name, build_display_name(b)), "keepLog", b->keep_log, "number",
                   (json_int_t) b->number, "inProgress", building, "queueId", (json_int_t) b->queue_id,
                   "result", jstr_or_null(b->result), "timestamp", (json_int_t) b->start_ms, "url",
                   jurl(m, job->name, b->number));

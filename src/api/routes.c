@@ -22,6 +22,7 @@
 #include "api/scm.h"
 #include "api/dispatch.h"
 #include "api/trigger.h"
+#include "core/buildmeta.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -683,17 +684,254 @@ build_route(const struct app *app, struct req *req, struct resp *resp, struct jo
         serve_artifact(app, req, resp, job, number);
     } else if (streq(what, "buildNumber")) {
         api_send_text(resp, 200, rfmt("%lld", (long long) number));
-    } else if (streq(what, "stop")) {
-        /* a POST went to build_stop() */
+    } else if (streq(what, "stop") || streq(what, "submitDescription") ||
+               streq(what, "configSubmit") || streq(what, "toggleLogKeep") ||
+               streq(what, "doDelete")) {
+        /* a POST went to its own route */
         resp_header(resp, "Allow", "POST");
         refuse(app, req, resp, &(struct refusal){ .status = 405, .error = "Method not allowed",
                                                   .presented = rfmt("The request used %s.", req->method),
-                                                  .fix = "Use POST to stop a build." });
+                                                  .fix = rfmt("Use POST for %s.", what) });
     } else if (streq(what, "injectedEnvVars") || streq(what, "testReport")) {
         not_found(app, req, resp, rfmt("'%s' (a plugin's page)", what));
     } else
         not_found(app, req, resp, rfmt("The page '%s' of a build", what));
     build_row_release(&b);
+}
+
+/* ---- a build's description, display name and keep-forever flag ---- */
+
+static bool job_urls(const struct app *app, struct req *req, struct resp *resp, const char *name,
+                     char **ret_root, char **ret_ju);
+
+/* The build the URL names, as a number; false after answering 404. */
+static bool
+build_named(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+            int64_t *ret_number)
+{
+    struct build_row b = { 0 };
+
+    if (build_number(req, job->name, SEG(2), ret_number) < 0 ||
+        store_build_get(req->db, job->name, *ret_number, &b) < 0) {
+        not_found(app, req, resp, rfmt("Build %s of job '%s'", SEG(2), job->name));
+        return false;
+    }
+    build_row_release(&b);
+    return true;
+}
+
+/* False after answering 400 when a text does not pass core/buildmeta's rules. */
+static bool
+meta_text_ok(const struct app *app, struct req *req, struct resp *resp, const char *text,
+             bool display_name)
+{
+    const char *why = NULL;
+    int r;
+
+    if (!text)
+        return true;
+    r = display_name ? buildmeta_check_display_name(text, &why)
+                     : buildmeta_check_description(text, &why);
+    if (r == 0)
+        return true;
+    refuse(app, req, resp,
+           &(struct refusal){ .status = r == -E2BIG ? 413 : 400,
+                              .error = display_name ? "Invalid display name" : "Invalid description",
+                              .presented = why,
+                              .fix = rfmt("Send UTF-8 text of at most %d bytes%s. Nothing was changed.",
+                                          display_name ? BOUND_BUILD_DISPLAY_NAME_BYTES
+                                                       : BOUND_BUILD_DESCRIPTION_BYTES,
+                                          display_name ? " on one line" : "") });
+    return false;
+}
+
+/* Where the answer to a change sends the browser, as Jenkins does. */
+enum change_goes_to {
+    TO_BUILD,      /* the build's page */
+    TO_REFERER,    /* the page it came from, when it is one of this server's; else the build's */
+    TO_JOB,        /* the job's page (the build is gone) */
+};
+
+/* Has the engine make the change, and answers 302 (or why not). */
+static void
+answer_build_change(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+                    int64_t number, const struct build_change *c, const char *action,
+                    enum change_goes_to to)
+{
+    _cleanup_free_ char *root = NULL, *ju = NULL;
+    const char *referer = req_header(req, "Referer");
+    const char *name = rfmt("%s #%lld", job->name, (long long) number);
+    int r;
+
+    if (!job_urls(app, req, resp, job->name, &root, &ju))
+        return;
+    r = engine_change_build(app->engine, job->name, number, c);
+    switch (r) {
+    case 0:
+        break;
+    case -ENOENT:
+        not_found(app, req, resp, rfmt("Build #%lld of job '%s'", (long long) number, job->name));
+        return;
+    case -EBUSY:
+        refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "The build is running",
+                                                  .presented = rfmt("Unable to delete %s: it has not finished.", name),
+                                                  .fix = "Stop it (POST .../stop) or wait until it ends, then delete it." });
+        return;
+    case -EPERM:
+        refuse(app, req, resp, &(struct refusal){ .status = 409, .error = "The build is kept forever",
+                                                  .presented = rfmt("Unable to delete %s: it is marked to be kept forever.", name),
+                                                  .fix = "Remove the mark first (POST .../toggleLogKeep, which takes Run/Delete), then delete it." });
+        return;
+    case -ECANCELED:
+        refuse(app, req, resp, &(struct refusal){ .status = 503, .error = "Steward is stopping",
+                                                  .presented = "The server is shutting down: nothing was changed.",
+                                                  .fix = "Retry once it is back." });
+        return;
+    default:
+        refuse(app, req, resp, &(struct refusal){ .status = r == -ENOSPC ? 507 : 500,
+                                                  .error = "Could not change the build",
+                                                  .presented = rfmt("Writing to the database failed: %s.", strerror(-r)),
+                                                  .fix = "Nothing was changed. The server's log may say more." });
+        return;
+    }
+    app_audit(req, action, job->name, "build #%lld", (long long) number);
+    if (to == TO_REFERER && referer && startswith(referer, root) && !strpbrk(referer, "\r\n"))
+        api_redirect(resp, 302, referer);
+    else if (to == TO_JOB)
+        api_redirect(resp, 302, ju);
+    else
+        api_redirect(resp, 302, rfmt("%s%lld/", ju, (long long) number));
+}
+
+/* POST /job/NAME/N/submitDescription with description= (absent: none), Run/Update. */
+static void
+build_submit_description(const struct app *app, struct req *req, struct resp *resp,
+                         struct job *job)
+{
+    const char *text = req_param(req, "description");
+    int64_t number;
+
+    if (!build_named(app, req, resp, job, &number) || !meta_text_ok(app, req, resp, text, false))
+        return;
+    answer_build_change(app, req, resp, job, number,
+                 &(struct build_change){ .set_description = true, .description = text, .keep = -1 },
+                 "build-describe", TO_BUILD);
+}
+
+/* A string member of the form's JSON: false after answering 400 for another type. */
+static bool
+json_text_member(const struct app *app, struct req *req, struct resp *resp, json_t *o,
+                 const char *key, bool *ret_set, const char **ret_text)
+{
+    json_t *v = json_object_get(o, key);
+
+    *ret_set = v != NULL;
+    *ret_text = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Malformed form",
+                                                  .presented = rfmt("In the json field, %s is not a string.", key),
+                                                  .fix = "Send json={\"displayName\":\"...\",\"description\":\"...\"}." });
+        return false;
+    }
+    *ret_text = json_string_value(v);
+    return true;
+}
+
+/*
+ * POST /job/NAME/N/configSubmit, Run/Update: Jenkins' form sends
+ * json={"displayName": ..., "description": ...}; the fields may also come
+ * as plain form fields. A display name is trimmed, and an empty one is the
+ * default "#N". A field not sent is left as it is.
+ */
+static void
+build_config_submit(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    const char *form = req_param(req, "json");
+    json_t *o = NULL;
+    _cleanup_free_ char *name = NULL;
+    struct build_change c = { .keep = -1 };
+    int64_t number;
+
+    if (!build_named(app, req, resp, job, &number))
+        return;
+    if (form) {
+        o = json_loads(form, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            refuse(app, req, resp, &(struct refusal){ .status = 400, .error = "Malformed form",
+                                                      .presented = "The json field is not a JSON object.",
+                                                      .fix = "Send json={\"displayName\":\"...\",\"description\":\"...\"}." });
+            return;
+        }
+        if (!json_text_member(app, req, resp, o, "displayName", &c.set_display_name, &c.display_name) ||
+            !json_text_member(app, req, resp, o, "description", &c.set_description, &c.description))
+            goto out;
+    } else {
+        c.display_name = req_param(req, "displayName");
+        c.description = req_param(req, "description");
+        c.set_display_name = c.display_name != NULL;
+        c.set_description = c.description != NULL;
+    }
+    if (c.display_name) {
+        /* Jenkins trims it (Util.fixEmptyAndTrim) */
+        const char *t = c.display_name;
+        size_t len;
+
+        while (*t == ' ' || *t == '\t')
+            t++;
+        len = strlen(t);
+        while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t'))
+            len--;
+        name = strndup(t, len);
+        if (!name) {
+            api_send_text(resp, 500, "Out of memory.\n");
+            goto out;
+        }
+        c.display_name = *name ? name : NULL;
+    }
+    if (meta_text_ok(app, req, resp, c.display_name, true) &&
+        meta_text_ok(app, req, resp, c.description, false))
+        answer_build_change(app, req, resp, job, number, &c, "build-configure", TO_BUILD);
+out:
+    json_decref(o);
+}
+
+/*
+ * POST /job/NAME/N/toggleLogKeep: keeping takes Run/Update, and no longer
+ * keeping Run/Delete (it lets the build be discarded), as in Jenkins.
+ */
+static void
+build_toggle_keep(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    struct build_row b = { 0 };
+    int64_t number;
+    bool keep;
+
+    if (build_number(req, job->name, SEG(2), &number) < 0 ||
+        store_build_get(req->db, job->name, number, &b) < 0) {
+        not_found(app, req, resp, rfmt("Build %s of job '%s'", SEG(2), job->name));
+        return;
+    }
+    keep = !b.keep_log;
+    build_row_release(&b);
+    if (!route_check_job(app, req, resp, job, job->name, keep ? PERM_RUN_UPDATE : PERM_RUN_DELETE))
+        return;
+    answer_build_change(app, req, resp, job, number, &(struct build_change){ .keep = keep },
+                 keep ? "build-keep" : "build-unkeep", TO_REFERER);
+}
+
+/* POST /job/NAME/N/doDelete, Run/Delete: refused while it runs or is kept forever. */
+static void
+build_delete(const struct app *app, struct req *req, struct resp *resp, struct job *job)
+{
+    int64_t number;
+
+    if (build_named(app, req, resp, job, &number))
+        answer_build_change(app, req, resp, job, number,
+                            &(struct build_change){ .delete = true, .keep = -1 }, "build-delete",
+                            TO_JOB);
 }
 
 /* ---- jobs ---- */
@@ -1313,6 +1551,9 @@ static const struct route routes[] = {
     /* the trigger token stands in for a user: trigger.c checks everything itself */
     { "job/*/build", ANY, OPEN, job_trigger },
     { "job/*/buildWithParameters", ANY, OPEN, job_trigger },
+    /* Jenkins' dispatch ignores an api/json after an action (npm jenkins-api posts to build/api/json) */
+    { "job/*/build/api/{api}", ANY, OPEN, job_trigger },
+    { "job/*/buildWithParameters/api/{api}", ANY, OPEN, job_trigger },
     { "buildByToken/build", ANY, OPEN, by_token },
     { "buildByToken/buildWithParameters", ANY, OPEN, by_token },
     { "job/*", ANY | JOB, NEEDS(JOB_READ), job_root },
@@ -1327,8 +1568,14 @@ static const struct route routes[] = {
     { "job/*/confirmRename", POST | JOB, NEEDS(JOB_CONFIGURE), job_rename },
     { "job/*/scmPollLog", GET | JOB, NEEDS(JOB_READ), api_poll_log },
     { "job/*/polling", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
+    { "job/*/polling/api/{api}", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
     { "job/*/hooks/api/json", GET | JOB, NEEDS(JOB_READ), api_job_hooks },
     { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
+    { "job/*/{build}/submitDescription", POST | JOB, NEEDS(RUN_UPDATE), build_submit_description },
+    { "job/*/{build}/configSubmit", POST | JOB, NEEDS(RUN_UPDATE), build_config_submit },
+    /* keeping takes Run/Update, unkeeping Run/Delete: build_toggle_keep() checks which */
+    { "job/*/{build}/toggleLogKeep", POST | JOB, NEEDS(JOB_READ), build_toggle_keep },
+    { "job/*/{build}/doDelete", POST | JOB, NEEDS(RUN_DELETE), build_delete },
     { "job/*/*/**", ANY | JOB, NEEDS(JOB_READ), build_route },
     { "queue", ANY, NEEDS(READ), queue_page },
     { "queue/api/{api}", ANY, NEEDS(READ), queue_api },

@@ -46,7 +46,7 @@ extern char **environ;
 #define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
-                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL };
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD };
 
 struct cmd {
     enum cmd_type type;
@@ -56,6 +56,7 @@ struct cmd {
     const char *by;
     int64_t id;
     struct engine_load *load;
+    const struct build_change *change;
     /* answer */
     int result;
     int64_t out_id;
@@ -520,6 +521,15 @@ int
 engine_forget_job(struct engine *e, const char *job)
 {
     struct cmd c = { .type = CMD_FORGET, .job = job };
+
+    return submit(e, &c);
+}
+
+int
+engine_change_build(struct engine *e, const char *job, int64_t number,
+                    const struct build_change *change)
+{
+    struct cmd c = { .type = CMD_CHANGE_BUILD, .job = job, .id = number, .change = change };
 
     return submit(e, &c);
 }
@@ -2089,6 +2099,53 @@ to_trash(struct engine *e, const char *path)
     return fs_rm_rf(path);
 }
 
+/* ---- a user's change to one build (engine_change_build()) ---- */
+
+static int
+change_build_rows(struct engine *e, const char *job, int64_t number, const struct build_change *c)
+{
+    struct build_row b = { 0 };
+    int r;
+
+    r = store_build_get(e->db, job, number, &b);
+    if (r < 0)
+        return r;
+    if (c->delete)
+        r = !b.result ? -EBUSY : b.keep_log ? -EPERM : store_build_delete(e->db, job, number);
+    if (r >= 0 && c->set_description)
+        r = store_build_set_description(e->db, job, number, c->description);
+    if (r >= 0 && c->set_display_name)
+        r = store_build_set_display_name(e->db, job, number, c->display_name);
+    if (r >= 0 && c->keep >= 0)
+        r = store_build_set_keep(e->db, job, number, c->keep > 0);
+    build_row_release(&b);
+    return r;
+}
+
+static int
+change_build(struct engine *e, const char *job, int64_t number, const struct build_change *c)
+{
+    int r = store_begin(e->db);
+
+    if (r < 0)
+        return r;
+    r = change_build_rows(e, job, number, c);
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        return r;
+    }
+    if (c->delete) {
+        /* the row is gone on disk (a durable commit): now its directory */
+        _cleanup_free_ char *dir = home_build_dir(e->home, job, number);
+        if (dir && to_trash(e, dir) >= 0)
+            empty_trash(e);
+        log_info("%s: deleted build #%lld", job, (long long) number);
+    }
+    return 0;
+}
+
 /*
  * "Discard old builds" (hudson.tasks.LogRotator): what goes, in two
  * lists of build numbers. At most DISCARD_BATCH of each a time; the next
@@ -3216,6 +3273,9 @@ handle_cmd(struct engine *e, struct cmd *c)
         want_poll(e, c->job, c->trigger ? c->trigger->cause->kind : CAUSE_SCM,
                   c->trigger ? c->trigger->cause->user_name : NULL);
         answer(e, c, 0);
+        return;
+    case CMD_CHANGE_BUILD:
+        answer(e, c, change_build(e, c->job, c->id, c->change));
         return;
     case CMD_QUIT:
     case CMD_TRIGGER:

@@ -134,6 +134,30 @@ int engine_stop_build(struct engine *e, const char *job, int64_t number, const c
  */
 int engine_forget_job(struct engine *e, const char *job);
 
+/*
+ * A change to one build that a user asks for (Jenkins' submitDescription,
+ * configSubmit, toggleLogKeep and doDelete). Texts are checked by the
+ * caller (core/buildmeta.h); NULL clears.
+ */
+struct build_change {
+    bool set_description;
+    const char *description;
+    bool set_display_name;
+    const char *display_name;
+    int keep;                /* 1: keep forever, 0: no more, -1: unchanged */
+    bool delete;             /* the build goes: its row, then its directory */
+};
+
+/*
+ * Makes the change on the engine thread, in one transaction, so that it
+ * and the discarding of old builds come one after the other. 0, -ENOENT
+ * when there is no such build; for a delete, -EBUSY while it runs and
+ * -EPERM when it is kept forever; -ECANCELED when shutting down, or the
+ * store's error.
+ */
+int engine_change_build(struct engine *e, const char *job, int64_t number,
+                        const struct build_change *change);
+
 /* Moves queue and build rows of a renamed job. -EBUSY while it builds or waits. */
 int engine_rename_job(struct engine *e, const char *from, const char *to);
 

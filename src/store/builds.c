@@ -358,6 +358,8 @@ build_row_release(struct build_row *b)
     free(b->job);
     free(b->result);
     free(b->abort_reason);
+    free(b->description);
+    free(b->display_name);
     memset(b, 0, sizeof *b);
 }
 
@@ -437,7 +439,9 @@ store_build_finish(struct store *s, const char *job, int64_t number, const char 
     return st_exec_done(st);
 }
 
-#define BUILD_COLUMNS "job, number, queue_id, start_ms, duration_ms, result, executor, abort_reason"
+#define BUILD_COLUMNS                                                                     \
+    "job, number, queue_id, start_ms, duration_ms, result, executor, abort_reason, description, " \
+    "display_name, keep_log"
 
 static void
 build_from_row(sqlite3_stmt *st, struct build_row *b)
@@ -451,6 +455,9 @@ build_from_row(sqlite3_stmt *st, struct build_row *b)
     b->result = st_text(st, 5);
     b->executor = sqlite3_column_int(st, 6);
     b->abort_reason = st_text(st, 7);
+    b->description = st_text(st, 8);
+    b->display_name = st_text(st, 9);
+    b->keep_log = sqlite3_column_int(st, 10) != 0;
 }
 
 int
@@ -620,8 +627,9 @@ store_build_count(struct store *s, const char *job, int64_t *ret_count)
  * them along the primary key); a partial index on `archived` would spare
  * that, at the price of a migration.
  */
-#define DISCARD_WALK(extra) \
-    "SELECT number, result IS NOT NULL, start_ms FROM builds WHERE job = ?1" extra " ORDER BY number"
+#define DISCARD_WALK(extra)                                                                \
+    "SELECT number, result IS NOT NULL, start_ms, keep_log FROM builds WHERE job = ?1" extra \
+    " ORDER BY number"
 
 int
 store_build_discardable(struct store *s, const char *job, bool archived_only, int64_t keep,
@@ -677,8 +685,13 @@ store_build_discardable(struct store *s, const char *job, bool archived_only, in
 
         if (number > past && sqlite3_column_int64(st, 2) >= before_ms)
             break;
-        /* a running build, and the two last good ones, stay; the walk goes past them */
-        if (sqlite3_column_int(st, 1) && number != last_ok && number != last_good)
+        /*
+         * a running build, one kept forever, and the two last good ones
+         * stay (they still count among the `keep` newest); the walk goes
+         * past them
+         */
+        if (sqlite3_column_int(st, 1) && !sqlite3_column_int(st, 3) && number != last_ok &&
+            number != last_good)
             v[n++] = number;
     }
     st_release(st);
@@ -707,13 +720,95 @@ store_build_set_archived(struct store *s, const char *job, int64_t number, bool 
 int
 store_build_delete(struct store *s, const char *job, int64_t number)
 {
-    sqlite3_stmt *st = st_prep(s, "DELETE FROM builds WHERE job = ? AND number = ? AND result IS NOT NULL");
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM builds WHERE job = ? AND number = ? AND "
+                                  "result IS NOT NULL AND keep_log = 0");
 
     if (!st)
         return -EIO;
     st_bind_text(st, 1, job);
     sqlite3_bind_int64(st, 2, number);
     return st_exec_done(st);
+}
+
+/* Runs an UPDATE of one build (?2, ?3) with the value ?1 bound by the caller; -ENOENT for none. */
+static int
+update_build(struct store *s, sqlite3_stmt *st, const char *job, int64_t number)
+{
+    int r;
+
+    st_bind_text(st, 2, job);
+    sqlite3_bind_int64(st, 3, number);
+    r = st_exec_done(st);
+    if (r < 0)
+        return r;
+    return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int
+store_build_set_description(struct store *s, const char *job, int64_t number, const char *text)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET description = ?1 WHERE job = ?2 AND "
+                                  "number = ?3");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, text);
+    return update_build(s, st, job, number);
+}
+
+int
+store_build_set_display_name(struct store *s, const char *job, int64_t number, const char *text)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET display_name = ?1 WHERE job = ?2 AND "
+                                  "number = ?3");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, text);
+    return update_build(s, st, job, number);
+}
+
+int
+store_build_set_keep(struct store *s, const char *job, int64_t number, bool keep)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET keep_log = ?1 WHERE job = ?2 AND "
+                                  "number = ?3");
+
+    if (!st)
+        return -EIO;
+    sqlite3_bind_int(st, 1, keep);
+    return update_build(s, st, job, number);
+}
+
+int
+store_build_each(struct store *s, const char *job, int64_t offset, int64_t limit,
+                 int (*fn)(void *userdata, const struct build_row *b), void *userdata)
+{
+    /* the rows come one at a time along the primary key, newest first */
+    sqlite3_stmt *st = st_prep(s, "SELECT " BUILD_COLUMNS " FROM builds WHERE job = ? "
+                                  "ORDER BY number DESC LIMIT ? OFFSET ?");
+    struct build_row b;
+    bool began;
+    int rc, r = 0;
+
+    if (!st)
+        return -EIO;
+    began = read_begin(s);
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, limit >= 0 ? limit : -1);
+    sqlite3_bind_int64(st, 3, offset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        build_from_row(st, &b);
+        r = b.job ? fn(userdata, &b) : -ENOMEM;
+        build_row_release(&b);
+        if (r < 0)
+            break;
+    }
+    if (r >= 0 && rc != SQLITE_DONE)
+        r = st_err(rc);
+    st_release(st);
+    read_end(s, began);
+    return r;
 }
 
 /*

@@ -181,6 +181,14 @@ static const char *const migrations[] = {
     "  result TEXT NOT NULL,"
     "  PRIMARY KEY(source, id));"
     "CREATE INDEX hook_deliveries_received ON hook_deliveries(received_ms);",
+    /*
+     * a build's description and display name (NULL: none, "#N"), and its
+     * keep-forever flag, which discarding old builds honours (Jenkins'
+     * Run.description, displayName and keepLog)
+     */
+    "ALTER TABLE builds ADD COLUMN description TEXT;"
+    "ALTER TABLE builds ADD COLUMN display_name TEXT;"
+    "ALTER TABLE builds ADD COLUMN keep_log INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

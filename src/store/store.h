@@ -297,6 +297,9 @@ struct build_row {
     char *result;          /* NULL while building */
     int executor;
     char *abort_reason;    /* why Steward itself aborted it, or NULL */
+    char *description;     /* NULL: none */
+    char *display_name;    /* NULL: the default, "#N" */
+    bool keep_log;         /* kept forever: discarding old builds passes it by */
 };
 void build_row_release(struct build_row *b);
 void build_rows_free(struct build_row *rows, size_t n);
@@ -346,8 +349,29 @@ int store_build_discardable(struct store *s, const char *job, bool archived_only
                             int64_t before_ms, size_t max, int64_t **ret_numbers, size_t *ret_n);
 /* Marks whether a build has (or may have) archived artifacts. */
 int store_build_set_archived(struct store *s, const char *job, int64_t number, bool archived);
-/* Deletes the row of a finished build. */
+/* Deletes the row of a finished build that is not kept forever. */
 int store_build_delete(struct store *s, const char *job, int64_t number);
+/*
+ * A build's description, display name (NULL: none, or the default "#N")
+ * and keep-forever flag. The text is stored as given: callers check it
+ * first (core/buildmeta.h says what is allowed). Each is one statement,
+ * on any connection and on the engine's thread alike (the build-timeout
+ * plugin's writeDescription). 0, or -ENOENT when there is no such build.
+ */
+int store_build_set_description(struct store *s, const char *job, int64_t number,
+                                const char *text);
+int store_build_set_display_name(struct store *s, const char *job, int64_t number,
+                                 const char *text);
+int store_build_set_keep(struct store *s, const char *job, int64_t number, bool keep);
+/*
+ * Calls fn for the builds of `job`, newest first, skipping `offset`, at
+ * most `limit` (< 0: all), as of one moment (one read transaction): the
+ * rows are lent for the call, one at a time, so that a history of any
+ * length costs one row's memory. A negative return from fn stops the walk
+ * and is returned. fn may read the store on the same connection.
+ */
+int store_build_each(struct store *s, const char *job, int64_t offset, int64_t limit,
+                     int (*fn)(void *userdata, const struct build_row *b), void *userdata);
 /* Average duration of the last 3 successful (or unstable) builds, or -1. Index lookups. */
 int64_t store_build_estimated_duration(struct store *s, const char *job);
 

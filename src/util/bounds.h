@@ -25,6 +25,8 @@
 #define BOUND_BEARER_TOKEN_BYTES  256           /* Authorization: Bearer (the /prometheus/ scrape token) */
 #define BOUND_CAUSE_NOTE_BYTES    1024
 #define BOUND_QUIET_REASON_BYTES  1024          /* quietDown's reason */
+#define BOUND_BUILD_DESCRIPTION_BYTES  16384        /* a build's description (16 KiB) */
+#define BOUND_BUILD_DISPLAY_NAME_BYTES 256          /* a build's display name */
 
 /* Credentials (core/credentials.h) */
 #define BOUND_CREDENTIAL_ID_BYTES          128
