@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "api/model.h"
 #include "api/tree.h"
 #include "core/archive.h"
@@ -29,6 +30,7 @@ model_release(struct model *m)
     m->stats = m->running = NULL;
     m->n_stats = m->n_running = 0;
     m->colors_ready = false;
+    m->all_builds_tree = tree_free(m->all_builds_tree);
 }
 
 void
@@ -398,6 +400,8 @@ unsupported_json(const struct job_config *cfg)
     return a;
 }
 
+static json_t *all_builds_json(struct model *m, const struct job *job);
+
 json_t *
 model_job(struct model *m, const struct job *job, int depth)
 {
@@ -455,16 +459,14 @@ model_job(struct model *m, const struct job *job, int depth)
     json_object_set_new(o, "upstreamProjects", json_array());
     json_object_set_new(o, "downstreamProjects", json_array());
     json_object_set_new(o, "unsupported", unsupported_json(job->cfg));
-    /* allBuilds is hidden from depth in Jenkins; it shows only when tree= names it */
-    if (req_param(m->req, "tree") && strstr(req_param(m->req, "tree"), "allBuilds")) {
-        json_t *all = json_array();
-        if (store_build_list(m->req->db, job->name, 0, 0, &rows, &n) == 0) {
-            for (size_t i = 0; i < n; i++)
-                json_array_append_new(all, model_build_ref(m, job->name, rows[i].number));
-            build_rows_free(rows, n);
-        }
-        json_object_set_new(o, "allBuilds", all);
-    }
+    /*
+     * allBuilds is hidden from depth in Jenkins; it shows only when tree=
+     * names it. As compact JSON model_write_all_builds() writes it.
+     */
+    if (req_param(m->req, "tree") && strstr(req_param(m->req, "tree"), "allBuilds"))
+        json_object_set_new(o, "allBuilds", m->all_builds_as_text && m->all_builds_job == job
+                                                ? json_array()
+                                                : all_builds_json(m, job));
     return o;
 }
 
@@ -583,16 +585,27 @@ build_display_name(const struct build_row *b)
     return b->display_name ? b->display_name : rfmt("#%lld", (long long) b->number);
 }
 
-json_t *
-model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
+/*
+ * What of a build costs more than its row: each is read only when the
+ * answer shows it (allBuilds of a long history asks for a few fields).
+ */
+enum build_parts {
+    PART_ACTIONS = 1 << 0,    /* its queue item's parameters and causes */
+    PART_ARTIFACTS = 1 << 1,  /* a look into its archive */
+    PART_GIT = 1 << 2,        /* the Git build's record: an action and the change set */
+    PART_ALL = PART_ACTIONS | PART_ARTIFACTS | PART_GIT,
+};
+
+static json_t *
+build_json(struct model *m, const struct job *job, const struct build_row *b, unsigned parts,
+           int64_t estimate)
 {
     struct queue_row q = { 0 };
     json_t *o, *actions;
     bool building = b->result == NULL;
     int64_t duration = building ? 0 : b->duration_ms;
 
-    (void) depth;
-    if (store_queue_get(m->req->db, b->queue_id, &q) == 0) {
+    if ((parts & PART_ACTIONS) && store_queue_get(m->req->db, b->queue_id, &q) == 0) {
         actions = actions_json(&q);
         queue_row_release(&q);
     } else
@@ -600,14 +613,14 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
     o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:o, s:b, s:I, s:b, s:I, "
                   "s:o, s:I, s:o}",
                   "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
-                  artifacts_json(m, job, b->number), "building", building, "description",
-                  jstr_or_null(b->description), "displayName", build_display_name(b),
-                  "duration", (json_int_t) duration,
-                  "estimatedDuration", (json_int_t) store_build_estimated_duration(m->req->db, job->name),
-                  "executor", json_null(), "fullDisplayName",
-                  json_sprintf("%s %s", job->name, build_display_name(b)), "keepLog", b->keep_log, "number",
-                  (json_int_t) b->number, "inProgress", building, "queueId", (json_int_t) b->queue_id,
-                  "result", jstr_or_null(b->result), "timestamp", (json_int_t) b->start_ms, "url",
+                  (parts & PART_ARTIFACTS) ? artifacts_json(m, job, b->number) : json_array(),
+                  "building", building, "description", jstr_or_null(b->description),
+                  "displayName", build_display_name(b), "duration", (json_int_t) duration,
+                  "estimatedDuration", (json_int_t) estimate, "executor", json_null(),
+                  "fullDisplayName", json_sprintf("%s %s", job->name, build_display_name(b)),
+                  "keepLog", b->keep_log, "number", (json_int_t) b->number, "inProgress",
+                  building, "queueId", (json_int_t) b->queue_id, "result",
+                  jstr_or_null(b->result), "timestamp", (json_int_t) b->start_ms, "url",
                   jurl(m, job->name, b->number));
     if (!o)
         return NULL;
@@ -616,7 +629,7 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
     json_object_set_new(o, "changeSet", json_pack("{s:s, s:[], s:n}", "_class",
                                                   "hudson.scm.EmptyChangeLogSet", "items", "kind"));
     json_object_set_new(o, "culprits", json_array());
-    if (job->cfg->git_urls)
+    if (job->cfg->git_urls && (parts & PART_GIT))
         git_build_json(m, job, b, actions, o);
     if (building)
         json_object_set_new(o, "executor", json_pack("{s:s, s:i}", "_class", "hudson.model.Executor",
@@ -624,6 +637,265 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
     if (b->abort_reason)
         json_object_set_new(o, "abortReason", json_string(b->abort_reason));
     return o;
+}
+
+json_t *
+model_build(struct model *m, const struct job *job, const struct build_row *b, int depth)
+{
+    (void) depth;
+    return build_json(m, job, b, PART_ALL, store_build_estimated_duration(m->req->db, job->name));
+}
+
+/* ---- allBuilds: a job's whole history ---- */
+
+/*
+ * The fields of a build that its row holds, in the order build_json()
+ * gives them: when tree= asks allBuilds for no other, each build is
+ * written as text straight from its row (bit k of all_fields keeps
+ * row_fields[k]).
+ */
+static const char *const row_fields[] = { "_class", "building", "description", "displayName",
+                                           "duration", "estimatedDuration", "executor",
+                                           "fullDisplayName", "keepLog", "number", "inProgress",
+                                           "queueId", "result", "timestamp", "url", "id",
+                                           "builtOn", "abortReason", NULL };
+
+enum { ROW_CLASS, ROW_BUILDING, ROW_DESCRIPTION, ROW_DISPLAY_NAME, ROW_DURATION, ROW_ESTIMATE,
+       ROW_EXECUTOR, ROW_FULL_DISPLAY_NAME, ROW_KEEP_LOG, ROW_NUMBER, ROW_IN_PROGRESS,
+       ROW_QUEUE_ID, ROW_RESULT, ROW_TIMESTAMP, ROW_URL, ROW_ID, ROW_BUILT_ON, ROW_ABORT_REASON };
+
+/* The parts of a build that tree= asks allBuilds for (all of them without a tree). */
+static unsigned
+all_builds_parts(const struct tree *t)
+{
+    unsigned parts = 0;
+
+    if (!t)
+        return PART_ALL;
+    if (tree_field_selects(t, "allBuilds", "actions"))
+        parts |= PART_ACTIONS | PART_GIT;
+    if (tree_field_selects(t, "allBuilds", "artifacts"))
+        parts |= PART_ARTIFACTS;
+    if (tree_field_selects(t, "allBuilds", "changeSet"))
+        parts |= PART_GIT;
+    return parts;
+}
+
+bool
+model_all_builds_as_text(struct model *m, const struct job *job, const char *format)
+{
+    const char *expr = req_param(m->req, "tree");
+
+    m->all_builds_job = job;
+    m->all_builds_as_text = false;
+    /* a malformed tree= gets its 400 from the filter */
+    if (!expr || !streq(format, "json") || req_param(m->req, "pretty") ||
+        tree_parse(expr, &m->all_builds_tree, NULL) < 0)
+        return false;
+    m->all_builds_as_text = tree_field_range(m->all_builds_tree, "allBuilds", &m->all_from,
+                                             &m->all_to);
+    return m->all_builds_as_text;
+}
+
+struct all_builds {
+    struct model *m;
+    const struct job *job;
+    struct buf *out;
+    struct buf url;          /* the job's URL as a JSON string, without its closing quote */
+    unsigned fields;         /* text: the row_fields kept */
+    unsigned parts;          /* else: what build_json() reads */
+    int64_t estimate;
+    size_t n;
+};
+
+static int
+put_field(struct buf *out, bool *first, const char *name)
+{
+    int r = buf_puts(out, *first ? "\"" : ",\"");
+
+    *first = false;
+    r = r < 0 ? r : buf_puts(out, name);
+    return r < 0 ? r : buf_puts(out, "\":");
+}
+
+static int
+put_int(struct buf *out, int64_t v)
+{
+    return buf_printf(out, "%lld", (long long) v);
+}
+
+/* One build as text, its fields in build_json()'s order. */
+static int
+write_row(struct all_builds *a, const struct build_row *b)
+{
+    struct buf *out = a->out;
+    unsigned f = a->fields;
+    bool first = true, building = b->result == NULL;
+    const char *name = build_display_name(b);
+    int r = buf_putc(out, '{');
+
+    for (int k = 0; r >= 0 && row_fields[k]; k++) {
+        if (!(f & (1u << k)) || (k == ROW_ABORT_REASON && !b->abort_reason))
+            continue;
+        r = put_field(out, &first, row_fields[k]);
+        if (r < 0)
+            break;
+        switch (k) {
+        case ROW_CLASS:
+            r = buf_puts(out, "\"hudson.model.FreeStyleBuild\"");
+            break;
+        case ROW_BUILDING:
+        case ROW_IN_PROGRESS:
+            r = buf_puts(out, building ? "true" : "false");
+            break;
+        case ROW_DESCRIPTION:
+            r = b->description ? json_quote(out, b->description) : buf_puts(out, "null");
+            break;
+        case ROW_DISPLAY_NAME:
+            r = json_quote(out, name);
+            break;
+        case ROW_DURATION:
+            r = put_int(out, building ? 0 : b->duration_ms);
+            break;
+        case ROW_ESTIMATE:
+            r = put_int(out, a->estimate);
+            break;
+        case ROW_EXECUTOR:
+            /* an object that tree= names without fields inside: its _class */
+            r = buf_puts(out, building ? "{\"_class\":\"hudson.model.Executor\"}" : "null");
+            break;
+        case ROW_FULL_DISPLAY_NAME:
+            r = json_quote(out, rfmt("%s %s", a->job->name, name));
+            break;
+        case ROW_KEEP_LOG:
+            r = buf_puts(out, b->keep_log ? "true" : "false");
+            break;
+        case ROW_NUMBER:
+            r = put_int(out, b->number);
+            break;
+        case ROW_QUEUE_ID:
+            r = put_int(out, b->queue_id);
+            break;
+        case ROW_RESULT:
+            r = b->result ? json_quote(out, b->result) : buf_puts(out, "null");
+            break;
+        case ROW_TIMESTAMP:
+            r = put_int(out, b->start_ms);
+            break;
+        case ROW_URL:
+            r = buf_append(out, a->url.ptr, a->url.len);
+            r = r < 0 ? r : buf_printf(out, "%lld/\"", (long long) b->number);
+            break;
+        case ROW_ID:
+            r = buf_printf(out, "\"%lld\"", (long long) b->number);
+            break;
+        case ROW_BUILT_ON:
+            r = buf_puts(out, "\"\"");
+            break;
+        case ROW_ABORT_REASON:
+            r = json_quote(out, b->abort_reason);
+            break;
+        }
+    }
+    return r < 0 ? r : buf_putc(out, '}');
+}
+
+/* One build as build_json() makes it, kept as tree= says. */
+static int
+write_model(struct all_builds *a, const struct build_row *b)
+{
+    json_t *whole = build_json(a->m, a->job, b, a->parts, a->estimate), *kept;
+    int r;
+
+    if (!a->m->all_builds_tree)
+        kept = json_incref(whole);
+    else
+        kept = whole ? tree_apply_element(a->m->all_builds_tree, "allBuilds", whole) : NULL;
+    json_decref(whole);
+    if (!kept)
+        return -ENOMEM;
+    r = api_append_json(a->out, kept);
+    json_decref(kept);
+    return r;
+}
+
+static int
+write_one(void *userdata, const struct build_row *b)
+{
+    struct all_builds *a = userdata;
+    int r = a->n++ ? buf_putc(a->out, ',') : 0;
+
+    if (r < 0)
+        return r;
+    return a->fields ? write_row(a, b) : write_model(a, b);
+}
+
+int
+model_write_all_builds(void *model, struct buf *out)
+{
+    struct model *m = model;
+    struct all_builds a = { .m = m, .job = m->all_builds_job, .out = out,
+                            .url = BUF_INIT(16384) };
+    size_t from = m->all_from, to = m->all_to;
+    _cleanup_free_ char *ju = job_url(m->root, a.job->name);
+    size_t ignored_from, ignored_to;
+    int r;
+
+    if (!ju)
+        return -ENOMEM;
+    r = json_quote(&a.url, ju);
+    if (r < 0)
+        goto out;
+    buf_truncate(&a.url, a.url.len - 1);
+    if (!m->all_builds_tree || tree_select_fields(m->all_builds_tree, "allBuilds", row_fields,
+                                                  &a.fields, &ignored_from, &ignored_to) < 0) {
+        a.fields = 0;
+        a.parts = all_builds_parts(m->all_builds_tree);
+    }
+    if (!a.fields || (a.fields & (1u << ROW_ESTIMATE)))
+        a.estimate = store_build_estimated_duration(m->req->db, a.job->name);
+    r = buf_putc(out, '[');
+    /* the range goes into the query: {m,n} reads n - m rows, however long the history */
+    if (r >= 0 && from < to)
+        r = store_build_each(m->req->db, a.job->name, (int64_t) MIN(from, (size_t) INT64_MAX),
+                             to == SIZE_MAX ? -1 : (int64_t) MIN(to - from, (size_t) INT64_MAX),
+                             write_one, &a);
+    r = r < 0 ? r : buf_putc(out, ']');
+out:
+    buf_release(&a.url);
+    return r;
+}
+
+/*
+ * allBuilds as a value, for the answers that are not compact JSON (XML,
+ * Python, ?pretty) and for a job inside another list: every build, or
+ * the first ones the top-level range keeps (the filter then applies the
+ * range itself), each kept as tree= says.
+ */
+static json_t *
+all_builds_json(struct model *m, const struct job *job)
+{
+    const char *expr = req_param(m->req, "tree");
+    _cleanup_(tree_freep) struct tree *t = NULL;
+    size_t from = 0, to = SIZE_MAX;
+    struct buf text = BUF_INIT(HTTP_MAX_ANSWER_BYTES);
+    struct model sub = *m;
+    json_t *v;
+    int r;
+
+    if (expr && tree_parse(expr, &t, NULL) == 0 && tree_field_range(t, "allBuilds", &from, &to))
+        from = 0;
+    else
+        t = tree_free(t);
+    /* the same writer, then read back: one build's model at a time in memory */
+    sub.all_builds_job = job;
+    sub.all_builds_tree = t;
+    sub.all_from = from;
+    sub.all_to = to;
+    r = model_write_all_builds(&sub, &text);
+    v = r >= 0 ? json_loadb(text.ptr, text.len, 0, NULL) : NULL;
+    buf_release(&text);
+    return v ? v : json_array();
 }
 
 char *

@@ -11,6 +11,8 @@
 
 #include "http/app.h"
 
+struct tree;
+
 struct model {
     const struct app *app;
     struct req *req;
@@ -24,6 +26,11 @@ struct model {
     bool jobs_as_text, jobs_unasked;
     unsigned jobs_fields;
     size_t jobs_from, jobs_to;
+    /* model_all_builds_as_text(): allBuilds is written by model_write_all_builds(), not built */
+    bool all_builds_as_text;
+    const struct job *all_builds_job;
+    struct tree *all_builds_tree;
+    size_t all_from, all_to;
 };
 
 int model_init(struct model *m, const struct app *app, struct req *req);
@@ -54,6 +61,19 @@ json_t *model_root(struct model *m, int depth);
 bool model_jobs_as_text(struct model *m, const char *format, int depth);
 int model_write_jobs(void *model, struct buf *out);
 json_t *model_job_list(struct model *m, int depth);
+
+/*
+ * A job's allBuilds (every build, as tree= asks: Jenkins shows it only
+ * then), which scripts read to scan a whole history. When the answer is
+ * compact api/json, model_all_builds_as_text() says so before the model
+ * is built, the model's allBuilds stays [], and the caller gives
+ * model_write_all_builds() to api_send_json_with(): it reads the builds
+ * one at a time in one read transaction, the range {m,n} in the query,
+ * and writes each as text (straight from its row when only the row's
+ * fields are asked for).
+ */
+bool model_all_builds_as_text(struct model *m, const struct job *job, const char *format);
+int model_write_all_builds(void *model, struct buf *out);
 json_t *model_computer(struct model *m, int depth);
 json_t *model_computer_set(struct model *m, int depth);
 /* The queue's "params" string: "\nNAME=value..." with password values as ****. */

@@ -1172,7 +1172,11 @@ job_api(const struct app *app, struct req *req, struct resp *resp, struct job *j
 
     if ((depth = depth_param(req, resp)) < 0 || model_init(&m, app, req) < 0)
         return;
-    send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
+    if (model_all_builds_as_text(&m, job, SEG(3)))
+        api_send_json_with(req, resp, model_job(&m, job, depth), "allBuilds",
+                           model_write_all_builds, &m);
+    else
+        send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
     model_release(&m);
 }
 

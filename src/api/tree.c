@@ -455,3 +455,31 @@ tree_apply(const struct tree *t, json_t *v)
     assert(v);
     return apply_value(&t->root, v);
 }
+
+bool
+tree_field_range(const struct tree *t, const char *field, size_t *ret_from, size_t *ret_to)
+{
+    const struct tree_node *f = node_lookup(&t->root, field);
+
+    if (!f)
+        return false;
+    *ret_from = f->range_min;
+    *ret_to = f->range_max;
+    return true;
+}
+
+bool
+tree_field_selects(const struct tree *t, const char *field, const char *name)
+{
+    const struct tree_node *f = node_lookup(&t->root, field);
+
+    return f && node_lookup(f, name);
+}
+
+json_t *
+tree_apply_element(const struct tree *t, const char *field, json_t *element)
+{
+    const struct tree_node *f = node_lookup(&t->root, field);
+
+    return f ? apply_value(f, element) : json_copy(element);
+}
