@@ -649,20 +649,29 @@ model_build(struct model *m, const struct job *job, const struct build_row *b, i
 /* ---- allBuilds: a job's whole history ---- */
 
 /*
- * The fields of a build that its row holds, in the order build_json()
- * gives them: when tree= asks allBuilds for no other, each build is
- * written as text straight from its row (bit k of all_fields keeps
- * row_fields[k]).
+ * A build's fields in the order build_json() gives them. Those its row
+ * holds are written as text; the others (and an executor asked with
+ * fields inside) are made as JSON one at a time and kept as tree= says.
  */
-static const char *const row_fields[] = { "_class", "building", "description", "displayName",
-                                           "duration", "estimatedDuration", "executor",
-                                           "fullDisplayName", "keepLog", "number", "inProgress",
-                                           "queueId", "result", "timestamp", "url", "id",
-                                           "builtOn", "abortReason", NULL };
+enum build_field { F_CLASS, F_ACTIONS, F_ARTIFACTS, F_BUILDING, F_DESCRIPTION, F_DISPLAY_NAME,
+                   F_DURATION, F_ESTIMATE, F_EXECUTOR, F_FULL_DISPLAY_NAME, F_KEEP_LOG, F_NUMBER,
+                   F_IN_PROGRESS, F_QUEUE_ID, F_RESULT, F_TIMESTAMP, F_URL, F_ID, F_BUILT_ON,
+                   F_CHANGE_SET, F_CULPRITS, F_ABORT_REASON, _F_MAX };
 
-enum { ROW_CLASS, ROW_BUILDING, ROW_DESCRIPTION, ROW_DISPLAY_NAME, ROW_DURATION, ROW_ESTIMATE,
-       ROW_EXECUTOR, ROW_FULL_DISPLAY_NAME, ROW_KEEP_LOG, ROW_NUMBER, ROW_IN_PROGRESS,
-       ROW_QUEUE_ID, ROW_RESULT, ROW_TIMESTAMP, ROW_URL, ROW_ID, ROW_BUILT_ON, ROW_ABORT_REASON };
+static const char *const build_fields[_F_MAX] = {
+    "_class", "actions", "artifacts", "building", "description", "displayName", "duration",
+    "estimatedDuration", "executor", "fullDisplayName", "keepLog", "number", "inProgress",
+    "queueId", "result", "timestamp", "url", "id", "builtOn", "changeSet", "culprits",
+    "abortReason",
+};
+
+/* Made as JSON, not from the row's text. */
+static bool
+field_is_json(int k, int selects)
+{
+    return k == F_ACTIONS || k == F_ARTIFACTS || k == F_CHANGE_SET || k == F_CULPRITS ||
+           (k == F_EXECUTOR && selects == 2);
+}
 
 /* The parts of a build that tree= asks allBuilds for (all of them without a tree). */
 static unsigned
@@ -702,8 +711,9 @@ struct all_builds {
     const struct job *job;
     struct buf *out;
     struct buf url;          /* the job's URL as a JSON string, without its closing quote */
-    unsigned fields;         /* text: the row_fields kept */
-    unsigned parts;          /* else: what build_json() reads */
+    bool whole;              /* each build as build_json() makes it, then kept as tree= says */
+    unsigned parts;          /* then: what build_json() reads */
+    int selects[_F_MAX];     /* else: how tree= selects each field (tree_field_selects()) */
     int64_t estimate;
     size_t n;
 };
@@ -724,76 +734,121 @@ put_int(struct buf *out, int64_t v)
     return buf_printf(out, "%lld", (long long) v);
 }
 
-/* One build as text, its fields in build_json()'s order. */
+/* A field made as JSON, kept as tree= says. */
+static int
+write_json_field(struct all_builds *a, const struct build_row *b, int k)
+{
+    struct queue_row q = { 0 };
+    json_t *v = NULL, *kept;
+    int r;
+
+    switch (k) {
+    case F_ACTIONS:
+        if (store_queue_get(a->m->req->db, b->queue_id, &q) == 0) {
+            v = actions_json(&q);
+            queue_row_release(&q);
+        } else
+            v = json_array();
+        break;
+    case F_ARTIFACTS:
+        v = artifacts_json(a->m, a->job, b->number);
+        break;
+    case F_CHANGE_SET:
+        v = json_pack("{s:s, s:[], s:n}", "_class", "hudson.scm.EmptyChangeLogSet", "items", "kind");
+        break;
+    case F_CULPRITS:
+        v = json_array();
+        break;
+    default: /* F_EXECUTOR */
+        v = b->result ? json_null()
+                      : json_pack("{s:s, s:i}", "_class", "hudson.model.Executor", "number",
+                                  b->executor);
+        break;
+    }
+    kept = v ? tree_apply_inside(a->m->all_builds_tree, "allBuilds", build_fields[k], v) : NULL;
+    json_decref(v);
+    if (!kept)
+        return -ENOMEM;
+    r = api_append_json(a->out, kept);
+    json_decref(kept);
+    return r;
+}
+
+/* One build, its fields in build_json()'s order. */
 static int
 write_row(struct all_builds *a, const struct build_row *b)
 {
     struct buf *out = a->out;
-    unsigned f = a->fields;
     bool first = true, building = b->result == NULL;
     const char *name = build_display_name(b);
     int r = buf_putc(out, '{');
 
-    for (int k = 0; r >= 0 && row_fields[k]; k++) {
-        if (!(f & (1u << k)) || (k == ROW_ABORT_REASON && !b->abort_reason))
+    for (int k = 0; r >= 0 && k < _F_MAX; k++) {
+        if (!a->selects[k] || (k == F_ABORT_REASON && !b->abort_reason))
             continue;
-        r = put_field(out, &first, row_fields[k]);
+        r = put_field(out, &first, build_fields[k]);
         if (r < 0)
             break;
+        if (field_is_json(k, a->selects[k])) {
+            r = write_json_field(a, b, k);
+            continue;
+        }
         switch (k) {
-        case ROW_CLASS:
+        case F_CLASS:
             r = buf_puts(out, "\"hudson.model.FreeStyleBuild\"");
             break;
-        case ROW_BUILDING:
-        case ROW_IN_PROGRESS:
+        case F_BUILDING:
+        case F_IN_PROGRESS:
             r = buf_puts(out, building ? "true" : "false");
             break;
-        case ROW_DESCRIPTION:
+        case F_DESCRIPTION:
             r = b->description ? json_quote(out, b->description) : buf_puts(out, "null");
             break;
-        case ROW_DISPLAY_NAME:
+        case F_DISPLAY_NAME:
             r = json_quote(out, name);
             break;
-        case ROW_DURATION:
+        case F_DURATION:
             r = put_int(out, building ? 0 : b->duration_ms);
             break;
-        case ROW_ESTIMATE:
+        case F_ESTIMATE:
             r = put_int(out, a->estimate);
             break;
-        case ROW_EXECUTOR:
+        case F_EXECUTOR:
             /* an object that tree= names without fields inside: its _class */
             r = buf_puts(out, building ? "{\"_class\":\"hudson.model.Executor\"}" : "null");
             break;
-        case ROW_FULL_DISPLAY_NAME:
+        case F_FULL_DISPLAY_NAME:
             r = json_quote(out, rfmt("%s %s", a->job->name, name));
             break;
-        case ROW_KEEP_LOG:
+        case F_KEEP_LOG:
             r = buf_puts(out, b->keep_log ? "true" : "false");
             break;
-        case ROW_NUMBER:
+        case F_NUMBER:
             r = put_int(out, b->number);
             break;
-        case ROW_QUEUE_ID:
+        case F_QUEUE_ID:
             r = put_int(out, b->queue_id);
             break;
-        case ROW_RESULT:
+        case F_RESULT:
             r = b->result ? json_quote(out, b->result) : buf_puts(out, "null");
             break;
-        case ROW_TIMESTAMP:
+        case F_TIMESTAMP:
             r = put_int(out, b->start_ms);
             break;
-        case ROW_URL:
+        case F_URL:
             r = buf_append(out, a->url.ptr, a->url.len);
             r = r < 0 ? r : buf_printf(out, "%lld/\"", (long long) b->number);
             break;
-        case ROW_ID:
+        case F_ID:
             r = buf_printf(out, "\"%lld\"", (long long) b->number);
             break;
-        case ROW_BUILT_ON:
+        case F_BUILT_ON:
             r = buf_puts(out, "\"\"");
             break;
-        case ROW_ABORT_REASON:
+        case F_ABORT_REASON:
             r = json_quote(out, b->abort_reason);
+            break;
+        default:
             break;
         }
     }
@@ -827,7 +882,7 @@ write_one(void *userdata, const struct build_row *b)
 
     if (r < 0)
         return r;
-    return a->fields ? write_row(a, b) : write_model(a, b);
+    return a->whole ? write_model(a, b) : write_row(a, b);
 }
 
 int
@@ -838,7 +893,6 @@ model_write_all_builds(void *model, struct buf *out)
                             .url = BUF_INIT(16384) };
     size_t from = m->all_from, to = m->all_to;
     _cleanup_free_ char *ju = job_url(m->root, a.job->name);
-    size_t ignored_from, ignored_to;
     int r;
 
     if (!ju)
@@ -847,12 +901,20 @@ model_write_all_builds(void *model, struct buf *out)
     if (r < 0)
         goto out;
     buf_truncate(&a.url, a.url.len - 1);
-    if (!m->all_builds_tree || tree_select_fields(m->all_builds_tree, "allBuilds", row_fields,
-                                                  &a.fields, &ignored_from, &ignored_to) < 0) {
-        a.fields = 0;
-        a.parts = all_builds_parts(m->all_builds_tree);
+    /*
+     * A Git build's record adds to its actions and makes its change set:
+     * such builds are made whole, as is every build without a tree.
+     */
+    a.whole = !m->all_builds_tree;
+    for (int k = 0; !a.whole && k < _F_MAX; k++) {
+        a.selects[k] = k == F_CLASS ? 1 : tree_field_selects(m->all_builds_tree, "allBuilds",
+                                                             build_fields[k]);
+        if (a.selects[k] && a.job->cfg->git_urls && (k == F_ACTIONS || k == F_CHANGE_SET))
+            a.whole = true;
     }
-    if (!a.fields || (a.fields & (1u << ROW_ESTIMATE)))
+    if (a.whole)
+        a.parts = all_builds_parts(m->all_builds_tree);
+    if (a.whole || a.selects[F_ESTIMATE])
         a.estimate = store_build_estimated_duration(m->req->db, a.job->name);
     r = buf_putc(out, '[');
     /* the range goes into the query: {m,n} reads n - m rows, however long the history */

@@ -93,7 +93,7 @@ api_append_json(struct buf *out, json_t *v)
 {
     struct append a = { .out = out };
 
-    if (json_dump_callback(v, append_chunk, &a, JSON_COMPACT) < 0)
+    if (json_dump_callback(v, append_chunk, &a, JSON_COMPACT | JSON_ENCODE_ANY) < 0)
         return a.r < 0 ? a.r : -ENOMEM;
     return 0;
 }

@@ -468,12 +468,22 @@ tree_field_range(const struct tree *t, const char *field, size_t *ret_from, size
     return true;
 }
 
-bool
+int
 tree_field_selects(const struct tree *t, const char *field, const char *name)
 {
     const struct tree_node *f = node_lookup(&t->root, field);
+    const struct tree_node *n = f ? node_lookup(f, name) : NULL;
 
-    return f && node_lookup(f, name);
+    return !n ? 0 : n->n_children ? 2 : 1;
+}
+
+json_t *
+tree_apply_inside(const struct tree *t, const char *field, const char *name, json_t *v)
+{
+    const struct tree_node *f = node_lookup(&t->root, field);
+    const struct tree_node *n = f ? node_lookup(f, name) : NULL;
+
+    return n ? apply_value(n, v) : json_copy(v);
 }
 
 json_t *

@@ -54,12 +54,16 @@ int tree_select_fields(const struct tree *t, const char *field, const char *cons
  * For a model that makes the elements of the top-level array `field`
  * one at a time: whether the tree selects `field` (then *ret_from and
  * *ret_to get its range); whether it selects `name` inside each element
- * (a "*" selects every name); and an element as the tree keeps it (a new
- * reference; the range is the caller's business).
+ * (a "*" selects every name); and an element, or one value inside one, as
+ * the tree keeps it (a new reference; the range of `field` is the
+ * caller's business).
  */
 bool tree_field_range(const struct tree *t, const char *field, size_t *ret_from, size_t *ret_to);
-bool tree_field_selects(const struct tree *t, const char *field, const char *name);
+/* 0: not selected; 1: selected as a leaf; 2: selected with a sub-tree. */
+int tree_field_selects(const struct tree *t, const char *field, const char *name);
 json_t *tree_apply_element(const struct tree *t, const char *field, json_t *element);
+/* `v`, the value of `name` in an element of `field`, as the tree keeps it (a new reference). */
+json_t *tree_apply_inside(const struct tree *t, const char *field, const char *name, json_t *v);
 
 struct tree *tree_free(struct tree *t);
 static inline void tree_freep(struct tree **p) { tree_free(*p); }
