@@ -136,6 +136,8 @@ static const char style_css[] =
     " dl.facts dt{margin-top:.3rem}\n"
     "}\n"
     "@media print{.top,.foot,.actions,.console-bar{display:none}}\n"
+    ".build-description{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0 .8rem}\n"
+    ".kept{display:inline-block;font-size:.8rem;font-weight:600;border:1px solid var(--line);border-radius:.3rem;padding:0 .35rem;margin-left:.4rem;vertical-align:middle}\n"
     ".visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\n"
     ".narrow{max-width:28rem;margin:2rem auto}\n"
     ".how{border-top:1px solid var(--line);margin-top:1rem;padding-top:.6rem}\n"

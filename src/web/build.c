@@ -14,6 +14,7 @@
 
 #include "core/git.h"
 #include "core/home.h"
+#include "util/bounds.h"
 #include "util/strutil.h"
 #include "web/page.h"
 
@@ -164,6 +165,78 @@ neighbours(struct buf *b, struct web *w, const char *job, int64_t number)
     html_raw(b, "\">All builds</a></nav>");
 }
 
+/*
+ * The build's description (text, never HTML) and, for those who may, a
+ * form to change it and the display name (configSubmit, Run/Update) and
+ * the keep-forever button (toggleLogKeep: Run/Update to keep, Run/Delete
+ * to let it go).
+ */
+static void
+about(struct buf *b, struct web *w, const struct job *job, const struct build_row *r)
+{
+    bool may_update = web_may(w, PERM_RUN_UPDATE, job->name);
+    bool may_toggle = web_may(w, r->keep_log ? PERM_RUN_DELETE : PERM_RUN_UPDATE, job->name);
+
+    if (r->description) {
+        html_raw(b, "<p class=\"build-description\" id=\"description\">");
+        html_text(b, r->description);
+        html_raw(b, "</p>");
+    }
+    if (!may_update && !may_toggle)
+        return;
+    html_raw(b, "<div class=\"actions\">");
+    if (may_toggle) {
+        html_raw(b, "<form method=\"post\" id=\"keep-form\" action=\"");
+        web_build_href(b, w, job->name, r->number, "toggleLogKeep");
+        html_raw(b, "\">");
+        web_crumb_field(b, w);
+        html_raw(b, r->keep_log ? "<button class=\"btn small\" type=\"submit\">Don&rsquo;t keep "
+                                  "this build forever</button>"
+                                : "<button class=\"btn small\" type=\"submit\">Keep this build "
+                                  "forever</button>");
+        html_raw(b, "</form>");
+    }
+    html_raw(b, "</div>");
+    if (!may_update)
+        return;
+    html_raw(b, "<details id=\"edit-build\"><summary>Edit the display name and "
+                "description</summary><form method=\"post\" action=\"");
+    web_build_href(b, w, job->name, r->number, "configSubmit");
+    html_raw(b, "\">");
+    web_crumb_field(b, w);
+    html_raw(b, "<label for=\"displayName\">Display name</label><input type=\"text\" "
+                "id=\"displayName\" name=\"displayName\" maxlength=\"");
+    html_int(b, BOUND_BUILD_DISPLAY_NAME_BYTES);
+    html_raw(b, "\" placeholder=\"#");
+    html_int(b, r->number);
+    html_raw(b, "\" value=\"");
+    if (r->display_name)
+        html_attr(b, r->display_name);
+    html_raw(b, "\"><p class=\"hint\">Empty: the number, #");
+    html_int(b, r->number);
+    html_raw(b, ".</p><label for=\"description-text\">Description</label><textarea id=\"description-text\" "
+                "name=\"description\" maxlength=\"");
+    html_int(b, BOUND_BUILD_DESCRIPTION_BYTES);
+    html_raw(b, "\">");
+    if (r->description)
+        html_text(b, r->description);
+    html_raw(b, "</textarea><p class=\"hint\">Shown as plain text.</p><div class=\"actions\">"
+                "<button class=\"btn primary\" type=\"submit\">Save</button></div></form>"
+                "</details>");
+}
+
+/* "#N", or the display name given to the build. */
+static void
+display_name(struct buf *b, const struct build_row *r)
+{
+    if (r->display_name)
+        html_text(b, r->display_name);
+    else {
+        html_raw(b, "#");
+        html_int(b, r->number);
+    }
+}
+
 void
 web_build_page(struct web *w, const char *name, const char *ref)
 {
@@ -193,20 +266,25 @@ web_build_page(struct web *w, const char *name, const char *ref)
         return;
     }
 
-    b = web_begin(w, rfmt("%s #%lld", name, (long long) number), NULL);
+    b = web_begin(w, r.display_name ? rfmt("%s %s", name, r.display_name)
+                                    : rfmt("%s #%lld", name, (long long) number), NULL);
     html_raw(b, "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"");
     html_attr(b, w->base);
     html_raw(b, "\">Dashboard</a> &rsaquo; <a href=\"");
     web_job_href(b, w, name, NULL);
     html_raw(b, "\">");
     html_text(b, name);
-    html_raw(b, "</a> &rsaquo; #");
-    html_int(b, number);
+    html_raw(b, "</a> &rsaquo; ");
+    display_name(b, &r);
     html_raw(b, "</nav><h1>");
     html_text(b, name);
-    html_raw(b, " #");
-    html_int(b, number);
+    html_raw(b, " ");
+    display_name(b, &r);
+    if (r.keep_log)
+        html_raw(b, "<span class=\"kept\" title=\"Discarding old builds passes it by\">Kept "
+                    "forever</span>");
     html_raw(b, "</h1>");
+    about(b, w, job, &r);
     neighbours(b, w, name, number);
     html_raw(b, "<section class=\"card\" aria-label=\"Summary\" id=\"summary\" data-manual "
                 "data-live=\"");

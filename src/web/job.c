@@ -51,9 +51,24 @@ history_row(struct buf *b, struct web *w, const char *job, const struct build_ro
     web_status_badge(b, web_status_of(r->result));
     html_raw(b, "</td><td class=\"num\"><a href=\"");
     web_build_href(b, w, job, r->number, NULL);
-    html_raw(b, "\">#");
-    html_int(b, r->number);
-    html_raw(b, "</a></td><td class=\"nowrap\">");
+    html_raw(b, "\">");
+    if (r->display_name)
+        html_text(b, r->display_name);
+    else {
+        html_raw(b, "#");
+        html_int(b, r->number);
+    }
+    html_raw(b, "</a>");
+    if (r->keep_log)
+        html_raw(b, "<span class=\"kept\" title=\"Kept forever\">kept</span>");
+    if (r->description) {
+        /* on one line, cut at 100 bytes, as Jenkins lists a truncated description */
+        _cleanup_free_ char *line = strdup_one_line(r->description, 100);
+        html_raw(b, "<div class=\"hint build-description\">");
+        html_text(b, line ? line : "");
+        html_raw(b, "</div>");
+    }
+    html_raw(b, "</td><td class=\"nowrap\">");
     web_time_ago(b, w->now, r->start_ms);
     html_raw(b, "</td><td class=\"nowrap\">");
     if (r->result)

@@ -220,3 +220,58 @@ def test_a_build_is_deleted_by_hand_but_not_while_it_runs(server):
              10, "build #1's directory to go")
     # numbering goes on
     assert run(server, "del")["number"] == 2
+
+
+def test_the_build_page_shows_them_as_text_and_edits_them_with_the_crumb(server):
+    create_job(server, "page", job_xml())
+    run(server, "page")
+    run(server, "page")
+    server.post("job/page/1/submitDescription", auth=server.alice,
+                data={"description": "<script>alert(1)</script> & done\nline two"})
+    http = signed_in(server, "alice", "alice-password")
+    html = {"Accept": "text/html"}
+    page = http.get(f"{server.url}job/page/1/", headers=html)
+    assert page.status_code == 200
+    # text, never HTML
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; done\nline two" in page.text
+    assert "Keep this build forever" in page.text and 'name="displayName"' in page.text
+    crumb = page_crumb(page.text)
+
+    # the page's form: plain fields and the crumb, answered with the build's page
+    r = http.post(f"{server.url}job/page/1/configSubmit", headers=html, allow_redirects=False,
+                  data={"Jenkins-Crumb": crumb, "displayName": "nightly <1>",
+                        "description": "checked"})
+    assert r.status_code == 302 and r.headers["Location"] == f"{server.url}job/page/1/"
+    page = http.get(f"{server.url}job/page/1/", headers=html)
+    assert "<h1>page nightly &lt;1&gt;" in page.text
+    assert 'value="nightly &lt;1&gt;"' in page.text
+    # the keep button, back to the page it was pressed on
+    r = http.post(f"{server.url}job/page/1/toggleLogKeep", headers={
+        **html, "Referer": f"{server.url}job/page/1/"}, data={"Jenkins-Crumb": crumb},
+        allow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == f"{server.url}job/page/1/"
+    page = http.get(f"{server.url}job/page/1/", headers=html)
+    assert "Kept forever" in page.text and "Don&rsquo;t keep this build forever" in page.text
+
+    # the job's history shows the name, the mark and the description
+    job = http.get(f"{server.url}job/page/", headers=html).text
+    assert "nightly &lt;1&gt;</a><span class=\"kept\"" in job
+    assert "checked</div>" in job
+    # a bad value from the form gets a readable page and changes nothing
+    r = http.post(f"{server.url}job/page/1/configSubmit", headers=html,
+                  data={"Jenkins-Crumb": crumb, "displayName": "x" * 300})
+    assert r.status_code == 413 and "256 bytes" in r.text
+    assert build_json(server, "page", 1)["displayName"] == "nightly <1>"
+
+
+def test_who_may_not_change_a_build_sees_no_form(server):
+    server.admin("security", "authorization", "matrix")
+    for perm in ("Overall/Read", "Job/Read"):
+        server.admin("security", "matrix", "grant", "bob", perm)
+    create_job(server, "ro", job_xml())
+    run(server, "ro")
+    http = signed_in(server, "bob", "bob-password")
+    page = http.get(f"{server.url}job/ro/1/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "<h1>ro #1" in page.text
+    assert "configSubmit" not in page.text and "toggleLogKeep" not in page.text
