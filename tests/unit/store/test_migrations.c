@@ -138,6 +138,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 9: the same, and the credentials (none) */
     ROWS_WITH_LIMITS,
+    /* 10: the same, and the webhook deliveries (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
@@ -266,6 +268,13 @@ static void check_rows(struct store *s, const char *db)
     /* migration 2: finished builds from before it may have archived artifacts */
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 1"), 1);
     assert_int_equal(raw_int(db, "SELECT archived FROM builds WHERE job = 'hello' AND number = 2"), 0);
+
+    /* the migration of build descriptions: none, the default display name, none kept */
+    assert_int_equal(store_build_get(s, "hello", 1, &b), 0);
+    assert_null(b.description);
+    assert_null(b.display_name);
+    assert_false(b.keep_log);
+    build_row_release(&b);
 
     /* migration 7: the permalinks and the neighbours read the new index and the primary key */
     {

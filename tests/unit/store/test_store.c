@@ -994,6 +994,94 @@ static void store_build_discardable__with_archived_only_lists_builds_marked_arch
     free(v);
 }
 
+static void store_build_discardable__passes_kept_builds_by_and_counts_them(void **state)
+{
+    for (int i = 1; i <= 6; i++)
+        finish_build(state, "k", start_build(state, "k", 100 * i), "SUCCESS", 5);
+    assert_int_equal(store_build_set_keep(S, "k", 2, true), 0);
+    assert_int_equal(store_build_set_keep(S, "k", 5, true), 0);
+    /* the 2 newest are #6 and #5 (kept, and counted); #2 is kept */
+    assert_string_equal(discardable(state, "k", 2, INT64_MIN, 100), "1,3,4");
+    assert_string_equal(discardable(state, "k", -1, 350, 100), "1,3");
+    /* and cannot be deleted while kept */
+    assert_int_equal(store_build_delete(S, "k", 2), 0);
+    assert_int_equal(store_build_count(S, "k", &(int64_t){ 0 }), 0);
+    {
+        struct build_row b = { 0 };
+
+        assert_int_equal(store_build_get(S, "k", 2, &b), 0);
+        assert_true(b.keep_log);
+        build_row_release(&b);
+    }
+    assert_int_equal(store_build_set_keep(S, "k", 2, false), 0);
+    assert_string_equal(discardable(state, "k", 2, INT64_MIN, 100), "1,2,3,4");
+    assert_int_equal(store_build_set_keep(S, "k", 9, true), -ENOENT);
+}
+
+static void store_build_set__description_and_display_name_are_stored_and_cleared(void **state)
+{
+    struct build_row b = { 0 };
+
+    finish_build(state, "d", start_build(state, "d", 1), "SUCCESS", 5);
+    assert_int_equal(store_build_get(S, "d", 1, &b), 0);
+    assert_null(b.description);
+    assert_null(b.display_name);
+    assert_false(b.keep_log);
+    build_row_release(&b);
+    assert_int_equal(store_build_set_description(S, "d", 1, "line 1\nline \"2\""), 0);
+    assert_int_equal(store_build_set_display_name(S, "d", 1, "rc-1"), 0);
+    assert_int_equal(store_build_get(S, "d", 1, &b), 0);
+    assert_string_equal(b.description, "line 1\nline \"2\"");
+    assert_string_equal(b.display_name, "rc-1");
+    build_row_release(&b);
+    assert_int_equal(store_build_set_description(S, "d", 1, NULL), 0);
+    assert_int_equal(store_build_set_display_name(S, "d", 1, NULL), 0);
+    assert_int_equal(store_build_get(S, "d", 1, &b), 0);
+    assert_null(b.description);
+    assert_null(b.display_name);
+    build_row_release(&b);
+    assert_int_equal(store_build_set_description(S, "d", 2, "x"), -ENOENT);
+    assert_int_equal(store_build_set_display_name(S, "nope", 1, "x"), -ENOENT);
+}
+
+struct seen {
+    int64_t numbers[16];
+    size_t n;
+    int stop_after;
+};
+
+static int remember(void *userdata, const struct build_row *b)
+{
+    struct seen *s = userdata;
+
+    s->numbers[s->n++] = b->number;
+    return (int) s->n == s->stop_after ? -ECANCELED : 0;
+}
+
+static void store_build_each__walks_newest_first_within_the_range(void **state)
+{
+    struct seen seen = { 0 };
+
+    for (int i = 1; i <= 6; i++)
+        finish_build(state, "e", start_build(state, "e", i), "SUCCESS", 5);
+    finish_build(state, "other", start_build(state, "other", 1), "SUCCESS", 5);
+    assert_int_equal(store_build_each(S, "e", 0, -1, remember, &seen), 0);
+    assert_int_equal(seen.n, 6);
+    assert_int_equal(seen.numbers[0], 6);
+    assert_int_equal(seen.numbers[5], 1);
+    seen = (struct seen){ 0 };
+    assert_int_equal(store_build_each(S, "e", 2, 3, remember, &seen), 0);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.numbers[0], 4);
+    assert_int_equal(seen.numbers[2], 2);
+    seen = (struct seen){ .stop_after = 2 };
+    assert_int_equal(store_build_each(S, "e", 0, -1, remember, &seen), -ECANCELED);
+    assert_int_equal(seen.n, 2);
+    seen = (struct seen){ 0 };
+    assert_int_equal(store_build_each(S, "e", 10, -1, remember, &seen), 0);
+    assert_int_equal(seen.n, 0);
+}
+
 static void store_build_start__inserts_a_running_build(void **state)
 {
     struct build_row b = { 0 };
@@ -1375,6 +1463,9 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
                    "ALTER TABLE api_tokens DROP COLUMN expires_ms;"
                    "DROP INDEX builds_by_result; DROP INDEX queue_params_secret;"
                    "DROP TABLE job_index; DROP TABLE credentials; DROP TABLE hook_deliveries;"
+                   "ALTER TABLE builds DROP COLUMN description;"
+                   "ALTER TABLE builds DROP COLUMN display_name;"
+                   "ALTER TABLE builds DROP COLUMN keep_log;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
@@ -1604,6 +1695,9 @@ int main(void)
         T(store_queue_max_id__is_0_when_empty_then_the_last_id),
         T(store_build_start__numbers_1_2_3_per_job_independently),
         T(store_build_discardable__keeps_the_newest_and_the_last_successful_and_stable),
+        T(store_build_discardable__passes_kept_builds_by_and_counts_them),
+        T(store_build_set__description_and_display_name_are_stored_and_cleared),
+        T(store_build_each__walks_newest_first_within_the_range),
         T(store_build_discardable__with_archived_only_lists_builds_marked_archived),
         T(store_build_start__inserts_a_running_build),
         T(store_build_finish__records_the_result),
