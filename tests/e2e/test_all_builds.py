@@ -6,6 +6,8 @@ import json
 import os
 import sqlite3
 
+import jenkins
+
 from conftest import create_job, job_xml
 from e2e_helpers import restart
 
@@ -168,6 +170,13 @@ def test_all_builds_of_a_long_history_in_one_answer_and_in_ranges(server):
     assert b["actions"][0]["parameters"] == [
         {"_class": "hudson.model.StringParameterValue", "name": "BRANCH", "value": f"b{k % 97}"}]
     assert every[n - 5]["result"] == "FAILURE" and every[n - 5]["description"] is None
+
+    # python-jenkins: get_job_info(fetch_all_builds=True) reads allBuilds[number,url] when
+    # `builds` (the newest 100) does not reach firstBuild
+    client = jenkins.Jenkins(server.url, username=server.alice[0], password=server.alice[1])
+    info = client.get_job_info("long", fetch_all_builds=True)
+    assert [b["number"] for b in info["builds"]] == list(range(n, 0, -1))
+    assert info["builds"][0]["url"] == f"{server.url}job/long/{n}/"
 
     # a range reads only its builds; the same as slicing the whole list
     for rng, sl in (("{19990,20010}", slice(19990, 20010)), ("{100,103}", slice(100, 103)),
