@@ -36,7 +36,8 @@ the server's own), it measures:
   - logText/progressiveText at start=0, the middle and the end of that log,
     against start=0;
   - last, `tree=allBuilds[number]` of `big` (every build, as asked), with
-    the server's VmRSS before and after.
+    the server's VmRSS before and after, and then
+    `allBuilds[number,result,actions[parameters[name,value]]]` (a script's scan).
 
 Each figure is printed with its goal and, where one makes sense, its ratio
 to the baseline measured in the same run (absolute times drift on shared
@@ -616,6 +617,15 @@ def main():
                 all_ms if st == 200 else None, None, "", None,
                 f"{len(json.loads(body).get('allBuilds', []))} builds; VmRSS before/after "
                 f"{before / 1024:.1f}/{after / 1024:.1f} MiB" if st == 200 else f"HTTP {st}")
+
+        # what a script scanning the whole history asks (big's builds have a parameter)
+        tree = "allBuilds%5Bnumber%2Cresult%2Cactions%5Bparameters%5Bname%2Cvalue%5D%5D%5D"
+        scan_ms, st, body, _ = timed_gets(port, f"/job/big/api/json?tree={tree}", hdr, 3, warm=0)
+        label = "GET /job/big/api/json?tree=allBuilds[number,result,actions[parameters[name,value]]]"
+        row(label, f"{ms(scan_ms)}, {len(body) / 2**20:.1f} MiB" if st == 200 else f"HTTP {st}",
+            "(all of them, as asked)")
+        FIG.add(label, "ms", scan_ms if st == 200 else None, None, "", None,
+                f"{len(body) / 2**20:.1f} MiB" if st == 200 else f"HTTP {st}")
 
         steward.stop()
         steward = None
