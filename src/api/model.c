@@ -578,11 +578,14 @@ git_build_json(struct model *m, const struct job *job, const struct build_row *b
     git_build_release(&g);
 }
 
-/* Run.getDisplayName(): the one given, else "#N" (in rfmt's scratch). */
+/* Run.getDisplayName(): the one given, else "#N" (written into buf). */
 static const char *
-build_display_name(const struct build_row *b)
+build_display_name(const struct build_row *b, char buf[static 24])
 {
-    return b->display_name ? b->display_name : rfmt("#%lld", (long long) b->number);
+    if (b->display_name)
+        return b->display_name;
+    snprintf(buf, 24, "#%lld", (long long) b->number);
+    return buf;
 }
 
 /*
@@ -604,6 +607,8 @@ build_json(struct model *m, const struct job *job, const struct build_row *b, un
     json_t *o, *actions;
     bool building = b->result == NULL;
     int64_t duration = building ? 0 : b->duration_ms;
+    char number[24];
+    const char *name = build_display_name(b, number);
 
     if ((parts & PART_ACTIONS) && store_queue_get(m->req->db, b->queue_id, &q) == 0) {
         actions = actions_json(&q);
@@ -615,9 +620,9 @@ build_json(struct model *m, const struct job *job, const struct build_row *b, un
                   "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
                   (parts & PART_ARTIFACTS) ? artifacts_json(m, job, b->number) : json_array(),
                   "building", building, "description", jstr_or_null(b->description),
-                  "displayName", build_display_name(b), "duration", (json_int_t) duration,
+                  "displayName", name, "duration", (json_int_t) duration,
                   "estimatedDuration", (json_int_t) estimate, "executor", json_null(),
-                  "fullDisplayName", json_sprintf("%s %s", job->name, build_display_name(b)),
+                  "fullDisplayName", json_sprintf("%s %s", job->name, name),
                   "keepLog", b->keep_log, "number", (json_int_t) b->number, "inProgress",
                   building, "queueId", (json_int_t) b->queue_id, "result",
                   jstr_or_null(b->result), "timestamp", (json_int_t) b->start_ms, "url",
@@ -780,7 +785,8 @@ write_row(struct all_builds *a, const struct build_row *b)
 {
     struct buf *out = a->out;
     bool first = true, building = b->result == NULL;
-    const char *name = build_display_name(b);
+    char number[24];
+    const char *name = build_display_name(b, number);
     int r = buf_putc(out, '{');
 
     for (int k = 0; r >= 0 && k < _F_MAX; k++) {
