@@ -275,3 +275,16 @@ def test_who_may_not_change_a_build_sees_no_form(server):
     page = http.get(f"{server.url}job/ro/1/", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "<h1>ro #1" in page.text
     assert "configSubmit" not in page.text and "toggleLogKeep" not in page.text
+
+
+def test_a_renamed_job_keeps_its_builds_descriptions_names_and_marks(server):
+    create_job(server, "before", job_xml())
+    run(server, "before")
+    server.post("job/before/1/configSubmit", auth=server.alice,
+                data={"json": json.dumps({"displayName": "first", "description": "kept text"})})
+    server.post("job/before/1/toggleLogKeep", auth=server.alice)
+    r = server.post("job/before/doRename?newName=after", auth=server.alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    b = build_json(server, "after", 1)
+    assert (b["displayName"], b["fullDisplayName"], b["description"], b["keepLog"]) == \
+        ("first", "after first", "kept text", True)
