@@ -22,6 +22,7 @@
 #include "api/scm.h"
 #include "api/dispatch.h"
 #include "api/trigger.h"
+#include "api/workspace.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -1328,6 +1329,9 @@ static const struct route routes[] = {
     { "job/*/scmPollLog", GET | JOB, NEEDS(JOB_READ), api_poll_log },
     { "job/*/polling", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
     { "job/*/hooks/api/json", GET | JOB, NEEDS(JOB_READ), api_job_hooks },
+    { "job/*/doWipeOutWorkspace", POST | JOB, NEEDS(JOB_WIPEOUT), api_wipe_workspace },
+    { "job/*/ws", GET | JOB, NEEDS(JOB_WORKSPACE), api_workspace },
+    { "job/*/ws/**", GET | JOB, NEEDS(JOB_WORKSPACE), api_workspace },
     { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
     { "job/*/*/**", ANY | JOB, NEEDS(JOB_READ), build_route },
     { "queue", ANY, NEEDS(READ), queue_page },
