@@ -277,6 +277,9 @@ def test_custom_workspace_is_used_and_browsed(srv, tmp_path):
     r = srv.get("job/w-custom/ws/sub", auth=srv.alice, allow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"].endswith("/job/w-custom/ws/sub/")
     assert srv.get("job/w-custom/ws/nope.txt", auth=srv.alice).status_code == 404
+    # the job's page links to it
+    page = srv.get("job/w-custom/", auth=srv.alice, headers={"Accept": "text/html"}).text
+    assert 'href="/job/w-custom/ws/"' in page
 
 
 @pytest.mark.parametrize("custom", ["/etc", "..", "../secrets", "a/b", "x@2", "$HOME",
