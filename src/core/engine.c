@@ -2968,7 +2968,11 @@ timeout_fire(struct engine *e, struct run *run)
     if (fail)
         log_write(run->logfd, "Build timed out (after %s). Marking the build as failed.\n", after);
     if (t && t->write_description) {
-        _cleanup_free_ char *d = timeout_description(t, ms / 60000);
+        /* the older writingDescription flag has no text: the message is the description */
+        _cleanup_free_ char *d = t->description ? timeout_description(t, ms / 60000)
+                                                : strdup_printf("Build timed out (after %s). "
+                                                                "Marking the build as %s.",
+                                                                after, fail ? "failed" : "aborted");
         log_write(run->logfd, "Build description: %s\n", d ? d : "");
     }
     if (!abort && !fail)

@@ -218,6 +218,34 @@ jobcfg_parse__reads_the_build_timeout(void **state)
 }
 
 static void
+jobcfg_parse__reads_the_older_timeout_form(void **state)
+{
+    struct job_config *cfg;
+    char *msg;
+
+    (void) state;
+    assert_int_equal(parse(PROJECT("<hudson.plugins.build__timeout.BuildTimeoutWrapper>"
+                                   "<timeoutMinutes>5</timeoutMinutes><failBuild>true</failBuild>"
+                                   "<writingDescription>true</writingDescription>"
+                                   "</hudson.plugins.build__timeout.BuildTimeoutWrapper>"),
+                           &cfg, &msg), 0);
+    assert_int_equal(cfg->timeout->strategy, TIMEOUT_ABSOLUTE);
+    assert_string_equal(cfg->timeout->value, "5");
+    assert_true(cfg->timeout->fail);
+    assert_false(cfg->timeout->abort);
+    assert_true(cfg->timeout->write_description);
+    assert_null(cfg->timeout->description);
+    jobcfg_free(cfg);
+    assert_int_equal(parse(PROJECT("<hudson.plugins.build__timeout.BuildTimeoutWrapper>"
+                                   "<timeoutType>likelyStuck</timeoutType>"
+                                   "</hudson.plugins.build__timeout.BuildTimeoutWrapper>"),
+                           &cfg, &msg), 0);
+    assert_int_equal(cfg->timeout->strategy, TIMEOUT_OTHER);
+    assert_string_equal(cfg->timeout->other, "likelyStuck");
+    jobcfg_free(cfg);
+}
+
+static void
 jobcfg_parse__refuses_a_timeout_of_zero_or_less(void **state)
 {
     static const char *const xmls[] = { ABSOLUTE("0", ""), ABSOLUTE("-3", ""),
@@ -273,6 +301,7 @@ main(void)
         cmocka_unit_test(workspace_clean__deletes_matches_and_links_as_links),
         cmocka_unit_test(workspace_rm_at__removes_the_tree_not_what_links_point_at),
         cmocka_unit_test(jobcfg_parse__reads_the_build_timeout),
+        cmocka_unit_test(jobcfg_parse__reads_the_older_timeout_form),
         cmocka_unit_test(jobcfg_parse__refuses_a_timeout_of_zero_or_less),
         cmocka_unit_test(jobcfg_parse__reads_workspace_cleanup_and_custom_workspace),
     };
