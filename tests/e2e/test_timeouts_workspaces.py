@@ -125,22 +125,36 @@ def no_activity(seconds, ops="<hudson.plugins.build__timeout.operations.AbortOpe
 
 
 def test_output_keeps_a_no_activity_timeout_from_firing(srv):
-    # 10 s of output, a line a second, under a 4 s no-activity timeout
+    # 10 s of output, a line a second, under a 6 s no-activity timeout
     create_job(srv, "t-chatty", with_wrappers(
         job_xml(script="for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 1; done"),
-        no_activity(4)))
+        no_activity(6)))
     b = run(srv, "t-chatty", timeout=60)
     assert b["result"] == "SUCCESS", log_of(srv, "t-chatty", b["number"])
     assert "timed out" not in log_of(srv, "t-chatty", b["number"])
-    # the same timeout, then silence: aborted about 4 s after the last line
+    # the same timeout, then silence: aborted about 6 s after the last line
     create_job(srv, "t-quiet", with_wrappers(
-        job_xml(script="echo one; sleep 1; echo two; sleep 300"), no_activity(4)))
+        job_xml(script="echo one; sleep 1; echo two; sleep 300"), no_activity(6)))
     started = time.monotonic()
     b = run(srv, "t-quiet", timeout=60)
     assert b["result"] == "ABORTED"
     assert time.monotonic() - started < 60
-    assert "Build timed out (after 4 seconds). Marking the build as aborted." in \
+    assert "Build timed out (after 6 seconds). Marking the build as aborted." in \
         log_of(srv, "t-quiet", b["number"])
+
+
+def test_a_timeout_from_a_parameter_is_read_when_the_build_starts(srv):
+    xml = with_wrappers(job_xml(script="echo start; sleep 300", params=[("string", "SECS", "3")]),
+                        no_activity("${SECS}"))
+    create_job(srv, "t-param", xml)
+    b = run(srv, "t-param", timeout=60)
+    assert b["result"] == "ABORTED"
+    assert "(after 3 seconds)" in log_of(srv, "t-param", b["number"])
+    b = run(srv, "t-param", SECS="soon")
+    assert b["result"] == "FAILURE"
+    text = log_of(srv, "t-param", b["number"])
+    assert "the build timeout ${SECS} is 'soon', not a whole number above 0" in text
+    assert "\nstart\n" not in text
 
 
 def test_server_default_timeout_applies_to_jobs_without_their_own(tmp_path):
@@ -154,9 +168,9 @@ def test_server_default_timeout_applies_to_jobs_without_their_own(tmp_path):
         assert b["result"] == "ABORTED"
         text = log_of(s, "plain", b["number"])
         assert "Build timed out (after 3 seconds). Marking the build as aborted." in text
-        # a job's own timeout wins over the server's (here: none fires within 5 s of output)
+        # a job's own timeout wins over the server's: 6 s of output, a line a second
         create_job(s, "own", with_wrappers(
-            job_xml(script="for i in 1 2 3 4 5 6; do echo $i; sleep 1; done"), no_activity(4)))
+            job_xml(script="for i in 1 2 3 4 5 6; do echo $i; sleep 1; done"), no_activity(6)))
         b = run(s, "own", timeout=60)
         assert b["result"] == "SUCCESS", log_of(s, "own", b["number"])
     finally:
