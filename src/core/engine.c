@@ -2779,7 +2779,7 @@ add_bound_env(struct run *run)
     return r;
 }
 
-/* ---- Timeouts and workspaces (build-timeout, ws-cleanup, WorkspaceList) ---- */
+/* ---- timeouts and workspaces (build-timeout, ws-cleanup, WorkspaceList) ---- */
 
 /* The value a build has for a parameter; NULL when it has none. */
 static const char *
@@ -3172,6 +3172,8 @@ wipe_workspace(struct engine *e, const char *name)
         closedir(d);
     return r;
 }
+
+/* ---- starting a build ---- */
 
 /* Starts a claimed build, its row on disk: log, workspace, environment, first step. */
 static void
