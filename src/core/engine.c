@@ -3053,7 +3053,10 @@ clean_workspace(struct engine *e, struct run *run, const struct ws_cleanup *c, b
     if (c->external)
         log_write(run->logfd, "[WS-CLEANUP] The external deletion command is not run: Steward "
                   "deletes the files itself\n");
-    if (c->n_patterns == 0) {
+    if (c->n_patterns == 0 && workspace_in_use(e, run, run->workspace)) {
+        /* a custom workspace another build works in keeps its directory (and mount) */
+        r = workspace_clean(run->workspace, NULL, 0, true, &deleted);
+    } else if (c->n_patterns == 0) {
         r = wipe_dir(e, run->workspace);
         /* the steps still need their workspace */
         if (r >= 0 && before)

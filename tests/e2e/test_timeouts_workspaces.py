@@ -493,3 +493,28 @@ def test_jjb_workspace_cleanup_wrapper_and_publisher(srv, tmp_path):
     assert "[WS-CLEANUP] Skipped based on build state FAILURE" in log_of(srv, "w-post",
                                                                           b["number"])
     assert srv.get("job/w-post/ws/out.txt", auth=srv.alice).text == "built\n"
+
+
+def test_cleanup_of_a_shared_custom_workspace_keeps_it_under_a_running_build(srv):
+    shared = os.path.join(srv.home, "workspace", "common")
+    create_job(srv, "w-hold", job_xml(script=f"""
+echo mine > mine.txt
+touch "{srv.shared}/holding"
+while [ ! -e "{srv.shared}/release" ]; do sleep 0.05; done
+echo after > after.txt
+""").replace("<builders>", "<customWorkspace>common</customWorkspace><builders>"))
+    create_job(srv, "w-clean", with_wrappers(
+        job_xml(script="ls -A; echo cleaner > cleaner.txt").replace(
+            "<builders>", "<customWorkspace>common</customWorkspace><builders>"),
+        '<hudson.plugins.ws__cleanup.PreBuildCleanup plugin="ws-cleanup"><deleteDirs>false'
+        "</deleteDirs><cleanupParameter></cleanupParameter><externalDelete></externalDelete>"
+        "</hudson.plugins.ws__cleanup.PreBuildCleanup>"))
+    n = start(srv, "w-hold")
+    wait_for(lambda: os.path.exists(f"{srv.shared}/holding"), 30, "the build to hold")
+    b = run(srv, "w-clean")
+    assert b["result"] == "SUCCESS"
+    assert "mine.txt" not in log_of(srv, "w-clean", b["number"])  # cleaned before the step
+    open(f"{srv.shared}/release", "w").close()
+    assert srv.wait_build("w-hold", n, srv.alice)["result"] == "SUCCESS"
+    # the running build kept writing into the one shared directory
+    assert sorted(os.listdir(shared)) == ["after.txt", "cleaner.txt"]
