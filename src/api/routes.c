@@ -23,6 +23,7 @@
 #include "api/dispatch.h"
 #include "api/trigger.h"
 #include "core/buildmeta.h"
+#include "api/workspace.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -1574,6 +1575,9 @@ static const struct route routes[] = {
     { "job/*/polling", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
     { "job/*/polling/api/{api}", POST | JOB, NEEDS(JOB_BUILD), api_poll_now },
     { "job/*/hooks/api/json", GET | JOB, NEEDS(JOB_READ), api_job_hooks },
+    { "job/*/doWipeOutWorkspace", POST | JOB, NEEDS(JOB_WIPEOUT), api_wipe_workspace },
+    { "job/*/ws", GET | JOB, NEEDS(JOB_WORKSPACE), api_workspace },
+    { "job/*/ws/**", GET | JOB, NEEDS(JOB_WORKSPACE), api_workspace },
     { "job/*/*/stop", POST | JOB, NEEDS(JOB_CANCEL), build_stop },
     { "job/*/{build}/submitDescription", POST | JOB, NEEDS(RUN_UPDATE), build_submit_description },
     { "job/*/{build}/configSubmit", POST | JOB, NEEDS(RUN_UPDATE), build_config_submit },

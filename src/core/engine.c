@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/archive.h"
+#include "core/buildmeta.h"
 #include "core/credentials.h"
 #include "core/cron.h"
 #include "core/audit.h"
@@ -29,6 +30,7 @@
 #include "core/poll.h"
 #include "core/sandbox.h"
 #include "core/spawn.h"
+#include "core/workspace.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -46,7 +48,7 @@ extern char **environ;
 #define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
-                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD };
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD, CMD_WIPE };
 
 struct cmd {
     enum cmd_type type;
@@ -117,6 +119,14 @@ struct run {
     struct mask *mask;          /* password parameters: steps write here, masked into the log */
     int out_fd;                 /* what steps write to: the log, or the mask's pipe */
     const char *abort_reason;   /* why Steward itself aborted it (a static string), or NULL */
+
+    /* the build-timeout wrapper, or the server's --build-timeout (timeout_arm()) */
+    int64_t timeout_ms;         /* the effective timeout; 0: none (any more) */
+    int64_t timeout_at_mono;    /* when it fires; output moves it on with no_activity */
+    bool timeout_no_activity;
+    off_t timeout_log_size;     /* the log's size when last looked at */
+    const char *timeout_result; /* what the build ends with after it fired; NULL: ABORTED */
+    const char *ws_refused;     /* why the custom workspace cannot be used (static), or NULL */
 
     /*
      * Archiving the artifacts, on a thread of its own so that a large copy
@@ -513,6 +523,14 @@ int
 engine_stop_build(struct engine *e, const char *job, int64_t number, const char *by)
 {
     struct cmd c = { .type = CMD_STOP, .job = job, .id = number, .by = by };
+
+    return submit(e, &c);
+}
+
+int
+engine_wipe_workspace(struct engine *e, const char *job)
+{
+    struct cmd c = { .type = CMD_WIPE, .job = job };
 
     return submit(e, &c);
 }
@@ -1404,6 +1422,7 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
 /* ---- the Git checkout (core/git.h) ---- */
 
 static void finish_run(struct engine *e, struct run *run, const char *result);
+static void cleanup_after_build(struct engine *e, struct run *run);
 static void start_failed(struct engine *e, struct run *run, int err);
 static int add_bound_env(struct run *run);
 
@@ -2404,9 +2423,12 @@ log_skipped_publishers(struct run *run)
 static void
 end_run(struct engine *e, struct run *run)
 {
-    const char *result = run->result;
+    const char *result;
     int64_t duration;
     int r;
+
+    cleanup_after_build(e, run);
+    result = run->result;
 
     duration = mono_ms() - run->start_mono;
     if (run->logfd >= 0)
@@ -2815,6 +2837,411 @@ add_bound_env(struct run *run)
     return r;
 }
 
+/* ---- timeouts and workspaces (build-timeout, ws-cleanup, WorkspaceList) ---- */
+
+/* The value a build has for a parameter; NULL when it has none. */
+static const char *
+run_param(const struct run *run, const char *name)
+{
+    for (size_t i = 0; i < run->row.n_params; i++)
+        if (streq(run->row.params[i].name, name))
+            return run->row.params[i].value;
+    return NULL;
+}
+
+/* Whether a build other than `self` works in `path` now. */
+static bool
+workspace_in_use(struct engine *e, const struct run *self, const char *path)
+{
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && e->runs[i] != self && e->runs[i]->workspace &&
+            streq(e->runs[i]->workspace, path))
+            return true;
+    return false;
+}
+
+/*
+ * The build's workspace and its @tmp, as Jenkins' WorkspaceList hands them
+ * out: the job's workspace, or NAME@2, NAME@3... while builds running at
+ * the same time hold the others. A custom workspace is everyone's who asks
+ * for it, concurrent builds included (AbstractBuild.decideWorkspace gives
+ * it a dummy lease). A custom workspace that cannot be used leaves
+ * run->ws_refused for wrappers_begin() to fail the build with, once the
+ * log is open; the build is set up in the job's own workspace meanwhile.
+ */
+static int
+assign_workspace(struct engine *e, struct run *run)
+{
+    const char *custom = run->job->cfg->custom_workspace, *why = NULL;
+    _cleanup_free_ char *base = NULL;
+    int r;
+
+    r = workspace_base(e->home, run->job->name, custom, &base, &why);
+    if (r == -EINVAL) {
+        run->ws_refused = why;
+        custom = NULL;
+        r = workspace_base(e->home, run->job->name, NULL, &base, &why);
+    }
+    if (r < 0)
+        return r;
+    if (custom)
+        run->workspace = TAKE_PTR(base);
+    for (int n = 1; !run->workspace; n++) {
+        char *path = n == 1 ? strdup(base) : strdup_printf("%s@%d", base, n);
+        if (!path)
+            return -ENOMEM;
+        if (workspace_in_use(e, run, path))
+            free(path);
+        else
+            run->workspace = path;
+    }
+    if (asprintf(&run->tmpdir, "%s@tmp", run->workspace) < 0) {
+        run->tmpdir = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/*
+ * Takes `path` out of the workspaces at once, into the trash (emptied on a
+ * thread); where it cannot be moved there, deletes it here, through
+ * descriptors that never follow a link. A missing path is fine. 0 or -errno.
+ */
+static int
+wipe_dir(struct engine *e, const char *path)
+{
+    char name[64];
+    _cleanup_free_ char *dst = NULL;
+
+    snprintf(name, sizeof name, "%lld-%llu", (long long) now_ms(),
+             (unsigned long long) e->trash_seq++);
+    dst = path_join(e->trash, name);
+    if (dst && rename(path, dst) == 0) {
+        empty_trash(e);
+        return 0;
+    }
+    if (errno == ENOENT)
+        return 0;
+    return workspace_rm_at(AT_FDCWD, path);
+}
+
+/*
+ * WriteDescriptionOperation's text: {0} is the timeout in minutes. It
+ * becomes the build's description (the plugin's build.setDescription()),
+ * and the console says so.
+ */
+static char *
+timeout_description(const struct build_timeout *t, int64_t minutes)
+{
+    struct buf b = BUF_INIT(BOUND_CONFIG_XML_BYTES);
+    const char *d = t->description ? t->description : "";
+
+    for (const char *p = d; *p;) {
+        const char *q = strstr(p, "{0}");
+        if (!q) {
+            (void) buf_puts(&b, p);
+            break;
+        }
+        (void) buf_append(&b, p, (size_t) (q - p));
+        (void) buf_printf(&b, "%lld", (long long) minutes);
+        p = q + 3;
+    }
+    return buf_detach(&b);
+}
+
+/*
+ * Arms the build's timeout: its BuildTimeoutWrapper, else the server's
+ * --build-timeout. The absolute strategy is raised to the plugin's minimum
+ * (opts.timeout_minimum_ms) as the plugin does; no-activity is as given.
+ * The clock starts with the build, the checkout included. A strategy
+ * Steward does not run, or a ${PARAMETER} that is not a number, fails the
+ * build (logged): -EINVAL.
+ */
+static int
+timeout_arm(struct engine *e, struct run *run)
+{
+    const struct build_timeout *t = run->cfg->timeout;
+    char name[BOUND_PARAM_NAME_BYTES], ms_text[32];
+    const char *v;
+    int64_t ms;
+    struct stat st;
+    int n;
+
+    if (!t && e->opts.build_timeout_ms <= 0)
+        return 0;
+    if (!t) {
+        ms = MAX(e->opts.build_timeout_ms, e->opts.timeout_minimum_ms);
+    } else if (t->strategy == TIMEOUT_OTHER) {
+        run->abort_reason = "the build timeout strategy is not run by Steward";
+        log_write(run->logfd, "ERROR: the build timeout strategy %s is not run by Steward: use "
+                  "the absolute or the no-activity strategy. No step runs.\n", t->other);
+        return -EINVAL;
+    } else {
+        v = t->value;
+        if (jobcfg_timeout_var(v, name, sizeof name) == 0 && !(v = run_param(run, name))) {
+            run->abort_reason = "the build timeout cannot be read";
+            log_write(run->logfd, "ERROR: the build timeout is %s, and this build has no "
+                      "parameter %s. No step runs.\n", t->value, name);
+            return -EINVAL;
+        }
+        if (jobcfg_timeout_number(v, 10 * 366 * 24 * 60, &n) < 0) {
+            run->abort_reason = "the build timeout cannot be read";
+            log_write(run->logfd, "ERROR: the build timeout %s is '%s', not a whole number "
+                      "above 0. No step runs.\n", t->value, v);
+            return -EINVAL;
+        }
+        if (t->strategy == TIMEOUT_ABSOLUTE)
+            ms = MAX(n * 60000LL, e->opts.timeout_minimum_ms);
+        else
+            ms = n * 1000LL;
+        snprintf(ms_text, sizeof ms_text, "%lld", (long long) ms);
+        if (t->env_var && env_add(&run->env, &(size_t){ env_count(run->env) }, t->env_var,
+                                  ms_text) < 0)
+            return -ENOMEM;
+    }
+    run->timeout_ms = ms;
+    run->timeout_no_activity = t && t->strategy == TIMEOUT_NO_ACTIVITY;
+    run->timeout_at_mono = mono_ms() + ms;
+    run->timeout_log_size = fstat(run->logfd, &st) == 0 ? st.st_size : 0;
+    return 0;
+}
+
+/* The build ran out of time: the operations run, in the plugin's words. */
+static void
+timeout_fire(struct engine *e, struct run *run)
+{
+    const struct build_timeout *t = run->cfg ? run->cfg->timeout : NULL;
+    int64_t ms = run->timeout_ms;
+    bool abort = !t || t->abort, fail = t && t->fail;
+    char after[64];
+
+    run->timeout_ms = 0;
+    if (ms % 60000 == 0 || ms > 60000)
+        snprintf(after, sizeof after, "%lld minutes", (long long) (ms / 60000));
+    else
+        snprintf(after, sizeof after, "%lld seconds", (long long) (ms / 1000));
+    if (abort)
+        log_write(run->logfd, "Build timed out (after %s). Marking the build as aborted.\n", after);
+    if (fail)
+        log_write(run->logfd, "Build timed out (after %s). Marking the build as failed.\n", after);
+    if (t && t->write_description) {
+        /* the older writingDescription flag has no text: the message is the description */
+        _cleanup_free_ char *d = t->description ? timeout_description(t, ms / 60000)
+                                                : strdup_printf("Build timed out (after %s). "
+                                                                "Marking the build as %s.",
+                                                                after, fail ? "failed" : "aborted");
+        _cleanup_free_ char *clean = d ? buildmeta_clean_description(d) : NULL;
+        int r = clean ? store_build_set_description(e->db, run->job->name, run->number, clean)
+                      : -ENOMEM;
+
+        if (r < 0)
+            log_write(run->logfd, "Cannot set the build's description: %s\n", strerror(-r));
+        else
+            log_write(run->logfd, "Build description: %s\n", clean);
+    }
+    if (!abort && !fail)
+        return; /* only a description: the build goes on, as with the plugin */
+    /* ABORTED is the worse of the two results: it wins (Executor.interrupt) */
+    run->timeout_result = abort ? NULL : "FAILURE";
+    run->abort_reason = "the build timed out";
+    run->aborting = true;
+    run->kill_at_mono = mono_ms() + e->opts.stop_grace_ms;
+    if (run->pid > 0)
+        (void) spawn_signal_group(run->pid, SIGTERM);
+}
+
+/* Only while a step runs: the publishers are not timed, as with the plugin's wrapper. */
+static bool
+timeout_armed(const struct run *run)
+{
+    return run && run->timeout_ms > 0 && !run->aborting && run->pid > 0;
+}
+
+static void
+timeout_check(struct engine *e, int64_t mono)
+{
+    for (int i = 0; i < e->opts.executors; i++) {
+        struct run *run = e->runs[i];
+        struct stat st;
+
+        if (!timeout_armed(run))
+            continue;
+        /* activity is output: the log grew since the last look */
+        if (run->timeout_no_activity && fstat(run->logfd, &st) == 0 &&
+            st.st_size != run->timeout_log_size) {
+            run->timeout_log_size = st.st_size;
+            run->timeout_at_mono = mono + run->timeout_ms;
+        }
+        if (mono >= run->timeout_at_mono)
+            timeout_fire(e, run);
+    }
+}
+
+/* How long the loop may sleep for the timeouts: a no-activity one looks at the log every second. */
+static int64_t
+timeout_next(struct engine *e, int64_t mono)
+{
+    int64_t t = INT64_MAX;
+
+    for (int i = 0; i < e->opts.executors; i++) {
+        struct run *run = e->runs[i];
+        if (!timeout_armed(run))
+            continue;
+        t = MIN(t, MAX(0, run->timeout_at_mono - mono));
+        if (run->timeout_no_activity)
+            t = MIN(t, 1000);
+    }
+    return t;
+}
+
+/*
+ * The Workspace Cleanup plugin, before the build (`before`) or after it:
+ * the whole workspace goes, or what the patterns say. 0, or -errno when
+ * something could not be deleted (logged).
+ */
+static int
+clean_workspace(struct engine *e, struct run *run, const struct ws_cleanup *c, bool before)
+{
+    size_t deleted = 0;
+    int r;
+
+    if (c->parameter) {
+        const char *v = run_param(run, c->parameter);
+        if (!v || strcasecmp(v, "true") != 0) {
+            log_write(run->logfd, "[WS-CLEANUP] Skipped: the parameter %s is not true\n",
+                      c->parameter);
+            return 0;
+        }
+    }
+    log_write(run->logfd, "[WS-CLEANUP] Deleting project workspace...\n");
+    if (c->external)
+        log_write(run->logfd, "[WS-CLEANUP] The external deletion command is not run: Steward "
+                  "deletes the files itself\n");
+    if (c->n_patterns == 0 && workspace_in_use(e, run, run->workspace)) {
+        /* a custom workspace another build works in keeps its directory (and mount) */
+        r = workspace_clean(run->workspace, NULL, 0, true, &deleted);
+    } else if (c->n_patterns == 0) {
+        r = wipe_dir(e, run->workspace);
+        /* the steps still need their workspace */
+        if (r >= 0 && before)
+            r = sandbox_prepare_dir(e->opts.sandbox, run->workspace);
+    } else {
+        /* NEEDSWORK: on the engine thread; a huge workspace holds up the queue meanwhile */
+        r = workspace_clean(run->workspace, c->patterns, c->n_patterns, c->delete_dirs, &deleted);
+    }
+    if (r < 0)
+        log_write(run->logfd, "[WS-CLEANUP] Cannot delete workspace: %s\n", strerror(-r));
+    else
+        log_write(run->logfd, "[WS-CLEANUP] done\n");
+    return r;
+}
+
+/*
+ * What the build wrappers do before the first step (after the config is
+ * read): the custom workspace's check, the timeout, the pre-build
+ * cleanup. False when the build was failed here (finish_run() was called).
+ */
+static bool
+wrappers_begin(struct engine *e, struct run *run)
+{
+    if (run->ws_refused) {
+        run->abort_reason = "the custom workspace cannot be used";
+        log_write(run->logfd, "ERROR: the custom workspace %s cannot be used: %s. No step "
+                  "runs; change <customWorkspace>.\n",
+                  run->job->cfg->custom_workspace ? run->job->cfg->custom_workspace : "",
+                  run->ws_refused);
+        finish_run(e, run, "FAILURE");
+        return false;
+    }
+    if (timeout_arm(e, run) < 0) {
+        finish_run(e, run, "FAILURE");
+        return false;
+    }
+    if (run->cfg->pre_cleanup && clean_workspace(e, run, run->cfg->pre_cleanup, true) < 0) {
+        run->abort_reason = "the workspace cannot be cleaned up";
+        finish_run(e, run, "FAILURE");
+        return false;
+    }
+    return true;
+}
+
+/* The WsCleanup publisher, last of the publishers, when the result asks for it. */
+static void
+cleanup_after_build(struct engine *e, struct run *run)
+{
+    static const char *const results[_WS_WHEN_MAX] = {
+        [WS_WHEN_SUCCESS] = "SUCCESS", [WS_WHEN_UNSTABLE] = "UNSTABLE",
+        [WS_WHEN_FAILURE] = "FAILURE", [WS_WHEN_NOT_BUILT] = "NOT_BUILT",
+        [WS_WHEN_ABORTED] = "ABORTED",
+    };
+    const struct ws_cleanup *c = run->cfg ? run->cfg->post_cleanup : NULL;
+    bool when = false;
+
+    if (!c || !run->workspace || run->logfd < 0 || !run->result || run->ws_refused)
+        return;
+    for (size_t i = 0; i < _WS_WHEN_MAX; i++)
+        if (streq(run->result, results[i]))
+            when = c->when[i];
+    if (!when) {
+        log_write(run->logfd, "[WS-CLEANUP] Skipped based on build state %s\n", run->result);
+        return;
+    }
+    if (clean_workspace(e, run, c, false) < 0 && !c->not_fail_build &&
+        (streq(run->result, "SUCCESS") || streq(run->result, "UNSTABLE")))
+        run->result = "FAILURE";
+}
+
+/* "NAME@2"... for `base` "NAME": a workspace of a concurrent build. */
+static bool
+is_numbered(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+
+    return strncmp(name, base, n) == 0 && name[n] == '@' && name[n + 1] &&
+           strspn(name + n + 1, "0123456789") == strlen(name + n + 1);
+}
+
+/* CMD_WIPE: see engine_wipe_workspace(). */
+static int
+wipe_workspace(struct engine *e, const char *name)
+{
+    _cleanup_(job_unrefp) struct job *job = jobs_get(e->jobs, name);
+    _cleanup_free_ char *base = NULL;
+    const char *why = NULL, *base_name;
+    DIR *d;
+    int r;
+
+    if (!job)
+        return -ENOENT;
+    r = workspace_base(e->home, job->name, job->cfg->custom_workspace, &base, &why);
+    if (r < 0)
+        return r;
+    for (int i = 0; i < e->opts.executors; i++) {
+        const char *ws = e->runs[i] ? e->runs[i]->workspace : NULL;
+        if (ws && (streq(ws, base) || is_numbered(ws, base)))
+            return -EBUSY;
+    }
+    r = wipe_dir(e, base);
+    base_name = strrchr(base, '/') + 1;
+    d = opendir(e->home->workspace_dir);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        _cleanup_free_ char *path = NULL;
+        int k;
+
+        if (!is_numbered(de->d_name, base_name))
+            continue;
+        path = path_join(e->home->workspace_dir, de->d_name);
+        k = path ? wipe_dir(e, path) : -ENOMEM;
+        if (k < 0 && r >= 0)
+            r = k;
+    }
+    if (d)
+        closedir(d);
+    return r;
+}
+
+/* ---- starting a build ---- */
+
 /* Starts a claimed build, its row on disk: log, workspace, environment, first step. */
 static void
 launch_build(struct engine *e, struct run *run)
@@ -2826,9 +3253,7 @@ launch_build(struct engine *e, struct run *run)
     run->claimed = false;
     dir = home_build_dir(e->home, q->job, run->number);
     logpath = home_build_log(e->home, q->job, run->number);
-    run->workspace = home_workspace(e->home, q->job);
-    if (run->workspace && asprintf(&run->tmpdir, "%s@tmp", run->workspace) < 0)
-        run->tmpdir = NULL;
+    (void) assign_workspace(e, run);
     if (!dir || !logpath || !run->workspace || !run->tmpdir) {
         start_failed(e, run, -ENOMEM);
         return;
@@ -2897,6 +3322,8 @@ launch_build(struct engine *e, struct run *run)
         return;
     }
     log_unsupported(run, false);
+    if (!wrappers_begin(e, run))
+        return;
     /* the bound credentials, before any step: one that cannot be bound fails the build */
     r = bind_credentials(e, run);
     if (r == -EKEYREJECTED) {
@@ -3116,7 +3543,7 @@ reap(struct engine *e, struct run *run)
     pump_mask(run, true);
 
     if (run->aborting) {
-        finish_run(e, run, "ABORTED");
+        finish_run(e, run, run->timeout_result ? run->timeout_result : "ABORTED");
         return;
     }
     if (log_disk_full(run->logfd)) {
@@ -3276,6 +3703,9 @@ handle_cmd(struct engine *e, struct cmd *c)
         return;
     case CMD_CHANGE_BUILD:
         answer(e, c, change_build(e, c->job, c->id, c->change));
+        return;
+    case CMD_WIPE:
+        answer(e, c, wipe_workspace(e, c->job));
         return;
     case CMD_QUIT:
     case CMD_TRIGGER:
@@ -3441,6 +3871,7 @@ next_timeout(struct engine *e)
     for (int i = 0; i < e->opts.executors; i++)
         if (e->runs[i] && e->runs[i]->aborting && e->runs[i]->pid > 0)
             t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));
+    t = MIN(t, timeout_next(e, mono));
     return (int) MAX(0, MIN(t, 60000));
 }
 
@@ -3465,6 +3896,7 @@ timers(struct engine *e)
             run->kill_at_mono = mono + 1000;
         }
     }
+    timeout_check(e, mono);
     if (mono >= e->next_flush_mono) {
         if (e->n_unrecorded)
             record_unrecorded(e);

@@ -33,6 +33,9 @@ struct engine_opts {
     /* "K=V" entries every build gets (--build-env), after the allow-listed ones */
     const char *const *build_env;
     size_t n_build_env;
+    /* the build-timeout plugin (core/engine.c, "Timeouts and workspaces") */
+    int64_t build_timeout_ms;    /* --build-timeout: for jobs without their own; 0: none */
+    int64_t timeout_minimum_ms;  /* the plugin's MINIMUM_TIMEOUT_MILLISECONDS (3 minutes) */
     /* a safe exit found nothing running: called once, on the engine thread */
     void (*on_idle_exit)(void *userdata);
     void *userdata;
@@ -113,6 +116,16 @@ typedef void (*engine_trigger_done_fn)(void *userdata, int result, int64_t queue
  */
 int engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_done_fn done,
                          void *userdata);
+
+/*
+ * Wipes out the workspace of `job` (POST /job/NAME/doWipeOutWorkspace):
+ * its workspace (custom or not) and those of its concurrent builds
+ * (NAME@2...) go into the trash at once and are deleted on a thread.
+ * Returns 0; -EBUSY while a build uses one of them (a running build's
+ * workspace is never pulled away from under it); -ENOENT for an unknown
+ * job; -EINVAL for a custom workspace that cannot be used.
+ */
+int engine_wipe_workspace(struct engine *e, const char *job);
 
 /* Cancels a waiting item. -ENOENT when no such item is waiting. */
 int engine_cancel(struct engine *e, int64_t queue_id);

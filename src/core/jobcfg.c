@@ -82,6 +82,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->unsupported);
     cfg_git_free(cfg->git);
     cfg_bindings_free(cfg->bindings, cfg->n_bindings);
+    cfg_wrappers_free(cfg);
     cfg_gitlab_free(cfg->gitlab);
     free(cfg->git_urls);
     free(cfg->git_branches);

@@ -121,6 +121,63 @@ struct cred_binding {
     char *other;                     /* BINDING_OTHER: its class */
 };
 
+/*
+ * The build-timeout plugin's wrapper
+ * (buildWrappers/hudson.plugins.build__timeout.BuildTimeoutWrapper), as
+ * the plugin and jenkins-job-builder's `timeout` write it.
+ */
+enum timeout_strategy {
+    TIMEOUT_ABSOLUTE,      /* AbsoluteTimeOutStrategy: timeoutMinutes since the start */
+    TIMEOUT_NO_ACTIVITY,   /* NoActivityTimeOutStrategy: timeoutSecondsString without output */
+    TIMEOUT_OTHER,         /* a strategy Steward does not run: `other` names it */
+};
+
+struct build_timeout {
+    enum timeout_strategy strategy;
+    /* minutes (absolute) or seconds (no activity), as written: digits, or one ${NAME} */
+    char *value;
+    char *other;             /* TIMEOUT_OTHER: the strategy's class */
+    bool abort;              /* AbortOperation, or an empty operation list */
+    bool fail;               /* FailOperation (or the older failBuild) */
+    bool write_description;  /* WriteDescriptionOperation (or the older writingDescription) */
+    char *description;       /* its text, {0} standing for the minutes; NULL when none */
+    char *env_var;           /* timeoutEnvVar: gets the timeout in milliseconds; NULL when none */
+};
+
+/*
+ * A timeout's value: jobcfg_timeout_var() gives the NAME of a value that
+ * is one ${NAME} (or $NAME) into `name` (0, else -EINVAL);
+ * jobcfg_timeout_number() reads a whole number from 1 to `max` (0, -ERANGE
+ * for 0, -EINVAL for anything else).
+ */
+int jobcfg_timeout_var(const char *value, char *name, size_t size);
+int jobcfg_timeout_number(const char *value, int max, int *ret);
+
+/* One hudson.plugins.ws__cleanup.Pattern. */
+struct ws_pattern {
+    char *pattern;           /* an Ant pattern, relative to the workspace */
+    bool exclude;            /* type EXCLUDE (else INCLUDE) */
+};
+
+/*
+ * The Workspace Cleanup plugin: the wrapper
+ * hudson.plugins.ws__cleanup.PreBuildCleanup before the build, and the
+ * publisher hudson.plugins.ws__cleanup.WsCleanup after it.
+ */
+enum { WS_WHEN_SUCCESS, WS_WHEN_UNSTABLE, WS_WHEN_FAILURE, WS_WHEN_NOT_BUILT, WS_WHEN_ABORTED,
+       _WS_WHEN_MAX };
+
+struct ws_cleanup {
+    struct ws_pattern *patterns;  /* none: the whole workspace */
+    size_t n_patterns;
+    bool delete_dirs;        /* deleteDirs: patterns match directories too */
+    char *parameter;         /* cleanupParameter: clean only when this variable is true; NULL */
+    char *external;          /* externalDelete: not run (Steward deletes by itself); NULL */
+    /* the publisher only: cleanWhenSuccess ... cleanWhenAborted (true when absent) */
+    bool when[_WS_WHEN_MAX];
+    bool not_fail_build;     /* notFailBuild: a failed cleanup leaves the result alone */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -170,6 +227,15 @@ struct job_config {
      * only; a summary keeps it too.
      */
     struct git_scm *git;
+    /* Read only, not in a summary (core/jobcfg_wrappers.c): NULL when absent. */
+    struct build_timeout *timeout;
+    struct ws_cleanup *pre_cleanup;   /* the PreBuildCleanup wrapper */
+    struct ws_cleanup *post_cleanup;  /* the WsCleanup publisher */
+    /*
+     * <customWorkspace>, checked (jobcfg_wrappers.c says what may be
+     * there); NULL when absent or empty. A summary keeps it.
+     */
+    char *custom_workspace;
     /* The Credentials Binding wrapper's bindings, in order; read only, not in a summary. */
     struct cred_binding *bindings;
     size_t n_bindings;

@@ -107,6 +107,10 @@ int cfg_child_keep(const xmlNode *parent, const char *name, int *ret, char **msg
 int cfg_read_bindings(struct job_config *cfg, const xmlNode *root, char **msg);
 void cfg_bindings_free(struct cred_binding *b, size_t n);
 
+/* jobcfg_wrappers.c: build timeout, workspace cleanup and custom workspace */
+int cfg_read_wrappers(struct job_config *cfg, const xmlNode *root, char **msg);
+void cfg_wrappers_free(struct job_config *cfg);
+
 /* jobcfg_git.c: <scm class="hudson.plugins.git.GitSCM"> into cfg->git */
 int cfg_read_git(struct job_config *cfg, const xmlNode *root, char **msg);
 struct git_scm *cfg_git_free(struct git_scm *g);

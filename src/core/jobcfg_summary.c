@@ -14,7 +14,7 @@
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
  *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported,
- *       git_urls, git_branches, scm_poll_spec
+ *       git_urls, git_branches, scm_poll_spec, custom_workspace
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
  *
@@ -31,7 +31,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d35u   /* "SUM5" */
+#define SUMMARY_VERSION 0x53554d36u   /* "SUM6" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -114,6 +114,7 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->git_urls);
     r |= put_str(out, cfg->git_branches);
     r |= put_str(out, cfg->scm_poll_spec);
+    r |= put_str(out, cfg->custom_workspace);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
 
@@ -270,6 +271,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->git_urls = rd_str(&r);
     cfg->git_branches = rd_str(&r);
     cfg->scm_poll_spec = rd_str(&r);
+    cfg->custom_workspace = rd_str(&r);
 
     cfg->params = n_params ? params : NULL;
     cfg->n_params = n_params;

@@ -41,6 +41,7 @@ static const struct {
     [PERM_CREDENTIALS_DELETE] = { "Credentials/Delete",
                                   "com.cloudbees.plugins.credentials.CredentialsProvider.Delete",
                                   "credentials-delete" },
+    [PERM_JOB_WIPEOUT] = { "Job/WipeOut", "hudson.model.Item.WipeOut", "job-wipeout" },
 };
 
 /* What the logged-in strategy keeps for administrators. */

@@ -44,6 +44,7 @@ enum perm {
     PERM_CREDENTIALS_CREATE,
     PERM_CREDENTIALS_UPDATE,
     PERM_CREDENTIALS_DELETE,
+    PERM_JOB_WIPEOUT,       /* Job/WipeOut: POST /job/NAME/doWipeOutWorkspace */
     _PERM_MAX,
 };
 

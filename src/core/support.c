@@ -58,8 +58,9 @@ const struct support_entry support_table[] = {
     { P, "logRotator", SUPPORT_RUN, NULL, "Discard old builds (the older form)." },
     { P, "jdk", SUPPORT_FAILS, "|(System)|(Default)",
       "A JDK installation: Steward has no tools. Set JAVA_HOME and PATH in a shell step." },
-    { P, "customWorkspace", SUPPORT_FAILS, "",
-      "Builds run in their own sandboxed workspace. Remove the custom workspace." },
+    { P, "customWorkspace", SUPPORT_RUN, NULL,
+      "A workspace of another name, one directory in HOME/workspace (NAME, workspace/NAME or "
+      "HOME/workspace/NAME), shared by concurrent builds as in Jenkins." },
     { P, "childCustomWorkspace", SUPPORT_HARMLESS, NULL, "For matrix projects only." },
     { P, "scmCheckoutRetryCount", SUPPORT_HARMLESS, NULL,
       "Checkout retries: a failed Git checkout fails the build." },
@@ -155,15 +156,16 @@ const struct support_entry support_table[] = {
       NULL, "Timestamps in the console." },
     { "buildWrappers", "hudson.plugins.ansicolor.AnsiColorBuildWrapper", SUPPORT_HARMLESS, NULL,
       "Colours in the console." },
-    { "buildWrappers", "hudson.plugins.build__timeout.BuildTimeoutWrapper", SUPPORT_FAILS, NULL,
-      "Build timeout: run the command under timeout in the shell step (timeout 10m make)." },
+    { "buildWrappers", "hudson.plugins.build__timeout.BuildTimeoutWrapper", SUPPORT_RUN, NULL,
+      "Build timeout: the absolute and no-activity strategies, with the abort, fail and "
+      "write-description operations (another strategy fails the build)." },
     { "buildWrappers", "org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper",
       SUPPORT_RUN, NULL,
       "Credentials binding: username and password (joined or apart), secret text, secret file "
       "and SSH key bindings, masked in the console (another binding fails the build)." },
-    { "buildWrappers", "hudson.plugins.ws__cleanup.PreBuildCleanup", SUPPORT_FAILS, NULL,
-      "Delete workspace before build starts: begin the first shell step with a cleanup "
-      "(git clean -fdx, or rm)." },
+    { "buildWrappers", "hudson.plugins.ws__cleanup.PreBuildCleanup", SUPPORT_RUN, NULL,
+      "Delete workspace before build starts: all of it, or what the patterns say "
+      "(externalDelete is not run: Steward deletes)." },
     { "buildWrappers", "EnvInjectBuildWrapper", SUPPORT_FAILS, NULL,
       "Injected variables: export them in a shell step." },
 
@@ -203,8 +205,9 @@ const struct support_entry support_table[] = {
     { "publishers", "hudson.plugins.parameterizedtrigger.BuildTrigger", SUPPORT_SKIPPED, NULL,
       "Trigger parameterized builds: call the other job's buildWithParameters URL from the "
       "last shell step." },
-    { "publishers", "hudson.plugins.ws__cleanup.WsCleanup", SUPPORT_SKIPPED, NULL,
-      "Delete workspace when build is done." },
+    { "publishers", "hudson.plugins.ws__cleanup.WsCleanup", SUPPORT_RUN, NULL,
+      "Delete workspace when build is done: patterns, the cleanWhen results and notFailBuild "
+      "(externalDelete is not run: Steward deletes)." },
     { "publishers", "hudson.plugins.git.GitPublisher", SUPPORT_SKIPPED, NULL,
       "Git publisher: push from the last shell step." },
 };

@@ -60,6 +60,7 @@ static const char usage_text[] =
     "Server:\n"
     "  serve [--listen ADDR:PORT] [--executors N] [--url URL] [--quiet-period SECONDS]\n"
     "        [--threads N] [--queue-limit N] [--shutdown-grace SECONDS]\n"
+    "        [--build-timeout DURATION] [--build-timeout-minimum DURATION]\n"
     "        [--build-user NAME] [--build-network host|none] [--build-env K=V]...\n"
     "        [--build-bind DIR]... [--no-sandbox]\n"
     "\n"
@@ -273,6 +274,25 @@ limit_malloc_arenas(void)
     (void) mallopt(M_ARENA_MAX, (int) MAX(2, MIN(cpus, 64)));
 }
 
+/* "30" (minutes), "90s", "30m", "2h": at most 10 years. 0 or -EINVAL. */
+static int
+parse_duration_ms(const char *s, int64_t *ret)
+{
+    size_t n = strlen(s);
+    int64_t unit = 60000, v;
+    _cleanup_free_ char *num = NULL;
+
+    if (n > 1 && strchr("smh", s[n - 1])) {
+        unit = s[n - 1] == 's' ? 1000 : s[n - 1] == 'm' ? 60000 : 3600000;
+        n--;
+    }
+    num = strndup(s, n);
+    if (!num || parse_int64(num, 0, 10LL * 366 * 24 * 3600 * 1000 / unit, &v) < 0)
+        return -EINVAL;
+    *ret = v * unit;
+    return 0;
+}
+
 static int
 cmd_serve(const char *home_dir, int argc, char **argv)
 {
@@ -295,6 +315,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "audit-days", required_argument, NULL, 'A' },
         { "tls-cert", required_argument, NULL, 'c' },
         { "tls-key", required_argument, NULL, 'k' },
+        { "build-timeout", required_argument, NULL, 'T' },
+        { "build-timeout-minimum", required_argument, NULL, 'm' },
         {},
     };
     struct sandbox_opts sandbox_opts = {};
@@ -309,6 +331,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
     int64_t audit_days = AUDIT_DEFAULT_DAYS;
+    int64_t build_timeout_ms = 0, timeout_minimum_ms = 3 * 60 * 1000;
     const char *tls_cert = NULL, *tls_key = NULL;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
@@ -411,6 +434,16 @@ cmd_serve(const char *home_dir, int argc, char **argv)
             break;
         case 'S':
             sandbox_opts.disabled = true;
+            break;
+        case 'T':
+            if (parse_duration_ms(optarg, &build_timeout_ms) < 0 || build_timeout_ms <= 0)
+                return usage_error("--build-timeout takes a duration above 0: minutes (30), or "
+                                   "a number with s, m or h (90s, 2h); leave it out for none");
+            break;
+        case 'm':
+            if (parse_duration_ms(optarg, &timeout_minimum_ms) < 0)
+                return usage_error("--build-timeout-minimum takes a duration: minutes (3), or "
+                                   "a number with s, m or h (0s, 90s)");
             break;
         default:
             return usage_error("unknown option for serve");
@@ -523,6 +556,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .sandbox = sandbox,
                                           .build_env = build_env,
                                           .n_build_env = n_build_env,
+                                          .build_timeout_ms = build_timeout_ms,
+                                          .timeout_minimum_ms = timeout_minimum_ms,
                                           .on_idle_exit = safe_exit_now },
                    &engine);
     if (r >= 0)

@@ -60,5 +60,6 @@
 #define BOUND_DELAY_SECONDS       (7 * 24 * 3600)
 #define BOUND_TREE_BYTES          4096
 #define BOUND_DEPTH               5
+#define BOUND_WS_LIST_ENTRIES     10000         /* entries one workspace listing shows */
 #define BOUND_LOG_PAGE_BYTES      (1024 * 1024)  /* one progressiveText answer */
 #define BOUND_METRICS_JOBS        20000          /* jobs one /prometheus/ answer reports */

@@ -440,6 +440,11 @@ web_job_page(struct web *w, const char *name)
         web_job_href(b, w, job->name, "scmPollLog");
         html_raw(b, "\">Polling log</a>: what the last look at the Git repository found.</p>");
     }
+    if (app_may(w->req, PERM_JOB_WORKSPACE, job)) {
+        html_raw(b, "<p class=\"hint\"><a href=\"");
+        web_job_href(b, w, job->name, "ws/");
+        html_raw(b, "\">Workspace</a>: the files the builds left, read-only.</p>");
+    }
     html_raw(b, "<div");
     if (page == 1) {
         /* only the first page changes by itself */
