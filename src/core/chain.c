@@ -359,9 +359,13 @@ chain_read_workspace_file(const char *workspace, const char *rel, size_t max, ch
         }
         fd = openat(dfd, part, (next ? O_DIRECTORY : O_NONBLOCK) | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         r = fd < 0 ? -errno : 0;
+        /* O_DIRECTORY says ENOTDIR for a link to a directory: it is a link all the same */
+        if (r == -ENOTDIR && next)
+            r = fstatat(dfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? -ELOOP
+                                                                                        : -ENOENT;
         close(dfd);
         if (r < 0)
-            return r == -ENOTDIR && next ? -ENOENT : r;
+            return r;
         dfd = fd;
         part = next;
     }
