@@ -28,34 +28,55 @@ edge(const struct job *from, const struct job *to)
            jobcfg_lines_have(to->cfg->chain_up, from->name);
 }
 
+struct neighbours {
+    const struct job *job;
+    bool downstream;
+    struct job **list;
+    size_t n;
+};
+
+static int
+add_neighbour(void *userdata, struct job *other)
+{
+    struct neighbours *nb = userdata;
+    struct job **v;
+
+    if (streq(other->name, nb->job->name) ||
+        !(nb->downstream ? edge(nb->job, other) : edge(other, nb->job)))
+        return 0;
+    v = reallocarray(nb->list, nb->n + 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    nb->list = v;
+    nb->list[nb->n++] = job_ref(other);
+    return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp((*(struct job *const *) a)->name, (*(struct job *const *) b)->name);
+}
+
 int
 chain_neighbours(struct jobs *jobs, const struct job *job, bool downstream,
                  struct job ***ret_list, size_t *ret_n)
 {
-    struct job **list = NULL;
-    size_t n = 0, k = 0;
+    struct neighbours nb = { .job = job, .downstream = downstream };
     int r;
 
     *ret_list = NULL;
     *ret_n = 0;
-    /* most jobs are in no chain: nothing to look for */
-    r = jobs_list(jobs, &list, &n);
-    if (r < 0)
+    /* one pass without references: most jobs are in no chain */
+    r = jobs_each(jobs, add_neighbour, &nb);
+    if (r < 0) {
+        jobs_list_free(nb.list, nb.n);
         return r;
-    for (size_t i = 0; i < n; i++) {
-        bool linked = list[i] != job && !streq(list[i]->name, job->name) &&
-                      (downstream ? edge(job, list[i]) : edge(list[i], job));
-        if (linked)
-            list[k++] = list[i];
-        else
-            job_unref(list[i]);
     }
-    if (k == 0) {
-        free(list);
-        return 0;
-    }
-    *ret_list = list;
-    *ret_n = k;
+    if (nb.n > 1)
+        qsort(nb.list, nb.n, sizeof *nb.list, by_name);
+    *ret_list = nb.list;
+    *ret_n = nb.n;
     return 0;
 }
 
