@@ -536,7 +536,9 @@ struct planner {
     const struct chain_ended *b;
     struct chain_plan *plan;
     const char *ancestors;   /* lines */
+    size_t depth;            /* jobs in the chain, this one included */
     bool cut;                /* the chain is at its longest: nothing is triggered */
+    bool cut_said;
 };
 
 static int
@@ -568,8 +570,13 @@ request(struct planner *pl, const char *name, const struct pairs *given, bool de
     struct chain_request *v, req = { 0 };
     int r;
 
-    if (pl->cut)
+    if (pl->cut && pl->cut_said)
         return 0;
+    if (pl->cut) {
+        pl->cut_said = true;
+        return log_line(pl, "This build ends a chain of %zu jobs, the most Steward runs: no "
+                            "downstream build is triggered", pl->depth);
+    }
     if (streq(name, pl->b->job) || jobcfg_lines_have(pl->ancestors, name))
         return log_line(pl, "%s is upstream of this build already: not triggered again, which "
                             "would make the chain loop", name);
@@ -739,18 +746,38 @@ run_trigger(struct planner *pl, const struct chain_trigger *t)
 }
 
 /* The jobs whose reverse trigger names this one, when its result is good enough for them. */
+struct reverse {
+    const char *job;
+    unsigned bit;
+    struct buf names;
+};
+
+static int
+add_reverse(void *userdata, struct job *other)
+{
+    struct reverse *rv = userdata;
+
+    if (!jobcfg_lines_have(other->cfg->chain_up, rv->job) || !(other->cfg->chain_up_when & rv->bit))
+        return 0;
+    return buf_printf(&rv->names, "%s\n", other->name);
+}
+
 static int
 reverse_triggers(struct planner *pl, int ordinal)
 {
-    struct job **list = NULL;
-    size_t n = 0;
-    int r = jobs_list(pl->jobs, &list, &n);
+    struct reverse rv = { .job = pl->b->job, .bit = 1u << ordinal,
+                          .names = BUF_INIT(BOUND_CONFIG_XML_BYTES * 4) };
+    /* the names first: request() looks jobs up, which jobs_each() must not */
+    int r = jobs_each(pl->jobs, add_reverse, &rv);
 
-    for (size_t i = 0; r >= 0 && i < n; i++)
-        if (jobcfg_lines_have(list[i]->cfg->chain_up, pl->b->job) &&
-            (list[i]->cfg->chain_up_when & (1u << ordinal)))
-            r = request(pl, list[i]->name, NULL, true);
-    jobs_list_free(list, n);
+    for (const char *p = buf_str(&rv.names); r >= 0 && *p;) {
+        const char *nl = strchr(p, '\n');
+        _cleanup_free_ char *name = strndup(p, (size_t) (nl - p));
+
+        r = name ? request(pl, name, NULL, true) : -ENOMEM;
+        p = nl + 1;
+    }
+    buf_release(&rv.names);
     return r;
 }
 
@@ -784,22 +811,10 @@ chain_plan_make(struct jobs *jobs, const struct chain_ended *b, struct chain_pla
     r = make_cause(&pl, &ancestors);
     if (r < 0)
         return r;
-    if (jobcfg_lines_have(pl.ancestors, b->job)) {
-        /* cannot happen through Steward's own triggers; a chain edited meanwhile may */
-        pl.cut = true;
-    }
-    {
-        size_t depth = 0;
-        for (const char *p = pl.ancestors; (p = strchr(p, '\n')); p++)
-            depth++;
-        if (depth + 1 >= BOUND_CHAIN_DEPTH) {
-            pl.cut = true;
-            r = log_line(&pl, "This build ends a chain of %zu jobs, the most Steward runs: no "
-                              "downstream build is triggered", depth + 1);
-            if (r < 0)
-                return r;
-        }
-    }
+    for (const char *p = pl.ancestors; (p = strchr(p, '\n')); p++)
+        pl.depth++;
+    pl.depth++;
+    pl.cut = pl.depth >= BOUND_CHAIN_DEPTH;
     for (size_t i = 0; b->cfg && i < b->cfg->n_chain && r >= 0; i++)
         if (b->cfg->chain[i].when & (1u << ordinal))
             r = run_trigger(&pl, &b->cfg->chain[i]);

@@ -371,3 +371,24 @@ def test_a_cycle_is_cut_with_a_log_line(chains):
     assert "self is upstream of this build already" in console(s, "self", 1, s.alice)
     info = job_info(s, "self", s.alice)
     assert info["lastBuild"]["number"] == 1 and info["inQueue"] is False, info
+
+
+def test_a_chain_stops_at_32_jobs(server, tmp_path):
+    s = server
+    jobs = "\n".join(f"      - 'long-{{n}}':\n          n: {n}\n          next: {n + 1}"
+                     for n in range(1, 35))
+    yaml = ("- job-template:\n    name: 'long-{n}'\n    publishers:\n      - trigger:\n"
+            "          project: 'long-{next}'\n"
+            f"- project:\n    name: long\n    jobs:\n{jobs}\n")
+    jjb = JJB(s, tmp_path)
+    assert updated_count(jjb.run("update", jjb.write(yaml))) == 34
+    build(s, "long-1")
+    b = finished(s, "long-32", 1)
+    assert upstream_causes(b)[0]["upstreamProject"] == "long-31"
+    log = console(s, "long-32", 1, s.alice)
+    assert ("This build ends a chain of 32 jobs, the most Steward runs: no downstream build is "
+            "triggered") in log, log
+    assert "Triggering" not in log
+    info = job_info(s, "long-33", s.alice)
+    assert info["lastBuild"] is None and info["inQueue"] is False, info
+    assert "This build ends" not in console(s, "long-31", 1, s.alice)
