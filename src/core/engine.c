@@ -2507,7 +2507,8 @@ write_log_header(struct sandbox *sb, struct run *run, const struct queue_row *q)
             r = log_write(run->logfd, "%s\n", c->addr ? c->addr : "Started by GitLab push");
         else if (c->kind == CAUSE_UPSTREAM)
             r = log_write(run->logfd, "Started by upstream project \"%s\" build number %lld\n",
-                          c->addr ? c->addr : "", (long long) (c->note ? atoll(c->note) : 0));
+                          c->addr ? c->addr : "",
+                          (long long) (c->note ? strtoll(c->note, NULL, 10) : 0));
         else if (c->kind == CAUSE_REMOTE)
             r = log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
                           c->note ? " with note: " : "", c->note ? c->note : "");
