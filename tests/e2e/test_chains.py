@@ -248,6 +248,13 @@ def test_trigger_starts_downstream_builds_with_upstream_cause(chains):
     info = job_info(s, "down-a", s.alice)["upstreamProjects"][0]
     assert info["url"] == s.url + "job/up/" and info["color"] == "blue"
 
+    # the job pages list the chain with links
+    page = s.get("job/up/", auth=s.alice, headers={"Accept": "text/html"}).text
+    assert 'id="downstream">Downstream projects: <a href="/job/down-a/">down-a</a>, ' \
+           '<a href="/job/down-b/">down-b</a></p>' in page, page
+    page = s.get("job/down-b/", auth=s.alice, headers={"Accept": "text/html"}).text
+    assert 'id="upstream">Upstream projects: <a href="/job/up/">up</a></p>' in page, page
+
     # the build page names the upstream build and links to it
     page = s.get("job/down-a/1/", auth=s.alice, headers={"Accept": "text/html"})
     assert page.status_code == 200
