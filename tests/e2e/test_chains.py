@@ -2,10 +2,11 @@
 `reverse`, block-upstream/block-downstream, and the cycles they could make."""
 import os
 import shutil
+import signal
 
 import pytest
 
-from e2e_helpers import causes_of, console, item_path, job_info, params_of, wait_for
+from e2e_helpers import restart, causes_of, console, item_path, job_info, params_of, wait_for
 from test_jjb import JJB, updated_count
 
 pytestmark = pytest.mark.skipif(
@@ -183,6 +184,19 @@ YAML = r"""
           - project: cyc-a
             predefined-parameters: "P=1"
             condition: ALWAYS
+- job:
+    name: later-up
+    builders:
+      - shell: echo later-up
+    publishers:
+      - trigger:
+          project: later
+- job:
+    name: later
+    quiet-period: 3600
+    builders:
+      - shell: echo later
+
 - job:
     name: self
     builders:
@@ -399,3 +413,21 @@ def test_a_chain_stops_at_32_jobs(server, tmp_path):
     info = job_info(s, "long-33", s.alice)
     assert info["lastBuild"] is None and info["inQueue"] is False, info
     assert "This build ends" not in console(s, "long-31", 1, s.alice)
+
+
+def test_a_downstream_request_is_on_disk_when_the_upstream_ends(chains):
+    """kill -9 right after the upstream build: the downstream item and its cause are kept."""
+    s = chains
+    build(s, "later-up")
+    assert finished(s, "later-up", 1)["result"] == "SUCCESS"
+    items = [i for i in s.get("queue/api/json", auth=s.alice).json()["items"]
+             if i["task"]["name"] == "later"]
+    assert len(items) == 1 and items[0]["why"].startswith("In the quiet period"), items
+    s.stop(signal.SIGKILL)
+    restart(s)
+    item = s.get(f"queue/item/{items[0]['id']}/api/json", auth=s.alice).json()
+    assert item["_class"] == "hudson.model.Queue$WaitingItem", item
+    assert upstream_causes(item) == [{
+        "_class": "hudson.model.Cause$UpstreamCause",
+        "shortDescription": 'Started by upstream project "later-up" build number 1',
+        "upstreamBuild": 1, "upstreamProject": "later-up", "upstreamUrl": "job/later-up/"}]
