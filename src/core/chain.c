@@ -83,6 +83,11 @@ chain_neighbours(struct jobs *jobs, const struct job *job, bool downstream,
 /*
  * A breadth-first walk from `job` along the edges one way, over the list
  * of all jobs; the first job found building is the answer.
+ *
+ * NEEDSWORK: each step looks at every job (the reverse edges are in the
+ * other jobs' summaries); an index of the graph in the registry would make
+ * it a walk of the edges only. Only jobs with a blockBuildWhen... flag pay
+ * it, while an item of theirs waits.
  */
 static char *
 find_building(struct job **list, size_t n, const struct job *job, bool upstream,
@@ -585,8 +590,9 @@ request(struct planner *pl, const char *name, const struct pairs *given, bool de
         return log_line(pl, "No such job %s: not triggered", name);
     if (job->cfg->disabled)
         return log_line(pl, "%s is disabled. Triggering skipped", name);
+    /* a plain trigger and a reverse one of the same job: one request, as in Jenkins' graph */
     for (size_t i = 0; dedupe && i < plan->n; i++)
-        if (streq(plan->reqs[i].job, name))
+        if (plan->reqs[i].defaults && streq(plan->reqs[i].job, name))
             return 0;
     req.params = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *req.params);
     req.job = strdup(name);
@@ -610,6 +616,7 @@ request(struct planner *pl, const char *name, const struct pairs *given, bool de
         return r;
     }
     req.n_params = job->cfg->n_params;
+    req.defaults = !given;
     /* the names are the summary's, which goes with `job`: the request keeps copies */
     for (size_t i = 0; i < req.n_params; i++)
         if (!(req.params[i].name = strdup(req.params[i].name))) {

@@ -66,6 +66,7 @@ struct chain_request {
     char *job;
     struct param_value *params;
     size_t n_params;
+    bool defaults;        /* every parameter at its default (a plain or reverse trigger) */
 };
 
 struct chain_plan {
