@@ -845,3 +845,58 @@ chain_plan_release(struct chain_plan *p)
     buf_release(&p->log);
     *p = (struct chain_plan){ 0 };
 }
+
+/* ---- renames ---- */
+
+struct naming {
+    const char *from;
+    struct buf names;
+};
+
+static int
+add_naming(void *userdata, struct job *job)
+{
+    struct naming *nm = userdata;
+
+    if (!jobcfg_lines_have(job->cfg->chain_down, nm->from) &&
+        !jobcfg_lines_have(job->cfg->chain_up, nm->from))
+        return 0;
+    return buf_printf(&nm->names, "%s\n", job->name);
+}
+
+int
+chain_rename(struct jobs *jobs, const char *from, const char *to, size_t *ret_changed)
+{
+    struct naming nm = { .from = from, .names = BUF_INIT(BOUND_CONFIG_XML_BYTES * 4) };
+    size_t changed = 0;
+    int r = jobs_each(jobs, add_naming, &nm), first = 0;
+
+    for (const char *p = buf_str(&nm.names); r >= 0 && *p;) {
+        const char *nl = strchr(p, '\n');
+        _cleanup_free_ char *name = strndup(p, (size_t) (nl - p));
+        struct job_config *cfg = NULL;
+
+        p = nl + 1;
+        if (!name) {
+            r = -ENOMEM;
+            break;
+        }
+        r = jobs_read_config(jobs, name, &cfg, NULL);
+        if (r >= 0)
+            r = jobcfg_rename_project(cfg, from, to);
+        if (r > 0) {
+            r = jobs_update_cfg(jobs, name, TAKE_PTR(cfg));
+            changed += r >= 0;
+        }
+        jobcfg_free(cfg);
+        /* one job that cannot be changed (a broken file) does not stop the others */
+        if (r < 0 && r != -ENOMEM) {
+            first = first ? first : r;
+            r = 0;
+        }
+    }
+    buf_release(&nm.names);
+    if (ret_changed)
+        *ret_changed = changed;
+    return r < 0 ? r : first;
+}

@@ -50,6 +50,14 @@ bool chain_blocked(struct jobs *jobs, const struct job *job,
 /* The queue item's `why` for that, as Jenkins says it. Newly allocated. */
 char *chain_why(const char *name, bool upstream);
 
+/*
+ * After a rename: every job whose triggers or reverse trigger name `from`
+ * names `to` instead (config.xml rewritten, as Jenkins does). Sets
+ * *ret_changed (may be NULL) to how many jobs changed; 0, or the first
+ * error of a job that could not be changed (the others still are).
+ */
+int chain_rename(struct jobs *jobs, const char *from, const char *to, size_t *ret_changed);
+
 /* A build that ended, as chain_plan_make() reads it (everything lent). */
 struct chain_ended {
     const char *job;

@@ -370,6 +370,13 @@ const struct param_def *jobcfg_find_param(const struct job_config *cfg, const ch
  */
 int jobcfg_result_ordinal(const char *name);
 #define CHAIN_ALL_RESULTS 0x1fu
+/*
+ * A job was renamed from `from` to `to`: the names in this config's
+ * post-build triggers and reverse trigger that were `from` become `to`
+ * in the document (jobcfg_write() writes them), as Jenkins does. The
+ * number of lists changed, -EINVAL for a summary, -ENOMEM.
+ */
+int jobcfg_rename_project(struct job_config *cfg, const char *from, const char *to);
 /* Whether `name` is one of the '\n'-ended lines of `lines` (chain_down, chain_up); NULL has none. */
 bool jobcfg_lines_have(const char *lines, const char *name);
 

@@ -293,3 +293,87 @@ cfg_read_chain(struct job_config *cfg, const xmlNode *root, char **msg)
         r = lines_take(&up, &cfg->chain_up);
     return r;
 }
+
+/* The comma list `list` with each name `from` made `to`; NULL when none was (or out of memory). */
+static char *
+renamed_list(const char *list, const char *from, const char *to, bool *ret_changed)
+{
+    _cleanup_(buf_releasep) struct buf out = BUF_INIT(TEXT_MAX);
+    const char *p = list;
+    bool changed = false;
+    int r = 0;
+
+    while (p && r >= 0) {
+        const char *end = strchr(p, ','), *s = p, *e = end ? end : p + strlen(p);
+
+        p = end ? end + 1 : NULL;
+        while (s < e && strchr(" \t\r\n", *s))
+            s++;
+        while (e > s && strchr(" \t\r\n", e[-1]))
+            e--;
+        if (e == s)
+            continue;
+        if (out.len)
+            r = buf_puts(&out, ", ");
+        if ((size_t) (e - s) == strlen(from) && memcmp(s, from, (size_t) (e - s)) == 0) {
+            changed = true;
+            r = r < 0 ? r : buf_puts(&out, to);
+        } else
+            r = r < 0 ? r : buf_append(&out, s, (size_t) (e - s));
+    }
+    *ret_changed = changed;
+    if (r < 0 || !changed)
+        return NULL;
+    return buf_detach(&out);
+}
+
+/* Renames in the text of element `name` under `parent`; adds 1 to *count when it changed. */
+static int
+rename_in(xmlNode *parent, const char *name, const char *from, const char *to, int *count)
+{
+    xmlNode *n = parent ? cfg_first_child(parent, name) : NULL;
+    _cleanup_free_ char *text = NULL, *renamed = NULL;
+    bool changed;
+    int r;
+
+    if (!n)
+        return 0;
+    r = cfg_node_text(n, &text, NULL);
+    if (r < 0)
+        return r == -ENOMEM ? r : 0;
+    renamed = renamed_list(text, from, to, &changed);
+    if (!changed)
+        return 0;
+    if (!renamed)
+        return -ENOMEM;
+    r = cfg_set_text(n, renamed);
+    if (r > 0)
+        (*count)++;
+    return r < 0 ? r : 0;
+}
+
+int
+jobcfg_rename_project(struct job_config *cfg, const char *from, const char *to)
+{
+    xmlNode *root = cfg->doc ? xmlDocGetRootElement(cfg->doc) : NULL;
+    xmlNode *publishers = root ? cfg_first_child(root, "publishers") : NULL;
+    xmlNode *triggers = root ? cfg_first_child(root, "triggers") : NULL;
+    int count = 0, r = 0;
+
+    if (cfg->summary || !root)
+        return -EINVAL;
+    for (xmlNode *p = publishers ? publishers->children : NULL; p && r >= 0; p = p->next) {
+        if (cfg_node_is(p, BUILD_TRIGGER))
+            r = rename_in(p, "childProjects", from, to, &count);
+        else if (cfg_node_is(p, PT "BuildTrigger")) {
+            xmlNode *configs = cfg_first_child(p, "configs");
+            for (xmlNode *c = configs ? configs->children : NULL; c && r >= 0; c = c->next)
+                if (cfg_node_is(c, PT "BuildTriggerConfig"))
+                    r = rename_in(c, "projects", from, to, &count);
+        }
+    }
+    for (xmlNode *t = triggers ? triggers->children : NULL; t && r >= 0; t = t->next)
+        if (cfg_node_is(t, REVERSE_TRIGGER))
+            r = rename_in(t, "upstreamProjects", from, to, &count);
+    return r < 0 ? r : count;
+}

@@ -431,3 +431,24 @@ def test_a_downstream_request_is_on_disk_when_the_upstream_ends(chains):
         "_class": "hudson.model.Cause$UpstreamCause",
         "shortDescription": 'Started by upstream project "later-up" build number 1',
         "upstreamBuild": 1, "upstreamProject": "later-up", "upstreamUrl": "job/later-up/"}]
+
+
+def test_a_rename_follows_the_chains(chains):
+    """Renaming down-a rewrites up's childProjects; renaming src, rev-fail's upstreamProjects."""
+    s = chains
+    for old, new in (("down-a", "down-renamed"), ("src", "source")):
+        r = s.post(f"job/{old}/doRename", params={"newName": new}, auth=s.alice,
+                   allow_redirects=False)
+        assert r.status_code == 302, r.text
+    xml = s.get("job/up/config.xml", auth=s.alice).text
+    assert "<childProjects>down-renamed, down-b</childProjects>" in xml, xml
+    xml = s.get("job/rev-fail/config.xml", auth=s.alice).text
+    assert "<upstreamProjects>source, nowhere</upstreamProjects>" in xml, xml
+    assert names(job_info(s, "up", s.alice)["downstreamProjects"]) == ["down-b", "down-renamed"]
+    build(s, "up")
+    finished(s, "up", 1)
+    b = finished(s, "down-renamed", 1)
+    assert upstream_causes(b)[0]["upstreamProject"] == "up"
+    build(s, "source", FAIL="true")
+    finished(s, "source", 1)
+    assert upstream_causes(finished(s, "rev-fail", 1))[0]["upstreamProject"] == "source"

@@ -75,6 +75,27 @@ static void jobcfg_parse__reads_the_chain_and_the_summary_keeps_the_graph(void *
     assert_false(jobcfg_lines_have(sum->chain_down, ""));
 }
 
+static void jobcfg_rename_project__rewrites_the_lists_that_name_it(void **state)
+{
+    _cleanup_(jobcfg_freep) struct job_config *cfg = NULL, *again = NULL;
+    _cleanup_free_ char *xml = NULL;
+    char *msg = NULL;
+    size_t len;
+
+    (void) state;
+    assert_int_equal(jobcfg_parse(chain_xml, sizeof chain_xml - 1, &cfg, &msg), 0);
+    assert_int_equal(jobcfg_rename_project(cfg, "y", "w"), 2);
+    assert_int_equal(jobcfg_rename_project(cfg, "a", "a2"), 1);
+    assert_int_equal(jobcfg_rename_project(cfg, "nobody", "n"), 0);
+    assert_int_equal(jobcfg_write(cfg, &xml, &len), 0);
+    assert_non_null(strstr(xml, "<childProjects>x, w</childProjects>"));
+    assert_non_null(strstr(xml, "<projects>w, z</projects>"));
+    assert_non_null(strstr(xml, "<upstreamProjects>a2, b, a2</upstreamProjects>"));
+    assert_int_equal(jobcfg_parse(xml, len, &again, &msg), 0);
+    assert_string_equal(again->chain_down, "x\nw\nz\n");
+    assert_string_equal(again->chain_up, "a2\nb\n");
+}
+
 static void jobcfg_parse__refuses_an_unknown_condition(void **state)
 {
     static const char xml[] =
@@ -166,6 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(jobcfg_parse__reads_the_chain_and_the_summary_keeps_the_graph),
+        cmocka_unit_test(jobcfg_rename_project__rewrites_the_lists_that_name_it),
         cmocka_unit_test(jobcfg_parse__refuses_an_unknown_condition),
         cmocka_unit_test(chain_parse_properties__follows_java_properties),
         cmocka_unit_test(chain_expand__replaces_known_names_only),
