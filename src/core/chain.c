@@ -676,7 +676,13 @@ gather(struct planner *pl, const struct chain_trigger *t, struct pairs *p, bool 
             r = pairs_set(p, b->row->params[i].name, b->row->params[i].value);
     if (r >= 0 && t->predefined) {
         _cleanup_free_ char *text = chain_expand(t->predefined, b->env, BOUND_CHAIN_FILE_BYTES * 2);
-        r = text ? chain_parse_properties(text, pairs_set, p) : -ENOMEM;
+        if (!text) {
+            *ret_fire = false;
+            return log_line(pl, "[parameterized-trigger] The predefined parameters are larger "
+                                "than 2 MiB once ${NAME} are expanded: downstream builds will "
+                                "not be triggered.");
+        }
+        r = chain_parse_properties(text, pairs_set, p);
     }
     if (r >= 0 && t->prop_files) {
         _cleanup_free_ char *list = chain_expand(t->prop_files, b->env, BOUND_CHAIN_FILE_BYTES);
@@ -719,7 +725,13 @@ gather(struct planner *pl, const struct chain_trigger *t, struct pairs *p, bool 
                                                : strerror(-rr), "");
             }
             text = chain_expand(data, b->env, BOUND_CHAIN_FILE_BYTES * 2);
-            r = text ? chain_parse_properties(text, pairs_set, p) : -ENOMEM;
+            if (!text) {
+                *ret_fire = false;
+                return log_line(pl, "[parameterized-trigger] Properties file %s is larger than "
+                                    "2 MiB once ${NAME} are expanded: downstream builds will "
+                                    "not be triggered.", f);
+            }
+            r = chain_parse_properties(text, pairs_set, p);
         }
     }
     if (r >= 0 && t->other_source)
