@@ -8,6 +8,7 @@
 #include "api/model.h"
 #include "api/tree.h"
 #include "core/archive.h"
+#include "core/chain.h"
 #include "core/git.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -262,6 +263,21 @@ cause_json(const struct cause *c)
         o = json_pack("{s:s, s:o}", "_class", "hudson.plugins.git.GitStatus$CommitHookCause",
                       "shortDescription",
                       json_sprintf("commit notification %s", c->note ? c->note : ""));
+    } else if (c->kind == CAUSE_UPSTREAM) {
+        /* the note's first line is the upstream build's number */
+        json_int_t n = c->note ? strtoll(c->note, NULL, 10) : 0;
+        const char *up = c->addr ? c->addr : "";
+        struct buf u = BUF_INIT(BOUND_JOB_NAME_BYTES * 3 + 8);
+
+        (void) buf_puts(&u, "job/");
+        (void) url_encode(&u, up);
+        (void) buf_putc(&u, '/');
+        o = json_pack("{s:s, s:o, s:I, s:s, s:s}", "_class", "hudson.model.Cause$UpstreamCause",
+                      "shortDescription",
+                      json_sprintf("Started by upstream project \"%s\" build number %lld", up,
+                                   (long long) n),
+                      "upstreamBuild", n, "upstreamProject", up, "upstreamUrl", buf_str(&u));
+        buf_release(&u);
     } else if (c->kind == CAUSE_REMOTE) {
         o = json_pack("{s:s, s:o, s:s, s:o}", "_class", "hudson.model.Cause$RemoteCause",
                       "shortDescription",
@@ -401,6 +417,22 @@ unsupported_json(const struct job_config *cfg)
 }
 
 static json_t *all_builds_json(struct model *m, const struct job *job);
+/* upstreamProjects or downstreamProjects: the jobs of its chain, as job summaries. */
+static json_t *
+chain_json(struct model *m, const struct job *job, bool downstream)
+{
+    struct job **list = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (!a || chain_neighbours(m->app->jobs, job, downstream, &list, &n) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++)
+        if (app_may(m->req, PERM_JOB_READ, list[i]))
+            json_array_append_new(a, model_job_summary(m, list[i]));
+    jobs_list_free(list, n);
+    return a;
+}
 
 json_t *
 model_job(struct model *m, const struct job *job, int depth)
@@ -456,8 +488,8 @@ model_job(struct model *m, const struct job *job, int depth)
     json_object_set_new(o, "scm", json_pack("{s:s}", "_class", job->cfg->git_urls
                                                                 ? "hudson.plugins.git.GitSCM"
                                                                 : "hudson.scm.NullSCM"));
-    json_object_set_new(o, "upstreamProjects", json_array());
-    json_object_set_new(o, "downstreamProjects", json_array());
+    json_object_set_new(o, "upstreamProjects", chain_json(m, job, false));
+    json_object_set_new(o, "downstreamProjects", chain_json(m, job, true));
     json_object_set_new(o, "unsupported", unsupported_json(job->cfg));
     /*
      * allBuilds is hidden from depth in Jenkins; it shows only when tree=
@@ -977,6 +1009,22 @@ model_params_string(const struct queue_row *q)
     return buf_detach(&b);
 }
 
+/* Whether a build of the job runs, as the database says. */
+static bool
+job_building(void *userdata, const char *name)
+{
+    struct model *m = userdata;
+    struct build_row *rows = NULL;
+    size_t n = 0;
+    bool building;
+
+    if (m->colors_ready)
+        return find_row(m->running, m->n_running, name) != NULL;
+    building = store_build_list(m->req->db, name, 0, 1, &rows, &n) == 0 && n == 1 && !rows[0].result;
+    build_rows_free(rows, n);
+    return building;
+}
+
 /* Seconds with one decimal, as Jenkins' Util.getTimeSpanString prints short spans. */
 static json_t *
 why_json(struct model *m, const struct queue_row *q, const char **ret_class, bool *ret_blocked,
@@ -1031,6 +1079,17 @@ why_json(struct model *m, const struct queue_row *q, const char **ret_class, boo
             return v;
         }
         build_rows_free(rows, n);
+    }
+    if (job && (job->cfg->block_upstream || job->cfg->block_downstream)) {
+        _cleanup_free_ char *name = NULL;
+        bool upstream;
+
+        if (chain_blocked(m->app->jobs, job, job_building, m, &name, &upstream) && name) {
+            _cleanup_free_ char *why = chain_why(name, upstream);
+            *ret_class = "hudson.model.Queue$BlockedItem";
+            *ret_blocked = true;
+            return why ? json_string(why) : json_null();
+        }
     }
     *ret_class = "hudson.model.Queue$BuildableItem";
     *ret_buildable = true;

@@ -24,6 +24,7 @@
 #include "api/trigger.h"
 #include "core/buildmeta.h"
 #include "api/workspace.h"
+#include "core/chain.h"
 #include "util/bounds.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -1257,6 +1258,11 @@ job_rename(const struct app *app, struct req *req, struct resp *resp, struct job
         send_job_error(app, req, resp, r, to, "The new name is not a valid job name.");
         return;
     }
+    /* the chains that named it follow it, as in Jenkins */
+    r = chain_rename(app->jobs, name, to, NULL);
+    if (r < 0)
+        log_warn("%s: renamed to %s, but a job whose triggers name it could not be changed: %s",
+                 name, to, strerror(-r));
     app_audit(req, "job-rename", name, "to '%s'", to);
     nju = root ? job_url(root, to) : NULL;
     api_redirect(resp, 302, nju ? nju : root ? root : "/");

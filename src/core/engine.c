@@ -20,6 +20,7 @@
 
 #include "core/archive.h"
 #include "core/buildmeta.h"
+#include "core/chain.h"
 #include "core/credentials.h"
 #include "core/cron.h"
 #include "core/audit.h"
@@ -2419,6 +2420,84 @@ log_skipped_publishers(struct run *run)
             log_write(run->logfd, "skipped: %s (not supported by Steward)\n", u.name);
 }
 
+/* ---- chains (core/chain.h) ---- */
+
+static bool job_is_running(struct engine *e, const char *job);
+
+static bool
+chain_building(void *userdata, const char *name)
+{
+    return job_is_running(userdata, name);
+}
+
+/* blockBuildWhenUpstreamBuilding / ...Downstream...: a job of its chain is building. */
+static bool
+chain_waits(struct engine *e, const struct job *job)
+{
+    _cleanup_free_ char *name = NULL;
+    bool upstream;
+
+    return chain_blocked(e->jobs, job, chain_building, e, &name, &upstream);
+}
+
+/*
+ * The builds this one triggers (its post-build triggers, the reverse
+ * triggers naming it), queued as any trigger is: durably, merged into an
+ * identical waiting item. Before its "Finished:" line, which they follow
+ * in the console, as in Jenkins.
+ */
+static void
+trigger_downstream(struct engine *e, struct run *run)
+{
+    _cleanup_(jobcfg_freep) struct job_config *read = NULL;
+    struct chain_plan plan;
+    struct trigger *t = NULL;
+    struct cmd *c = NULL, **batch = NULL;
+    int r;
+
+    if (!run->result)
+        return;
+    /* a build that failed before it read its config.xml: as it is now */
+    if (!run->cfg && jobs_read_config(e->jobs, run->job->name, &read, NULL) < 0)
+        read = NULL;
+    r = chain_plan_make(e->jobs, &(struct chain_ended){
+                                     .job = run->job->name, .number = run->number,
+                                     .result = run->result, .cfg = run->cfg ? run->cfg : read,
+                                     .row = &run->row, .workspace = run->workspace,
+                                     .env = run->env },
+                        &plan);
+    if (plan.log.len)
+        (void) fs_write_all(run->logfd, plan.log.ptr, plan.log.len);
+    if (r >= 0 && plan.n > 0) {
+        t = calloc(plan.n, sizeof *t);
+        c = calloc(plan.n, sizeof *c);
+        batch = calloc(plan.n, sizeof *batch);
+        r = t && c && batch ? 0 : -ENOMEM;
+    }
+    if (r >= 0 && plan.n > 0) {
+        for (size_t i = 0; i < plan.n; i++) {
+            t[i] = (struct trigger){ .job = plan.reqs[i].job, .params = plan.reqs[i].params,
+                                     .n_params = plan.reqs[i].n_params, .cause = &plan.cause,
+                                     .delay_ms = -1 };
+            c[i] = (struct cmd){ .type = CMD_TRIGGER, .trigger = &t[i] };
+            batch[i] = &c[i];
+        }
+        handle_triggers(e, batch, plan.n);
+        for (size_t i = 0; i < plan.n; i++)
+            if (c[i].result < 0)
+                log_write(run->logfd, "%s could not be queued: %s\n", plan.reqs[i].job,
+                          strerror(-c[i].result));
+            else if (c[i].merged)
+                log_write(run->logfd, "%s is already in the queue\n", plan.reqs[i].job);
+    }
+    if (r < 0)
+        log_write(run->logfd, "Downstream builds could not be triggered: %s\n", strerror(-r));
+    free(t);
+    free(c);
+    free(batch);
+    chain_plan_release(&plan);
+}
+
 /* The build is over: its result is recorded and its executor freed. */
 static void
 end_run(struct engine *e, struct run *run)
@@ -2433,6 +2512,7 @@ end_run(struct engine *e, struct run *run)
     duration = mono_ms() - run->start_mono;
     if (run->logfd >= 0)
         log_skipped_publishers(run);
+    trigger_downstream(e, run);
     log_write(run->logfd, "Finished: %s\n", result);
     r = record_result(e, run, duration, !run->forget_waiter);
     if (r < 0) {
@@ -2504,6 +2584,10 @@ write_log_header(struct sandbox *sb, struct run *run, const struct queue_row *q)
                           c->user_name ? c->user_name : "");
         else if (c->kind == CAUSE_GITLAB)
             r = log_write(run->logfd, "%s\n", c->addr ? c->addr : "Started by GitLab push");
+        else if (c->kind == CAUSE_UPSTREAM)
+            r = log_write(run->logfd, "Started by upstream project \"%s\" build number %lld\n",
+                          c->addr ? c->addr : "",
+                          (long long) (c->note ? strtoll(c->note, NULL, 10) : 0));
         else if (c->kind == CAUSE_REMOTE)
             r = log_write(run->logfd, "Started by remote host %s%s%s\n", c->addr ? c->addr : "",
                           c->note ? " with note: " : "", c->note ? c->note : "");
@@ -3462,7 +3546,8 @@ claim_due(struct engine *e, bool *began)
             cancel_waiting(e, i);
             continue;
         }
-        if (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job))) {
+        if (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job)) ||
+            chain_waits(e, job)) {
             blocked = true;
             i++;
             continue;
@@ -3621,7 +3706,8 @@ take_load(struct engine *e, struct engine_load *load)
         if (q->due_ms > now)
             continue;
         job = jobs_get(e->jobs, q->job);
-        if (job && (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job))))
+        if (job && (job->cfg->disabled || (!job->cfg->concurrent_build && job_is_running(e, q->job)) ||
+                    chain_waits(e, job)))
             load->blocked++;
         else
             load->buildable++;

@@ -84,6 +84,9 @@ jobcfg_free(struct job_config *cfg)
     cfg_bindings_free(cfg->bindings, cfg->n_bindings);
     cfg_wrappers_free(cfg);
     cfg_gitlab_free(cfg->gitlab);
+    cfg_chain_free(cfg);
+    free(cfg->chain_down);
+    free(cfg->chain_up);
     free(cfg->git_urls);
     free(cfg->git_branches);
     free_params(cfg->params, cfg->n_params);

@@ -178,6 +178,23 @@ struct ws_cleanup {
     bool not_fail_build;     /* notFailBuild: a failed cleanup leaves the result alone */
 };
 
+/*
+ * A post-build trigger of other jobs: hudson.tasks.BuildTrigger, or one
+ * BuildTriggerConfig of the Parameterized Trigger plugin's
+ * hudson.plugins.parameterizedtrigger.BuildTrigger (core/chain.h runs them).
+ */
+struct chain_trigger {
+    char *projects;          /* the comma list as written (${VAR} expanded when it fires) */
+    unsigned when;           /* bit (1 << ordinal) of each result that fires it (chain.h) */
+    bool parameterized;      /* the parameterized trigger's rules for parameters below */
+    bool current_params;     /* CurrentBuildParameters */
+    char *predefined;        /* PredefinedBuildParameters/properties, NULL when none */
+    char *prop_files;        /* FileBuildParameters/propertiesFile (comma list), NULL when none */
+    bool fail_on_missing;    /* its failTriggerOnMissing */
+    bool with_no_params;     /* triggerWithNoParameters */
+    char *other_source;      /* the first parameter source Steward does not run, NULL when none */
+};
+
 struct job_config {
     char *description;   /* decoded text, exactly as stored; NULL when absent */
     bool disabled;
@@ -236,6 +253,21 @@ struct job_config {
      * there); NULL when absent or empty. A summary keeps it.
      */
     char *custom_workspace;
+    /*
+     * Chains, read only: the triggers of other jobs in <publishers>, in
+     * order (not in a summary); what a summary keeps of them and of
+     * jenkins.triggers.ReverseBuildTrigger for the graph: the job names
+     * each ended by '\n' (chain_down: those its publishers trigger, as
+     * written; chain_up: its reverse trigger's upstreamProjects), NULL
+     * when none, and the results of an upstream build that fire it.
+     */
+    struct chain_trigger *chain;
+    size_t n_chain;
+    char *chain_down;
+    char *chain_up;
+    unsigned chain_up_when;
+    bool block_upstream;     /* blockBuildWhenUpstreamBuilding */
+    bool block_downstream;   /* blockBuildWhenDownstreamBuilding */
     /* The Credentials Binding wrapper's bindings, in order; read only, not in a summary. */
     struct cred_binding *bindings;
     size_t n_bindings;
@@ -397,6 +429,22 @@ bool jobcfg_fails_unsupported(const struct job_config *cfg);
 
 /* Finds a parameter definition by exact name; NULL when there is none. */
 const struct param_def *jobcfg_find_param(const struct job_config *cfg, const char *name);
+
+/*
+ * Jenkins' Result ordinal of a result's name: SUCCESS 0, UNSTABLE 1,
+ * FAILURE 2, NOT_BUILT 3, ABORTED 4; -1 for any other.
+ */
+int jobcfg_result_ordinal(const char *name);
+#define CHAIN_ALL_RESULTS 0x1fu
+/*
+ * A job was renamed from `from` to `to`: the names in this config's
+ * post-build triggers and reverse trigger that were `from` become `to`
+ * in the document (jobcfg_write() writes them), as Jenkins does. The
+ * number of lists changed, -EINVAL for a summary, -ENOMEM.
+ */
+int jobcfg_rename_project(struct job_config *cfg, const char *from, const char *to);
+/* Whether `name` is one of the '\n'-ended lines of `lines` (chain_down, chain_up); NULL has none. */
+bool jobcfg_lines_have(const char *lines, const char *name);
 
 struct job_config *jobcfg_free(struct job_config *cfg);
 static inline void jobcfg_freep(struct job_config **p) { jobcfg_free(*p); }

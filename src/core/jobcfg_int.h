@@ -118,6 +118,10 @@ struct git_scm *cfg_git_free(struct git_scm *g);
 int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **msg);
 struct gitlab_trigger *cfg_gitlab_free(struct gitlab_trigger *t);
 
+/* jobcfg_chain.c: BuildTrigger, the parameterized trigger, ReverseBuildTrigger, blockBuildWhen... */
+int cfg_read_chain(struct job_config *cfg, const xmlNode *root, char **msg);
+void cfg_chain_free(struct job_config *cfg);
+
 /* jobcfg_support.c: the elements Steward does not run, into cfg->unsupported */
 int cfg_read_support(struct job_config *cfg, const xmlNode *root);
 

@@ -729,6 +729,8 @@ static int read_config(struct job_config *cfg, const xmlNode *root, char **msg)
         r = cfg_read_bindings(cfg, root, msg);
     if (r >= 0)
         r = cfg_read_wrappers(cfg, root, msg);
+    if (r >= 0)
+        r = cfg_read_chain(cfg, root, msg);
     if (r < 0)
         return r;
     return cfg_read_support(cfg, root);

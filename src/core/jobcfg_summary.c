@@ -14,7 +14,8 @@
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
  *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported,
- *       git_urls, git_branches, scm_poll_spec, custom_workspace
+ *       git_urls, git_branches, scm_poll_spec, custom_workspace, chain_down, chain_up
+ *   u8  chain_up_when
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
  *
@@ -31,7 +32,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d36u   /* "SUM6" */
+#define SUMMARY_VERSION 0x53554d37u   /* "SUM7" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -45,6 +46,8 @@ enum {
     F_SCM_IGNORE_HOOKS = 1 << 8,
     F_GITHUB_PUSH = 1 << 9,
     F_GITLAB = 1 << 10,
+    F_BLOCK_UPSTREAM = 1 << 11,
+    F_BLOCK_DOWNSTREAM = 1 << 12,
 };
 
 static int put_u8(struct buf *b, unsigned v)
@@ -89,6 +92,8 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     flags |= cfg->scm_ignore_hooks ? F_SCM_IGNORE_HOOKS : 0;
     flags |= cfg->github_push ? F_GITHUB_PUSH : 0;
     flags |= cfg->gitlab || cfg->has_gitlab ? F_GITLAB : 0;
+    flags |= cfg->block_upstream ? F_BLOCK_UPSTREAM : 0;
+    flags |= cfg->block_downstream ? F_BLOCK_DOWNSTREAM : 0;
     for (size_t i = 0; i < cfg->n_params; i++)
         n_choices += cfg->params[i].n_choices;
 
@@ -115,6 +120,9 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->git_branches);
     r |= put_str(out, cfg->scm_poll_spec);
     r |= put_str(out, cfg->custom_workspace);
+    r |= put_str(out, cfg->chain_down);
+    r |= put_str(out, cfg->chain_up);
+    r |= put_u8(out, cfg->chain_up_when & CHAIN_ALL_RESULTS);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
 
@@ -253,6 +261,8 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->scm_ignore_hooks = flags & F_SCM_IGNORE_HOOKS;
     cfg->github_push = flags & F_GITHUB_PUSH;
     cfg->has_gitlab = flags & F_GITLAB;
+    cfg->block_upstream = flags & F_BLOCK_UPSTREAM;
+    cfg->block_downstream = flags & F_BLOCK_DOWNSTREAM;
     cfg->network = (enum sandbox_net) network;
     cfg->quiet_period = quiet;
     cfg->keep_days = keep[0];
@@ -272,6 +282,9 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->git_branches = rd_str(&r);
     cfg->scm_poll_spec = rd_str(&r);
     cfg->custom_workspace = rd_str(&r);
+    cfg->chain_down = rd_str(&r);
+    cfg->chain_up = rd_str(&r);
+    cfg->chain_up_when = rd_u8(&r) & CHAIN_ALL_RESULTS;
 
     cfg->params = n_params ? params : NULL;
     cfg->n_params = n_params;

@@ -869,6 +869,19 @@ jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n)
     return 0;
 }
 
+int
+jobs_each(struct jobs *j, int (*fn)(void *userdata, struct job *job), void *userdata)
+{
+    int r = 0;
+
+    ensure_checked(j);
+    pthread_rwlock_rdlock(&j->lock);
+    for (size_t i = 0; i < j->n && r >= 0; i++)
+        r = fn(userdata, j->v[i]);
+    pthread_rwlock_unlock(&j->lock);
+    return r;
+}
+
 void
 jobs_list_free(struct job **list, size_t n)
 {

@@ -76,6 +76,13 @@ int jobs_read_config(struct jobs *j, const char *name, struct job_config **ret_c
 /* All jobs sorted by name, each a new reference; free with jobs_list_free. */
 int jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n);
 void jobs_list_free(struct job **list, size_t n);
+/*
+ * Calls fn for every job, in no order, under the registry's read lock:
+ * no reference is taken (fn takes one with job_ref() to keep a job), and
+ * fn must not call into the registry. A negative return stops the walk
+ * and is returned. For scans of every job that keep few of them.
+ */
+int jobs_each(struct jobs *j, int (*fn)(void *userdata, struct job *job), void *userdata);
 
 /*
  * Checks a job name: not empty, at most BOUND_JOB_NAME_BYTES, valid UTF-8,

@@ -47,10 +47,10 @@ const struct support_entry support_table[] = {
       "A node label: builds run on the Steward server only. Remove the label (or name "
       "\"built-in\")." },
     { P, "disabled", SUPPORT_RUN, NULL, "A disabled job takes no builds." },
-    { P, "blockBuildWhenDownstreamBuilding", SUPPORT_SKIPPED, "|false",
-      "Steward does not chain jobs, so it does not wait for downstream builds." },
-    { P, "blockBuildWhenUpstreamBuilding", SUPPORT_SKIPPED, "|false",
-      "Steward does not chain jobs, so it does not wait for upstream builds." },
+    { P, "blockBuildWhenDownstreamBuilding", SUPPORT_RUN, NULL,
+      "A build waits while a job downstream of it (transitively) is building." },
+    { P, "blockBuildWhenUpstreamBuilding", SUPPORT_RUN, NULL,
+      "A build waits while a job upstream of it (transitively) is building." },
     { P, "triggers", SUPPORT_RUN, NULL, "See the triggers below." },
     { P, "concurrentBuild", SUPPORT_RUN, NULL, "Builds of the job may run at the same time." },
     { P, "quietPeriod", SUPPORT_RUN, NULL, "Seconds a request waits in the queue." },
@@ -147,9 +147,9 @@ const struct support_entry support_table[] = {
     { "triggers", "com.dabsquared.gitlabjenkins.GitLabPushTrigger", SUPPORT_RUN, NULL,
       "GitLab push and merge request hooks at /project/JOB, with the branch filter and "
       "secret token (docs/SCM.md)." },
-    { "triggers", "jenkins.triggers.ReverseBuildTrigger", SUPPORT_SKIPPED, NULL,
-      "Build after other projects are built: jobs are not chained. Trigger this job from the "
-      "other job's last shell step." },
+    { "triggers", "jenkins.triggers.ReverseBuildTrigger", SUPPORT_RUN, NULL,
+      "Build after other projects are built, with their threshold (SUCCESS, UNSTABLE or "
+      "FAILURE)." },
 
     /* <buildWrappers> */
     { "buildWrappers", "hudson.plugins.timestamper.TimestamperBuildWrapper", SUPPORT_HARMLESS,
@@ -199,12 +199,12 @@ const struct support_entry support_table[] = {
       "JUnit test reports: failed tests do not make the build UNSTABLE. Make the shell step "
       "fail when tests fail." },
     { "publishers", "hudson.tasks.Fingerprinter", SUPPORT_SKIPPED, NULL, "Fingerprints." },
-    { "publishers", "hudson.tasks.BuildTrigger", SUPPORT_SKIPPED, NULL,
-      "Build other projects: jobs are not chained. Trigger the other job from the last shell "
-      "step." },
-    { "publishers", "hudson.plugins.parameterizedtrigger.BuildTrigger", SUPPORT_SKIPPED, NULL,
-      "Trigger parameterized builds: call the other job's buildWithParameters URL from the "
-      "last shell step." },
+    { "publishers", "hudson.tasks.BuildTrigger", SUPPORT_RUN, NULL,
+      "Build other projects, with the threshold (SUCCESS, UNSTABLE or FAILURE)." },
+    { "publishers", "hudson.plugins.parameterizedtrigger.BuildTrigger", SUPPORT_RUN, NULL,
+      "Trigger parameterized builds: each condition; current build parameters, predefined "
+      "parameters and properties files of the workspace (other parameter sources are "
+      "ignored, with a note in the console)." },
     { "publishers", "hudson.plugins.ws__cleanup.WsCleanup", SUPPORT_RUN, NULL,
       "Delete workspace when build is done: patterns, the cleanWhen results and notFailBuild "
       "(externalDelete is not run: Steward deletes)." },

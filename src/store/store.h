@@ -216,6 +216,12 @@ enum cause_kind {
      * plugin's gitlab* variables as NAME=value lines.
      */
     CAUSE_GITLAB = 6,
+    /*
+     * Started by upstream project `addr` build number N: `note` is N on
+     * its first line, then the jobs further upstream in the chain, one a
+     * line (core/chain.h cuts a chain that would loop with them).
+     */
+    CAUSE_UPSTREAM = 7,
 };
 
 struct cause {

@@ -50,6 +50,8 @@
 #define BOUND_GIT_CHANGES         1000          /* commits one build's change set lists */
 #define BOUND_GIT_CHANGELOG_BYTES (4 * 1024 * 1024) /* what the checkout reports of them */
 #define BOUND_GIT_KNOWN_HOSTS_BYTES (1024 * 1024)  /* HOME/known_hosts, the host keys Git over ssh trusts */
+#define BOUND_CHAIN_DEPTH         32            /* jobs in one chain of upstream builds */
+#define BOUND_CHAIN_FILE_BYTES    (1024 * 1024) /* a properties file the parameterized trigger reads */
 #define BOUND_BINDINGS            32            /* credential bindings of one job */
 
 /* Queue and API */

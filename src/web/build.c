@@ -111,6 +111,18 @@ summary(struct buf *b, struct web *w, const char *job, const struct build_row *r
     else
         html_raw(b, "<span class=\"muted\">unknown</span>");
     html_raw(b, "</dd>");
+    for (size_t i = 0; have_q && i < q.n_causes; i++)
+        if (q.causes[i].kind == CAUSE_UPSTREAM && q.causes[i].addr) {
+            int64_t n = q.causes[i].note ? strtoll(q.causes[i].note, NULL, 10) : 0;
+
+            html_raw(b, "<dt>Upstream</dt><dd><a class=\"upstream\" href=\"");
+            web_build_href(b, w, q.causes[i].addr, n, NULL);
+            html_raw(b, "\">");
+            html_text(b, q.causes[i].addr);
+            html_raw(b, " #");
+            html_int(b, n);
+            html_raw(b, "</a></dd>");
+        }
     if (have_q && q.n_params) {
         html_raw(b, "<dt>Parameters</dt><dd>");
         web_param_values(b, q.params, q.n_params, false);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/chain.h"
 #include "core/params.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
@@ -381,6 +382,36 @@ script_card(struct buf *b, struct web *w, const struct job *job)
     html_raw(b, "</section>");
 }
 
+/* Jenkins' "Upstream Projects" and "Downstream Projects": the jobs of its chain the caller may read. */
+static void
+chain_links(struct buf *b, struct web *w, const struct job *job)
+{
+    for (int down = 0; down < 2; down++) {
+        struct job **list = NULL;
+        size_t n = 0, shown = 0;
+
+        if (chain_neighbours(w->app->jobs, job, down, &list, &n) < 0)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (!app_may(w->req, PERM_JOB_READ, list[i]))
+                continue;
+            if (shown++ == 0)
+                html_raw(b, down ? "<p class=\"chain\" id=\"downstream\">Downstream projects: "
+                                 : "<p class=\"chain\" id=\"upstream\">Upstream projects: ");
+            else
+                html_raw(b, ", ");
+            html_raw(b, "<a href=\"");
+            web_job_href(b, w, list[i]->name, NULL);
+            html_raw(b, "\">");
+            html_text(b, list[i]->name);
+            html_raw(b, "</a>");
+        }
+        if (shown)
+            html_raw(b, "</p>");
+        jobs_list_free(list, n);
+    }
+}
+
 void
 web_job_page(struct web *w, const char *name)
 {
@@ -417,6 +448,7 @@ web_job_page(struct web *w, const char *name)
         html_text(b, job->cfg->description);
         html_raw(b, "</p>");
     }
+    chain_links(b, w, job);
     if (app_may(w->req, PERM_JOB_CONFIGURE, job) || app_may(w->req, PERM_JOB_DELETE, job)) {
         html_raw(b, "<div class=\"actions\">");
         if (app_may(w->req, PERM_JOB_CONFIGURE, job)) {

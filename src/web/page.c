@@ -482,6 +482,11 @@ web_causes(struct buf *b, const struct cause *c, size_t n)
             html_raw(b, "commit notification <code>");
             html_text(b, c[i].note ? c[i].note : "");
             html_raw(b, "</code>");
+        } else if (c[i].kind == CAUSE_UPSTREAM) {
+            html_raw(b, "upstream project ");
+            html_text(b, c[i].addr ? c[i].addr : "");
+            html_raw(b, " build #");
+            html_int(b, c[i].note ? strtoll(c[i].note, NULL, 10) : 0);
         } else if (c[i].kind == CAUSE_REMOTE) {
             html_raw(b, "trigger token from ");
             html_text(b, c[i].addr ? c[i].addr : "an unknown address");

@@ -110,8 +110,8 @@ def test_a_build_of_it_fails_early_and_its_console_says_what_to_do(server, moved
 
 def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     xml = with_parts(job_xml(script="echo step-ran"),
-                     triggers="<jenkins.triggers.ReverseBuildTrigger><spec/><upstreamProjects>"
-                              "up</upstreamProjects></jenkins.triggers.ReverseBuildTrigger>",
+                     triggers="<org.example.NightlyTrigger><spec/><upstreamProjects>"
+                              "up</upstreamProjects></org.example.NightlyTrigger>",
                      publishers="<hudson.tasks.Mailer plugin=\"mailer\"><recipients>a@b"
                                 "</recipients></hudson.tasks.Mailer>"
                                 "<org.example.Notify/>",
@@ -119,7 +119,7 @@ def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     r = server.post("createItem?name=mail", data=xml.encode(),
                     headers={"Content-Type": "application/xml"}, auth=server.alice)
     assert r.status_code == 200, r.text
-    assert unsupported_header(r) == {"triggers/jenkins.triggers.ReverseBuildTrigger": "skipped",
+    assert unsupported_header(r) == {"triggers/org.example.NightlyTrigger": "skipped",
                                      "publishers/hudson.tasks.Mailer": "skipped",
                                      "publishers/org.example.Notify": "skipped"}
     info = server.get("job/mail/api/json", auth=server.alice).json()
@@ -127,7 +127,7 @@ def test_a_skipped_publisher_leaves_the_result_and_says_so(server):
     b, log = build(server, "mail")
     assert b["result"] == "SUCCESS", log
     assert "step-ran" in log
-    assert "note: triggers/jenkins.triggers.ReverseBuildTrigger is not run by Steward" in log
+    assert "note: triggers/org.example.NightlyTrigger is not run by Steward" in log
     assert log.endswith("skipped: hudson.tasks.Mailer (not supported by Steward)\n"
                         "skipped: org.example.Notify (not supported by Steward)\n"
                         "Finished: SUCCESS\n"), log

@@ -124,9 +124,13 @@ static void support_classify__knows_the_common_classes(void **state)
     assert_int_equal(support_classify("project", "jdk", "(System)", &note), SUPPORT_HARMLESS);
     assert_int_equal(support_classify("project", "jdk", "jdk11", &note), SUPPORT_FAILS);
     assert_int_equal(support_classify("project", "blockBuildWhenUpstreamBuilding", "false", &note),
-                     SUPPORT_HARMLESS);
+                     SUPPORT_RUN);
     assert_int_equal(support_classify("project", "blockBuildWhenUpstreamBuilding", "true", &note),
-                     SUPPORT_SKIPPED);
+                     SUPPORT_RUN);
+    assert_int_equal(support_classify("publishers", "hudson.tasks.BuildTrigger", NULL, &note),
+                     SUPPORT_RUN);
+    assert_int_equal(support_classify("triggers", "jenkins.triggers.ReverseBuildTrigger", NULL,
+                                      &note), SUPPORT_RUN);
     assert_int_equal(support_classify("project", "canRoam", "false", &note), SUPPORT_HARMLESS);
 }
 
@@ -149,7 +153,6 @@ static void jobcfg_parse__lists_what_a_moved_job_does_not_run_in_document_order(
 
     (void) state;
     assert_string_equal(list, "fails jdk\n"
-                              "skipped blockBuildWhenUpstreamBuilding\n"
                               "fails assignedNode\n"
                               "skipped properties/com.example.Made.Up\n"
                               "fails scm/extensions/hudson.plugins.git.extensions.impl.PreBuildMerge\n"
