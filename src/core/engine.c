@@ -46,7 +46,7 @@ extern char **environ;
 #define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
-                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL };
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_PREVIEW };
 
 struct cmd {
     enum cmd_type type;
@@ -414,6 +414,20 @@ int
 engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id, bool *ret_merged)
 {
     struct cmd c = { .type = CMD_TRIGGER, .trigger = t };
+    int r = submit(e, &c);
+
+    if (r < 0)
+        return r;
+    *ret_queue_id = c.out_id;
+    *ret_merged = c.merged;
+    return 0;
+}
+
+int
+engine_trigger_preview(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
+                       bool *ret_merged)
+{
+    struct cmd c = { .type = CMD_PREVIEW, .trigger = t };
     int r = submit(e, &c);
 
     if (r < 0)
@@ -805,6 +819,51 @@ audit_trigger(struct engine *e, const struct trigger *t, int64_t id, bool merged
                                                                                     : "anonymous",
                                       .via = t->via, .token_name = c->token_name, .addr = t->addr,
                                       .action = "trigger", .job = t->job, .detail = detail });
+}
+
+/*
+ * The waiting item `t` would merge into, or NULL: the same job and the
+ * same parameter values.
+ */
+static struct queue_row *
+merge_target(struct engine *e, const struct trigger *t)
+{
+    uint64_t key = merge_key(t->job, t->params, t->n_params);
+    size_t cursor = 0;
+    int64_t id;
+
+    while ((id = idmap_next(&e->by_key, key, &cursor)) != 0) {
+        ssize_t i = waiting_index(e, id);
+
+        assert(i >= 0); /* the index holds waiting items only */
+        if (i >= 0 && streq(e->waiting[i].row.job, t->job) && params_equal(&e->waiting[i].row, t))
+            return &e->waiting[i].row;
+    }
+    return NULL;
+}
+
+/* apply_trigger()'s decision without its changes, for a dry run. */
+static int
+preview_trigger(struct engine *e, struct cmd *c)
+{
+    const struct trigger *t = c->trigger;
+    struct queue_row *w = merge_target(e, t);
+
+    c->out_id = 0;
+    c->merged = w != NULL;
+    if (w) {
+        c->out_id = w->id;
+        if (!has_cause(w, t->cause) &&
+            e->waiting_bytes + cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+            return -ENOBUFS;
+        return 0;
+    }
+    if (e->n_waiting >= (size_t) e->opts.queue_limit)
+        return -EAGAIN;
+    if (e->waiting_bytes + 128 + strlen(t->job) + params_bytes(t->params, t->n_params) +
+            cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+        return -ENOBUFS;
+    return 0;
 }
 
 /*
@@ -3216,6 +3275,9 @@ handle_cmd(struct engine *e, struct cmd *c)
         want_poll(e, c->job, c->trigger ? c->trigger->cause->kind : CAUSE_SCM,
                   c->trigger ? c->trigger->cause->user_name : NULL);
         answer(e, c, 0);
+        return;
+    case CMD_PREVIEW:
+        answer(e, c, preview_trigger(e, c));
         return;
     case CMD_QUIT:
     case CMD_TRIGGER:

@@ -114,6 +114,15 @@ typedef void (*engine_trigger_done_fn)(void *userdata, int result, int64_t queue
 int engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_done_fn done,
                          void *userdata);
 
+/*
+ * What engine_trigger() would do with `t`, changing nothing: 0 with
+ * *ret_merged and, for a merge, *ret_queue_id (the waiting item it would
+ * join; 0 for a new item); -EAGAIN or -ENOBUFS for a full queue,
+ * -ECANCELED when shutting down. Store failures cannot be foreseen.
+ */
+int engine_trigger_preview(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
+                           bool *ret_merged);
+
 /* Cancels a waiting item. -ENOENT when no such item is waiting. */
 int engine_cancel(struct engine *e, int64_t queue_id);
 

@@ -1,0 +1,176 @@
+"""Dry runs (X-Steward-Dry-Run: 1): a trigger that changes nothing and says what the real
+request would get. Every refusal is compared with the real request's, after checking that
+the dry run left the queue, the builds and the audit log as they were."""
+import subprocess
+
+import pytest
+
+from conftest import BIN, Server, create_job, job_xml
+from e2e_helpers import item_id
+from test_authz import with_matrix
+
+TOKEN = "the-trigger-token"
+DRY = {"X-Steward-Dry-Run": "1"}
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    """project-matrix: alice administers; bob may read and build 'p'; erin may only read it."""
+    s = Server(tmp_path_factory.mktemp("dry") / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.add_user("bob", "bob-password")
+    s.add_user("erin", "erin-password")
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.bob_token = s.new_token("bob", "laptop")
+    s.bob = ("bob", s.bob_token)
+    s.erin = ("erin", s.new_token("erin", "t"))
+    s.admin("security", "authorization", "project-matrix")
+    s.admin("security", "matrix", "grant", "authenticated", "Overall/Read")
+    s.start()
+    params = [("string", "BRANCH", "main"), ("choice", "MODE", ["fast", "slow"]),
+              ("password", "PW", "hunter2")]
+    create_job(s, "p", with_matrix(job_xml(params=params, token=TOKEN, quiet=3600),
+                                   "USER:hudson.model.Item.Read:bob",
+                                   "USER:hudson.model.Item.Build:bob",
+                                   "USER:hudson.model.Item.Read:erin"))
+    create_job(s, "plain", job_xml(quiet=3600))
+    yield s
+    s.stop()
+
+
+def state(srv):
+    """What a dry run must not change: the queue, the builds, the audit log."""
+    queue = srv.get("queue/api/json", auth=srv.alice).json()["items"]
+    builds = {j: srv.get(f"job/{j}/api/json?tree=builds[number],nextBuildNumber",
+                         auth=srv.alice).json() for j in ("p", "plain")}
+    # wrong credentials are a failed login, recorded before any handler looks at the request,
+    # dry run or not: a dry run is no way to guess a password unseen
+    audit = [e for e in srv.get("manage/audit/api/json", auth=srv.alice).json()["entries"]
+             if e["action"] != "login-failed"]
+    return queue, builds, audit
+
+
+def compare(srv, method, path, **kw):
+    """The dry run first, then the real request: the same status and reason."""
+    before = state(srv)
+    headers = dict(kw.pop("headers", {}))
+    dry = getattr(srv, method)(path, headers={**headers, **DRY}, **kw)
+    assert dry.status_code == 200, dry.text
+    assert dry.headers["X-Steward-Dry-Run"] == "1"
+    report = dry.json()
+    assert report["dryRun"] is True
+    assert state(srv) == before, "the dry run changed something"
+    real = getattr(srv, method)(path, headers=headers, **kw)
+    answer = report["answer"]
+    assert answer["status"] == real.status_code, (report, real.text)
+    if real.status_code >= 400:
+        assert answer["reason"] == real.headers["X-Error"]
+        assert answer["body"] == real.json()
+    return report, real
+
+
+def test_unknown_job(srv):
+    report, real = compare(srv, "post", "job/nosuch/build", auth=srv.alice)
+    assert real.status_code == 404
+    assert report["job"] == {"name": "nosuch"}
+    assert report["parameters"] is None and report["merge"] is None
+
+
+def test_api_token_sent_as_trigger_token(srv):
+    report, real = compare(srv, "post", "job/p/buildWithParameters?token=" + srv.bob_token,
+                           auth=srv.alice)
+    assert real.status_code == 403
+    assert "user API token of user 'bob'" in report["answer"]["body"]["presented"]
+    assert srv.bob_token not in str(report)
+    assert any("shaped like a user API token" in p for p in report["presented"])
+    # anonymous, who may not see the job: the same 404 as a missing job, in both
+    report, real = compare(srv, "get", "job/p/buildWithParameters?token=" + srv.bob_token)
+    assert real.status_code == 404
+    assert report["identity"]["anonymous"] is True
+    assert "url" not in report["job"]
+
+
+def test_wrong_trigger_token(srv):
+    report, real = compare(srv, "post", "job/p/build?token=wrong", auth=srv.alice)
+    assert real.status_code == 403
+    assert "wrong" not in str(report["presented"])
+
+
+def test_missing_credentials(srv):
+    report, real = compare(srv, "post", "job/p/buildWithParameters")
+    assert real.status_code == 401
+    assert report["identity"]["via"] == "nothing"
+    assert report["secret"] is None
+
+
+def test_missing_token_on_build_by_token(srv):
+    _, real = compare(srv, "get", "buildByToken/buildWithParameters?job=p")
+    assert real.status_code == 400
+
+
+def test_bad_parameter_value(srv):
+    report, real = compare(srv, "post", f"job/p/buildWithParameters?token={TOKEN}&MODE=turbo")
+    assert real.status_code == 400
+    assert "Illegal choice" in real.headers["X-Error"]
+
+
+def test_permission(srv):
+    report, real = compare(srv, "post", "job/p/buildWithParameters", auth=srv.erin)
+    assert real.status_code == 403
+    assert "Job/Build" in report["answer"]["reason"]
+    assert report["identity"] == {"user": "erin", "anonymous": False, "via": "apiToken",
+                                  "apiToken": "t"}
+
+
+def test_wrong_basic_credentials(srv):
+    report, real = compare(srv, "post", "job/p/build", auth=("bob", "not-the-token"))
+    assert real.status_code == 401
+    assert report["identity"]["via"] == "refused Basic credentials"
+
+
+def test_get_with_user_credentials(srv):
+    _, real = compare(srv, "get", "job/p/build", auth=srv.bob)
+    assert real.status_code == 405
+
+
+def test_accepted_then_merged(srv):
+    path = "job/p/buildWithParameters?BRANCH=dev&MODE=slow&EXTRA=1"
+    report, real = compare(srv, "post", path, auth=srv.bob)
+    assert real.status_code == 201
+    assert report["identity"] == {"user": "bob", "anonymous": False, "via": "apiToken",
+                                  "apiToken": "laptop"}
+    assert "API token 'laptop' of user 'bob'" in report["secret"]
+    assert report["job"]["name"] == "p" and report["job"]["url"].endswith("/job/p/")
+    values = {p["name"]: p["value"] for p in report["parameters"]}
+    assert values == {"BRANCH": "dev", "MODE": "slow", "PW": "(a password: not shown)"}
+    assert "hunter2" not in str(report)
+    assert report["ignoredParameters"] == ["EXTRA"]
+    assert report["merge"] == {"wouldMerge": False}
+    assert real.headers["X-Steward-Ignored-Parameters"] == "EXTRA"
+    first = item_id(real.headers["Location"])
+
+    # the same again merges into that item, and the dry run says so first
+    report, again = compare(srv, "post", path, auth=srv.bob)
+    assert again.status_code == 201 and again.headers["X-Steward-Merged"] == "true"
+    assert report["merge"]["wouldMerge"] is True and report["merge"]["queueItem"] == first
+    assert report["answer"]["headers"]["Location"] == again.headers["Location"]
+    assert report["merge"]["url"] == again.headers["Location"]
+
+    # by the trigger token, with the defaults filled in
+    report, real = compare(srv, "get", f"buildByToken/buildWithParameters?job=p&token={TOKEN}")
+    assert real.status_code == 201
+    assert report["secret"].startswith("The job's trigger token")
+    assert {p["name"]: p["value"] for p in report["parameters"]}["BRANCH"] == "main"
+    assert TOKEN not in str(report)
+    srv.post(f"queue/cancelItem?id={first}", auth=srv.alice)
+    srv.post(f"queue/cancelItem?id={item_id(real.headers['Location'])}", auth=srv.alice)
+
+
+def test_cli_dry_run(srv):
+    before = state(srv)
+    p = subprocess.run([BIN, "build", "plain", "--dry-run", "-s", srv.url, "--user", "alice",
+                        "--token", srv.alice[1]], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "dry run" in p.stdout.lower() and "201" in p.stdout, p.stdout
+    assert "would queue a new item" in p.stdout, p.stdout
+    assert state(srv) == before
