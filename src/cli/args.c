@@ -36,6 +36,7 @@ enum opt_id {
     OPT_WAIT,
     OPT_FOLLOW,
     OPT_STOP_ON_INTERRUPT,
+    OPT_DRY_RUN,
     OPT_JSON,
     OPT_QUIET,
     OPT_CANCEL,
@@ -64,6 +65,7 @@ static const struct opt options[] = {
     { "wait", 'w', false, OPT_WAIT, BIT(CMD_BUILD) },
     { "follow", 'f', false, OPT_FOLLOW, BIT(CMD_BUILD) | BIT(CMD_LOG) },
     { "stop-on-interrupt", 0, false, OPT_STOP_ON_INTERRUPT, BIT(CMD_BUILD) },
+    { "dry-run", 0, false, OPT_DRY_RUN, BIT(CMD_BUILD) },
     { "json", 0, false, OPT_JSON, LISTINGS },
     { "quiet", 'q', false, OPT_QUIET, BIT(CMD_JOBS) },
     { "cancel", 0, false, OPT_CANCEL, BIT(CMD_QUIET_DOWN) },
@@ -220,6 +222,9 @@ apply(struct cli_args *a, const struct opt *o, const char *value, char **reterr_
         break;
     case OPT_STOP_ON_INTERRUPT:
         a->stop_on_interrupt = true;
+        break;
+    case OPT_DRY_RUN:
+        a->dry_run = true;
         break;
     case OPT_JSON:
         a->json = true;

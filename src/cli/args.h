@@ -50,6 +50,7 @@ struct cli_args {
     bool wait;
     bool follow; /* implies wait */
     bool stop_on_interrupt;
+    bool dry_run; /* ask what a trigger would get (X-Steward-Dry-Run), changing nothing */
 
     /* listings */
     bool json;

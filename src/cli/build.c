@@ -333,6 +333,102 @@ trigger(struct run *b)
     return code;
 }
 
+/* ---- dry runs ---- */
+
+static void
+print_dry_run(json_t *j)
+{
+    json_t *job = json_object_get(j, "job"), *id = json_object_get(j, "identity");
+    json_t *answer = json_object_get(j, "answer"), *merge = json_object_get(j, "merge"), *v;
+    size_t i;
+
+    printf("Dry run: nothing was queued.\n");
+    printf("Job:        %s%s%s\n", jstr(job, "name") ? jstr(job, "name") : "?",
+           jstr(job, "url") ? "  " : "", jstr(job, "url") ? jstr(job, "url") : "");
+    printf("Identity:   %s (%s%s%s)\n", jstr(id, "user") ? jstr(id, "user") : "?",
+           jstr(id, "via") ? jstr(id, "via") : "?", jstr(id, "apiToken") ? " " : "",
+           jstr(id, "apiToken") ? jstr(id, "apiToken") : "");
+    printf("Secret:     %s\n", jstr(j, "secret") ? jstr(j, "secret") : "none recognised");
+    json_array_foreach(json_object_get(j, "presented"), i, v)
+        printf("%s%s\n", i ? "            " : "Presented:  ", json_string_value(v));
+    if (json_is_array(json_object_get(j, "parameters"))) {
+        printf("Parameters:%s\n", json_array_size(json_object_get(j, "parameters")) ? "" : " none");
+        json_array_foreach(json_object_get(j, "parameters"), i, v)
+            printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
+                   jstr(v, "value") ? jstr(v, "value") : "");
+    }
+    json_array_foreach(json_object_get(j, "ignoredParameters"), i, v)
+        printf("%s%s\n", i ? "            " : "Ignored:    ", json_string_value(v));
+    if (json_is_object(merge))
+        printf(jbool(merge, "wouldMerge") ? "Queue:      would merge into queue item %lld %s\n"
+                                          : "Queue:      would queue a new item\n",
+               (long long) jint(merge, "queueItem"), jstr(merge, "url") ? jstr(merge, "url") : "");
+    printf("Answer:     %lld %s\n", (long long) jint(answer, "status"),
+           jstr(answer, "reason") ? jstr(answer, "reason") : "");
+}
+
+/*
+ * --dry-run: the server says what the trigger would get, and changes
+ * nothing. Only Steward knows the header: a Jenkins would build for real,
+ * so the server is asked who it is first.
+ */
+static int
+dry_run(struct run *b)
+{
+    const struct cli_args *a = &b->ctx->args;
+    struct http_resp resp = { 0 };
+    struct hint_input h = cli_hints(b->ctx);
+    _cleanup_free_ char *path = NULL;
+    const char *what = rfmt("dry run of a trigger of %s", b->job);
+    json_t *j;
+    int r, code;
+
+    r = client_get(b->ctx->client, "api/json?tree=mode", &resp);
+    if (r < 0) {
+        code = report_transport(what, client_base(b->ctx->client), r, &resp);
+        http_resp_release(&resp);
+        return code;
+    }
+    if (!resp.steward) {
+        http_resp_release(&resp);
+        fprintf(stderr, "steward: --dry-run needs a Steward server; %s does not say it is one "
+                        "(no X-Steward header), and a Jenkins would run the build for real. "
+                        "Nothing was sent.\n", client_base(b->ctx->client));
+        return CLI_EXIT_USAGE;
+    }
+    http_resp_release(&resp);
+    if (client_set_header(b->ctx->client, "X-Steward-Dry-Run: 1") < 0)
+        return CLI_EXIT_ERROR;
+    r = trigger_once(b, a->n_params ? "buildWithParameters" : "build", &resp, &path);
+    (void) client_set_header(b->ctx->client, NULL);
+    if (r < 0) {
+        code = report_transport(what, rfmt("%s%s", client_base(b->ctx->client), path ? path : ""),
+                                r, &resp);
+        http_resp_release(&resp);
+        return code;
+    }
+    if (resp.status != 200 || !resp.dry_run) {
+        code = report_refusal(what, &resp, &h);
+        http_resp_release(&resp);
+        return code;
+    }
+    j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
+    http_resp_release(&resp);
+    if (!j) {
+        fprintf(stderr, "steward: the dry run's answer is not JSON\n");
+        return CLI_EXIT_ERROR;
+    }
+    if (a->json)
+        cli_print_json(j);
+    else
+        print_dry_run(j);
+    /* the exit code the real request would end with, short of waiting for a build */
+    code = jint(json_object_get(j, "answer"), "status");
+    json_decref(j);
+    return code >= 200 && code < 300 ? 0 : code >= 400 && code < 500 ? CLI_EXIT_REFUSED
+                                                                       : CLI_EXIT_ERROR;
+}
+
 /* ---- waiting ---- */
 
 static int
@@ -604,6 +700,11 @@ cmd_build(struct cli_ctx *ctx)
     if (!jp)
         return CLI_EXIT_USAGE;
     b.job_path = jp;
+    if (a->dry_run) {
+        code = dry_run(&b);
+        run_release(&b);
+        return code;
+    }
     if (a->wait)
         cli_catch_interrupts();
 

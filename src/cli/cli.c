@@ -93,7 +93,7 @@ static const char *const help_commands[_CMD_MAX] = {
                  "Shows the overview of all commands, or the help of one.\n",
     [CMD_BUILD] =
         "Usage: steward build JOB [-p NAME=VALUE]... [--trigger-token T] [--wait] [--follow]\n"
-        "                     [--timeout S] [--stop-on-interrupt] [--json]\n"
+        "                     [--timeout S] [--stop-on-interrupt] [--dry-run] [--json]\n"
         "\n"
         "Triggers a build of JOB (a folder job as FOLDER/JOB) and prints its queue item's URL.\n"
         "\n"
@@ -106,6 +106,9 @@ static const char *const help_commands[_CMD_MAX] = {
         "  --timeout S              give up after S seconds (exit 7); the build goes on\n"
         "  --stop-on-interrupt      on Ctrl-C (or SIGTERM, SIGHUP), stop the build (or cancel\n"
         "                           the queue item) without asking\n"
+        "  --dry-run                ask a Steward server what the trigger would get (the\n"
+        "                           identity and secret it sees, the parameters, a merge, the\n"
+        "                           answer), changing nothing; exit 0 when it would be taken\n"
         "  --json                   print one JSON object at the end: job, queueId, queueUrl,\n"
         "                           number, url, result\n"
         "\n"

@@ -30,6 +30,7 @@ struct client {
     bool crumb_wanted;  /* fetch a crumb before the first POST */
     bool crumb_fetched;
     char *crumb_header; /* "Jenkins-Crumb: ..." or NULL */
+    char *extra_header; /* client_set_header(), or NULL */
     int64_t deadline;
     struct http_resp *cur; /* the answer being received */
     char errbuf[CURL_ERROR_SIZE];
@@ -195,6 +196,7 @@ client_free(struct client *c)
         free(c->secret);
     }
     free(c->crumb_header);
+    free(c->extra_header);
     free(c->user);
     free(c->base);
     free(c);
@@ -300,6 +302,16 @@ on_header(char *line, size_t size, size_t n, void *userdata)
     set_header(&r->content_type, header_value(line, len, "Content-Type"));
     set_header(&r->www_authenticate, header_value(line, len, "WWW-Authenticate"));
     set_header(&r->ignored_params, header_value(line, len, "X-Steward-Ignored-Parameters"));
+    v = header_value(line, len, "X-Steward-Dry-Run");
+    if (v) {
+        r->dry_run = streq(v, "1");
+        free(v);
+    }
+    v = header_value(line, len, "X-Steward");
+    if (v) {
+        r->steward = true;
+        free(v);
+    }
     v = header_value(line, len, "X-Steward-Merged");
     if (v) {
         r->merged = strcasecmp(v, "true") == 0;
@@ -417,6 +429,8 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
             headers = curl.slist_append(headers, c->crumb_header);
     } else
         curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (c->extra_header)
+        headers = curl.slist_append(headers, c->extra_header);
     curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
     if (c->verbose) {
@@ -444,6 +458,18 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
     if (c->verbose)
         fprintf(stderr, "< %ld%s%s\n", r->status, r->x_error ? " " : "",
                 r->x_error ? r->x_error : "");
+    return 0;
+}
+
+int
+client_set_header(struct client *c, const char *header)
+{
+    char *copy = header ? strdup(header) : NULL;
+
+    if (header && !copy)
+        return -ENOMEM;
+    free(c->extra_header);
+    c->extra_header = copy;
     return 0;
 }
 

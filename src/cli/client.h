@@ -47,6 +47,8 @@ struct http_resp {
     bool more_data; /* X-More-Data: true */
     char *ignored_params; /* Steward's X-Steward-Ignored-Parameters */
     bool merged;          /* Steward's X-Steward-Merged: true */
+    bool steward;         /* the answer came from Steward (X-Steward: VERSION) */
+    bool dry_run;         /* X-Steward-Dry-Run: 1, the answer of a dry run */
 
     /* set by the caller: a 2xx body is written here instead of `body` */
     FILE *sink;
@@ -76,6 +78,12 @@ static inline void client_freep(struct client **c) { client_free(*c); }
  * -ETIMEDOUT.
  */
 void client_set_deadline(struct client *c, int64_t deadline_mono_ms);
+
+/*
+ * One more header ("Name: value") for every later request; NULL: none.
+ * Copied.
+ */
+int client_set_header(struct client *c, const char *header);
 
 /* The base URL, ending with '/'. Lent. */
 const char *client_base(const struct client *c);

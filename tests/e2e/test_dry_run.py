@@ -1,6 +1,7 @@
 """Dry runs (X-Steward-Dry-Run: 1): a trigger that changes nothing and says what the real
 request would get. Every refusal is compared with the real request's, after checking that
 the dry run left the queue, the builds and the audit log as they were."""
+import json
 import subprocess
 
 import pytest
@@ -166,11 +167,68 @@ def test_accepted_then_merged(srv):
     srv.post(f"queue/cancelItem?id={item_id(real.headers['Location'])}", auth=srv.alice)
 
 
+def cli(srv, *args):
+    return subprocess.run([BIN, *args, "--url", srv.url], capture_output=True, text=True,
+                          timeout=60)
+
+
 def test_cli_dry_run(srv):
     before = state(srv)
-    p = subprocess.run([BIN, "build", "plain", "--dry-run", "-s", srv.url, "--user", "alice",
-                        "--token", srv.alice[1]], capture_output=True, text=True, timeout=60)
+    p = cli(srv, "build", "p", "--dry-run", "-p", "MODE=slow", "-p", "NOPE=1", "--user", "bob",
+            "--token", srv.bob_token)
     assert p.returncode == 0, p.stderr
-    assert "dry run" in p.stdout.lower() and "201" in p.stdout, p.stdout
-    assert "would queue a new item" in p.stdout, p.stdout
+    out = p.stdout
+    assert out.startswith("Dry run: nothing was queued."), out
+    assert "Identity:   bob (apiToken laptop)" in out
+    assert "MODE=slow" in out and "BRANCH=main" in out and "hunter2" not in out
+    assert "Ignored:    NOPE" in out
+    assert "would queue a new item" in out and "Answer:     201 Created" in out, out
+    # a refusal: the exit code of a refused trigger, and the reason
+    p = cli(srv, "build", "p", "--dry-run", "--user", "erin", "--token", srv.erin[1])
+    assert p.returncode == 6, (p.stdout, p.stderr)
+    assert "Answer:     403" in p.stdout and "Job/Build" in p.stdout
+    # --json: the server's report as it is
+    p = cli(srv, "build", "p", "--dry-run", "--json", "--trigger-token", TOKEN)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["answer"]["status"] == 201 and report["secret"].startswith("The job's trigger")
     assert state(srv) == before
+
+
+def test_cli_dry_run_refuses_a_server_that_is_not_steward(tmp_path):
+    """A Jenkins would run the build for real: the client asks first, and sends nothing."""
+    import http.server
+    import threading
+
+    seen = []
+
+    class Jenkins(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(("GET", self.path))
+            self.send_response(200)
+            self.send_header("X-Jenkins", "2.440")
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def do_POST(self):
+            seen.append(("POST", self.path))
+            self.send_response(201)
+            self.send_header("Location", "/queue/item/1/")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Jenkins)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    try:
+        p = subprocess.run([BIN, "build", "x", "--dry-run", "--url",
+                            f"http://127.0.0.1:{httpd.server_port}/", "--user", "a", "--token",
+                            "11" + "0" * 32], capture_output=True, text=True, timeout=60)
+    finally:
+        httpd.shutdown()
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert "needs a Steward server" in p.stderr
+    assert [m for m, _ in seen] == ["GET"]
