@@ -133,6 +133,36 @@ web_curl_with_trigger_token(struct buf *out, const char *root, const char *job,
 
 /* ---- the panel ---- */
 
+/*
+ * "Test this command": app.js sends the command's request with
+ * X-Steward-Dry-Run (api/trigger.c) and shows what Steward made of it in
+ * `out`. With `crumb`, as the signed-in user (the session stands in for
+ * the API token), by POST; without, with no credentials at all, by GET as
+ * the curl command does.
+ */
+static void
+dry_run_button(struct buf *b, const char *out, const char *url, const char *crumb)
+{
+    html_raw(b, "<p class=\"actions\"><button class=\"btn small\" type=\"button\" data-dry-run=\"");
+    html_attr(b, url);
+    html_raw(b, "\" data-out=\"");
+    html_attr(b, out);
+    html_raw(b, "\"");
+    if (crumb) {
+        html_raw(b, " data-crumb=\"");
+        html_attr(b, crumb);
+        html_raw(b, "\"");
+    }
+    html_raw(b, ">Test this command</button> <span class=\"hint\">");
+    html_text(b, crumb ? "A dry run as you (your session in place of the API token): it "
+                         "says what the command would get, and queues nothing."
+                       : "A dry run without your session, as the command sends it: it says "
+                         "what the command would get, and queues nothing.");
+    html_raw(b, "</span></p><pre class=\"dry-run\" id=\"");
+    html_attr(b, out);
+    html_raw(b, "\" aria-live=\"polite\" hidden></pre>");
+}
+
 void
 web_command_box(struct buf *b, const char *id, const char *cmd, const char *what)
 {
@@ -179,6 +209,10 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
     html_raw(b, "me/configure\">your user page</a>.</p>");
     (void) web_curl_with_api_token(&cmd, w->root, job, w->req->id.name, names, values, n);
     web_command_box(b, "cmd-api", buf_str(&cmd), "with your user API token");
+    buf_clear(&cmd);
+    (void) trigger_url(&cmd, w->base, job, NULL, names, values, n);
+    if (web_crumb(w)[0])
+        dry_run_button(b, "dry-cmd-api", buf_str(&cmd), w->crumb);
     html_raw(b, "</div><div><h4>With the job&rsquo;s trigger token</h4>");
     if (cfg->auth_token) {
         html_raw(b, "<p class=\"hint\">No account needed: whoever has this command can start "
@@ -187,6 +221,9 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
         (void) web_curl_with_trigger_token(&cmd, w->root, job, cfg->auth_token, names, values,
                                            n);
         web_command_box(b, "cmd-token", buf_str(&cmd), "with the trigger token");
+        buf_clear(&cmd);
+        (void) trigger_url(&cmd, w->base, job, cfg->auth_token, names, values, n);
+        dry_run_button(b, "dry-cmd-token", buf_str(&cmd), NULL);
     } else
         html_raw(b, "<p>This job has no trigger token yet. Generate one above (or type your "
                     "own) and save; the command appears here.</p>");
