@@ -20,7 +20,9 @@
 #include "api/trigger.h"
 #include "core/metrics.h"
 #include "core/params.h"
+#include "core/upload.h"
 #include "util/bounds.h"
+#include "util/log.h"
 #include "util/secret.h"
 #include "util/strutil.h"
 
@@ -191,6 +193,10 @@ parse_delay(const char *s, int64_t *ret_ms)
     return 0;
 }
 
+static void count_outcome(int r, bool merged);
+static void answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
+                           int64_t queue_id, bool merged, const char *ignored);
+
 static bool
 bad_request(const struct app *app, struct req *req, struct resp *resp, const char *error,
             const char *presented, const char *fix)
@@ -230,6 +236,8 @@ json_form_value(json_t *form, const char *name, const char **ret)
 struct given_values {
     struct req *req;
     json_t *form;     /* json= of Jenkins' /build form, or NULL */
+    const struct param_def *defs;
+    char **files;     /* per parameter: a file parameter's value, or NULL */
 };
 
 /* A parameter's value from the query or form, else from json=; NULL when it has none. */
@@ -237,11 +245,109 @@ static const char *
 given_value(void *userdata, const struct param_def *d)
 {
     struct given_values *g = userdata;
-    const char *v = req_param(g->req, d->name);
+    const char *v;
 
+    if (d->type == PARAM_FILE)
+        return g->files[d - g->defs];
+    v = req_param(g->req, d->name);
     if (!v && g->form)
         (void) json_form_value(g->form, d->name, &v);
     return v;
+}
+
+/*
+ * The file part of a file parameter: the part named after the parameter
+ * (buildWithParameters, curl -F NAME=@FILE), or the one json= names for
+ * it, {"name":NAME,"file":"file0"} (Jenkins' /build form, python-jenkins).
+ */
+static struct req_file *
+file_for(struct req *req, json_t *form, const char *name)
+{
+    const char *field = name;
+    json_t *list = form ? json_object_get(form, "parameter") : NULL, *p;
+    size_t i;
+
+    for (i = 0; i < req->n_files; i++)
+        if (streq(req->files[i].field, name))
+            return &req->files[i];
+    if (json_is_object(list)) {
+        json_t *one = list;
+        list = json_array();
+        json_array_append(list, one);
+    } else
+        json_incref(list);
+    json_array_foreach(list, i, p) {
+        json_t *n = json_object_get(p, "name"), *f = json_object_get(p, "file");
+        if (json_is_string(n) && json_is_string(f) && streq(json_string_value(n), name))
+            field = json_string_value(f);
+    }
+    for (i = 0; field != name && i < req->n_files; i++)
+        if (streq(req->files[i].field, field)) {
+            json_decref(list);
+            return &req->files[i];
+        }
+    json_decref(list);
+    return NULL;
+}
+
+/*
+ * The values of the job's file parameters, into files[]: each upload kept
+ * durably in HOME/uploads (core/upload.h) before the trigger goes to the
+ * engine, unless `dry`. Returns false after answering.
+ */
+static bool
+collect_files(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+              json_t *form, bool dry, char **files)
+{
+    _cleanup_free_ char *dir = NULL;
+
+    for (size_t i = 0; i < job->cfg->n_params; i++) {
+        const struct param_def *d = &job->cfg->params[i];
+        struct req_file *f;
+        int r;
+
+        if (d->type != PARAM_FILE)
+            continue;
+        f = file_for(req, form, d->name);
+        if (!f) {
+            if (req_param(req, d->name))
+                return bad_request(app, req, resp, "Not a file",
+                                   rfmt("'%s' is a file parameter, and the request sent it as "
+                                        "a plain field.", d->name),
+                                   rfmt("Send the file as multipart/form-data: curl -F "
+                                        "'%s=@FILE'.", d->name));
+            continue;
+        }
+        if (upload_location_check(d->name) < 0)
+            return bad_request(app, req, resp, "File parameter outside the workspace",
+                               rfmt("File parameter '%s' names where its file goes in the "
+                                    "workspace, and that is not a path inside it (absolute, "
+                                    "'..', or empty parts). Nothing was queued.", d->name),
+                               "Rename the parameter in the job's configuration to a relative "
+                               "path such as input/data.txt.");
+        if (!f->path && !dry)
+            return bad_request(app, req, resp, "File given twice",
+                               rfmt("The request gives the file for '%s' more than once.",
+                                    d->name),
+                               "Send each file once.");
+        if (!dry) {
+            if (!dir && !(dir = upload_dir(app->home->root)))
+                r = -ENOMEM;
+            else
+                r = upload_keep(dir, f->path, f->sha256);
+            if (r < 0) {
+                log_warn("uploads: cannot keep %s: %s", f->path, strerror(-r));
+                count_outcome(r == -ENOSPC ? r : -EIO, false);
+                answer_trigger(app, req, resp, r == -ENOSPC ? r : -EIO, 0, false, NULL);
+                return false;
+            }
+            f->path = mfree(f->path);
+        }
+        files[i] = upload_value(f->sha256, f->filename);
+        if (!files[i])
+            return bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
+    }
+    return true;
 }
 
 /*
@@ -250,11 +356,15 @@ given_value(void *userdata, const struct param_def *d)
  */
 static bool
 collect_params(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
-               struct param_value *out, struct buf *ignored)
+               bool dry, struct param_value *out, struct buf *ignored)
 {
     json_t *form = NULL;
     const char *json_text = req_param(req, "json");
+    char **files = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *files);
     bool ok = true;
+
+    if (!files)
+        return bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
 
     if (json_text) {
         form = json_loads(json_text, JSON_REJECT_DUPLICATES, NULL);
@@ -264,6 +374,8 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                "Send json={\"parameter\":[{\"name\":\"P\",\"value\":\"v\"}]}, or "
                                "use buildWithParameters?P=v.");
     }
+    if (form || req->n_files)
+        ok = collect_files(app, req, resp, job, form, dry, files);
     for (size_t i = 0; i < job->cfg->n_params && ok; i++)
         if (req_param_count(req, job->cfg->params[i].name) > 1)
             ok = bad_request(app, req, resp, "Parameter given twice",
@@ -271,7 +383,8 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                   job->cfg->params[i].name),
                              "Give each parameter once.");
     if (ok) {
-        struct given_values g = { .req = req, .form = form };
+        struct given_values g = { .req = req, .form = form, .defs = job->cfg->params,
+                                  .files = files };
         struct param_refusal no = {};
         int r = params_resolve(job->cfg, given_value, &g, out, &no);
 
@@ -291,7 +404,20 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
         if (ignored->len + strlen(k) < 1000)
             buf_printf(ignored, "%s%s", ignored->len ? "," : "", k);
     }
+    /* and files no file parameter took */
+    for (size_t i = 0; ok && i < req->n_files; i++) {
+        bool used = false;
+
+        for (size_t k = 0; k < job->cfg->n_params && !used; k++)
+            used = job->cfg->params[k].type == PARAM_FILE &&
+                   file_for(req, form, job->cfg->params[k].name) == &req->files[i];
+        if (!used && ignored->len + strlen(req->files[i].field) < 1000)
+            buf_printf(ignored, "%s%s", ignored->len ? "," : "", req->files[i].field);
+    }
     json_decref(form);
+    for (size_t i = 0; i < job->cfg->n_params; i++)
+        free(files[i]);
+    free(files);
     return ok;
 }
 
@@ -656,7 +782,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
         api_send_text(resp, 500, "Out of memory.\n");
         return;
     }
-    if (!collect_params(app, req, resp, job, params, &ignored))
+    if (!collect_params(app, req, resp, job, dry != NULL, params, &ignored))
         goto out;
     if (dry) {
         dry->authorized = true;

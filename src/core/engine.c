@@ -29,6 +29,7 @@
 #include "core/poll.h"
 #include "core/sandbox.h"
 #include "core/spawn.h"
+#include "core/upload.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -208,6 +209,8 @@ struct engine {
     struct poll_want *poll_wanted;
     size_t n_poll_wanted;
 
+    char *uploads;           /* HOME/uploads: file parameters' files (core/upload.h) */
+
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
     char *trash;
     uint64_t trash_seq;
@@ -266,13 +269,14 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
         e->opts.audit_days = AUDIT_DEFAULT_DAYS;
     e->root_url = strdup(opts->root_url);
     e->trash = path_join(h->root, "trash");
+    e->uploads = upload_dir(h->root);
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
     e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->answered, NULL);
     e->inbox_tail = &e->inbox;
-    if (!e->root_url || !e->trash || !e->runs || e->efd < 0 || e->epfd < 0) {
+    if (!e->root_url || !e->trash || !e->uploads || !e->runs || e->efd < 0 || e->epfd < 0) {
         engine_free(e);
         return -ENOMEM;
     }
@@ -292,6 +296,7 @@ engine_free(struct engine *e)
     if (e->janitor_running)
         pthread_join(e->janitor, NULL);
     free(e->trash);
+    free(e->uploads);
     for (size_t i = 0; i < e->n_poll_wanted; i++) {
         free(e->poll_wanted[i].job);
         free(e->poll_wanted[i].user);
@@ -1019,6 +1024,108 @@ take_waiting(struct engine *e, size_t i, struct queue_row *ret)
     e->n_waiting--;
 }
 
+/* ---- file parameters (core/upload.h) ---- */
+
+static int log_write(int fd, const char *fmt, ...) _printf_(2, 3);
+
+/* What a parameter's variable holds: a file parameter's is the uploaded file's name, as in Jenkins. */
+static const char *
+param_env_value(const struct param_value *p)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *filename;
+
+    if (p->type == PARAM_FILE)
+        return upload_value_parse(p->value, h, &filename) == 0 ? filename : "";
+    return p->value;
+}
+
+static bool
+row_has_upload(const struct queue_row *q, const char *sha256)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; i < q->n_params; i++)
+        if (q->params[i].type == PARAM_FILE &&
+            upload_value_parse(q->params[i].value, h, &name) == 0 && streq(h, sha256))
+            return true;
+    return false;
+}
+
+/* Whether a waiting item (but `except`) or a build about to start needs that upload. */
+static bool
+upload_needed(struct engine *e, const char *sha256, int64_t except)
+{
+    for (size_t i = 0; i < e->n_waiting; i++)
+        if (e->waiting[i].row.id != except && row_has_upload(&e->waiting[i].row, sha256))
+            return true;
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && e->runs[i]->claimed && row_has_upload(&e->runs[i]->row, sha256))
+            return true;
+    return false;
+}
+
+static bool
+upload_needed_at_start(void *userdata, const char *sha256)
+{
+    return upload_needed(userdata, sha256, 0);
+}
+
+/* Removes the uploads of `params` that nothing else needs (an item cancelled or started). */
+static void
+forget_uploads(struct engine *e, const struct param_value *params, size_t n, int64_t except)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; i < n; i++)
+        if (params[i].type == PARAM_FILE && upload_value_parse(params[i].value, h, &name) == 0 &&
+            !upload_needed(e, h, except))
+            upload_forget(e->uploads, h);
+}
+
+/*
+ * Copies the build's uploaded files into its workspace, before any step,
+ * each at its parameter's name; the workspace belongs to the build user
+ * and to what earlier builds left there, so nothing in it is followed
+ * (upload_install()). A file that cannot be put there fails the build.
+ */
+static int
+install_uploads(struct engine *e, struct run *run)
+{
+    const struct queue_row *q = &run->row;
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *filename;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool chown = sandbox_build_owner(e->opts.sandbox, &uid, &gid);
+    int r = 0;
+
+    for (size_t i = 0; i < q->n_params && r >= 0; i++) {
+        if (q->params[i].type != PARAM_FILE ||
+            upload_value_parse(q->params[i].value, h, &filename) < 0)
+            continue;
+        r = upload_install(e->uploads, h, run->workspace, q->params[i].name, chown, uid, gid);
+        if (r < 0)
+            log_write(run->logfd, "File parameter '%s': %s cannot be put into the workspace "
+                      "at %s: %s.\nNo step runs.\n", q->params[i].name, filename,
+                      q->params[i].name,
+                      r == -ELOOP ? "a symbolic link is in the way (Steward never follows one "
+                                    "there)"
+                      : r == -ENOTDIR ? "a file is in the way of its directory"
+                      : r == -EISDIR ? "a directory of that name is in the way"
+                      : r == -EINVAL ? "that is not a path inside the workspace"
+                      : r == -ENOENT ? "the uploaded file is gone"
+                                     : strerror(-r));
+        else
+            log_write(run->logfd, "File parameter '%s': %s copied into the workspace.\n",
+                      q->params[i].name, filename);
+    }
+    forget_uploads(e, q->params, q->n_params, 0);
+    return r;
+}
+
 static void
 remove_waiting(struct engine *e, size_t i)
 {
@@ -1093,8 +1200,10 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         (void) load_waiting(e);
         log_error("queue: commit failed (%s), %zu trigger%s refused", strerror(-r), n,
                   n == 1 ? "" : "s");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
             answer(e, batch[i], store_failure(r) ? r : -EIO);
+        }
     } else {
         /*
          * A build claimed here starts before the answers go: a client that
@@ -1102,8 +1211,11 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
          * build's log begun, never empty.
          */
         launch_claimed(e);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (results[i] < 0)
+                forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
             answer(e, batch[i], results[i]);
+        }
     }
     free(results);
 }
@@ -1284,7 +1396,7 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
             r = add_gitlab_env(&env, &n, q->causes[i].note);
     /* parameters reach the build as environment variables, never as script text */
     for (size_t i = 0; i < q->n_params && r >= 0; i++)
-        r = env_add(&env, &n, q->params[i].name, q->params[i].value);
+        r = env_add(&env, &n, q->params[i].name, param_env_value(&q->params[i]));
     if (r < 0)
         goto fail;
     return env;
@@ -2869,6 +2981,11 @@ launch_build(struct engine *e, struct run *run)
             finish_run(e, run, "FAILURE");
             return;
         }
+        if (install_uploads(e, run) < 0) {
+            run->abort_reason = "a file parameter cannot be put into the workspace";
+            finish_run(e, run, "FAILURE");
+            return;
+        }
     }
     if (r < 0) {
         /* no step runs whose output would be lost */
@@ -2963,6 +3080,8 @@ cancel_waiting(struct engine *e, size_t i)
 {
     (void) store_queue_set_state(e->db, e->waiting[i].row.id, QUEUE_CANCELLED, now_ms(), 0);
     (void) store_queue_forget_values(e->db, e->waiting[i].row.id, PARAM_PASSWORD);
+    forget_uploads(e, e->waiting[i].row.params, e->waiting[i].row.n_params,
+                   e->waiting[i].row.id);
     remove_waiting(e, i);
 }
 
@@ -3703,6 +3822,10 @@ engine_start(struct engine *e)
             return -ENOMEM;
         (void) fs_rm_rf(creds);
     }
+    /* uploads no waiting item needs: a crash before their commit, or after their build began */
+    r = upload_sweep(e->uploads, upload_needed_at_start, e);
+    if (r > 0)
+        log_info("uploads: removed %d file%s no waiting build needs", r, r == 1 ? "" : "s");
     prune_audit(e, now_ms(), true);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;

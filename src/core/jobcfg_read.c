@@ -337,6 +337,9 @@ static int read_param(const xmlNode *def, enum param_type type, size_t index,
     }
     case PARAM_CHOICE:
         break;
+    case PARAM_FILE:
+        /* its name is a path in the workspace: checked when a file comes (core/upload.h) */
+        return 0;
     }
 
     /* choices: <choices><a class="string-array"><string>... or <choices><string>... */

@@ -283,6 +283,13 @@ param_field(struct buf *b, const struct param_def *d, size_t i)
         html_attr(b, d->name);
         html_raw(b, "\" placeholder=\"(the default)\">");
         break;
+    case PARAM_FILE:
+        html_raw(b, "<input type=\"file\" id=\"");
+        html_attr(b, id);
+        html_raw(b, "\" name=\"p.");
+        html_attr(b, d->name);
+        html_raw(b, "\">");
+        break;
     case PARAM_STRING:
         html_raw(b, "<input type=\"text\" id=\"");
         html_attr(b, id);

@@ -1,0 +1,275 @@
+"""File parameters (hudson.model.FileParameterDefinition): uploads in both of Jenkins' forms,
+the file in the workspace at the parameter's path with its bytes, and hostile uploads refused
+with nothing queued."""
+import hashlib
+import json
+import os
+import subprocess
+from xml.sax.saxutils import escape
+
+import jenkins
+import pytest
+import requests
+
+from conftest import BIN, SLOW, Server, create_job, job_xml
+from e2e_helpers import assert_nothing_queued_or_built, item_id, wait_for
+
+SCRIPT = ('set -e; sha256sum in/data.bin; echo "var=$FILE_VAR"; '
+          'if [ -e notes.txt ]; then echo "notes: $(cat notes.txt)"; fi')
+
+
+def file_job(names=("in/data.bin", "notes.txt"), script=SCRIPT, token=None, quiet=None,
+             extra=()):
+    """A job whose file parameters are `names`, and string parameters `extra`."""
+    xml = job_xml(params=extra, script=script, token=token, quiet=quiet)
+    defs = "".join(f"<hudson.model.FileParameterDefinition><name>{escape(n)}</name>"
+                   "<description>a file</description></hudson.model.FileParameterDefinition>"
+                   for n in names)
+    if "<parameterDefinitions>" in xml:
+        return xml.replace("<parameterDefinitions>", "<parameterDefinitions>" + defs, 1)
+    return xml.replace("<properties>", "<properties><hudson.model.ParametersDefinitionProperty>"
+                       f"<parameterDefinitions>{defs}</parameterDefinitions>"
+                       "</hudson.model.ParametersDefinitionProperty>", 1)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("files") / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start("--max-upload", "1")
+    create_job(s, "up", file_job(extra=[("string", "FILE_VAR", "default")]))
+    yield s
+    s.stop()
+
+
+def uploads(srv):
+    d = os.path.join(srv.home, "uploads")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def build_log(srv, location):
+    item = srv.wait_queue_item(location, srv.alice)
+    number = item["executable"]["number"]
+    b = srv.wait_build("up", number, srv.alice)
+    log = srv.get(f"job/up/{number}/consoleText", auth=srv.alice).text
+    return b, log
+
+
+def curl(srv, *args):
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/stderr", "-D", "/dev/stdout", "-w",
+                        "%{http_code}", "-u", f"alice:{srv.alice[1]}", *args],
+                       capture_output=True, text=True, timeout=60 * SLOW)
+    return p
+
+
+def status_and_location(p):
+    status = int(p.stdout[-3:])
+    loc = [line.split(": ", 1)[1].strip() for line in p.stdout.splitlines()
+           if line.lower().startswith("location: ")]
+    return status, (loc[0] if loc else None), p.stderr
+
+
+def test_curl_build_with_parameters_puts_the_file_in_the_workspace(srv, tmp_path):
+    data = os.urandom(300_000)
+    f = tmp_path / "payload.bin"
+    f.write_bytes(data)
+    p = curl(srv, "-X", "POST", srv.url + "job/up/buildWithParameters", "-F", f"in/data.bin=@{f}",
+             "-F", "FILE_VAR=given")
+    status, loc, body = status_and_location(p)
+    assert status == 201, (p.stdout, body)
+    b, log = build_log(srv, loc)
+    assert b["result"] == "SUCCESS", log
+    assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in log, log
+    assert "var=given" in log
+    assert "notes:" not in log  # a file parameter not given puts no file there
+    assert "File parameter 'in/data.bin': payload.bin copied into the workspace" in log
+    params = {p["name"]: p.get("value") for a in b["actions"] if a.get("parameters")
+              for p in a["parameters"]}
+    assert params["in/data.bin"] == "payload.bin"
+    # the upload waited in HOME/uploads only until the build took it
+    assert uploads(srv) == []
+
+
+def test_curl_build_form_with_file0_and_json(srv, tmp_path):
+    f = tmp_path / "n.txt"
+    f.write_text("hello from file0\n")
+    g = tmp_path / "d.bin"
+    g.write_bytes(b"\x00\x01binary\xff")
+    form = {"parameter": [{"name": "notes.txt", "file": "file0"},
+                          {"name": "in/data.bin", "file": "file1"},
+                          {"name": "FILE_VAR", "value": "from-json"}]}
+    p = curl(srv, "-X", "POST", srv.url + "job/up/build", "-F", f"file0=@{f}",
+             "-F", f"file1=@{g}", "-F", "json=" + json.dumps(form))
+    status, loc, body = status_and_location(p)
+    assert status == 201, (p.stdout, body)
+    b, log = build_log(srv, loc)
+    assert b["result"] == "SUCCESS", log
+    assert "notes: hello from file0" in log
+    assert f"{hashlib.sha256(g.read_bytes()).hexdigest()}  in/data.bin" in log
+    assert "var=from-json" in log
+
+
+def test_python_jenkins_request_with_files(srv):
+    """python-jenkins has no files= of its own: its jenkins_request takes a requests.Request
+    with files, at the URL build_job_url makes."""
+    j = jenkins.Jenkins(srv.url, username="alice", password=srv.alice[1])
+    data = b"from python-jenkins\n" * 100
+    url = j.build_job_url("up", {"FILE_VAR": "pj"})
+    r = j.jenkins_request(requests.Request("POST", url, files={"in/data.bin": ("p.bin", data)}))
+    assert r.status_code == 201
+    b, log = build_log(srv, r.headers["Location"])
+    assert b["result"] == "SUCCESS", log
+    assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in log and "var=pj" in log
+
+
+def test_different_files_do_not_merge_and_the_same_one_does(srv, tmp_path):
+    create_job(srv, "waits", file_job(names=("f.txt",), script="cat f.txt", quiet=3600))
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("A\n")
+    b.write_text("B\n")
+    locs = []
+    for f in (a, b, a):
+        p = curl(srv, "-X", "POST", srv.url + "job/waits/buildWithParameters", "-F",
+                 f"f.txt=@{f}")
+        status, loc, body = status_and_location(p)
+        assert status == 201, body
+        locs.append(loc)
+    assert locs[0] != locs[1] and locs[2] == locs[0]
+    # both files wait on disk, tied to their items; cancelling takes each away
+    assert len(uploads(srv)) == 2
+    for loc in locs[:2]:
+        assert srv.post(f"queue/cancelItem?id={item_id(loc)}", auth=srv.alice,
+                        allow_redirects=False).status_code == 302
+    assert uploads(srv) == []
+
+
+def refused(srv, p, status, words):
+    got, loc, body = status_and_location(p)
+    assert got == status, (p.stdout, body)
+    assert words in body, body
+    assert loc is None
+
+
+def test_oversized_upload_is_413_and_queues_nothing(srv, tmp_path):
+    create_job(srv, "big", file_job(names=("f.bin",)))
+    for size in (1536 * 1024, 5 * 1024 * 1024):  # streamed past the limit; refused up front
+        f = tmp_path / "big.bin"
+        f.write_bytes(b"x" * size)
+        p = curl(srv, "-X", "POST", srv.url + "job/big/buildWithParameters", "-F", f"f.bin=@{f}")
+        refused(srv, p, 413, "--max-upload")
+        assert_nothing_queued_or_built(srv, "big", srv.alice)
+        assert uploads(srv) == []
+
+
+def test_a_parameter_path_outside_the_workspace_is_refused(srv, tmp_path):
+    f = tmp_path / "x"
+    f.write_text("x")
+    for name in ("../x", "/etc/x", "a/../../x", "a//b"):
+        job = "esc" + str(abs(hash(name)) % 10000)
+        create_job(srv, job, file_job(names=(name,)))
+        p = curl(srv, "-X", "POST", srv.url + f"job/{job}/buildWithParameters",
+                 "-F", f"{name}=@{f}")
+        refused(srv, p, 400, "not a path inside")
+        assert_nothing_queued_or_built(srv, job, srv.alice)
+    assert uploads(srv) == []
+
+
+def test_a_hostile_file_name_is_only_a_name(srv, tmp_path):
+    """The name the client gives its file never becomes a path."""
+    f = tmp_path / "x"
+    f.write_bytes(b"payload")
+    p = curl(srv, "-X", "POST", srv.url + "job/up/buildWithParameters",
+             "-F", f"in/data.bin=@{f};filename=../../../etc/evil")
+    status, loc, body = status_and_location(p)
+    assert status == 201, body
+    b, log = build_log(srv, loc)
+    assert b["result"] == "SUCCESS", log
+    assert f"{hashlib.sha256(b'payload').hexdigest()}  in/data.bin" in log
+    assert "'in/data.bin': evil copied" in log
+
+
+def raw_post(srv, path, body, content_type):
+    return requests.post(srv.url + path, data=body, auth=srv.alice,
+                         headers={"Content-Type": content_type}, timeout=30 * SLOW)
+
+
+def test_malformed_multipart_is_400(srv):
+    create_job(srv, "mal", file_job(names=("f.bin",)))
+    part = (b"--XYZ\r\nContent-Disposition: form-data; name=\"f.bin\"; filename=\"a\"\r\n\r\n"
+            b"data\r\n--XYZ--\r\n")
+    cases = [
+        (part, "multipart/form-data"),                       # no boundary
+        (part, "multipart/form-data; boundary=OTHER"),       # not the body's boundary
+        (part[:40], "multipart/form-data; boundary=XYZ"),     # cut short
+        (b"garbage", "multipart/form-data; boundary=XYZ"),
+    ]
+    for body, ct in cases:
+        r = raw_post(srv, "job/mal/buildWithParameters", body, ct)
+        assert r.status_code == 400, (ct, body, r.status_code, r.text)
+        assert "multipart" in r.json()["message"].lower(), r.text
+    assert_nothing_queued_or_built(srv, "mal", srv.alice)
+    assert uploads(srv) == []
+
+
+def test_too_many_parts_is_400(srv):
+    create_job(srv, "many", file_job(names=("f.bin",)))
+    files = [("f%d" % i, ("n", b"x")) for i in range(20)]
+    r = requests.post(srv.url + "job/many/buildWithParameters", files=files, auth=srv.alice,
+                      timeout=30 * SLOW)
+    assert r.status_code == 400 and "Too many parts" in r.text, r.text
+    fields = {"x%d" % i: "v" for i in range(300)}
+    r = requests.post(srv.url + "job/many/buildWithParameters", files={"f.bin": ("n", b"x")},
+                      data=fields, auth=srv.alice, timeout=30 * SLOW)
+    assert r.status_code == 400, r.text
+    assert_nothing_queued_or_built(srv, "many", srv.alice)
+    assert uploads(srv) == []
+
+
+def test_multipart_elsewhere_is_refused(srv):
+    r = requests.post(srv.url + "createItem?name=zz", files={"f": ("n", b"x")}, auth=srv.alice,
+                      timeout=30 * SLOW)
+    assert r.status_code == 415, r.text
+    assert uploads(srv) == []
+
+
+def test_a_symlink_in_the_workspace_is_not_followed(srv, tmp_path):
+    """A build leaves in/ as a link to a directory outside the workspace: the next build's
+    file does not go through it, and that build fails saying why."""
+    outside = srv.shared + "/outside"
+    os.makedirs(outside, exist_ok=True)
+    os.chmod(outside, 0o777)
+    create_job(srv, "link", file_job(names=("in/data.bin",),
+                                     script=f"[ -L in ] || {{ rm -rf in; ln -s {outside} in; }}"))
+    f = tmp_path / "x"
+    f.write_text("secret-looking")
+    r = srv.post("job/link/build", auth=srv.alice)  # no file: the build plants the link
+    assert r.status_code == 201
+    srv.wait_build("link", srv.wait_queue_item(r.headers["Location"], srv.alice)
+                   ["executable"]["number"], srv.alice)
+    p = curl(srv, "-X", "POST", srv.url + "job/link/buildWithParameters", "-F",
+             f"in/data.bin=@{f}")
+    status, loc, body = status_and_location(p)
+    assert status == 201, body
+    item = srv.wait_queue_item(loc, srv.alice)
+    b = srv.wait_build("link", item["executable"]["number"], srv.alice)
+    log = srv.get(f"job/link/{b['number']}/consoleText", auth=srv.alice).text
+    assert b["result"] == "FAILURE", log
+    assert "symbolic link is in the way" in log, log
+    assert not os.path.exists(os.path.join(outside, "data.bin"))
+
+
+def test_dry_run_with_a_file_keeps_nothing(srv, tmp_path):
+    f = tmp_path / "x"
+    f.write_text("dry")
+    p = subprocess.run(["curl", "-sS", "-u", f"alice:{srv.alice[1]}", "-H", "X-Steward-Dry-Run: 1",
+                        "-F", f"in/data.bin=@{f}", srv.url + "job/up/buildWithParameters"],
+                       capture_output=True, text=True, timeout=60)
+    report = json.loads(p.stdout)
+    assert report["answer"]["status"] == 201
+    values = {p["name"]: p["value"] for p in report["parameters"]}
+    assert values["in/data.bin"].endswith(":x")
+    assert uploads(srv) == []
+    assert_nothing_queued_or_built_since = srv.get("queue/api/json", auth=srv.alice).json()
+    assert not [i for i in assert_nothing_queued_or_built_since["items"]
+                if i["task"]["name"] == "up"]
