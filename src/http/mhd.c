@@ -700,6 +700,14 @@ end_part(struct reqctx *ctx)
         up->hash = NULL;
         if (r < 0)
             upload_fail(ctx, BODY_BAD_MULTIPART);
+        /* a browser's file input left empty: no file at all */
+        if (r >= 0 && f->size == 0 && !f->filename[0]) {
+            (void) unlink(f->path);
+            free(f->path);
+            free(f->field);
+            free(f->filename);
+            req->n_files--;
+        }
     } else {
         r = http_add_param(req, up->key, strlen(up->key), buf_str(&up->value), up->value.len);
         if (r < 0)

@@ -273,3 +273,48 @@ def test_dry_run_with_a_file_keeps_nothing(srv, tmp_path):
     assert_nothing_queued_or_built_since = srv.get("queue/api/json", auth=srv.alice).json()
     assert not [i for i in assert_nothing_queued_or_built_since["items"]
                 if i["task"]["name"] == "up"]
+
+
+def test_the_web_form_takes_a_file(srv):
+    from e2e_helpers import page_crumb, signed_in
+    http = signed_in(srv, "alice", "alice-password")
+    page = http.get(srv.url + "job/up/", headers={"Accept": "text/html"}, timeout=30)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert '<input type="file"' in page.text and 'name="p.in/data.bin"' in page.text
+    before = srv.get("job/up/api/json", auth=srv.alice).json()["nextBuildNumber"]
+    data = b"from the browser form\n"
+    r = http.post(srv.url + "job/up/buildNow", timeout=30, allow_redirects=False,
+                  data={"Jenkins-Crumb": page_crumb(page.text), "form": "1",
+                        "p.FILE_VAR": "web"},
+                  files={"p.in/data.bin": ("form.bin", data),
+                         # an input left empty: the browser sends an empty part without a name
+                         "p.notes.txt": ("", b"")})
+    assert r.status_code == 303, r.text
+    b = srv.wait_build("up", wait_for(lambda: srv.get(
+        f"job/up/{before}/api/json", auth=srv.alice).status_code == 200 and before,
+        what="the build"), srv.alice)
+    log = srv.get(f"job/up/{b['number']}/consoleText", auth=srv.alice).text
+    assert b["result"] == "SUCCESS", log
+    assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in log and "var=web" in log
+    assert "notes:" not in log
+
+
+def test_a_link_as_the_file_itself_is_replaced_not_written_through(srv, tmp_path):
+    outside = srv.shared + "/target.txt"
+    with open(outside, "w") as f:
+        f.write("untouched\n")
+    os.chmod(outside, 0o666)
+    create_job(srv, "flink", file_job(names=("f.txt",),
+                                      script=f"cat f.txt; rm -f f.txt; ln -s {outside} f.txt"))
+    f = tmp_path / "x"
+    f.write_text("new bytes\n")
+    for _ in range(2):  # the second build finds the link the first one left
+        p = curl(srv, "-X", "POST", srv.url + "job/flink/buildWithParameters", "-F",
+                 f"f.txt=@{f}")
+        status, loc, body = status_and_location(p)
+        assert status == 201, body
+        item = srv.wait_queue_item(loc, srv.alice)
+        b = srv.wait_build("flink", item["executable"]["number"], srv.alice)
+        log = srv.get(f"job/flink/{b['number']}/consoleText", auth=srv.alice).text
+        assert b["result"] == "SUCCESS" and "new bytes" in log, log
+    assert open(outside).read() == "untouched\n"
