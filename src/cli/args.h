@@ -47,6 +47,8 @@ struct cli_args {
     const char *trigger_token;
     const char **params; /* "NAME=VALUE", each name once */
     size_t n_params;
+    const char **files;  /* "NAME=@PATH": a file parameter, each name once */
+    size_t n_files;
     bool wait;
     bool follow; /* implies wait */
     bool stop_on_interrupt;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/internal.h"
 #include "cli/table.h"
@@ -257,6 +258,55 @@ wants_parameters(const struct http_resp *resp)
             strcasestr(body, "Nothing is submitted") || strcasestr(body, "expects a form"));
 }
 
+/*
+ * With --file: a multipart POST, the files under their parameters' names
+ * (the form buildWithParameters takes, curl -F NAME=@PATH), the token and
+ * the other parameters as fields beside them.
+ */
+static int
+trigger_with_files(struct run *b, const char *endpoint, struct http_resp *resp)
+{
+    const struct cli_args *a = &b->ctx->args;
+    size_t n_fields = 0;
+    _cleanup_free_ const char **fields = calloc(2 * (a->n_params + 1) + 1, sizeof *fields);
+    _cleanup_free_ const char **files = calloc(2 * a->n_files + 1, sizeof *files);
+    _cleanup_free_ char *names = NULL, *path = strdup_printf("%s%s", b->job_path, endpoint);
+    size_t size = 1;
+    int r;
+
+    /* one block of NUL-separated names, for the -p and --file names */
+    for (size_t i = 0; i < a->n_params; i++)
+        size += strlen(a->params[i]) + 1;
+    for (size_t i = 0; i < a->n_files; i++)
+        size += strlen(a->files[i]) + 1;
+    names = calloc(1, size);
+    if (!fields || !files || !names || !path)
+        return -ENOMEM;
+    {
+        char *at = names;
+        if (a->trigger_token) {
+            fields[2 * n_fields] = "token";
+            fields[2 * n_fields++ + 1] = a->trigger_token;
+        }
+        for (size_t i = 0; i < a->n_params; i++) {
+            const char *eq = strchr(a->params[i], '=');
+            memcpy(at, a->params[i], (size_t) (eq - a->params[i]));
+            fields[2 * n_fields] = at;
+            fields[2 * n_fields++ + 1] = eq + 1;
+            at += eq - a->params[i] + 1;
+        }
+        for (size_t i = 0; i < a->n_files; i++) {
+            const char *eq = strchr(a->files[i], '=');
+            memcpy(at, a->files[i], (size_t) (eq - a->files[i]));
+            files[2 * i] = at;
+            files[2 * i + 1] = eq + 2; /* past "=@" */
+            at += eq - a->files[i] + 1;
+        }
+    }
+    r = client_post_multipart(b->ctx->client, path, fields, n_fields, files, a->n_files, resp);
+    return r;
+}
+
 static int
 trigger_once(struct run *b, const char *endpoint, struct http_resp *resp, char **ret_path)
 {
@@ -265,6 +315,10 @@ trigger_once(struct run *b, const char *endpoint, struct http_resp *resp, char *
     struct buf form = BUF_INIT(1024 * 1024), path = BUF_INIT(1024 * 1024 + 8192);
     int r;
 
+    if (a->n_files) {
+        *ret_path = strdup_printf("%s%s", b->job_path, endpoint);
+        return trigger_with_files(b, endpoint, resp);
+    }
     if (a->trigger_token)
         urls_form_add(&form, "token", a->trigger_token);
     add_params(&form, a);
@@ -299,8 +353,8 @@ trigger(struct run *b)
 
     h.triggering = true;
     h.trigger_token = a->trigger_token;
-    r = trigger_once(b, a->n_params ? "buildWithParameters" : "build", &resp, &path);
-    if (r == 0 && !a->n_params && wants_parameters(&resp)) {
+    r = trigger_once(b, a->n_params || a->n_files ? "buildWithParameters" : "build", &resp, &path);
+    if (r == 0 && !a->n_params && !a->n_files && wants_parameters(&resp)) {
         free(path);
         r = trigger_once(b, "buildWithParameters", &resp, &path);
     }
@@ -399,7 +453,7 @@ dry_run(struct run *b)
     http_resp_release(&resp);
     if (client_set_header(b->ctx->client, "X-Steward-Dry-Run: 1") < 0)
         return CLI_EXIT_ERROR;
-    r = trigger_once(b, a->n_params ? "buildWithParameters" : "build", &resp, &path);
+    r = trigger_once(b, a->n_params || a->n_files ? "buildWithParameters" : "build", &resp, &path);
     (void) client_set_header(b->ctx->client, NULL);
     if (r < 0) {
         code = report_transport(what, rfmt("%s%s", client_base(b->ctx->client), path ? path : ""),
@@ -700,6 +754,16 @@ cmd_build(struct cli_ctx *ctx)
     if (!jp)
         return CLI_EXIT_USAGE;
     b.job_path = jp;
+    /* a file that cannot be read is said before anything is sent */
+    for (size_t i = 0; i < a->n_files; i++) {
+        const char *file = strchr(a->files[i], '=') + 2;
+        if (access(file, R_OK) < 0) {
+            fprintf(stderr, "steward: --file %s: cannot read %s: %s\n", a->files[i], file,
+                    strerror(errno));
+            run_release(&b);
+            return CLI_EXIT_USAGE;
+        }
+    }
     if (a->dry_run) {
         code = dry_run(&b);
         run_release(&b);

@@ -92,13 +92,16 @@ static const char *const help_commands[_CMD_MAX] = {
                  "\n"
                  "Shows the overview of all commands, or the help of one.\n",
     [CMD_BUILD] =
-        "Usage: steward build JOB [-p NAME=VALUE]... [--trigger-token T] [--wait] [--follow]\n"
+        "Usage: steward build JOB [-p NAME=VALUE]... [-F NAME=@PATH]... [--trigger-token T]\n"
+        "                     [--wait] [--follow]\n"
         "                     [--timeout S] [--stop-on-interrupt] [--dry-run] [--json]\n"
         "\n"
         "Triggers a build of JOB (a folder job as FOLDER/JOB) and prints its queue item's URL.\n"
         "\n"
         "  -p, --param NAME=VALUE   a build parameter; repeat for more. Parameters not\n"
         "                           given take the job's defaults.\n"
+        "  -F, --file NAME=@PATH    the file at PATH for file parameter NAME, sent as curl -F\n"
+        "                           sends it (multipart/form-data); repeat for more\n"
         "  --trigger-token T        trigger with the job's trigger token (\"Trigger builds\n"
         "                           remotely\") instead of as a user; no account needed.\n"
         "  -w, --wait               wait for the build to start and end; exit with its result\n"

@@ -99,6 +99,15 @@ const char *client_base(const struct client *c);
 int client_get(struct client *c, const char *path, struct http_resp *resp);
 int client_post(struct client *c, const char *path, const char *form, struct http_resp *resp);
 
+/*
+ * POST `path` as multipart/form-data, as curl -F does: `fields` are n_fields
+ * pairs of name and value, `files` n_files pairs of name and the path of a
+ * file to send. Returns as client_post().
+ */
+int client_post_multipart(struct client *c, const char *path, const char *const *fields,
+                          size_t n_fields, const char *const *files, size_t n_files,
+                          struct http_resp *resp);
+
 /* Frees what a request put in `resp` and zeroes it (keeping `sink`). */
 void http_resp_release(struct http_resp *resp);
 

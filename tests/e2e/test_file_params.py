@@ -317,3 +317,27 @@ def test_a_link_as_the_file_itself_is_replaced_not_written_through(srv, tmp_path
         log = srv.get(f"job/flink/{b['number']}/consoleText", auth=srv.alice).text
         assert b["result"] == "SUCCESS" and "new bytes" in log, log
     assert open(outside).read() == "untouched\n"
+
+
+def test_the_client_sends_a_file(srv, tmp_path):
+    data = os.urandom(10_000)
+    f = tmp_path / "c.bin"
+    f.write_bytes(data)
+    base = [BIN, "build", "up", "--url", srv.url, "--user", "alice", "--token", srv.alice[1]]
+    p = subprocess.run(base + ["-F", f"in/data.bin=@{f}", "-p", "FILE_VAR=cli", "--follow"],
+                       capture_output=True, text=True, timeout=120 * SLOW)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in p.stdout and "var=cli" in p.stdout
+    # with the trigger token alone too, and a dry run says what it would do with the file
+    p = subprocess.run(base + ["--file", f"in/data.bin=@{f}", "--dry-run", "--json"],
+                       capture_output=True, text=True, timeout=60 * SLOW)
+    assert p.returncode == 0, p.stderr
+    values = {v["name"]: v["value"] for v in json.loads(p.stdout)["parameters"]}
+    assert values["in/data.bin"] == f"sha256:{hashlib.sha256(data).hexdigest()}:c.bin"
+    # a file that is not there: said before anything is sent
+    p = subprocess.run(base + ["-F", f"in/data.bin=@{tmp_path}/nope"], capture_output=True,
+                       text=True, timeout=60 * SLOW)
+    assert p.returncode == 2 and "cannot read" in p.stderr, p.stderr
+    p = subprocess.run(base + ["-F", "in/data.bin=nope"], capture_output=True, text=True,
+                       timeout=60 * SLOW)
+    assert p.returncode == 2 and "NAME=@PATH" in p.stderr, p.stderr
