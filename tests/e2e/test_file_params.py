@@ -4,6 +4,7 @@ with nothing queued."""
 import hashlib
 import json
 import os
+import re
 import subprocess
 from xml.sax.saxutils import escape
 
@@ -341,3 +342,40 @@ def test_the_client_sends_a_file(srv, tmp_path):
     p = subprocess.run(base + ["-F", "in/data.bin=nope"], capture_output=True, text=True,
                        timeout=60 * SLOW)
     assert p.returncode == 2 and "NAME=@PATH" in p.stderr, p.stderr
+
+
+def test_the_configure_page_keeps_a_file_parameter_and_its_panel_says_how_to_send_one(srv):
+    from test_web_discard import ConfigureForm, config_xml, save
+    from test_web_discard import signed_in as web_session
+
+    class WithSelects(ConfigureForm):
+        select = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if self.in_form and tag == "select":
+                self.select = a.get("name")
+            elif self.in_form and tag == "option" and self.select and "selected" in a:
+                self.fields[self.select] = a.get("value")
+            super().handle_starttag(tag, attrs)
+
+    create_job(srv, "conf", file_job(names=("in/data.bin",), extra=[("string", "S", "s")]))
+    s = web_session(srv)
+    page = s.get(srv.url + "job/conf/configure", timeout=30).text
+    assert "-F in/data.bin=@FILE" in page, page
+    form = WithSelects()
+    form.feed(page)
+    types = sorted((form.fields[k.replace("_name", "_type")], v) for k, v in form.fields.items()
+                   if re.fullmatch(r"p\d+_name", k) and v)
+    assert types == [("FileParameterDefinition", "in/data.bin"),
+                     ("StringParameterDefinition", "S")], form.fields
+    r = save(s, srv, "conf", form.fields)
+    assert r.status_code in (302, 303), r.text
+    xml = config_xml(srv, "conf")
+    assert "<hudson.model.FileParameterDefinition>" in xml and "<name>in/data.bin</name>" in xml
+    # a file parameter named outside the workspace is refused, with the reason
+    bad = dict(form.fields)
+    name_key = [k for k, v in bad.items() if re.fullmatch(r"p\d+_name", k) and v == "in/data.bin"][0]
+    bad[name_key] = "../x"
+    r = save(s, srv, "conf", bad)
+    assert r.status_code == 400 and "relative path inside the" in r.text, r.text
