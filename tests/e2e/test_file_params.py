@@ -379,3 +379,40 @@ def test_the_configure_page_keeps_a_file_parameter_and_its_panel_says_how_to_sen
     bad[name_key] = "../x"
     r = save(s, srv, "conf", bad)
     assert r.status_code == 400 and "relative path inside the" in r.text, r.text
+
+
+def test_a_201_means_the_file_is_on_disk(tmp_path):
+    """Queued with its file, the server killed (-9) before the build starts: after the
+    restart the build gets the file, and nothing is left in HOME/uploads."""
+    import signal
+
+    from e2e_helpers import restart
+
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start()
+    try:
+        create_job(s, "up", file_job(extra=[("string", "FILE_VAR", "d")]))
+        # quieting down: triggers queue, no build starts (and it is not kept across a restart)
+        assert s.post("quietDown", auth=s.alice, allow_redirects=False).status_code in (200, 302)
+        data = os.urandom(50_000)
+        f = tmp_path / "d.bin"
+        f.write_bytes(data)
+        p = curl(s, "-X", "POST", s.url + "job/up/buildWithParameters", "-F", f"in/data.bin=@{f}")
+        status, loc, body = status_and_location(p)
+        assert status == 201, body
+        assert len(uploads(s)) == 1
+        # a part left by a request cut off mid-upload goes at the next start
+        with open(os.path.join(s.home, "uploads", ".part-left"), "w") as part:
+            part.write("half")
+        s.stop(signal.SIGKILL)
+        restart(s)
+        item = s.wait_queue_item(s.url + f"queue/item/{item_id(loc)}/", s.alice)
+        b = s.wait_build("up", item["executable"]["number"], s.alice)
+        log = s.get(f"job/up/{b['number']}/consoleText", auth=s.alice).text
+        assert b["result"] == "SUCCESS", log
+        assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in log
+        assert uploads(s) == []
+    finally:
+        s.stop()
