@@ -291,20 +291,16 @@ file_for(struct req *req, json_t *form, const char *name)
 }
 
 /*
- * The values of the job's file parameters, into files[]: each upload kept
- * durably in HOME/uploads (core/upload.h) before the trigger goes to the
- * engine, unless `dry`. Returns false after answering.
+ * The values of the job's file parameters, into files[] (the uploads are
+ * kept later, by keep_files()). Returns false after answering.
  */
 static bool
 collect_files(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
-              json_t *form, bool dry, char **files)
+              json_t *form, char **files)
 {
-    _cleanup_free_ char *dir = NULL;
-
     for (size_t i = 0; i < job->cfg->n_params; i++) {
         const struct param_def *d = &job->cfg->params[i];
         struct req_file *f;
-        int r;
 
         if (d->type != PARAM_FILE)
             continue;
@@ -325,24 +321,13 @@ collect_files(const struct app *app, struct req *req, struct resp *resp, const s
                                     "'..', or empty parts). Nothing was queued.", d->name),
                                "Rename the parameter in the job's configuration to a relative "
                                "path such as input/data.txt.");
-        if (!f->path && !dry)
-            return bad_request(app, req, resp, "File given twice",
-                               rfmt("The request gives the file for '%s' more than once.",
-                                    d->name),
-                               "Send each file once.");
-        if (!dry) {
-            if (!dir && !(dir = upload_dir(app->home->root)))
-                r = -ENOMEM;
-            else
-                r = upload_keep(dir, f->path, f->sha256);
-            if (r < 0) {
-                log_warn("uploads: cannot keep %s: %s", f->path, strerror(-r));
-                count_outcome(r == -ENOSPC ? r : -EIO, false);
-                answer_trigger(app, req, resp, r == -ENOSPC ? r : -EIO, 0, false, NULL);
-                return false;
-            }
-            f->path = mfree(f->path);
-        }
+        for (size_t k = 0; k < i; k++)
+            if (job->cfg->params[k].type == PARAM_FILE &&
+                file_for(req, form, job->cfg->params[k].name) == f)
+                return bad_request(app, req, resp, "File given twice",
+                                   rfmt("The request gives one file for both '%s' and '%s'.",
+                                        job->cfg->params[k].name, d->name),
+                                   "Send a file for each file parameter.");
         files[i] = upload_value(f->sha256, f->filename);
         if (!files[i])
             return bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
@@ -356,7 +341,7 @@ collect_files(const struct app *app, struct req *req, struct resp *resp, const s
  */
 static bool
 collect_params(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
-               bool dry, struct param_value *out, struct buf *ignored)
+               struct param_value *out, struct buf *ignored)
 {
     json_t *form = NULL;
     const char *json_text = req_param(req, "json");
@@ -375,7 +360,7 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                "use buildWithParameters?P=v.");
     }
     if (form || req->n_files)
-        ok = collect_files(app, req, resp, job, form, dry, files);
+        ok = collect_files(app, req, resp, job, form, files);
     for (size_t i = 0; i < job->cfg->n_params && ok; i++)
         if (req_param_count(req, job->cfg->params[i].name) > 1)
             ok = bad_request(app, req, resp, "Parameter given twice",
@@ -419,6 +404,21 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
         free(files[i]);
     free(files);
     return ok;
+}
+
+/* The uploads the trigger takes, kept (app_keep_uploads()); false after answering. */
+static bool
+keep_files(const struct app *app, struct req *req, struct resp *resp,
+           const struct param_value *params, size_t n)
+{
+    int r = app_keep_uploads(app, req, params, n);
+
+    if (r >= 0)
+        return true;
+    r = r == -ENOSPC ? r : -EIO;
+    count_outcome(r, false);
+    answer_trigger(app, req, resp, r, 0, false, NULL);
+    return false;
 }
 
 struct trigger_reply {
@@ -782,7 +782,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
         api_send_text(resp, 500, "Out of memory.\n");
         return;
     }
-    if (!collect_params(app, req, resp, job, dry != NULL, params, &ignored))
+    if (!collect_params(app, req, resp, job, params, &ignored))
         goto out;
     if (dry) {
         dry->authorized = true;
@@ -815,6 +815,9 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
         answer_trigger(app, req, resp, r, queue_id, merged, dry->ignored);
         goto out;
     }
+
+    if (req->n_files && !keep_files(app, req, resp, params, job->cfg->n_params))
+        goto out;
 
     /*
      * enqueue: the answer goes out once the item is committed. The HTTP

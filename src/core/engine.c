@@ -185,6 +185,12 @@ struct engine {
     bool quiet;
     bool safe_exit;
     char *quiet_reason;
+    /* uploads held for triggers on their way in (engine_hold_upload()), under `lock` */
+    struct upload_hold {
+        char sha256[UPLOAD_HASH_LEN + 1];
+        unsigned count;
+    } *holds;
+    size_t n_holds;
 
     /* owned by the loop thread */
     struct qitem *waiting;   /* in id order */
@@ -297,6 +303,7 @@ engine_free(struct engine *e)
         pthread_join(e->janitor, NULL);
     free(e->trash);
     free(e->uploads);
+    free(e->holds);
     for (size_t i = 0; i < e->n_poll_wanted; i++) {
         free(e->poll_wanted[i].job);
         free(e->poll_wanted[i].user);
@@ -415,12 +422,24 @@ engine_poll(struct engine *e, const char *job, const struct cause *cause)
     return submit(e, &c);
 }
 
+static void unhold_trigger(struct engine *e, const struct trigger *t);
+
 int
 engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id, bool *ret_merged)
 {
     struct cmd c = { .type = CMD_TRIGGER, .trigger = t };
-    int r = submit(e, &c);
+    int r = enqueue(e, &c);
 
+    if (r < 0) {
+        /* never reached the loop: its holds go here */
+        unhold_trigger(e, t);
+        return r;
+    }
+    pthread_mutex_lock(&e->lock);
+    while (!c.done)
+        pthread_cond_wait(&e->answered, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+    r = c.result;
     if (r < 0)
         return r;
     *ret_queue_id = c.out_id;
@@ -485,8 +504,10 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
         need += strlen(t->params[i].name) + 1 +
                 (t->params[i].value ? strlen(t->params[i].value) : 0) + 1;
     c = calloc(1, need);
-    if (!c)
+    if (!c) {
+        unhold_trigger(e, t);
         return -ENOMEM;
+    }
     /* struct cmd's size is a multiple of its alignment, which the array needs no more than */
     static_assert(_Alignof(struct cmd) >= _Alignof(struct param_value), "params follow the cmd");
     params = (struct param_value *) (c + 1);
@@ -514,8 +535,10 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
                                          .addr = t->addr ? c->owned_addr : NULL };
     assert((size_t) (at - (char *) c) == need);
     r = enqueue(e, c);
-    if (r < 0)
+    if (r < 0) {
+        unhold_trigger(e, t);
         cmd_free_owned(c);
+    }
     return r;
 }
 
@@ -1040,6 +1063,8 @@ param_env_value(const struct param_value *p)
     return p->value;
 }
 
+static bool upload_held(struct engine *e, const char *sha256);
+
 static bool
 row_has_upload(const struct queue_row *q, const char *sha256)
 {
@@ -1063,7 +1088,69 @@ upload_needed(struct engine *e, const char *sha256, int64_t except)
     for (int i = 0; i < e->opts.executors; i++)
         if (e->runs[i] && e->runs[i]->claimed && row_has_upload(&e->runs[i]->row, sha256))
             return true;
-    return false;
+    return upload_held(e, sha256);
+}
+
+int
+engine_hold_upload(struct engine *e, const char *sha256)
+{
+    struct upload_hold *v;
+    int r = 0;
+
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds; i++)
+        if (streq(e->holds[i].sha256, sha256)) {
+            e->holds[i].count++;
+            goto out;
+        }
+    v = realloc(e->holds, (e->n_holds + 1) * sizeof *v);
+    if (!v) {
+        r = -ENOMEM;
+        goto out;
+    }
+    e->holds = v;
+    snprintf(v[e->n_holds].sha256, sizeof v[e->n_holds].sha256, "%s", sha256);
+    v[e->n_holds++].count = 1;
+out:
+    pthread_mutex_unlock(&e->lock);
+    return r;
+}
+
+void
+engine_unhold_upload(struct engine *e, const char *sha256)
+{
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds; i++)
+        if (streq(e->holds[i].sha256, sha256)) {
+            if (--e->holds[i].count == 0)
+                e->holds[i] = e->holds[--e->n_holds];
+            break;
+        }
+    pthread_mutex_unlock(&e->lock);
+}
+
+static bool
+upload_held(struct engine *e, const char *sha256)
+{
+    bool held = false;
+
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds && !held; i++)
+        held = streq(e->holds[i].sha256, sha256);
+    pthread_mutex_unlock(&e->lock);
+    return held;
+}
+
+/* The trigger is applied (or refused): its files' holds go. */
+static void
+unhold_trigger(struct engine *e, const struct trigger *t)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; t && i < t->n_params; i++)
+        if (t->params[i].type == PARAM_FILE && upload_value_parse(t->params[i].value, h, &name) == 0)
+            engine_unhold_upload(e, h);
 }
 
 static bool
@@ -1192,6 +1279,9 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
     }
     if (r >= 0)
         r = store_commit(e->db);
+    /* applied or not, the triggers' files are the queue's to keep or drop now */
+    for (size_t i = 0; i < n; i++)
+        unhold_trigger(e, batch[i]->trigger);
     if (r >= 0 && reload && load_waiting(e) < 0)
         log_error("queue: cannot read the waiting items again");
     if (r < 0) {

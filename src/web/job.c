@@ -486,18 +486,16 @@ form_value(void *userdata, const struct param_def *d)
 }
 
 /*
- * The form's files (fields p.NAME of a multipart form), each kept as the
- * API keeps a trigger's (core/upload.h), into files[]. False after answering.
+ * The form's files (fields p.NAME of a multipart form) as file parameters'
+ * values, into files[]; they are kept once every value is checked. False
+ * after answering.
  */
 static bool
 form_files(struct web *w, const struct job *job, char **files)
 {
-    _cleanup_free_ char *dir = NULL;
-
     for (size_t i = 0; i < job->cfg->n_params; i++) {
         const struct param_def *d = &job->cfg->params[i];
         struct req_file *f = NULL;
-        int r;
 
         for (size_t k = 0; d->type == PARAM_FILE && k < w->req->n_files && !f; k++)
             if (streq(w->req->files[k].field, rfmt("p.%s", d->name)) && w->req->files[k].path)
@@ -512,18 +510,6 @@ form_files(struct web *w, const struct job *job, char **files)
                       NULL, NULL);
             return false;
         }
-        if (!dir && !(dir = upload_dir(w->app->home->root)))
-            r = -ENOMEM;
-        else
-            r = upload_keep(dir, f->path, f->sha256);
-        if (r < 0) {
-            web_error(w, r == -ENOSPC ? 507 : 503, "The file could not be stored",
-                      rfmt("Steward could not keep the uploaded file (%s); nothing was queued.",
-                           strerror(-r)),
-                      "Try again.", NULL, NULL);
-            return false;
-        }
-        f->path = mfree(f->path);
         files[i] = upload_value(f->sha256, f->filename);
         if (!files[i]) {
             web_error(w, 500, "Out of memory", NULL, "Try again.", NULL, NULL);
@@ -585,6 +571,14 @@ web_job_build(struct web *w, const char *name)
     }
     if (!form_params(w, job, params))
         goto out;
+    r = w->req->n_files ? app_keep_uploads(w->app, w->req, params, job->cfg->n_params) : 0;
+    if (r < 0) {
+        web_error(w, r == -ENOSPC ? 507 : 503, "The file could not be stored",
+                  rfmt("Steward could not keep the uploaded file (%s); nothing was queued.",
+                       strerror(-r)),
+                  "Try again.", NULL, NULL);
+        goto out;
+    }
     cause.user_name = w->req->id.name;
     cause.token_name = w->req->id.via == VIA_TOKEN ? w->req->id.token_name : NULL;
     t.params = params;
