@@ -607,6 +607,12 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
         resolve_identity(h, req);
         h->opts.handler(h->opts.userdata, req, &resp);
     }
+    /* uploaded files the handler did not take go before the answer does */
+    for (size_t i = 0; i < req->n_files; i++)
+        if (req->files[i].path) {
+            (void) unlink(req->files[i].path);
+            req->files[i].path = mfree(req->files[i].path);
+        }
     if (ctx->deferred) {
         struct http_deferred *d = ctx->deferred;
         warm_body_give_back(&resp);

@@ -41,7 +41,9 @@ def srv(tmp_path_factory):
 
 def state(srv):
     """What a dry run must not change: the queue, the builds, the audit log."""
-    queue = srv.get("queue/api/json", auth=srv.alice).json()["items"]
+    # (not `why`, whose "expires in" changes by itself)
+    queue = srv.get("queue/api/json?tree=items[id,params,task[name],actions[causes[userId,count]]]",
+                    auth=srv.alice).json()["items"]
     builds = {j: srv.get(f"job/{j}/api/json?tree=builds[number],nextBuildNumber",
                          auth=srv.alice).json() for j in ("p", "plain")}
     # the audit log's newest entry (one page holds the newest only), but for failed logins:
