@@ -1154,7 +1154,7 @@ unhold_trigger(struct engine *e, const struct trigger *t)
 }
 
 static bool
-upload_needed_at_start(void *userdata, const char *sha256)
+upload_needed_by_any(void *userdata, const char *sha256)
 {
     return upload_needed(userdata, sha256, 0);
 }
@@ -3563,8 +3563,11 @@ fire_timers(struct engine *e)
     if (now - e->next_minute_ms > 120000)
         minute = (time_t) (now / 60000 * 60);
     e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
-    if (minute % 3600 == 0)
+    if (minute % 3600 == 0) {
         prune_audit(e, now, false);
+        /* what a build that failed before its first step left (held ones stay) */
+        (void) upload_sweep(e->uploads, false, upload_needed_by_any, e);
+    }
 
     if (jobs_list(e->jobs, &list, &n) < 0)
         return;
@@ -3913,7 +3916,7 @@ engine_start(struct engine *e)
         (void) fs_rm_rf(creds);
     }
     /* uploads no waiting item needs: a crash before their commit, or after their build began */
-    r = upload_sweep(e->uploads, upload_needed_at_start, e);
+    r = upload_sweep(e->uploads, true, upload_needed_by_any, e);
     if (r > 0)
         log_info("uploads: removed %d file%s no waiting build needs", r, r == 1 ? "" : "s");
     prune_audit(e, now_ms(), true);

@@ -233,7 +233,8 @@ upload_install(const char *dir, const char *sha256, const char *workspace,
 }
 
 int
-upload_sweep(const char *dir, bool (*needed)(void *userdata, const char *sha256), void *userdata)
+upload_sweep(const char *dir, bool parts, bool (*needed)(void *userdata, const char *sha256),
+             void *userdata)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -242,7 +243,7 @@ upload_sweep(const char *dir, bool (*needed)(void *userdata, const char *sha256)
     if (!d)
         return 0;
     while ((de = readdir(d))) {
-        bool part = strncmp(de->d_name, ".part-", 6) == 0;
+        bool part = parts && strncmp(de->d_name, ".part-", 6) == 0;
         bool kept = strlen(de->d_name) == UPLOAD_HASH_LEN && is_hash(de->d_name);
 
         if ((part || (kept && !needed(userdata, de->d_name))) &&

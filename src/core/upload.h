@@ -70,9 +70,9 @@ int upload_install(const char *dir, const char *sha256, const char *workspace,
 void upload_forget(const char *dir, const char *sha256);
 
 /*
- * Removes from `dir` every temporary part left by requests that ended
- * with the process, and every kept upload that `needed(userdata, sha256)`
- * says no one needs. Returns how many files went.
+ * Removes from `dir` every kept upload that `needed(userdata, sha256)` says
+ * no one needs, and with `parts` (at a start, when no request is being
+ * read) every temporary part requests left. Returns how many files went.
  */
-int upload_sweep(const char *dir, bool (*needed)(void *userdata, const char *sha256),
+int upload_sweep(const char *dir, bool parts, bool (*needed)(void *userdata, const char *sha256),
                  void *userdata);
