@@ -28,6 +28,16 @@ body_ok(const struct app *app, struct req *req, struct resp *resp, const struct 
     if (r && (r->flags & ROUTE_FORM) && req->is_post &&
         ((r->flags & ROUTE_PAGE) || req->body_problem == BODY_TOO_LARGE))
         return true;
+    {
+        struct upload_refusal u;
+
+        if (http_upload_refusal(req, &u)) {
+            refuse(app, req, resp, &(struct refusal){ .status = u.status, .error = u.error,
+                                                      .presented = u.presented, .fix = u.fix });
+            free(u.presented);
+            return false;
+        }
+    }
     switch (req->body_problem) {
     case BODY_TOO_LARGE:
         refuse(app, req, resp, &(struct refusal){ .status = 413, .error = "Request body too large",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/upload.h"
 #include "api/model.h"
 #include "api/tree.h"
 #include "core/archive.h"
@@ -207,6 +208,8 @@ param_value_class(int type)
         return "hudson.model.TextParameterValue";
     case PARAM_PASSWORD:
         return "hudson.model.PasswordParameterValue";
+    case PARAM_FILE:
+        return "hudson.model.FileParameterValue";
     case PARAM_CHOICE:
     case PARAM_STRING:
     default:
@@ -223,6 +226,8 @@ param_value_json(const char *name, int type, const char *value)
         return NULL;
     if (type == PARAM_BOOLEAN)
         json_object_set_new(o, "value", json_boolean(value && streq(value, "true")));
+    else if (type == PARAM_FILE) /* the file's name, as the build's variable has it */
+        json_object_set_new(o, "value", json_string(upload_shown_name(value)));
     else if (type != PARAM_PASSWORD) /* password values are never exported */
         json_object_set_new(o, "value", json_string(value ? value : ""));
     return o;
@@ -1005,7 +1010,9 @@ model_params_string(const struct queue_row *q)
 
     for (size_t i = 0; i < q->n_params; i++)
         buf_printf(&b, "\n%s=%s", q->params[i].name,
-                   q->params[i].type == PARAM_PASSWORD ? "****" : q->params[i].value);
+                   q->params[i].type == PARAM_PASSWORD ? "****"
+                   : q->params[i].type == PARAM_FILE   ? upload_shown_name(q->params[i].value)
+                                                       : q->params[i].value);
     return buf_detach(&b);
 }
 

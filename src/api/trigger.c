@@ -20,7 +20,9 @@
 #include "api/trigger.h"
 #include "core/metrics.h"
 #include "core/params.h"
+#include "core/upload.h"
 #include "util/bounds.h"
+#include "util/log.h"
 #include "util/secret.h"
 #include "util/strutil.h"
 
@@ -191,6 +193,10 @@ parse_delay(const char *s, int64_t *ret_ms)
     return 0;
 }
 
+static void count_outcome(int r, bool merged);
+static void answer_trigger(const struct app *app, struct req *req, struct resp *resp, int r,
+                           int64_t queue_id, bool merged, const char *ignored);
+
 static bool
 bad_request(const struct app *app, struct req *req, struct resp *resp, const char *error,
             const char *presented, const char *fix)
@@ -230,6 +236,8 @@ json_form_value(json_t *form, const char *name, const char **ret)
 struct given_values {
     struct req *req;
     json_t *form;     /* json= of Jenkins' /build form, or NULL */
+    const struct param_def *defs;
+    char **files;     /* per parameter: a file parameter's value, or NULL */
 };
 
 /* A parameter's value from the query or form, else from json=; NULL when it has none. */
@@ -237,11 +245,94 @@ static const char *
 given_value(void *userdata, const struct param_def *d)
 {
     struct given_values *g = userdata;
-    const char *v = req_param(g->req, d->name);
+    const char *v;
 
+    if (d->type == PARAM_FILE)
+        return g->files[d - g->defs];
+    v = req_param(g->req, d->name);
     if (!v && g->form)
         (void) json_form_value(g->form, d->name, &v);
     return v;
+}
+
+/*
+ * The file part of a file parameter: the part named after the parameter
+ * (buildWithParameters, curl -F NAME=@FILE), or the one json= names for
+ * it, {"name":NAME,"file":"file0"} (Jenkins' /build form, python-jenkins).
+ */
+static struct req_file *
+file_for(struct req *req, json_t *form, const char *name)
+{
+    const char *field = name;
+    json_t *list = form ? json_object_get(form, "parameter") : NULL, *p;
+    size_t i;
+
+    for (i = 0; i < req->n_files; i++)
+        if (streq(req->files[i].field, name))
+            return &req->files[i];
+    if (json_is_object(list)) {
+        json_t *one = list;
+        list = json_array();
+        json_array_append(list, one);
+    } else
+        json_incref(list);
+    json_array_foreach(list, i, p) {
+        json_t *n = json_object_get(p, "name"), *f = json_object_get(p, "file");
+        if (json_is_string(n) && json_is_string(f) && streq(json_string_value(n), name))
+            field = json_string_value(f);
+    }
+    for (i = 0; field != name && i < req->n_files; i++)
+        if (streq(req->files[i].field, field)) {
+            json_decref(list);
+            return &req->files[i];
+        }
+    json_decref(list);
+    return NULL;
+}
+
+/*
+ * The values of the job's file parameters, into files[] (the uploads are
+ * kept later, by keep_files()). Returns false after answering.
+ */
+static bool
+collect_files(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
+              json_t *form, char **files)
+{
+    for (size_t i = 0; i < job->cfg->n_params; i++) {
+        const struct param_def *d = &job->cfg->params[i];
+        struct req_file *f;
+
+        if (d->type != PARAM_FILE)
+            continue;
+        f = file_for(req, form, d->name);
+        if (!f) {
+            if (req_param(req, d->name))
+                return bad_request(app, req, resp, "Not a file",
+                                   rfmt("'%s' is a file parameter, and the request sent it as "
+                                        "a plain field.", d->name),
+                                   rfmt("Send the file as multipart/form-data: curl -F "
+                                        "'%s=@FILE'.", d->name));
+            continue;
+        }
+        if (upload_location_check(d->name) < 0)
+            return bad_request(app, req, resp, "File parameter outside the workspace",
+                               rfmt("File parameter '%s' names where its file goes in the "
+                                    "workspace, and that is not a path inside it (absolute, "
+                                    "'..', or empty parts). Nothing was queued.", d->name),
+                               "Rename the parameter in the job's configuration to a relative "
+                               "path such as input/data.txt.");
+        for (size_t k = 0; k < i; k++)
+            if (job->cfg->params[k].type == PARAM_FILE &&
+                file_for(req, form, job->cfg->params[k].name) == f)
+                return bad_request(app, req, resp, "File given twice",
+                                   rfmt("The request gives one file for both '%s' and '%s'.",
+                                        job->cfg->params[k].name, d->name),
+                                   "Send a file for each file parameter.");
+        files[i] = upload_value(f->sha256, f->filename);
+        if (!files[i])
+            return bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
+    }
+    return true;
 }
 
 /*
@@ -254,7 +345,11 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
 {
     json_t *form = NULL;
     const char *json_text = req_param(req, "json");
+    char **files = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *files);
     bool ok = true;
+
+    if (!files)
+        return bad_request(app, req, resp, "Out of memory", NULL, "Retry.");
 
     if (json_text) {
         form = json_loads(json_text, JSON_REJECT_DUPLICATES, NULL);
@@ -264,6 +359,8 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                "Send json={\"parameter\":[{\"name\":\"P\",\"value\":\"v\"}]}, or "
                                "use buildWithParameters?P=v.");
     }
+    if (form || req->n_files)
+        ok = collect_files(app, req, resp, job, form, files);
     for (size_t i = 0; i < job->cfg->n_params && ok; i++)
         if (req_param_count(req, job->cfg->params[i].name) > 1)
             ok = bad_request(app, req, resp, "Parameter given twice",
@@ -271,7 +368,8 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
                                   job->cfg->params[i].name),
                              "Give each parameter once.");
     if (ok) {
-        struct given_values g = { .req = req, .form = form };
+        struct given_values g = { .req = req, .form = form, .defs = job->cfg->params,
+                                  .files = files };
         struct param_refusal no = {};
         int r = params_resolve(job->cfg, given_value, &g, out, &no);
 
@@ -291,8 +389,36 @@ collect_params(const struct app *app, struct req *req, struct resp *resp, const 
         if (ignored->len + strlen(k) < 1000)
             buf_printf(ignored, "%s%s", ignored->len ? "," : "", k);
     }
+    /* and files no file parameter took */
+    for (size_t i = 0; ok && i < req->n_files; i++) {
+        bool used = false;
+
+        for (size_t k = 0; k < job->cfg->n_params && !used; k++)
+            used = job->cfg->params[k].type == PARAM_FILE &&
+                   file_for(req, form, job->cfg->params[k].name) == &req->files[i];
+        if (!used && ignored->len + strlen(req->files[i].field) < 1000)
+            buf_printf(ignored, "%s%s", ignored->len ? "," : "", req->files[i].field);
+    }
     json_decref(form);
+    for (size_t i = 0; i < job->cfg->n_params; i++)
+        free(files[i]);
+    free(files);
     return ok;
+}
+
+/* The uploads the trigger takes, kept (app_keep_uploads()); false after answering. */
+static bool
+keep_files(const struct app *app, struct req *req, struct resp *resp,
+           const struct param_value *params, size_t n)
+{
+    int r = app_keep_uploads(app, req, params, n);
+
+    if (r >= 0)
+        return true;
+    r = r == -ENOSPC ? r : -EIO;
+    count_outcome(r, false);
+    answer_trigger(app, req, resp, r, 0, false, NULL);
+    return false;
 }
 
 struct trigger_reply {
@@ -426,9 +552,39 @@ trigger_done(void *userdata, int r, int64_t queue_id, bool merged)
     http_finish(reply->d, make_answer, reply);
 }
 
-void
-trigger_handle(const struct app *app, struct req *req, struct resp *resp, const char *name,
-               bool token_root)
+/*
+ * What a dry run (X-Steward-Dry-Run: 1) notes on its way through
+ * trigger_run(): only what the real answer would tell too, so that a dry
+ * run reveals nothing a real request does not (a job the caller may not
+ * see stays unseen, a wrong token stays unnamed).
+ */
+struct dry_run {
+    bool authorized;          /* the request got past every check of who may trigger */
+    bool by_token;            /* ... by the job's trigger token */
+    json_t *params;           /* the values after defaults and checks, once made */
+    char *ignored;            /* undefined parameters, comma-separated */
+    bool previewed;           /* the engine was asked what it would do */
+    int r;
+    int64_t queue_id;
+    bool merged;
+};
+
+static json_t *
+dry_params(const struct job *job, const struct param_value *v)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; list && i < job->cfg->n_params; i++) {
+        bool hide = job->cfg->params[i].type == PARAM_PASSWORD;
+        json_array_append_new(list, json_pack("{s:s, s:s?}", "name", v[i].name, "value",
+                                              hide ? "(a password: not shown)" : v[i].value));
+    }
+    return list;
+}
+
+static void
+trigger_run(const struct app *app, struct req *req, struct resp *resp, const char *name,
+            bool token_root, struct dry_run *dry)
 {
     struct trigger_reply *reply = NULL;
     _cleanup_(job_unrefp) struct job *job = NULL;
@@ -561,6 +717,8 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
         return;
     }
 
+    if (dry)
+        dry->by_token = by_token;
     if (!by_token) {
         if (!req->is_post) {
             metrics_count_refusal(METRIC_REFUSAL_METHOD);
@@ -626,6 +784,11 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     }
     if (!collect_params(app, req, resp, job, params, &ignored))
         goto out;
+    if (dry) {
+        dry->authorized = true;
+        dry->params = dry_params(job, params);
+        dry->ignored = ignored.len ? strdup(buf_str(&ignored)) : NULL;
+    }
 
     if (by_token) {
         cause.kind = CAUSE_REMOTE;
@@ -641,6 +804,20 @@ trigger_handle(const struct app *app, struct req *req, struct resp *resp, const 
     t.cause = &cause;
     t.via = by_token ? "triggerToken" : app_via_name(req->id.via);
     t.addr = req->addr;
+
+    if (dry) {
+        /* what the engine would do, and the answer it would give */
+        r = engine_trigger_preview(app->engine, &t, &queue_id, &merged);
+        dry->previewed = true;
+        dry->r = r;
+        dry->queue_id = queue_id;
+        dry->merged = merged;
+        answer_trigger(app, req, resp, r, queue_id, merged, dry->ignored);
+        goto out;
+    }
+
+    if (req->n_files && !keep_files(app, req, resp, params, job->cfg->n_params))
+        goto out;
 
     /*
      * enqueue: the answer goes out once the item is committed. The HTTP
@@ -673,6 +850,200 @@ out:
         free(params[i].value);
     free(params);
     buf_release(&ignored);
+}
+
+/* The identity the request was recognised as, and how. */
+static json_t *
+dry_identity(const struct req *req)
+{
+    json_t *o = json_pack("{s:s, s:b, s:s}", "user", req->id.name, "anonymous",
+                          req->id.anonymous, "via",
+                          req->basic_failed ? "refused Basic credentials"
+                          : req->id.anonymous ? "nothing"
+                                              : app_via_name(req->id.via));
+
+    if (o && !req->id.anonymous && req->id.via == VIA_TOKEN)
+        json_object_set_new(o, "apiToken", json_string(req->id.token_name));
+    return o;
+}
+
+/* Which secret a trigger was let through by, in a sentence; NULL when it was not. */
+static const char *
+dry_secret(const struct req *req, const struct dry_run *dry, const char *token)
+{
+    if (!dry->authorized)
+        return token ? "The request sent token=; the answer below says whether it was taken."
+                     : NULL;
+    if (dry->by_token)
+        return "The job's trigger token (token=): it lets anyone holding it trigger this job.";
+    switch (req->id.via) {
+    case VIA_TOKEN:
+        return rfmt("The API token '%s' of user '%s', as the password of HTTP Basic "
+                    "authentication.", req->id.token_name, req->id.name);
+    case VIA_PASSWORD:
+        return rfmt("The password of user '%s', by HTTP Basic authentication.", req->id.name);
+    case VIA_SESSION:
+        return rfmt("The web session of user '%s' (a cookie), with its crumb.", req->id.name);
+    case VIA_NONE:
+        break;
+    }
+    return "None: the caller may trigger this job without credentials.";
+}
+
+/* Everything else the request carried that a trigger looks at, one sentence each. */
+static json_t *
+dry_presented(const struct req *req, const struct dry_run *dry)
+{
+    json_t *list = json_array();
+    const char *token = req_param(req, "token");
+
+    if (!list)
+        return NULL;
+    if (req->basic_given)
+        json_array_append_new(list, json_string(
+            req->basic_failed ? rfmt("HTTP Basic credentials for user '%s', which were refused.",
+                                     req->basic_user)
+                              : rfmt("HTTP Basic credentials for user '%s'.", req->basic_user)));
+    if (req->session_id[0])
+        json_array_append_new(list, json_string("A web session cookie."));
+    if (token && !(dry->authorized && dry->by_token))
+        json_array_append_new(list, json_string(
+            auth_looks_like_api_token(token)
+                ? "token=, with a value shaped like a user API token (11 and 32 hex digits)."
+                : "token= (its value is not shown)."));
+    if (req_header(req, CRUMB_FIELD) || req_param(req, CRUMB_FIELD))
+        json_array_append_new(list, json_string("A CSRF crumb (Jenkins-Crumb)."));
+    if (req_param(req, "delay"))
+        json_array_append_new(list, json_string(rfmt("delay=%.64s", req_param(req, "delay"))));
+    if (req_param(req, "cause"))
+        json_array_append_new(list, json_string("cause= (a note for the build's cause)."));
+    if (req_param(req, "json"))
+        json_array_append_new(list, json_string("json= (the /build form's parameters)."));
+    json_array_append_new(list, json_string(rfmt("The method %s.", req->method)));
+    return list;
+}
+
+/* The answer trigger_run() made, as the dry run shows it. */
+static json_t *
+dry_answer(const struct resp *resp, size_t first_hdr, const struct dry_run *dry)
+{
+    json_t *o = json_pack("{s:i}", "status", resp->status), *headers = json_object(), *body;
+    const char *type = NULL;
+
+    if (!o || !headers) {
+        json_decref(o);
+        json_decref(headers);
+        return NULL;
+    }
+    for (size_t i = first_hdr; i < resp->n_hdr; i++) {
+        const char *k = resp->hdr[i].key, *v = resp->hdr[i].value;
+
+        if (strcasecmp(k, "Content-Type") == 0)
+            type = v;
+        /* a new item's number is known only once it is stored */
+        if (strcasecmp(k, "Location") == 0 && dry->previewed && !dry->merged)
+            v = "(the new queue item, queue/item/ID/)";
+        if (strcasecmp(k, "X-Error") == 0)
+            json_object_set_new(o, "reason", json_string(v));
+        json_object_set_new(headers, k, json_string(v));
+    }
+    if (resp->status == 201)
+        json_object_set_new(o, "reason", json_string(dry->merged ? "Created (merged into a "
+                                                                   "waiting item)"
+                                                                 : "Created"));
+    json_object_set_new(o, "headers", headers);
+    body = type && strncmp(type, "application/json", 16) == 0 && resp->body.len
+               ? json_loadb(resp->body.ptr, resp->body.len, 0, NULL)
+               : NULL;
+    if (body)
+        json_object_set_new(o, "body", body);
+    else if (resp->body.len)
+        json_object_set_new(o, "body", json_stringn(resp->body.ptr, resp->body.len));
+    return o;
+}
+
+/*
+ * A dry run: trigger_run() as for the real request, with the engine only
+ * asked what it would do; its answer goes inside a 200 that says what
+ * Steward made of the request. Wrong trigger tokens count toward their
+ * throttle all the same, so a dry run is no way to guess one.
+ */
+static void
+trigger_dry_run(const struct app *app, struct req *req, struct resp *resp, const char *name,
+                bool token_root)
+{
+    struct dry_run dry = {};
+    json_t *o, *answer, *ignored = json_array();
+    _cleanup_free_ char *root = app_root_url(app, req);
+    size_t first_hdr = resp->n_hdr;
+    char *s;
+
+    metrics_quiet(true);
+    trigger_run(app, req, resp, name, token_root, &dry);
+    metrics_quiet(false);
+
+    answer = dry_answer(resp, first_hdr, &dry);
+    for (char *p = dry.ignored, *comma; p && *p; p = comma ? comma + 1 : p + strlen(p)) {
+        comma = strchr(p, ',');
+        json_array_append_new(ignored, comma ? json_stringn(p, (size_t) (comma - p))
+                                             : json_string(p));
+    }
+    o = json_pack("{s:b, s:{s:s?}, s:o?, s:s?, s:o?, s:o, s:o?, s:o?}", "dryRun", true, "job",
+                  "name", name, "identity", dry_identity(req), "secret",
+                  dry_secret(req, &dry, req_param(req, "token")), "presented",
+                  dry_presented(req, &dry), "parameters", dry.params ? dry.params : json_null(),
+                  "ignoredParameters", ignored, "answer", answer);
+    dry.params = NULL;
+    if (o && dry.authorized) {
+        json_t *job = json_object_get(o, "job");
+        _cleanup_free_ char *url = job_url(root ? root : "/", name);
+
+        json_object_set_new(job, "url", url ? json_string(url) : json_null());
+    }
+    if (o) {
+        json_t *merge = json_null();
+
+        if (dry.previewed && dry.r >= 0)
+            merge = dry.merged ? json_pack("{s:b, s:I, s:s}", "wouldMerge", true, "queueItem",
+                                           (json_int_t) dry.queue_id, "url",
+                                           rfmt("%squeue/item/%lld/", root ? root : "/",
+                                                (long long) dry.queue_id))
+                               : json_pack("{s:b}", "wouldMerge", false);
+        json_object_set_new(o, "merge", merge ? merge : json_null());
+    }
+    s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+    json_decref(o);
+    json_decref(dry.params);
+    free(dry.ignored);
+
+    /* the dry run's own answer replaces the one it describes */
+    for (size_t i = first_hdr; i < resp->n_hdr; i++) {
+        free(resp->hdr[i].key);
+        free(resp->hdr[i].value);
+    }
+    resp->n_hdr = first_hdr;
+    buf_clear(&resp->body);
+    resp->status = s ? 200 : 500;
+    resp_header(resp, "Content-Type", "application/json;charset=UTF-8");
+    resp_header(resp, "X-Steward-Dry-Run", "1");
+    if (s) {
+        buf_puts(&resp->body, s);
+        buf_putc(&resp->body, '\n');
+        free(s);
+    } else
+        buf_puts(&resp->body, "{\"error\":\"Out of memory\"}\n");
+}
+
+void
+trigger_handle(const struct app *app, struct req *req, struct resp *resp, const char *name,
+               bool token_root)
+{
+    const char *dry = req_header(req, "X-Steward-Dry-Run");
+
+    if (dry && (streq(dry, "1") || strcasecmp(dry, "true") == 0))
+        trigger_dry_run(app, req, resp, name, token_root);
+    else
+        trigger_run(app, req, resp, name, token_root, NULL);
 }
 
 int

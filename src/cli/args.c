@@ -36,6 +36,8 @@ enum opt_id {
     OPT_WAIT,
     OPT_FOLLOW,
     OPT_STOP_ON_INTERRUPT,
+    OPT_DRY_RUN,
+    OPT_FILE,
     OPT_JSON,
     OPT_QUIET,
     OPT_CANCEL,
@@ -64,6 +66,8 @@ static const struct opt options[] = {
     { "wait", 'w', false, OPT_WAIT, BIT(CMD_BUILD) },
     { "follow", 'f', false, OPT_FOLLOW, BIT(CMD_BUILD) | BIT(CMD_LOG) },
     { "stop-on-interrupt", 0, false, OPT_STOP_ON_INTERRUPT, BIT(CMD_BUILD) },
+    { "dry-run", 0, false, OPT_DRY_RUN, BIT(CMD_BUILD) },
+    { "file", 'F', true, OPT_FILE, BIT(CMD_BUILD) },
     { "json", 0, false, OPT_JSON, LISTINGS },
     { "quiet", 'q', false, OPT_QUIET, BIT(CMD_JOBS) },
     { "cancel", 0, false, OPT_CANCEL, BIT(CMD_QUIET_DOWN) },
@@ -179,6 +183,25 @@ add_param(struct cli_args *a, const char *s, char **reterr_msg)
 }
 
 static int
+add_file(struct cli_args *a, const char *s, char **reterr_msg)
+{
+    const char *eq = strchr(s, '=');
+
+    if (!eq || eq == s || eq[1] != '@' || !eq[2])
+        return fail(reterr_msg, "--file takes NAME=@PATH, as curl -F does (got '%s')", s);
+    for (size_t i = 0; i < a->n_files; i++)
+        if (strncmp(a->files[i], s, (size_t) (eq - s) + 1) == 0)
+            return fail(reterr_msg, "file parameter %.*s is given twice", (int) (eq - s), s);
+    for (size_t i = 0; i < a->n_params; i++)
+        if (strncmp(a->params[i], s, (size_t) (eq - s) + 1) == 0)
+            return fail(reterr_msg, "parameter %.*s is given with -p and --file", (int) (eq - s),
+                        s);
+    if (push(&a->files, &a->n_files, s) < 0)
+        return fail(reterr_msg, "out of memory");
+    return 0;
+}
+
+static int
 apply(struct cli_args *a, const struct opt *o, const char *value, char **reterr_msg)
 {
     switch (o->id) {
@@ -221,6 +244,11 @@ apply(struct cli_args *a, const struct opt *o, const char *value, char **reterr_
     case OPT_STOP_ON_INTERRUPT:
         a->stop_on_interrupt = true;
         break;
+    case OPT_DRY_RUN:
+        a->dry_run = true;
+        break;
+    case OPT_FILE:
+        return add_file(a, value, reterr_msg);
     case OPT_JSON:
         a->json = true;
         break;
@@ -407,5 +435,6 @@ args_release(struct cli_args *a)
 {
     free(a->pos);
     free(a->params);
+    free(a->files);
     *a = (struct cli_args){ 0 };
 }

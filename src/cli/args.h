@@ -47,9 +47,12 @@ struct cli_args {
     const char *trigger_token;
     const char **params; /* "NAME=VALUE", each name once */
     size_t n_params;
+    const char **files;  /* "NAME=@PATH": a file parameter, each name once */
+    size_t n_files;
     bool wait;
     bool follow; /* implies wait */
     bool stop_on_interrupt;
+    bool dry_run; /* ask what a trigger would get (X-Steward-Dry-Run), changing nothing */
 
     /* listings */
     bool json;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/internal.h"
 #include "cli/table.h"
@@ -257,6 +258,55 @@ wants_parameters(const struct http_resp *resp)
             strcasestr(body, "Nothing is submitted") || strcasestr(body, "expects a form"));
 }
 
+/*
+ * With --file: a multipart POST, the files under their parameters' names
+ * (the form buildWithParameters takes, curl -F NAME=@PATH), the token and
+ * the other parameters as fields beside them.
+ */
+static int
+trigger_with_files(struct run *b, const char *endpoint, struct http_resp *resp)
+{
+    const struct cli_args *a = &b->ctx->args;
+    size_t n_fields = 0;
+    _cleanup_free_ const char **fields = calloc(2 * (a->n_params + 1) + 1, sizeof *fields);
+    _cleanup_free_ const char **files = calloc(2 * a->n_files + 1, sizeof *files);
+    _cleanup_free_ char *names = NULL, *path = strdup_printf("%s%s", b->job_path, endpoint);
+    size_t size = 1;
+    int r;
+
+    /* one block of NUL-separated names, for the -p and --file names */
+    for (size_t i = 0; i < a->n_params; i++)
+        size += strlen(a->params[i]) + 1;
+    for (size_t i = 0; i < a->n_files; i++)
+        size += strlen(a->files[i]) + 1;
+    names = calloc(1, size);
+    if (!fields || !files || !names || !path)
+        return -ENOMEM;
+    {
+        char *at = names;
+        if (a->trigger_token) {
+            fields[2 * n_fields] = "token";
+            fields[2 * n_fields++ + 1] = a->trigger_token;
+        }
+        for (size_t i = 0; i < a->n_params; i++) {
+            const char *eq = strchr(a->params[i], '=');
+            memcpy(at, a->params[i], (size_t) (eq - a->params[i]));
+            fields[2 * n_fields] = at;
+            fields[2 * n_fields++ + 1] = eq + 1;
+            at += eq - a->params[i] + 1;
+        }
+        for (size_t i = 0; i < a->n_files; i++) {
+            const char *eq = strchr(a->files[i], '=');
+            memcpy(at, a->files[i], (size_t) (eq - a->files[i]));
+            files[2 * i] = at;
+            files[2 * i + 1] = eq + 2; /* past "=@" */
+            at += eq - a->files[i] + 1;
+        }
+    }
+    r = client_post_multipart(b->ctx->client, path, fields, n_fields, files, a->n_files, resp);
+    return r;
+}
+
 static int
 trigger_once(struct run *b, const char *endpoint, struct http_resp *resp, char **ret_path)
 {
@@ -265,6 +315,10 @@ trigger_once(struct run *b, const char *endpoint, struct http_resp *resp, char *
     struct buf form = BUF_INIT(1024 * 1024), path = BUF_INIT(1024 * 1024 + 8192);
     int r;
 
+    if (a->n_files) {
+        *ret_path = strdup_printf("%s%s", b->job_path, endpoint);
+        return trigger_with_files(b, endpoint, resp);
+    }
     if (a->trigger_token)
         urls_form_add(&form, "token", a->trigger_token);
     add_params(&form, a);
@@ -299,8 +353,8 @@ trigger(struct run *b)
 
     h.triggering = true;
     h.trigger_token = a->trigger_token;
-    r = trigger_once(b, a->n_params ? "buildWithParameters" : "build", &resp, &path);
-    if (r == 0 && !a->n_params && wants_parameters(&resp)) {
+    r = trigger_once(b, a->n_params || a->n_files ? "buildWithParameters" : "build", &resp, &path);
+    if (r == 0 && !a->n_params && !a->n_files && wants_parameters(&resp)) {
         free(path);
         r = trigger_once(b, "buildWithParameters", &resp, &path);
     }
@@ -331,6 +385,102 @@ trigger(struct run *b)
         code = report_refusal(what, &resp, &h);
     http_resp_release(&resp);
     return code;
+}
+
+/* ---- dry runs ---- */
+
+static void
+print_dry_run(json_t *j)
+{
+    json_t *job = json_object_get(j, "job"), *id = json_object_get(j, "identity");
+    json_t *answer = json_object_get(j, "answer"), *merge = json_object_get(j, "merge"), *v;
+    size_t i;
+
+    printf("Dry run: nothing was queued.\n");
+    printf("Job:        %s%s%s\n", jstr(job, "name") ? jstr(job, "name") : "?",
+           jstr(job, "url") ? "  " : "", jstr(job, "url") ? jstr(job, "url") : "");
+    printf("Identity:   %s (%s%s%s)\n", jstr(id, "user") ? jstr(id, "user") : "?",
+           jstr(id, "via") ? jstr(id, "via") : "?", jstr(id, "apiToken") ? " " : "",
+           jstr(id, "apiToken") ? jstr(id, "apiToken") : "");
+    printf("Secret:     %s\n", jstr(j, "secret") ? jstr(j, "secret") : "none recognised");
+    json_array_foreach(json_object_get(j, "presented"), i, v)
+        printf("%s%s\n", i ? "            " : "Presented:  ", json_string_value(v));
+    if (json_is_array(json_object_get(j, "parameters"))) {
+        printf("Parameters:%s\n", json_array_size(json_object_get(j, "parameters")) ? "" : " none");
+        json_array_foreach(json_object_get(j, "parameters"), i, v)
+            printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
+                   jstr(v, "value") ? jstr(v, "value") : "");
+    }
+    json_array_foreach(json_object_get(j, "ignoredParameters"), i, v)
+        printf("%s%s\n", i ? "            " : "Ignored:    ", json_string_value(v));
+    if (json_is_object(merge))
+        printf(jbool(merge, "wouldMerge") ? "Queue:      would merge into queue item %lld %s\n"
+                                          : "Queue:      would queue a new item\n",
+               (long long) jint(merge, "queueItem"), jstr(merge, "url") ? jstr(merge, "url") : "");
+    printf("Answer:     %lld %s\n", (long long) jint(answer, "status"),
+           jstr(answer, "reason") ? jstr(answer, "reason") : "");
+}
+
+/*
+ * --dry-run: the server says what the trigger would get, and changes
+ * nothing. Only Steward knows the header: a Jenkins would build for real,
+ * so the server is asked who it is first.
+ */
+static int
+dry_run(struct run *b)
+{
+    const struct cli_args *a = &b->ctx->args;
+    struct http_resp resp = { 0 };
+    struct hint_input h = cli_hints(b->ctx);
+    _cleanup_free_ char *path = NULL;
+    const char *what = rfmt("dry run of a trigger of %s", b->job);
+    json_t *j;
+    int r, code;
+
+    r = client_get(b->ctx->client, "api/json?tree=mode", &resp);
+    if (r < 0) {
+        code = report_transport(what, client_base(b->ctx->client), r, &resp);
+        http_resp_release(&resp);
+        return code;
+    }
+    if (!resp.steward) {
+        http_resp_release(&resp);
+        fprintf(stderr, "steward: --dry-run needs a Steward server; %s does not say it is one "
+                        "(no X-Steward header), and a Jenkins would run the build for real. "
+                        "Nothing was sent.\n", client_base(b->ctx->client));
+        return CLI_EXIT_USAGE;
+    }
+    http_resp_release(&resp);
+    if (client_set_header(b->ctx->client, "X-Steward-Dry-Run: 1") < 0)
+        return CLI_EXIT_ERROR;
+    r = trigger_once(b, a->n_params || a->n_files ? "buildWithParameters" : "build", &resp, &path);
+    (void) client_set_header(b->ctx->client, NULL);
+    if (r < 0) {
+        code = report_transport(what, rfmt("%s%s", client_base(b->ctx->client), path ? path : ""),
+                                r, &resp);
+        http_resp_release(&resp);
+        return code;
+    }
+    if (resp.status != 200 || !resp.dry_run) {
+        code = report_refusal(what, &resp, &h);
+        http_resp_release(&resp);
+        return code;
+    }
+    j = json_loadb(buf_str(&resp.body), resp.body.len, 0, NULL);
+    http_resp_release(&resp);
+    if (!j) {
+        fprintf(stderr, "steward: the dry run's answer is not JSON\n");
+        return CLI_EXIT_ERROR;
+    }
+    if (a->json)
+        cli_print_json(j);
+    else
+        print_dry_run(j);
+    /* the exit code the real request would end with, short of waiting for a build */
+    code = jint(json_object_get(j, "answer"), "status");
+    json_decref(j);
+    return code >= 200 && code < 300 ? 0 : code >= 400 && code < 500 ? CLI_EXIT_REFUSED
+                                                                       : CLI_EXIT_ERROR;
 }
 
 /* ---- waiting ---- */
@@ -604,6 +754,21 @@ cmd_build(struct cli_ctx *ctx)
     if (!jp)
         return CLI_EXIT_USAGE;
     b.job_path = jp;
+    /* a file that cannot be read is said before anything is sent */
+    for (size_t i = 0; i < a->n_files; i++) {
+        const char *file = strchr(a->files[i], '=') + 2;
+        if (access(file, R_OK) < 0) {
+            fprintf(stderr, "steward: --file %s: cannot read %s: %s\n", a->files[i], file,
+                    strerror(errno));
+            run_release(&b);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (a->dry_run) {
+        code = dry_run(&b);
+        run_release(&b);
+        return code;
+    }
     if (a->wait)
         cli_catch_interrupts();
 

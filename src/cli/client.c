@@ -30,6 +30,8 @@ struct client {
     bool crumb_wanted;  /* fetch a crumb before the first POST */
     bool crumb_fetched;
     char *crumb_header; /* "Jenkins-Crumb: ..." or NULL */
+    char *extra_header; /* client_set_header(), or NULL */
+    curl_mime *mime;    /* the next POST's multipart body (client_post_multipart()), or NULL */
     int64_t deadline;
     struct http_resp *cur; /* the answer being received */
     char errbuf[CURL_ERROR_SIZE];
@@ -56,6 +58,12 @@ static struct {
     const char *(*easy_strerror)(CURLcode code);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
     void (*slist_free_all)(struct curl_slist *list);
+    curl_mime *(*mime_init)(CURL *h);
+    curl_mimepart *(*mime_addpart)(curl_mime *mime);
+    CURLcode (*mime_name)(curl_mimepart *part, const char *name);
+    CURLcode (*mime_data)(curl_mimepart *part, const char *data, size_t size);
+    CURLcode (*mime_filedata)(curl_mimepart *part, const char *path);
+    void (*mime_free)(curl_mime *mime);
 } curl;
 
 static char load_error[256];
@@ -70,7 +78,8 @@ load_libcurl(void)
 #define SYM(field) { "curl_" #field, offsetof(__typeof__(curl), field) }
         SYM(global_init), SYM(global_cleanup), SYM(easy_init), SYM(easy_setopt),
         SYM(easy_perform), SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror),
-        SYM(slist_append), SYM(slist_free_all),
+        SYM(slist_append), SYM(slist_free_all), SYM(mime_init), SYM(mime_addpart),
+        SYM(mime_name), SYM(mime_data), SYM(mime_filedata), SYM(mime_free),
 #undef SYM
     };
     void *lib;
@@ -195,6 +204,7 @@ client_free(struct client *c)
         free(c->secret);
     }
     free(c->crumb_header);
+    free(c->extra_header);
     free(c->user);
     free(c->base);
     free(c);
@@ -300,6 +310,16 @@ on_header(char *line, size_t size, size_t n, void *userdata)
     set_header(&r->content_type, header_value(line, len, "Content-Type"));
     set_header(&r->www_authenticate, header_value(line, len, "WWW-Authenticate"));
     set_header(&r->ignored_params, header_value(line, len, "X-Steward-Ignored-Parameters"));
+    v = header_value(line, len, "X-Steward-Dry-Run");
+    if (v) {
+        r->dry_run = streq(v, "1");
+        free(v);
+    }
+    v = header_value(line, len, "X-Steward");
+    if (v) {
+        r->steward = true;
+        free(v);
+    }
     v = header_value(line, len, "X-Steward-Merged");
     if (v) {
         r->merged = strcasecmp(v, "true") == 0;
@@ -410,13 +430,19 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
     curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) left);
     headers = curl.slist_append(headers, "Accept: application/json, text/plain;q=0.9, */*;q=0.5");
     headers = curl.slist_append(headers, "Expect:");
-    if (post) {
+    if (post && c->mime) {
+        curl.easy_setopt(h, CURLOPT_MIMEPOST, c->mime);
+        if (c->crumb_header)
+            headers = curl.slist_append(headers, c->crumb_header);
+    } else if (post) {
         curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) (form ? strlen(form) : 0));
         curl.easy_setopt(h, CURLOPT_POSTFIELDS, form ? form : "");
         if (c->crumb_header)
             headers = curl.slist_append(headers, c->crumb_header);
     } else
         curl.easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (c->extra_header)
+        headers = curl.slist_append(headers, c->extra_header);
     curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 
     if (c->verbose) {
@@ -430,6 +456,8 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
     c->cur = NULL;
     (void) curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     curl.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    if (post && c->mime)
+        curl.easy_setopt(h, CURLOPT_MIMEPOST, NULL);
     curl.slist_free_all(headers);
     if (code != CURLE_OK) {
         if (c->verbose)
@@ -448,9 +476,56 @@ perform(struct client *c, const char *path, const char *form, bool post, struct 
 }
 
 int
+client_set_header(struct client *c, const char *header)
+{
+    char *copy = header ? strdup(header) : NULL;
+
+    if (header && !copy)
+        return -ENOMEM;
+    free(c->extra_header);
+    c->extra_header = copy;
+    return 0;
+}
+
+int
 client_get(struct client *c, const char *path, struct http_resp *resp)
 {
     return perform(c, path, NULL, false, resp);
+}
+
+int
+client_post_multipart(struct client *c, const char *path, const char *const *fields,
+                      size_t n_fields, const char *const *files, size_t n_files,
+                      struct http_resp *resp)
+{
+    curl_mime *mime = curl.mime_init(c->curl);
+    bool ok = mime != NULL;
+    int r;
+
+    for (size_t i = 0; ok && i < n_fields; i++) {
+        curl_mimepart *part = curl.mime_addpart(mime);
+        ok = part && curl.mime_name(part, fields[2 * i]) == CURLE_OK &&
+             curl.mime_data(part, fields[2 * i + 1], CURL_ZERO_TERMINATED) == CURLE_OK;
+    }
+    for (size_t i = 0; ok && i < n_files; i++) {
+        curl_mimepart *part = curl.mime_addpart(mime);
+        /* the file name sent is the path's last component, as curl -F sends it */
+        ok = part && curl.mime_name(part, files[2 * i]) == CURLE_OK &&
+             curl.mime_filedata(part, files[2 * i + 1]) == CURLE_OK;
+    }
+    if (!ok) {
+        if (mime)
+            curl.mime_free(mime);
+        http_resp_release(resp);
+        snprintf(resp->err, sizeof resp->err, "out of memory");
+        return -ENOMEM;
+    }
+    /* the crumb first, as client_post() fetches it: the mime body goes with the POST */
+    c->mime = mime;
+    r = client_post(c, path, NULL, resp);
+    c->mime = NULL;
+    curl.mime_free(mime);
+    return r;
 }
 
 /* GET /crumbIssuer/api/json; no crumb issuer (404) means none is needed. */

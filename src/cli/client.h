@@ -47,6 +47,8 @@ struct http_resp {
     bool more_data; /* X-More-Data: true */
     char *ignored_params; /* Steward's X-Steward-Ignored-Parameters */
     bool merged;          /* Steward's X-Steward-Merged: true */
+    bool steward;         /* the answer came from Steward (X-Steward: VERSION) */
+    bool dry_run;         /* X-Steward-Dry-Run: 1, the answer of a dry run */
 
     /* set by the caller: a 2xx body is written here instead of `body` */
     FILE *sink;
@@ -77,6 +79,12 @@ static inline void client_freep(struct client **c) { client_free(*c); }
  */
 void client_set_deadline(struct client *c, int64_t deadline_mono_ms);
 
+/*
+ * One more header ("Name: value") for every later request; NULL: none.
+ * Copied.
+ */
+int client_set_header(struct client *c, const char *header);
+
 /* The base URL, ending with '/'. Lent. */
 const char *client_base(const struct client *c);
 
@@ -90,6 +98,15 @@ const char *client_base(const struct client *c);
  */
 int client_get(struct client *c, const char *path, struct http_resp *resp);
 int client_post(struct client *c, const char *path, const char *form, struct http_resp *resp);
+
+/*
+ * POST `path` as multipart/form-data, as curl -F does: `fields` are n_fields
+ * pairs of name and value, `files` n_files pairs of name and the path of a
+ * file to send. Returns as client_post().
+ */
+int client_post_multipart(struct client *c, const char *path, const char *const *fields,
+                          size_t n_fields, const char *const *files, size_t n_files,
+                          struct http_resp *resp);
 
 /* Frees what a request put in `resp` and zeroes it (keeping `sink`). */
 void http_resp_release(struct http_resp *resp);

@@ -32,6 +32,7 @@
 #include "core/sandbox.h"
 #include "core/spawn.h"
 #include "core/workspace.h"
+#include "core/upload.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -49,7 +50,8 @@ extern char **environ;
 #define DISCARD_BATCH 1000
 
 enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
-                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD, CMD_WIPE };
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD, CMD_WIPE,
+                CMD_PREVIEW };
 
 struct cmd {
     enum cmd_type type;
@@ -92,6 +94,7 @@ struct run {
     struct job_config *cfg;     /* config.xml whole, as read when the build started */
     struct queue_row row;       /* the item it came from: causes and parameters */
     bool claimed;               /* its row is in the open transaction; not started yet */
+    bool uploads_pending;       /* its file parameters are not in the workspace yet */
     int64_t number;
     int64_t queue_id;
     int64_t start_ms;
@@ -196,6 +199,12 @@ struct engine {
     bool quiet;
     bool safe_exit;
     char *quiet_reason;
+    /* uploads held for triggers on their way in (engine_hold_upload()), under `lock` */
+    struct upload_hold {
+        char sha256[UPLOAD_HASH_LEN + 1];
+        unsigned count;
+    } *holds;
+    size_t n_holds;
 
     /* owned by the loop thread */
     struct qitem *waiting;   /* in id order */
@@ -219,6 +228,8 @@ struct engine {
     struct poll_run *polls[POLL_SLOTS];
     struct poll_want *poll_wanted;
     size_t n_poll_wanted;
+
+    char *uploads;           /* HOME/uploads: file parameters' files (core/upload.h) */
 
     /* discarded builds are renamed into HOME/trash, and emptied on a thread */
     char *trash;
@@ -278,13 +289,14 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
         e->opts.audit_days = AUDIT_DEFAULT_DAYS;
     e->root_url = strdup(opts->root_url);
     e->trash = path_join(h->root, "trash");
+    e->uploads = upload_dir(h->root);
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
     e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->answered, NULL);
     e->inbox_tail = &e->inbox;
-    if (!e->root_url || !e->trash || !e->runs || e->efd < 0 || e->epfd < 0) {
+    if (!e->root_url || !e->trash || !e->uploads || !e->runs || e->efd < 0 || e->epfd < 0) {
         engine_free(e);
         return -ENOMEM;
     }
@@ -304,6 +316,8 @@ engine_free(struct engine *e)
     if (e->janitor_running)
         pthread_join(e->janitor, NULL);
     free(e->trash);
+    free(e->uploads);
+    free(e->holds);
     for (size_t i = 0; i < e->n_poll_wanted; i++) {
         free(e->poll_wanted[i].job);
         free(e->poll_wanted[i].user);
@@ -422,10 +436,36 @@ engine_poll(struct engine *e, const char *job, const struct cause *cause)
     return submit(e, &c);
 }
 
+static void unhold_trigger(struct engine *e, const struct trigger *t);
+
 int
 engine_trigger(struct engine *e, const struct trigger *t, int64_t *ret_queue_id, bool *ret_merged)
 {
     struct cmd c = { .type = CMD_TRIGGER, .trigger = t };
+    int r = enqueue(e, &c);
+
+    if (r < 0) {
+        /* never reached the loop: its holds go here */
+        unhold_trigger(e, t);
+        return r;
+    }
+    pthread_mutex_lock(&e->lock);
+    while (!c.done)
+        pthread_cond_wait(&e->answered, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+    r = c.result;
+    if (r < 0)
+        return r;
+    *ret_queue_id = c.out_id;
+    *ret_merged = c.merged;
+    return 0;
+}
+
+int
+engine_trigger_preview(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
+                       bool *ret_merged)
+{
+    struct cmd c = { .type = CMD_PREVIEW, .trigger = t };
     int r = submit(e, &c);
 
     if (r < 0)
@@ -478,8 +518,10 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
         need += strlen(t->params[i].name) + 1 +
                 (t->params[i].value ? strlen(t->params[i].value) : 0) + 1;
     c = calloc(1, need);
-    if (!c)
+    if (!c) {
+        unhold_trigger(e, t);
         return -ENOMEM;
+    }
     /* struct cmd's size is a multiple of its alignment, which the array needs no more than */
     static_assert(_Alignof(struct cmd) >= _Alignof(struct param_value), "params follow the cmd");
     params = (struct param_value *) (c + 1);
@@ -507,8 +549,10 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
                                          .addr = t->addr ? c->owned_addr : NULL };
     assert((size_t) (at - (char *) c) == need);
     r = enqueue(e, c);
-    if (r < 0)
+    if (r < 0) {
+        unhold_trigger(e, t);
         cmd_free_owned(c);
+    }
     return r;
 }
 
@@ -837,6 +881,51 @@ audit_trigger(struct engine *e, const struct trigger *t, int64_t id, bool merged
 }
 
 /*
+ * The waiting item `t` would merge into, or NULL: the same job and the
+ * same parameter values.
+ */
+static struct queue_row *
+merge_target(struct engine *e, const struct trigger *t)
+{
+    uint64_t key = merge_key(t->job, t->params, t->n_params);
+    size_t cursor = 0;
+    int64_t id;
+
+    while ((id = idmap_next(&e->by_key, key, &cursor)) != 0) {
+        ssize_t i = waiting_index(e, id);
+
+        assert(i >= 0); /* the index holds waiting items only */
+        if (i >= 0 && streq(e->waiting[i].row.job, t->job) && params_equal(&e->waiting[i].row, t))
+            return &e->waiting[i].row;
+    }
+    return NULL;
+}
+
+/* apply_trigger()'s decision without its changes, for a dry run. */
+static int
+preview_trigger(struct engine *e, struct cmd *c)
+{
+    const struct trigger *t = c->trigger;
+    struct queue_row *w = merge_target(e, t);
+
+    c->out_id = 0;
+    c->merged = w != NULL;
+    if (w) {
+        c->out_id = w->id;
+        if (!has_cause(w, t->cause) &&
+            e->waiting_bytes + cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+            return -ENOBUFS;
+        return 0;
+    }
+    if (e->n_waiting >= (size_t) e->opts.queue_limit)
+        return -EAGAIN;
+    if (e->waiting_bytes + 128 + strlen(t->job) + params_bytes(t->params, t->n_params) +
+            cause_bytes(t->cause) > (size_t) e->opts.queue_bytes)
+        return -ENOBUFS;
+    return 0;
+}
+
+/*
  * Applies one trigger inside the open transaction. On success the
  * in-memory queue already shows the change; on failure of the whole
  * transaction the caller reloads the queue from the database.
@@ -989,6 +1078,215 @@ take_waiting(struct engine *e, size_t i, struct queue_row *ret)
     e->n_waiting--;
 }
 
+/* ---- file parameters (core/upload.h) ---- */
+
+static int log_write(int fd, const char *fmt, ...) _printf_(2, 3);
+static void finish_run(struct engine *e, struct run *run, const char *result);
+static void cleanup_after_build(struct engine *e, struct run *run);
+static void start_failed(struct engine *e, struct run *run, int err);
+static int add_bound_env(struct run *run);
+
+/* What a parameter's variable holds: a file parameter's is the uploaded file's name, as in Jenkins. */
+static const char *
+param_env_value(const struct param_value *p)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *filename;
+
+    if (p->type == PARAM_FILE)
+        return upload_value_parse(p->value, h, &filename) == 0 ? filename : "";
+    return p->value;
+}
+
+static bool upload_held(struct engine *e, const char *sha256);
+
+static bool
+row_has_upload(const struct queue_row *q, const char *sha256)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; i < q->n_params; i++)
+        if (q->params[i].type == PARAM_FILE &&
+            upload_value_parse(q->params[i].value, h, &name) == 0 && streq(h, sha256))
+            return true;
+    return false;
+}
+
+/* Whether a waiting item (but `except`) or a build about to start needs that upload. */
+static bool
+upload_needed(struct engine *e, const char *sha256, int64_t except)
+{
+    for (size_t i = 0; i < e->n_waiting; i++)
+        if (e->waiting[i].row.id != except && row_has_upload(&e->waiting[i].row, sha256))
+            return true;
+    for (int i = 0; i < e->opts.executors; i++)
+        if (e->runs[i] && (e->runs[i]->claimed || e->runs[i]->uploads_pending) &&
+            row_has_upload(&e->runs[i]->row, sha256))
+            return true;
+    return upload_held(e, sha256);
+}
+
+int
+engine_hold_upload(struct engine *e, const char *sha256)
+{
+    struct upload_hold *v;
+    int r = 0;
+
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds; i++)
+        if (streq(e->holds[i].sha256, sha256)) {
+            e->holds[i].count++;
+            goto out;
+        }
+    v = realloc(e->holds, (e->n_holds + 1) * sizeof *v);
+    if (!v) {
+        r = -ENOMEM;
+        goto out;
+    }
+    e->holds = v;
+    snprintf(v[e->n_holds].sha256, sizeof v[e->n_holds].sha256, "%s", sha256);
+    v[e->n_holds++].count = 1;
+out:
+    pthread_mutex_unlock(&e->lock);
+    return r;
+}
+
+void
+engine_unhold_upload(struct engine *e, const char *sha256)
+{
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds; i++)
+        if (streq(e->holds[i].sha256, sha256)) {
+            if (--e->holds[i].count == 0)
+                e->holds[i] = e->holds[--e->n_holds];
+            break;
+        }
+    pthread_mutex_unlock(&e->lock);
+}
+
+static bool
+upload_held(struct engine *e, const char *sha256)
+{
+    bool held = false;
+
+    pthread_mutex_lock(&e->lock);
+    for (size_t i = 0; i < e->n_holds && !held; i++)
+        held = streq(e->holds[i].sha256, sha256);
+    pthread_mutex_unlock(&e->lock);
+    return held;
+}
+
+/* The trigger is applied (or refused): its files' holds go. */
+static void
+unhold_trigger(struct engine *e, const struct trigger *t)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; t && i < t->n_params; i++)
+        if (t->params[i].type == PARAM_FILE && upload_value_parse(t->params[i].value, h, &name) == 0)
+            engine_unhold_upload(e, h);
+}
+
+static bool
+upload_needed_by_any(void *userdata, const char *sha256)
+{
+    return upload_needed(userdata, sha256, 0);
+}
+
+/* Removes the uploads of `params` that nothing else needs (an item cancelled or started). */
+static void
+forget_uploads(struct engine *e, const struct param_value *params, size_t n, int64_t except)
+{
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+
+    for (size_t i = 0; i < n; i++)
+        if (params[i].type == PARAM_FILE && upload_value_parse(params[i].value, h, &name) == 0 &&
+            !upload_needed(e, h, except))
+            upload_forget(e->uploads, h);
+}
+
+/*
+ * Copies the build's uploaded files into its workspace, before the first
+ * shell step (steps_begin(): after the cleanup and the checkout, which
+ * could delete them, as Jenkins' FileParameterValue sets up after them),
+ * each at its parameter's name; the workspace belongs to the build user
+ * and to what earlier builds left there, so nothing in it is followed
+ * (upload_install()). A file that cannot be put there fails the build.
+ */
+static int
+install_uploads(struct engine *e, struct run *run)
+{
+    const struct queue_row *q = &run->row;
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *filename;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool chown = sandbox_build_owner(e->opts.sandbox, &uid, &gid);
+    int r = 0;
+
+    for (size_t i = 0; i < q->n_params && r >= 0; i++) {
+        if (q->params[i].type != PARAM_FILE ||
+            upload_value_parse(q->params[i].value, h, &filename) < 0)
+            continue;
+        r = upload_install(e->uploads, h, run->workspace, q->params[i].name, chown, uid, gid);
+        if (r < 0)
+            log_write(run->logfd, "File parameter '%s': %s cannot be put into the workspace "
+                      "at %s: %s.\nNo step runs.\n", q->params[i].name, filename,
+                      q->params[i].name,
+                      r == -ELOOP ? "a symbolic link is in the way (Steward never follows one "
+                                    "there)"
+                      : r == -ENOTDIR ? "a file is in the way of its directory"
+                      : r == -EISDIR ? "a directory of that name is in the way"
+                      : r == -EINVAL ? "that is not a path inside the workspace"
+                      : r == -ENOENT ? "the uploaded file is gone"
+                                     : strerror(-r));
+        else
+            log_write(run->logfd, "File parameter '%s': %s copied into the workspace.\n",
+                      q->params[i].name, filename);
+    }
+    forget_uploads(e, q->params, q->n_params, 0);
+    return r;
+}
+
+/*
+ * Before the first shell step, after the checkout: the file parameters go
+ * into the workspace, and the bound credentials' variables are added.
+ * false when that ended the build.
+ */
+static bool
+steps_begin(struct engine *e, struct run *run)
+{
+    int r;
+
+    if (run->uploads_pending) {
+        run->uploads_pending = false;
+        if (install_uploads(e, run) < 0) {
+            run->abort_reason = "a file parameter cannot be put into the workspace";
+            finish_run(e, run, "FAILURE");
+            return false;
+        }
+    }
+    r = add_bound_env(run);
+    if (r < 0) {
+        start_failed(e, run, r);
+        return false;
+    }
+    return true;
+}
+
+/* A build that ended before its first shell step lets go of its uploads. */
+static void
+drop_pending_uploads(struct engine *e, struct run *run)
+{
+    if (!run->uploads_pending)
+        return;
+    run->uploads_pending = false;
+    forget_uploads(e, run->row.params, run->row.n_params, 0);
+}
+
 static void
 remove_waiting(struct engine *e, size_t i)
 {
@@ -1055,6 +1353,9 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
     }
     if (r >= 0)
         r = store_commit(e->db);
+    /* applied or not, the triggers' files are the queue's to keep or drop now */
+    for (size_t i = 0; i < n; i++)
+        unhold_trigger(e, batch[i]->trigger);
     if (r >= 0 && reload && load_waiting(e) < 0)
         log_error("queue: cannot read the waiting items again");
     if (r < 0) {
@@ -1063,8 +1364,10 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         (void) load_waiting(e);
         log_error("queue: commit failed (%s), %zu trigger%s refused", strerror(-r), n,
                   n == 1 ? "" : "s");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
             answer(e, batch[i], store_failure(r) ? r : -EIO);
+        }
     } else {
         /*
          * A build claimed here starts before the answers go: a client that
@@ -1072,8 +1375,11 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
          * build's log begun, never empty.
          */
         launch_claimed(e);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            if (results[i] < 0)
+                forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
             answer(e, batch[i], results[i]);
+        }
     }
     free(results);
 }
@@ -1254,7 +1560,7 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
             r = add_gitlab_env(&env, &n, q->causes[i].note);
     /* parameters reach the build as environment variables, never as script text */
     for (size_t i = 0; i < q->n_params && r >= 0; i++)
-        r = env_add(&env, &n, q->params[i].name, q->params[i].value);
+        r = env_add(&env, &n, q->params[i].name, param_env_value(&q->params[i]));
     if (r < 0)
         goto fail;
     return env;
@@ -1421,11 +1727,6 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
 }
 
 /* ---- the Git checkout (core/git.h) ---- */
-
-static void finish_run(struct engine *e, struct run *run, const char *result);
-static void cleanup_after_build(struct engine *e, struct run *run);
-static void start_failed(struct engine *e, struct run *run, int err);
-static int add_bound_env(struct run *run);
 
 /* How many earlier builds a checkout looks back at for the previous revisions. */
 #define GIT_LOOK_BACK 50
@@ -1714,13 +2015,11 @@ checkout_done(struct engine *e, struct run *run)
             r = env_add(&run->env, &n, "GIT_COMMITTER_EMAIL", g->user_email);
     }
     git_build_release(&b);
-    if (r >= 0)
-        r = add_bound_env(run);
     if (r < 0) {
         start_failed(e, run, r);
         return false;
     }
-    return true;
+    return steps_begin(e, run);
 }
 
 /* ---- SCM polling (core/poll.h) ---- */
@@ -2507,6 +2806,7 @@ end_run(struct engine *e, struct run *run)
     int r;
 
     cleanup_after_build(e, run);
+    drop_pending_uploads(e, run);
     result = run->result;
 
     duration = mono_ms() - run->start_mono;
@@ -3335,6 +3635,7 @@ launch_build(struct engine *e, struct run *run)
     int r;
 
     run->claimed = false;
+    run->uploads_pending = true;
     dir = home_build_dir(e->home, q->job, run->number);
     logpath = home_build_log(e->home, q->job, run->number);
     (void) assign_workspace(e, run);
@@ -3433,9 +3734,9 @@ launch_build(struct engine *e, struct run *run)
         finish_run(e, run, "SUCCESS");
         return;
     }
-    r = add_bound_env(run);
-    if (r >= 0)
-        r = spawn_step(e, run);
+    if (!steps_begin(e, run))
+        return;
+    r = spawn_step(e, run);
     if (r < 0)
         start_failed(e, run, r);
 }
@@ -3472,6 +3773,8 @@ cancel_waiting(struct engine *e, size_t i)
 {
     (void) store_queue_set_state(e->db, e->waiting[i].row.id, QUEUE_CANCELLED, now_ms(), 0);
     (void) store_queue_forget_values(e->db, e->waiting[i].row.id, PARAM_PASSWORD);
+    forget_uploads(e, e->waiting[i].row.params, e->waiting[i].row.n_params,
+                   e->waiting[i].row.id);
     remove_waiting(e, i);
 }
 
@@ -3793,6 +4096,9 @@ handle_cmd(struct engine *e, struct cmd *c)
     case CMD_WIPE:
         answer(e, c, wipe_workspace(e, c->job));
         return;
+    case CMD_PREVIEW:
+        answer(e, c, preview_trigger(e, c));
+        return;
     case CMD_QUIT:
     case CMD_TRIGGER:
         break;
@@ -3868,8 +4174,11 @@ fire_timers(struct engine *e)
     if (now - e->next_minute_ms > 120000)
         minute = (time_t) (now / 60000 * 60);
     e->next_minute_ms = ((int64_t) minute / 60 + 1) * 60000;
-    if (minute % 3600 == 0)
+    if (minute % 3600 == 0) {
         prune_audit(e, now, false);
+        /* what a build that failed before its first step left (held ones stay) */
+        (void) upload_sweep(e->uploads, false, upload_needed_by_any, e);
+    }
 
     if (jobs_list(e->jobs, &list, &n) < 0)
         return;
@@ -4219,6 +4528,10 @@ engine_start(struct engine *e)
             return -ENOMEM;
         (void) fs_rm_rf(creds);
     }
+    /* uploads no waiting item needs: a crash before their commit, or after their build began */
+    r = upload_sweep(e->uploads, true, upload_needed_by_any, e);
+    if (r > 0)
+        log_info("uploads: removed %d file%s no waiting build needs", r, r == 1 ? "" : "s");
     prune_audit(e, now_ms(), true);
     if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->efd, &ev) < 0)
         return -errno;

@@ -127,6 +127,27 @@ int engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigg
  */
 int engine_wipe_workspace(struct engine *e, const char *job);
 
+/*
+ * What engine_trigger() would do with `t`, changing nothing: 0 with
+ * *ret_merged and, for a merge, *ret_queue_id (the waiting item it would
+ * join; 0 for a new item); -EAGAIN or -ENOBUFS for a full queue,
+ * -ECANCELED when shutting down. Store failures cannot be foreseen.
+ */
+int engine_trigger_preview(struct engine *e, const struct trigger *t, int64_t *ret_queue_id,
+                           bool *ret_merged);
+
+/*
+ * File parameters: an upload kept for a trigger (core/upload.h) is held
+ * from before it is kept until its trigger is applied, so that an item
+ * with the same file cancelled meanwhile does not take it away. Hold it
+ * before upload_keep(); engine_trigger() and engine_trigger_async() take
+ * the holds of their trigger's files over (whatever their result). A
+ * caller that does not hand the trigger over after all lets go with
+ * engine_unhold_upload(). 0 or -ENOMEM.
+ */
+int engine_hold_upload(struct engine *e, const char *sha256);
+void engine_unhold_upload(struct engine *e, const char *sha256);
+
 /* Cancels a waiting item. -ENOENT when no such item is waiting. */
 int engine_cancel(struct engine *e, int64_t queue_id);
 

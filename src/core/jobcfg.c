@@ -21,12 +21,13 @@
 
 #include "core/jobcfg_int.h"
 
-const char *const cfg_param_class[PARAM_PASSWORD + 1] = {
+const char *const cfg_param_class[PARAM_FILE + 1] = {
     [PARAM_STRING] = "hudson.model.StringParameterDefinition",
     [PARAM_TEXT] = "hudson.model.TextParameterDefinition",
     [PARAM_BOOLEAN] = "hudson.model.BooleanParameterDefinition",
     [PARAM_CHOICE] = "hudson.model.ChoiceParameterDefinition",
     [PARAM_PASSWORD] = "hudson.model.PasswordParameterDefinition",
+    [PARAM_FILE] = "hudson.model.FileParameterDefinition",
 };
 
 
@@ -338,6 +339,11 @@ param_value_for(const struct param_def *d, const char *given, char **ret_value)
     case PARAM_PASSWORD:
         if (!v)
             v = d->default_value ? d->default_value : "";
+        break;
+    case PARAM_FILE:
+        /* no default: a file parameter not given puts no file in the workspace */
+        if (!v)
+            v = "";
         break;
     }
     *ret_value = strdup(v);

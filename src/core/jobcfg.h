@@ -24,6 +24,12 @@ enum param_type {
     PARAM_BOOLEAN,
     PARAM_CHOICE,
     PARAM_PASSWORD,
+    /*
+     * hudson.model.FileParameterDefinition: `name` is where the file goes,
+     * relative to the workspace. Its value is "" (no file) or, once
+     * uploaded, "sha256:HEX:FILENAME" (core/upload.h).
+     */
+    PARAM_FILE,
 };
 
 struct param_def {

@@ -495,6 +495,9 @@ static int write_param(xmlNode *def, const struct param_def *p, bool fresh)
         return set_child_bool(def, "defaultValue", b, fresh);
     case PARAM_CHOICE:
         return write_choices(def, p);
+    case PARAM_FILE:
+        /* a name and a description only */
+        return 0;
     }
     return -EINVAL;
 }

@@ -73,7 +73,7 @@ struct quiet {
 
 #define CLIP(s) cfg_clip((char[84]){ 0 }, 84, (s))
 
-extern const char *const cfg_param_class[PARAM_PASSWORD + 1];
+extern const char *const cfg_param_class[PARAM_FILE + 1];
 extern pthread_once_t cfg_xml_once;
 
 /* jobcfg_load.c: messages, and parsing with the hostile-XML guards */

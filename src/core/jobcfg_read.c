@@ -337,6 +337,10 @@ static int read_param(const xmlNode *def, enum param_type type, size_t index,
     }
     case PARAM_CHOICE:
         break;
+    case PARAM_FILE:
+        /* no default (""); its name is a path in the workspace, checked when a file comes */
+        p->default_value = strdup("");
+        return p->default_value ? 0 : -ENOMEM;
     }
 
     /* choices: <choices><a class="string-array"><string>... or <choices><string>... */

@@ -32,7 +32,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d37u   /* "SUM7" */
+#define SUMMARY_VERSION 0x53554d38u   /* "SUM8" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -295,7 +295,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
         p->type = (enum param_type) rd_u8(&r);
         p->trim = rd_u8(&r) != 0;
         nc = rd_u32(&r);
-        if (p->type > PARAM_PASSWORD || nc > n_choices) {
+        if (p->type > PARAM_FILE || nc > n_choices) {
             r.bad = true;
             break;
         }

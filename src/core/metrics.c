@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "core/metrics.h"
 #include "util/macro.h"
@@ -14,6 +15,8 @@ static _Atomic uint64_t refusals[_METRIC_REFUSAL_MAX];
 static _Atomic uint64_t auth_failures[_METRIC_AUTH_FAILURE_MAX];
 static _Atomic uint64_t http[HTTP_MAX_STATUS - HTTP_MIN_STATUS + 1];
 static _Atomic int64_t started_mono;
+/* set while this thread answers a dry run: it counts no trigger and no refusal */
+static _Thread_local bool quiet;
 
 static const char *const trigger_names[] = {
     [METRIC_TRIGGER_ACCEPTED] = "accepted",
@@ -70,14 +73,22 @@ void
 metrics_count_trigger(enum metric_trigger what)
 {
     assert((unsigned) what < _METRIC_TRIGGER_MAX);
-    bump(&triggers[what]);
+    if (!quiet)
+        bump(&triggers[what]);
 }
 
 void
 metrics_count_refusal(enum metric_refusal why)
 {
     assert((unsigned) why < _METRIC_REFUSAL_MAX);
-    bump(&refusals[why]);
+    if (!quiet)
+        bump(&refusals[why]);
+}
+
+void
+metrics_quiet(bool on)
+{
+    quiet = on;
 }
 
 void

@@ -13,6 +13,7 @@
  * add new ones, never rename one.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum metric_trigger {
@@ -56,6 +57,12 @@ enum metric_auth_failure {
 void metrics_count_trigger(enum metric_trigger what);
 void metrics_count_refusal(enum metric_refusal why);
 void metrics_count_auth_failure(enum metric_auth_failure kind);
+/*
+ * While on, this thread's metrics_count_trigger() and
+ * metrics_count_refusal() count nothing: a dry run of a trigger
+ * (api/trigger.c) is not a trigger.
+ */
+void metrics_quiet(bool on);
 /* An HTTP answer with `status`; statuses outside 100..599 are not counted. */
 void metrics_count_http(int status);
 

@@ -534,6 +534,16 @@ chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
     return lchown(path, chown_uid, chown_gid) < 0 ? -errno : 0;
 }
 
+bool
+sandbox_build_owner(const struct sandbox *sb, uid_t *ret_uid, gid_t *ret_gid)
+{
+    if (!sb || !sb->on || !sb->switch_user)
+        return false;
+    *ret_uid = sb->uid;
+    *ret_gid = sb->gid;
+    return true;
+}
+
 int
 sandbox_prepare_dir(const struct sandbox *sb, const char *path)
 {

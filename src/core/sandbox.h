@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/jobcfg.h"   /* enum sandbox_net */
 #include "core/spawn.h"
@@ -85,6 +86,12 @@ enum sandbox_net sandbox_network(const struct sandbox *sb, enum sandbox_net job)
  * thread found: call them only after sandbox_error() said NULL.
  */
 int sandbox_prepare_dir(const struct sandbox *sb, const char *path);
+
+/*
+ * Whether the builds run as another user than the server (it is root), and
+ * then who: what a file the server puts into a workspace is given to.
+ */
+bool sandbox_build_owner(const struct sandbox *sb, uid_t *ret_uid, gid_t *ret_gid);
 
 /* A command ready for spawn_start(). */
 struct sandbox_cmd {

@@ -71,7 +71,7 @@ const struct support_entry support_table[] = {
 
     /* <properties> */
     { "properties", "hudson.model.ParametersDefinitionProperty", SUPPORT_RUN, NULL,
-      "Build parameters: string, text, boolean, choice and password." },
+      "Build parameters: string, text, boolean, choice, password and file." },
     { "properties", "jenkins.model.BuildDiscarderProperty", SUPPORT_RUN, NULL,
       "Discard old builds, with hudson.tasks.LogRotator (another strategy is not run)." },
     { "properties", "hudson.security.AuthorizationMatrixProperty", SUPPORT_RUN, NULL,

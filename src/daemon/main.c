@@ -31,6 +31,7 @@
 #include "core/notify.h"
 #include "core/metrics.h"
 #include "core/sandbox.h"
+#include "core/upload.h"
 #include "daemon/backup.h"
 #include "daemon/offline.h"
 #include "daemon/service.h"
@@ -311,6 +312,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "no-sandbox", no_argument, NULL, 'S' },
         { "connections-per-address", required_argument, NULL, 'C' },
         { "queue-memory", required_argument, NULL, 'M' },
+        { "max-upload", required_argument, NULL, 'X' },
         { "trusted-proxy", required_argument, NULL, 'P' },
         { "audit-days", required_argument, NULL, 'A' },
         { "tls-cert", required_argument, NULL, 'c' },
@@ -330,8 +332,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
-    int64_t audit_days = AUDIT_DEFAULT_DAYS;
     int64_t build_timeout_ms = 0, timeout_minimum_ms = 3 * 60 * 1000;
+    int64_t audit_days = AUDIT_DEFAULT_DAYS, max_upload_mib = BOUND_UPLOAD_DEFAULT_MIB;
+    _cleanup_free_ char *uploads = NULL;
     const char *tls_cert = NULL, *tls_key = NULL;
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *root = NULL;
@@ -388,6 +391,10 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                 return usage_error("--trusted-proxy takes an address or a range: 10.0.0.5, "
                                    "10.0.0.0/8, fd00::/8");
             n_proxies++;
+            break;
+        case 'X':
+            if (parse_int64(optarg, 1, BOUND_UPLOAD_MAX_MIB, &max_upload_mib) < 0)
+                return usage_error("--max-upload takes MiB, 1 to 65536");
             break;
         case 'M':
             if (parse_int64(optarg, 1, 65536, &queue_mib) < 0)
@@ -566,13 +573,23 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         fprintf(stderr, "steward: cannot start the queue: %s\n", strerror(-r));
         return 1;
     }
+    /* file parameters: uploads arrive here, and wait here for their builds */
+    uploads = upload_dir(h->root);
+    if (!uploads || fs_mkdir_p(uploads, 0700) < 0) {
+        fprintf(stderr, "steward: cannot make %s/uploads\n", h->root);
+        engine_stop(engine);
+        return 1;
+    }
     app = (struct app){ .home = h, .jobs = jobs, .engine = engine, .auth = auth,
                         .root_url = url ? root : NULL, .executors = (int) executors };
     r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
                                         .per_address = (unsigned) per_address, .tls = tls_enabled(),
                                         .trusted = proxies, .n_trusted = n_proxies,
                                         .db_path = h->db_path, .auth = auth,
-                                        .session_cookie = SESSION_COOKIE, .handler = handle,
+                                        .session_cookie = SESSION_COOKIE,
+                                        .upload_dir = uploads,
+                                        .max_upload = (uint64_t) max_upload_mib << 20,
+                                        .handler = handle,
                                         .userdata = &app },
                    &http);
     if (r < 0) {

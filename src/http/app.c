@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/home.h"
+#include "core/upload.h"
 #include "http/app.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -238,4 +240,42 @@ bool
 app_can_read(struct req *req)
 {
     return app_may(req, PERM_READ, NULL);
+}
+
+int
+app_keep_uploads(const struct app *app, struct req *req, const struct param_value *params,
+                 size_t n)
+{
+    _cleanup_free_ char *dir = upload_dir(app->home->root);
+    char h[UPLOAD_HASH_LEN + 1];
+    const char *name;
+    size_t held = 0;
+    int r = dir ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        if (params[i].type != PARAM_FILE || upload_value_parse(params[i].value, h, &name) < 0)
+            continue;
+        for (size_t k = 0; k < req->n_files && r >= 0; k++) {
+            struct req_file *f = &req->files[k];
+
+            if (!f->path || !streq(f->sha256, h))
+                continue;
+            r = engine_hold_upload(app->engine, h);
+            if (r < 0)
+                break;
+            held = i + 1;
+            r = upload_keep(dir, f->path, h);
+            if (r < 0)
+                log_warn("uploads: cannot keep %s: %s", f->path, strerror(-r));
+            else
+                f->path = mfree(f->path);
+            break;
+        }
+    }
+    if (r >= 0)
+        return 0;
+    for (size_t i = 0; i < held; i++)
+        if (params[i].type == PARAM_FILE && upload_value_parse(params[i].value, h, &name) == 0)
+            engine_unhold_upload(app->engine, h);
+    return r;
 }

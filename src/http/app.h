@@ -25,6 +25,16 @@ struct app {
     int executors;
 };
 
+/*
+ * Keeps the uploads of a trigger's file parameters (`params`, values made
+ * with upload_value() from the request's files) durably in HOME/uploads,
+ * each held in the engine until the trigger is applied
+ * (engine_hold_upload()); hand the trigger to the engine next. 0, or
+ * -errno (-ENOSPC...) with nothing held.
+ */
+int app_keep_uploads(const struct app *app, struct req *req, const struct param_value *params,
+                     size_t n);
+
 /* The root URL for answers to this request, newly allocated. */
 char *app_root_url(const struct app *app, const struct req *req);
 /*

@@ -33,6 +33,25 @@ enum body_problem {
     BODY_TOO_MANY_FIELDS,
     HEADERS_TOO_LARGE,   /* request line and headers past BOUND_HEADER_BYTES */
     URL_TOO_LONG,        /* path and query past BOUND_URL_BYTES */
+    /* multipart/form-data (a trigger's file parameters) */
+    BODY_UPLOAD_TOO_LARGE, /* its files past req->max_upload bytes */
+    BODY_BAD_MULTIPART,    /* no boundary, a malformed part, or a body cut short */
+    BODY_TOO_MANY_PARTS,   /* past BOUND_UPLOAD_PARTS parts or BOUND_UPLOAD_FILES files */
+    BODY_NO_UPLOADS,       /* a multipart body where the URL takes none */
+};
+
+/*
+ * A file of a multipart/form-data body. The HTTP layer writes it to a
+ * temporary file in the upload directory (http_opts.upload_dir) as it
+ * arrives, and removes that file when the request ends unless a handler
+ * took it (set `path` to NULL after moving it).
+ */
+struct req_file {
+    char *field;       /* the part's name */
+    char *filename;    /* the file name the client gave; never used as a path */
+    char *path;        /* the temporary file */
+    uint64_t size;
+    char sha256[65];   /* lowercase hex */
 };
 
 struct req {
@@ -46,6 +65,9 @@ struct req {
     size_t n_query;
     struct buf body;
     enum body_problem body_problem;
+    struct req_file *files;    /* multipart uploads, on the trigger URLs only */
+    size_t n_files;
+    uint64_t max_upload;       /* the server's limit on them (serve --max-upload) */
     char addr[64];             /* the TCP peer */
     bool is_post;
     bool tls;                  /* it came over HTTPS */
@@ -78,6 +100,20 @@ struct resp {
     uint64_t fd_off;
     uint64_t fd_len;
 };
+
+/*
+ * The words of a refused multipart upload (BODY_UPLOAD_TOO_LARGE,
+ * BODY_BAD_MULTIPART, BODY_TOO_MANY_PARTS, BODY_NO_UPLOADS): the status
+ * and the refusal's parts, `presented` newly allocated. False when the
+ * request has no such problem.
+ */
+struct upload_refusal {
+    int status;
+    const char *error;
+    char *presented;
+    const char *fix;
+};
+bool http_upload_refusal(const struct req *req, struct upload_refusal *ret);
 
 /* Path segment i, or NULL past the end. */
 static inline const char *
@@ -169,6 +205,13 @@ struct http_opts {
     const char *db_path;      /* each worker thread opens its own connection */
     struct auth *auth;
     const char *session_cookie;
+    /*
+     * multipart/form-data bodies of trigger URLs (.../build,
+     * .../buildWithParameters, .../buildNow) are taken up to `max_upload`
+     * bytes of files, written into `upload_dir` as they come. NULL: refused.
+     */
+    const char *upload_dir;
+    uint64_t max_upload;
     http_handler_fn handler;
     void *userdata;
 };

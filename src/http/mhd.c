@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/metrics.h"
 #include "http/app.h"
@@ -17,6 +19,7 @@
 #include "http/parse.h"
 #include "http/tls.h"
 #include "util/bounds.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/macro.h"
 #include "util/net.h"
@@ -44,11 +47,27 @@ struct http_deferred {
     void *make_data;
 };
 
+/* A multipart body being read (see "uploads" below). */
+struct upload {
+    struct MHD_PostProcessor *pp;
+    bool on;                 /* the body is multipart/form-data, read part by part */
+    bool in_part;
+    bool in_file;
+    char *key;               /* the current part's name */
+    struct buf value;        /* a field's value so far */
+    int fd;                  /* a file's temporary file */
+    struct secret_hasher *hash;
+    size_t n_parts;
+    size_t field_bytes;      /* of every field together */
+    uint64_t file_bytes;     /* of every file together */
+};
+
 struct reqctx {
     struct req req;
     bool body_over;
     struct http *h;
     struct http_deferred *deferred;
+    struct upload up;
 };
 
 /* ---- struct req helpers ---- */
@@ -247,12 +266,15 @@ reqctx_new(struct http *h)
     return ctx;   /* zeroed when it was kept */
 }
 
+static void upload_release(struct upload *up);
+
 /* Frees a request's context, or keeps it for the thread's next request. */
 static void
 reqctx_free(struct http *h, struct reqctx *ctx)
 {
     struct spares *sp = pthread_getspecific(h->spare_key);
 
+    upload_release(&ctx->up);
     http_req_release(&ctx->req);
     if (!sp && (sp = calloc(1, sizeof *sp)) && pthread_setspecific(h->spare_key, sp) != 0)
         sp = mfree(sp);
@@ -585,6 +607,12 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
         resolve_identity(h, req);
         h->opts.handler(h->opts.userdata, req, &resp);
     }
+    /* uploaded files the handler did not take go before the answer does */
+    for (size_t i = 0; i < req->n_files; i++)
+        if (req->files[i].path) {
+            (void) unlink(req->files[i].path);
+            req->files[i].path = mfree(req->files[i].path);
+        }
     if (ctx->deferred) {
         struct http_deferred *d = ctx->deferred;
         warm_body_give_back(&resp);
@@ -603,6 +631,236 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
     warm_body_give_back(&resp);
     resp_release(&resp);
     return ret;
+}
+
+/* ---- uploads: multipart/form-data on the trigger URLs ---- */
+
+/*
+ * A trigger's file parameters come as multipart/form-data (curl -F,
+ * python-jenkins' files=, the web form). The body is read part by part by
+ * MHD's post processor: fields become request parameters as a form's do,
+ * files go to temporary files in the upload directory as they arrive, so
+ * that an upload of --max-upload bytes never sits in memory. Only the
+ * trigger URLs take such a body, and every size is bounded: the files
+ * together (max_upload), the fields together (BOUND_BODY_BYTES), the parts
+ * (BOUND_UPLOAD_PARTS, of which BOUND_UPLOAD_FILES files).
+ */
+
+static bool
+takes_uploads(const char *url)
+{
+    const char *last = strrchr(url, '/');
+
+    last = last ? last + 1 : url;
+    if (!*last && last - url >= 2) {
+        /* a trailing slash: the segment before it */
+        const char *p = last - 1;
+        while (p > url && p[-1] != '/')
+            p--;
+        return strncmp(p, "build/", 6) == 0 || strncmp(p, "buildWithParameters/", 20) == 0 ||
+               strncmp(p, "buildNow/", 9) == 0;
+    }
+    return streq(last, "build") || streq(last, "buildWithParameters") || streq(last, "buildNow");
+}
+
+static void
+upload_release(struct upload *up)
+{
+    if (up->pp)
+        (void) MHD_destroy_post_processor(up->pp);
+    up->pp = NULL;
+    if (up->in_file && up->fd >= 0)
+        close(up->fd);
+    up->fd = -1;
+    up->hash = secret_hasher_free(up->hash);
+    free(up->key);
+    up->key = NULL;
+    buf_release(&up->value);
+    up->in_part = up->in_file = false;
+}
+
+static void
+upload_fail(struct reqctx *ctx, enum body_problem why)
+{
+    if (ctx->req.body_problem == BODY_OK)
+        ctx->req.body_problem = why;
+}
+
+/* Ends the current part: a field becomes a parameter, a file is complete. */
+static int
+end_part(struct reqctx *ctx)
+{
+    struct upload *up = &ctx->up;
+    struct req *req = &ctx->req;
+    int r = 0;
+
+    if (!up->in_part)
+        return 0;
+    if (up->in_file) {
+        struct req_file *f = &req->files[req->n_files - 1];
+
+        if (close(up->fd) < 0)
+            r = -errno;
+        up->fd = -1;
+        secret_hasher_final_hex(up->hash, f->sha256);
+        up->hash = NULL;
+        if (r < 0)
+            upload_fail(ctx, BODY_BAD_MULTIPART);
+        /* a browser's file input left empty: no file at all */
+        if (r >= 0 && f->size == 0 && !f->filename[0]) {
+            (void) unlink(f->path);
+            free(f->path);
+            free(f->field);
+            free(f->filename);
+            req->n_files--;
+        }
+    } else {
+        r = http_add_param(req, up->key, strlen(up->key), buf_str(&up->value), up->value.len);
+        if (r < 0)
+            upload_fail(ctx, r == -E2BIG ? BODY_TOO_MANY_FIELDS : BODY_BAD_FORM);
+        buf_clear(&up->value);
+    }
+    up->key = mfree(up->key);
+    up->in_part = up->in_file = false;
+    return r;
+}
+
+static int
+start_part(struct reqctx *ctx, const char *key, const char *filename)
+{
+    struct upload *up = &ctx->up;
+    struct req *req = &ctx->req;
+    struct req_file *files, *f;
+    _cleanup_free_ char *path = NULL;
+
+    if (++up->n_parts > BOUND_UPLOAD_PARTS ||
+        (filename && req->n_files >= BOUND_UPLOAD_FILES)) {
+        upload_fail(ctx, BODY_TOO_MANY_PARTS);
+        return -E2BIG;
+    }
+    up->key = strdup(key ? key : "");
+    if (!up->key)
+        return -ENOMEM;
+    up->in_part = true;
+    if (!filename)
+        return 0;
+    files = realloc(req->files, (req->n_files + 1) * sizeof *files);
+    if (!files)
+        return -ENOMEM;
+    req->files = files;
+    if (asprintf(&path, "%s/.part-XXXXXX", ctx->h->opts.upload_dir) < 0)
+        return -ENOMEM;
+    up->fd = mkostemp(path, O_CLOEXEC);
+    if (up->fd < 0) {
+        log_warn("uploads: cannot make a file in %s: %s", ctx->h->opts.upload_dir,
+                 strerror(errno));
+        return -errno;
+    }
+    up->hash = secret_hasher_new();
+    f = &req->files[req->n_files++];
+    *f = (struct req_file){ .field = strdup(up->key),
+                            .filename = strndup(filename, BOUND_UPLOAD_NAME_BYTES),
+                            .path = TAKE_PTR(path) };
+    up->in_file = true;
+    return f->field && f->filename && up->hash ? 0 : -ENOMEM;
+}
+
+static enum MHD_Result
+on_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+        const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
+        size_t size)
+{
+    struct reqctx *ctx = cls;
+    struct upload *up = &ctx->up;
+
+    (void) kind;
+    (void) content_type;
+    (void) transfer_encoding;
+    if (ctx->req.body_problem != BODY_OK)
+        return MHD_NO;
+    /* a new part: the first piece of a value, or another name */
+    if (!up->in_part || off == 0 || !streq(up->key, key ? key : "") ||
+        up->in_file != (filename != NULL)) {
+        if (end_part(ctx) < 0 || start_part(ctx, key, filename) < 0) {
+            upload_fail(ctx, BODY_BAD_MULTIPART);
+            return MHD_NO;
+        }
+    }
+    if (up->in_file) {
+        struct req_file *f = &ctx->req.files[ctx->req.n_files - 1];
+
+        up->file_bytes += size;
+        if (up->file_bytes > ctx->req.max_upload) {
+            upload_fail(ctx, BODY_UPLOAD_TOO_LARGE);
+            return MHD_NO;
+        }
+        if (fs_write_all(up->fd, data, size) < 0) {
+            log_warn("uploads: cannot write to %s: %s", f->path, strerror(errno));
+            upload_fail(ctx, BODY_UPLOAD_TOO_LARGE);
+            return MHD_NO;
+        }
+        secret_hasher_update(up->hash, data, size);
+        f->size += size;
+        return MHD_YES;
+    }
+    up->field_bytes += size;
+    if (up->field_bytes > BOUND_BODY_BYTES || buf_append(&up->value, data, size) < 0) {
+        upload_fail(ctx, BODY_TOO_LARGE);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* At the first call of a POST: whether its body is multipart, and whether it may be. */
+static void
+upload_begin(struct reqctx *ctx, struct MHD_Connection *conn, const char *url)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    struct http *h = ctx->h;
+
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0)
+        return;
+    ctx->up.on = true;
+    ctx->up.fd = -1;
+    buf_init(&ctx->up.value, BOUND_BODY_BYTES + 1);
+    ctx->req.max_upload = h->opts.max_upload;
+    if (!h->opts.upload_dir || !takes_uploads(url)) {
+        upload_fail(ctx, BODY_NO_UPLOADS);
+        return;
+    }
+    if (cl && strtoull(cl, NULL, 10) > h->opts.max_upload + BOUND_BODY_BYTES) {
+        upload_fail(ctx, BODY_UPLOAD_TOO_LARGE);
+        return;
+    }
+    ctx->up.pp = MHD_create_post_processor(conn, 16 * 1024, on_part, ctx);
+    if (!ctx->up.pp)
+        upload_fail(ctx, BODY_BAD_MULTIPART);
+}
+
+/* The body has ended: the last part, and whether the whole was well formed. */
+static void
+upload_end(struct reqctx *ctx)
+{
+    struct upload *up = &ctx->up;
+
+    if (ctx->req.body_problem == BODY_OK && end_part(ctx) < 0)
+        upload_fail(ctx, BODY_BAD_MULTIPART);
+    if (up->pp && MHD_destroy_post_processor(up->pp) != MHD_YES)
+        upload_fail(ctx, BODY_BAD_MULTIPART);
+    up->pp = NULL;
+    /* a body without a single part is no form either */
+    if (ctx->req.body_problem == BODY_OK && up->n_parts == 0)
+        upload_fail(ctx, BODY_BAD_MULTIPART);
+    /* a refused upload leaves no file behind */
+    if (ctx->req.body_problem != BODY_OK) {
+        upload_release(up);
+        for (size_t i = 0; i < ctx->req.n_files; i++)
+            if (ctx->req.files[i].path) {
+                (void) unlink(ctx->req.files[i].path);
+                ctx->req.files[i].path = mfree(ctx->req.files[i].path);
+            }
+    }
 }
 
 static enum MHD_Result
@@ -637,6 +895,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         ctx->req.body_problem = check_request_size(conn, url, method);
         if (ctx->req.body_problem != BODY_OK)
             return dispatch(h, conn, ctx, url);
+        if (ctx->req.is_post)
+            upload_begin(ctx, conn, url);
+        if (ctx->up.on) {
+            /* refused before a byte is read: answered at once, the rest of the body dropped */
+            if (ctx->req.body_problem == BODY_UPLOAD_TOO_LARGE ||
+                ctx->req.body_problem == BODY_NO_UPLOADS)
+                return dispatch(h, conn, ctx, url);
+            return MHD_YES;
+        }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > BOUND_BODY_BYTES) {
             /* refuse before reading a byte of it */
@@ -645,6 +912,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         }
         return MHD_YES;
     }
+    if (*upload_data_size > 0 && ctx->up.on) {
+        if (ctx->up.pp && ctx->req.body_problem == BODY_OK &&
+            MHD_post_process(ctx->up.pp, upload_data, *upload_data_size) != MHD_YES)
+            upload_fail(ctx, BODY_BAD_MULTIPART);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ctx->up.on)
+        upload_end(ctx);
     if (*upload_data_size > 0) {
         if (!ctx->body_over && buf_append(&ctx->req.body, upload_data, *upload_data_size) < 0) {
             ctx->body_over = true;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "http/parse.h"
 #include "util/bounds.h"
@@ -159,6 +160,48 @@ http_split_path(struct req *req, const char *url)
     return 0;
 }
 
+bool
+http_upload_refusal(const struct req *req, struct upload_refusal *ret)
+{
+    switch (req->body_problem) {
+    case BODY_UPLOAD_TOO_LARGE:
+        *ret = (struct upload_refusal){
+            .status = 413, .error = "Upload too large",
+            .presented = strdup_printf("The files of this request pass the server's upload "
+                                       "limit of %llu MiB (steward serve --max-upload); "
+                                       "nothing was queued.",
+                                       (unsigned long long) (req->max_upload >> 20)),
+            .fix = "Send a smaller file, or ask an administrator to raise --max-upload." };
+        return true;
+    case BODY_BAD_MULTIPART:
+        *ret = (struct upload_refusal){
+            .status = 400, .error = "Malformed multipart form",
+            .presented = strdup("The multipart/form-data body could not be read: a missing "
+                                "or bad boundary, a malformed part, or a body cut short. "
+                                "Nothing was queued."),
+            .fix = "Send the form as curl -F NAME=@FILE does." };
+        return true;
+    case BODY_TOO_MANY_PARTS:
+        *ret = (struct upload_refusal){
+            .status = 400, .error = "Too many parts",
+            .presented = strdup_printf("The multipart form has more than %d parts, or more "
+                                       "than %d files. Nothing was queued.",
+                                       BOUND_UPLOAD_PARTS, BOUND_UPLOAD_FILES),
+            .fix = "Send only the job's parameters, one file per file parameter." };
+        return true;
+    case BODY_NO_UPLOADS:
+        *ret = (struct upload_refusal){
+            .status = 415, .error = "This URL takes no multipart form",
+            .presented = strdup("The request sent multipart/form-data; only the trigger URLs "
+                                "(.../build, .../buildWithParameters) take one, for file "
+                                "parameters."),
+            .fix = "Send an application/x-www-form-urlencoded form (curl --data-urlencode)." };
+        return true;
+    default:
+        return false;
+    }
+}
+
 void
 http_req_release(struct req *req)
 {
@@ -175,4 +218,14 @@ http_req_release(struct req *req)
     if (req->body.ptr)
         secret_wipe(req->body.ptr, req->body.len);
     buf_release(&req->body);
+    for (size_t i = 0; i < req->n_files; i++) {
+        if (req->files[i].path)
+            (void) unlink(req->files[i].path);
+        free(req->files[i].path);
+        free(req->files[i].field);
+        free(req->files[i].filename);
+    }
+    free(req->files);
+    req->files = NULL;
+    req->n_files = 0;
 }

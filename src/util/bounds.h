@@ -11,6 +11,12 @@
 #define BOUND_URL_BYTES           (8 * 1024)
 #define BOUND_BODY_BYTES          (1024 * 1024) /* any request body */
 #define BOUND_FORM_FIELDS         256           /* query + form fields together */
+/* multipart/form-data uploads (file parameters) */
+#define BOUND_UPLOAD_DEFAULT_MIB  100           /* serve --max-upload: all files of one request */
+#define BOUND_UPLOAD_MAX_MIB      (64 * 1024)   /* the most --max-upload takes */
+#define BOUND_UPLOAD_FILES        16            /* file parts in one request */
+#define BOUND_UPLOAD_PARTS        BOUND_FORM_FIELDS /* parts of one request, files and fields */
+#define BOUND_UPLOAD_NAME_BYTES   255           /* a file part's file name */
 #define BOUND_PARAM_VALUE_BYTES   (64 * 1024)   /* one build parameter value */
 #define BOUND_PARAM_NAME_BYTES    128
 #define BOUND_PARAMS              100           /* parameters of one build */

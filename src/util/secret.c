@@ -63,6 +63,43 @@ secret_sha256_hex(const void *data, size_t len, char *out)
     to_hex(h, sizeof h, out);
 }
 
+struct secret_hasher {
+    crypto_hash_sha256_state st;
+};
+
+struct secret_hasher *
+secret_hasher_new(void)
+{
+    struct secret_hasher *h = malloc(sizeof *h);
+
+    if (h)
+        crypto_hash_sha256_init(&h->st);
+    return h;
+}
+
+void
+secret_hasher_update(struct secret_hasher *h, const void *data, size_t len)
+{
+    crypto_hash_sha256_update(&h->st, data, len);
+}
+
+void
+secret_hasher_final_hex(struct secret_hasher *h, char *out)
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+
+    crypto_hash_sha256_final(&h->st, d);
+    to_hex(d, sizeof d, out);
+    free(h);
+}
+
+struct secret_hasher *
+secret_hasher_free(struct secret_hasher *h)
+{
+    free(h);
+    return NULL;
+}
+
 void
 secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out)
 {

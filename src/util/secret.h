@@ -21,6 +21,17 @@ void secret_random_hex(char *out, size_t nbytes);
 /* Lowercase hex of SHA-256(data); `out` holds SECRET_SHA256_HEX_LEN + 1. */
 void secret_sha256_hex(const void *data, size_t len, char *out);
 
+/*
+ * SHA-256 of data that comes in pieces (an upload): secret_hasher_new(),
+ * _update() for each piece, then _final_hex() (which frees it). NULL
+ * from _new() when out of memory.
+ */
+struct secret_hasher;
+struct secret_hasher *secret_hasher_new(void);
+void secret_hasher_update(struct secret_hasher *h, const void *data, size_t len);
+void secret_hasher_final_hex(struct secret_hasher *h, char *out);
+struct secret_hasher *secret_hasher_free(struct secret_hasher *h);
+
 /* Lowercase hex of HMAC-SHA-256(key, data); `out` holds SECRET_HMAC_HEX_LEN + 1. */
 void secret_hmac_hex(const unsigned char key[32], const void *data, size_t len, char *out);
 /* The same with a key of any length (a webhook's shared secret). */

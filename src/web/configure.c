@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/upload.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
 #include "web/page.h"
@@ -33,6 +34,7 @@ static const struct {
     { PARAM_BOOLEAN, "BooleanParameterDefinition", "Boolean" },
     { PARAM_CHOICE, "ChoiceParameterDefinition", "Choice" },
     { PARAM_PASSWORD, "PasswordParameterDefinition", "Password" },
+    { PARAM_FILE, "FileParameterDefinition", "File (its name is where it goes in the workspace)" },
 };
 
 /* "Discard old builds": the LogRotator's four fields, named as in config.xml. */
@@ -133,6 +135,36 @@ web_curl_with_trigger_token(struct buf *out, const char *root, const char *job,
 
 /* ---- the panel ---- */
 
+/*
+ * "Test this command": app.js sends the command's request with
+ * X-Steward-Dry-Run (api/trigger.c) and shows what Steward made of it in
+ * `out`. With `crumb`, as the signed-in user (the session stands in for
+ * the API token), by POST; without, with no credentials at all, by GET as
+ * the curl command does.
+ */
+static void
+dry_run_button(struct buf *b, const char *out, const char *url, const char *crumb)
+{
+    html_raw(b, "<p class=\"actions\"><button class=\"btn small\" type=\"button\" data-dry-run=\"");
+    html_attr(b, url);
+    html_raw(b, "\" data-out=\"");
+    html_attr(b, out);
+    html_raw(b, "\"");
+    if (crumb) {
+        html_raw(b, " data-crumb=\"");
+        html_attr(b, crumb);
+        html_raw(b, "\"");
+    }
+    html_raw(b, ">Test this command</button> <span class=\"hint\">");
+    html_text(b, crumb ? "A dry run as you (your session in place of the API token): it "
+                         "says what the command would get, and queues nothing."
+                       : "A dry run without your session, as the command sends it: it says "
+                         "what the command would get, and queues nothing.");
+    html_raw(b, "</span></p><pre class=\"dry-run\" id=\"");
+    html_attr(b, out);
+    html_raw(b, "\" aria-live=\"polite\" hidden></pre>");
+}
+
 void
 web_command_box(struct buf *b, const char *id, const char *cmd, const char *what)
 {
@@ -147,19 +179,34 @@ web_command_box(struct buf *b, const char *id, const char *cmd, const char *what
     html_raw(b, "\">Copy</button></div>");
 }
 
+/* A file parameter goes as curl -F 'NAME=@FILE', a multipart form. */
+static void
+add_file_args(struct buf *cmd, const struct job_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_params; i++)
+        if (cfg->params[i].type == PARAM_FILE) {
+            (void) buf_puts(cmd, " -F ");
+            (void) web_shell_quote(cmd, rfmt("%s=@FILE", cfg->params[i].name));
+        }
+}
+
 static void
 trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_config *cfg)
 {
     const char *names[BOUND_JOB_PARAMS], *values[BOUND_JOB_PARAMS];
     struct buf cmd = BUF_INIT(BOUND_URL_BYTES * 8);
     size_t n = 0;
-    bool skipped = false;
+    bool skipped = false, files = false;
 
     /* defaults as example values; password parameters are left out (they keep their default) */
     for (size_t i = 0; i < cfg->n_params && n < BOUND_JOB_PARAMS; i++) {
         const struct param_def *d = &cfg->params[i];
         if (d->type == PARAM_PASSWORD) {
             skipped = true;
+            continue;
+        }
+        if (d->type == PARAM_FILE) {
+            files = true;
             continue;
         }
         names[n] = d->name;
@@ -178,7 +225,12 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
     html_attr(b, w->base);
     html_raw(b, "me/configure\">your user page</a>.</p>");
     (void) web_curl_with_api_token(&cmd, w->root, job, w->req->id.name, names, values, n);
+    add_file_args(&cmd, cfg);
     web_command_box(b, "cmd-api", buf_str(&cmd), "with your user API token");
+    buf_clear(&cmd);
+    (void) trigger_url(&cmd, w->base, job, NULL, names, values, n);
+    if (web_crumb(w)[0])
+        dry_run_button(b, "dry-cmd-api", buf_str(&cmd), w->crumb);
     html_raw(b, "</div><div><h4>With the job&rsquo;s trigger token</h4>");
     if (cfg->auth_token) {
         html_raw(b, "<p class=\"hint\">No account needed: whoever has this command can start "
@@ -186,7 +238,11 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
         buf_clear(&cmd);
         (void) web_curl_with_trigger_token(&cmd, w->root, job, cfg->auth_token, names, values,
                                            n);
+        add_file_args(&cmd, cfg);
         web_command_box(b, "cmd-token", buf_str(&cmd), "with the trigger token");
+        buf_clear(&cmd);
+        (void) trigger_url(&cmd, w->base, job, cfg->auth_token, names, values, n);
+        dry_run_button(b, "dry-cmd-token", buf_str(&cmd), NULL);
     } else
         html_raw(b, "<p>This job has no trigger token yet. Generate one above (or type your "
                     "own) and save; the command appears here.</p>");
@@ -199,6 +255,11 @@ trigger_panel(struct buf *b, struct web *w, const char *job, const struct job_co
     if (skipped)
         html_raw(b, " Password parameters are left out of these commands, so they get their "
                     "default; add <code>&amp;NAME=value</code> to set one.");
+    if (files)
+        html_raw(b, " File parameters go as <code>-F NAME=@FILE</code> (a multipart form): put "
+                    "the path of your file in place of <code>FILE</code>; the build finds it in "
+                    "its workspace at <code>NAME</code>. Leave one out and no file is put "
+                    "there.");
     html_raw(b, "</p></div>");
     buf_release(&cmd);
 }
@@ -650,6 +711,12 @@ read_param(struct web *w, const char *idx, struct param_def *d)
         d->default_value = strdup(strcasecmp(v, "true") == 0 ? "true" : "false");
         break;
     }
+    case PARAM_FILE:
+        if (upload_location_check(d->name) < 0)
+            return rfmt("File parameter '%s' must be named as a relative path inside the "
+                        "workspace (no '..', no leading '/'), such as input/data.csv.", d->name);
+        d->default_value = strdup("");
+        break;
     case PARAM_CHOICE: {
         _cleanup_free_ char *all = unix_lines(field(w, "p%s_choices", idx));
         char *save = NULL;

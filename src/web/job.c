@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/chain.h"
+#include "core/upload.h"
 #include "core/params.h"
 #include "util/bounds.h"
 #include "util/strutil.h"
@@ -299,6 +300,13 @@ param_field(struct buf *b, const struct param_def *d, size_t i)
         html_attr(b, d->name);
         html_raw(b, "\" placeholder=\"(the default)\">");
         break;
+    case PARAM_FILE:
+        html_raw(b, "<input type=\"file\" id=\"");
+        html_attr(b, id);
+        html_raw(b, "\" name=\"p.");
+        html_attr(b, d->name);
+        html_raw(b, "\">");
+        break;
     case PARAM_STRING:
         html_raw(b, "<input type=\"text\" id=\"");
         html_attr(b, id);
@@ -355,7 +363,13 @@ build_card(struct buf *b, struct web *w, const struct job *job)
     }
     html_raw(b, "<form method=\"post\" action=\"");
     web_job_href(b, w, job->name, "buildNow");
-    html_raw(b, "\">");
+    html_raw(b, "\"");
+    for (size_t i = 0; i < cfg->n_params; i++)
+        if (cfg->params[i].type == PARAM_FILE) {
+            html_raw(b, " enctype=\"multipart/form-data\"");
+            break;
+        }
+    html_raw(b, ">");
     web_crumb_field(b, w);
     html_raw(b, "<input type=\"hidden\" name=\"form\" value=\"1\">");
     for (size_t i = 0; i < cfg->n_params; i++)
@@ -502,6 +516,8 @@ web_job_page(struct web *w, const char *name)
 struct form_values {
     struct web *w;
     bool from_form;     /* the page's form, not a script posting p.NAME fields */
+    const struct param_def *defs;
+    char **files;       /* per parameter: a file parameter's value, or NULL */
 };
 
 static const char *
@@ -510,6 +526,8 @@ form_value(void *userdata, const struct param_def *d)
     struct form_values *f = userdata;
     const char *v = req_param(f->w->req, rfmt("p.%s", d->name));
 
+    if (d->type == PARAM_FILE)
+        return f->files[d - f->defs];
     /* an unticked box sends nothing: in the form, absent means false */
     if (d->type == PARAM_BOOLEAN && f->from_form)
         v = v ? "true" : "false";
@@ -519,16 +537,62 @@ form_value(void *userdata, const struct param_def *d)
     return v;
 }
 
+/*
+ * The form's files (fields p.NAME of a multipart form) as file parameters'
+ * values, into files[]; they are kept once every value is checked. False
+ * after answering.
+ */
+static bool
+form_files(struct web *w, const struct job *job, char **files)
+{
+    for (size_t i = 0; i < job->cfg->n_params; i++) {
+        const struct param_def *d = &job->cfg->params[i];
+        struct req_file *f = NULL;
+
+        for (size_t k = 0; d->type == PARAM_FILE && k < w->req->n_files && !f; k++)
+            if (streq(w->req->files[k].field, rfmt("p.%s", d->name)) && w->req->files[k].path)
+                f = &w->req->files[k];
+        if (!f)
+            continue;
+        if (upload_location_check(d->name) < 0) {
+            web_error(w, 400, "File parameter outside the workspace",
+                      rfmt("File parameter '%s' names where its file goes in the workspace, "
+                           "and that is not a path inside it.", d->name),
+                      "Rename the parameter in the job's configuration to a relative path.",
+                      NULL, NULL);
+            return false;
+        }
+        files[i] = upload_value(f->sha256, f->filename);
+        if (!files[i]) {
+            web_error(w, 500, "Out of memory", NULL, "Try again.", NULL, NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool
 form_params(struct web *w, const struct job *job, struct param_value *out)
 {
-    struct form_values f = { .w = w, .from_form = req_param(w->req, "form") != NULL };
+    char **files = calloc(job->cfg->n_params ? job->cfg->n_params : 1, sizeof *files);
+    struct form_values f = { .w = w, .from_form = req_param(w->req, "form") != NULL,
+                             .defs = job->cfg->params, .files = files };
     struct param_refusal no = {};
-    int r = params_resolve(job->cfg, form_value, &f, out, &no);
+    int r = -ENOMEM;
 
-    if (r == -EINVAL)
-        web_error(w, 400, no.title, no.presented, "Go back and change the value.", NULL, NULL);
-    param_refusal_release(&no);
+    if (files && form_files(w, job, files)) {
+        r = params_resolve(job->cfg, form_value, &f, out, &no);
+        if (r == -EINVAL)
+            web_error(w, 400, no.title, no.presented, "Go back and change the value.", NULL,
+                      NULL);
+        else if (r < 0)
+            web_error(w, 500, "Out of memory", NULL, "Try again.", NULL, NULL);
+        param_refusal_release(&no);
+    } else if (!files)
+        web_error(w, 500, "Out of memory", NULL, "Try again.", NULL, NULL);
+    for (size_t i = 0; files && i < job->cfg->n_params; i++)
+        free(files[i]);
+    free(files);
     return r >= 0;
 }
 
@@ -559,6 +623,14 @@ web_job_build(struct web *w, const char *name)
     }
     if (!form_params(w, job, params))
         goto out;
+    r = w->req->n_files ? app_keep_uploads(w->app, w->req, params, job->cfg->n_params) : 0;
+    if (r < 0) {
+        web_error(w, r == -ENOSPC ? 507 : 503, "The file could not be stored",
+                  rfmt("Steward could not keep the uploaded file (%s); nothing was queued.",
+                       strerror(-r)),
+                  "Try again.", NULL, NULL);
+        goto out;
+    }
     cause.user_name = w->req->id.name;
     cause.token_name = w->req->id.via == VIA_TOKEN ? w->req->id.token_name : NULL;
     t.params = params;

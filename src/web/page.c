@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/upload.h"
 #include "core/engine.h"
 #include "core/jobcfg.h"
 #include "util/bounds.h"
@@ -103,6 +104,15 @@ web_body_ok(struct web *w)
         return false;
     default:
         break;
+    }
+    {
+        struct upload_refusal u;
+
+        if (http_upload_refusal(w->req, &u)) {
+            web_error(w, u.status, u.error, u.presented, u.fix, NULL, NULL);
+            free(u.presented);
+            return false;
+        }
     }
     web_error(w, 400, "The request is too large",
               "The request's address or headers are over Steward's limits.",
@@ -512,7 +522,9 @@ void
 web_param_values(struct buf *b, const struct param_value *p, size_t n, bool short_values)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *v = p[i].value ? p[i].value : "";
+        const char *v = p[i].type == PARAM_FILE ? upload_shown_name(p[i].value)
+                        : p[i].value                ? p[i].value
+                                                    : "";
 
         html_raw(b, "<span class=\"pv\"><span class=\"pn\">");
         html_text(b, p[i].name);

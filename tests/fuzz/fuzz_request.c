@@ -8,8 +8,9 @@
  * (home, store, jobs, auth, engine) in a temporary directory.
  *
  * The home holds an administrator `admin` and a user `bob`, each with an
- * API token the corpus uses (see below), and one job, `hello`, whose one
- * step is `true`, run without a sandbox, and whose quiet period of an
+ * API token the corpus uses (see below), and one job, `hello` (a string
+ * parameter WHO and a file parameter in/data.txt; uploads of at most 1 MiB
+ * go to HOME/uploads), whose one step is `true`, run without a sandbox, and whose quiet period of an
  * hour keeps a triggered build waiting unless the trigger asks for no
  * delay; the engine has one executor and a queue of at most 20 items.
  *
@@ -51,6 +52,7 @@
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "core/upload.h"
 #include "http/app.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -77,6 +79,9 @@ static const char job_xml[] =
     "          <name>WHO</name>\n"
     "          <defaultValue>world</defaultValue>\n"
     "        </hudson.model.StringParameterDefinition>\n"
+    "        <hudson.model.FileParameterDefinition>\n"
+    "          <name>in/data.txt</name>\n"
+    "        </hudson.model.FileParameterDefinition>\n"
     "      </parameterDefinitions>\n"
     "    </hudson.model.ParametersDefinitionProperty>\n"
     "  </properties>\n"
@@ -140,6 +145,7 @@ start_server(void)
     _cleanup_(store_closep) struct store *db = NULL;
     _cleanup_free_ char *err = NULL;
     char listen[32];
+    static char *uploads;
     int fd, port;
 
     signal(SIGPIPE, SIG_IGN);
@@ -163,9 +169,13 @@ start_server(void)
     CHECK(engine_start(server.engine) == 0);
     server.app = (struct app){ .home = server.home, .jobs = server.jobs,
                                .engine = server.engine, .auth = server.auth, .executors = 1 };
+    uploads = upload_dir(server.home->root);
+    CHECK(uploads && fs_mkdir_p(uploads, 0700) == 0);
     CHECK(http_start(&(struct http_opts){ .listen_fd = fd, .port = port, .threads = 1,
                                           .db_path = server.home->db_path, .auth = server.auth,
-                                          .session_cookie = SESSION_COOKIE, .handler = handle,
+                                          .session_cookie = SESSION_COOKIE,
+                                          .upload_dir = uploads, .max_upload = 1 << 20,
+                                          .handler = handle,
                                           .userdata = &server.app },
                      &server.http) == 0);
     server.addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t) port),

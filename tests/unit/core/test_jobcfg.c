@@ -104,10 +104,10 @@ static const char jenkins_xml[] =
     "          <defaultValue>line 1\nline 2</defaultValue>\n"
     "          <trim>false</trim>\n"
     "        </hudson.model.TextParameterDefinition>\n"
-    "        <hudson.model.FileParameterDefinition>\n"
+    "        <io.jenkins.plugins.file__parameters.StashedFileParameterDefinition>\n"
     "          <name>upload.zip</name>\n"
     "          <description>a file</description>\n"
-    "        </hudson.model.FileParameterDefinition>\n"
+    "        </io.jenkins.plugins.file__parameters.StashedFileParameterDefinition>\n"
     "        <hudson.model.PasswordParameterDefinition>\n"
     "          <name>PW</name>\n"
     "          <defaultValueAsSecret>{AQAAABAAAAAQ}</defaultValueAsSecret>\n"
@@ -532,7 +532,7 @@ static void jobcfg_parse__accepts_the_xml_1_1_header_jenkins_writes(void **state
     assert_int_equal(cfg->quiet_period, -1);
     assert_null(cfg->auth_token); /* <authToken></authToken> */
 
-    /* the FileParameterDefinition is not ours to manage */
+    /* the file-parameters plugin's parameter is not ours to manage */
     assert_int_equal(cfg->n_params, 3);
     assert_string_equal(cfg->params[1].name, "NOTES");
     assert_int_equal(cfg->params[1].type, PARAM_TEXT);
@@ -775,7 +775,7 @@ static void jobcfg_parse__refuses_duplicate_parameter_names(void **state)
     /* a parameter of another class counts too */
     static const char xml_file[] =
         "<project><properties><hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
-        "<hudson.model.FileParameterDefinition><name>F</name></hudson.model.FileParameterDefinition>"
+        "<io.jenkins.plugins.file__parameters.StashedFileParameterDefinition><name>F</name></io.jenkins.plugins.file__parameters.StashedFileParameterDefinition>"
         "<hudson.model.StringParameterDefinition><name>F</name></hudson.model.StringParameterDefinition>"
         "</parameterDefinitions></hudson.model.ParametersDefinitionProperty></properties></project>";
     char *msg;
@@ -1038,10 +1038,10 @@ static void jobcfg_set_params__empty_removes_the_parameters_property(void **stat
     assert_int_equal(jobcfg_set_params(cfg, NULL, 0), 0);
     again = reparse(cfg, &out);
     assert_int_equal(again->n_params, 0);
-    assert_non_null(strstr(out, "<hudson.model.FileParameterDefinition>\n"
+    assert_non_null(strstr(out, "<io.jenkins.plugins.file__parameters.StashedFileParameterDefinition>\n"
                                 "          <name>upload.zip</name>\n"
                                 "          <description>a file</description>\n"
-                                "        </hudson.model.FileParameterDefinition>"));
+                                "        </io.jenkins.plugins.file__parameters.StashedFileParameterDefinition>"));
     assert_null(strstr(out, "ChoiceParameterDefinition"));
     free(out);
     jobcfg_free(again);
