@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/archive.h"
+#include "core/junit.h"
 #include "core/credentials.h"
 #include "core/cron.h"
 #include "core/audit.h"
@@ -130,6 +131,11 @@ struct run {
     const char *result;
     int archive_r;
     size_t archive_count;
+    /* the publishers the archiver thread runs: ArtifactArchiver, then JUnit */
+    bool archive_wanted;
+    bool junit_wanted;
+    int junit_r;
+    struct junit_result junit;
 };
 
 /* SCM polls running at once, and waiting at most */
@@ -1329,6 +1335,7 @@ run_free(struct run *run)
     if (run->archive_efd >= 0)
         close(run->archive_efd);
     free(run->archive_dest);
+    junit_result_release(&run->junit);
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
@@ -1947,6 +1954,98 @@ kill_polls(struct engine *e, bool all)
             (void) spawn_signal_group(e->polls[i]->pid, SIGKILL);
 }
 
+/* ---- the JUnit publisher (core/junit.c reads the reports, on the archiver thread) ---- */
+
+static bool
+junit_wanted(const struct run *run)
+{
+    return run->cfg && run->cfg->junit_results && !streq(run->result, "ABORTED");
+}
+
+/* A worse result replaces a better one, as Jenkins' Result.combine(). */
+static void
+worsen(struct run *run, const char *result)
+{
+    static const char *const order[] = { "SUCCESS", "UNSTABLE", "FAILURE" };
+    int have = 0, want = 0;
+
+    for (int i = 0; i < (int) ELEMENTSOF(order); i++) {
+        if (streq(run->result, order[i]))
+            have = i;
+        if (streq(result, order[i]))
+            want = i;
+    }
+    if (want > have && !streq(run->result, "ABORTED"))
+        run->result = order[want];
+}
+
+/*
+ * The reports are read: their cases go into the database, and failed
+ * tests make the build UNSTABLE. A report that cannot be read, or none at
+ * all without allowEmptyResults, fails the build, as in Jenkins.
+ *
+ * NEEDSWORK: the cases are inserted on the engine's thread, some 100k
+ * rows a second; a report of JUNIT_MAX_CASES holds up the loop a second.
+ */
+static void
+junit_done(struct engine *e, struct run *run)
+{
+    struct junit_result *res = &run->junit;
+    struct test_summary sum = { 0 };
+    int r;
+
+    log_write(run->logfd, "Recording test results\n");
+    if (run->junit_r == -ECANCELED) {
+        log_write(run->logfd, "Recording test results stopped\n");
+        return;
+    }
+    if (run->junit_r < 0) {
+        log_write(run->logfd, "ERROR: recording test results failed: %s\n", strerror(-run->junit_r));
+        worsen(run, "FAILURE");
+        return;
+    }
+    if (res->error) {
+        log_write(run->logfd, "ERROR: test report %s\n", res->error);
+        log_write(run->logfd, "Build step 'Publish JUnit test result report' changed build result "
+                              "to FAILURE\n");
+        worsen(run, "FAILURE");
+    }
+    if (res->truncated)
+        log_write(run->logfd, "WARNING: only the first %d test cases were recorded\n",
+                  JUNIT_MAX_CASES);
+    if (res->n_files == 0 || (res->n_cases == 0 && !res->error)) {
+        if (run->cfg->junit_allow_empty) {
+            log_write(run->logfd, "None of the test reports contained any result\n");
+            return;
+        }
+        log_write(run->logfd, res->n_files == 0
+                                  ? "ERROR: No test report files were found. Configuration error?\n"
+                                  : "ERROR: None of the test reports contained any result\n");
+        worsen(run, "FAILURE");
+        return;
+    }
+    if (res->n_cases == 0)
+        return;
+    r = store_begin_lazy(e->db);
+    if (r >= 0)
+        r = store_tests_put(e->db, run->job->name, run->number, res->cases, res->n_cases, &sum);
+    if (r >= 0)
+        r = store_commit(e->db);
+    if (r < 0) {
+        (void) store_rollback(e->db);
+        log_write(run->logfd, "ERROR: the test results could not be stored: %s\n", strerror(-r));
+        worsen(run, "FAILURE");
+        return;
+    }
+    log_write(run->logfd, "Test results: %lld tests, %lld failed, %lld skipped\n",
+              (long long) sum.total, (long long) sum.failed, (long long) sum.skipped);
+    if (sum.failed > 0 && streq(run->result, "SUCCESS")) {
+        log_write(run->logfd, "Build step 'Publish JUnit test result report' changed build result "
+                              "to UNSTABLE\n");
+        worsen(run, "UNSTABLE");
+    }
+}
+
 static void *
 archive_thread(void *arg)
 {
@@ -1954,8 +2053,13 @@ archive_thread(void *arg)
     const struct job_config *cfg = run->job->cfg;
     uint64_t one = 1;
 
-    run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
-                                     run->archive_dest, &run->cancel_archive, &run->archive_count);
+    if (run->archive_wanted)
+        run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
+                                         run->archive_dest, &run->cancel_archive, &run->archive_count);
+    if (run->junit_wanted)
+        run->junit_r = junit_collect(run->workspace, run->cfg->junit_results,
+                                     run->cfg->junit_keep_long_stdio, &run->cancel_archive,
+                                     &run->junit);
     (void) !write(run->archive_efd, &one, sizeof one);
     return NULL;
 }
@@ -1975,10 +2079,13 @@ start_archiving(struct engine *e, struct run *run)
     _cleanup_free_ char *dir = NULL;
     int r;
 
-    if (!cfg->archive_artifacts || streq(run->result, "ABORTED") ||
-        (cfg->archive_only_if_successful && !streq(run->result, "SUCCESS")))
+    run->archive_wanted = cfg->archive_artifacts && !streq(run->result, "ABORTED") &&
+                          !(cfg->archive_only_if_successful && !streq(run->result, "SUCCESS"));
+    run->junit_wanted = junit_wanted(run);
+    if (!run->archive_wanted && !run->junit_wanted)
         return false;
-    log_write(run->logfd, "Archiving artifacts\n");
+    if (run->archive_wanted)
+        log_write(run->logfd, "Archiving artifacts\n");
     dir = home_build_dir(e->home, run->job->name, run->number);
     run->archive_dest = dir ? path_join(dir, "archive") : NULL;
     run->archive_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1986,7 +2093,7 @@ start_archiving(struct engine *e, struct run *run)
     if (r >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->archive_efd, &ev) < 0)
         r = -errno;
     /* before the first file: whatever the copy leaves, the artifact rotation finds it */
-    if (r >= 0)
+    if (r >= 0 && run->archive_wanted)
         (void) store_build_set_archived(e->db, run->job->name, run->number, true);
     if (r >= 0) {
         r = -pthread_create(&run->archiver, NULL, archive_thread, run);
@@ -1994,7 +2101,8 @@ start_archiving(struct engine *e, struct run *run)
             (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
     }
     if (r < 0) {
-        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
+        log_write(run->logfd, "ERROR: %s failed: %s\n",
+                  run->archive_wanted ? "archiving artifacts" : "recording test results", strerror(-r));
         run->result = "FAILURE";
         return false;
     }
@@ -2011,7 +2119,9 @@ archive_done(struct engine *e, struct run *run)
     pthread_join(run->archiver, NULL);
     run->archiving = false;
     (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
-    if (run->archive_r == -E2BIG)
+    if (!run->archive_wanted)
+        ;
+    else if (run->archive_r == -E2BIG)
         log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
                   run->archive_count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
     else if (run->archive_r == -ECANCELED)
@@ -2020,11 +2130,14 @@ archive_done(struct engine *e, struct run *run)
         log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-run->archive_r));
         run->result = "FAILURE";
     }
-    if (run->archive_r >= 0 && run->archive_count == 0 && !cfg->archive_allow_empty) {
+    if (run->archive_wanted && run->archive_r >= 0 && run->archive_count == 0 &&
+        !cfg->archive_allow_empty) {
         log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
                               "Configuration error?\n", cfg->archive_artifacts);
         run->result = "FAILURE";
     }
+    if (run->junit_wanted)
+        junit_done(e, run);
     /* stopped while archiving */
     if (run->aborting)
         run->result = "ABORTED";

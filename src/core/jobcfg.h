@@ -159,6 +159,14 @@ struct job_config {
     bool archive_allow_empty;
     bool archive_only_if_successful;
     /*
+     * publishers/hudson.tasks.junit.JUnitResultArchiver/testResults, NULL
+     * without the publisher. Read only; not in a summary (the engine reads
+     * the whole config.xml at a build's start).
+     */
+    char *junit_results;
+    bool junit_allow_empty;   /* its allowEmptyResults */
+    bool junit_keep_long_stdio; /* its keepLongStdio */
+    /*
      * The class of a discarder strategy other than LogRotator (a plugin's),
      * as jobcfg_parse() read it; the keep_* fields are then -1. NULL when
      * there is none.

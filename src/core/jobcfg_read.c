@@ -482,7 +482,7 @@ static int read_shell_steps(struct job_config *cfg, const xmlNode *root, char **
 /* The timer trigger and the artifact archiver: read, never written (the document keeps them). */
 static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
 {
-    xmlNode *triggers, *timer, *poll, *publishers, *archiver;
+    xmlNode *triggers, *timer, *poll, *publishers, *archiver, *junit;
     int r;
 
     r = find_child(root, "triggers", &triggers, msg);
@@ -521,6 +521,18 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
         if (!cfg->archive_artifacts)
             cfg->archive_artifacts = strdup("");
         if (!cfg->archive_artifacts)
+            return -ENOMEM;
+    }
+    junit = publishers ? cfg_first_child(publishers, "hudson.tasks.junit.JUnitResultArchiver") : NULL;
+    if (junit) {
+        r = child_text(junit, "testResults", &cfg->junit_results, msg);
+        if (r >= 0)
+            r = child_bool(junit, "allowEmptyResults", &cfg->junit_allow_empty, msg);
+        if (r >= 0)
+            r = child_bool(junit, "keepLongStdio", &cfg->junit_keep_long_stdio, msg);
+        if (r < 0)
+            return r;
+        if (!cfg->junit_results && !(cfg->junit_results = strdup("")))
             return -ENOMEM;
     }
     return 0;

@@ -193,9 +193,9 @@ const struct support_entry support_table[] = {
       "Editable e-mail notification." },
     { "publishers", "jenkins.plugins.slack.SlackNotifier", SUPPORT_SKIPPED, NULL,
       "Slack notification." },
-    { "publishers", "hudson.tasks.junit.JUnitResultArchiver", SUPPORT_SKIPPED, NULL,
-      "JUnit test reports: failed tests do not make the build UNSTABLE. Make the shell step "
-      "fail when tests fail." },
+    { "publishers", "hudson.tasks.junit.JUnitResultArchiver", SUPPORT_RUN, NULL,
+      "JUnit test reports, with testResults, allowEmptyResults and keepLongStdio: failed tests "
+      "make the build UNSTABLE; the results are at testReport/ and in the trend." },
     { "publishers", "hudson.tasks.Fingerprinter", SUPPORT_SKIPPED, NULL, "Fingerprints." },
     { "publishers", "hudson.tasks.BuildTrigger", SUPPORT_SKIPPED, NULL,
       "Build other projects: jobs are not chained. Trigger the other job from the last shell "

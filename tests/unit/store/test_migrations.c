@@ -138,6 +138,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 9: the same, and the credentials (none) */
     ROWS_WITH_LIMITS,
+    /* 10: the same, and the webhook deliveries (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {

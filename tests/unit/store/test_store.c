@@ -1375,6 +1375,8 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
                    "ALTER TABLE api_tokens DROP COLUMN expires_ms;"
                    "DROP INDEX builds_by_result; DROP INDEX queue_params_secret;"
                    "DROP TABLE job_index; DROP TABLE credentials; DROP TABLE hook_deliveries;"
+                   "DROP TRIGGER test_results_gone; DROP TRIGGER test_results_renamed;"
+                   "DROP TABLE test_cases; DROP TABLE test_results;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
