@@ -286,3 +286,46 @@ def test_huge_reports_are_bounded(server):
     log = log_of(server, "toobig", b["number"])
     assert b["result"] == "FAILURE"
     assert "ERROR: test report r/big.xml: the report is larger than 32 MiB" in log
+
+
+def html(server, path):
+    r = server.get(path, auth=server.alice, headers={"Accept": "text/html"})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("text/html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    return r.text
+
+
+def test_pages_show_failures_first_and_the_trend(server):
+    script = heredoc("r/t.xml", '<testsuite name="s">'
+                                '<testcase classname="c" name="a_passes"/>'
+                                '<testcase classname="c" name="z_fails"><failure message="boom &lt;b&gt;">'
+                                'trace line</failure><system-out>said &lt;hi&gt;</system-out></testcase>'
+                                '<testcase classname="c" name="m_skipped"><skipped/></testcase>'
+                                '</testsuite>')
+    create_job(server, "pages", with_publishers(job_xml(script=script), junit("r/*.xml")))
+    run(server, "pages")
+    b = run(server, "pages")
+    assert b["result"] == "UNSTABLE"
+
+    page = html(server, f"job/pages/{b['number']}/testReport/")
+    assert "3 tests, 1 failure, 1 skipped" in page
+    failures = page.index('id="failures"')
+    assert failures < page.index('id="all-tests"')
+    assert page.index("z_fails", failures) < page.index('id="all-tests"')
+    assert "failing since" in page and f">#{b['number'] - 1}</a> (2 builds)" in page
+    # what the report said is text, never markup
+    assert "boom &lt;b&gt;" in page and "said &lt;hi&gt;" in page and "<b>" not in page
+    assert "trace line" in page
+    assert html(server, "job/pages/lastCompletedBuild/testReport/").count("z_fails") >= 2
+    assert "test-report-link" in html(server, f"job/pages/{b['number']}")
+
+    for path in ("job/pages", "job/pages/buildTimeTrend"):
+        page = html(server, path)
+        assert 'id="trend-duration"' in page and 'id="trend-tests"' in page
+        assert page.count("<rect") >= 2 + 2 * 3
+        assert "http://" not in page.split('id="trend-duration"')[1].split("</svg>")[0].replace(
+            "http://www.w3.org/2000/svg", "")
+    dash = html(server, "")
+    assert 'class="weather"' in dash and "Test Result: 1 test failing out of a total of 3 tests." in dash
