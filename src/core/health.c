@@ -27,6 +27,15 @@ icon(struct health *h)
         }
 }
 
+/*
+ * Jenkins' Job.getBuildStabilityHealthReport(): the last five builds
+ * that ended SUCCESS, UNSTABLE or FAILURE (blue, yellow, red); aborted
+ * and not-built ones say nothing and are passed over. Only FAILURE counts
+ * as failed.
+ */
+#define STABILITY_BUILDS 5
+#define STABILITY_LOOK_BACK 50
+
 int
 health_of_job(struct store *db, const char *job, struct health out[2], size_t *ret_n)
 {
@@ -35,22 +44,32 @@ health_of_job(struct store *db, const char *job, struct health out[2], size_t *r
     size_t n = 0, failed = 0, done = 0, k = 0;
     int64_t last = 0;
 
-    if (store_build_list(db, job, 0, 5, &rows, &n) < 0)
+    if (store_build_list(db, job, 0, STABILITY_LOOK_BACK, &rows, &n) < 0)
         n = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!rows[i].result)
+    for (size_t i = 0; i < n && done < STABILITY_BUILDS; i++) {
+        const char *r = rows[i].result;
+
+        if (!r)
             continue;
         if (!last)
             last = rows[i].number;
+        if (!streq(r, "SUCCESS") && !streq(r, "UNSTABLE") && !streq(r, "FAILURE"))
+            continue;
         done++;
-        if (!streq(rows[i].result, "SUCCESS"))
-            failed++;
+        failed += streq(r, "FAILURE");
     }
     build_rows_free(rows, n);
     if (done > 0) {
         out[k].score = (int) (100 * (done - failed) / done);
-        snprintf(out[k].description, sizeof out[k].description,
-                 "Build stability: %zu out of the last %zu builds failed.", failed, done);
+        if (failed == 0)
+            snprintf(out[k].description, sizeof out[k].description,
+                     "Build stability: No recent builds failed.");
+        else if (failed == done)
+            snprintf(out[k].description, sizeof out[k].description,
+                     "Build stability: All recent builds failed.");
+        else
+            snprintf(out[k].description, sizeof out[k].description,
+                     "Build stability: %zu out of the last %zu builds failed.", failed, done);
         icon(&out[k++]);
     }
     if (!last && store_build_permalink(db, job, "lastCompletedBuild", &last) < 0)

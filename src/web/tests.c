@@ -121,10 +121,12 @@ chart_open(struct buf *b, const char *id, const char *aria)
 static void
 x_labels(struct buf *b, const struct trend_row *rows, size_t n, long long slot)
 {
-    label(b, CH_LEFT + slot / 2, CH_H - 6, "middle", rfmt("#%lld", (long long) rows[n - 1].number));
-    if (n > 1)
-        label(b, CH_LEFT + (long long) (n - 1) * slot + slot / 2, CH_H - 6, "middle",
-              rfmt("#%lld", (long long) rows[0].number));
+    long long right = CH_LEFT + (long long) n * slot;
+
+    /* the first one only when there is room for both */
+    if (n > 1 && right - CH_LEFT > 80)
+        label(b, CH_LEFT, CH_H - 6, "start", rfmt("#%lld", (long long) rows[n - 1].number));
+    label(b, right, CH_H - 6, "end", rfmt("#%lld", (long long) rows[0].number));
 }
 
 static void
