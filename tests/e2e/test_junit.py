@@ -144,6 +144,9 @@ def test_pytest_report_written_in_the_build_makes_it_unstable(server, tmp_path):
     assert set(rep) == {"_class", "failCount", "suites"}
     assert all(set(c) <= {"_class", "name", "status"} for c in rep["suites"][0]["cases"])
 
+    xml = server.get("job/junit-py/lastCompletedBuild/testReport/api/xml", auth=server.alice)
+    assert xml.status_code == 200 and "<failCount>1</failCount>" in xml.text, xml.text[:300]
+
     job = server.get("job/junit-py/api/json", auth=server.alice).json()
     tests = [h for h in job["healthReport"] if h["description"].startswith("Test Result")]
     assert tests == [{"description": "Test Result: 1 test failing out of a total of 3 tests.",
