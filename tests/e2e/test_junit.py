@@ -3,6 +3,7 @@ import pathlib
 import shutil
 import textwrap
 
+import jenkins
 import pytest
 
 from conftest import create_job, job_xml
@@ -143,6 +144,15 @@ def test_pytest_report_written_in_the_build_makes_it_unstable(server, tmp_path):
     rep = report(server, "junit-py", query="?tree=failCount,suites[cases[name,status]]")
     assert set(rep) == {"_class", "failCount", "suites"}
     assert all(set(c) <= {"_class", "name", "status"} for c in rep["suites"][0]["cases"])
+
+    # python-jenkins: the report, and None for a build without one
+    client = jenkins.Jenkins(server.url, username="alice", password=server.alice_token)
+    got = client.get_build_test_report("junit-py", again["number"])
+    assert got["failCount"] == 1 and got["suites"][0]["cases"]
+    create_job(server, "no-tests", job_xml(script="true"))
+    plain = run(server, "no-tests")
+    assert client.get_build_test_report("no-tests", plain["number"]) is None
+    assert not [a for a in plain["actions"] if "TestResultAction" in a.get("_class", "")]
 
     xml = server.get("job/junit-py/lastCompletedBuild/testReport/api/xml", auth=server.alice)
     assert xml.status_code == 200 and "<failCount>1</failCount>" in xml.text, xml.text[:300]
