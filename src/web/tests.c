@@ -141,8 +141,18 @@ duration_text(char *out, size_t size, int64_t ms)
 }
 
 /* rows are newest first; the chart reads oldest to newest, left to right */
+/* Opens an SVG link to a build's page (or one of its pages): a bar leads to what it shows. */
 static void
-duration_chart(struct buf *b, const struct trend_row *rows, size_t n)
+bar_link(struct buf *b, struct web *w, const char *job, int64_t number, const char *suffix)
+{
+    html_raw(b, "<a href=\"");
+    web_build_href(b, w, job, number, suffix);
+    html_raw(b, "\">");
+}
+
+static void
+duration_chart(struct buf *b, struct web *w, const char *job, const struct trend_row *rows,
+               size_t n)
 {
     long long plot_w = CH_W - CH_LEFT - 8, plot_h = CH_H - CH_TOP - CH_BOTTOM;
     long long slot = plot_w / TREND_BUILDS;
@@ -157,8 +167,10 @@ duration_chart(struct buf *b, const struct trend_row *rows, size_t n)
         long long h = MAX(1, (long long) ((double) r->duration_ms / (double) max * (double) plot_h));
 
         duration_text(d, sizeof d, r->duration_ms);
+        bar_link(b, w, job, r->number, NULL);
         rect(b, CH_LEFT + (long long) k * slot + 1, CH_TOP + plot_h - h, slot - 2, h,
              result_fill(r->result), rfmt("#%lld %s, %s", (long long) r->number, r->result, d));
+        html_raw(b, "</a>");
     }
     duration_text(d, sizeof d, max);
     label(b, CH_LEFT - 4, CH_TOP + 10, "end", d);
@@ -168,7 +180,7 @@ duration_chart(struct buf *b, const struct trend_row *rows, size_t n)
 }
 
 static void
-tests_chart(struct buf *b, const struct trend_row *rows, size_t n)
+tests_chart(struct buf *b, struct web *w, const char *job, const struct trend_row *rows, size_t n)
 {
     long long plot_w = CH_W - CH_LEFT - 8, plot_h = CH_H - CH_TOP - CH_BOTTOM;
     long long slot = plot_w / TREND_BUILDS;
@@ -188,6 +200,7 @@ tests_chart(struct buf *b, const struct trend_row *rows, size_t n)
             continue;
         tip = rfmt("#%lld: %lld passed, %lld failed, %lld skipped", (long long) r->number,
                    (long long) passed, (long long) t->failed, (long long) t->skipped);
+        bar_link(b, w, job, r->number, "testReport/");
         /* stacked from the bottom: passed, skipped, failed */
         const struct {
             int64_t count;
@@ -203,6 +216,7 @@ tests_chart(struct buf *b, const struct trend_row *rows, size_t n)
             y -= h;
             rect(b, x, y, slot - 2, h, parts[p].fill, tip);
         }
+        html_raw(b, "</a>");
     }
     label(b, CH_LEFT - 4, CH_TOP + 10, "end", rfmt("%lld", (long long) max));
     label(b, CH_LEFT - 4, CH_H - CH_BOTTOM, "end", "0");
@@ -246,14 +260,14 @@ web_trend_charts(struct buf *b, struct web *w, const char *job)
         return;
     }
     html_raw(b, "<h3>Build duration</h3><div class=\"tablewrap\">");
-    duration_chart(b, rows, n);
+    duration_chart(b, w, job, rows, n);
     html_raw(b, "</div>");
     legend(b, false);
     for (size_t i = 0; i < n; i++)
         tests = tests || rows[i].has_tests;
     if (tests) {
         html_raw(b, "<h3>Test results</h3><div class=\"tablewrap\">");
-        tests_chart(b, rows, n);
+        tests_chart(b, w, job, rows, n);
         html_raw(b, "</div>");
         legend(b, true);
     }

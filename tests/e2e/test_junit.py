@@ -338,6 +338,9 @@ def test_pages_show_failures_first_and_the_trend(server):
         page = html(server, path)
         assert 'id="trend-duration"' in page and 'id="trend-tests"' in page
         assert page.count("<rect") >= 2 + 2 * 3
+        # each bar leads to its build, the tests' to its test page
+        assert f'<a href="/job/pages/{b["number"]}/testReport/"><rect' in page
+        assert f'<a href="/job/pages/{b["number"]}/"><rect' in page
         assert "http://" not in page.split('id="trend-duration"')[1].split("</svg>")[0].replace(
             "http://www.w3.org/2000/svg", "")
     dash = html(server, "")
