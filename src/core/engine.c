@@ -136,6 +136,9 @@ struct run {
     bool junit_wanted;
     int junit_r;
     struct junit_result junit;
+    const char *junit_db;          /* lent: the home's database, written by the archiver thread */
+    int junit_store_r;
+    struct test_summary junit_sum;
 };
 
 /* SCM polls running at once, and waiting at most */
@@ -1980,19 +1983,15 @@ worsen(struct run *run, const char *result)
 }
 
 /*
- * The reports are read: their cases go into the database, and failed
- * tests make the build UNSTABLE. A report that cannot be read, or none at
- * all without allowEmptyResults, fails the build, as in Jenkins.
- *
- * NEEDSWORK: the cases are inserted on the engine's thread, some 100k
- * rows a second; a report of JUNIT_MAX_CASES holds up the loop a second.
+ * The reports are read and their cases stored, on the archiver thread:
+ * failed tests make the build UNSTABLE. A report that cannot be read, or
+ * none at all without allowEmptyResults, fails the build, as in Jenkins.
  */
 static void
-junit_done(struct engine *e, struct run *run)
+junit_done(struct run *run)
 {
     struct junit_result *res = &run->junit;
-    struct test_summary sum = { 0 };
-    int r;
+    const struct test_summary *sum = &run->junit_sum;
 
     log_write(run->logfd, "Recording test results\n");
     if (run->junit_r == -ECANCELED) {
@@ -2026,20 +2025,19 @@ junit_done(struct engine *e, struct run *run)
     }
     if (res->n_cases == 0)
         return;
-    r = store_begin_lazy(e->db);
-    if (r >= 0)
-        r = store_tests_put(e->db, run->job->name, run->number, res->cases, res->n_cases, &sum);
-    if (r >= 0)
-        r = store_commit(e->db);
-    if (r < 0) {
-        (void) store_rollback(e->db);
-        log_write(run->logfd, "ERROR: the test results could not be stored: %s\n", strerror(-r));
+    if (run->junit_store_r == -ECANCELED) {
+        log_write(run->logfd, "Recording test results stopped\n");
+        return;
+    }
+    if (run->junit_store_r < 0) {
+        log_write(run->logfd, "ERROR: the test results could not be stored: %s\n",
+                  strerror(-run->junit_store_r));
         worsen(run, "FAILURE");
         return;
     }
     log_write(run->logfd, "Test results: %lld tests, %lld failed, %lld skipped\n",
-              (long long) sum.total, (long long) sum.failed, (long long) sum.skipped);
-    if (sum.failed > 0 && streq(run->result, "SUCCESS")) {
+              (long long) sum->total, (long long) sum->failed, (long long) sum->skipped);
+    if (sum->failed > 0 && streq(run->result, "SUCCESS")) {
         log_write(run->logfd, "Build step 'Publish JUnit test result report' changed build result "
                               "to UNSTABLE\n");
         worsen(run, "UNSTABLE");
@@ -2056,10 +2054,14 @@ archive_thread(void *arg)
     if (run->archive_wanted)
         run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
                                          run->archive_dest, &run->cancel_archive, &run->archive_count);
-    if (run->junit_wanted)
+    if (run->junit_wanted) {
         run->junit_r = junit_collect(run->workspace, run->cfg->junit_results,
                                      run->cfg->junit_keep_long_stdio, &run->cancel_archive,
                                      &run->junit);
+        if (run->junit_r >= 0 && run->junit.n_cases > 0)
+            run->junit_store_r = junit_store(run->junit_db, run->job->name, run->number,
+                                             &run->cancel_archive, &run->junit, &run->junit_sum);
+    }
     (void) !write(run->archive_efd, &one, sizeof one);
     return NULL;
 }
@@ -2082,6 +2084,7 @@ start_archiving(struct engine *e, struct run *run)
     run->archive_wanted = cfg->archive_artifacts && !streq(run->result, "ABORTED") &&
                           !(cfg->archive_only_if_successful && !streq(run->result, "SUCCESS"));
     run->junit_wanted = junit_wanted(run);
+    run->junit_db = e->home->db_path;
     if (!run->archive_wanted && !run->junit_wanted)
         return false;
     if (run->archive_wanted)
@@ -2137,7 +2140,7 @@ archive_done(struct engine *e, struct run *run)
         run->result = "FAILURE";
     }
     if (run->junit_wanted)
-        junit_done(e, run);
+        junit_done(run);
     /* stopped while archiving */
     if (run->aborting)
         run->result = "ABORTED";

@@ -309,3 +309,42 @@ junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, co
     /* a report that could not be read is res->error's to say */
     return r == -EINVAL && res->error ? 0 : r;
 }
+
+int
+junit_store(const char *db_path, const char *job, int64_t number, const bool *cancel,
+            struct junit_result *res, struct test_summary *ret_sum)
+{
+    _cleanup_(store_closep) struct store *s = NULL;
+    struct test_summary sum = { 0 };
+    int r;
+
+    r = store_open(db_path, &s);
+    if (r < 0)
+        return r;
+    for (size_t first = 0; first < res->n_cases; first += JUNIT_CASES_PER_COMMIT) {
+        size_t n = MIN(res->n_cases - first, (size_t) JUNIT_CASES_PER_COMMIT);
+
+        if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED))
+            return -ECANCELED;
+        r = store_begin_lazy(s);
+        if (r >= 0)
+            r = store_tests_add(s, job, number, first, res->cases + first, n, &sum);
+        if (r >= 0)
+            r = store_commit(s);
+        if (r < 0) {
+            (void) store_rollback(s);
+            return r;
+        }
+    }
+    r = store_begin_lazy(s);
+    if (r >= 0)
+        r = store_tests_finish(s, job, number, &sum);
+    if (r >= 0)
+        r = store_commit(s);
+    if (r < 0) {
+        (void) store_rollback(s);
+        return r;
+    }
+    *ret_sum = sum;
+    return 0;
+}

@@ -61,3 +61,16 @@ int junit_parse(const char *xml, size_t len, const char *path, bool keep_long_st
  */
 int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio,
                   const bool *cancel, struct junit_result *res);
+
+/*
+ * Stores the cases read into the database at `db_path`, through a
+ * connection of its own, for the build `number` of `job`: in transactions
+ * of JUNIT_CASES_PER_COMMIT cases, so that the engine's own writes never
+ * wait long behind a big report, then the summary, which makes them
+ * visible. Sets each case's status and failed_since (store_tests_add())
+ * and *ret_sum. Returns 0, -ECANCELED when `*cancel` became true (what
+ * went in stays invisible), -errno.
+ */
+#define JUNIT_CASES_PER_COMMIT 2000
+int junit_store(const char *db_path, const char *job, int64_t number, const bool *cancel,
+                struct junit_result *res, struct test_summary *ret_sum);

@@ -425,6 +425,16 @@ struct test_summary {
  */
 int store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
                     size_t n, struct test_summary *ret_sum);
+/*
+ * The same in parts, for a report too big for one transaction: each call
+ * adds cases (at positions first_pos...) and counts them into *sum; the
+ * summary row, written last, is what makes them visible (readers look at
+ * it first).
+ */
+int store_tests_add(struct store *s, const char *job, int64_t number, size_t first_pos,
+                    struct test_case_row *cases, size_t n, struct test_summary *sum);
+int store_tests_finish(struct store *s, const char *job, int64_t number,
+                       const struct test_summary *sum);
 /* The summary of a build's test results; -ENOENT when it has none. */
 int store_tests_summary(struct store *s, const char *job, int64_t number, struct test_summary *ret);
 /*

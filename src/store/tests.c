@@ -82,12 +82,11 @@ set_status(struct test_case_row *c, const char *status)
 }
 
 int
-store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
-                size_t n, struct test_summary *ret_sum)
+store_tests_add(struct store *s, const char *job, int64_t number, size_t first_pos,
+                struct test_case_row *cases, size_t n, struct test_summary *sum)
 {
-    struct test_summary sum = { 0 };
     sqlite3_stmt *st;
-    int r;
+    int r = 0;
 
     for (size_t i = 0; i < n; i++) {
         struct test_case_row *c = &cases[i];
@@ -104,10 +103,10 @@ store_tests_put(struct store *s, const char *job, int64_t number, struct test_ca
             r = set_status(c, "FIXED");
         if (r < 0)
             return r;
-        sum.total++;
-        sum.failed += failing;
-        sum.skipped += streq(c->status, "SKIPPED");
-        sum.duration += c->duration;
+        sum->total++;
+        sum->failed += failing;
+        sum->skipped += streq(c->status, "SKIPPED");
+        sum->duration += c->duration;
 
         st = st_prep(s, "INSERT INTO test_cases(job, build, pos, suite, class_name, name, status, "
                         "duration, failed_since, error_details, error_stack, skipped_message, "
@@ -116,7 +115,7 @@ store_tests_put(struct store *s, const char *job, int64_t number, struct test_ca
             return -EIO;
         st_bind_text(st, 1, job);
         sqlite3_bind_int64(st, 2, number);
-        sqlite3_bind_int64(st, 3, (int64_t) i);
+        sqlite3_bind_int64(st, 3, (int64_t) (first_pos + i));
         st_bind_text(st, 4, c->suite ? c->suite : "");
         st_bind_text(st, 5, c->class_name ? c->class_name : "");
         st_bind_text(st, 6, c->name ? c->name : "");
@@ -132,21 +131,39 @@ store_tests_put(struct store *s, const char *job, int64_t number, struct test_ca
         if (r < 0)
             return r;
     }
-    st = st_prep(s, "INSERT OR REPLACE INTO test_results(job, build, total, failed, skipped, duration) "
-                    "VALUES (?, ?, ?, ?, ?, ?)");
+    return 0;
+}
+
+int
+store_tests_finish(struct store *s, const char *job, int64_t number, const struct test_summary *sum)
+{
+    sqlite3_stmt *st = st_prep(s, "INSERT OR REPLACE INTO test_results(job, build, total, failed, "
+                                  "skipped, duration) VALUES (?, ?, ?, ?, ?, ?)");
+
     if (!st)
         return -EIO;
     st_bind_text(st, 1, job);
     sqlite3_bind_int64(st, 2, number);
-    sqlite3_bind_int64(st, 3, sum.total);
-    sqlite3_bind_int64(st, 4, sum.failed);
-    sqlite3_bind_int64(st, 5, sum.skipped);
-    sqlite3_bind_double(st, 6, sum.duration);
-    r = st_exec_done(st);
-    if (r < 0)
-        return r;
-    *ret_sum = sum;
-    return 0;
+    sqlite3_bind_int64(st, 3, sum->total);
+    sqlite3_bind_int64(st, 4, sum->failed);
+    sqlite3_bind_int64(st, 5, sum->skipped);
+    sqlite3_bind_double(st, 6, sum->duration);
+    return st_exec_done(st);
+}
+
+int
+store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
+                size_t n, struct test_summary *ret_sum)
+{
+    struct test_summary sum = { 0 };
+    int r;
+
+    r = store_tests_add(s, job, number, 0, cases, n, &sum);
+    if (r >= 0)
+        r = store_tests_finish(s, job, number, &sum);
+    if (r >= 0)
+        *ret_sum = sum;
+    return r;
 }
 
 int
