@@ -2013,13 +2013,21 @@ junit_done(struct run *run)
         log_write(run->logfd, "WARNING: only the first %d test cases were recorded\n",
                   JUNIT_MAX_CASES);
     if (res->n_files == 0 || (res->n_cases == 0 && !res->error)) {
+        /* as Jenkins: a build that failed most likely failed before its tests ran */
+        if (streq(run->result, "FAILURE"))
+            return;
         if (run->cfg->junit_allow_empty) {
             log_write(run->logfd, "None of the test reports contained any result\n");
             return;
         }
-        log_write(run->logfd, res->n_files == 0
-                                  ? "ERROR: No test report files were found. Configuration error?\n"
-                                  : "ERROR: None of the test reports contained any result\n");
+        if (res->n_files == 0 && res->n_old > 0)
+            log_write(run->logfd, "ERROR: Test reports were found but none of them are new. Did "
+                                  "tests run?\nFor example, %s is %lld s old\n",
+                      res->old_path ? res->old_path : "one", (long long) (res->old_age_ms / 1000));
+        else
+            log_write(run->logfd, res->n_files == 0
+                                      ? "ERROR: No test report files were found. Configuration error?\n"
+                                      : "ERROR: None of the test reports contained any result\n");
         worsen(run, "FAILURE");
         return;
     }
@@ -2056,8 +2064,8 @@ archive_thread(void *arg)
                                          run->archive_dest, &run->cancel_archive, &run->archive_count);
     if (run->junit_wanted) {
         run->junit_r = junit_collect(run->workspace, run->cfg->junit_results,
-                                     run->cfg->junit_keep_long_stdio, &run->cancel_archive,
-                                     &run->junit);
+                                     run->cfg->junit_keep_long_stdio, run->start_ms,
+                                     &run->cancel_archive, &run->junit);
         if (run->junit_r >= 0 && run->junit.n_cases > 0)
             run->junit_store_r = junit_store(run->junit_db, run->job->name, run->number,
                                              &run->cancel_archive, &run->junit, &run->junit_sum);

@@ -23,6 +23,7 @@ junit_result_release(struct junit_result *res)
 {
     test_case_rows_free(res->cases, res->n_cases);
     free(res->error);
+    free(res->old_path);
     *res = (struct junit_result){ 0 };
 }
 
@@ -125,6 +126,7 @@ struct reader {
     struct junit_result *res;
     const char *path;
     bool keep_long_stdio;
+    int64_t since_ms;
 };
 
 static int
@@ -269,15 +271,26 @@ visit(void *ctx, int dirfd, const char *name, const char *path)
     size_t got = 0;
     int r;
 
-    if (res->n_files >= JUNIT_MAX_FILES)
+    if (res->n_files + res->n_old >= JUNIT_MAX_FILES)
         return fail(res, "more than %d files match the test report pattern", JUNIT_MAX_FILES);
-    res->n_files++;
     /* O_NONBLOCK: a FIFO put there in the file's place must not hang the reader */
     fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0 || fstat(fd, &st) < 0)
         return fail(res, "%s: cannot open the report: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return fail(res, "%s: the report is not a regular file", path);
+    {
+        int64_t mtime_ms = (int64_t) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+
+        if (mtime_ms < rd->since_ms - JUNIT_OLD_MARGIN_MS) {
+            if (!res->n_old++) {
+                res->old_path = strdup(path);
+                res->old_age_ms = rd->since_ms - mtime_ms;
+            }
+            return 0;
+        }
+    }
+    res->n_files++;
     if (st.st_size > JUNIT_MAX_FILE_BYTES)
         return fail(res, "%s: the report is larger than %d MiB (%lld bytes)", path,
                     JUNIT_MAX_FILE_BYTES >> 20, (long long) st.st_size);
@@ -299,10 +312,10 @@ visit(void *ctx, int dirfd, const char *name, const char *path)
 }
 
 int
-junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, const bool *cancel,
-              struct junit_result *res)
+junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, int64_t since_ms,
+              const bool *cancel, struct junit_result *res)
 {
-    struct reader rd = { .res = res, .keep_long_stdio = keep_long_stdio };
+    struct reader rd = { .res = res, .keep_long_stdio = keep_long_stdio, .since_ms = since_ms };
     int r;
 
     r = archive_find(workspace, globs, NULL, cancel, visit, &rd);

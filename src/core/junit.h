@@ -35,6 +35,15 @@ struct junit_result {
     struct test_case_row *cases;
     size_t n_cases, cap_cases;
     size_t n_files;
+    /*
+     * Files that matched but were last written before the build started
+     * (less a 3 s margin, as Jenkins): a workspace outlives its builds, so
+     * they are an earlier build's reports and are not read. The first
+     * one's path and age, for the message when no file was new.
+     */
+    size_t n_old;
+    char *old_path;
+    int64_t old_age_ms;
     bool truncated;   /* JUNIT_MAX_CASES was reached: the rest were left out */
     /*
      * Why a report could not be read ("reports/x.xml: not well-formed
@@ -55,11 +64,13 @@ int junit_parse(const char *xml, size_t len, const char *path, bool keep_long_st
                 struct junit_result *res);
 
 /*
- * Reads the reports of `workspace` matching the Ant patterns `globs`.
- * Stops at the first report that cannot be read (res->error says why).
- * Returns 0, -ECANCELED when `*cancel` became true, -errno.
+ * Reads the reports of `workspace` matching the Ant patterns `globs` that
+ * were written since `since_ms` (wall clock, ms; the build's start), less
+ * a margin. Stops at the first report that cannot be read (res->error
+ * says why). Returns 0, -ECANCELED when `*cancel` became true, -errno.
  */
-int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio,
+#define JUNIT_OLD_MARGIN_MS 3000
+int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, int64_t since_ms,
                   const bool *cancel, struct junit_result *res);
 
 /*

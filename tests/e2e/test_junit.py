@@ -345,3 +345,26 @@ def test_pages_show_failures_first_and_the_trend(server):
             "http://www.w3.org/2000/svg", "")
     dash = html(server, "")
     assert 'class="weather"' in dash and "Test Result: 1 test failing out of a total of 3 tests." in dash
+
+
+def test_reports_an_earlier_build_left_in_the_workspace_are_not_read_again(server):
+    """The workspace outlives a build: a report not written by this build is an old one."""
+    script = ('if [ ! -e r/t.xml ]; then\n' + heredoc("r/t.xml", '<testsuite name="s">'
+              '<testcase classname="c" name="t"/></testsuite>') +
+              "touch -d '1 hour ago' r/t.xml\nfi\n")
+    create_job(server, "stale", with_publishers(job_xml(script=script), junit("r/*.xml")))
+    first = run(server, "stale")
+    assert first["result"] == "FAILURE"
+    log = log_of(server, "stale", first["number"])
+    assert "Test reports were found but none of them are new. Did tests run?" in log, log
+    assert "r/t.xml is 3" in log  # some 3,600 s old
+    assert server.get("job/stale/lastBuild/testReport/api/json",
+                      auth=server.alice).status_code == 404
+
+
+def test_a_failed_build_without_reports_says_nothing_more(server):
+    create_job(server, "failed", with_publishers(job_xml(script="exit 3"), junit("r/*.xml")))
+    b = run(server, "failed")
+    assert b["result"] == "FAILURE"
+    log = log_of(server, "failed", b["number"])
+    assert "Recording test results" in log and "No test report files" not in log

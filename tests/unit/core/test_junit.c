@@ -148,7 +148,7 @@ junit_collect__reads_matching_files_and_follows_no_symlink(void **state)
     snprintf(link, sizeof link, "%s/r/fifo.xml", dir);
     assert_int_equal(mkfifo(link, 0600), 0);
 
-    assert_int_equal(junit_collect(dir, "r/**/*.xml", false, NULL, &res), 0);
+    assert_int_equal(junit_collect(dir, "r/**/*.xml", false, 0, NULL, &res), 0);
     assert_null(res.error);
     assert_int_equal(res.n_files, 1);
     assert_int_equal(res.n_cases, 1);
