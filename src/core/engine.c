@@ -2068,7 +2068,8 @@ archive_thread(void *arg)
                                      &run->cancel_archive, &run->junit);
         if (run->junit_r >= 0 && run->junit.n_cases > 0)
             run->junit_store_r = junit_store(run->junit_db, run->job->name, run->number,
-                                             &run->cancel_archive, &run->junit, &run->junit_sum);
+                                             run->cfg->junit_health_scale, &run->cancel_archive,
+                                             &run->junit, &run->junit_sum);
     }
     (void) !write(run->archive_efd, &one, sizeof one);
     return NULL;

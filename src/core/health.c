@@ -74,9 +74,12 @@ health_of_job(struct store *db, const char *job, struct health out[2], size_t *r
     }
     if (!last && store_build_permalink(db, job, "lastCompletedBuild", &last) < 0)
         last = 0;
-    if (last && store_tests_summary(db, job, last, &t) == 0 && t.total > 0) {
-        /* Jenkins' TestResultAction.getBuildHealth(), with a healthScaleFactor of 1 */
-        out[k].score = (int) (100.0 - 100.0 * (double) t.failed / (double) t.total);
+    /* Jenkins' TestResultAction.getBuildHealth(); a healthScaleFactor of 0 turns it off */
+    if (last && store_tests_summary(db, job, last, &t) == 0 && t.total > 0 &&
+        t.health_scale >= 1e-7) {
+        double lost = 100.0 * (double) t.failed * t.health_scale / (double) t.total;
+
+        out[k].score = (int) (100.0 - (lost > 100.0 ? 100.0 : lost));
         snprintf(out[k].description, sizeof out[k].description,
                  "Test Result: %lld test%s failing out of a total of %lld test%s.",
                  (long long) t.failed, t.failed == 1 ? "" : "s", (long long) t.total,

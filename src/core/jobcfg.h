@@ -166,6 +166,7 @@ struct job_config {
     char *junit_results;
     bool junit_allow_empty;   /* its allowEmptyResults */
     bool junit_keep_long_stdio; /* its keepLongStdio */
+    double junit_health_scale;  /* its healthScaleFactor: 1.0 when absent, 0 turns test health off */
     /*
      * The class of a discarder strategy other than LogRotator (a plugin's),
      * as jobcfg_parse() read it; the keep_* fields are then -1. NULL when

@@ -324,11 +324,11 @@ junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, in
 }
 
 int
-junit_store(const char *db_path, const char *job, int64_t number, const bool *cancel,
-            struct junit_result *res, struct test_summary *ret_sum)
+junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
+            const bool *cancel, struct junit_result *res, struct test_summary *ret_sum)
 {
     _cleanup_(store_closep) struct store *s = NULL;
-    struct test_summary sum = { 0 };
+    struct test_summary sum = { .health_scale = health_scale };
     int r;
 
     r = store_open(db_path, &s);

@@ -193,6 +193,7 @@ static const char *const migrations[] = {
     "  failed INTEGER NOT NULL,"
     "  skipped INTEGER NOT NULL,"
     "  duration REAL NOT NULL,"
+    "  health_scale REAL NOT NULL DEFAULT 1.0,"
     "  PRIMARY KEY(job, build)) WITHOUT ROWID;"
     "CREATE TABLE test_cases("
     "  job TEXT NOT NULL,"

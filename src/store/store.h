@@ -414,14 +414,15 @@ void test_case_rows_free(struct test_case_row *rows, size_t n);
 struct test_summary {
     int64_t total, failed, skipped;
     double duration;        /* seconds, the sum of the cases' */
+    double health_scale;    /* the publisher's healthScaleFactor: 1.0 by default, 0 turns test health off */
 };
 
 /*
  * Records the cases of build `number` of `job` (status PASSED, FAILED or
  * SKIPPED as parsed): sets each one's status and failed_since from the
  * newest earlier build that had a case of the same class and name (one
- * index lookup each), then inserts the cases and their summary. Call
- * inside a transaction. Sets *ret_sum.
+ * index lookup each), then inserts the cases and their summary (with a
+ * health_scale of 1.0). Call inside a transaction. Sets *ret_sum.
  */
 int store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
                     size_t n, struct test_summary *ret_sum);

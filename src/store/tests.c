@@ -138,7 +138,7 @@ int
 store_tests_finish(struct store *s, const char *job, int64_t number, const struct test_summary *sum)
 {
     sqlite3_stmt *st = st_prep(s, "INSERT OR REPLACE INTO test_results(job, build, total, failed, "
-                                  "skipped, duration) VALUES (?, ?, ?, ?, ?, ?)");
+                                  "skipped, duration, health_scale) VALUES (?, ?, ?, ?, ?, ?, ?)");
 
     if (!st)
         return -EIO;
@@ -148,6 +148,7 @@ store_tests_finish(struct store *s, const char *job, int64_t number, const struc
     sqlite3_bind_int64(st, 4, sum->failed);
     sqlite3_bind_int64(st, 5, sum->skipped);
     sqlite3_bind_double(st, 6, sum->duration);
+    sqlite3_bind_double(st, 7, sum->health_scale);
     return st_exec_done(st);
 }
 
@@ -155,7 +156,7 @@ int
 store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
                 size_t n, struct test_summary *ret_sum)
 {
-    struct test_summary sum = { 0 };
+    struct test_summary sum = { .health_scale = 1.0 };
     int r;
 
     r = store_tests_add(s, job, number, 0, cases, n, &sum);
@@ -169,8 +170,8 @@ store_tests_put(struct store *s, const char *job, int64_t number, struct test_ca
 int
 store_tests_summary(struct store *s, const char *job, int64_t number, struct test_summary *ret)
 {
-    sqlite3_stmt *st = st_prep(s, "SELECT total, failed, skipped, duration FROM test_results "
-                                  "WHERE job = ? AND build = ?");
+    sqlite3_stmt *st = st_prep(s, "SELECT total, failed, skipped, duration, health_scale FROM "
+                                  "test_results WHERE job = ? AND build = ?");
     int rc;
 
     if (!st)
@@ -182,7 +183,8 @@ store_tests_summary(struct store *s, const char *job, int64_t number, struct tes
         *ret = (struct test_summary){ .total = sqlite3_column_int64(st, 0),
                                       .failed = sqlite3_column_int64(st, 1),
                                       .skipped = sqlite3_column_int64(st, 2),
-                                      .duration = sqlite3_column_double(st, 3) };
+                                      .duration = sqlite3_column_double(st, 3),
+                                      .health_scale = sqlite3_column_double(st, 4) };
     st_release(st);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : st_err(rc);
 }

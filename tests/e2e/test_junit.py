@@ -13,10 +13,10 @@ from test_publishers import run, with_publishers
 SAMPLES = pathlib.Path(__file__).parent / "junit_samples"
 
 
-def junit(results, allow_empty=False, keep_long=False):
+def junit(results, allow_empty=False, keep_long=False, scale="1.0"):
     return ("<hudson.tasks.junit.JUnitResultArchiver plugin=\"junit\">"
             f"<testResults>{results}</testResults><keepLongStdio>{str(keep_long).lower()}"
-            "</keepLongStdio><healthScaleFactor>1.0</healthScaleFactor>"
+            f"</keepLongStdio><healthScaleFactor>{scale}</healthScaleFactor>"
             f"<allowEmptyResults>{str(allow_empty).lower()}</allowEmptyResults>"
             "</hudson.tasks.junit.JUnitResultArchiver>")
 
@@ -368,3 +368,23 @@ def test_a_failed_build_without_reports_says_nothing_more(server):
     assert b["result"] == "FAILURE"
     log = log_of(server, "failed", b["number"])
     assert "Recording test results" in log and "No test report files" not in log
+
+
+def test_health_scale_factor_weighs_failures_and_zero_turns_test_health_off(server):
+    script = heredoc("r/t.xml", '<testsuite name="s"><testcase classname="c" name="a"/>'
+                                '<testcase classname="c" name="b"/><testcase classname="c" name="c"/>'
+                                '<testcase classname="c" name="d"><failure/></testcase></testsuite>')
+    for name, scale in (("weighted", "2.0"), ("unweighted", "0")):
+        create_job(server, name, with_publishers(job_xml(script=script), junit("r/*.xml", scale=scale)))
+        assert run(server, name)["result"] == "UNSTABLE"
+    health = server.get("job/weighted/api/json", auth=server.alice).json()["healthReport"]
+    assert health[0] == {"description": "Test Result: 1 test failing out of a total of 4 tests.",
+                         "iconClassName": "icon-health-40to59", "iconUrl": "health-40to59.png",
+                         "score": 50}
+    health = server.get("job/unweighted/api/json", auth=server.alice).json()["healthReport"]
+    assert [h["description"] for h in health] == ["Build stability: No recent builds failed."]
+
+    r = server.post("createItem?name=badscale", auth=server.alice,
+                    data=with_publishers(job_xml(), junit("r/*.xml", scale="lots")).encode(),
+                    headers={"Content-Type": "application/xml"})
+    assert r.status_code == 400 and "healthScaleFactor" in r.text
