@@ -276,6 +276,50 @@ web_trend_charts(struct buf *b, struct web *w, const char *job)
 
 /* ---- /job/NAME/buildTimeTrend ---- */
 
+/* The builds of the chart as a table: what the bars say, in words. */
+static void
+trend_table(struct buf *b, struct web *w, const char *job)
+{
+    struct trend_row *rows = NULL;
+    size_t n = 0;
+
+    if (store_tests_trend(w->req->db, job, TREND_BUILDS, &rows, &n) < 0 || n == 0) {
+        trend_rows_free(rows, n);
+        return;
+    }
+    html_raw(b, "<section class=\"card\" id=\"trend-table\"><h2>Builds</h2><div class=\"tablewrap\">"
+                "<table><thead><tr><th scope=\"col\">Build</th><th scope=\"col\">Status</th>"
+                "<th scope=\"col\">Duration</th><th scope=\"col\">Tests</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++) {
+        const struct trend_row *r = &rows[i];
+
+        html_raw(b, "<tr><td><a href=\"");
+        web_build_href(b, w, job, r->number, NULL);
+        html_raw(b, "\">#");
+        html_int(b, r->number);
+        html_raw(b, "</a></td><td>");
+        web_status_badge(b, web_status_of(r->result));
+        html_raw(b, "</td><td class=\"nowrap\">");
+        web_duration(b, r->duration_ms);
+        html_raw(b, "</td><td>");
+        if (r->has_tests) {
+            html_raw(b, "<a href=\"");
+            web_build_href(b, w, job, r->number, "testReport/");
+            html_raw(b, "\">");
+            html_int(b, r->tests.total);
+            html_raw(b, " tests, ");
+            html_int(b, r->tests.failed);
+            html_raw(b, " failed, ");
+            html_int(b, r->tests.skipped);
+            html_raw(b, " skipped</a>");
+        } else
+            html_raw(b, "<span class=\"muted\">&ndash;</span>");
+        html_raw(b, "</td></tr>");
+    }
+    html_raw(b, "</tbody></table></div></section>");
+    trend_rows_free(rows, n);
+}
+
 void
 web_trend_page(struct web *w, const char *name)
 {
@@ -298,6 +342,7 @@ web_trend_page(struct web *w, const char *name)
     html_raw(b, "</h1><section class=\"card\" id=\"trend\">");
     web_trend_charts(b, w, name);
     html_raw(b, "</section>");
+    trend_table(b, w, name);
     web_end(w, 200);
 }
 

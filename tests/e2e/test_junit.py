@@ -343,6 +343,8 @@ def test_pages_show_failures_first_and_the_trend(server):
         assert f'<a href="/job/pages/{b["number"]}/"><rect' in page
         assert "http://" not in page.split('id="trend-duration"')[1].split("</svg>")[0].replace(
             "http://www.w3.org/2000/svg", "")
+    trend = html(server, "job/pages/buildTimeTrend")
+    assert 'id="trend-table"' in trend and "3 tests, 1 failed, 1 skipped" in trend
     dash = html(server, "")
     assert 'class="weather"' in dash and "Test Result: 1 test failing out of a total of 3 tests." in dash
 
