@@ -261,9 +261,8 @@ junit_parse(const char *xml, size_t len, const char *path, bool keep_long_stdio,
 }
 
 static int
-visit(void *ctx, int dirfd, const char *name, const char *path)
+read_report(struct reader *rd, int dirfd, const char *name, const char *path)
 {
-    struct reader *rd = ctx;
     struct junit_result *res = rd->res;
     _cleanup_close_ int fd = -1;
     _cleanup_free_ char *xml = NULL;
@@ -271,8 +270,10 @@ visit(void *ctx, int dirfd, const char *name, const char *path)
     size_t got = 0;
     int r;
 
-    if (res->n_files + res->n_old >= JUNIT_MAX_FILES)
-        return fail(res, "more than %d files match the test report pattern", JUNIT_MAX_FILES);
+    if (res->n_files + res->n_old >= JUNIT_MAX_FILES) {
+        r = fail(res, "more than %d files match the test report pattern", JUNIT_MAX_FILES);
+        return r == -EINVAL ? -E2BIG : r;
+    }
     /* O_NONBLOCK: a FIFO put there in the file's place must not hang the reader */
     fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0 || fstat(fd, &st) < 0)
@@ -307,8 +308,16 @@ visit(void *ctx, int dirfd, const char *name, const char *path)
         got += (size_t) n;
     }
     xml[got] = '\0';
-    r = junit_parse(xml, got, path, rd->keep_long_stdio, res);
-    return r;
+    return junit_parse(xml, got, path, rd->keep_long_stdio, res);
+}
+
+/* A report that cannot be read is said (res->error, the first one) and the others are read. */
+static int
+visit(void *ctx, int dirfd, const char *name, const char *path)
+{
+    int r = read_report(ctx, dirfd, name, path);
+
+    return r == -EINVAL ? 0 : r;
 }
 
 int
@@ -319,8 +328,8 @@ junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, in
     int r;
 
     r = archive_find(workspace, globs, NULL, cancel, visit, &rd);
-    /* a report that could not be read is res->error's to say */
-    return r == -EINVAL && res->error ? 0 : r;
+    /* too many files is res->error's to say */
+    return r == -E2BIG && res->error ? 0 : r;
 }
 
 int

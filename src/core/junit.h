@@ -66,8 +66,10 @@ int junit_parse(const char *xml, size_t len, const char *path, bool keep_long_st
 /*
  * Reads the reports of `workspace` matching the Ant patterns `globs` that
  * were written since `since_ms` (wall clock, ms; the build's start), less
- * a margin. Stops at the first report that cannot be read (res->error
- * says why). Returns 0, -ECANCELED when `*cancel` became true, -errno.
+ * a margin. A report that cannot be read is left out and the others are
+ * read (res->error says why, for the first one); past JUNIT_MAX_FILES the
+ * walk stops (res->error says so). Returns 0, -ECANCELED when `*cancel`
+ * became true, -errno.
  */
 #define JUNIT_OLD_MARGIN_MS 3000
 int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, int64_t since_ms,

@@ -248,14 +248,17 @@ EXTERNAL = """<?xml version="1.0"?>
     ("<testsuite>" + "<x>" * 100 + "</x>" * 100 + "</testsuite>", "deeper than"),
 ])
 def test_hostile_and_malformed_reports_fail_the_build_clearly(server, body, why):
-    create_job(server, "bad", with_publishers(job_xml(script=heredoc("r/bad.xml", body)),
-                                              junit("r/*.xml")))
+    good = '<testsuite name="g"><testcase classname="c" name="good"/></testsuite>'
+    script = heredoc("r/bad.xml", body) + heredoc("r/good.xml", good)
+    create_job(server, "bad", with_publishers(job_xml(script=script), junit("r/*.xml")))
     b = run(server, "bad")
     log = log_of(server, "bad", b["number"])
     assert b["result"] == "FAILURE", log
     assert "ERROR: test report r/bad.xml: " in log and why in log, log
-    assert "root:" not in log
-    assert server.get("job/bad/lastBuild/testReport/api/json", auth=server.alice).status_code == 404
+    assert "root:" not in log and "lollol" not in log
+    # the good report is read all the same; nothing of the bad one is kept
+    rep = report(server, "bad", b["number"])
+    assert [c["name"] for s in rep["suites"] for c in s["cases"]] == ["good"]
     # the server is well and goes on building
     assert server.get("job/bad/api/json", auth=server.alice).json()["color"] == "red"
 
