@@ -137,6 +137,7 @@ struct run {
     int junit_r;
     struct junit_result junit;
     const char *junit_db;          /* lent: the home's database, written by the archiver thread */
+    char *junit_globs;             /* testResults with the build's ${VARIABLES} expanded */
     int junit_store_r;
     struct test_summary junit_sum;
 };
@@ -1339,6 +1340,7 @@ run_free(struct run *run)
         close(run->archive_efd);
     free(run->archive_dest);
     junit_result_release(&run->junit);
+    free(run->junit_globs);
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
@@ -2063,7 +2065,7 @@ archive_thread(void *arg)
         run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
                                          run->archive_dest, &run->cancel_archive, &run->archive_count);
     if (run->junit_wanted) {
-        run->junit_r = junit_collect(run->workspace, run->cfg->junit_results,
+        run->junit_r = junit_collect(run->workspace, run->junit_globs,
                                      run->cfg->junit_keep_long_stdio, run->start_ms,
                                      &run->cancel_archive, &run->junit);
         if (run->junit_r >= 0 && run->junit.n_cases > 0)
@@ -2094,6 +2096,19 @@ start_archiving(struct engine *e, struct run *run)
                           !(cfg->archive_only_if_successful && !streq(run->result, "SUCCESS"));
     run->junit_wanted = junit_wanted(run);
     run->junit_db = e->home->db_path;
+    /* as Jenkins, testResults may name the build's variables (parameters, BUILD_NUMBER...) */
+    if (run->junit_wanted) {
+        static const char *const none[] = { NULL };
+
+        r = git_expand(run->cfg->junit_results,
+                       run->env ? (const char *const *) run->env : none, &run->junit_globs);
+        if (r < 0) {
+            log_write(run->logfd, "ERROR: recording test results failed: testResults: %s\n",
+                      strerror(-r));
+            run->result = "FAILURE";
+            run->junit_wanted = false;
+        }
+    }
     if (!run->archive_wanted && !run->junit_wanted)
         return false;
     if (run->archive_wanted)

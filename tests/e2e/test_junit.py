@@ -393,3 +393,15 @@ def test_health_scale_factor_weighs_failures_and_zero_turns_test_health_off(serv
                     data=with_publishers(job_xml(), junit("r/*.xml", scale="lots")).encode(),
                     headers={"Content-Type": "application/xml"})
     assert r.status_code == 400 and "healthScaleFactor" in r.text
+
+
+def test_test_results_pattern_takes_the_builds_variables(server):
+    script = heredoc("r/unit.xml", '<testsuite name="u"><testcase classname="c" name="unit"/></testsuite>')
+    script += heredoc("r/slow.xml", '<testsuite name="s"><testcase classname="c" name="slow"/></testsuite>')
+    xml = with_publishers(job_xml(params=[("string", "SUITE", "unit")], script=script),
+                          junit("r/${SUITE}.xml"))
+    create_job(server, "vars", xml)
+    b = trigger(server, "vars", SUITE="slow")
+    assert b["result"] == "SUCCESS", log_of(server, "vars", b["number"])
+    rep = report(server, "vars", b["number"])
+    assert [c["name"] for s in rep["suites"] for c in s["cases"]] == ["slow"]
