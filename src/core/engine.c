@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "core/archive.h"
-#include "core/junit.h"
 #include "core/credentials.h"
 #include "core/cron.h"
 #include "core/audit.h"
 #include "core/engine.h"
 #include "core/git.h"
+#include "core/junit.h"
 #include "core/mask.h"
 #include "core/params.h"
 #include "core/poll.h"
@@ -2137,18 +2137,13 @@ start_archiving(struct engine *e, struct run *run)
     return true;
 }
 
-/* The archiver thread is done: the result may become FAILURE, as in Jenkins. */
+/* What the artifact copy came to: the result may become FAILURE, as in Jenkins. */
 static void
-archive_done(struct engine *e, struct run *run)
+artifacts_done(struct run *run)
 {
     const struct job_config *cfg = run->job->cfg;
 
-    pthread_join(run->archiver, NULL);
-    run->archiving = false;
-    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
-    if (!run->archive_wanted)
-        ;
-    else if (run->archive_r == -E2BIG)
+    if (run->archive_r == -E2BIG)
         log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
                   run->archive_count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
     else if (run->archive_r == -ECANCELED)
@@ -2157,12 +2152,22 @@ archive_done(struct engine *e, struct run *run)
         log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-run->archive_r));
         run->result = "FAILURE";
     }
-    if (run->archive_wanted && run->archive_r >= 0 && run->archive_count == 0 &&
-        !cfg->archive_allow_empty) {
+    if (run->archive_r >= 0 && run->archive_count == 0 && !cfg->archive_allow_empty) {
         log_write(run->logfd, "ERROR: No artifacts found that match the file pattern \"%s\". "
                               "Configuration error?\n", cfg->archive_artifacts);
         run->result = "FAILURE";
     }
+}
+
+/* The archiver thread is done: its publishers' results, in their order. */
+static void
+archive_done(struct engine *e, struct run *run)
+{
+    pthread_join(run->archiver, NULL);
+    run->archiving = false;
+    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
+    if (run->archive_wanted)
+        artifacts_done(run);
     if (run->junit_wanted)
         junit_done(run);
     /* stopped while archiving */
