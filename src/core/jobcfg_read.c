@@ -554,6 +554,8 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
             r = child_bool(junit, "keepLongStdio", &cfg->junit_keep_long_stdio, msg);
         if (r >= 0)
             r = child_scale(junit, "healthScaleFactor", &cfg->junit_health_scale, msg);
+        if (r >= 0)
+            r = child_bool(junit, "skipMarkingBuildUnstable", &cfg->junit_skip_unstable, msg);
         if (r < 0)
             return r;
         if (!cfg->junit_results && !(cfg->junit_results = strdup("")))

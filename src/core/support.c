@@ -194,8 +194,8 @@ const struct support_entry support_table[] = {
     { "publishers", "jenkins.plugins.slack.SlackNotifier", SUPPORT_SKIPPED, NULL,
       "Slack notification." },
     { "publishers", "hudson.tasks.junit.JUnitResultArchiver", SUPPORT_RUN, NULL,
-      "JUnit test reports, with testResults, allowEmptyResults, keepLongStdio and "
-      "healthScaleFactor: failed tests "
+      "JUnit test reports, with testResults, allowEmptyResults, keepLongStdio, "
+      "healthScaleFactor and skipMarkingBuildUnstable: failed tests "
       "make the build UNSTABLE; the results are at testReport/ and in the trend." },
     { "publishers", "hudson.tasks.Fingerprinter", SUPPORT_SKIPPED, NULL, "Fingerprints." },
     { "publishers", "hudson.tasks.BuildTrigger", SUPPORT_SKIPPED, NULL,

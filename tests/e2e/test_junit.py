@@ -405,3 +405,30 @@ def test_test_results_pattern_takes_the_builds_variables(server):
     assert b["result"] == "SUCCESS", log_of(server, "vars", b["number"])
     rep = report(server, "vars", b["number"])
     assert [c["name"] for s in rep["suites"] for c in s["cases"]] == ["slow"]
+
+
+LENIENT_YAML = """\
+- job:
+    name: junit-lenient
+    builders:
+      - shell: |
+          mkdir -p out
+          echo '<testsuite name="s"><testcase classname="c" name="f"><failure/></testcase></testsuite>' > out/r.xml
+    publishers:
+      - junit:
+          results: out/r.xml
+          skip-marking-build-unstable: true
+          health-scale-factor: 0.5
+"""
+
+
+def test_jjb_skip_marking_build_unstable(server, tmp_path):
+    jjb = JJB(server, tmp_path)
+    jjb.run("update", jjb.write(LENIENT_YAML))
+    config = server.get("job/junit-lenient/config.xml", auth=server.alice).text
+    assert "<skipMarkingBuildUnstable>true</skipMarkingBuildUnstable>" in config
+    b = trigger(server, "junit-lenient")
+    assert b["result"] == "SUCCESS", log_of(server, "junit-lenient", b["number"])
+    assert action_of(b)["failCount"] == 1
+    health = server.get("job/junit-lenient/api/json", auth=server.alice).json()["healthReport"]
+    assert health[0]["score"] == 50 and health[0]["description"].startswith("Test Result")
