@@ -156,6 +156,8 @@ def test_pytest_report_written_in_the_build_makes_it_unstable(server, tmp_path):
 
     xml = server.get("job/junit-py/lastCompletedBuild/testReport/api/xml", auth=server.alice)
     assert xml.status_code == 200 and "<failCount>1</failCount>" in xml.text, xml.text[:300]
+    assert "<testResult _class='hudson.tasks.junit.TestResult'>" in xml.text, xml.text[:300]
+    assert "<suite _class='hudson.tasks.junit.SuiteResult'><case _class='hudson.tasks.junit.CaseResult'>" in xml.text
 
     job = server.get("job/junit-py/api/json", auth=server.alice).json()
     tests = [h for h in job["healthReport"] if h["description"].startswith("Test Result")]
