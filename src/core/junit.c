@@ -43,11 +43,14 @@ static int _printf_(2, 3) fail(struct junit_result *res, const char *fmt, ...)
     return s ? -EINVAL : -ENOMEM;
 }
 
-/* Cuts `b` to at most `max` bytes at a character boundary, saying how much went. */
+/*
+ * Cuts `b` (the first bytes of a text of `total` bytes) to at most `max`
+ * bytes at a character boundary, saying how much was left out.
+ */
 static int
-clip(struct buf *b, size_t max)
+clip(struct buf *b, size_t max, size_t total)
 {
-    size_t n = b->len, cut;
+    size_t n = total, cut;
     char note[64];
 
     if (n <= max)
@@ -66,6 +69,7 @@ static int
 text_of(const xmlNode *n, size_t max, char **ret)
 {
     _cleanup_(buf_releasep) struct buf b = BUF_INIT(SIZE_MAX / 2);
+    size_t total = 0;
     bool any = false;
 
     *ret = NULL;
@@ -74,6 +78,7 @@ text_of(const xmlNode *n, size_t max, char **ret)
             size_t len = strlen((const char *) c->content);
 
             any = true;
+            total += len;
             /* past max + 1 the rest is only counted */
             if (b.len <= max && buf_append(&b, c->content, MIN(len, max + 1 - b.len)) < 0)
                 return -ENOMEM;
@@ -81,7 +86,7 @@ text_of(const xmlNode *n, size_t max, char **ret)
     }
     if (!any)
         return 0;
-    if (clip(&b, max) < 0)
+    if (clip(&b, max, total) < 0)
         return -ENOMEM;
     *ret = buf_detach(&b);
     return *ret ? 0 : -ENOMEM;
@@ -97,7 +102,8 @@ attr(const xmlNode *n, const char *name, size_t max, char **ret)
     *ret = NULL;
     if (!v)
         return 0;
-    if (buf_append(&b, v, MIN(strlen((const char *) v), max + 1)) < 0 || clip(&b, max) < 0)
+    if (buf_append(&b, v, MIN(strlen((const char *) v), max + 1)) < 0 ||
+        clip(&b, max, strlen((const char *) v)) < 0)
         return -ENOMEM;
     *ret = buf_detach(&b);
     return *ret ? 0 : -ENOMEM;
