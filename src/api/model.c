@@ -11,6 +11,7 @@
 #include "core/archive.h"
 #include "core/chain.h"
 #include "core/git.h"
+#include "core/health.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/strutil.h"
@@ -358,33 +359,16 @@ param_defs_json(const struct job *job)
 static json_t *
 health_report(struct model *m, const struct job *job)
 {
-    struct build_row *rows = NULL;
-    size_t n = 0, failed = 0, done = 0;
+    struct health h[2];
     json_t *a = json_array();
-    int score;
+    size_t n = 0;
 
-    if (store_build_list(m->req->db, job->name, 0, 5, &rows, &n) < 0)
+    if (health_of_job(m->req->db, job->name, h, &n) < 0)
         return a;
-    for (size_t i = 0; i < n; i++) {
-        if (!rows[i].result)
-            continue;
-        done++;
-        if (!streq(rows[i].result, "SUCCESS"))
-            failed++;
-    }
-    build_rows_free(rows, n);
-    if (done == 0)
-        return a;
-    score = (int) (100 * (done - failed) / done);
-    json_array_append_new(
-        a, json_pack("{s:o, s:s, s:s, s:i}", "description",
-                     json_sprintf("Build stability: %zu out of the last %zu builds failed.", failed,
-                                  done),
-                     "iconClassName",
-                     score > 80 ? "icon-health-80plus" : score > 60 ? "icon-health-60to79"
-                                 : score > 40 ? "icon-health-40to59" : score > 20 ? "icon-health-20to39"
-                                 : "icon-health-00to19",
-                     "iconUrl", score > 80 ? "health-80plus.png" : "health-00to19.png", "score", score));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i}", "description", h[i].description,
+                                           "iconClassName", h[i].icon_class, "iconUrl",
+                                           h[i].icon_url, "score", h[i].score));
     return a;
 }
 
@@ -636,6 +620,94 @@ enum build_parts {
     PART_ALL = PART_ACTIONS | PART_ARTIFACTS | PART_GIT,
 };
 
+/* The JUnit publisher's action on a build that recorded tests. */
+static void
+test_action(struct model *m, const struct job *job, int64_t number, json_t *actions)
+{
+    struct test_summary t;
+
+    if (store_tests_summary(m->req->db, job->name, number, &t) < 0)
+        return;
+    json_array_append_new(actions, json_pack("{s:s, s:I, s:I, s:I, s:s}", "_class",
+                                             "hudson.tasks.junit.TestResultAction", "failCount",
+                                             (json_int_t) t.failed, "skipCount",
+                                             (json_int_t) t.skipped, "totalCount",
+                                             (json_int_t) t.total, "urlName", "testReport"));
+}
+
+static json_t *
+jtext_or_null(const char *s)
+{
+    return s ? jtext(s) : json_null();
+}
+
+static json_t *
+case_json(const struct test_case_row *c, int64_t number)
+{
+    json_t *o = json_pack("{s:[], s:I, s:s, s:f, s:o, s:o, s:I, s:s, s:b, s:o, s:s, s:o, s:o}",
+                          "testActions", "age",
+                          (json_int_t) (c->failed_since ? number - c->failed_since + 1 : 0),
+                          "className", c->class_name, "duration", c->duration, "errorDetails",
+                          jtext_or_null(c->error_details), "errorStackTrace",
+                          jtext_or_null(c->error_stack), "failedSince",
+                          (json_int_t) c->failed_since, "name", c->name, "skipped",
+                          streq(c->status, "SKIPPED"), "skippedMessage",
+                          jtext_or_null(c->skipped_message), "status", c->status, "stderr",
+                          jtext_or_null(c->stderr_text), "stdout", jtext_or_null(c->stdout_text));
+
+    if (o)
+        json_object_set_new(o, "_class", json_string("hudson.tasks.junit.CaseResult"));
+    return o;
+}
+
+static json_t *
+suite_json(const char *name)
+{
+    return json_pack("{s:s, s:[], s:f, s:[], s:[], s:n, s:s, s:n, s:n, s:n, s:n}", "_class",
+                     "hudson.tasks.junit.SuiteResult", "cases", "duration", 0.0,
+                     "enclosingBlockNames", "enclosingBlocks", "id", "name", name, "nodeId",
+                     "stderr", "stdout", "timestamp");
+}
+
+json_t *
+model_test_report(struct model *m, const struct job *job, int64_t number)
+{
+    struct test_case_row *rows = NULL;
+    struct test_summary t;
+    json_t *o, *suites, *suite = NULL, *cases = NULL;
+    size_t n = 0;
+    double suite_duration = 0;
+
+    if (store_tests_summary(m->req->db, job->name, number, &t) < 0 ||
+        store_tests_list(m->req->db, job->name, number, false, 0, MODEL_TEST_TEXT_BUDGET, &rows,
+                         &n) < 0)
+        return NULL;
+    suites = json_array();
+    for (size_t i = 0; suites && i < n; i++) {
+        if (!suite || !streq(json_string_value(json_object_get(suite, "name")), rows[i].suite)) {
+            if (suite)
+                json_object_set_new(suite, "duration", json_real(suite_duration));
+            suite = suite_json(rows[i].suite);
+            if (!suite)
+                break;
+            json_array_append_new(suites, suite);
+            cases = json_object_get(suite, "cases");
+            suite_duration = 0;
+        }
+        suite_duration += rows[i].duration;
+        json_array_append_new(cases, case_json(&rows[i], number));
+    }
+    if (suite)
+        json_object_set_new(suite, "duration", json_real(suite_duration));
+    test_case_rows_free(rows, n);
+    o = json_pack("{s:s, s:[], s:f, s:b, s:I, s:I, s:I, s:o}", "_class",
+                  "hudson.tasks.junit.TestResult", "testActions", "duration", t.duration, "empty",
+                  t.total == 0, "failCount", (json_int_t) t.failed, "passCount",
+                  (json_int_t) (t.total - t.failed - t.skipped), "skipCount",
+                  (json_int_t) t.skipped, "suites", suites);
+    return o;
+}
+
 static json_t *
 build_json(struct model *m, const struct job *job, const struct build_row *b, unsigned parts,
            int64_t estimate)
@@ -673,6 +745,7 @@ build_json(struct model *m, const struct job *job, const struct build_row *b, un
     json_object_set_new(o, "culprits", json_array());
     if (job->cfg->git_urls && (parts & PART_GIT))
         git_build_json(m, job, b, actions, o);
+    test_action(m, job, b->number, actions);
     if (building)
         json_object_set_new(o, "executor", json_pack("{s:s, s:i}", "_class", "hudson.model.Executor",
                                                      "number", b->executor));

@@ -46,6 +46,14 @@ json_t *model_job_summary(struct model *m, const struct job *job);
 json_t *model_job(struct model *m, const struct job *job, int depth);
 json_t *model_build_ref(struct model *m, const char *job, int64_t number);
 json_t *model_build(struct model *m, const struct job *job, const struct build_row *b, int depth);
+/*
+ * A build's test results as Jenkins' hudson.tasks.junit.TestResult; NULL
+ * when the build recorded none. Stack traces and output take at most
+ * MODEL_TEST_TEXT_BUDGET bytes in all; past it they are null.
+ */
+/* well under HTTP_MAX_ANSWER_BYTES, so that the cases themselves fit beside it */
+#define MODEL_TEST_TEXT_BUDGET ((size_t) 24 * 1024 * 1024)
+json_t *model_test_report(struct model *m, const struct job *job, int64_t number);
 json_t *model_queue_item(struct model *m, const struct queue_row *q);
 json_t *model_root(struct model *m, int depth);
 

@@ -660,6 +660,27 @@ build_stop(const struct app *app, struct req *req, struct resp *resp, struct job
     api_redirect(resp, 302, rfmt("%s%lld/", ju ? ju : "/", (long long) number));
 }
 
+/* /job/X/N/testReport/api/json: the JUnit publisher's results (404 without any) */
+static void
+build_test_report(const struct app *app, struct req *req, struct resp *resp, struct job *job,
+                  int64_t number)
+{
+    struct model m;
+    json_t *v;
+
+    if (model_init(&m, app, req) < 0) {
+        api_send_text(resp, 500, "Out of memory.\n");
+        return;
+    }
+    v = model_test_report(&m, job, number);
+    if (v)
+        send_model(app, req, resp, SEG(5) ? SEG(5) : "json", v);
+    else
+        not_found(app, req, resp, rfmt("Test results of build #%lld of job '%s' (the build "
+                                       "recorded none)", (long long) number, job->name));
+    model_release(&m);
+}
+
 static void
 build_route(const struct app *app, struct req *req, struct resp *resp, struct job *job)
 {
@@ -694,7 +715,10 @@ build_route(const struct app *app, struct req *req, struct resp *resp, struct jo
         refuse(app, req, resp, &(struct refusal){ .status = 405, .error = "Method not allowed",
                                                   .presented = rfmt("The request used %s.", req->method),
                                                   .fix = rfmt("Use POST for %s.", what) });
-    } else if (streq(what, "injectedEnvVars") || streq(what, "testReport")) {
+    } else if (streq(what, "testReport") &&
+               (!SEG(4) || (streq(SEG(4), "api") && route_is_api_format(SEG(5))))) {
+        build_test_report(app, req, resp, job, number);
+    } else if (streq(what, "injectedEnvVars")) {
         not_found(app, req, resp, rfmt("'%s' (a plugin's page)", what));
     } else
         not_found(app, req, resp, rfmt("The page '%s' of a build", what));

@@ -146,6 +146,8 @@ struct walk {
     const bool *cancel;
     size_t count;
     uint64_t bytes;
+    archive_visit_fn *visit;    /* instead of copying, when not NULL */
+    void *ctx;
 };
 
 static int
@@ -182,8 +184,14 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
                 r = walk_dir(w, sub, path, depth + 1);
         } else if (S_ISREG(st.st_mode) && match_list(w->includes, path) &&
                    !(w->excludes && match_list(w->excludes, path))) {
-            _cleanup_free_ char *target = path_join(w->dest, path);
+            _cleanup_free_ char *target = NULL;
             char *slash;
+
+            if (w->visit) {
+                r = w->visit(w->ctx, dirfd(d), de->d_name, path);
+                continue;
+            }
+            target = path_join(w->dest, path);
 
             if (w->count >= ARCHIVE_MAX_FILES || w->bytes + (uint64_t) st.st_size > ARCHIVE_MAX_BYTES) {
                 r = -E2BIG;
@@ -218,6 +226,20 @@ archive_collect(const char *workspace, const char *includes, const char *exclude
     r = walk_dir(&w, fd, "", 0);
     *ret_count = w.count;
     return r;
+}
+
+int
+archive_find(const char *workspace, const char *includes, const char *excludes,
+             const bool *cancel, archive_visit_fn *visit, void *ctx)
+{
+    struct walk w = { .includes = includes, .excludes = excludes, .cancel = cancel,
+                      .visit = visit, .ctx = ctx };
+    int fd;
+
+    fd = open(workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    return walk_dir(&w, fd, "", 0);
 }
 
 void

@@ -34,6 +34,18 @@ bool ant_match(const char *pattern, const char *path);
 int archive_collect(const char *workspace, const char *includes, const char *excludes,
                     const char *dest, const bool *cancel, size_t *ret_count);
 
+/*
+ * Calls `visit` for each regular file of `workspace` that matches
+ * `includes` and none of `excludes`, in directory order, with the file's
+ * directory (an fd reached without following a symbolic link), its name
+ * there and its path relative to the workspace. A negative return of
+ * `visit` stops the walk and is returned; else 0, -ECANCELED or -errno.
+ * The file itself is the visitor's to open, with O_NOFOLLOW.
+ */
+typedef int archive_visit_fn(void *ctx, int dirfd, const char *name, const char *path);
+int archive_find(const char *workspace, const char *includes, const char *excludes,
+                 const bool *cancel, archive_visit_fn *visit, void *ctx);
+
 struct artifact {
     char *relative_path;
     uint64_t size;

@@ -26,6 +26,7 @@
 #include "core/audit.h"
 #include "core/engine.h"
 #include "core/git.h"
+#include "core/junit.h"
 #include "core/mask.h"
 #include "core/params.h"
 #include "core/poll.h"
@@ -145,6 +146,15 @@ struct run {
     const char *result;
     int archive_r;
     size_t archive_count;
+    /* the publishers the archiver thread runs: ArtifactArchiver, then JUnit */
+    bool archive_wanted;
+    bool junit_wanted;
+    int junit_r;
+    struct junit_result junit;
+    const char *junit_db;          /* lent: the home's database, written by the archiver thread */
+    char *junit_globs;             /* testResults with the build's ${VARIABLES} expanded */
+    int junit_store_r;
+    struct test_summary junit_sum;
 };
 
 /* SCM polls running at once, and waiting at most */
@@ -1664,6 +1674,8 @@ run_free(struct run *run)
     if (run->archive_efd >= 0)
         close(run->archive_efd);
     free(run->archive_dest);
+    junit_result_release(&run->junit);
+    free(run->junit_globs);
     env_free(run->env);
     free(run->workspace);
     free(run->tmpdir);
@@ -2276,6 +2288,101 @@ kill_polls(struct engine *e, bool all)
             (void) spawn_signal_group(e->polls[i]->pid, SIGKILL);
 }
 
+/* ---- the JUnit publisher (core/junit.c reads the reports, on the archiver thread) ---- */
+
+static bool
+junit_wanted(const struct run *run)
+{
+    return run->cfg && run->cfg->junit_results && !streq(run->result, "ABORTED");
+}
+
+/* A worse result replaces a better one, as Jenkins' Result.combine(). */
+static void
+worsen(struct run *run, const char *result)
+{
+    static const char *const order[] = { "SUCCESS", "UNSTABLE", "FAILURE" };
+    int have = 0, want = 0;
+
+    for (int i = 0; i < (int) ELEMENTSOF(order); i++) {
+        if (streq(run->result, order[i]))
+            have = i;
+        if (streq(result, order[i]))
+            want = i;
+    }
+    if (want > have && !streq(run->result, "ABORTED"))
+        run->result = order[want];
+}
+
+/*
+ * The reports are read and their cases stored, on the archiver thread:
+ * failed tests make the build UNSTABLE. A report that cannot be read, or
+ * none at all without allowEmptyResults, fails the build, as in Jenkins.
+ */
+static void
+junit_done(struct run *run)
+{
+    struct junit_result *res = &run->junit;
+    const struct test_summary *sum = &run->junit_sum;
+
+    log_write(run->logfd, "Recording test results\n");
+    if (run->junit_r == -ECANCELED) {
+        log_write(run->logfd, "Recording test results stopped\n");
+        return;
+    }
+    if (run->junit_r < 0) {
+        log_write(run->logfd, "ERROR: recording test results failed: %s\n", strerror(-run->junit_r));
+        worsen(run, "FAILURE");
+        return;
+    }
+    if (res->error) {
+        log_write(run->logfd, "ERROR: test report %s\n", res->error);
+        log_write(run->logfd, "Build step 'Publish JUnit test result report' changed build result "
+                              "to FAILURE\n");
+        worsen(run, "FAILURE");
+    }
+    if (res->truncated)
+        log_write(run->logfd, "WARNING: only the first %d test cases were recorded\n",
+                  JUNIT_MAX_CASES);
+    if (res->n_files == 0 || (res->n_cases == 0 && !res->error)) {
+        /* as Jenkins: a build that failed most likely failed before its tests ran */
+        if (streq(run->result, "FAILURE"))
+            return;
+        if (run->cfg->junit_allow_empty) {
+            log_write(run->logfd, "None of the test reports contained any result\n");
+            return;
+        }
+        if (res->n_files == 0 && res->n_old > 0)
+            log_write(run->logfd, "ERROR: Test reports were found but none of them are new. Did "
+                                  "tests run?\nFor example, %s is %lld s old\n",
+                      res->old_path ? res->old_path : "one", (long long) (res->old_age_ms / 1000));
+        else
+            log_write(run->logfd, res->n_files == 0
+                                      ? "ERROR: No test report files were found. Configuration error?\n"
+                                      : "ERROR: None of the test reports contained any result\n");
+        worsen(run, "FAILURE");
+        return;
+    }
+    if (res->n_cases == 0)
+        return;
+    if (run->junit_store_r == -ECANCELED) {
+        log_write(run->logfd, "Recording test results stopped\n");
+        return;
+    }
+    if (run->junit_store_r < 0) {
+        log_write(run->logfd, "ERROR: the test results could not be stored: %s\n",
+                  strerror(-run->junit_store_r));
+        worsen(run, "FAILURE");
+        return;
+    }
+    log_write(run->logfd, "Test results: %lld tests, %lld failed, %lld skipped\n",
+              (long long) sum->total, (long long) sum->failed, (long long) sum->skipped);
+    if (sum->failed > 0 && streq(run->result, "SUCCESS") && !run->cfg->junit_skip_unstable) {
+        log_write(run->logfd, "Build step 'Publish JUnit test result report' changed build result "
+                              "to UNSTABLE\n");
+        worsen(run, "UNSTABLE");
+    }
+}
+
 static void *
 archive_thread(void *arg)
 {
@@ -2283,8 +2390,18 @@ archive_thread(void *arg)
     const struct job_config *cfg = run->job->cfg;
     uint64_t one = 1;
 
-    run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
-                                     run->archive_dest, &run->cancel_archive, &run->archive_count);
+    if (run->archive_wanted)
+        run->archive_r = archive_collect(run->workspace, cfg->archive_artifacts, cfg->archive_excludes,
+                                         run->archive_dest, &run->cancel_archive, &run->archive_count);
+    if (run->junit_wanted) {
+        run->junit_r = junit_collect(run->workspace, run->junit_globs,
+                                     run->cfg->junit_keep_long_stdio, run->start_ms,
+                                     &run->cancel_archive, &run->junit);
+        if (run->junit_r >= 0 && run->junit.n_cases > 0)
+            run->junit_store_r = junit_store(run->junit_db, run->job->name, run->number,
+                                             run->cfg->junit_health_scale, &run->cancel_archive,
+                                             &run->junit, &run->junit_sum);
+    }
     (void) !write(run->archive_efd, &one, sizeof one);
     return NULL;
 }
@@ -2304,10 +2421,27 @@ start_archiving(struct engine *e, struct run *run)
     _cleanup_free_ char *dir = NULL;
     int r;
 
-    if (!cfg->archive_artifacts || streq(run->result, "ABORTED") ||
-        (cfg->archive_only_if_successful && !streq(run->result, "SUCCESS")))
+    run->archive_wanted = cfg->archive_artifacts && !streq(run->result, "ABORTED") &&
+                          !(cfg->archive_only_if_successful && !streq(run->result, "SUCCESS"));
+    run->junit_wanted = junit_wanted(run);
+    run->junit_db = e->home->db_path;
+    /* as Jenkins, testResults may name the build's variables (parameters, BUILD_NUMBER...) */
+    if (run->junit_wanted) {
+        static const char *const none[] = { NULL };
+
+        r = git_expand(run->cfg->junit_results,
+                       run->env ? (const char *const *) run->env : none, &run->junit_globs);
+        if (r < 0) {
+            log_write(run->logfd, "ERROR: recording test results failed: testResults: %s\n",
+                      strerror(-r));
+            run->result = "FAILURE";
+            run->junit_wanted = false;
+        }
+    }
+    if (!run->archive_wanted && !run->junit_wanted)
         return false;
-    log_write(run->logfd, "Archiving artifacts\n");
+    if (run->archive_wanted)
+        log_write(run->logfd, "Archiving artifacts\n");
     dir = home_build_dir(e->home, run->job->name, run->number);
     run->archive_dest = dir ? path_join(dir, "archive") : NULL;
     run->archive_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -2315,7 +2449,7 @@ start_archiving(struct engine *e, struct run *run)
     if (r >= 0 && epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->archive_efd, &ev) < 0)
         r = -errno;
     /* before the first file: whatever the copy leaves, the artifact rotation finds it */
-    if (r >= 0)
+    if (r >= 0 && run->archive_wanted)
         (void) store_build_set_archived(e->db, run->job->name, run->number, true);
     if (r >= 0) {
         r = -pthread_create(&run->archiver, NULL, archive_thread, run);
@@ -2323,7 +2457,8 @@ start_archiving(struct engine *e, struct run *run)
             (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
     }
     if (r < 0) {
-        log_write(run->logfd, "ERROR: archiving artifacts failed: %s\n", strerror(-r));
+        log_write(run->logfd, "ERROR: %s failed: %s\n",
+                  run->archive_wanted ? "archiving artifacts" : "recording test results", strerror(-r));
         run->result = "FAILURE";
         return false;
     }
@@ -2331,15 +2466,12 @@ start_archiving(struct engine *e, struct run *run)
     return true;
 }
 
-/* The archiver thread is done: the result may become FAILURE, as in Jenkins. */
+/* What the artifact copy came to: the result may become FAILURE, as in Jenkins. */
 static void
-archive_done(struct engine *e, struct run *run)
+artifacts_done(struct run *run)
 {
     const struct job_config *cfg = run->job->cfg;
 
-    pthread_join(run->archiver, NULL);
-    run->archiving = false;
-    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
     if (run->archive_r == -E2BIG)
         log_write(run->logfd, "WARNING: archived only %zu files: the limit is %d files and %llu bytes\n",
                   run->archive_count, ARCHIVE_MAX_FILES, (unsigned long long) ARCHIVE_MAX_BYTES);
@@ -2354,6 +2486,19 @@ archive_done(struct engine *e, struct run *run)
                               "Configuration error?\n", cfg->archive_artifacts);
         run->result = "FAILURE";
     }
+}
+
+/* The archiver thread is done: its publishers' results, in their order. */
+static void
+archive_done(struct engine *e, struct run *run)
+{
+    pthread_join(run->archiver, NULL);
+    run->archiving = false;
+    (void) epoll_ctl(e->epfd, EPOLL_CTL_DEL, run->archive_efd, NULL);
+    if (run->archive_wanted)
+        artifacts_done(run);
+    if (run->junit_wanted)
+        junit_done(run);
     /* stopped while archiving */
     if (run->aborting)
         run->result = "ABORTED";

@@ -79,6 +79,7 @@ jobcfg_free(struct job_config *cfg)
     free(cfg->scm_poll_spec);
     free(cfg->archive_artifacts);
     free(cfg->archive_excludes);
+    free(cfg->junit_results);
     free(cfg->other_discarder);
     free(cfg->unsupported);
     cfg_git_free(cfg->git);

@@ -239,6 +239,16 @@ struct job_config {
     bool archive_allow_empty;
     bool archive_only_if_successful;
     /*
+     * publishers/hudson.tasks.junit.JUnitResultArchiver/testResults, NULL
+     * without the publisher. Read only; not in a summary (the engine reads
+     * the whole config.xml at a build's start).
+     */
+    char *junit_results;
+    bool junit_allow_empty;   /* its allowEmptyResults */
+    bool junit_keep_long_stdio; /* its keepLongStdio */
+    double junit_health_scale;  /* its healthScaleFactor: 1.0 when absent, 0 turns test health off */
+    bool junit_skip_unstable;   /* its skipMarkingBuildUnstable: failed tests leave the result alone */
+    /*
      * The class of a discarder strategy other than LogRotator (a plugin's),
      * as jobcfg_parse() read it; the keep_* fields are then -1. NULL when
      * there is none.

@@ -81,6 +81,8 @@ struct quiet cfg_quiet_begin(void);
 void cfg_quiet_end(struct quiet *q);
 void cfg_xml_init(void);
 int cfg_parse_doc(const char *xml, size_t len, xmlDoc **ret_doc, char **msg);
+/* The same for another document; `what` names it in the messages. */
+int cfg_parse_xml(const char *xml, size_t len, const char *what, xmlDoc **ret_doc, char **msg);
 int _printf_(2, 3) cfg_fail(char **msg, const char *fmt, ...);
 const char *cfg_clip(char *out, size_t size, const char *s);
 

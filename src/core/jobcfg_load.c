@@ -222,7 +222,7 @@ static xmlParserCtxt *new_parser(const char *xml, size_t len, struct parse_state
     return ctxt;
 }
 
-int cfg_parse_doc(const char *xml, size_t len, xmlDoc **ret_doc, char **msg)
+int cfg_parse_xml(const char *xml, size_t len, const char *what, xmlDoc **ret_doc, char **msg)
 {
     _cleanup_(xml_free_ctxtp) xmlParserCtxt *ctxt = NULL;
     _cleanup_(xml_free_docp) xmlDoc *doc = NULL;
@@ -236,17 +236,22 @@ int cfg_parse_doc(const char *xml, size_t len, xmlDoc **ret_doc, char **msg)
     doc = TAKE_PTR(ctxt->myDoc);
 
     if (st.doctype || (doc && (doc->intSubset || doc->extSubset)))
-        r = cfg_fail(msg, "config.xml must not contain a DOCTYPE");
+        r = cfg_fail(msg, "%s must not contain a DOCTYPE", what);
     else if (st.too_deep)
-        r = cfg_fail(msg, "config.xml nests elements deeper than %d levels", BOUND_XML_DEPTH);
+        r = cfg_fail(msg, "%s nests elements deeper than %d levels", what, BOUND_XML_DEPTH);
     else if (ctxt->errNo == XML_ERR_NO_MEMORY)
         r = -ENOMEM;
     else if (!ctxt->wellFormed || !doc)
-        r = st.err ? cfg_fail(msg, "config.xml is not well-formed XML: %s", st.err)
-                   : cfg_fail(msg, "config.xml is not well-formed XML");
+        r = st.err ? cfg_fail(msg, "%s is not well-formed XML: %s", what, st.err)
+                   : cfg_fail(msg, "%s is not well-formed XML", what);
     free(st.err);
     if (r < 0)
         return r;
     *ret_doc = TAKE_PTR(doc);
     return 0;
+}
+
+int cfg_parse_doc(const char *xml, size_t len, xmlDoc **ret_doc, char **msg)
+{
+    return cfg_parse_xml(xml, len, "config.xml", ret_doc, msg);
 }

@@ -483,10 +483,32 @@ static int read_shell_steps(struct job_config *cfg, const xmlNode *root, char **
     return 0;
 }
 
+/*
+ * A non-negative factor such as the JUnit publisher's healthScaleFactor:
+ * 1.0 when absent or empty; anything else that is not a number is refused.
+ */
+static int child_scale(const xmlNode *parent, const char *name, double *ret, char **msg)
+{
+    _cleanup_free_ char *s = NULL;
+    char *end;
+    double d;
+    int r;
+
+    *ret = 1.0;
+    r = cfg_child_text(parent, name, &s, msg);
+    if (r < 0 || !s || !*s)
+        return r;
+    d = strtod(s, &end);
+    if (end == s || *cfg_skip_space(end) || !(d >= 0 && d <= 1e6))
+        return cfg_fail(msg, "<%s> must be a number from 0 up, not '%s'", name, CLIP(s));
+    *ret = d;
+    return 0;
+}
+
 /* The timer trigger and the artifact archiver: read, never written (the document keeps them). */
 static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *root, char **msg)
 {
-    xmlNode *triggers, *timer, *poll, *publishers, *archiver;
+    xmlNode *triggers, *timer, *poll, *publishers, *archiver, *junit;
     int r;
 
     r = find_child(root, "triggers", &triggers, msg);
@@ -525,6 +547,22 @@ static int read_publishers_and_triggers(struct job_config *cfg, const xmlNode *r
         if (!cfg->archive_artifacts)
             cfg->archive_artifacts = strdup("");
         if (!cfg->archive_artifacts)
+            return -ENOMEM;
+    }
+    junit = publishers ? cfg_first_child(publishers, "hudson.tasks.junit.JUnitResultArchiver") : NULL;
+    if (junit) {
+        r = child_text(junit, "testResults", &cfg->junit_results, msg);
+        if (r >= 0)
+            r = child_bool(junit, "allowEmptyResults", &cfg->junit_allow_empty, msg);
+        if (r >= 0)
+            r = child_bool(junit, "keepLongStdio", &cfg->junit_keep_long_stdio, msg);
+        if (r >= 0)
+            r = child_scale(junit, "healthScaleFactor", &cfg->junit_health_scale, msg);
+        if (r >= 0)
+            r = child_bool(junit, "skipMarkingBuildUnstable", &cfg->junit_skip_unstable, msg);
+        if (r < 0)
+            return r;
+        if (!cfg->junit_results && !(cfg->junit_results = strdup("")))
             return -ENOMEM;
     }
     return 0;

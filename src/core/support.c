@@ -195,9 +195,10 @@ const struct support_entry support_table[] = {
       "Editable e-mail notification." },
     { "publishers", "jenkins.plugins.slack.SlackNotifier", SUPPORT_SKIPPED, NULL,
       "Slack notification." },
-    { "publishers", "hudson.tasks.junit.JUnitResultArchiver", SUPPORT_SKIPPED, NULL,
-      "JUnit test reports: failed tests do not make the build UNSTABLE. Make the shell step "
-      "fail when tests fail." },
+    { "publishers", "hudson.tasks.junit.JUnitResultArchiver", SUPPORT_RUN, NULL,
+      "JUnit test reports, with testResults, allowEmptyResults, keepLongStdio, "
+      "healthScaleFactor and skipMarkingBuildUnstable: failed tests "
+      "make the build UNSTABLE; the results are at testReport/ and in the trend." },
     { "publishers", "hudson.tasks.Fingerprinter", SUPPORT_SKIPPED, NULL, "Fingerprints." },
     { "publishers", "hudson.tasks.BuildTrigger", SUPPORT_RUN, NULL,
       "Build other projects, with the threshold (SUCCESS, UNSTABLE or FAILURE)." },

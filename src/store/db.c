@@ -182,13 +182,53 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(source, id));"
     "CREATE INDEX hook_deliveries_received ON hook_deliveries(received_ms);",
     /*
-     * a build's description and display name (NULL: none, "#N"), and its
+     * 11: a build's description and display name (NULL: none, "#N"), and its
      * keep-forever flag, which discarding old builds honours (Jenkins'
      * Run.description, displayName and keepLog)
      */
     "ALTER TABLE builds ADD COLUMN description TEXT;"
     "ALTER TABLE builds ADD COLUMN display_name TEXT;"
     "ALTER TABLE builds ADD COLUMN keep_log INTEGER NOT NULL DEFAULT 0;",
+    /*
+     * 12: test results (store/tests.c), a summary and the cases of each
+     * build; they go with their build's row, and follow it when the job
+     * is renamed. test_cases_history finds a case's previous result.
+     */
+    "CREATE TABLE test_results("
+    "  job TEXT NOT NULL,"
+    "  build INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  failed INTEGER NOT NULL,"
+    "  skipped INTEGER NOT NULL,"
+    "  duration REAL NOT NULL,"
+    "  health_scale REAL NOT NULL DEFAULT 1.0,"
+    "  PRIMARY KEY(job, build)) WITHOUT ROWID;"
+    "CREATE TABLE test_cases("
+    "  job TEXT NOT NULL,"
+    "  build INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  suite TEXT NOT NULL,"
+    "  class_name TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  duration REAL NOT NULL,"
+    "  failed_since INTEGER NOT NULL,"
+    "  error_details TEXT,"
+    "  error_stack TEXT,"
+    "  skipped_message TEXT,"
+    "  stdout TEXT,"
+    "  stderr TEXT,"
+    "  PRIMARY KEY(job, build, pos));"
+    "CREATE INDEX test_cases_history ON test_cases(job, class_name, name, build);"
+    "CREATE INDEX test_cases_failing ON test_cases(job, build) WHERE failed_since > 0;"
+    "CREATE TRIGGER test_results_gone AFTER DELETE ON builds BEGIN"
+    "  DELETE FROM test_cases WHERE job = old.job AND build = old.number;"
+    "  DELETE FROM test_results WHERE job = old.job AND build = old.number;"
+    " END;"
+    "CREATE TRIGGER test_results_renamed AFTER UPDATE OF job ON builds BEGIN"
+    "  UPDATE test_cases SET job = new.job WHERE job = old.job AND build = old.number;"
+    "  UPDATE test_results SET job = new.job WHERE job = old.job AND build = old.number;"
+    " END;",
 };
 
 int

@@ -417,6 +417,80 @@ int store_job_running_list(struct store *s, struct job_stats_row **ret_rows, siz
 int store_job_forget(struct store *s, const char *job);
 int store_job_rename(struct store *s, const char *from, const char *to);
 
+/* ---- test results (store/tests.c): the JUnit publisher's ---- */
+
+/*
+ * One test case of a build. `status` is Jenkins' CaseResult status:
+ * PASSED, FIXED (passed after failing), FAILED, REGRESSION (failed after
+ * passing) or SKIPPED. `failed_since` is the number of the first build of
+ * the unbroken run of failures this one belongs to (0 when it passed).
+ */
+struct test_case_row {
+    char *suite;
+    char *class_name;
+    char *name;
+    char *status;
+    double duration;        /* seconds */
+    char *error_details;    /* the failure's message, or NULL */
+    char *error_stack;      /* the failure's text, or NULL */
+    char *skipped_message;  /* or NULL */
+    char *stdout_text;      /* or NULL */
+    char *stderr_text;      /* or NULL */
+    int64_t failed_since;
+};
+void test_case_row_release(struct test_case_row *c);
+void test_case_rows_free(struct test_case_row *rows, size_t n);
+
+struct test_summary {
+    int64_t total, failed, skipped;
+    double duration;        /* seconds, the sum of the cases' */
+    double health_scale;    /* the publisher's healthScaleFactor: 1.0 by default, 0 turns test health off */
+};
+
+/*
+ * Records the cases of build `number` of `job` (status PASSED, FAILED or
+ * SKIPPED as parsed): sets each one's status and failed_since from the
+ * newest earlier build that had a case of the same class and name (one
+ * index lookup each), then inserts the cases and their summary (with a
+ * health_scale of 1.0). Call inside a transaction. Sets *ret_sum.
+ */
+int store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
+                    size_t n, struct test_summary *ret_sum);
+/*
+ * The same in parts, for a report too big for one transaction: each call
+ * adds cases (at positions first_pos...) and counts them into *sum; the
+ * summary row, written last, is what makes them visible (readers look at
+ * it first).
+ */
+int store_tests_add(struct store *s, const char *job, int64_t number, size_t first_pos,
+                    struct test_case_row *cases, size_t n, struct test_summary *sum);
+int store_tests_finish(struct store *s, const char *job, int64_t number,
+                       const struct test_summary *sum);
+/* The summary of a build's test results; -ENOENT when it has none. */
+int store_tests_summary(struct store *s, const char *job, int64_t number, struct test_summary *ret);
+/*
+ * The cases of a build, failures first when `failures_first`, else in
+ * report order; at most `limit` (0: all). The long texts (stack traces,
+ * output) take at most `text_budget` bytes in all: past it they are NULL,
+ * so that one answer's memory stays bounded whatever the reports held.
+ */
+int store_tests_list(struct store *s, const char *job, int64_t number, bool failures_first,
+                     int64_t limit, size_t text_budget, struct test_case_row **ret_rows,
+                     size_t *ret_n);
+
+/* One finished build in a trend, with its tests when it had a report (has_tests). */
+struct trend_row {
+    int64_t number;
+    char *result;
+    int64_t duration_ms;
+    bool has_tests;
+    struct test_summary tests;
+};
+void trend_rows_free(struct trend_row *rows, size_t n);
+/* The newest `limit` finished builds of `job`, newest first. */
+int store_tests_trend(struct store *s, const char *job, int64_t limit, struct trend_row **ret_rows,
+                      size_t *ret_n);
+
 /* ---- backups (store/backup.c) ---- */
 
 /* The schema version this Steward writes: the number of its migrations. */

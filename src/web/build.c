@@ -136,6 +136,20 @@ summary(struct buf *b, struct web *w, const char *job, const struct build_row *r
         html_text(b, r->abort_reason);
         html_raw(b, "</dd>");
     }
+    {
+        struct test_summary t;
+        if (r->result && store_tests_summary(w->req->db, job, r->number, &t) == 0) {
+            html_raw(b, "<dt>Tests</dt><dd><a id=\"test-report-link\" href=\"");
+            web_build_href(b, w, job, r->number, "testReport/");
+            html_raw(b, "\">");
+            html_int(b, t.total);
+            html_raw(b, " tests, ");
+            html_int(b, t.failed);
+            html_raw(b, " failed, ");
+            html_int(b, t.skipped);
+            html_raw(b, " skipped</a></dd>");
+        }
+    }
     html_raw(b, "</dl>");
     if (!r->result && web_may(w, PERM_JOB_CANCEL, job)) {
         html_raw(b, "<form id=\"stop-form\" class=\"js-async actions\" method=\"post\" action=\"");

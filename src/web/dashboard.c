@@ -88,6 +88,8 @@ job_row(struct buf *b, struct web *w, const struct job *job, const struct overvi
         html_raw(b, " ");
         web_status_badge(b, ST_DISABLED);
     }
+    html_raw(b, "</td><td class=\"weather-cell\">");
+    web_weather(b, w, job->name);
     html_raw(b, "</td><td><a class=\"key\" href=\"");
     web_job_href(b, w, job->name, NULL);
     html_raw(b, "\">");
@@ -276,6 +278,7 @@ jobs_table(struct buf *b, struct web *w, const struct overview *o)
     jobs_pager(b, w, &v, total, first, shown);
     if (shown > 0) {
         html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">Status</th>"
+                    "<th scope=\"col\"><abbr title=\"Weather: the job's health\">W</abbr></th>"
                     "<th scope=\"col\">Job</th><th scope=\"col\" class=\"opt\">Last success</th>"
                     "<th scope=\"col\" class=\"opt\">Last failure</th><th scope=\"col\">Last "
                     "duration</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span>"

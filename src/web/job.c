@@ -503,7 +503,12 @@ web_job_page(struct web *w, const char *name)
     html_raw(b, "</div></section><div>");
     build_card(b, w, job);
     script_card(b, w, job);
-    html_raw(b, "</div></div>");
+    html_raw(b, "</div></div><section class=\"card\" id=\"trend\" aria-labelledby=\"h-trend\">"
+                "<h2 id=\"h-trend\">Trend <a class=\"hint\" href=\"");
+    web_job_href(b, w, job->name, "buildTimeTrend");
+    html_raw(b, "\">(its own page)</a></h2>");
+    web_trend_charts(b, w, job->name);
+    html_raw(b, "</section>");
     web_end(w, 200);
 }
 

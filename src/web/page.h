@@ -148,6 +148,13 @@ void web_security_page(struct web *w);                     /* /manage/security *
 void web_audit_page(struct web *w);                        /* /manage/audit */
 void web_credentials_page(struct web *w);                  /* /manage/credentials */
 void web_hooks_page(struct web *w);                        /* /manage/hooks */
+/* web/tests.c: test results and pictures */
+void web_test_report_page(struct web *w, const char *job, const char *build); /* N/testReport/ */
+void web_trend_page(struct web *w, const char *job);       /* /job/NAME/buildTimeTrend */
+/* The trend charts (SVG) of a job's last 50 finished builds. */
+void web_trend_charts(struct buf *b, struct web *w, const char *job);
+/* The weather icon (SVG) of a job's health; nothing before its first finished build. */
+void web_weather(struct buf *b, struct web *w, const char *job);
 /* The configure page's "Forge hooks": what GitHub, GitLab and notifyCommit need (web/hooks.c). */
 void web_hooks_panel(struct buf *b, struct web *w, const char *job, const struct job_config *cfg);
 /* A <select> of the permissions: all of them, or (global false) those a job can grant. */

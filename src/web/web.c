@@ -46,6 +46,8 @@ PAGE(web_page_configure, web_configure_page(&w, req->seg[1]))
 PAGE(web_page_job_delete, web_job_delete_page(&w, req->seg[1]))
 PAGE(web_page_build_now, web_job_build(&w, req->seg[1]))
 PAGE(web_page_build, web_build_page(&w, req->seg[1], req->seg[2]))
+PAGE(web_page_test_report, web_test_report_page(&w, req->seg[1], req->seg[2]))
+PAGE(web_page_trend, web_trend_page(&w, req->seg[1]))
 PAGE(web_page_new_job, web_new_job(&w))
 PAGE(web_page_me, web_user_page(&w, NULL))
 PAGE(web_page_user, web_user_page(&w, req->seg[1]))
@@ -84,6 +86,8 @@ static const struct route routes[] = {
     { "job/*/buildNow", POST | FORM | JOB, NEEDS(JOB_BUILD), web_page_build_now },
     { "job/*/{build}", GET | HTML | JOB, NEEDS(JOB_READ), web_page_build },
     { "job/*/{build}/console", GET | JOB, NEEDS(JOB_READ), web_page_build },
+    { "job/*/{build}/testReport", GET | HTML | JOB, NEEDS(JOB_READ), web_page_test_report },
+    { "job/*/buildTimeTrend", GET | JOB, NEEDS(JOB_READ), web_page_trend },
     { "newJob", GET | POST | FORM, NEEDS(JOB_CREATE), web_page_new_job },
     { "me/configure", GET | POST | FORM, SIGNED_IN, web_page_me },
     { "user/*/configure", GET | POST | FORM, SELF_OR_ADMIN, web_page_user },

@@ -140,6 +140,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 10: the same, and the webhook deliveries (none) */
     ROWS_WITH_LIMITS,
+    /* 11: the same, and builds' descriptions, display names and keep flags (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
