@@ -416,3 +416,33 @@ def test_a_201_means_the_file_is_on_disk(tmp_path):
         assert uploads(s) == []
     finally:
         s.stop()
+
+
+def test_the_file_is_put_after_the_workspace_cleanup(srv, tmp_path):
+    """PreBuildCleanup empties the workspace before the build, as the checkout may: the
+    uploaded file goes in after them, as Jenkins' FileParameterValue does, so the step
+    sees it while what an earlier build left is gone."""
+    xml = file_job(names=("in/data.bin",),
+                   script="set -e; sha256sum in/data.bin; if [ -e left-behind ]; then echo STALE; fi; "
+                          "touch left-behind")
+    xml = xml.replace("<buildWrappers/>",
+                      "<buildWrappers><hudson.plugins.ws__cleanup.PreBuildCleanup>"
+                      "<deleteDirs>false</deleteDirs><cleanupParameter/><externalDelete/>"
+                      "</hudson.plugins.ws__cleanup.PreBuildCleanup></buildWrappers>", 1)
+    create_job(srv, "up-clean", xml)
+    data = os.urandom(1000)
+    f = tmp_path / "c.bin"
+    f.write_bytes(data)
+    for n in (1, 2):
+        p = curl(srv, "-X", "POST", srv.url + "job/up-clean/buildWithParameters",
+                 "-F", f"in/data.bin=@{f}")
+        status, loc, body = status_and_location(p)
+        assert status == 201, (p.stdout, body)
+        item = srv.wait_queue_item(loc, srv.alice)
+        number = item["executable"]["number"]
+        b = srv.wait_build("up-clean", number, srv.alice)
+        log = srv.get(f"job/up-clean/{number}/consoleText", auth=srv.alice).text
+        assert b["result"] == "SUCCESS", log
+        assert f"{hashlib.sha256(data).hexdigest()}  in/data.bin" in log, log
+        assert "STALE" not in log, log
+    assert uploads(srv) == []
