@@ -2544,6 +2544,21 @@ empty_trash(struct engine *e)
     e->janitor_running = pthread_create(&e->janitor, NULL, janitor_thread, e) == 0;
 }
 
+/* Moves `path` into the trash under a new name: 0, or -errno (-ENOENT for a missing path). */
+static int
+trash_rename(struct engine *e, const char *path)
+{
+    char name[64];
+    _cleanup_free_ char *dst = NULL;
+
+    snprintf(name, sizeof name, "%lld-%llu", (long long) now_ms(),
+             (unsigned long long) e->trash_seq++);
+    dst = path_join(e->trash, name);
+    if (!dst)
+        return -ENOMEM;
+    return rename(path, dst) == 0 ? 0 : -errno;
+}
+
 /*
  * Takes `path` (a missing one is fine) out of the home directory at once,
  * into the trash; deletes it here when it cannot be moved there (another
@@ -2552,13 +2567,7 @@ empty_trash(struct engine *e)
 static int
 to_trash(struct engine *e, const char *path)
 {
-    char name[64];
-    _cleanup_free_ char *dst = NULL;
-
-    snprintf(name, sizeof name, "%lld-%llu", (long long) now_ms(),
-             (unsigned long long) e->trash_seq++);
-    dst = path_join(e->trash, name);
-    if (dst && rename(path, dst) == 0)
+    if (trash_rename(e, path) == 0)
         return 0;
     return fs_rm_rf(path);
 }
@@ -3439,17 +3448,13 @@ assign_workspace(struct engine *e, struct run *run)
 static int
 wipe_dir(struct engine *e, const char *path)
 {
-    char name[64];
-    _cleanup_free_ char *dst = NULL;
+    int r = trash_rename(e, path);
 
-    snprintf(name, sizeof name, "%lld-%llu", (long long) now_ms(),
-             (unsigned long long) e->trash_seq++);
-    dst = path_join(e->trash, name);
-    if (dst && rename(path, dst) == 0) {
+    if (r == 0) {
         empty_trash(e);
         return 0;
     }
-    if (errno == ENOENT)
+    if (r == -ENOENT)
         return 0;
     return workspace_rm_at(AT_FDCWD, path);
 }
