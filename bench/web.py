@@ -6,6 +6,8 @@ smaller jobs through the API, stops the server, inserts 10,000 builds of
 `big` and 100 of each other job straight into the stopped server's
 steward.db with sqlite3 (each with its queue item, parameters and cause,
 as the engine writes them; a few hundred are failures, aborts or unstable),
+each build of `big` with a JUnit summary of 120 tests and the newest with
+its cases (so the job page's trend chart and the test page have data),
 starts it again, signs in through the login form, and asks for each page
 as a browser does (session cookie, Accept: text/html), one keep-alive
 client, requests back to back.
@@ -44,6 +46,7 @@ from trigger import start_nginx, start_steward  # noqa: E402
 BUILDS = 10_000
 SMALL_JOBS = 9
 SMALL_BUILDS = 100
+TEST_CASES = 120
 
 JOB = """<?xml version='1.1' encoding='UTF-8'?>
 <project><description>A job with a long history.</description><properties>
@@ -98,6 +101,25 @@ def insert_builds(db_path, job, n, params, start_queue_id):
                    "ON CONFLICT(job) DO UPDATE SET next_build = excluded.next_build", (job, n + 1))
     db.close()
     return qid
+
+
+def insert_test_results(db_path, job, n, cases=TEST_CASES):
+    """Each build's JUnit summary, as the publisher stores it (an unstable build has failures),
+    and the newest build's cases, so that the trend chart and the test page have their data."""
+    db = sqlite3.connect(db_path)
+    with db:
+        for number in range(1, n + 1):
+            failed = 3 if number % 20 == 19 else 0
+            db.execute("INSERT INTO test_results(job, build, total, failed, skipped, duration) "
+                       "VALUES(?,?,?,?,?,?)", (job, number, cases, failed, number % 4, 12.5))
+        for pos in range(cases):
+            failed = pos < 3 and n % 20 == 19
+            db.execute("INSERT INTO test_cases(job, build, pos, suite, class_name, name, status, "
+                       "duration, failed_since, error_details) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                       (job, n, pos, "suite", f"pkg.Test{pos // 10}", f"test_{pos}",
+                        "FAILED" if failed else "PASSED", 0.01, n if failed else 0,
+                        "expected 1, got 2" if failed else None))
+    db.close()
 
 
 def sign_in(port):
@@ -175,13 +197,14 @@ def main():
         for i in range(SMALL_JOBS):
             qid = insert_builds(db_path, f"job{i}", SMALL_BUILDS, lambda n: [
                 ("BRANCH", 0, "main"), ("TARGET", 3, "staging"), ("SECRET", 4, "x")], qid)
+        insert_test_results(db_path, "big", BUILDS)
         with sqlite3.connect(db_path) as db:   # the users page is for administrators
             db.execute("UPDATE users SET is_admin = 1 WHERE name = 'bench'")
         logdir = os.path.join(home, "jobs", "big", "builds", str(BUILDS))
         os.makedirs(logdir, exist_ok=True)
         with open(os.path.join(logdir, "log"), "w") as f:
             f.write("line of output\n" * 70_000 + "Finished: SUCCESS\n")
-        print(f"inserted {BUILDS} builds of 'big' and {SMALL_JOBS} x {SMALL_BUILDS} others "
+        print(f"inserted {BUILDS} builds of 'big' (each with a test report) and {SMALL_JOBS} x {SMALL_BUILDS} others "
               f"in {time.time() - t0:.1f} s")
 
         # start again on the same home (the user and token exist already)
@@ -203,6 +226,8 @@ def main():
             ("job page, history page 200", "/job/big/?page=200"),
             ("job page, oldest history page", "/job/big/?page=400"),
             ("job live part", "/job/big/?part=live"),
+            ("build time trend", "/job/big/buildTimeTrend"),
+            (f"test report ({TEST_CASES} cases)", f"/job/big/{BUILDS}/testReport/"),
             ("build page, newest", f"/job/big/{BUILDS}/"),
             ("build page, first", "/job/big/1/"),
             ("build summary part", f"/job/big/{BUILDS}/console?part=summary"),
