@@ -2959,14 +2959,16 @@ end_run(struct engine *e, struct run *run)
     int64_t duration;
     int r;
 
-    cleanup_after_build(e, run);
     drop_pending_uploads(e, run);
+    if (run->logfd >= 0)
+        log_skipped_publishers(run);
+    /* the downstream builds first: a properties file they read must not be cleaned away */
+    trigger_downstream(e, run);
+    /* the Workspace Cleanup publisher last, as the plugin runs after the build is finalized */
+    cleanup_after_build(e, run);
     result = run->result;
 
     duration = mono_ms() - run->start_mono;
-    if (run->logfd >= 0)
-        log_skipped_publishers(run);
-    trigger_downstream(e, run);
     log_write(run->logfd, "Finished: %s\n", result);
     r = record_result(e, run, duration, !run->forget_waiter);
     if (r < 0) {

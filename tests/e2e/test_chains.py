@@ -107,6 +107,10 @@ YAML = r"""
             property-file: missing.properties
             fail-on-missing: true
             condition: ALWAYS
+      # the Workspace Cleanup publisher runs after the triggers have read their files
+      - workspace-cleanup:
+          clean-if:
+            - failure: false
 - job:
     name: pdown
     parameters:
@@ -323,6 +327,8 @@ def test_parameterized_trigger_passes_parameters(chains):
     # no parameter at all, and triggerWithNoParameters false (JJB's default): not triggered
     assert "Downstream builds will not be triggered as no parameter is set." in log, log
     assert "Properties file missing.properties did not exist" in log, log
+    assert log.index("Triggering a new build of pdown") < log.index("[WS-CLEANUP] done"), log
+    assert not os.path.exists(os.path.join(s.home, "workspace", "up-p", "out.properties"))
     for job in ("pdown-evil", "pdown-none", "pdown-missing"):
         info = job_info(s, job, s.alice)
         assert info["lastBuild"] is None and info["inQueue"] is False, (job, info)
