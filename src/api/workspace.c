@@ -157,7 +157,7 @@ api_workspace(const struct app *app, struct req *req, struct resp *resp, struct 
     struct stat st;
     int fd = -1, r;
 
-    r = workspace_base(app->home, job->name, job->cfg->custom_workspace, &base, &why);
+    r = workspace_base(app->home, app->jobs, job->name, job->cfg->custom_workspace, &base, &why);
     if (r < 0) {
         refuse(app, req, resp, &(struct refusal){
             .status = r == -EINVAL ? 409 : 500, .error = "No workspace",

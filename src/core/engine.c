@@ -3416,11 +3416,11 @@ assign_workspace(struct engine *e, struct run *run)
     _cleanup_free_ char *base = NULL;
     int r;
 
-    r = workspace_base(e->home, run->job->name, custom, &base, &why);
+    r = workspace_base(e->home, e->jobs, run->job->name, custom, &base, &why);
     if (r == -EINVAL) {
         run->ws_refused = why;
         custom = NULL;
-        r = workspace_base(e->home, run->job->name, NULL, &base, &why);
+        r = workspace_base(e->home, NULL, run->job->name, NULL, &base, &why);
     }
     if (r < 0)
         return r;
@@ -3749,7 +3749,7 @@ wipe_workspace(struct engine *e, const char *name)
 
     if (!job)
         return -ENOENT;
-    r = workspace_base(e->home, job->name, job->cfg->custom_workspace, &base, &why);
+    r = workspace_base(e->home, e->jobs, job->name, job->cfg->custom_workspace, &base, &why);
     if (r < 0)
         return r;
     for (int i = 0; i < e->opts.executors; i++) {

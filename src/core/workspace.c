@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/archive.h"
+#include "core/jobs.h"
 #include "core/workspace.h"
 #include "util/macro.h"
 #include "util/strutil.h"
@@ -83,8 +84,8 @@ workspace_custom_check(const char *custom, const char **reterr_why)
 }
 
 int
-workspace_base(const struct home *h, const char *job, const char *custom, char **ret,
-               const char **reterr_why)
+workspace_base(const struct home *h, struct jobs *jobs, const char *job, const char *custom,
+               char **ret, const char **reterr_why)
 {
     const char *name = job, *why = NULL;
     size_t parent = 0;
@@ -99,6 +100,15 @@ workspace_base(const struct home *h, const char *job, const char *custom, char *
                        memcmp(custom, h->workspace_dir, parent) != 0)) {
             *reterr_why = "an absolute custom workspace must be in this server's HOME/workspace";
             return -EINVAL;
+        }
+        if (jobs && !streq(name, job)) {
+            _cleanup_(job_unrefp) struct job *other = jobs_get(jobs, name);
+
+            if (other) {
+                *reterr_why = "it is the workspace of another job: give this job a directory "
+                              "of its own";
+                return -EINVAL;
+            }
         }
     }
     if (asprintf(&s, "%s/%s", h->workspace_dir, name) < 0)

@@ -25,6 +25,8 @@
 #include "core/home.h"
 #include "core/jobcfg.h"
 
+struct jobs;
+
 /* How deep a workspace is walked; deeper is left alone (-ELOOP). */
 #define WORKSPACE_MAX_DEPTH 128
 
@@ -38,9 +40,12 @@ int workspace_custom_check(const char *custom, const char **reterr_why);
  * The workspace builds of `job` take first: its custom workspace (NULL:
  * none), else HOME/workspace/JOB. 0 and a newly allocated *ret; -EINVAL
  * with *reterr_why for an absolute custom workspace outside
- * HOME/workspace (or one workspace_custom_check() refuses); -ENOMEM.
+ * HOME/workspace (or one workspace_custom_check() refuses), or, with
+ * `jobs`, one that is the workspace of another job of the registry (the
+ * builds of one job never reach another's files); -ENOMEM.
  */
-int workspace_base(const struct home *h, const char *job, const char *custom, char **ret,
+int workspace_base(const struct home *h, struct jobs *jobs, const char *job, const char *custom,
+                   char **ret,
                    const char **reterr_why);
 
 /*

@@ -327,6 +327,27 @@ def test_absolute_custom_workspace_of_another_home_fails_the_build(srv):
     assert f"ws=[{srv.home}/workspace/x]" in log_of(srv, "w-here", b["number"])
 
 
+def test_a_custom_workspace_never_is_another_jobs_workspace(srv):
+    """A job configured with another job's name as its custom workspace would reach that
+    job's files from its builds, its workspace page and its wipe: all three refuse."""
+    create_job(srv, "w-victim", job_xml(script="echo secret > data.txt"))
+    assert run(srv, "w-victim")["result"] == "SUCCESS"
+    xml = job_xml(script="cat data.txt; echo ran").replace(
+        "<builders>", "<customWorkspace>w-victim</customWorkspace><builders>")
+    create_job(srv, "w-thief", xml)
+    b = run(srv, "w-thief")
+    assert b["result"] == "FAILURE"
+    text = log_of(srv, "w-thief", b["number"])
+    assert "it is the workspace of another job" in text, text
+    assert "secret" not in text and "\nran\n" not in text
+    r = srv.get("job/w-thief/ws/data.txt", auth=srv.alice)
+    assert r.status_code == 409 and "it is the workspace of another job" in r.text, r.text
+    r = srv.post("job/w-thief/doWipeOutWorkspace", auth=srv.alice)
+    assert r.status_code >= 400, r.text
+    with open(os.path.join(workspace_dir(srv, "w-victim"), "data.txt")) as f:
+        assert f.read() == "secret\n"
+
+
 def raw_get(server, path, auth):
     """A GET with the path sent exactly as given (no client-side '..' clean-up)."""
     u = urllib.parse.urlsplit(server.url)

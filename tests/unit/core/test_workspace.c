@@ -44,16 +44,16 @@ workspace_base__keeps_absolute_paths_in_this_home(void **state)
     char *p = NULL;
 
     (void) state;
-    assert_int_equal(workspace_base(&h, "job", NULL, &p, &why), 0);
+    assert_int_equal(workspace_base(&h, NULL, "job", NULL, &p, &why), 0);
     assert_string_equal(p, "/srv/steward/workspace/job");
     free(p);
-    assert_int_equal(workspace_base(&h, "job", "workspace/other", &p, &why), 0);
+    assert_int_equal(workspace_base(&h, NULL, "job", "workspace/other", &p, &why), 0);
     assert_string_equal(p, "/srv/steward/workspace/other");
     free(p);
-    assert_int_equal(workspace_base(&h, "job", "/srv/steward/workspace/abs", &p, &why), 0);
+    assert_int_equal(workspace_base(&h, NULL, "job", "/srv/steward/workspace/abs", &p, &why), 0);
     assert_string_equal(p, "/srv/steward/workspace/abs");
     free(p);
-    assert_int_equal(workspace_base(&h, "job", "/srv/other/workspace/abs", &p, &why), -EINVAL);
+    assert_int_equal(workspace_base(&h, NULL, "job", "/srv/other/workspace/abs", &p, &why), -EINVAL);
     assert_non_null(why);
 }
 
