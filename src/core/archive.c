@@ -157,8 +157,11 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
     struct dirent *de;
     int r = 0;
 
-    if (depth > 64)
+    /* deeper is not walked; the fd is this call's to close on every path */
+    if (depth > 64) {
+        close(fd);
         return 0;
+    }
     d = fdopendir(fd);
     if (!d) {
         close(fd);
