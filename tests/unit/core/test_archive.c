@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,6 +189,38 @@ archive_walk__closes_what_is_too_deep(void **state)
     assert_int_equal(fs_rm_rf(dir), 0);
 }
 
+/* A FIFO put in a matched file's place is not opened for reading (that would wait forever). */
+static void
+archive_copy_file__refuses_a_fifo(void **state)
+{
+    char tmpl[] = "/tmp/steward-archive-XXXXXX";
+    char *dir = mkdtemp(tmpl), path[512];
+    uint64_t copied = 0;
+    struct stat st;
+    int fd;
+
+    (void) state;
+    assert_non_null(dir);
+    snprintf(path, sizeof path, "%s/pipe.xml", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/copy", dir);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    alarm(20);   /* without O_NONBLOCK the open never returns: SIGALRM fails the test */
+    assert_int_equal(archive_copy_file(fd, "pipe.xml", path, NULL, &copied), -EINVAL);
+    alarm(0);
+    assert_int_equal(copied, 0);
+    assert_int_equal(stat(path, &st), -1);
+    /* a regular file still is copied */
+    snprintf(path, sizeof path, "%s/real.xml", dir);
+    assert_int_equal(fs_write_atomic(path, "<x/>", 4, 0600), 0);
+    snprintf(path, sizeof path, "%s/copy", dir);
+    assert_int_equal(archive_copy_file(fd, "real.xml", path, NULL, &copied), 0);
+    assert_int_equal(copied, 4);
+    close(fd);
+    assert_int_equal(fs_rm_rf(dir), 0);
+}
+
 int
 main(void)
 {
@@ -199,6 +232,7 @@ main(void)
         cmocka_unit_test(archive_collect__finds_nothing_without_a_match),
         cmocka_unit_test(archive_collect__stops_when_cancelled),
         cmocka_unit_test(archive_walk__closes_what_is_too_deep),
+        cmocka_unit_test(archive_copy_file__refuses_a_fifo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
