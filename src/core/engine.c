@@ -2343,6 +2343,15 @@ junit_done(struct run *run)
     if (res->truncated)
         log_write(run->logfd, "WARNING: only the first %d test cases were recorded\n",
                   JUNIT_MAX_CASES);
+    if (res->cases_left_out)
+        log_write(run->logfd, "WARNING: %zu test case(s) were left out: the test cases of one build "
+                              "are kept up to %lld MiB of names, messages and output in all\n",
+                  res->cases_left_out, BOUND_JUNIT_KEPT_BYTES >> 20);
+    if (res->files_left_out)
+        log_write(run->logfd, "WARNING: %zu test report(s) were not read, from %s on: one build's "
+                              "test reports are read up to %lld MiB in all\n",
+                  res->files_left_out, res->first_left_out ? res->first_left_out : "one",
+                  BOUND_JUNIT_READ_BYTES >> 20);
     if (res->n_files == 0 || (res->n_cases == 0 && !res->error)) {
         /* as Jenkins: a build that failed most likely failed before its tests ran */
         if (streq(run->result, "FAILURE"))
