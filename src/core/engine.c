@@ -4649,6 +4649,8 @@ recover(struct engine *e)
             log_write(fd, "Finished: ABORTED\n");
             close(fd);
         }
+        /* the test cases its JUnit publisher had begun to store */
+        (void) store_tests_forget_partial(e->db, rows[i].job, rows[i].number);
         (void) store_build_finish(e->db, rows[i].job, rows[i].number, "ABORTED",
                                   now_ms() - rows[i].start_ms,
                                   "Steward stopped while this build was running");

@@ -371,17 +371,13 @@ junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, in
     return r == -E2BIG && res->error ? 0 : r;
 }
 
-int
-junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
+static int
+store_cases(struct store *s, const char *job, int64_t number, double health_scale,
             const bool *cancel, struct junit_result *res, struct test_summary *ret_sum)
 {
-    _cleanup_(store_closep) struct store *s = NULL;
     struct test_summary sum = { .health_scale = health_scale };
     int r;
 
-    r = store_open(db_path, &s);
-    if (r < 0)
-        return r;
     for (size_t first = 0; first < res->n_cases; first += JUNIT_CASES_PER_COMMIT) {
         size_t n = MIN(res->n_cases - first, (size_t) JUNIT_CASES_PER_COMMIT);
 
@@ -408,4 +404,21 @@ junit_store(const char *db_path, const char *job, int64_t number, double health_
     }
     *ret_sum = sum;
     return 0;
+}
+
+int
+junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
+            const bool *cancel, struct junit_result *res, struct test_summary *ret_sum)
+{
+    _cleanup_(store_closep) struct store *s = NULL;
+    int r;
+
+    r = store_open(db_path, &s);
+    if (r < 0)
+        return r;
+    r = store_cases(s, job, number, health_scale, cancel, res, ret_sum);
+    /* the parts already committed go (a crash meanwhile: engine_start()'s recovery does it) */
+    if (r < 0)
+        (void) store_tests_forget_partial(s, job, number);
+    return r;
 }

@@ -92,8 +92,8 @@ int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio
  * of JUNIT_CASES_PER_COMMIT cases, so that the engine's own writes never
  * wait long behind a big report, then the summary, which makes them
  * visible, with the publisher's healthScaleFactor. Sets each case's status and failed_since (store_tests_add())
- * and *ret_sum. Returns 0, -ECANCELED when `*cancel` became true (what
- * went in stays invisible), -errno.
+ * and *ret_sum. Returns 0, -ECANCELED when `*cancel` became true, -errno;
+ * on failure the cases that went in are deleted again.
  */
 #define JUNIT_CASES_PER_COMMIT 2000
 int junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
