@@ -115,15 +115,26 @@ cancelled(const bool *cancel)
     return cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED);
 }
 
-static int
-copy_file(int srcdir, const char *name, const char *dest_path, const bool *cancel,
-          uint64_t *copied)
+int
+archive_copy_file(int srcdir, const char *name, const char *dest_path, const bool *cancel,
+                  uint64_t *copied)
 {
     _cleanup_close_ int in = -1, out = -1;
     struct stat st;
+    int fl;
 
-    in = openat(srcdir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /*
+     * The build may have put something else in the file's place since it
+     * was looked at: O_NONBLOCK so that a FIFO does not hang the open,
+     * then only a regular file is copied.
+     */
+    in = openat(srcdir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (in < 0 || fstat(in, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EINVAL;
+    fl = fcntl(in, F_GETFL);
+    if (fl < 0 || fcntl(in, F_SETFL, fl & ~O_NONBLOCK) < 0)
         return -errno;
     out = open(dest_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (out < 0)
@@ -157,8 +168,11 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
     struct dirent *de;
     int r = 0;
 
-    if (depth > 64)
+    /* deeper is not walked; the fd is this call's to close on every path */
+    if (depth > 64) {
+        close(fd);
         return 0;
+    }
     d = fdopendir(fd);
     if (!d) {
         close(fd);
@@ -204,7 +218,12 @@ walk_dir(struct walk *w, int fd, const char *rel, int depth)
             r = fs_mkdir_p(target, 0700);
             *slash = '/';
             if (r >= 0)
-                r = copy_file(dirfd(d), de->d_name, target, w->cancel, &w->bytes);
+                r = archive_copy_file(dirfd(d), de->d_name, target, w->cancel, &w->bytes);
+            /* gone, or no longer a regular file, since fstatat(): as if never there */
+            if (r == -EINVAL || r == -ELOOP || r == -ENOENT) {
+                r = 0;
+                continue;
+            }
             if (r >= 0)
                 w->count++;
         }

@@ -35,6 +35,16 @@ int archive_collect(const char *workspace, const char *includes, const char *exc
                     const char *dest, const bool *cancel, size_t *ret_count);
 
 /*
+ * Copies the regular file `name` of the directory `srcdir` to `dest_path`
+ * (created or truncated) and adds its size to `*copied`. Returns 0;
+ * -EINVAL when `name` is not (or no longer) a regular file: a FIFO, a
+ * device, a directory, nothing is read of it; -ELOOP for a symbolic link;
+ * -ECANCELED as archive_collect(); -errno.
+ */
+int archive_copy_file(int srcdir, const char *name, const char *dest_path, const bool *cancel,
+                      uint64_t *copied);
+
+/*
  * Calls `visit` for each regular file of `workspace` that matches
  * `includes` and none of `excludes`, in directory order, with the file's
  * directory (an fd reached without following a symbolic link), its name

@@ -2343,6 +2343,15 @@ junit_done(struct run *run)
     if (res->truncated)
         log_write(run->logfd, "WARNING: only the first %d test cases were recorded\n",
                   JUNIT_MAX_CASES);
+    if (res->cases_left_out)
+        log_write(run->logfd, "WARNING: %zu test case(s) were left out: the test cases of one build "
+                              "are kept up to %lld MiB of names, messages and output in all\n",
+                  res->cases_left_out, BOUND_JUNIT_KEPT_BYTES >> 20);
+    if (res->files_left_out)
+        log_write(run->logfd, "WARNING: %zu test report(s) were not read, from %s on: one build's "
+                              "test reports are read up to %lld MiB in all\n",
+                  res->files_left_out, res->first_left_out ? res->first_left_out : "one",
+                  BOUND_JUNIT_READ_BYTES >> 20);
     if (res->n_files == 0 || (res->n_cases == 0 && !res->error)) {
         /* as Jenkins: a build that failed most likely failed before its tests ran */
         if (streq(run->result, "FAILURE"))
@@ -4642,6 +4651,8 @@ recover(struct engine *e)
             log_write(fd, "Finished: ABORTED\n");
             close(fd);
         }
+        /* the test cases its JUnit publisher had begun to store */
+        (void) store_tests_forget_partial(e->db, rows[i].job, rows[i].number);
         (void) store_build_finish(e->db, rows[i].job, rows[i].number, "ABORTED",
                                   now_ms() - rows[i].start_ms,
                                   "Steward stopped while this build was running");

@@ -16,6 +16,7 @@
 #include "core/archive.h"
 #include "core/jobcfg_int.h"
 #include "core/junit.h"
+#include "util/bounds.h"
 #include "util/strutil.h"
 
 void
@@ -24,6 +25,7 @@ junit_result_release(struct junit_result *res)
     test_case_rows_free(res->cases, res->n_cases);
     free(res->error);
     free(res->old_path);
+    free(res->first_left_out);
     *res = (struct junit_result){ 0 };
 }
 
@@ -128,6 +130,21 @@ seconds(const xmlNode *n)
     return end == digits || !isfinite(d) || d < 0 || d > 1e9 ? 0 : d;
 }
 
+/* What a case costs the server until it is stored. */
+static uint64_t
+case_bytes(const struct test_case_row *c)
+{
+    const char *const texts[] = { c->suite,      c->class_name,      c->name,
+                                  c->status,     c->error_details,   c->error_stack,
+                                  c->skipped_message, c->stdout_text, c->stderr_text };
+    uint64_t n = sizeof *c;
+
+    for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+        if (texts[i])
+            n += strlen(texts[i]) + 1;
+    return n;
+}
+
 struct reader {
     struct junit_result *res;
     const char *path;
@@ -206,6 +223,12 @@ read_case(struct reader *rd, const xmlNode *tc, const char *suite)
         test_case_row_release(&c);
         return r;
     }
+    if (res->cases_left_out || res->kept_bytes + case_bytes(&c) > (uint64_t) BOUND_JUNIT_KEPT_BYTES) {
+        res->cases_left_out++;
+        test_case_row_release(&c);
+        return 0;
+    }
+    res->kept_bytes += case_bytes(&c);
     res->cases[res->n_cases++] = c;
     return 0;
 }
@@ -259,8 +282,10 @@ junit_parse(const char *xml, size_t len, const char *path, bool keep_long_stdio,
                  root ? CLIP((const char *) root->name) : "(none)");
     if (r < 0) {
         /* none of a bad report's cases stays */
-        for (size_t i = first; i < res->n_cases; i++)
+        for (size_t i = first; i < res->n_cases; i++) {
+            res->kept_bytes -= case_bytes(&res->cases[i]);
             test_case_row_release(&res->cases[i]);
+        }
         res->n_cases = first;
     }
     return r;
@@ -301,6 +326,14 @@ read_report(struct reader *rd, int dirfd, const char *name, const char *path)
     if (st.st_size > JUNIT_MAX_FILE_BYTES)
         return fail(res, "%s: the report is larger than %d MiB (%lld bytes)", path,
                     JUNIT_MAX_FILE_BYTES >> 20, (long long) st.st_size);
+    /* past the build's budget, this report and the next ones are left out */
+    if (res->files_left_out || res->cases_left_out ||
+        res->read_bytes + (uint64_t) st.st_size > (uint64_t) BOUND_JUNIT_READ_BYTES) {
+        if (!res->files_left_out++ && !(res->first_left_out = strdup(path)))
+            return -ENOMEM;
+        return 0;
+    }
+    res->read_bytes += (uint64_t) st.st_size;
     xml = malloc((size_t) st.st_size + 1);
     if (!xml)
         return -ENOMEM;
@@ -338,17 +371,13 @@ junit_collect(const char *workspace, const char *globs, bool keep_long_stdio, in
     return r == -E2BIG && res->error ? 0 : r;
 }
 
-int
-junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
+static int
+store_cases(struct store *s, const char *job, int64_t number, double health_scale,
             const bool *cancel, struct junit_result *res, struct test_summary *ret_sum)
 {
-    _cleanup_(store_closep) struct store *s = NULL;
     struct test_summary sum = { .health_scale = health_scale };
     int r;
 
-    r = store_open(db_path, &s);
-    if (r < 0)
-        return r;
     for (size_t first = 0; first < res->n_cases; first += JUNIT_CASES_PER_COMMIT) {
         size_t n = MIN(res->n_cases - first, (size_t) JUNIT_CASES_PER_COMMIT);
 
@@ -375,4 +404,21 @@ junit_store(const char *db_path, const char *job, int64_t number, double health_
     }
     *ret_sum = sum;
     return 0;
+}
+
+int
+junit_store(const char *db_path, const char *job, int64_t number, double health_scale,
+            const bool *cancel, struct junit_result *res, struct test_summary *ret_sum)
+{
+    _cleanup_(store_closep) struct store *s = NULL;
+    int r;
+
+    r = store_open(db_path, &s);
+    if (r < 0)
+        return r;
+    r = store_cases(s, job, number, health_scale, cancel, res, ret_sum);
+    /* the parts already committed go (a crash meanwhile: engine_start()'s recovery does it) */
+    if (r < 0)
+        (void) store_tests_forget_partial(s, job, number);
+    return r;
 }

@@ -46,6 +46,17 @@ struct junit_result {
     int64_t old_age_ms;
     bool truncated;   /* JUNIT_MAX_CASES was reached: the rest were left out */
     /*
+     * One build's budget (util/bounds.h): report bytes read, and bytes of
+     * the cases kept (their texts and names). The report that would go
+     * past BOUND_JUNIT_READ_BYTES and those after it are not read; the
+     * case that would go past BOUND_JUNIT_KEPT_BYTES and those after it
+     * are not kept, nor are the reports after it read. What was left out:
+     */
+    uint64_t read_bytes, kept_bytes;
+    size_t files_left_out;   /* reports not read */
+    char *first_left_out;    /* the first of them */
+    size_t cases_left_out;   /* cases read but not kept */
+    /*
      * Why a report could not be read ("reports/x.xml: not well-formed
      * XML: line 3: ..."), the first such; NULL when all were read.
      */
@@ -81,8 +92,8 @@ int junit_collect(const char *workspace, const char *globs, bool keep_long_stdio
  * of JUNIT_CASES_PER_COMMIT cases, so that the engine's own writes never
  * wait long behind a big report, then the summary, which makes them
  * visible, with the publisher's healthScaleFactor. Sets each case's status and failed_since (store_tests_add())
- * and *ret_sum. Returns 0, -ECANCELED when `*cancel` became true (what
- * went in stays invisible), -errno.
+ * and *ret_sum. Returns 0, -ECANCELED when `*cancel` became true, -errno;
+ * on failure the cases that went in are deleted again.
  */
 #define JUNIT_CASES_PER_COMMIT 2000
 int junit_store(const char *db_path, const char *job, int64_t number, double health_scale,

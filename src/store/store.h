@@ -466,6 +466,12 @@ int store_tests_add(struct store *s, const char *job, int64_t number, size_t fir
                     struct test_case_row *cases, size_t n, struct test_summary *sum);
 int store_tests_finish(struct store *s, const char *job, int64_t number,
                        const struct test_summary *sum);
+/*
+ * Deletes the cases of build `number` of `job` when it has no summary:
+ * what store_tests_add() left of results whose storing failed or was cut
+ * short by a crash (never visible, but they would stay for ever).
+ */
+int store_tests_forget_partial(struct store *s, const char *job, int64_t number);
 /* The summary of a build's test results; -ENOENT when it has none. */
 int store_tests_summary(struct store *s, const char *job, int64_t number, struct test_summary *ret);
 /*

@@ -153,6 +153,19 @@ store_tests_finish(struct store *s, const char *job, int64_t number, const struc
 }
 
 int
+store_tests_forget_partial(struct store *s, const char *job, int64_t number)
+{
+    sqlite3_stmt *st = st_prep(s, "DELETE FROM test_cases WHERE job = ?1 AND build = ?2 AND NOT "
+                                  "EXISTS (SELECT 1 FROM test_results WHERE job = ?1 AND build = ?2)");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    return st_exec_done(st);
+}
+
+int
 store_tests_put(struct store *s, const char *job, int64_t number, struct test_case_row *cases,
                 size_t n, struct test_summary *ret_sum)
 {

@@ -60,6 +60,10 @@
 #define BOUND_CHAIN_FILE_BYTES    (1024 * 1024) /* a properties file the parameterized trigger reads */
 #define BOUND_BINDINGS            32            /* credential bindings of one job */
 
+/* Test reports (core/junit.c): what one build's reports may cost the server, all reports together */
+#define BOUND_JUNIT_READ_BYTES    (64LL << 20)  /* report file bytes read */
+#define BOUND_JUNIT_KEPT_BYTES    (64LL << 20)  /* text of the cases kept until they are stored */
+
 /* Queue and API */
 #define BOUND_QUEUE_ITEMS         10000          /* default queue limit: past it a trigger gets 503 */
 #define BOUND_QUEUE_ITEMS_MAX     1000000        /* the most --queue-limit takes */

@@ -6,7 +6,10 @@ import textwrap
 import jenkins
 import pytest
 
-from conftest import create_job, job_xml
+import os
+import re
+
+from conftest import SANITIZED, create_job, job_xml
 from test_jjb import JJB
 from test_publishers import run, with_publishers
 
@@ -304,6 +307,56 @@ def test_huge_reports_are_bounded(server):
     log = log_of(server, "toobig", b["number"])
     assert b["result"] == "FAILURE"
     assert "ERROR: test report r/big.xml: the report is larger than 32 MiB" in log
+
+
+def vm_kib(server, field):
+    for line in pathlib.Path(f"/proc/{server.proc.pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(field)
+
+
+def test_one_builds_reports_have_one_budget(server):
+    # empty cases of a suite with a 1 KiB name: 12 bytes read, 2 KiB kept each
+    suite = "s" * 1024
+    many = (f"{{ echo '<testsuite name=\"{suite}\">'; yes '<testcase/>' | head -n 40000; "
+            "echo '</testsuite>'; } > r/many.xml\n")
+    create_job(server, "kept", with_publishers(job_xml(script="mkdir -p r\n" + many),
+                                               junit("r/*.xml")))
+    b = run(server, "kept")
+    log = log_of(server, "kept", b["number"])
+    m = re.search(r"WARNING: (\d+) test case\(s\) were left out: the test cases of one build "
+                  r"are kept up to 64 MiB of names, messages and output in all", log)
+    assert m, log
+    total = action_of(b)["totalCount"]
+    assert 20000 < total < 40000 and total + int(m.group(1)) == 40000, log
+    assert b["result"] == "SUCCESS", log
+
+    # three reports of 25 MB (comments of 1 MB): two are read, the third is not
+    pad = ("{ printf '<testsuite name=\"s%s\"><testcase classname=\"c\" name=\"t%s\"/>\\n' $i $i; "
+           "for j in $(seq 25); do printf '<!--'; head -c 1000000 /dev/zero | tr '\\0' x; "
+           "printf -- '-->\\n'; done; echo '</testsuite>'; } > r/r$i.xml")
+    script = f"mkdir -p r\nfor i in 1 2 3; do {pad}; done\n"
+    create_job(server, "read", with_publishers(job_xml(script=script), junit("r/*.xml")))
+    b = run(server, "read")
+    log = log_of(server, "read", b["number"])
+    assert re.search(r"WARNING: 1 test report\(s\) were not read, from r/r[123]\.xml on: one "
+                     r"build's test reports are read up to 64 MiB in all", log), log
+    assert b["result"] == "SUCCESS", log
+    assert action_of(b)["totalCount"] == 2
+    if not SANITIZED:
+        assert vm_kib(server, "VmHWM") < 512 * 1024
+
+
+def test_directories_too_deep_to_walk_leave_no_fd_open(server):
+    deep = "/".join(["d"] * 64)  # the x directories are at depth 65
+    script = f"mkdir -p {deep}\ncd {deep}\nfor i in $(seq 500); do mkdir x$i; done\n"
+    create_job(server, "deep", with_publishers(job_xml(script=script), junit("**/*.xml", True)))
+    fds = lambda: len(os.listdir(f"/proc/{server.proc.pid}/fd"))  # noqa: E731
+    before = fds()
+    b = run(server, "deep")
+    assert b["result"] == "SUCCESS", log_of(server, "deep", b["number"])
+    assert fds() < before + 50
 
 
 def html(server, path):

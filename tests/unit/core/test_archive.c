@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +139,89 @@ archive_collect__stops_when_cancelled(void **state)
     free(dir);
 }
 
+static int
+open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+
+    assert_non_null(d);
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static int
+no_visit(void *ctx, int dirfd, const char *name, const char *path)
+{
+    (void) ctx, (void) dirfd, (void) name, (void) path;
+    return 0;
+}
+
+/* Directories deeper than the walk goes leave no fd open behind them. */
+static void
+archive_walk__closes_what_is_too_deep(void **state)
+{
+    char tmpl[] = "/tmp/steward-archive-XXXXXX";
+    char *dir = mkdtemp(tmpl), path[4096], ws[512], dest[512];
+    size_t len, count = 0;
+    int before;
+
+    (void) state;
+    assert_non_null(dir);
+    snprintf(ws, sizeof ws, "%s/ws", dir);
+    snprintf(dest, sizeof dest, "%s/archive", dir);
+    len = (size_t) snprintf(path, sizeof path, "%s", ws);
+    /* ws is walked at depth 0, the x directories would be at depth 65 */
+    for (int i = 0; i < 64; i++)
+        len += (size_t) snprintf(path + len, sizeof path - len, "/d");
+    for (int i = 0; i < 20; i++) {
+        snprintf(path + len, sizeof path - len, "/x%d", i);
+        assert_int_equal(fs_mkdir_p(path, 0700), 0);
+    }
+    before = open_fds();
+    assert_int_equal(archive_find(ws, "**/*.xml", NULL, NULL, no_visit, NULL), 0);
+    assert_int_equal(open_fds(), before);
+    assert_int_equal(archive_collect(ws, "**", NULL, dest, NULL, &count), 0);
+    assert_int_equal(count, 0);
+    assert_int_equal(open_fds(), before);
+    assert_int_equal(fs_rm_rf(dir), 0);
+}
+
+/* A FIFO put in a matched file's place is not opened for reading (that would wait forever). */
+static void
+archive_copy_file__refuses_a_fifo(void **state)
+{
+    char tmpl[] = "/tmp/steward-archive-XXXXXX";
+    char *dir = mkdtemp(tmpl), path[512];
+    uint64_t copied = 0;
+    struct stat st;
+    int fd;
+
+    (void) state;
+    assert_non_null(dir);
+    snprintf(path, sizeof path, "%s/pipe.xml", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof path, "%s/copy", dir);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    alarm(20);   /* without O_NONBLOCK the open never returns: SIGALRM fails the test */
+    assert_int_equal(archive_copy_file(fd, "pipe.xml", path, NULL, &copied), -EINVAL);
+    alarm(0);
+    assert_int_equal(copied, 0);
+    assert_int_equal(stat(path, &st), -1);
+    /* a regular file still is copied */
+    snprintf(path, sizeof path, "%s/real.xml", dir);
+    assert_int_equal(fs_write_atomic(path, "<x/>", 4, 0600), 0);
+    snprintf(path, sizeof path, "%s/copy", dir);
+    assert_int_equal(archive_copy_file(fd, "real.xml", path, NULL, &copied), 0);
+    assert_int_equal(copied, 4);
+    close(fd);
+    assert_int_equal(fs_rm_rf(dir), 0);
+}
+
 int
 main(void)
 {
@@ -147,6 +232,8 @@ main(void)
         cmocka_unit_test(archive_collect__copies_matches_and_honours_excludes),
         cmocka_unit_test(archive_collect__finds_nothing_without_a_match),
         cmocka_unit_test(archive_collect__stops_when_cancelled),
+        cmocka_unit_test(archive_walk__closes_what_is_too_deep),
+        cmocka_unit_test(archive_copy_file__refuses_a_fifo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

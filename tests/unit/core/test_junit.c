@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "core/junit.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/macro.h"
 #include "util/strutil.h"
 
@@ -276,6 +278,82 @@ store_tests__go_with_their_build_and_follow_a_rename(void **state)
     assert_int_equal(store_tests_summary(S, "b", 2, &t), -ENOENT);
 }
 
+static void
+sql(void **state, const char *q)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int64_t
+rows_of(void **state, const char *job, int64_t number)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t n;
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM test_cases WHERE job = ? AND build = ?",
+                                        -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, number);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Results whose storing failed half way leave no rows behind. */
+static void
+junit_store__deletes_what_went_in_when_it_fails(void **state)
+{
+    struct fixture *f = *state;
+    struct junit_result res = { 0 };
+    struct test_summary sum = { 0 };
+    struct buf xml = BUF_INIT(1 << 20);
+    int64_t n, done;
+
+    /* a finished build whose results stay */
+    done = build_with(state, "j", "PASSED");
+    assert_int_equal(buf_puts(&xml, "<testsuite name=\"s\">"), 0);
+    for (int i = 0; i < JUNIT_CASES_PER_COMMIT + 10; i++)
+        assert_int_equal(buf_printf(&xml, "<testcase classname=\"c\" name=\"t%d\"/>", i), 0);
+    assert_int_equal(buf_puts(&xml, "</testsuite>"), 0);
+    assert_int_equal(junit_parse(xml.ptr, xml.len, "r.xml", false, &res), 0);
+    assert_int_equal(res.n_cases, JUNIT_CASES_PER_COMMIT + 10);
+    assert_int_equal(store_build_start(S, "j", 1, 1000, 0, &n), 0);
+    /* the second transaction fails: the first one is committed by then */
+    {
+        char q[200];
+
+        snprintf(q, sizeof q, "CREATE TRIGGER fail_second AFTER INSERT ON test_cases WHEN "
+                              "new.pos = %d BEGIN SELECT RAISE(ABORT, 'full'); END;",
+                 JUNIT_CASES_PER_COMMIT);
+        sql(state, q);
+    }
+    assert_true(junit_store(f->db, "j", n, 1.0, NULL, &res, &sum) < 0);
+    assert_int_equal(rows_of(state, "j", n), 0);
+    assert_int_equal(store_tests_summary(S, "j", n, &sum), -ENOENT);
+    assert_int_equal(rows_of(state, "j", done), 1);
+    sql(state, "DROP TRIGGER fail_second;");
+
+    /* what a crash left between two commits goes at the next start (engine recover()) */
+    assert_int_equal(store_tests_add(S, "j", n, 0, res.cases, 5, &sum), 0);
+    assert_int_equal(rows_of(state, "j", n), 5);
+    assert_int_equal(store_tests_forget_partial(S, "j", n), 0);
+    assert_int_equal(rows_of(state, "j", n), 0);
+    assert_int_equal(store_tests_forget_partial(S, "j", done), 0);
+    assert_int_equal(rows_of(state, "j", done), 1);
+    junit_result_release(&res);
+    buf_release(&xml);
+}
+
 int
 main(void)
 {
@@ -288,6 +366,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(store_tests__go_with_their_build_and_follow_a_rename,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(junit_store__deletes_what_went_in_when_it_fails, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
