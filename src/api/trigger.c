@@ -34,6 +34,14 @@
     "/buildByToken/ accepts only the job's trigger token, as ?token= (the \"Trigger builds "     \
     "remotely\" token in the job's configuration), together with ?job=NAME."
 
+/*
+ * For an upload, the secret must come before the files: a token= field
+ * inside the multipart body is read only after them (Jenkins, too, reads
+ * only the query's token= beside a multipart body).
+ */
+#define UPLOAD_NEEDS                                                                               \
+    "Sending files without a trigger token in the URL (?token=, not a form field)"
+
 /* "job/NAME/configure" with the name percent-encoded, for a refusal's fix link. */
 static const char *
 configure_link(const char *job)
@@ -667,7 +675,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                 return;
             }
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
-            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+            refuse_login_needed(app, req, resp, req->preflight ? UPLOAD_NEEDS : "Triggering a build without a trigger token");
             return;
         }
         if (token)
@@ -706,7 +714,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                                METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         else if (req->id.anonymous) {
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
-            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+            refuse_login_needed(app, req, resp, req->preflight ? UPLOAD_NEEDS : "Triggering a build without a trigger token");
         } else if (can_read) {
             metrics_count_refusal(METRIC_REFUSAL_PERMISSION);
             refuse_permission(app, req, resp, PERM_JOB_BUILD, name);
@@ -736,7 +744,8 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                    });
             return;
         }
-        if (!crumb_check(app, req, resp)) {
+        /* the crumb may come in an upload's body: it is checked once that is read */
+        if (!req->preflight && !crumb_check(app, req, resp)) {
             metrics_count_refusal(METRIC_REFUSAL_CRUMB);
             return;
         }
@@ -750,6 +759,9 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                                   .fix = "Enable the job first (POST /job/NAME/enable)." });
         return;
     }
+    /* an upload's headers: the caller may trigger this job, so its files may come */
+    if (req->preflight)
+        return;
     if (req->body_problem == BODY_TOO_MANY_FIELDS) {
         bad_request(app, req, resp, "Too many fields",
                     rfmt("The request has more than %d query and form fields.", BOUND_FORM_FIELDS),
@@ -981,6 +993,9 @@ trigger_dry_run(const struct app *app, struct req *req, struct resp *resp, const
     metrics_quiet(true);
     trigger_run(app, req, resp, name, token_root, &dry);
     metrics_quiet(false);
+    /* an upload's headers, let through: the dry run itself comes with the body */
+    if (req->preflight && resp->status == 100)
+        return;
 
     answer = dry_answer(resp, first_hdr, &dry);
     for (char *p = dry.ignored, *comma; p && *p; p = comma ? comma + 1 : p + strlen(p)) {
