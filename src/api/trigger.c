@@ -577,16 +577,46 @@ struct dry_run {
     bool merged;
 };
 
-static json_t *
-dry_params(const struct job *job, const struct param_value *v)
+/* Did the request itself give parameter `d` (as a field, in json=, or as a file)? */
+static bool
+param_was_given(struct req *req, json_t *form, const struct param_def *d)
 {
+    const char *v = NULL;
+
+    if (d->type == PARAM_FILE)
+        return file_for(req, form, d->name) != NULL;
+    return req_param(req, d->name) || (form && json_form_value(form, d->name, &v) == 1);
+}
+
+/*
+ * The values the trigger would queue. A caller without Job/Read on the job
+ * (one holding only its trigger token) sees only what it sent itself: the
+ * real answer tells it nothing of the job's defaults, and neither does
+ * this. Passwords are never shown.
+ */
+static json_t *
+dry_params(struct req *req, const struct job *job, const struct param_value *v)
+{
+    bool may_read = app_may(req, PERM_JOB_READ, job);
+    const char *json_text = req_param(req, "json");
+    json_t *form = json_text ? json_loads(json_text, 0, NULL) : NULL;
     json_t *list = json_array();
 
     for (size_t i = 0; list && i < job->cfg->n_params; i++) {
-        bool hide = job->cfg->params[i].type == PARAM_PASSWORD;
-        json_array_append_new(list, json_pack("{s:s, s:s?}", "name", v[i].name, "value",
-                                              hide ? "(a password: not shown)" : v[i].value));
+        const struct param_def *d = &job->cfg->params[i];
+
+        if (d->type == PARAM_PASSWORD)
+            json_array_append_new(list, json_pack("{s:s, s:s}", "name", v[i].name, "value",
+                                                  "(a password: not shown)"));
+        else if (may_read || param_was_given(req, form, d))
+            json_array_append_new(list, json_pack("{s:s, s:s?}", "name", v[i].name, "value",
+                                                  v[i].value));
+        else
+            json_array_append_new(list, json_pack("{s:s, s:s}", "name", v[i].name, "note",
+                                                  "the job's default: not shown without "
+                                                  "Job/Read"));
     }
+    json_decref(form);
     return list;
 }
 
@@ -798,7 +828,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
         goto out;
     if (dry) {
         dry->authorized = true;
-        dry->params = dry_params(job, params);
+        dry->params = dry_params(req, job, params);
         dry->ignored = ignored.len ? strdup(buf_str(&ignored)) : NULL;
     }
 

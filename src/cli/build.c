@@ -417,8 +417,11 @@ print_dry_run(json_t *j)
     if (json_is_array(json_object_get(j, "parameters"))) {
         printf("Parameters:%s\n", json_array_size(json_object_get(j, "parameters")) ? "" : " none");
         json_array_foreach(json_object_get(j, "parameters"), i, v)
-            printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
-                   jstr(v, "value") ? jstr(v, "value") : "");
+            if (jstr(v, "value") || !jstr(v, "note"))
+                printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
+                       jstr(v, "value") ? jstr(v, "value") : "");
+            else
+                printf("  %s (%s)\n", jstr(v, "name") ? jstr(v, "name") : "?", jstr(v, "note"));
     }
     json_array_foreach(json_object_get(j, "ignoredParameters"), i, v)
         printf("%s%s\n", i ? "            " : "Ignored:    ", json_string_value(v));
