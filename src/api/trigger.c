@@ -860,6 +860,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
 
     if (req->n_files && !keep_files(app, req, resp, params, job->cfg->n_params))
         goto out;
+    t.holds_uploads = req->n_files > 0;
 
     /*
      * enqueue: the answer goes out once the item is committed. The HTTP
