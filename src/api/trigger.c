@@ -1025,8 +1025,12 @@ trigger_dry_run(const struct app *app, struct req *req, struct resp *resp, const
     trigger_run(app, req, resp, name, token_root, &dry);
     metrics_quiet(false);
     /* an upload's headers, let through: the dry run itself comes with the body */
-    if (req->preflight && resp->status == 100)
+    if (req->preflight && resp->status == 100) {
+        json_decref(ignored);
+        json_decref(dry.params);
+        free(dry.ignored);
         return;
+    }
 
     answer = dry_answer(resp, first_hdr, &dry);
     for (char *p = dry.ignored, *comma; p && *p; p = comma ? comma + 1 : p + strlen(p)) {
