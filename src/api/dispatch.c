@@ -32,6 +32,8 @@ body_ok(const struct app *app, struct req *req, struct resp *resp, const struct 
         struct upload_refusal u;
 
         if (http_upload_refusal(req, &u)) {
+            if (u.retry_after_s > 0)
+                resp_header(resp, "Retry-After", rfmt("%d", u.retry_after_s));
             refuse(app, req, resp, &(struct refusal){ .status = u.status, .error = u.error,
                                                       .presented = u.presented, .fix = u.fix });
             free(u.presented);
@@ -179,6 +181,21 @@ route_dispatch(const struct app *app, struct req *req, struct resp *resp,
         return;
     if (!r) {
         method_not_allowed(app, req, resp, path_only);
+        return;
+    }
+    /*
+     * The headers of an upload, before its body is read: a route with
+     * access rules was checked above (the crumb may come in the body, and
+     * is checked with it); an open route decides itself, if it takes
+     * uploads at all.
+     */
+    if (req->preflight) {
+        if (r->access == ROUTE_OPEN && (r->flags & ROUTE_PREFLIGHT))
+            r->fn(app, req, resp, job);
+        else if (r->access == ROUTE_OPEN) {
+            req->body_problem = BODY_NO_UPLOADS;
+            (void) body_ok(app, req, resp, r);
+        }
         return;
     }
     if ((r->flags & ROUTE_POST) && !(r->flags & ROUTE_ANY) && !crumb_check(app, req, resp))

@@ -1569,6 +1569,7 @@ other_views(const struct app *app, struct req *req, struct resp *resp, struct jo
 #define JOB ROUTE_JOB
 #define FORM ROUTE_FORM
 #define OPEN ROUTE_NOBODY_CHECKS
+#define UPLOADS ROUTE_PREFLIGHT
 #define SIGNED_IN ROUTE_SIGNED_IN, 0
 #define SELF_OR_ADMIN ROUTE_SELF_OR_ADMIN, 0
 #define NEEDS ROUTE_NEEDS
@@ -1584,13 +1585,13 @@ static const struct route routes[] = {
     { "", ANY, OPEN, home_page },
     { "api/{api}", ANY, NEEDS(READ), root_api },
     /* the trigger token stands in for a user: trigger.c checks everything itself */
-    { "job/*/build", ANY, OPEN, job_trigger },
-    { "job/*/buildWithParameters", ANY, OPEN, job_trigger },
+    { "job/*/build", ANY | UPLOADS, OPEN, job_trigger },
+    { "job/*/buildWithParameters", ANY | UPLOADS, OPEN, job_trigger },
     /* Jenkins' dispatch ignores an api/json after an action (npm jenkins-api posts to build/api/json) */
     { "job/*/build/api/{api}", ANY, OPEN, job_trigger },
     { "job/*/buildWithParameters/api/{api}", ANY, OPEN, job_trigger },
-    { "buildByToken/build", ANY, OPEN, by_token },
-    { "buildByToken/buildWithParameters", ANY, OPEN, by_token },
+    { "buildByToken/build", ANY | UPLOADS, OPEN, by_token },
+    { "buildByToken/buildWithParameters", ANY | UPLOADS, OPEN, by_token },
     { "job/*", ANY | JOB, NEEDS(JOB_READ), job_root },
     { "job/*/api/{api}", ANY | JOB, NEEDS(JOB_READ), job_api },
     { "job/*/config.xml", GET | JOB, NEEDS(JOB_EXTENDED_READ), job_config_get },

@@ -34,6 +34,14 @@
     "/buildByToken/ accepts only the job's trigger token, as ?token= (the \"Trigger builds "     \
     "remotely\" token in the job's configuration), together with ?job=NAME."
 
+/*
+ * For an upload, the secret must come before the files: a token= field
+ * inside the multipart body is read only after them (Jenkins, too, reads
+ * only the query's token= beside a multipart body).
+ */
+#define UPLOAD_NEEDS                                                                               \
+    "Sending files without a trigger token in the URL (?token=, not a form field)"
+
 /* "job/NAME/configure" with the name percent-encoded, for a refusal's fix link. */
 static const char *
 configure_link(const char *job)
@@ -569,16 +577,46 @@ struct dry_run {
     bool merged;
 };
 
-static json_t *
-dry_params(const struct job *job, const struct param_value *v)
+/* Did the request itself give parameter `d` (as a field, in json=, or as a file)? */
+static bool
+param_was_given(struct req *req, json_t *form, const struct param_def *d)
 {
+    const char *v = NULL;
+
+    if (d->type == PARAM_FILE)
+        return file_for(req, form, d->name) != NULL;
+    return req_param(req, d->name) || (form && json_form_value(form, d->name, &v) == 1);
+}
+
+/*
+ * The values the trigger would queue. A caller without Job/Read on the job
+ * (one holding only its trigger token) sees only what it sent itself: the
+ * real answer tells it nothing of the job's defaults, and neither does
+ * this. Passwords are never shown.
+ */
+static json_t *
+dry_params(struct req *req, const struct job *job, const struct param_value *v)
+{
+    bool may_read = app_may(req, PERM_JOB_READ, job);
+    const char *json_text = req_param(req, "json");
+    json_t *form = json_text ? json_loads(json_text, 0, NULL) : NULL;
     json_t *list = json_array();
 
     for (size_t i = 0; list && i < job->cfg->n_params; i++) {
-        bool hide = job->cfg->params[i].type == PARAM_PASSWORD;
-        json_array_append_new(list, json_pack("{s:s, s:s?}", "name", v[i].name, "value",
-                                              hide ? "(a password: not shown)" : v[i].value));
+        const struct param_def *d = &job->cfg->params[i];
+
+        if (d->type == PARAM_PASSWORD)
+            json_array_append_new(list, json_pack("{s:s, s:s}", "name", v[i].name, "value",
+                                                  "(a password: not shown)"));
+        else if (may_read || param_was_given(req, form, d))
+            json_array_append_new(list, json_pack("{s:s, s:s?}", "name", v[i].name, "value",
+                                                  v[i].value));
+        else
+            json_array_append_new(list, json_pack("{s:s, s:s}", "name", v[i].name, "note",
+                                                  "the job's default: not shown without "
+                                                  "Job/Read"));
     }
+    json_decref(form);
     return list;
 }
 
@@ -667,7 +705,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                 return;
             }
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
-            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+            refuse_login_needed(app, req, resp, req->preflight ? UPLOAD_NEEDS : "Triggering a build without a trigger token");
             return;
         }
         if (token)
@@ -706,7 +744,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                                METRIC_REFUSAL_NO_TRIGGER_TOKEN);
         else if (req->id.anonymous) {
             metrics_count_refusal(METRIC_REFUSAL_LOGIN_NEEDED);
-            refuse_login_needed(app, req, resp, "Triggering a build without a trigger token");
+            refuse_login_needed(app, req, resp, req->preflight ? UPLOAD_NEEDS : "Triggering a build without a trigger token");
         } else if (can_read) {
             metrics_count_refusal(METRIC_REFUSAL_PERMISSION);
             refuse_permission(app, req, resp, PERM_JOB_BUILD, name);
@@ -736,7 +774,8 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                    });
             return;
         }
-        if (!crumb_check(app, req, resp)) {
+        /* the crumb may come in an upload's body: it is checked once that is read */
+        if (!req->preflight && !crumb_check(app, req, resp)) {
             metrics_count_refusal(METRIC_REFUSAL_CRUMB);
             return;
         }
@@ -750,6 +789,9 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
                                   .fix = "Enable the job first (POST /job/NAME/enable)." });
         return;
     }
+    /* an upload's headers: the caller may trigger this job, so its files may come */
+    if (req->preflight)
+        return;
     if (req->body_problem == BODY_TOO_MANY_FIELDS) {
         bad_request(app, req, resp, "Too many fields",
                     rfmt("The request has more than %d query and form fields.", BOUND_FORM_FIELDS),
@@ -786,7 +828,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
         goto out;
     if (dry) {
         dry->authorized = true;
-        dry->params = dry_params(job, params);
+        dry->params = dry_params(req, job, params);
         dry->ignored = ignored.len ? strdup(buf_str(&ignored)) : NULL;
     }
 
@@ -818,6 +860,7 @@ trigger_run(const struct app *app, struct req *req, struct resp *resp, const cha
 
     if (req->n_files && !keep_files(app, req, resp, params, job->cfg->n_params))
         goto out;
+    t.holds_uploads = req->n_files > 0;
 
     /*
      * enqueue: the answer goes out once the item is committed. The HTTP
@@ -981,6 +1024,13 @@ trigger_dry_run(const struct app *app, struct req *req, struct resp *resp, const
     metrics_quiet(true);
     trigger_run(app, req, resp, name, token_root, &dry);
     metrics_quiet(false);
+    /* an upload's headers, let through: the dry run itself comes with the body */
+    if (req->preflight && resp->status == 100) {
+        json_decref(ignored);
+        json_decref(dry.params);
+        free(dry.ignored);
+        return;
+    }
 
     answer = dry_answer(resp, first_hdr, &dry);
     for (char *p = dry.ignored, *comma; p && *p; p = comma ? comma + 1 : p + strlen(p)) {

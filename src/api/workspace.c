@@ -195,8 +195,15 @@ api_workspace(const struct app *app, struct req *req, struct resp *resp, struct 
     if (S_ISDIR(st.st_mode)) {
         if (!req->trailing_slash) {
             /* relative links need the slash, as Jenkins' directory browser does */
+            /* an owned string: a path may be longer than a scratch string holds */
+            _cleanup_free_ char *location = NULL;
+
             close(fd);
-            api_redirect(resp, 302, rfmt("%s/", req->raw_path));
+            if (asprintf(&location, "%s/", req->raw_path) < 0) {
+                api_send_text(resp, 500, "Out of memory.\n");
+                return;
+            }
+            api_redirect(resp, 302, location);
             return;
         }
         send_listing(app, req, resp, job, fd);

@@ -260,8 +260,8 @@ wants_parameters(const struct http_resp *resp)
 
 /*
  * With --file: a multipart POST, the files under their parameters' names
- * (the form buildWithParameters takes, curl -F NAME=@PATH), the token and
- * the other parameters as fields beside them.
+ * (the form buildWithParameters takes, curl -F NAME=@PATH), the other
+ * parameters as fields beside them, the trigger token in the query.
  */
 static int
 trigger_with_files(struct run *b, const char *endpoint, struct http_resp *resp)
@@ -284,10 +284,6 @@ trigger_with_files(struct run *b, const char *endpoint, struct http_resp *resp)
         return -ENOMEM;
     {
         char *at = names;
-        if (a->trigger_token) {
-            fields[2 * n_fields] = "token";
-            fields[2 * n_fields++ + 1] = a->trigger_token;
-        }
         for (size_t i = 0; i < a->n_params; i++) {
             const char *eq = strchr(a->params[i], '=');
             memcpy(at, a->params[i], (size_t) (eq - a->params[i]));
@@ -302,6 +298,19 @@ trigger_with_files(struct run *b, const char *endpoint, struct http_resp *resp)
             files[2 * i + 1] = eq + 2; /* past "=@" */
             at += eq - a->files[i] + 1;
         }
+    }
+    /* the trigger token goes in the query: the server checks it before it takes the files */
+    if (a->trigger_token) {
+        struct buf q = BUF_INIT(1024 * 1024 + 8192);
+
+        buf_puts(&q, path);
+        buf_puts(&q, "?token=");
+        url_encode(&q, a->trigger_token);
+        r = client_post_multipart(b->ctx->client, buf_str(&q), fields, n_fields, files,
+                                  a->n_files, resp);
+        explicit_bzero(q.ptr ? q.ptr : (char *) "", q.len);
+        buf_release(&q);
+        return r;
     }
     r = client_post_multipart(b->ctx->client, path, fields, n_fields, files, a->n_files, resp);
     return r;
@@ -408,8 +417,11 @@ print_dry_run(json_t *j)
     if (json_is_array(json_object_get(j, "parameters"))) {
         printf("Parameters:%s\n", json_array_size(json_object_get(j, "parameters")) ? "" : " none");
         json_array_foreach(json_object_get(j, "parameters"), i, v)
-            printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
-                   jstr(v, "value") ? jstr(v, "value") : "");
+            if (jstr(v, "value") || !jstr(v, "note"))
+                printf("  %s=%s\n", jstr(v, "name") ? jstr(v, "name") : "?",
+                       jstr(v, "value") ? jstr(v, "value") : "");
+            else
+                printf("  %s (%s)\n", jstr(v, "name") ? jstr(v, "name") : "?", jstr(v, "note"));
     }
     json_array_foreach(json_object_get(j, "ignoredParameters"), i, v)
         printf("%s%s\n", i ? "            " : "Ignored:    ", json_string_value(v));

@@ -507,6 +507,17 @@ pairs_given(void *userdata, const struct param_def *def)
     return NULL;
 }
 
+/*
+ * The same, but never for a file parameter: a chain passes no file (the
+ * upstream's upload is gone once it is in its workspace, and a value
+ * naming a kept upload by its hash must not reach another job's).
+ */
+static const char *
+pairs_given_no_files(void *userdata, const struct param_def *def)
+{
+    return def->type == PARAM_FILE ? NULL : pairs_given(userdata, def);
+}
+
 /* The upstream jobs of the build's chain: the jobs of its upstream causes and theirs. */
 static int
 ancestors_of(const struct chain_ended *b, struct buf *out)
@@ -601,7 +612,16 @@ request(struct planner *pl, const char *name, const struct pairs *given, bool de
         free(req.job);
         return -ENOMEM;
     }
-    r = params_resolve(job->cfg, pairs_given, (void *) given, req.params, &refusal);
+    for (size_t i = 0; given && i < job->cfg->n_params; i++)
+        if (job->cfg->params[i].type == PARAM_FILE && pairs_given((void *) given, &job->cfg->params[i]) &&
+            (r = log_line(pl, "[parameterized-trigger] %s: file parameter %s is not passed "
+                              "(Steward passes no file parameters down a chain)",
+                          name, job->cfg->params[i].name)) < 0) {
+            free(req.params);
+            free(req.job);
+            return r;
+        }
+    r = params_resolve(job->cfg, pairs_given_no_files, (void *) given, req.params, &refusal);
     if (r == -EINVAL) {
         r = log_line(pl, "Cannot trigger %s: %s: %s. %s", name, refusal.title,
                      refusal.presented ? refusal.presented : "", refusal.fix ? refusal.fix : "");
@@ -673,7 +693,11 @@ gather(struct planner *pl, const struct chain_trigger *t, struct pairs *p, bool 
     *ret_fire = true;
     if (t->current_params)
         for (size_t i = 0; b->row && i < b->row->n_params && r >= 0; i++)
-            r = pairs_set(p, b->row->params[i].name, b->row->params[i].value);
+            r = b->row->params[i].type == PARAM_FILE
+                    ? log_line(pl, "[parameterized-trigger] The current build's file parameter "
+                                   "%s is not passed (Steward passes no file parameters down a "
+                                   "chain)", b->row->params[i].name)
+                    : pairs_set(p, b->row->params[i].name, b->row->params[i].value);
     if (r >= 0 && t->predefined) {
         _cleanup_free_ char *text = chain_expand(t->predefined, b->env, BOUND_CHAIN_FILE_BYTES * 2);
         if (!text) {

@@ -556,7 +556,8 @@ engine_trigger_async(struct engine *e, const struct trigger *t, engine_trigger_d
     c->owned_trigger = (struct trigger){ .job = place(&at, t->job), .params = params,
                                          .n_params = t->n_params, .cause = &c->owned_cause,
                                          .delay_ms = t->delay_ms, .via = t->via,
-                                         .addr = t->addr ? c->owned_addr : NULL };
+                                         .addr = t->addr ? c->owned_addr : NULL,
+                                         .holds_uploads = t->holds_uploads };
     assert((size_t) (at - (char *) c) == need);
     r = enqueue(e, c);
     if (r < 0) {
@@ -1194,7 +1195,8 @@ unhold_trigger(struct engine *e, const struct trigger *t)
     char h[UPLOAD_HASH_LEN + 1];
     const char *name;
 
-    for (size_t i = 0; t && i < t->n_params; i++)
+    /* only the holds it took: another's would let a file go under a request on its way in */
+    for (size_t i = 0; t && t->holds_uploads && i < t->n_params; i++)
         if (t->params[i].type == PARAM_FILE && upload_value_parse(t->params[i].value, h, &name) == 0)
             engine_unhold_upload(e, h);
 }

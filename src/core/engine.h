@@ -93,6 +93,13 @@ struct trigger {
      */
     const char *via;
     const char *addr;
+    /*
+     * The caller holds each of its file parameters' uploads
+     * (engine_hold_upload()): the engine lets them go once the trigger is
+     * applied or refused. False for triggers that took no hold (chains,
+     * timers): they let none go.
+     */
+    bool holds_uploads;
 };
 
 /*

@@ -38,6 +38,8 @@ enum body_problem {
     BODY_BAD_MULTIPART,    /* no boundary, a malformed part, or a body cut short */
     BODY_TOO_MANY_PARTS,   /* past BOUND_UPLOAD_PARTS parts or BOUND_UPLOAD_FILES files */
     BODY_NO_UPLOADS,       /* a multipart body where the URL takes none */
+    BODY_UPLOADS_BUSY,     /* the server's uploads in flight would pass their bound */
+    BODY_UPLOAD_NO_SPACE,  /* the upload directory's file system has too little room */
 };
 
 /*
@@ -71,6 +73,13 @@ struct req {
     char addr[64];             /* the TCP peer */
     bool is_post;
     bool tls;                  /* it came over HTTPS */
+    /*
+     * The headers alone, before a multipart body is read: the handler only
+     * says whether it would take the body. It answers a refusal as usual,
+     * or leaves resp->status at 100 (Continue) to let the body come; then
+     * it is called again once the body is read.
+     */
+    bool preflight;
 
     /* identity, resolved before the handler runs */
     struct identity id;
@@ -103,12 +112,14 @@ struct resp {
 
 /*
  * The words of a refused multipart upload (BODY_UPLOAD_TOO_LARGE,
- * BODY_BAD_MULTIPART, BODY_TOO_MANY_PARTS, BODY_NO_UPLOADS): the status
+ * BODY_BAD_MULTIPART, BODY_TOO_MANY_PARTS, BODY_NO_UPLOADS,
+ * BODY_UPLOADS_BUSY, BODY_UPLOAD_NO_SPACE): the status
  * and the refusal's parts, `presented` newly allocated. False when the
  * request has no such problem.
  */
 struct upload_refusal {
     int status;
+    int retry_after_s;         /* > 0: a Retry-After header */
     const char *error;
     char *presented;
     const char *fix;
@@ -209,6 +220,10 @@ struct http_opts {
      * multipart/form-data bodies of trigger URLs (.../build,
      * .../buildWithParameters, .../buildNow) are taken up to `max_upload`
      * bytes of files, written into `upload_dir` as they come. NULL: refused.
+     * Such a body is read only once the handler, given the headers alone
+     * (req->preflight), lets it come; all requests together have at most
+     * BOUND_UPLOAD_IN_FLIGHT x max_upload bytes in flight, and an upload
+     * must leave BOUND_UPLOAD_FREE_MIB free on upload_dir's file system.
      */
     const char *upload_dir;
     uint64_t max_upload;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/metrics.h"
@@ -33,6 +35,7 @@ struct http {
     pthread_key_t spare_key;  /* a worker's ended requests' contexts (struct spares) */
     int port;
     int deferred_pending;   /* atomic: answers not given yet */
+    uint64_t uploading;     /* atomic: upload bytes reserved by requests in flight */
     bool quiesced;
     MHD_socket listen_fd;   /* once quiesced: closed by http_stop */
 };
@@ -60,11 +63,14 @@ struct upload {
     size_t n_parts;
     size_t field_bytes;      /* of every field together */
     uint64_t file_bytes;     /* of every file together */
+    uint64_t reserved;       /* of struct http's `uploading`, given back when the request ends */
+    uint64_t *uploading;     /* that counter, once something is reserved */
 };
 
 struct reqctx {
     struct req req;
     bool body_over;
+    bool prepared;           /* path, query and identity are known (see prepare()) */
     struct http *h;
     struct http_deferred *deferred;
     struct upload up;
@@ -576,6 +582,30 @@ send_deferred(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx)
     return ret;
 }
 
+/*
+ * The path, the query and who the caller is: once per request, at its
+ * headers for an upload (so that the handler can judge it before its
+ * body comes), else when it is dispatched.
+ */
+static void
+prepare(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const char *url)
+{
+    struct req *req = &ctx->req;
+
+    if (ctx->prepared)
+        return;
+    ctx->prepared = true;
+    req->db = thread_db(h);
+    req->auth = h->opts.auth;
+    if (http_split_path(req, url) < 0 && req->body_problem == BODY_OK)
+        req->body_problem = BODY_BAD_FORM;
+    if (req->body_problem == BODY_OK)
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
+    req->n_query = req->n_params;
+    if (req->db)
+        resolve_identity(h, req);
+}
+
 static enum MHD_Result
 dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const char *url)
 {
@@ -586,13 +616,7 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
 
     buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
     warm_body_take(&resp.body);
-    req->db = thread_db(h);
-    req->auth = h->opts.auth;
-    if (http_split_path(req, url) < 0 && req->body_problem == BODY_OK)
-        req->body_problem = BODY_BAD_FORM;
-    if (req->body_problem == BODY_OK)
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
-    req->n_query = req->n_params;
+    prepare(h, conn, ctx, url);
     ct = req_header(req, "Content-Type");
     if (req->body_problem == BODY_OK && req->is_post && ct &&
         strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
@@ -603,10 +627,8 @@ dispatch(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx, const 
     if (!req->db) {
         resp_set(&resp, 503, "text/plain;charset=UTF-8",
                  "The database cannot be opened right now.\n", 41);
-    } else {
-        resolve_identity(h, req);
+    } else
         h->opts.handler(h->opts.userdata, req, &resp);
-    }
     /* uploaded files the handler did not take go before the answer does */
     for (size_t i = 0; i < req->n_files; i++)
         if (req->files[i].path) {
@@ -673,6 +695,10 @@ upload_release(struct upload *up)
         close(up->fd);
     up->fd = -1;
     up->hash = secret_hasher_free(up->hash);
+    if (up->uploading && up->reserved)
+        __atomic_sub_fetch(up->uploading, up->reserved, __ATOMIC_SEQ_CST);
+    up->reserved = 0;
+    up->uploading = NULL;
     free(up->key);
     up->key = NULL;
     buf_release(&up->value);
@@ -684,6 +710,30 @@ upload_fail(struct reqctx *ctx, enum body_problem why)
 {
     if (ctx->req.body_problem == BODY_OK)
         ctx->req.body_problem = why;
+}
+
+/*
+ * Grows the request's share of the server's upload bytes in flight to
+ * `total`; false (nothing changed) when that would pass
+ * BOUND_UPLOAD_IN_FLIGHT times --max-upload. Given back when the request
+ * ends (upload_release).
+ */
+static bool
+upload_reserve(struct reqctx *ctx, uint64_t total)
+{
+    struct http *h = ctx->h;
+    uint64_t more, bound = h->opts.max_upload * BOUND_UPLOAD_IN_FLIGHT;
+
+    if (total <= ctx->up.reserved)
+        return true;
+    more = total - ctx->up.reserved;
+    if (__atomic_add_fetch(&h->uploading, more, __ATOMIC_SEQ_CST) > bound) {
+        __atomic_sub_fetch(&h->uploading, more, __ATOMIC_SEQ_CST);
+        return false;
+    }
+    ctx->up.reserved = total;
+    ctx->up.uploading = &h->uploading;
+    return true;
 }
 
 /* Ends the current part: a field becomes a parameter, a file is complete. */
@@ -794,6 +844,11 @@ on_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filenam
             upload_fail(ctx, BODY_UPLOAD_TOO_LARGE);
             return MHD_NO;
         }
+        /* a body without Content-Length (chunked) reserves as it comes */
+        if (!upload_reserve(ctx, up->file_bytes)) {
+            upload_fail(ctx, BODY_UPLOADS_BUSY);
+            return MHD_NO;
+        }
         if (fs_write_all(up->fd, data, size) < 0) {
             log_warn("uploads: cannot write to %s: %s", f->path, strerror(errno));
             upload_fail(ctx, BODY_UPLOAD_TOO_LARGE);
@@ -836,6 +891,59 @@ upload_begin(struct reqctx *ctx, struct MHD_Connection *conn, const char *url)
     ctx->up.pp = MHD_create_post_processor(conn, 16 * 1024, on_part, ctx);
     if (!ctx->up.pp)
         upload_fail(ctx, BODY_BAD_MULTIPART);
+}
+
+/*
+ * An upload's headers, before a byte of its body is read or written. The
+ * handler says first whether the caller may send it at all (who they are,
+ * the job, the permission: see req->preflight), so that nobody fills the
+ * disk with uploads to a job they may not trigger; then whether the server
+ * has room for it: its share of the uploads in flight, and free space on
+ * the upload directory's file system for the whole body and a margin. A
+ * refusal is answered at once, and the body is never read (a client that
+ * sent Expect: 100-continue does not even send it).
+ */
+static enum MHD_Result
+upload_preflight(struct http *h, struct MHD_Connection *conn, struct reqctx *ctx,
+                 const char *url)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    struct req *req = &ctx->req;
+    struct resp resp = { .status = 100, .fd = -1 };
+    uint64_t length = 0;
+    struct statvfs sv;
+    enum MHD_Result ret;
+
+    if (req->body_problem != BODY_OK)
+        return MHD_YES;   /* answered once the body has gone by */
+    prepare(h, conn, ctx, url);
+    if (!req->db || req->body_problem != BODY_OK)
+        return dispatch(h, conn, ctx, url);
+    buf_init(&resp.body, HTTP_MAX_ANSWER_BYTES);
+    req->preflight = true;
+    h->opts.handler(h->opts.userdata, req, &resp);
+    req->preflight = false;
+    assert(!ctx->deferred);
+    if (resp.status != 100) {
+        ret = send_resp(h, conn, &resp);
+        resp_release(&resp);
+        return ret;
+    }
+    resp_release(&resp);
+
+    if (cl)
+        length = strtoull(cl, NULL, 10);
+    if (statvfs(h->opts.upload_dir, &sv) == 0 &&
+        (uint64_t) sv.f_bavail * sv.f_frsize < length + ((uint64_t) BOUND_UPLOAD_FREE_MIB << 20)) {
+        log_warn("uploads: refused %llu bytes: %llu bytes free in %s",
+                 (unsigned long long) length,
+                 (unsigned long long) sv.f_bavail * sv.f_frsize, h->opts.upload_dir);
+        req->body_problem = BODY_UPLOAD_NO_SPACE;
+    } else if (!upload_reserve(ctx, MIN(length, h->opts.max_upload)))
+        req->body_problem = BODY_UPLOADS_BUSY;
+    if (req->body_problem != BODY_OK)
+        return dispatch(h, conn, ctx, url);
+    return MHD_YES;
 }
 
 /* The body has ended: the last part, and whether the whole was well formed. */
@@ -902,7 +1010,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
             if (ctx->req.body_problem == BODY_UPLOAD_TOO_LARGE ||
                 ctx->req.body_problem == BODY_NO_UPLOADS)
                 return dispatch(h, conn, ctx, url);
-            return MHD_YES;
+            return upload_preflight(h, conn, ctx, url);
         }
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > BOUND_BODY_BYTES) {

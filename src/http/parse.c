@@ -197,6 +197,27 @@ http_upload_refusal(const struct req *req, struct upload_refusal *ret)
                                 "parameters."),
             .fix = "Send an application/x-www-form-urlencoded form (curl --data-urlencode)." };
         return true;
+    case BODY_UPLOADS_BUSY:
+        *ret = (struct upload_refusal){
+            .status = 503, .error = "Too many uploads at once", .retry_after_s = 10,
+            .presented = strdup_printf("Other requests are uploading files right now, and this "
+                                       "one would bring the server past its bound of %llu MiB "
+                                       "of uploads in flight (%d times --max-upload). Nothing "
+                                       "was read or queued.",
+                                       (unsigned long long) ((req->max_upload >> 20) *
+                                                             BOUND_UPLOAD_IN_FLIGHT),
+                                       BOUND_UPLOAD_IN_FLIGHT),
+            .fix = "Retry in a few seconds (Retry-After)." };
+        return true;
+    case BODY_UPLOAD_NO_SPACE:
+        *ret = (struct upload_refusal){
+            .status = 507, .error = "Not enough disk space for the upload",
+            .presented = strdup_printf("The file system of Steward's upload directory has less "
+                                       "free space than this request's body plus %d MiB. "
+                                       "Nothing was read or queued.", BOUND_UPLOAD_FREE_MIB),
+            .fix = "Send a smaller file, or ask an administrator to free space in Steward's "
+                   "home directory." };
+        return true;
     default:
         return false;
     }

@@ -26,6 +26,7 @@ enum route_flags {
     ROUTE_JOB = 1 << 4,        /* segment 1 names a job; the permission is checked on it */
     ROUTE_FORM = 1 << 5,       /* a POST whose handler reports a body too large (a page: any broken body) */
     ROUTE_PAGE = 1 << 6,       /* a page of the web layer */
+    ROUTE_PREFLIGHT = 1 << 7,  /* an open route whose handler answers req->preflight itself */
 };
 
 enum route_access {

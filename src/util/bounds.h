@@ -17,6 +17,8 @@
 #define BOUND_UPLOAD_FILES        16            /* file parts in one request */
 #define BOUND_UPLOAD_PARTS        BOUND_FORM_FIELDS /* parts of one request, files and fields */
 #define BOUND_UPLOAD_NAME_BYTES   255           /* a file part's file name */
+#define BOUND_UPLOAD_IN_FLIGHT    2             /* all requests' uploads at once: times --max-upload */
+#define BOUND_UPLOAD_FREE_MIB     64            /* free space an upload must leave where it is written */
 #define BOUND_PARAM_VALUE_BYTES   (64 * 1024)   /* one build parameter value */
 #define BOUND_PARAM_NAME_BYTES    128
 #define BOUND_PARAMS              100           /* parameters of one build */

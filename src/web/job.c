@@ -636,6 +636,7 @@ web_job_build(struct web *w, const char *name)
                   "Try again.", NULL, NULL);
         goto out;
     }
+    t.holds_uploads = w->req->n_files > 0;
     cause.user_name = w->req->id.name;
     cause.token_name = w->req->id.via == VIA_TOKEN ? w->req->id.token_name : NULL;
     t.params = params;

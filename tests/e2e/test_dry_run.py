@@ -164,8 +164,17 @@ def test_accepted_then_merged(srv):
     report, real = compare(srv, "get", f"buildByToken/buildWithParameters?job=p&token={TOKEN}")
     assert real.status_code == 201
     assert report["secret"].startswith("The job's trigger token")
-    assert {p["name"]: p["value"] for p in report["parameters"]}["BRANCH"] == "main"
+    # anonymous, with the trigger token alone (no Job/Read): the job's defaults stay unseen,
+    # as in the real answer; what the caller sent it sees
+    params = {p["name"]: p for p in report["parameters"]}
+    assert "value" not in params["BRANCH"] and "Job/Read" in params["BRANCH"]["note"]
+    assert "main" not in json.dumps(report["parameters"])
     assert TOKEN not in str(report)
+    report, real = compare(srv, "get",
+                           f"buildByToken/buildWithParameters?job=p&token={TOKEN}&MODE=slow")
+    params = {p["name"]: p for p in report["parameters"]}
+    assert params["MODE"]["value"] == "slow" and "value" not in params["BRANCH"], params
+    srv.post(f"queue/cancelItem?id={item_id(real.headers['Location'])}", auth=srv.alice)
     srv.post(f"queue/cancelItem?id={first}", auth=srv.alice)
     srv.post(f"queue/cancelItem?id={item_id(real.headers['Location'])}", auth=srv.alice)
 

@@ -540,3 +540,15 @@ echo after > after.txt
     assert srv.wait_build("w-hold", n, srv.alice)["result"] == "SUCCESS"
     # the running build kept writing into the one shared directory
     assert sorted(os.listdir(shared)) == ["after.txt", "cleaner.txt"]
+
+
+def test_a_long_directory_path_redirects_to_itself_with_a_slash(srv):
+    # over a kilobyte of path: the Location is whole, not cut where a scratch string ends
+    deep = "/".join(["d%d" % i + "x" * 200 for i in range(8)])
+    create_job(srv, "w-deep", job_xml(script=f'mkdir -p "{deep}" && echo here > "{deep}/f.txt"'))
+    assert run(srv, "w-deep")["result"] == "SUCCESS"
+    r = srv.get("job/w-deep/ws/" + deep, auth=srv.alice, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    assert r.headers["Location"].endswith("/job/w-deep/ws/" + deep + "/"), r.headers["Location"]
+    r = srv.get("job/w-deep/ws/" + deep, auth=srv.alice)
+    assert r.status_code == 200 and "f.txt" in r.text
