@@ -7,6 +7,8 @@
  *   steward.db       the database as of one commit (SQLite's online backup API)
  *   jobs/            config.xml files, build logs and archived artifacts
  *   secrets/
+ *   uploads/         file parameters' files that waiting builds need
+ *   known_hosts      the host keys Git over ssh trusts (when the home has one)
  *   steward-backup   the manifest, written last: a directory without one is
  *                    a backup that did not finish, and restore refuses it
  *
@@ -42,6 +44,7 @@
 #include "core/jobs.h"
 #include "daemon/backup.h"
 #include "store/store.h"
+#include "util/bounds.h"
 #include "util/fs.h"
 #include "util/macro.h"
 #include "util/strutil.h"
@@ -53,7 +56,14 @@
 #define RESTORE_OLD ".restore-old"
 
 /* What a home holds that a backup carries, in the order a restore swaps them. */
-static const char *const swapped[] = { "jobs", "secrets", "steward.db" };
+static const char *const swapped[] = { "jobs", "secrets", "uploads", "known_hosts", "steward.db" };
+/*
+ * The first of them are directories every backup has; the next ones
+ * older backups may lack (a restore then keeps the home's own).
+ */
+#define SWAPPED_DIRS 2
+#define SWAPPED_UPLOADS 2
+#define SWAPPED_KNOWN_HOSTS 3
 /* The database's companions: an old WAL must never meet a new database file. */
 static const char *const db_companions[] = { "steward.db-wal", "steward.db-shm",
                                              "steward.db-journal" };
@@ -235,6 +245,27 @@ copy_part(struct backup *b, const char *name)
     return r;
 }
 
+/* Copies the file `src` to `dst` when there is one (0 when not): HOME/known_hosts. */
+static int
+copy_small_file(const char *src, const char *dst, struct fs_copy_stats *stats)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    struct stat st;
+    int r;
+
+    r = fs_read_all_stat(src, BOUND_GIT_KNOWN_HOSTS_BYTES, &data, &len, &st);
+    if (r == -ENOENT)
+        return 0;
+    if (r >= 0)
+        r = fs_write_atomic(dst, data ? data : "", len, st.st_mode & 0777);
+    if (r >= 0 && stats) {
+        stats->files++;
+        stats->bytes += len;
+    }
+    return r;
+}
+
 static int
 write_manifest(const struct backup *b, int schema, time_t started, size_t left_out)
 {
@@ -280,6 +311,17 @@ run_backup(struct backup *b)
     r = copy_part(b, "jobs");
     if (r >= 0)
         r = copy_part(b, "secrets");
+    if (r >= 0)
+        r = copy_part(b, "uploads");
+    if (r >= 0) {
+        _cleanup_free_ char *src = path_join(b->home, "known_hosts");
+        _cleanup_free_ char *dst = path_join(b->dest, "known_hosts");
+
+        r = src && dst ? copy_small_file(src, dst, &b->copied) : -ENOMEM;
+        if (r < 0)
+            fprintf(stderr, "steward: cannot copy %s: %s\n", src ? src : "known_hosts",
+                    strerror(-r));
+    }
     if (r < 0)
         return r;
 
@@ -301,7 +343,7 @@ run_backup(struct backup *b)
     }
     fprintf(stderr,
             "Backed up %s to %s: the database (schema version %d) and %zu files (%s) of jobs, "
-            "build logs, artifacts and secrets.\n",
+            "build logs, artifacts, secrets, uploaded files and known host keys.\n",
             b->home, b->dest, schema, b->copied.files, mib(b->copied.bytes));
     if (left_out > 0)
         fprintf(stderr, "%zu %s discarded or deleted while the backup ran: left out.\n",
@@ -355,6 +397,8 @@ fail:
         (void) fs_rm_rf(rfmt("%s/steward.db", dest));
         (void) fs_rm_rf(rfmt("%s/jobs", dest));
         (void) fs_rm_rf(rfmt("%s/secrets", dest));
+        (void) fs_rm_rf(rfmt("%s/uploads", dest));
+        (void) fs_rm_rf(rfmt("%s/known_hosts", dest));
     }
     fprintf(stderr, "steward: the backup failed; nothing was left in %s\n", argv[1]);
     return 1;
@@ -532,11 +576,23 @@ stage_restore(const char *src, const char *home, const char *stage)
         fprintf(stderr, "steward: cannot copy the backup's database: %s\n", strerror(-r));
         return r;
     }
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < SWAPPED_KNOWN_HOSTS + 1; i++) {
         _cleanup_free_ char *from = path_join(src, swapped[i]);
         _cleanup_free_ char *to = path_join(stage, swapped[i]);
 
-        r = from && to ? fs_copy_tree(from, to, NULL) : -ENOMEM;
+        /* a backup from before it carried uploads and host keys: the home keeps its own */
+        if (from && i >= SWAPPED_DIRS && !exists(from)) {
+            free(from);
+            from = path_join(home, swapped[i]);
+        }
+        if (!from || !to)
+            r = -ENOMEM;
+        else if (i == SWAPPED_KNOWN_HOSTS)
+            r = copy_small_file(from, to, NULL);
+        else if (i == SWAPPED_UPLOADS && !exists(from))
+            r = 0;
+        else
+            r = fs_copy_tree(from, to, NULL);
         if (r < 0) {
             fprintf(stderr, "steward: cannot copy %s: %s\n", from ? from : swapped[i],
                     strerror(-r));

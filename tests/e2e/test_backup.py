@@ -272,7 +272,8 @@ def test_backup_refuses_a_destination_that_exists_and_is_not_empty(server, tmp_p
     empty.mkdir()
     p = steward(server.home, "backup", str(empty))
     assert p.returncode == 0, p.stderr
-    assert sorted(os.listdir(empty)) == ["jobs", "secrets", "steward-backup", "steward.db"]
+    assert sorted(os.listdir(empty)) == ["jobs", "secrets", "steward-backup", "steward.db",
+                                         "uploads"]
 
     # inside the home it would copy itself
     p = steward(server.home, "backup", os.path.join(server.home, "jobs", "b"))
@@ -416,3 +417,56 @@ def test_an_interrupted_restore_stops_serve_and_restore_until_someone_decides(ba
     os.rmdir(os.path.join(s.home, ".restore-old"))
     p = steward(s.home, "restore", str(backup))
     assert p.returncode == 0, p.stderr
+
+
+def test_waiting_uploads_and_known_hosts_survive_a_backup_and_restore(tmp_path, orphans):
+    from test_file_params import file_job
+    old = started_server(tmp_path / "old")
+    orphans.append(old)
+    create_job(old, "files", file_job(names=("in.bin",), quiet=600))
+    data = os.urandom(5000)
+    r = old.post("job/files/buildWithParameters", files={"in.bin": ("in.bin", data)},
+                 auth=old.alice)
+    assert r.status_code == 201, r.text
+    uploads = os.listdir(os.path.join(old.home, "uploads"))
+    assert len([u for u in uploads if not u.startswith(".")]) == 1, uploads
+    hosts = "git.example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBackupRestoreTestKey\n"
+    with open(os.path.join(old.home, "known_hosts"), "w") as f:
+        f.write(hosts)
+    dest = tmp_path / "backup"
+    p = steward(old.home, "backup", str(dest))
+    assert p.returncode == 0, p.stderr
+    old.stop()
+
+    new_home = tmp_path / "new"
+    p = steward(new_home, "restore", str(dest))
+    assert p.returncode == 0, p.stderr
+    with open(new_home / "known_hosts") as f:
+        assert f.read() == hosts
+    new = Server(new_home)
+    new.alice = old.alice
+    orphans.append(new)
+    new.start()
+    try:
+        # the start's sweep keeps what the waiting item needs, with its bytes
+        (item,) = [i for i in queue_items(new, new.alice) if i["task"]["name"] == "files"]
+        kept = [u for u in os.listdir(new_home / "uploads") if not u.startswith(".")]
+        assert len(kept) == 1, kept
+        with open(new_home / "uploads" / kept[0], "rb") as f:
+            assert f.read() == data
+        r = new.post("queue/cancelItem", params={"id": item["id"]}, auth=new.alice)
+        assert r.status_code in (200, 204, 302), r.text
+        wait_for(lambda: not [u for u in os.listdir(new_home / "uploads")
+                              if not u.startswith(".")], 20, "the cancelled item's upload to go")
+    finally:
+        new.stop()
+
+    # a backup from before uploads and host keys were in backups: the home keeps its own
+    shutil.rmtree(dest / "uploads")
+    os.remove(dest / "known_hosts")
+    with open(new_home / "known_hosts", "w") as f:
+        f.write("mine " + hosts)
+    p = steward(new_home, "restore", str(dest))
+    assert p.returncode == 0, p.stderr
+    with open(new_home / "known_hosts") as f:
+        assert f.read() == "mine " + hosts
