@@ -2,6 +2,7 @@
 byte for byte what the jansson model gives (the ?pretty answer, which is still built)."""
 import json
 
+import jenkins
 import pytest
 
 from conftest import create_job, job_xml
@@ -107,6 +108,9 @@ def test_compact_report_is_what_the_model_gives_for_every_tree(reported):
         assert text.content == unindent(pretty.text).encode(), tree
     assert pairs(get(server, path, "failCount,passCount").text) == [
         ["_class", "hudson.tasks.junit.TestResult"], ["failCount", 3], ["passCount", 5]]
+    # python-jenkins reads the same answer (testReport/api/json?depth=0)
+    client = jenkins.Jenkins(server.url, username=server.alice[0], password=server.alice[1])
+    assert client.get_build_test_report("mixed", number) == whole
     names = get(server, path, "suites[cases[name,status]]").json()
     assert {c["name"] for s in names["suites"] for c in s["cases"]} >= {"passes 🚀", "fails"}
     assert all(list(c) == ["name", "status", "_class"] for s in names["suites"] for c in s["cases"])
