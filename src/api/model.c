@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -847,6 +848,281 @@ static int
 put_int(struct buf *out, int64_t v)
 {
     return buf_printf(out, "%lld", (long long) v);
+}
+
+/* ---- a test report written as text (compact api/json) ---- */
+
+/* A level of tree=: everything (no tree=, or a field with no tree of its own) or a node of it. */
+struct sel {
+    bool all;
+    const struct tree_node *n;
+};
+
+/* Whether tree_apply() keeps `name` of an object at `s` ("_class" always), and the level inside. */
+static bool
+sel_field(struct sel s, const char *name, struct sel *inner)
+{
+    if (s.all || streq(name, "_class")) {
+        *inner = (struct sel){ .all = true };
+        return true;
+    }
+    *inner = (struct sel){ .n = tree_node_child(s.n, name) };
+    return inner->n != NULL;
+}
+
+static void
+sel_range(struct sel s, size_t *ret_from, size_t *ret_to)
+{
+    *ret_from = 0;
+    *ret_to = SIZE_MAX;
+    if (!s.all)
+        tree_node_range(s.n, ret_from, ret_to);
+}
+
+/* A double as jansson writes it: "%.17g", ".0" when it would read as an integer, a short exponent. */
+static int
+put_real(struct buf *out, double d)
+{
+    char s[64], *e;
+    int n;
+
+    /* jansson has no value for them (json_real() refuses them) */
+    if (!isfinite(d))
+        return buf_puts(out, "null");
+    n = snprintf(s, sizeof s, "%.17g", d);
+    if (n < 0 || (size_t) n + 3 > sizeof s)
+        return -EINVAL;
+    if (!strchr(s, '.') && !strchr(s, 'e'))
+        memcpy(s + n, ".0", 3);
+    e = strchr(s, 'e');
+    if (e) {
+        char *start = e + 1, *end = start + 1;
+
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start)
+            memmove(start, end, strlen(end) + 1);
+    }
+    return buf_puts(out, s);
+}
+
+/* A string as jtext() makes it (null for NULL). */
+static int
+put_text(struct buf *out, const char *s)
+{
+    _cleanup_free_ char *copy = NULL;
+
+    if (!s)
+        return buf_puts(out, "null");
+    if (utf8_is_valid(s, strlen(s)))
+        return json_quote(out, s);
+    copy = strdup(s);
+    if (!copy)
+        return -ENOMEM;
+    for (char *p = copy; *p; p++)
+        if ((unsigned char) *p >= 0x80)
+            *p = '?';
+    return json_quote(out, copy);
+}
+
+struct report_text {
+    struct buf *out;
+    int64_t number;
+    struct sel top, suites, cases;
+    bool want_suites, want_cases;
+    size_t s_from, s_to, c_from, c_to;
+    char *suite;             /* the suite being read (NULL before the first) */
+    bool suite_shown, suite_first;
+    size_t n_suites, n_shown_suites, n_cases, n_shown_cases;
+    double suite_duration;
+};
+
+/* `name` of the object at `s` when tree= keeps it: its key written, true */
+#define KEEP(s, name)                                                                      \
+    (r >= 0 && sel_field((s), (name), &in) && (r = put_field(out, &first, (name))) >= 0)
+
+/* case_json()'s fields, in its order */
+static int
+write_case(struct report_text *w, const struct test_case_row *c)
+{
+    struct buf *out = w->out;
+    struct sel in;
+    bool first = true;
+    int r = buf_putc(out, '{');
+
+    if (KEEP(w->cases, "testActions"))
+        r = buf_puts(out, "[]");
+    if (KEEP(w->cases, "age"))
+        r = put_int(out, c->failed_since ? w->number - c->failed_since + 1 : 0);
+    if (KEEP(w->cases, "className"))
+        r = put_text(out, c->class_name);
+    if (KEEP(w->cases, "duration"))
+        r = put_real(out, c->duration);
+    if (KEEP(w->cases, "errorDetails"))
+        r = put_text(out, c->error_details);
+    if (KEEP(w->cases, "errorStackTrace"))
+        r = put_text(out, c->error_stack);
+    if (KEEP(w->cases, "failedSince"))
+        r = put_int(out, c->failed_since);
+    if (KEEP(w->cases, "name"))
+        r = put_text(out, c->name);
+    if (KEEP(w->cases, "skipped"))
+        r = buf_puts(out, streq(c->status, "SKIPPED") ? "true" : "false");
+    if (KEEP(w->cases, "skippedMessage"))
+        r = put_text(out, c->skipped_message);
+    if (KEEP(w->cases, "status"))
+        r = put_text(out, c->status);
+    if (KEEP(w->cases, "stderr"))
+        r = put_text(out, c->stderr_text);
+    if (KEEP(w->cases, "stdout"))
+        r = put_text(out, c->stdout_text);
+    if (KEEP(w->cases, "_class"))
+        r = buf_puts(out, "\"hudson.tasks.junit.CaseResult\"");
+    return r < 0 ? r : buf_putc(out, '}');
+}
+
+/* suite_json()'s fields up to its cases */
+static int
+suite_begin(struct report_text *w, const char *name)
+{
+    struct buf *out = w->out;
+    struct sel in;
+    bool first = true;
+    int r = 0;
+
+    free(w->suite);
+    w->suite = strdup(name);
+    if (!w->suite)
+        return -ENOMEM;
+    w->suite_duration = 0;
+    w->n_cases = w->n_shown_cases = 0;
+    w->suite_shown = w->n_suites >= w->s_from && w->n_suites < w->s_to;
+    w->n_suites++;
+    if (!w->suite_shown)
+        return 0;
+    r = buf_puts(out, w->n_shown_suites++ ? ",{" : "{");
+    if (KEEP(w->suites, "_class"))
+        r = buf_puts(out, "\"hudson.tasks.junit.SuiteResult\"");
+    if (KEEP(w->suites, "cases"))
+        r = buf_putc(out, '[');
+    w->suite_first = first;
+    return r;
+}
+
+/* the rest of suite_json()'s fields, its duration the sum of its cases' */
+static int
+suite_end(struct report_text *w)
+{
+    static const char *const nulls[] = { "nodeId", "stderr", "stdout", "timestamp", NULL };
+    struct buf *out = w->out;
+    struct sel in;
+    bool first = w->suite_first;
+    int r = 0;
+
+    if (!w->suite_shown)
+        return 0;
+    if (w->want_cases)
+        r = buf_putc(out, ']');
+    if (KEEP(w->suites, "duration"))
+        r = put_real(out, w->suite_duration);
+    if (KEEP(w->suites, "enclosingBlockNames"))
+        r = buf_puts(out, "[]");
+    if (KEEP(w->suites, "enclosingBlocks"))
+        r = buf_puts(out, "[]");
+    if (KEEP(w->suites, "id"))
+        r = buf_puts(out, "null");
+    if (KEEP(w->suites, "name"))
+        r = put_text(out, w->suite);
+    for (size_t i = 0; nulls[i]; i++)
+        if (KEEP(w->suites, nulls[i]))
+            r = buf_puts(out, "null");
+    return r < 0 ? r : buf_putc(out, '}');
+}
+
+/* model_test_report()'s fields up to its suites */
+static int
+report_head(void *userdata, const struct test_summary *t)
+{
+    struct report_text *w = userdata;
+    struct buf *out = w->out;
+    struct sel in;
+    bool first = true;
+    int r = buf_putc(out, '{');
+
+    if (KEEP(w->top, "_class"))
+        r = buf_puts(out, "\"hudson.tasks.junit.TestResult\"");
+    if (KEEP(w->top, "testActions"))
+        r = buf_puts(out, "[]");
+    if (KEEP(w->top, "duration"))
+        r = put_real(out, t->duration);
+    if (KEEP(w->top, "empty"))
+        r = buf_puts(out, t->total == 0 ? "true" : "false");
+    if (KEEP(w->top, "failCount"))
+        r = put_int(out, t->failed);
+    if (KEEP(w->top, "passCount"))
+        r = put_int(out, t->total - t->failed - t->skipped);
+    if (KEEP(w->top, "skipCount"))
+        r = put_int(out, t->skipped);
+    if (r < 0)
+        return r;
+    if (!w->want_suites) {
+        r = buf_putc(out, '}');
+        /* no case is read */
+        return r < 0 ? r : 1;
+    }
+    r = put_field(out, &first, "suites");
+    return r < 0 ? r : buf_putc(out, '[');
+}
+
+#undef KEEP
+
+static int
+report_case(void *userdata, const struct test_case_row *c)
+{
+    struct report_text *w = userdata;
+    int r = 0;
+
+    if (!w->suite || !streq(w->suite, c->suite)) {
+        r = w->suite ? suite_end(w) : 0;
+        r = r < 0 ? r : suite_begin(w, c->suite);
+        if (r < 0)
+            return r;
+    }
+    w->suite_duration += c->duration;
+    if (w->suite_shown && w->want_cases && w->n_cases >= w->c_from && w->n_cases < w->c_to) {
+        r = w->n_shown_cases++ ? buf_putc(w->out, ',') : 0;
+        r = r < 0 ? r : write_case(w, c);
+    }
+    w->n_cases++;
+    return r;
+}
+
+int
+model_write_test_report(struct model *m, const struct job *job, int64_t number,
+                        const struct tree *t, struct buf *out)
+{
+    struct report_text w = { .out = out, .number = number, .top = { .all = true } };
+    int r;
+
+    if (t)
+        w.top = (struct sel){ .n = tree_top(t) };
+    w.want_suites = sel_field(w.top, "suites", &w.suites);
+    if (w.want_suites) {
+        sel_range(w.suites, &w.s_from, &w.s_to);
+        w.want_cases = sel_field(w.suites, "cases", &w.cases);
+        if (w.want_cases)
+            sel_range(w.cases, &w.c_from, &w.c_to);
+    }
+    r = store_tests_each(m->req->db, job->name, number, MODEL_TEST_TEXT_BUDGET, report_head,
+                         report_case, &w);
+    if (r >= 0 && w.want_suites) {
+        r = w.suite ? suite_end(&w) : 0;
+        r = r < 0 ? r : buf_puts(out, "]}");
+    }
+    free(w.suite);
+    return r;
 }
 
 /* A field made as JSON, kept as tree= says. */

@@ -54,6 +54,16 @@ json_t *model_build(struct model *m, const struct job *job, const struct build_r
 /* well under HTTP_MAX_ANSWER_BYTES, so that the cases themselves fit beside it */
 #define MODEL_TEST_TEXT_BUDGET ((size_t) 24 * 1024 * 1024)
 json_t *model_test_report(struct model *m, const struct job *job, int64_t number);
+/*
+ * The same report as compact JSON text, written to `out` as the cases are
+ * read (one read transaction, one case in memory at a time), kept as the
+ * parsed tree= `t` says (NULL: everything): byte for byte what
+ * model_test_report() gives once filtered and dumped compact. The long
+ * texts keep to MODEL_TEST_TEXT_BUDGET as there; -ENOENT when the build
+ * recorded no results, -E2BIG past out's bound.
+ */
+int model_write_test_report(struct model *m, const struct job *job, int64_t number,
+                            const struct tree *t, struct buf *out);
 json_t *model_queue_item(struct model *m, const struct queue_row *q);
 json_t *model_root(struct model *m, int depth);
 

@@ -21,6 +21,7 @@
 #include "api/hooks.h"
 #include "api/scm.h"
 #include "api/dispatch.h"
+#include "api/tree.h"
 #include "api/trigger.h"
 #include "core/buildmeta.h"
 #include "api/workspace.h"
@@ -665,16 +666,37 @@ static void
 build_test_report(const struct app *app, struct req *req, struct resp *resp, struct job *job,
                   int64_t number)
 {
+    const char *format = SEG(5) ? SEG(5) : "json", *expr = req_param(req, "tree");
+    _cleanup_(tree_freep) struct tree *t = NULL;
     struct model m;
     json_t *v;
+    int r;
 
     if (model_init(&m, app, req) < 0) {
         api_send_text(resp, 500, "Out of memory.\n");
         return;
     }
+    /* compact JSON is written as the cases are read; a malformed tree= gets its 400 below */
+    if (streq(format, "json") && !req_param(req, "pretty") &&
+        (!expr || tree_parse(expr, &t, NULL) == 0)) {
+        buf_clear(&resp->body);
+        r = model_write_test_report(&m, job, number, t, &resp->body);
+        if (r >= 0) {
+            resp->status = 200;
+            resp_header(resp, "Content-Type", "application/json;charset=utf-8");
+        } else if (r == -E2BIG)
+            resp_too_large(resp);
+        else if (r != -ENOENT)
+            api_send_text(resp, 500, "Could not build the answer.\n");
+        else
+            not_found(app, req, resp, rfmt("Test results of build #%lld of job '%s' (the build "
+                                           "recorded none)", (long long) number, job->name));
+        model_release(&m);
+        return;
+    }
     v = model_test_report(&m, job, number);
     if (v)
-        send_model(app, req, resp, SEG(5) ? SEG(5) : "json", v);
+        send_model(app, req, resp, format, v);
     else
         not_found(app, req, resp, rfmt("Test results of build #%lld of job '%s' (the build "
                                        "recorded none)", (long long) number, job->name));

@@ -493,3 +493,22 @@ tree_apply_element(const struct tree *t, const char *field, json_t *element)
 
     return f ? apply_value(f, element) : json_copy(element);
 }
+
+const struct tree_node *
+tree_top(const struct tree *t)
+{
+    return &t->root;
+}
+
+const struct tree_node *
+tree_node_child(const struct tree_node *n, const char *name)
+{
+    return node_lookup(n, name);
+}
+
+void
+tree_node_range(const struct tree_node *n, size_t *ret_from, size_t *ret_to)
+{
+    *ret_from = n->range_min;
+    *ret_to = n->range_max;
+}

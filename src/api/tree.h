@@ -65,5 +65,16 @@ json_t *tree_apply_element(const struct tree *t, const char *field, json_t *elem
 /* `v`, the value of `name` in an element of `field`, as the tree keeps it (a new reference). */
 json_t *tree_apply_inside(const struct tree *t, const char *field, const char *name, json_t *v);
 
+/*
+ * For a model that writes a whole answer itself, walking the tree as
+ * tree_apply() would: the top level, the node of a name selected inside
+ * a node (the "*" one when it is not named; NULL when not selected), and
+ * a node's range of elements [*ret_from, *ret_to).
+ */
+struct tree_node;
+const struct tree_node *tree_top(const struct tree *t);
+const struct tree_node *tree_node_child(const struct tree_node *n, const char *name);
+void tree_node_range(const struct tree_node *n, size_t *ret_from, size_t *ret_to);
+
 struct tree *tree_free(struct tree *t);
 static inline void tree_freep(struct tree **p) { tree_free(*p); }

@@ -483,6 +483,17 @@ int store_tests_summary(struct store *s, const char *job, int64_t number, struct
 int store_tests_list(struct store *s, const char *job, int64_t number, bool failures_first,
                      int64_t limit, size_t text_budget, struct test_case_row **ret_rows,
                      size_t *ret_n);
+/*
+ * A build's results in one read transaction, for an answer written as it
+ * is read: head() gets the summary; unless it returns > 0, each() then
+ * gets the cases one at a time in report order, their long texts within
+ * `text_budget` as store_tests_list() keeps them. A row's strings are the
+ * store's, valid until each() returns. -ENOENT when the build has no
+ * results; a negative return of head() or each() stops and is returned.
+ */
+int store_tests_each(struct store *s, const char *job, int64_t number, size_t text_budget,
+                     int (*head)(void *userdata, const struct test_summary *t),
+                     int (*each)(void *userdata, const struct test_case_row *c), void *userdata);
 
 /* One finished build in a trend, with its tests when it had a report (has_tests). */
 struct trend_row {

@@ -278,6 +278,68 @@ store_tests_list(struct store *s, const char *job, int64_t number, bool failures
     return 0;
 }
 
+/* budget_text() without a copy: the column's own text, valid until the next step */
+static const char *
+budget_peek(sqlite3_stmt *st, int col, size_t *budget)
+{
+    const char *t = (const char *) sqlite3_column_text(st, col);
+    size_t n = (size_t) sqlite3_column_bytes(st, col);
+
+    if (!t || n > *budget)
+        return NULL;
+    *budget -= n;
+    return t;
+}
+
+int
+store_tests_each(struct store *s, const char *job, int64_t number, size_t text_budget,
+                 int (*head)(void *userdata, const struct test_summary *t),
+                 int (*each)(void *userdata, const struct test_case_row *c), void *userdata)
+{
+    bool began = read_begin(s);
+    struct test_summary sum;
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE, r;
+
+    /* the summary row is written last: the cases read after it are all there */
+    r = store_tests_summary(s, job, number, &sum);
+    r = r < 0 ? r : head(userdata, &sum);
+    if (r != 0)
+        goto out;
+    st = st_prep(s, "SELECT " CASE_COLUMNS " FROM test_cases WHERE job = ?1 AND build = ?2 "
+                    "ORDER BY pos");
+    if (!st) {
+        r = -EIO;
+        goto out;
+    }
+    st_bind_text(st, 1, job);
+    sqlite3_bind_int64(st, 2, number);
+    while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* borrowed, never written to: the struct's fields are not const */
+        struct test_case_row c = {
+            .suite = (char *) sqlite3_column_text(st, 0),
+            .class_name = (char *) sqlite3_column_text(st, 1),
+            .name = (char *) sqlite3_column_text(st, 2),
+            .status = (char *) sqlite3_column_text(st, 3),
+            .duration = sqlite3_column_double(st, 4),
+            .failed_since = sqlite3_column_int64(st, 5),
+            .error_details = (char *) sqlite3_column_text(st, 6),
+            .error_stack = (char *) budget_peek(st, 7, &text_budget),
+            .skipped_message = (char *) sqlite3_column_text(st, 8),
+            .stdout_text = (char *) budget_peek(st, 9, &text_budget),
+            .stderr_text = (char *) budget_peek(st, 10, &text_budget),
+        };
+
+        r = c.suite && c.class_name && c.name && c.status ? each(userdata, &c) : -ENOMEM;
+    }
+    if (r >= 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = st_err(rc);
+    st_release(st);
+out:
+    read_end(s, began);
+    return r < 0 ? r : 0;
+}
+
 int
 store_tests_trend(struct store *s, const char *job, int64_t limit, struct trend_row **ret_rows,
                   size_t *ret_n)

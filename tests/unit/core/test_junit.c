@@ -354,6 +354,75 @@ junit_store__deletes_what_went_in_when_it_fails(void **state)
     buf_release(&xml);
 }
 
+struct walk {
+    int heads, stop_at;
+    size_t n;
+    char names[4][8];
+    bool stack[4];
+    int64_t total;
+};
+
+static int
+walk_head(void *userdata, const struct test_summary *t)
+{
+    struct walk *w = userdata;
+
+    w->heads++;
+    w->total = t->total;
+    return w->stop_at < 0 ? 1 : 0;
+}
+
+static int
+walk_case(void *userdata, const struct test_case_row *c)
+{
+    struct walk *w = userdata;
+
+    assert_true(w->n < 4);
+    snprintf(w->names[w->n], sizeof w->names[w->n], "%s", c->name);
+    w->stack[w->n] = c->error_stack != NULL;
+    return (int) ++w->n == w->stop_at ? -ECANCELED : 0;
+}
+
+static void
+store_tests_each__gives_the_summary_then_the_cases_in_order_within_the_budget(void **state)
+{
+    struct junit_result res = { 0 };
+    struct test_summary sum;
+    struct walk w = { 0 };
+    int64_t n;
+
+    assert_int_equal(parse("<testsuite name=\"s\"><testcase classname=\"c\" name=\"a\">"
+                           "<failure>1234</failure></testcase><testcase classname=\"c\" name=\"b\">"
+                           "<failure>5678</failure></testcase><testcase classname=\"c\" name=\"c\">"
+                           "<failure>9</failure></testcase></testsuite>", &res), 0);
+    assert_int_equal(store_build_start(S, "j", 1, 1000, 0, &n), 0);
+    assert_int_equal(store_tests_put(S, "j", n, res.cases, res.n_cases, &sum), 0);
+    junit_result_release(&res);
+
+    /* 5 bytes of budget: the first trace (4), not the second (4 more), the third (1) */
+    assert_int_equal(store_tests_each(S, "j", n, 5, walk_head, walk_case, &w), 0);
+    assert_int_equal(w.heads, 1);
+    assert_int_equal(w.total, 3);
+    assert_int_equal(w.n, 3);
+    assert_string_equal(w.names[0], "a");
+    assert_string_equal(w.names[2], "c");
+    assert_true(w.stack[0] && !w.stack[1] && w.stack[2]);
+
+    /* head() > 0: no case is read; a callback's error stops the walk */
+    w = (struct walk){ .stop_at = -1 };
+    assert_int_equal(store_tests_each(S, "j", n, 5, walk_head, walk_case, &w), 0);
+    assert_int_equal(w.heads, 1);
+    assert_int_equal(w.n, 0);
+    w = (struct walk){ .stop_at = 2 };
+    assert_int_equal(store_tests_each(S, "j", n, 5, walk_head, walk_case, &w), -ECANCELED);
+    assert_int_equal(w.n, 2);
+
+    /* a build without results */
+    w = (struct walk){ 0 };
+    assert_int_equal(store_tests_each(S, "j", n + 1, 5, walk_head, walk_case, &w), -ENOENT);
+    assert_int_equal(w.heads, 0);
+}
+
 int
 main(void)
 {
@@ -368,6 +437,9 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(junit_store__deletes_what_went_in_when_it_fails, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            store_tests_each__gives_the_summary_then_the_cases_in_order_within_the_budget, setup,
+            teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
