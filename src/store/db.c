@@ -249,18 +249,23 @@ st_prep(struct store *s, const char *sql)
     sqlite3_stmt *st = NULL;
     size_t i;
 
-    for (i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
+    for (i = 0; i < s->n_cache; i++)
         if (s->cache[i].sql == sql) {
             sqlite3_reset(s->cache[i].st); /* in case a caller returned early */
             return s->cache[i].st;
         }
+    if (s->n_cache == s->cap_cache) {
+        size_t cap = s->cap_cache ? s->cap_cache * 2 : 64;
+        struct stmt_slot *c = reallocarray(s->cache, cap, sizeof *c);
+
+        if (!c)
+            return NULL;
+        s->cache = c;
+        s->cap_cache = cap;
+    }
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
-    if (i < STMT_CACHE) {
-        s->cache[i].sql = sql;
-        s->cache[i].st = st;
-    }
-    /* NEEDSWORK: past STMT_CACHE distinct statements, the extra ones leak until close */
+    s->cache[s->n_cache++] = (struct stmt_slot){ .sql = sql, .st = st };
     return st;
 }
 
@@ -485,8 +490,9 @@ struct store *
 store_close(struct store *s)
 {
     if (s) {
-        for (size_t i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
+        for (size_t i = 0; i < s->n_cache; i++)
             sqlite3_finalize(s->cache[i].st);
+        free(s->cache);
         sqlite3_close(s->db);
         authgen_release(s);
         free(s);

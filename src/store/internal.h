@@ -7,8 +7,6 @@
 
 #include "store/store.h"
 
-#define STMT_CACHE 96
-
 struct stmt_slot {
     const char *sql;   /* the string literal's address is the key */
     sqlite3_stmt *st;
@@ -16,7 +14,14 @@ struct stmt_slot {
 
 struct store {
     sqlite3 *db;
-    struct stmt_slot cache[STMT_CACHE];
+    /*
+     * Each statement st_prep() prepared, by its string literal: as many as
+     * the store has literals, so the array grows as they come, and never
+     * holds one twice.
+     */
+    struct stmt_slot *cache;
+    size_t n_cache;
+    size_t cap_cache;
     bool lazy;              /* the open transaction is store_begin_lazy()'s */
     bool unsynced;          /* a lazy commit since the last store_sync() */
     bool not_full;          /* could not go back to synchronous=FULL: begins nothing yet */

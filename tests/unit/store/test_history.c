@@ -132,7 +132,7 @@ static uint64_t vm_steps(struct store *s)
 {
     uint64_t n = 0;
 
-    for (size_t i = 0; i < STMT_CACHE && s->cache[i].sql; i++)
+    for (size_t i = 0; i < s->n_cache; i++)
         n += (uint64_t) sqlite3_stmt_status(s->cache[i].st, SQLITE_STMTSTATUS_VM_STEP, 0);
     return n;
 }

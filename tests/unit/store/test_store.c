@@ -1649,6 +1649,35 @@ static void store_auth_generation__stays_for_use_counts_and_moves_only_at_the_co
     assert_int_equal(gen_of(S), g);
 }
 
+/* More statements than any fixed cache held: each is prepared once and kept, none leaks. */
+static void st_prep__keeps_every_statement_once_however_many(void **state)
+{
+    enum { N = 300 };
+    static char sql[N][48];
+    sqlite3_stmt *first[N];
+    size_t before = S->n_cache, live = 0;
+
+    for (int i = 0; i < N; i++) {
+        snprintf(sql[i], sizeof sql[i], "SELECT %d", i);
+        first[i] = st_prep(S, sql[i]);
+        assert_non_null(first[i]);
+        st_release(first[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        sqlite3_stmt *again = st_prep(S, sql[i]);
+
+        assert_ptr_equal(again, first[i]);
+        assert_int_equal(sqlite3_step(again), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(again, 0), i);
+        st_release(again);
+    }
+    assert_int_equal(S->n_cache, before + N);
+    /* what the connection holds is what the cache holds: store_close() finalizes them all */
+    for (sqlite3_stmt *st = sqlite3_next_stmt(S->db, NULL); st; st = sqlite3_next_stmt(S->db, st))
+        live++;
+    assert_int_equal(live, S->n_cache);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1659,6 +1688,7 @@ int main(void)
         T(store_open__refuses_a_database_from_a_newer_steward),
         T(store_open__fails_in_a_missing_directory),
         T(store_close__accepts_null_and_returns_null),
+        T(st_prep__keeps_every_statement_once_however_many),
         T(store_rollback__discards_what_the_transaction_wrote),
         T(store_savepoint_rollback__undoes_only_what_came_after_the_savepoint),
         T(store_begin_lazy__commits_at_normal_and_the_next_transaction_is_full),
