@@ -45,20 +45,6 @@ jobcfg_lines_have(const char *lines, const char *name)
     return false;
 }
 
-static int
-bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
-{
-    _cleanup_free_ char *t = NULL;
-    int r = cfg_child_text(parent, name, &t, msg);
-
-    if (r < 0)
-        return r;
-    *ret = dflt;
-    if (t && cfg_parse_bool(t, ret) < 0)
-        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
-    return 0;
-}
-
 /*
  * A <threshold> (hudson.model.Result: name, ordinal, color): the results
  * as good as it or better. Absent: SUCCESS only, as Jenkins' default.
@@ -170,7 +156,7 @@ read_sources(struct chain_trigger *t, const xmlNode *configs, char **msg)
             t->prop_files = NULL;
             r = cfg_child_text(s, "propertiesFile", &t->prop_files, msg);
             if (r >= 0)
-                r = bool_or(s, "failTriggerOnMissing", false, &t->fail_on_missing, msg);
+                r = cfg_child_bool(s, "failTriggerOnMissing", false, &t->fail_on_missing, msg);
         } else if (!t->other_source) {
             t->other_source = strdup((const char *) s->name);
             if (!t->other_source)
@@ -199,7 +185,7 @@ read_parameterized(struct job_config *cfg, const xmlNode *n, char **msg)
         if (r >= 0)
             r = read_condition(c, &t->when, msg);
         if (r >= 0)
-            r = bool_or(c, "triggerWithNoParameters", false, &t->with_no_params, msg);
+            r = cfg_child_bool(c, "triggerWithNoParameters", false, &t->with_no_params, msg);
         if (r >= 0)
             r = read_sources(t, cfg_first_child(c, "configs"), msg);
     }
@@ -266,9 +252,10 @@ cfg_read_chain(struct job_config *cfg, const xmlNode *root, char **msg)
     xmlNode *triggers = cfg_first_child(root, "triggers"), *rev;
     int r;
 
-    r = bool_or(root, "blockBuildWhenUpstreamBuilding", false, &cfg->block_upstream, msg);
+    r = cfg_child_bool(root, "blockBuildWhenUpstreamBuilding", false, &cfg->block_upstream, msg);
     if (r >= 0)
-        r = bool_or(root, "blockBuildWhenDownstreamBuilding", false, &cfg->block_downstream, msg);
+        r = cfg_child_bool(root, "blockBuildWhenDownstreamBuilding", false, &cfg->block_downstream,
+                           msg);
     for (xmlNode *p = publishers ? publishers->children : NULL; r >= 0 && p; p = p->next) {
         if (cfg_node_is(p, BUILD_TRIGGER))
             r = read_build_trigger(cfg, p, msg);

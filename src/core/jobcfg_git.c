@@ -43,23 +43,9 @@ struct git_scm *cfg_git_free(struct git_scm *g)
     return NULL;
 }
 
-/* A boolean child, `dflt` when it is absent or empty (the plugin's default). */
-static int bool_or(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
-{
-    _cleanup_free_ char *t = NULL;
-    int r = cfg_child_text(parent, name, &t, msg);
-
-    if (r < 0)
-        return r;
-    *ret = dflt;
-    if (t && cfg_parse_bool(t, ret) < 0)
-        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
-    return 0;
-}
-
 static int bool_of(const xmlNode *parent, const char *name, bool *ret, char **msg)
 {
-    return bool_or(parent, name, false, ret, msg);
+    return cfg_child_bool(parent, name, false, ret, msg);
 }
 
 /* A count of minutes or a depth: absent or empty is 0. */
@@ -312,17 +298,17 @@ int cfg_read_forge_triggers(struct job_config *cfg, const xmlNode *root, char **
     if (!t)
         return -ENOMEM;
     cfg->has_gitlab = true;
-    r = bool_or(gl, "triggerOnPush", true, &t->on_push, msg);
+    r = cfg_child_bool(gl, "triggerOnPush", true, &t->on_push, msg);
     if (r >= 0)
-        r = bool_or(gl, "triggerOnMergeRequest", true, &t->on_merge_request, msg);
+        r = cfg_child_bool(gl, "triggerOnMergeRequest", true, &t->on_merge_request, msg);
     if (r >= 0)
-        r = bool_or(gl, "triggerOnAcceptedMergeRequest", false, &t->on_accepted_mr, msg);
+        r = cfg_child_bool(gl, "triggerOnAcceptedMergeRequest", false, &t->on_accepted_mr, msg);
     if (r >= 0)
-        r = bool_or(gl, "triggerOnClosedMergeRequest", false, &t->on_closed_mr, msg);
+        r = cfg_child_bool(gl, "triggerOnClosedMergeRequest", false, &t->on_closed_mr, msg);
     if (r >= 0)
-        r = bool_or(gl, "triggerToBranchDeleteRequest", false, &t->on_branch_delete, msg);
+        r = cfg_child_bool(gl, "triggerToBranchDeleteRequest", false, &t->on_branch_delete, msg);
     if (r >= 0)
-        r = bool_or(gl, "ciSkip", true, &t->ci_skip, msg);
+        r = cfg_child_bool(gl, "ciSkip", true, &t->ci_skip, msg);
     if (r >= 0)
         r = cfg_child_text(gl, "branchFilterType", &filter, msg);
     /* before gitlab plugin 1.2.0 */

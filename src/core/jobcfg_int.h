@@ -100,6 +100,8 @@ size_t cfg_count_elements(const xmlNode *parent);
 int cfg_node_text(const xmlNode *n, char **ret, char **msg);
 /* The trimmed text of the child `name` of `parent`; NULL (and 0) when absent or empty. */
 int cfg_child_text(const xmlNode *parent, const char *name, char **ret, char **msg);
+/* A boolean child of `parent`: `dflt` when it is absent or empty (the plugin's default). */
+int cfg_child_bool(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg);
 bool cfg_param_type_of(const xmlNode *n, enum param_type *ret);
 int cfg_check_param_names(const xmlNode *defs, const struct param_def *params, size_t n,
                           char **msg);

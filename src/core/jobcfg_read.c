@@ -252,6 +252,19 @@ int cfg_child_text(const xmlNode *parent, const char *name, char **ret, char **m
     return 0;
 }
 
+int cfg_child_bool(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
+{
+    _cleanup_free_ char *t = NULL;
+    int r = cfg_child_text(parent, name, &t, msg);
+
+    if (r < 0)
+        return r;
+    *ret = dflt;
+    if (t && cfg_parse_bool(t, ret) < 0)
+        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(t));
+    return 0;
+}
+
 /* The text of the only child `name`; *ret is NULL when it is absent. */
 static int child_text(const xmlNode *parent, const char *name, char **ret, char **msg)
 {

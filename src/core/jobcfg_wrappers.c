@@ -71,24 +71,6 @@ cfg_wrappers_free(struct job_config *cfg)
     cfg->custom_workspace = mfree(cfg->custom_workspace);
 }
 
-static int
-child_bool(const xmlNode *parent, const char *name, bool dflt, bool *ret, char **msg)
-{
-    _cleanup_free_ char *s = NULL;
-    int r;
-
-    r = cfg_child_text(parent, name, &s, msg);
-    if (r < 0)
-        return r;
-    if (!s) {
-        *ret = dflt;
-        return 0;
-    }
-    if (cfg_parse_bool(s, ret) < 0)
-        return cfg_fail(msg, "<%s> must be true or false, not '%s'", name, CLIP(s));
-    return 0;
-}
-
 /* A shell variable's name, as ${NAME} may hold. */
 static bool
 is_var_name(const char *s, size_t n)
@@ -210,9 +192,9 @@ read_timeout(struct job_config *cfg, const xmlNode *w, char **msg)
         if (r >= 0)
             r = cfg_child_text(w, "timeoutMinutes", &t->value, msg);
         if (r >= 0)
-            r = child_bool(w, "failBuild", false, &t->fail, msg);
+            r = cfg_child_bool(w, "failBuild", false, &t->fail, msg);
         if (r >= 0)
-            r = child_bool(w, "writingDescription", false, &t->write_description, msg);
+            r = cfg_child_bool(w, "writingDescription", false, &t->write_description, msg);
         if (r < 0)
             return r;
         t->abort = !t->fail;
@@ -307,19 +289,19 @@ read_cleanup(const xmlNode *n, bool publisher, struct ws_cleanup **ret, char **m
             return cfg_fail(msg, "a workspace cleanup pattern's <type> is INCLUDE or EXCLUDE, "
                                  "not '%s'", CLIP(type));
     }
-    r = child_bool(n, "deleteDirs", false, &c->delete_dirs, msg);
+    r = cfg_child_bool(n, "deleteDirs", false, &c->delete_dirs, msg);
     if (r >= 0)
         r = cfg_child_text(n, "cleanupParameter", &c->parameter, msg);
     if (r >= 0)
         r = cfg_child_text(n, "externalDelete", &c->external, msg);
     for (size_t i = 0; r >= 0 && publisher && i < _WS_WHEN_MAX; i++)
-        r = child_bool(n, when[i], true, &c->when[i], msg);
+        r = cfg_child_bool(n, when[i], true, &c->when[i], msg);
     if (r >= 0 && publisher)
-        r = child_bool(n, "notFailBuild", false, &c->not_fail_build, msg);
+        r = cfg_child_bool(n, "notFailBuild", false, &c->not_fail_build, msg);
     if (r >= 0 && publisher) {
         /* the older flag: skip the cleanup of a failed build */
         bool skip_failed;
-        r = child_bool(n, "skipWhenFailed", false, &skip_failed, msg);
+        r = cfg_child_bool(n, "skipWhenFailed", false, &skip_failed, msg);
         if (r >= 0 && skip_failed)
             c->when[WS_WHEN_FAILURE] = false;
     }
