@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The engine's insides, shared by its modules (core/engine.c and the files
+ * it was split into). Nothing outside the engine includes this.
+ */
+
+#include <assert.h>
+#include <dirent.h>
+#include <ctype.h>
+#include <errno.h>
+#include <malloc.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/archive.h"
+#include "core/buildmeta.h"
+#include "core/chain.h"
+#include "core/credentials.h"
+#include "core/cron.h"
+#include "core/audit.h"
+#include "core/engine.h"
+#include "core/git.h"
+#include "core/junit.h"
+#include "core/mask.h"
+#include "core/params.h"
+#include "core/poll.h"
+#include "core/sandbox.h"
+#include "core/spawn.h"
+#include "core/workspace.h"
+#include "core/upload.h"
+#include "util/bounds.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/idmap.h"
+#include "util/log.h"
+#include "util/macro.h"
+#include "util/secret.h"
+#include "util/strutil.h"
+
+extern char **environ;
+
+/*
+ * The private directories of steps with Git credentials, in the home
+ * (which every sandbox hides): HOME/git-credentials/build-EXECUTOR and
+ * poll-SLOT, each shown to its own step alone. Leftovers of a crash go
+ * at the next start.
+ */
+#define CRED_DIRS "git-credentials"
+
+#define IS_MASK_TAG(p) (((uintptr_t) (p) & 1) != 0)
+
+#define IS_POLL_TAG(p) (((uintptr_t) (p) & 2) != 0)
+
+#define MASK_RUN(p) ((struct run *) ((uintptr_t) (p) & ~(uintptr_t) 1))
+
+#define POLL_RUN(p) ((struct poll_run *) ((uintptr_t) (p) & ~(uintptr_t) 2))
+
+#define FLUSH_INTERVAL_MS 1000
+
+#define TRIM_INTERVAL_MS  10000
+
+#define DAY_MS (24 * 3600 * 1000LL)
+
+enum cmd_type { CMD_TRIGGER, CMD_CANCEL, CMD_STOP, CMD_FORGET, CMD_RENAME, CMD_QUIET, CMD_LOAD,
+                CMD_QUIT, CMD_ABORT_ALL, CMD_POLL, CMD_CHANGE_BUILD, CMD_WIPE,
+                CMD_PREVIEW };
+
+struct cmd {
+    enum cmd_type type;
+    const struct trigger *trigger;
+    const char *job;
+    const char *job2;
+    const char *by;
+    int64_t id;
+    struct engine_load *load;
+    const struct build_change *change;
+    /* answer */
+    int result;
+    int64_t out_id;
+    bool merged;
+    bool done;
+    struct cmd *next;
+    /* asynchronous triggers: the command owns copies of everything */
+    engine_trigger_done_fn done_fn;
+    void *userdata;
+    struct trigger owned_trigger;
+    struct cause owned_cause;
+    char owned_addr[64];
+};
+
+struct unrecorded {
+    char *job;
+    int64_t number;
+    const char *result;
+    int64_t duration;
+    const char *reason;
+};
+
+struct qitem {
+    struct queue_row row;
+    uint64_t key;   /* merge_key() of the job and parameter values */
+};
+
+struct run {
+    struct job *job;
+    struct job_config *cfg;     /* config.xml whole, as read when the build started */
+    struct queue_row row;       /* the item it came from: causes and parameters */
+    bool claimed;               /* its row is in the open transaction; not started yet */
+    bool uploads_pending;       /* its file parameters are not in the workspace yet */
+    int64_t number;
+    int64_t queue_id;
+    int64_t start_ms;
+    int64_t start_mono;
+    int executor;
+    size_t step;
+    bool checking_out;          /* the running step is the Git checkout (core/git.h) */
+    char *git_previous;         /* "BRANCH SHA" lines of earlier builds, for the checkout */
+    char *git_previous_ok;      /* the same, of successful builds only */
+    pid_t pid;
+    int pidfd;
+    int logfd;
+    bool aborting;
+    int64_t kill_at_mono;
+    char **env;
+    char *workspace;
+    char *tmpdir;
+    char *cred_dir;             /* the checkout's Git credentials (git_creds_prepare()), or NULL */
+    /* the Credentials Binding wrapper (bind_credentials()) */
+    char **bind_env;            /* NAME=value for the shell steps, added after the checkout */
+    size_t n_bind_env;
+    char **bind_secrets;        /* the values the console masks */
+    size_t n_bind_secrets;
+    char *bind_dir;             /* @tmp/secretFiles-RANDOM: bound files, removed at the end */
+    struct cmd *forget_waiter;  /* a CMD_FORGET waiting for this run to end */
+    struct mask *mask;          /* password parameters: steps write here, masked into the log */
+    int out_fd;                 /* what steps write to: the log, or the mask's pipe */
+    const char *abort_reason;   /* why Steward itself aborted it (a static string), or NULL */
+
+    /* the build-timeout wrapper, or the server's --build-timeout (timeout_arm()) */
+    int64_t timeout_ms;         /* the effective timeout; 0: none (any more) */
+    int64_t timeout_at_mono;    /* when it fires; output moves it on with no_activity */
+    bool timeout_no_activity;
+    off_t timeout_log_size;     /* the log's size when last looked at */
+    const char *timeout_result; /* what the build ends with after it fired; NULL: ABORTED */
+    const char *ws_refused;     /* why the custom workspace cannot be used (static), or NULL */
+
+    /*
+     * Archiving the artifacts, on a thread of its own so that a large copy
+     * never holds up the queue; archive_efd (in the epoll set, for this run)
+     * says it is done. The build ends then, with `result` as decided.
+     */
+    bool archiving;
+    bool cancel_archive;     /* set by the engine (a stop), read by the archiver */
+    pthread_t archiver;
+    int archive_efd;
+    char *archive_dest;
+    const char *result;
+    int archive_r;
+    size_t archive_count;
+    /* the publishers the archiver thread runs: ArtifactArchiver, then JUnit */
+    bool archive_wanted;
+    bool junit_wanted;
+    int junit_r;
+    struct junit_result junit;
+    const char *junit_db;          /* lent: the home's database, written by the archiver thread */
+    char *junit_globs;             /* testResults with the build's ${VARIABLES} expanded */
+    int junit_store_r;
+    struct test_summary junit_sum;
+};
+
+/* SCM polls running at once, and waiting at most */
+#define POLL_SLOTS 2
+
+#define POLL_WANTED_MAX 100000
+
+/* a poll's step ends by itself after 10 minutes (timeout in its script); this is the backstop */
+#define POLL_DEADLINE_MS (11 * 60 * 1000)
+
+/* A poll asked for, and the cause a build it finds gets (CAUSE_SCM, or CAUSE_GITHUB with who pushed). */
+struct poll_want {
+    char *job;
+    enum cause_kind kind;
+    char *user;
+};
+
+/* One SCM poll of a job: its step in the sandbox, and its log. */
+struct poll_run {
+    char *job;
+    enum cause_kind kind;
+    char *user;
+    struct job_config *cfg;
+    pid_t pid;
+    int pidfd;
+    int logfd;
+    char *out;          /* the report, in the job's @tmp */
+    char *cred_dir;     /* the poll's Git credentials (git_creds_prepare()), or NULL */
+    int64_t start_mono;
+};
+
+struct engine {
+    struct home *home;
+    struct jobs *jobs;
+    struct auth *auth;
+    struct engine_opts opts;
+    char *root_url;
+    struct store *db;
+
+    pthread_t thread;
+    bool started;
+    int efd;      /* wakes the loop */
+    int epfd;
+
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+    struct cmd *inbox;
+    struct cmd **inbox_tail;
+    bool inbox_signalled;    /* efd was written since the loop last took the inbox */
+    bool quitting;
+    bool exited;             /* the loop has ended: every command is refused */
+    bool exiting;            /* a safe exit has asked the process to stop */
+    /* quiet-down: written under `lock` by any thread, read by the loop and the API */
+    bool quiet;
+    bool safe_exit;
+    char *quiet_reason;
+    /* uploads held for triggers on their way in (engine_hold_upload()), under `lock` */
+    struct upload_hold {
+        char sha256[UPLOAD_HASH_LEN + 1];
+        unsigned count;
+    } *holds;
+    size_t n_holds;
+
+    /* owned by the loop thread */
+    struct qitem *waiting;   /* in id order */
+    size_t n_waiting, cap_waiting;
+    size_t waiting_bytes;      /* what the waiting items hold, by row_bytes() */
+    struct idmap by_key;     /* merge_key() -> id of the waiting items */
+    int64_t next_due_ms;     /* no waiting item is due before this */
+    bool blocked;            /* some item is due but could not start */
+    struct run **runs;   /* one slot per executor */
+    int64_t next_flush_mono;
+    int64_t next_trim_mono;     /* when an idle server next gives its free memory back */
+    int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
+    bool exit_requested;     /* a safe exit found nothing running and called opts.on_idle */
+    bool stopping;           /* CMD_QUIT came: no build starts, running ones get the grace */
+    bool stop_aborted;       /* the grace is over: running builds were aborted */
+    int64_t stop_deadline_mono;
+    struct unrecorded *unrecorded;  /* results the database could not take yet */
+    size_t n_unrecorded;
+
+    /* SCM polls (core/poll.h): at most POLL_SLOTS at a time, the others wait in `poll_wanted` */
+    struct poll_run *polls[POLL_SLOTS];
+    struct poll_want *poll_wanted;
+    size_t n_poll_wanted;
+
+    char *uploads;           /* HOME/uploads: file parameters' files (core/upload.h) */
+
+    /* discarded builds are renamed into HOME/trash, and emptied on a thread */
+    char *trash;
+    uint64_t trash_seq;
+    pthread_t janitor;
+    bool janitor_running;
+    bool janitor_done;       /* set by the janitor as it ends */
+};
+
+/*
+ * "Discard old builds" (hudson.tasks.LogRotator): what goes, in two
+ * lists of build numbers. At most DISCARD_BATCH of each a time; the next
+ * pass goes on.
+ */
+struct discard {
+    int64_t *gone;      /* the build goes: row and directory */
+    size_t n_gone;
+    int64_t *bare;      /* only its artifacts go */
+    size_t n_bare;
+};
+
+/* what env_list_add() adds to */
+struct env_list {
+    char ***env;
+    size_t *n;
+};
+
+/* ---- core/engine.c ---- */
+
+void build_cookie(const struct engine *e, const char *job, int64_t number, char out[64]);
+void engine_answer(struct engine *e, struct cmd *c, int result);
+bool engine_quiet_now(struct engine *e);
+bool engine_store_failure(int r);
+bool engine_any_running(struct engine *e);
+
+/* ---- core/queue.c ---- */
+
+void prune_audit(struct engine *e, int64_t now, bool oldest_only);
+int preview_trigger(struct engine *e, struct cmd *c);
+int load_waiting(struct engine *e);
+void unhold_trigger(struct engine *e, const struct trigger *t);
+bool upload_needed_by_any(void *userdata, const char *sha256);
+void forget_uploads(struct engine *e, const struct param_value *params, size_t n, int64_t except);
+void handle_triggers(struct engine *e, struct cmd **batch, size_t n);
+bool job_is_running(struct engine *e, const char *job);
+int queue_free_slot(struct engine *e);
+void cancel_waiting(struct engine *e, size_t i);
+void queue_schedule(struct engine *e);
+void queue_take_load(struct engine *e, struct engine_load *load);
+
+/* ---- core/run.c ---- */
+
+/* Appends a line of Steward's own to a build log: 0, or -errno (-ENOSPC...). */
+int run_log(int fd, const char *fmt, ...) _printf_(2, 3);
+bool steps_begin(struct engine *e, struct run *run);
+int env_add(char ***env, size_t *n, const char *name, const char *value);
+void env_free(char **env);
+int base_env(struct engine *e, const char *home, char ***env, size_t *n);
+void pump_mask(struct run *run, bool end);
+void drop_private(char **dir);
+void run_free(struct run *run);
+int spawn_script(struct engine *e, struct run *run, const char *script, char **env, bool shell_step);
+void finish_run(struct engine *e, struct run *run, const char *result);
+void start_failed(struct engine *e, struct run *run, int err);
+const char *run_param(const struct run *run, const char *name);
+void launch_build(struct engine *e, struct run *run);
+void run_reap(struct engine *e, struct run *run);
+struct run *find_run(struct engine *e, const char *job, int64_t number);
+void abort_run(struct engine *e, struct run *run, const char *by);
+
+/* ---- core/run_bind.c ---- */
+
+int bind_credentials(struct engine *e, struct run *run);
+int add_bound_env(struct run *run);
+
+/* ---- core/run_git.c ---- */
+
+int git_previous_lines(struct engine *e, const char *job, int64_t before, char **ret_all, char **ret_ok, bool *ret_has_builds);
+int git_previous(struct engine *e, struct run *run);
+int env_list_add(void *userdata, const char *name, const char *value);
+size_t env_count(char **env);
+int step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env, size_t *n, int logfd, char **ret_dir);
+int start_checkout(struct engine *e, struct run *run);
+bool checkout_done(struct engine *e, struct run *run);
+
+/* ---- core/run_ws.c ---- */
+
+int assign_workspace(struct engine *e, struct run *run);
+bool wrappers_begin(struct engine *e, struct run *run);
+void cleanup_after_build(struct engine *e, struct run *run);
+int wipe_workspace(struct engine *e, const char *name);
+
+/* ---- core/publish.c ---- */
+
+bool start_archiving(struct engine *e, struct run *run);
+void archive_done(struct engine *e, struct run *run);
+int record_result(struct engine *e, struct run *run, int64_t duration, bool discard);
+void keep_unrecorded(struct engine *e, struct run *run, int64_t duration);
+void record_unrecorded(struct engine *e);
+bool job_has_unrecorded(struct engine *e, const char *job);
+void trigger_downstream(struct engine *e, struct run *run);
+
+/* ---- core/polling.c ---- */
+
+void want_poll(struct engine *e, const char *job, enum cause_kind kind, const char *user);
+void poll_free(struct poll_run *p);
+void start_polls(struct engine *e);
+void reap_poll(struct engine *e, struct poll_run *p);
+void kill_polls(struct engine *e, bool all);
+
+/* ---- core/retention.c ---- */
+
+void empty_trash(struct engine *e);
+int trash_rename(struct engine *e, const char *path);
+int to_trash(struct engine *e, const char *path);
+int change_build(struct engine *e, const char *job, int64_t number, const struct build_change *c);
+void discard_release(struct discard *d);
+int discard_rows(struct engine *e, const struct job *job, struct discard *d);
+void discard_files(struct engine *e, const struct job *job, struct discard *d);
+void discard_old_builds(struct engine *e, const struct job *job);
+
+/* ---- core/timers.c ---- */
+
+int timeout_arm(struct engine *e, struct run *run);
+void fire_timers(struct engine *e);
+int next_timeout(struct engine *e);
+void timers_run(struct engine *e);
