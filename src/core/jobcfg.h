@@ -270,6 +270,12 @@ struct job_config {
      */
     char *custom_workspace;
     /*
+     * Where builds run: <assignedNode>, a label expression (core/label.h),
+     * unless <canRoam> is true (Jenkins then ignores it); NULL: any node
+     * that takes every job. A summary keeps it.
+     */
+    char *assigned_node;
+    /*
      * Chains, read only: the triggers of other jobs in <publishers>, in
      * order (not in a summary); what a summary keeps of them and of
      * jenkins.triggers.ReverseBuildTrigger for the graph: the job names

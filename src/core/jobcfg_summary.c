@@ -14,7 +14,8 @@
  *   u32 n_shell_steps, n_params, n_choices (all parameters), n_grants
  *   32  trigger token hash (zeros without a token)
  *   str description, timer_spec, archive_artifacts, archive_excludes, other_discarder, unsupported,
- *       git_urls, git_branches, scm_poll_spec, custom_workspace, chain_down, chain_up
+ *       git_urls, git_branches, scm_poll_spec, custom_workspace, chain_down, chain_up,
+ *       assigned_node
  *   u8  chain_up_when
  *   per parameter: u8 type, u8 trim, u32 n_choices, str name, description, default, choices...
  *   per grant: u8 kind, u8 perm, str sid
@@ -32,7 +33,7 @@
 #include "util/macro.h"
 #include "util/secret.h"
 
-#define SUMMARY_VERSION 0x53554d38u   /* "SUM8" */
+#define SUMMARY_VERSION 0x53554d39u   /* "SUM9" */
 
 enum {
     F_DISABLED = 1 << 0,
@@ -122,6 +123,7 @@ jobcfg_summary_encode(const struct job_config *cfg, struct buf *out)
     r |= put_str(out, cfg->custom_workspace);
     r |= put_str(out, cfg->chain_down);
     r |= put_str(out, cfg->chain_up);
+    r |= put_str(out, cfg->assigned_node);
     r |= put_u8(out, cfg->chain_up_when & CHAIN_ALL_RESULTS);
     for (size_t i = 0; i < cfg->n_params; i++) {
         const struct param_def *p = &cfg->params[i];
@@ -284,6 +286,7 @@ jobcfg_summary_decode_in(const void *blob, size_t len, void *(*alloc)(void *user
     cfg->custom_workspace = rd_str(&r);
     cfg->chain_down = rd_str(&r);
     cfg->chain_up = rd_str(&r);
+    cfg->assigned_node = rd_str(&r);
     cfg->chain_up_when = rd_u8(&r) & CHAIN_ALL_RESULTS;
 
     cfg->params = n_params ? params : NULL;

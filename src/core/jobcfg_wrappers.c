@@ -69,6 +69,7 @@ cfg_wrappers_free(struct job_config *cfg)
     cfg->pre_cleanup = cleanup_free(cfg->pre_cleanup);
     cfg->post_cleanup = cleanup_free(cfg->post_cleanup);
     cfg->custom_workspace = mfree(cfg->custom_workspace);
+    cfg->assigned_node = mfree(cfg->assigned_node);
 }
 
 /* A shell variable's name, as ${NAME} may hold. */
@@ -324,6 +325,37 @@ read_custom_workspace(struct job_config *cfg, const xmlNode *root, char **msg)
     return 0;
 }
 
+/* <assignedNode>, unless <canRoam> says it does not apply */
+static int
+read_assigned_node(struct job_config *cfg, const xmlNode *root, char **msg)
+{
+    _cleanup_free_ char *v = NULL;
+    bool roam;
+    int r;
+
+    r = cfg_child_text(root, "assignedNode", &v, msg);
+    if (r < 0 || !v)
+        return r;
+    /* JJB writes canRoam true without a node, false with one; absent: the label applies */
+    r = cfg_child_bool(root, "canRoam", false, &roam, msg);
+    if (r < 0 || roam)
+        return r;
+    {
+        /* as Jenkins trims it */
+        size_t a = strspn(v, " \t\r\n"), n = strlen(v);
+        while (n > a && strchr(" \t\r\n", v[n - 1]))
+            n--;
+        memmove(v, v + a, n - a);
+        v[n - a] = '\0';
+    }
+    if (!*v)
+        return 0;
+    if (strlen(v) > BOUND_LABEL_EXPR_BYTES)
+        return cfg_fail(msg, "<assignedNode> is longer than %d bytes", BOUND_LABEL_EXPR_BYTES);
+    cfg->assigned_node = TAKE_PTR(v);
+    return 0;
+}
+
 int
 cfg_read_wrappers(struct job_config *cfg, const xmlNode *root, char **msg)
 {
@@ -344,5 +376,7 @@ cfg_read_wrappers(struct job_config *cfg, const xmlNode *root, char **msg)
             r = read_cleanup(p, true, &cfg->post_cleanup, msg);
     if (r >= 0)
         r = read_custom_workspace(cfg, root, msg);
+    if (r >= 0)
+        r = read_assigned_node(cfg, root, msg);
     return r;
 }

@@ -43,9 +43,8 @@ const struct support_entry support_table[] = {
     { P, "properties", SUPPORT_RUN, NULL, "See the properties below." },
     { P, "scm", SUPPORT_RUN, NULL, "See source control below." },
     { P, "canRoam", SUPPORT_HARMLESS, NULL, "Whether assignedNode applies." },
-    { P, "assignedNode", SUPPORT_FAILS, "|built-in|master",
-      "A node label: builds run on the Steward server only. Remove the label (or name "
-      "\"built-in\")." },
+    { P, "assignedNode", SUPPORT_RUN, NULL,
+      "A label expression: builds run on a node whose labels match (docs/NODES.md)." },
     { P, "disabled", SUPPORT_RUN, NULL, "A disabled job takes no builds." },
     { P, "blockBuildWhenDownstreamBuilding", SUPPORT_RUN, NULL,
       "A build waits while a job downstream of it (transitively) is building." },
