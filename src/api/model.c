@@ -740,7 +740,7 @@ build_json(struct model *m, const struct job *job, const struct build_row *b, un
     if (!o)
         return NULL;
     json_object_set_new(o, "id", json_sprintf("%lld", (long long) b->number));
-    json_object_set_new(o, "builtOn", json_string(""));
+    json_object_set_new(o, "builtOn", json_string(b->built_on ? b->built_on : ""));
     json_object_set_new(o, "changeSet", json_pack("{s:s, s:[], s:n}", "_class",
                                                   "hudson.scm.EmptyChangeLogSet", "items", "kind"));
     json_object_set_new(o, "culprits", json_array());
@@ -1642,7 +1642,7 @@ model_computer(struct model *m, int depth)
     for (int i = 0; i < m->app->executors; i++) {
         json_t *cur = json_null();
         for (size_t k = 0; k < n; k++)
-            if (rows[k].executor == i) {
+            if (rows[k].executor == i && !rows[k].built_on) {
                 _cleanup_(job_unrefp) struct job *job = jobs_get(m->app->jobs, rows[k].job);
                 cur = depth >= 1 && job ? model_build(m, job, &rows[k], 0)
                                         : model_build_ref(m, rows[k].job, rows[k].number);

@@ -58,6 +58,10 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
     e->opts = *opts;
     if (e->opts.executors < 1)
         e->opts.executors = 1;
+    if (e->opts.node_connect_timeout_s < 1)
+        e->opts.node_connect_timeout_s = 10;
+    if (e->opts.node_alive_interval_s < 1)
+        e->opts.node_alive_interval_s = 10;
     if (e->opts.queue_limit < 1)
         e->opts.queue_limit = BOUND_QUEUE_ITEMS;
     if (e->opts.queue_bytes < 1)
@@ -68,12 +72,16 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
     e->trash = path_join(h->root, "trash");
     e->uploads = upload_dir(h->root);
     e->runs = calloc((size_t) e->opts.executors, sizeof *e->runs);
+    e->slots = calloc((size_t) e->opts.executors, sizeof *e->slots);
+    e->n_slots = e->cap_slots = e->opts.executors;
+    for (int i = 0; e->slots && i < e->n_slots; i++)
+        e->slots[i].number = i;
     e->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->answered, NULL);
     e->inbox_tail = &e->inbox;
-    if (!e->root_url || !e->trash || !e->uploads || !e->runs || e->efd < 0 || e->epfd < 0) {
+    if (!e->root_url || !e->trash || !e->uploads || !e->runs || !e->slots || e->efd < 0 || e->epfd < 0) {
         engine_free(e);
         return -ENOMEM;
     }
@@ -101,6 +109,10 @@ engine_free(struct engine *e)
     }
     free(e->poll_wanted);
     free(e->runs);
+    free(e->slots);
+    if (e->opts.nodes)
+        nodes_set_notify(e->opts.nodes, NULL, NULL);
+    agents_free(e);
     free(e->root_url);
     free(e->quiet_reason);
     for (size_t i = 0; i < e->n_unrecorded; i++)
@@ -497,7 +509,7 @@ handle_cmd(struct engine *e, struct cmd *c)
                 cancel_waiting(e, i);
             else
                 i++;
-        for (int i = 0; i < e->opts.executors; i++) {
+        for (int i = 0; i < e->n_slots; i++) {
             struct run *run = e->runs[i];
             if (run && streq(run->job->name, c->job)) {
                 run->forget_waiter = c;
@@ -601,7 +613,7 @@ drain_inbox(struct engine *e)
 bool
 engine_any_running(struct engine *e)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i])
             return true;
     return false;
@@ -634,7 +646,7 @@ static void
 abort_for_stop(struct engine *e)
 {
     e->stop_aborted = true;
-    for (int k = 0; k < e->opts.executors; k++) {
+    for (int k = 0; k < e->n_slots; k++) {
         struct run *run = e->runs[k];
         if (!run || run->aborting)
             continue;   /* one a user stopped keeps that reason */
@@ -651,7 +663,7 @@ begin_stop(struct engine *e)
 
     e->stopping = true;
     e->stop_deadline_mono = mono_ms() + e->opts.shutdown_grace_ms;
-    for (int k = 0; k < e->opts.executors; k++)
+    for (int k = 0; k < e->n_slots; k++)
         if (e->runs[k]) {
             n++;
             if (e->opts.shutdown_grace_ms > 0 && e->runs[k]->logfd >= 0)
@@ -683,10 +695,12 @@ loop(void *arg)
             if (evs[i].data.ptr == NULL) {
                 if (drain_inbox(e) && !e->stopping)
                     begin_stop(e);
+            } else if (IS_AGENT_TAG(evs[i].data.ptr)) {
+                agents_event(e, evs[i].data.ptr);
             } else if (IS_MASK_TAG(evs[i].data.ptr)) {
                 /* an earlier event of this batch may have ended the run */
                 struct run *run = MASK_RUN(evs[i].data.ptr);
-                for (int k = 0; k < e->opts.executors; k++)
+                for (int k = 0; k < e->n_slots; k++)
                     if (e->runs[k] == run)
                         pump_mask(run, false);
             } else if (IS_POLL_TAG(evs[i].data.ptr)) {
@@ -704,6 +718,7 @@ loop(void *arg)
             bool safe_exit;
 
             fire_timers(e);
+            agents_tick(e);
             queue_schedule(e);
             kill_polls(e, false);
             start_polls(e);
@@ -721,6 +736,7 @@ loop(void *arg)
             }
         }
     }
+    agents_stop(e);
     /* polls end with the loop: nothing waits for their answer */
     kill_polls(e, true);
     for (int i = 0; i < POLL_SLOTS; i++) {
@@ -797,6 +813,22 @@ recover(struct engine *e)
     return load_waiting(e);
 }
 
+void
+engine_nodes_changed(void *userdata)
+{
+    struct engine *e = userdata;
+    uint64_t one = 1;
+    bool wake;
+
+    pthread_mutex_lock(&e->lock);
+    e->nodes_changed = true;
+    wake = !e->inbox_signalled;
+    e->inbox_signalled = true;
+    pthread_mutex_unlock(&e->lock);
+    if (wake)
+        (void) !write(e->efd, &one, sizeof one);
+}
+
 int
 engine_start(struct engine *e)
 {
@@ -806,6 +838,8 @@ engine_start(struct engine *e)
     r = store_open(e->home->db_path, &e->db);
     if (r < 0)
         return r;
+    if (e->opts.nodes)
+        nodes_set_notify(e->opts.nodes, engine_nodes_changed, e);
     r = recover(e);
     /* what an older version, or a crash between two commits, left (an index walk) */
     static_assert(PARAM_PASSWORD == STORE_PARAM_SECRET, "the store indexes password values");

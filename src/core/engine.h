@@ -22,6 +22,10 @@
 
 struct engine_opts {
     int executors;
+    /* the nodes (core/nodes.h), or NULL: builds run on the built-in node only */
+    struct nodes *nodes;
+    int node_connect_timeout_s;   /* ssh's ConnectTimeout to a node; 0: 10 */
+    int node_alive_interval_s;    /* ssh's ServerAliveInterval (3 unanswered: lost); 0: 10 */
     int quiet_period_s;      /* the global default, for jobs without <quietPeriod> */
     const char *root_url;    /* public root URL, with a trailing '/' */
     int stop_grace_ms;       /* TERM, then KILL after this long */

@@ -60,6 +60,8 @@ extern char **environ;
  */
 #define CRED_DIRS "git-credentials"
 
+/* an agent's master connection (core/agents.c): both low bits */
+#define IS_AGENT_TAG(p) (((uintptr_t) (p) & 3) == 3)
 #define IS_MASK_TAG(p) (((uintptr_t) (p) & 1) != 0)
 
 #define IS_POLL_TAG(p) (((uintptr_t) (p) & 2) != 0)
@@ -116,6 +118,8 @@ struct qitem {
 
 struct run {
     struct job *job;
+    struct agent *agent;        /* the node it runs on (core/agents.c), NULL: the built-in one */
+    char *remote_ws_name;       /* on a node: the workspace's name under REMOTE_ROOT/workspace */
     struct job_config *cfg;     /* config.xml whole, as read when the build started */
     struct queue_row row;       /* the item it came from: causes and parameters */
     bool claimed;               /* its row is in the open transaction; not started yet */
@@ -210,6 +214,13 @@ struct poll_run {
     int64_t start_mono;
 };
 
+/* What an executor slot belongs to. */
+struct slot {
+    struct agent *agent;   /* NULL: the built-in node */
+    int number;            /* the executor's number on its node (EXECUTOR_NUMBER) */
+    bool retired;          /* its node went or shrank: it takes no new build */
+};
+
 struct engine {
     struct home *home;
     struct jobs *jobs;
@@ -249,7 +260,24 @@ struct engine {
     struct idmap by_key;     /* merge_key() -> id of the waiting items */
     int64_t next_due_ms;     /* no waiting item is due before this */
     bool blocked;            /* some item is due but could not start */
-    struct run **runs;   /* one slot per executor */
+    /*
+     * Executor slots: the built-in node's first (opts.executors of them),
+     * then the nodes' (core/agents.c), each with its agent in `slots`.
+     * A slot keeps its index while a build runs in it.
+     */
+    struct run **runs;
+    struct slot *slots;
+    int n_slots, cap_slots;
+    struct aux_proc {            /* kill sessions to nodes (agents_signal()), reaped by agents_tick() */
+        pid_t pid;
+        int64_t deadline_mono;
+    } *aux;
+    size_t n_aux;
+    struct agent **agents;   /* the nodes, as the engine runs them (core/agents.c) */
+    size_t n_agents;
+    uint64_t nodes_generation;   /* of the registry, when the agents were last synced */
+    int64_t next_nodes_mono;     /* when the registry is next asked for its generation */
+    bool nodes_changed;          /* under `lock`: the registry said so (engine_nodes_changed()) */
     int64_t next_flush_mono;
     int64_t next_trim_mono;     /* when an idle server next gives its free memory back */
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
@@ -393,3 +421,37 @@ int timeout_arm(struct engine *e, struct run *run);
 void fire_timers(struct engine *e);
 int next_timeout(struct engine *e);
 void timers_run(struct engine *e);
+
+/* ---- core/agents.c ---- */
+
+/* The registry's notice of a change (nodes_set_notify()): any thread. */
+void engine_nodes_changed(void *userdata);
+
+int agents_busy(const struct engine *e, const struct agent *a);
+/* Whether slot `slot` may take a new build: not retired, and its node is online and not taken offline. */
+bool agents_slot_usable(const struct engine *e, int slot);
+/* A free slot whose node takes `job` (its <assignedNode>), or -1. */
+int agents_pick_slot(struct engine *e, const struct job *job);
+/* The node of slot `slot`: its name, or NULL for the built-in node. */
+const char *agents_slot_node(const struct engine *e, int slot);
+/* Tells the registry how busy the node of `slot` is now. */
+void agents_report_slot(struct engine *e, int slot);
+/* An event on an agent's master connection (IS_AGENT_TAG). */
+void agents_event(struct engine *e, void *tag);
+/* Once a turn: the registry's changes, connections due, kill sessions reaped. */
+void agents_tick(struct engine *e);
+/* Milliseconds until agents_tick() has something to do, or -1. */
+int agents_next_timeout(const struct engine *e);
+/* At the loop's end: every master and kill session ends. */
+void agents_stop(struct engine *e);
+void agents_free(struct engine *e);
+bool agents_run_remote(const struct run *run);
+const char *agents_run_node(const struct run *run);
+const char *agents_run_labels(const struct run *run);
+/* What of the job does not run on a node yet (a build with it fails), or NULL. */
+const char *agents_refuses(const struct run *run);
+int agents_assign_workspace(struct engine *e, struct run *run);
+int agents_spawn(struct engine *e, struct run *run, const char *script, char **env, bool shell_step);
+void agents_signal(struct engine *e, struct run *run, int sig);
+const char *agents_lost_reason(const struct run *run);
+void agents_connection_lost(struct engine *e, struct run *run);

@@ -432,7 +432,7 @@ upload_needed(struct engine *e, const char *sha256, int64_t except)
     for (size_t i = 0; i < e->n_waiting; i++)
         if (e->waiting[i].row.id != except && row_has_upload(&e->waiting[i].row, sha256))
             return true;
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && (e->runs[i]->claimed || e->runs[i]->uploads_pending) &&
             row_has_upload(&e->runs[i]->row, sha256))
             return true;
@@ -641,6 +641,7 @@ claim_build(struct engine *e, size_t qi, int slot)
         return -ENOENT;
     }
     run->executor = slot;
+    run->agent = e->slots[slot].agent;
     run->queue_id = q->id;
     run->start_ms = now_ms();
     run->start_mono = mono_ms();
@@ -650,7 +651,9 @@ claim_build(struct engine *e, size_t qi, int slot)
         run_free(run);
         return r;
     }
-    r = store_build_start(e->db, q->job, q->id, run->start_ms, slot, &number);
+    r = store_build_start(e->db, q->job, q->id, run->start_ms, e->slots[slot].number, &number);
+    if (r >= 0 && run->agent)
+        r = store_build_set_node(e->db, q->job, number, agents_slot_node(e, slot));
     if (r >= 0)
         r = store_queue_set_state(e->db, q->id, QUEUE_LEFT, run->start_ms, number);
     /* the values stay in memory for the environment; the store forgets them */
@@ -667,6 +670,7 @@ claim_build(struct engine *e, size_t qi, int slot)
     run->claimed = true;
     take_waiting(e, qi, &run->row);
     e->runs[slot] = run;
+    agents_report_slot(e, slot);
     return 0;
 }
 
@@ -674,7 +678,7 @@ claim_build(struct engine *e, size_t qi, int slot)
 static void
 unclaim_all(struct engine *e)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && e->runs[i]->claimed) {
             run_free(e->runs[i]);
             e->runs[i] = NULL;
@@ -685,7 +689,7 @@ unclaim_all(struct engine *e)
 static void
 launch_claimed(struct engine *e)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && e->runs[i]->claimed)
             launch_build(e, e->runs[i]);
 }
@@ -693,17 +697,18 @@ launch_claimed(struct engine *e)
 bool
 job_is_running(struct engine *e, const char *job)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && streq(e->runs[i]->job->name, job))
             return true;
     return false;
 }
 
+/* A free slot that may take a build, on any node; -1 when every one is busy or offline. */
 int
 queue_free_slot(struct engine *e)
 {
-    for (int i = 0; i < e->opts.executors; i++)
-        if (!e->runs[i])
+    for (int i = 0; i < e->n_slots; i++)
+        if (!e->runs[i] && agents_slot_usable(e, i))
             return i;
     return -1;
 }
@@ -795,11 +800,17 @@ claim_due(struct engine *e, bool *began)
             i++;
             continue;
         }
-        slot = queue_free_slot(e);
+        slot = agents_pick_slot(e, job);
         if (slot < 0) {
-            /* the rest is looked at when an executor frees */
-            e->blocked = true;
-            return claimed;
+            /* no free executor on a node that takes it: the others may have one for the rest */
+            if (queue_free_slot(e) < 0) {
+                /* the rest is looked at when an executor frees */
+                e->blocked = true;
+                return claimed;
+            }
+            blocked = true;
+            i++;
+            continue;
         }
         if (begin_once(e, began) < 0)
             return claimed;
@@ -822,7 +833,7 @@ claim_due(struct engine *e, bool *began)
 void
 queue_schedule(struct engine *e)
 {
-    for (int round = 0; round <= e->opts.executors; round++) {
+    for (int round = 0; round <= e->n_slots; round++) {
         bool began = false, claimed;
         int r = 0;
 
@@ -852,10 +863,12 @@ queue_take_load(struct engine *e, struct engine_load *load)
 {
     int64_t now = now_ms();
 
-    load->executors = e->opts.executors;
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++) {
         if (e->runs[i])
             load->busy++;
+        if (e->runs[i] || agents_slot_usable(e, i))
+            load->executors++;
+    }
     load->waiting = e->n_waiting;
     for (size_t i = 0; i < e->n_waiting; i++) {
         const struct queue_row *q = &e->waiting[i].row;

@@ -239,7 +239,7 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
     r = base_env(e, run->workspace, &env, &n);
     snprintf(num, sizeof num, "%lld", (long long) run->number);
     snprintf(disp, sizeof disp, "#%lld", (long long) run->number);
-    snprintf(exe, sizeof exe, "%d", run->executor);
+    snprintf(exe, sizeof exe, "%d", e->slots[run->executor].number);
     snprintf(tag, sizeof tag, "jenkins-%s-%lld", run->job->name, (long long) run->number);
     snprintf(url, sizeof url, "%s%lld/", jurl, (long long) run->number);
     snprintf(wstmp, sizeof wstmp, "%s@tmp", run->workspace);
@@ -251,8 +251,10 @@ build_env(struct engine *e, struct run *run, const struct queue_row *q)
         { "JOB_BASE_NAME", run->job->name }, { "JOB_URL", jurl },
         { "JENKINS_URL", e->root_url }, { "HUDSON_URL", e->root_url },
         { "JENKINS_HOME", e->home->root }, { "WORKSPACE", run->workspace },
-        { "WORKSPACE_TMP", wstmp },    { "NODE_NAME", "built-in" },
-        { "NODE_LABELS", "built-in" }, { "EXECUTOR_NUMBER", exe },
+        { "WORKSPACE_TMP", wstmp },
+        { "NODE_NAME", run->agent ? agents_run_node(run) : "built-in" },
+        { "NODE_LABELS", run->agent ? agents_run_labels(run) : "built-in" },
+        { "EXECUTOR_NUMBER", exe },
         { "CI", "true" },
     };
     for (size_t i = 0; i < ELEMENTSOF(pairs) && r >= 0; i++)
@@ -366,6 +368,7 @@ run_free(struct run *run)
     free(run->junit_globs);
     env_free(run->env);
     free(run->workspace);
+    free(run->remote_ws_name);
     free(run->tmpdir);
     free(run->git_previous);
     free(run->git_previous_ok);
@@ -396,6 +399,8 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
     bool shebang = shell_step && startswith(script, "#!");
     int r;
 
+    if (run->agent)
+        return agents_spawn(e, run, script, env, shell_step);
     if (asprintf(&name, shell_step ? "steward%lld-%zu" : "steward%lld-git",
                  (long long) run->number, run->step) < 0)
         return -ENOMEM;
@@ -486,9 +491,10 @@ end_run(struct engine *e, struct run *run)
         keep_unrecorded(e, run, duration);
     }
     e->runs[run->executor] = NULL;
+    agents_report_slot(e, run->executor);
     if (run->forget_waiter) {
         bool others = false;
-        for (int i = 0; i < e->opts.executors; i++)
+        for (int i = 0; i < e->n_slots; i++)
             if (e->runs[i] && e->runs[i]->forget_waiter == run->forget_waiter)
                 others = true;
         if (!others) {
@@ -565,6 +571,10 @@ write_log_header(struct sandbox *sb, struct run *run, const struct queue_row *q)
     }
     if (r >= 0)
         r = run_log(run->logfd, "Running as SYSTEM\n");
+    if (r >= 0 && run->agent)
+        /* the sandbox there is the node's: its steps say how they run */
+        return run_log(run->logfd, "Building remotely on %s (%s) in workspace %s\n",
+                       agents_run_node(run), agents_run_labels(run), run->workspace);
     if (r >= 0 && sandbox_on(sb))
         r = run_log(run->logfd, "Building in a sandbox as %s, network %s\n", sandbox_user(sb),
                       sandbox_network(sb, run->job->cfg->network) == SANDBOX_NET_NONE ? "none"
@@ -614,7 +624,10 @@ launch_build(struct engine *e, struct run *run)
     run->uploads_pending = true;
     dir = home_build_dir(e->home, q->job, run->number);
     logpath = home_build_log(e->home, q->job, run->number);
-    (void) assign_workspace(e, run);
+    if (run->agent)
+        (void) agents_assign_workspace(e, run);
+    else
+        (void) assign_workspace(e, run);
     if (!dir || !logpath || !run->workspace || !run->tmpdir) {
         start_failed(e, run, -ENOMEM);
         return;
@@ -632,7 +645,7 @@ launch_build(struct engine *e, struct run *run)
     run->out_fd = run->logfd;
     r = run->logfd < 0 ? -errno : write_log_header(e->opts.sandbox, run, q);
     run->env = build_env(e, run, q);
-    if (r >= 0 && sandbox_error(e->opts.sandbox)) {
+    if (r >= 0 && !run->agent && sandbox_error(e->opts.sandbox)) {
         /* no step runs outside the sandbox it was meant for */
         run->abort_reason = "the build sandbox cannot be set up";
         run_log(run->logfd, "The build sandbox cannot be set up: %s.\nNo step runs. An "
@@ -642,7 +655,7 @@ launch_build(struct engine *e, struct run *run)
         finish_run(e, run, "FAILURE");
         return;
     }
-    if (r >= 0) {
+    if (r >= 0 && !run->agent) {
         r = sandbox_prepare_dir(e->opts.sandbox, run->workspace);
         if (r >= 0)
             r = sandbox_prepare_dir(e->opts.sandbox, run->tmpdir);
@@ -683,6 +696,17 @@ launch_build(struct engine *e, struct run *run)
         return;
     }
     log_unsupported(run, false);
+    if (run->agent) {
+        const char *part = agents_refuses(run);
+        if (part) {
+            run->abort_reason = "the job has parts that do not run on a node yet";
+            run_log(run->logfd, "ERROR: %s does not run on a node yet (docs/NODES.md); no step "
+                    "runs. Build the job on the built-in node (assignedNode built-in), or "
+                    "leave that part out.\n", part);
+            finish_run(e, run, "FAILURE");
+            return;
+        }
+    }
     if (!wrappers_begin(e, run))
         return;
     /* the bound credentials, before any step: one that cannot be bound fails the build */
@@ -745,6 +769,18 @@ run_reap(struct engine *e, struct run *run)
         finish_run(e, run, run->timeout_result ? run->timeout_result : "ABORTED");
         return;
     }
+    /* ssh's own failure: the session to the node could not start or was cut */
+    if (run->agent && WIFEXITED(status) && WEXITSTATUS(status) == 255) {
+        const char *why;
+        agents_connection_lost(e, run);
+        why = agents_lost_reason(run);
+        run->abort_reason = "the connection to its node was lost";
+        run_log(run->logfd, "ERROR: the connection to node '%s' was lost%s%s; the build "
+                "fails. Steward does not know how far the step got.\n", agents_run_node(run),
+                why ? ": " : "", why ? why : " (ssh ended with 255)");
+        finish_run(e, run, "FAILURE");
+        return;
+    }
     if (log_disk_full(run->logfd)) {
         /* whatever the step said, its output may be lost: the build is not green */
         run->abort_reason = log_failure_reason(-ENOSPC);
@@ -782,7 +818,7 @@ run_reap(struct engine *e, struct run *run)
 struct run *
 find_run(struct engine *e, const char *job, int64_t number)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && streq(e->runs[i]->job->name, job) && e->runs[i]->number == number)
             return e->runs[i];
     return NULL;
@@ -796,7 +832,10 @@ abort_run(struct engine *e, struct run *run, const char *by)
     run->aborting = true;
     run_log(run->logfd, "Aborted by %s\n", by ? by : "Steward");
     run->kill_at_mono = mono_ms() + e->opts.stop_grace_ms;
-    if (run->pid > 0)
+    /* on a node, the step's group there; its ssh session ends with it */
+    if (run->pid > 0 && run->agent)
+        agents_signal(e, run, SIGTERM);
+    else if (run->pid > 0)
         (void) spawn_signal_group(run->pid, SIGTERM);
     if (run->archiving)
         __atomic_store_n(&run->cancel_archive, true, __ATOMIC_RELAXED);

@@ -9,7 +9,7 @@
 static bool
 workspace_in_use(struct engine *e, const struct run *self, const char *path)
 {
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && e->runs[i] != self && e->runs[i]->workspace &&
             streq(e->runs[i]->workspace, path))
             return true;
@@ -199,7 +199,7 @@ wipe_workspace(struct engine *e, const char *name)
     r = workspace_base(e->home, e->jobs, job->name, job->cfg->custom_workspace, &base, &why);
     if (r < 0)
         return r;
-    for (int i = 0; i < e->opts.executors; i++) {
+    for (int i = 0; i < e->n_slots; i++) {
         const char *ws = e->runs[i] ? e->runs[i]->workspace : NULL;
         if (ws && (streq(ws, base) || is_numbered(ws, base)))
             return -EBUSY;

@@ -141,7 +141,7 @@ timeout_armed(const struct run *run)
 static void
 timeout_check(struct engine *e, int64_t mono)
 {
-    for (int i = 0; i < e->opts.executors; i++) {
+    for (int i = 0; i < e->n_slots; i++) {
         struct run *run = e->runs[i];
         struct stat st;
 
@@ -164,7 +164,7 @@ timeout_next(struct engine *e, int64_t mono)
 {
     int64_t t = INT64_MAX;
 
-    for (int i = 0; i < e->opts.executors; i++) {
+    for (int i = 0; i < e->n_slots; i++) {
         struct run *run = e->runs[i];
         if (!timeout_armed(run))
             continue;
@@ -290,10 +290,15 @@ next_timeout(struct engine *e)
         if (e->next_due_ms != INT64_MAX)
             t = MIN(t, e->next_due_ms <= now ? 0 : e->next_due_ms - now);
     }
-    for (int i = 0; i < e->opts.executors; i++)
+    for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && e->runs[i]->aborting && e->runs[i]->pid > 0)
             t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));
     t = MIN(t, timeout_next(e, mono));
+    {
+        int at = agents_next_timeout(e);
+        if (at >= 0)
+            t = MIN(t, at);
+    }
     return (int) MAX(0, MIN(t, 60000));
 }
 
@@ -302,9 +307,11 @@ timers_run(struct engine *e)
 {
     int64_t mono = mono_ms();
 
-    for (int i = 0; i < e->opts.executors; i++) {
+    for (int i = 0; i < e->n_slots; i++) {
         struct run *run = e->runs[i];
         if (run && run->aborting && run->pid > 0 && run->kill_at_mono <= mono) {
+            if (run->agent)
+                agents_signal(e, run, SIGKILL);
             (void) spawn_signal_group(run->pid, SIGKILL);
             run->kill_at_mono = mono + 1000;
         }

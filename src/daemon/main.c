@@ -64,6 +64,7 @@ static const char usage_text[] =
     "        [--build-timeout DURATION] [--build-timeout-minimum DURATION]\n"
     "        [--build-user NAME] [--build-network host|none] [--build-env K=V]...\n"
     "        [--build-bind DIR]... [--no-sandbox]\n"
+    "        [--node-connect-timeout SECONDS] [--node-keepalive SECONDS]\n"
     "\n"
     "Offline administration of a home directory (safe while the server runs):\n"
     "  user add NAME (--password P | --password-stdin) [--admin]\n"
@@ -319,9 +320,12 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         { "tls-key", required_argument, NULL, 'k' },
         { "build-timeout", required_argument, NULL, 'T' },
         { "build-timeout-minimum", required_argument, NULL, 'm' },
+        { "node-connect-timeout", required_argument, NULL, 'n' },
+        { "node-keepalive", required_argument, NULL, 'K' },
         {},
     };
     struct sandbox_opts sandbox_opts = {};
+    int64_t node_connect_s = 10, node_alive_s = 10;
     const char *build_env[BOUND_BUILD_ENV], *binds[SANDBOX_MAX_BINDS];
     struct cidr proxies[16];
     size_t n_proxies = 0;
@@ -452,6 +456,14 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                 return usage_error("--build-timeout-minimum takes a duration: minutes (3), or "
                                    "a number with s, m or h (0s, 90s)");
             break;
+        case 'n':
+            if (parse_int64(optarg, 1, 600, &node_connect_s) < 0)
+                return usage_error("--node-connect-timeout takes seconds from 1 to 600");
+            break;
+        case 'K':
+            if (parse_int64(optarg, 1, 600, &node_alive_s) < 0)
+                return usage_error("--node-keepalive takes seconds from 1 to 600");
+            break;
         default:
             return usage_error("unknown option for serve");
         }
@@ -565,6 +577,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .n_build_env = n_build_env,
                                           .build_timeout_ms = build_timeout_ms,
                                           .timeout_minimum_ms = timeout_minimum_ms,
+                                          .node_connect_timeout_s = (int) node_connect_s,
+                                          .node_alive_interval_s = (int) node_alive_s,
                                           .on_idle_exit = safe_exit_now },
                    &engine);
     if (r >= 0)

@@ -360,6 +360,7 @@ build_row_release(struct build_row *b)
     free(b->abort_reason);
     free(b->description);
     free(b->display_name);
+    free(b->built_on);
     memset(b, 0, sizeof *b);
 }
 
@@ -423,6 +424,19 @@ store_build_start(struct store *s, const char *job, int64_t queue_id, int64_t st
 }
 
 int
+store_build_set_node(struct store *s, const char *job, int64_t number, const char *node)
+{
+    sqlite3_stmt *st = st_prep(s, "UPDATE builds SET built_on = ? WHERE job = ? AND number = ?");
+
+    if (!st)
+        return -EIO;
+    st_bind_text(st, 1, node);
+    st_bind_text(st, 2, job);
+    sqlite3_bind_int64(st, 3, number);
+    return st_exec_done(st);
+}
+
+int
 store_build_finish(struct store *s, const char *job, int64_t number, const char *result,
                    int64_t duration_ms, const char *abort_reason)
 {
@@ -441,7 +455,7 @@ store_build_finish(struct store *s, const char *job, int64_t number, const char 
 
 #define BUILD_COLUMNS                                                                     \
     "job, number, queue_id, start_ms, duration_ms, result, executor, abort_reason, description, " \
-    "display_name, keep_log"
+    "display_name, keep_log, built_on"
 
 static void
 build_from_row(sqlite3_stmt *st, struct build_row *b)
@@ -458,6 +472,7 @@ build_from_row(sqlite3_stmt *st, struct build_row *b)
     b->description = st_text(st, 8);
     b->display_name = st_text(st, 9);
     b->keep_log = sqlite3_column_int(st, 10) != 0;
+    b->built_on = st_text(st, 11);
 }
 
 int

@@ -229,6 +229,8 @@ static const char *const migrations[] = {
     "  UPDATE test_cases SET job = new.job WHERE job = old.job AND build = old.number;"
     "  UPDATE test_results SET job = new.job WHERE job = old.job AND build = old.number;"
     " END;",
+    /* 13: the node a build ran on (Jenkins' builtOn); NULL: the built-in node */
+    "ALTER TABLE builds ADD COLUMN built_on TEXT;",
 };
 
 int

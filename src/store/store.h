@@ -306,6 +306,7 @@ struct build_row {
     char *description;     /* NULL: none */
     char *display_name;    /* NULL: the default, "#N" */
     bool keep_log;         /* kept forever: discarding old builds passes it by */
+    char *built_on;        /* the node it ran on; NULL: the built-in node */
 };
 void build_row_release(struct build_row *b);
 void build_rows_free(struct build_row *rows, size_t n);
@@ -313,6 +314,8 @@ void build_rows_free(struct build_row *rows, size_t n);
 /* Takes the next build number of `job` and inserts a building row. */
 int store_build_start(struct store *s, const char *job, int64_t queue_id, int64_t start_ms,
                       int executor, int64_t *ret_number);
+/* Records the node build `number` runs on (NULL: the built-in node). */
+int store_build_set_node(struct store *s, const char *job, int64_t number, const char *node);
 int store_build_finish(struct store *s, const char *job, int64_t number, const char *result,
                        int64_t duration_ms, const char *abort_reason);
 int store_build_get(struct store *s, const char *job, int64_t number, struct build_row *ret);

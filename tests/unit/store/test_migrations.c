@@ -142,6 +142,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 11: the same, and builds' descriptions, display names and keep flags (none) */
     ROWS_WITH_LIMITS,
+    /* 12: the same, and test results (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
