@@ -585,6 +585,61 @@ check_exit_codes_and_env(bool bwrap)
     assert_int_equal(fs_rm_rf(root), 0);
 }
 
+
+/* The master's probe, run here by a login shell as sshd would (bash, then dash), parses. */
+static void
+ssh_master_argv__probe_runs_and_parses(void **state)
+{
+    static const char *const shells[] = { "/bin/bash", "/bin/sh" };
+    struct ssh_target t = target();
+    _cleanup_(ssh_argv_freep) char **v = ssh_master_argv("/run/st/n1", &t);
+    const char *probe;
+
+    (void) state;
+    assert_non_null(v);
+    probe = v[count(v) - 1];
+    for (size_t i = 0; i < ELEMENTSOF(shells); i++) {
+        char *argv[] = { (char *) shells[i], "-c", (char *) probe, NULL };
+        char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/probe", NULL };
+        char buf[4096];
+        struct proc p;
+        struct ssh_probe pr;
+        ssize_t n;
+
+        if (access(shells[i], X_OK) < 0)
+            continue;
+        /* stdin at its end at once: /dev/null, as a master whose pipe is closed */
+        p.out = -1;
+        {
+            char tmpl[] = "/tmp/test-ssh-out-XXXXXX";
+
+            p.out = mkstemp(tmpl);
+            assert_true(p.out >= 0);
+            (void) unlink(tmpl);
+        }
+        assert_int_equal(spawn_start(&(struct spawn_req){ .path = argv[0], .argv = argv,
+                                                           .envp = envp, .cwd = "/",
+                                                           .out_fd = p.out },
+                                     &p.pid, &p.pidfd),
+                         0);
+        {
+            char *out = NULL;
+
+            assert_int_equal(finish(&p, &out), 0);
+            n = (ssize_t) strlen(out);
+            assert_true(n < (ssize_t) sizeof buf);
+            memcpy(buf, out, (size_t) n + 1);
+            free(out);
+        }
+        assert_int_equal(ssh_probe_parse(buf, (size_t) n, &pr), 0);
+        assert_non_null(strstr(pr.uname, "Linux"));
+        assert_string_equal(pr.home, "/home/probe");
+        assert_true(pr.setsid);
+        assert_int_equal(pr.bwrap, bwrap_works());
+        ssh_probe_release(&pr);
+    }
+}
+
 static void
 ssh_build_payload__runs_steps_with_their_environment(void **state)
 {
@@ -855,6 +910,7 @@ main(void)
         cmocka_unit_test(ssh_node_prepare__writes_the_private_directory),
         cmocka_unit_test(ssh_node_prepare__refuses_what_it_cannot_verify),
         cmocka_unit_test(ssh_probe_parse__reads_the_facts_up_to_ready),
+        cmocka_unit_test(ssh_master_argv__probe_runs_and_parses),
         cmocka_unit_test(ssh_build_payload__runs_steps_with_their_environment),
         cmocka_unit_test(ssh_build_payload__runs_steps_in_bubblewrap),
         cmocka_unit_test(ssh_build_payload__runs_a_shebang_script_from_its_file),
