@@ -9,7 +9,9 @@ keys (no ForceCommand: sessions run what the client asks). It has two modes, in 
   ServerAlive notices), restore() brings it back.
 - "loopback", when network namespaces cannot be used (or STEWARD_SSHNODE_MODE=loopback): sshd
   on 127.0.0.1 with a free port. cut() stops (SIGSTOP) sshd and all its session processes, so
-  that connections stay open and go silent just the same; restore() continues them.
+  that connections stay open and go silent just the same; restore() kills those sessions and
+  lets sshd go on. A command a session left behind (one that was not stopped in time) is
+  found by nothing in this mode: tests stop their builds.
 
 stop() kills sshd and everything of its sessions and removes the namespace and the veth pair;
 the `sshnode` fixture calls it for every node it made, also when a test fails.
@@ -239,7 +241,11 @@ LogLevel VERBOSE
             # the neighbour entry that failed while the link was down would refuse for a while
             _ip("neigh", "flush", "dev", self.veth, check=False)
         else:
-            _signal_all(_descendants(self.proc.pid), signal.SIGCONT)
+            # the sessions of before are over for their clients: ended here, before sshd could
+            # notice and leave their commands running without it
+            pids = _descendants(self.proc.pid)
+            _signal_all([p for p in pids if p != self.proc.pid], signal.SIGKILL)
+            _signal_all(pids, signal.SIGCONT)
         self.cut_state = False
         wait_for(self._connects, timeout=30, what=f"{self.host}:{self.port} reachable again")
 
