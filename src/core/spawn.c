@@ -41,7 +41,10 @@ spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
     sigemptyset(&none);
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (req->in_fd > 0)
+        posix_spawn_file_actions_adddup2(&fa, req->in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, req->out_fd, 1);
     posix_spawn_file_actions_adddup2(&fa, req->out_fd, 2);
     for (size_t i = 0; i < n; i++)

@@ -5,8 +5,8 @@
  * Starting build processes. posix_spawn (vfork-style, so its cost does not
  * grow with the server's memory), never a plain fork. The child gets its
  * own session and process group (sid = pgid = pid, no controlling
- * terminal), default signal handling, an empty signal mask, /dev/null as
- * stdin, `out_fd` as stdout and stderr, `pass_fds` as 3, 4, ... and no
+ * terminal), default signal handling, an empty signal mask, `in_fd` (or
+ * /dev/null) as stdin, `out_fd` as stdout and stderr, `pass_fds` as 3, 4, ... and no
  * other descriptor.
  */
 
@@ -17,6 +17,7 @@ struct spawn_req {
     char *const *argv;
     char *const *envp;
     const char *cwd;
+    int in_fd;                 /* stdin; 0 or -1 (what a zeroed request has) means /dev/null */
     int out_fd;
     const int *pass_fds;       /* become 3, 4, ... in the child */
     size_t n_pass_fds;         /* at most SPAWN_MAX_PASS_FDS */

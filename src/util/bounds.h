@@ -64,6 +64,18 @@
 #define BOUND_CHAIN_FILE_BYTES    (1024 * 1024) /* a properties file the parameterized trigger reads */
 #define BOUND_BINDINGS            32            /* credential bindings of one job */
 
+/* Build nodes over ssh (core/ssh.c) */
+#define BOUND_SSH_HOST_BYTES      253            /* a node's host name (DNS's limit) */
+#define BOUND_SSH_USER_BYTES      256
+#define BOUND_SSH_HOST_KEY_BYTES  16384          /* one configured host key line */
+#define BOUND_SSH_PATH_BYTES      4096           /* the remote root */
+#define BOUND_SSH_RUN_ID_BYTES    64
+#define BOUND_SSH_SCRIPT_BYTES    BOUND_CONFIG_XML_BYTES  /* one step's script */
+#define BOUND_SSH_ENV_ENTRIES     4096           /* variables of one step */
+#define BOUND_SSH_ENV_BYTES       (1024 * 1024)  /* all of them, names and values */
+#define BOUND_SSH_ENV_NAME_BYTES  256
+#define BOUND_SSH_PROBE_BYTES     (64 * 1024)    /* what the master's probe prints */
+
 /* Test reports (core/junit.c): what one build's reports may cost the server, all reports together */
 #define BOUND_JUNIT_READ_BYTES    (64LL << 20)  /* report file bytes read */
 #define BOUND_JUNIT_KEPT_BYTES    (64LL << 20)  /* text of the cases kept until they are stored */
