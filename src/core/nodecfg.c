@@ -319,8 +319,8 @@ read_launcher(const xmlNode *n, struct node_config *c, char **why)
     return 0;
 }
 
-static int
-read_labels(const char *s, struct node_config *c, char **why)
+int
+node_config_set_labels(struct node_config *c, const char *s, char **why)
 {
     const char *p = s;
 
@@ -408,7 +408,7 @@ read_doc(const xmlDoc *doc, struct node_config *c, char **why)
     if (mode && !streq(mode, "NORMAL") && !streq(mode, "EXCLUSIVE") && *mode)
         return fail(why, rfmt("<mode> is NORMAL or EXCLUSIVE, not \"%.16s\".", mode));
     c->mode = mode && streq(mode, "EXCLUSIVE") ? NODE_MODE_EXCLUSIVE : NODE_MODE_NORMAL;
-    if (labels && (r = read_labels(labels, c, why)) < 0)
+    if (labels && (r = node_config_set_labels(c, labels, why)) < 0)
         return r;
     if (!have_launcher)
         return fail(why, "A node's config.xml needs a <launcher class=\"" SSH_LAUNCHER "\">.");

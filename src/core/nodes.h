@@ -83,6 +83,13 @@ struct node_config {
 };
 void node_config_release(struct node_config *c);
 
+/*
+ * Adds the space-separated labels of `s` to c->labels, checking each
+ * (label_is_valid_atom()) and the count (BOUND_NODE_LABELS). 0, -ENOMEM,
+ * or -EINVAL with *reterr_why newly allocated.
+ */
+int node_config_set_labels(struct node_config *c, const char *s, char **reterr_why);
+
 /* "hudson.plugins.sshslaves.verifiers.ManuallyProvidedKeyVerificationStrategy", ... */
 const char *node_host_key_class(enum node_host_key k);
 /* "NORMAL" or "EXCLUSIVE" */
