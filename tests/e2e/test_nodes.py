@@ -284,10 +284,10 @@ def test_nodes_pages(srv):
         "Jenkins-Crumb": crumb, "name": "web1", "host": "web1.example.com", "port": "22",
         "credentials": "build-key", "remote_fs": "/home/build", "executors": "2",
         "labels": "linux <b>", "host_key": f"ssh-ed25519 {KEY}"}, allow_redirects=False)
-    assert r.status_code == 302, r.text
+    assert r.status_code == 303, r.text
     page = http.get(srv.url + "manage/nodes").text
     assert "web1" in page and "not connected yet" in page
-    assert "&lt;b&gt;" in page and "<b>" not in page.split("<body", 1)[1].replace("<b>web1", "")
+    assert "<code>&lt;b&gt;</code>" in page and "<code><b></code>" not in page
     node = http.get(srv.url + "computer/web1/", headers={"Accept": "text/html"})
     assert node.status_code == 200 and "web1.example.com" in node.text
     crumb = page_crumb(node.text)
@@ -304,3 +304,11 @@ def test_nodes_pages(srv):
                   allow_redirects=False)
     assert r.status_code == 302
     assert "web1" not in names(srv)
+    # without Agent/Create there is no form, and the POST is refused
+    bob = signed_in(srv, "bob", "bob-password")
+    page = bob.get(srv.url + "manage/nodes")
+    assert page.status_code == 200 and "Add a node" not in page.text
+    r = bob.post(srv.url + "manage/nodes/add", data={
+        "Jenkins-Crumb": page_crumb(page.text), "name": "web3", "host": "h",
+        "credentials": "k", "remote_fs": "/b"}, allow_redirects=False)
+    assert r.status_code == 403 and "Agent/Create" in r.text
