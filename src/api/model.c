@@ -1676,8 +1676,9 @@ offline_cause(const struct node *n)
     if (n->temporarily_offline)
         return json_pack("{s:s, s:s}", "_class", "hudson.slaves.OfflineCause$UserCause",
                          "description", n->offline_message ? n->offline_message : "");
-    if (n->state != NODE_ONLINE)
-        return json_pack("{s:s, s:s}", "_class", "hudson.slaves.OfflineCause$ByCLI",
+    /* never connected yet: Jenkins has no cause either */
+    if (n->state == NODE_OFFLINE)
+        return json_pack("{s:s, s:s}", "_class", "hudson.slaves.OfflineCause$LaunchFailed",
                          "description", n->offline_reason ? n->offline_reason : "");
     return json_null();
 }

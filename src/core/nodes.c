@@ -39,11 +39,19 @@ struct entry {
     struct stamp stamp;
 };
 
+/* A node directory that did not read (being made by another process, or broken). */
+struct skipped {
+    char *name;
+    struct stamp stamp;
+};
+
 struct nodes {
     pthread_mutex_t lock;
     char *dir;
     struct entry *v;
     size_t n;
+    struct skipped *skipped;
+    size_t n_skipped;
     ino_t dir_ino;
     nlink_t dir_nlink;
     struct timespec dir_mtime;
@@ -271,12 +279,21 @@ load_one(struct nodes *n, const char *name, const struct entry *old, struct entr
     return 0;
 }
 
+static void
+skipped_free(struct skipped *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
 static int
 rescan_locked(struct nodes *n)
 {
     _cleanup_(closedirp) DIR *d = NULL;
     struct entry *v = NULL;
-    size_t cnt = 0, cap = 0;
+    struct skipped *sk = NULL;
+    size_t cnt = 0, cap = 0, n_sk = 0;
     struct dirent *de;
     struct stat st;
     int r;
@@ -305,8 +322,27 @@ rescan_locked(struct nodes *n)
         r = load_one(n, de->d_name, find(n->v, n->n, de->d_name), &v[cnt]);
         if (r == -ENOMEM)
             goto fail;
-        if (r >= 0)
+        if (r >= 0) {
             cnt++;
+            continue;
+        }
+        /* watched, so that its config.xml is read once it is complete or mended */
+        if (n_sk < BOUND_NODES) {
+            struct skipped *ns = realloc(sk, (n_sk + 1) * sizeof(*sk));
+
+            if (!ns) {
+                r = -ENOMEM;
+                goto fail;
+            }
+            sk = ns;
+            sk[n_sk].name = strdup(de->d_name);
+            if (!sk[n_sk].name) {
+                r = -ENOMEM;
+                goto fail;
+            }
+            stamp_of(n->dir, de->d_name, &sk[n_sk].stamp);
+            n_sk++;
+        }
     }
     if (cnt)
         qsort(v, cnt, sizeof(*v), by_name);
@@ -318,11 +354,15 @@ rescan_locked(struct nodes *n)
     free(n->v);
     n->v = v;
     n->n = cnt;
+    skipped_free(n->skipped, n->n_skipped);
+    n->skipped = sk;
+    n->n_skipped = n_sk;
     return 0;
 fail:
     for (size_t i = 0; i < cnt; i++)
         node_release(&v[i].node);
     free(v);
+    skipped_free(sk, n_sk);
     return r;
 }
 
@@ -344,6 +384,12 @@ check_locked(struct nodes *n)
 
         stamp_of(n->dir, n->v[i].node.cfg.name, &s);
         changed = !stamp_eq(&s, &n->v[i].stamp);
+    }
+    for (size_t i = 0; !changed && i < n->n_skipped; i++) {
+        struct stamp s;
+
+        stamp_of(n->dir, n->skipped[i].name, &s);
+        changed = !stamp_eq(&s, &n->skipped[i].stamp);
     }
     if (changed)
         (void) rescan_locked(n);
@@ -402,6 +448,7 @@ nodes_free(struct nodes *n)
     for (size_t i = 0; i < n->n; i++)
         node_release(&n->v[i].node);
     free(n->v);
+    skipped_free(n->skipped, n->n_skipped);
     free(n->dir);
     pthread_mutex_destroy(&n->lock);
     free(n);
@@ -441,8 +488,14 @@ nodes_create(struct nodes *n, const char *xml, size_t len, char **ret_name, char
     (void) check_locked(n);
     if (n->n >= BOUND_NODES)
         r = -ENOSPC;
-    else if (mkdir(d, 0700) < 0)
+    else if (mkdir(d, 0700) < 0) {
+        struct stat st;
+
         r = -errno;
+        /* a directory left without config.xml (a create that died midway) is free to take */
+        if (r == -EEXIST && !find(n->v, n->n, c.name) && stat(cfg, &st) < 0 && errno == ENOENT)
+            r = 0;
+    }
     if (r == 0) {
         r = fs_write_atomic(cfg, xml, len, 0600);
         if (r < 0)

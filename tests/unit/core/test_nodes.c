@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -307,6 +308,30 @@ static void nodes__offline_survives_a_reopen(void **state)
     nodes_free(n);
 }
 
+static void nodes__a_directory_completed_later_is_read(void **state)
+{
+    char dir[128], cfg[160];
+    struct nodes *n = NULL;
+    char *why = NULL;
+
+    (void) state;
+    assert_int_equal(nodes_open(home, &n), 0);
+    snprintf(dir, sizeof(dir), "%s/nodes/a1", home);
+    snprintf(cfg, sizeof(cfg), "%s/config.xml", dir);
+    /* another process has made the directory, not yet the file */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(nodes_count(n), 0);
+    assert_int_equal(fs_write_atomic(cfg, ssh_xml, strlen(ssh_xml), 0600), 0);
+    assert_int_equal(nodes_count(n), 1);
+    assert_int_equal(nodes_delete(n, "a1"), 0);
+    /* a directory left empty by a create that died is free to take */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(nodes_create(n, ssh_xml, strlen(ssh_xml), NULL, &why), 0);
+    assert_int_equal(nodes_count(n), 1);
+    assert_int_equal(nodes_delete(n, "a1"), 0);
+    nodes_free(n);
+}
+
 static void nodes__other_launchers_are_never_usable(void **state)
 {
     static const char jnlp[] =
@@ -338,6 +363,7 @@ int main(void)
         cmocka_unit_test(node_host_key_parse__reads_keyscan_lines),
         cmocka_unit_test(nodes__create_update_delete),
         cmocka_unit_test(nodes__offline_survives_a_reopen),
+        cmocka_unit_test(nodes__a_directory_completed_later_is_read),
         cmocka_unit_test(nodes__other_launchers_are_never_usable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
