@@ -63,3 +63,6 @@ void refuse_permission(const struct app *app, struct req *req, struct resp *resp
 void refuse_no_job(const struct app *app, struct req *req, struct resp *resp, const char *name);
 /* Session-cookie POST without a valid crumb. */
 bool crumb_check(const struct app *app, struct req *req, struct resp *resp);
+
+/* The names the built-in node answers to: "(built-in)", "built-in", "(master)", "master", "Built-In Node". */
+bool api_is_builtin_node(const char *name);

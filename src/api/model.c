@@ -1669,11 +1669,73 @@ model_computer(struct model *m, int depth)
     return o;
 }
 
+/* The offline cause Jenkins gives a node taken offline by hand, or NULL. */
+static json_t *
+offline_cause(const struct node *n)
+{
+    if (n->temporarily_offline)
+        return json_pack("{s:s, s:s}", "_class", "hudson.slaves.OfflineCause$UserCause",
+                         "description", n->offline_message ? n->offline_message : "");
+    /* never connected yet: Jenkins has no cause either */
+    if (n->state == NODE_OFFLINE)
+        return json_pack("{s:s, s:s}", "_class", "hudson.slaves.OfflineCause$LaunchFailed",
+                         "description", n->offline_reason ? n->offline_reason : "");
+    return json_null();
+}
+
+bool
+model_node_offline(const struct node *n)
+{
+    return n->temporarily_offline || n->state != NODE_ONLINE;
+}
+
+json_t *
+model_node(struct model *m, const struct node *n, int depth)
+{
+    json_t *execs = json_array(), *labels = json_array(), *o;
+    bool offline = model_node_offline(n);
+    const char *reason = n->temporarily_offline ? n->offline_message
+                         : n->state != NODE_ONLINE ? n->offline_reason : "";
+
+    (void) m;
+    (void) depth;
+    for (int i = 0; i < n->cfg.executors; i++) {
+        bool busy = i < n->busy_executors;
+
+        json_array_append_new(execs, json_pack("{s:s, s:n, s:b, s:b, s:i, s:i}", "_class",
+                                               "hudson.model.Executor", "currentExecutable",
+                                               "idle", !busy, "likelyStuck", false, "number", i,
+                                               "progress", -1));
+    }
+    for (size_t i = 0; i < n->n_labels; i++)
+        json_array_append_new(labels, json_pack("{s:s}", "name", n->labels[i]));
+    o = json_pack("{s:s, s:[], s:o, s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:o, s:i, "
+                  "s:b, s:o, s:s, s:[], s:b}",
+                  "_class", "hudson.slaves.SlaveComputer", "actions", "assignedLabels", labels,
+                  "description", n->cfg.description, "displayName", n->cfg.name, "executors",
+                  execs, "icon", offline ? "computer-x.png" : "computer.png", "iconClassName",
+                  offline ? "icon-computer-x" : "icon-computer", "idle", n->busy_executors == 0,
+                  "jnlpAgent", false, "launchSupported", n->usable, "manualLaunchAllowed",
+                  n->usable, "monitorData", json_object(), "numExecutors", n->cfg.executors,
+                  "offline", offline, "offlineCause", offline_cause(n), "offlineCauseReason",
+                  reason ? reason : "", "oneOffExecutors", "temporarilyOffline",
+                  n->temporarily_offline);
+    if (o) {
+        json_object_set_new(o, "absoluteRemotePath",
+                            n->state == NODE_ONLINE ? json_string(n->cfg.remote_fs) : json_null());
+        json_object_set_new(o, "mode", json_string(node_mode_name(n->cfg.mode)));
+        json_object_set_new(o, "connectionState", json_string(node_state_name(n->state)));
+    }
+    return o;
+}
+
 json_t *
 model_computer_set(struct model *m, int depth)
 {
-    json_t *c = model_computer(m, depth);
-    int busy = 0;
+    json_t *c = model_computer(m, depth), *list;
+    struct node *nodes = NULL;
+    size_t n = 0;
+    int busy = 0, total = m->app->executors;
 
     if (c) {
         json_t *ex = json_object_get(c, "executors");
@@ -1681,7 +1743,17 @@ model_computer_set(struct model *m, int depth)
         json_t *e;
         json_array_foreach(ex, i, e) busy += !json_is_true(json_object_get(e, "idle"));
     }
+    list = json_pack("[o]", c);
+    if (m->app->nodes && nodes_list(m->app->nodes, &nodes, &n) < 0)
+        n = 0;
+    for (size_t i = 0; list && i < n; i++) {
+        json_array_append_new(list, model_node(m, &nodes[i], depth));
+        busy += nodes[i].busy_executors;
+        if (!model_node_offline(&nodes[i]))
+            total += nodes[i].cfg.executors;
+    }
+    nodes_array_free(nodes, n);
     return json_pack("{s:s, s:i, s:o, s:s, s:i}", "_class", "hudson.model.ComputerSet",
-                     "busyExecutors", busy, "computer", json_pack("[o]", c), "displayName",
-                     "Nodes", "totalExecutors", m->app->executors);
+                     "busyExecutors", busy, "computer", list, "displayName",
+                     "Nodes", "totalExecutors", total);
 }

@@ -94,5 +94,10 @@ bool model_all_builds_as_text(struct model *m, const struct job *job, const char
 int model_write_all_builds(void *model, struct buf *out);
 json_t *model_computer(struct model *m, int depth);
 json_t *model_computer_set(struct model *m, int depth);
+/* A node (core/nodes.h) as /computer/NAME/api/json shows it: hudson.slaves.SlaveComputer. */
+struct node;
+json_t *model_node(struct model *m, const struct node *n, int depth);
+/* Is the node offline, as Jenkins' "offline" says: taken offline, or not connected. */
+bool model_node_offline(const struct node *n);
 /* The queue's "params" string: "\nNAME=value..." with password values as ****. */
 char *model_params_string(const struct queue_row *q);

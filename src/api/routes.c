@@ -178,24 +178,34 @@ crumb_api(const struct app *app, struct req *req, struct resp *resp, struct job 
                          "crumb", crumb, "crumbRequestField", CRUMB_FIELD));
 }
 
+bool
+api_is_builtin_node(const char *name)
+{
+    return streq(name, "(master)") || streq(name, "(built-in)") || streq(name, "built-in") ||
+           streq(name, "master") || streq(name, "Built-In Node");
+}
+
 static void
 computer_api(const struct app *app, struct req *req, struct resp *resp, const char *node,
              const char *fmt)
 {
+    _cleanup_(node_freep) struct node *agent = NULL;
     struct model m;
     int depth;
 
     if ((depth = depth_param(req, resp)) < 0)
         return;
     /* python-jenkins 1.4 asks by the display name; older clients by "(master)" */
-    if (node && !streq(node, "(master)") && !streq(node, "(built-in)") && !streq(node, "built-in") &&
-        !streq(node, "master") && !streq(node, "Built-In Node")) {
-        not_found(app, req, resp, rfmt("Node '%s' (Steward has only the built-in node)", node));
+    if (node && !api_is_builtin_node(node) &&
+        (!app->nodes || nodes_get(app->nodes, node, &agent) < 0)) {
+        not_found(app, req, resp, rfmt("Node '%s'", node));
         return;
     }
     if (model_init(&m, app, req) < 0)
         return;
-    send_model(app, req, resp, fmt, node ? model_computer(&m, depth) : model_computer_set(&m, depth));
+    send_model(app, req, resp, fmt,
+               agent ? model_node(&m, agent, depth)
+               : node ? model_computer(&m, depth) : model_computer_set(&m, depth));
     model_release(&m);
 }
 

@@ -42,12 +42,23 @@ static const struct {
                                   "com.cloudbees.plugins.credentials.CredentialsProvider.Delete",
                                   "credentials-delete" },
     [PERM_JOB_WIPEOUT] = { "Job/WipeOut", "hudson.model.Item.WipeOut", "job-wipeout" },
+    /* Jenkins' pages say "Agent/..." for hudson.model.Computer's permissions */
+    [PERM_COMPUTER_BUILD] = { "Agent/Build", "hudson.model.Computer.Build", NULL },
+    [PERM_COMPUTER_CONFIGURE] = { "Agent/Configure", "hudson.model.Computer.Configure", NULL },
+    [PERM_COMPUTER_CONNECT] = { "Agent/Connect", "hudson.model.Computer.Connect", NULL },
+    [PERM_COMPUTER_CREATE] = { "Agent/Create", "hudson.model.Computer.Create", NULL },
+    [PERM_COMPUTER_DELETE] = { "Agent/Delete", "hudson.model.Computer.Delete", NULL },
+    [PERM_COMPUTER_DISCONNECT] = { "Agent/Disconnect", "hudson.model.Computer.Disconnect", NULL },
+    [PERM_COMPUTER_EXTENDED_READ] = { "Agent/ExtendedRead", "hudson.model.Computer.ExtendedRead",
+                                      NULL },
 };
 
 /* What the logged-in strategy keeps for administrators. */
 #define PERM_ADMIN_ONLY                                                                      \
     (PERM_BIT(PERM_ADMINISTER) | PERM_BIT(PERM_CREDENTIALS_CREATE) |                          \
-     PERM_BIT(PERM_CREDENTIALS_UPDATE) | PERM_BIT(PERM_CREDENTIALS_DELETE))
+     PERM_BIT(PERM_CREDENTIALS_UPDATE) | PERM_BIT(PERM_CREDENTIALS_DELETE) |                   \
+     PERM_BIT(PERM_COMPUTER_CREATE) | PERM_BIT(PERM_COMPUTER_CONFIGURE) |                      \
+     PERM_BIT(PERM_COMPUTER_DELETE))
 
 const char *
 perm_name(enum perm p)
@@ -72,6 +83,8 @@ perm_implied(enum perm p)
         return PERM_BIT(p) | PERM_BIT(PERM_JOB_EXTENDED_READ);
     case PERM_JOB_BUILD:
         return PERM_BIT(p) | PERM_BIT(PERM_JOB_CANCEL);
+    case PERM_COMPUTER_CONFIGURE:
+        return PERM_BIT(p) | PERM_BIT(PERM_COMPUTER_EXTENDED_READ);
     default:
         return p < _PERM_MAX ? PERM_BIT(p) : 0;
     }
@@ -80,7 +93,7 @@ perm_implied(enum perm p)
 bool
 perm_is_item(enum perm p)
 {
-    return p >= PERM_JOB_READ && p < _PERM_MAX && p != PERM_JOB_CREATE;
+    return p >= PERM_JOB_READ && p <= PERM_JOB_WIPEOUT && p != PERM_JOB_CREATE;
 }
 
 /* A Java-style dotted class and field name, as a plugin's permission id has. */
@@ -114,6 +127,17 @@ looks_like_name(const char *s)
 int
 perm_parse(const char *s, enum perm *ret)
 {
+    /* "Computer/Create", as the API's class names it, for Jenkins' "Agent/Create" */
+    if (strncasecmp(s, "Computer/", 9) == 0 && strlen(s) < 64) {
+        char agent[80];
+
+        snprintf(agent, sizeof(agent), "Agent/%s", s + 9);
+        for (enum perm p = PERM_COMPUTER_BUILD; p <= PERM_COMPUTER_EXTENDED_READ; p++)
+            if (strcasecmp(agent, perms[p].name) == 0) {
+                *ret = p;
+                return 0;
+            }
+    }
     for (enum perm p = 0; p < _PERM_MAX; p++)
         if (streq(s, perms[p].id) || strcasecmp(s, perms[p].name) == 0 ||
             (perms[p].jjb && streq(s, perms[p].jjb))) {
@@ -275,7 +299,7 @@ static const struct {
 } scopes[] = {
     { "read", SCOPE_READ,
       PERM_BIT(PERM_JOB_EXTENDED_READ) | PERM_BIT(PERM_JOB_WORKSPACE) |
-          PERM_BIT(PERM_CREDENTIALS_VIEW) },
+          PERM_BIT(PERM_CREDENTIALS_VIEW) | PERM_BIT(PERM_COMPUTER_EXTENDED_READ) },
     { "build", SCOPE_BUILD, PERM_BIT(PERM_JOB_BUILD) | PERM_BIT(PERM_JOB_CANCEL) },
     { "cancel", SCOPE_CANCEL, PERM_BIT(PERM_JOB_CANCEL) },
     { "configure", SCOPE_CONFIGURE,

@@ -5,9 +5,9 @@
  * Who may do what: Jenkins' permissions, the principals they are granted
  * to, and the three authorization strategies.
  *
- *   logged-in       every signed-in user may do everything but administer
- *                   and create, change or remove credentials (administrators
- *                   may); anonymous callers may read when
+ *   logged-in       every signed-in user may do everything but administer,
+ *                   create, change or remove credentials, and create,
+ *                   configure or delete nodes (administrators may); anonymous callers may read when
  *                   `steward security anonymous-read on` says so. The default.
  *   matrix          matrix-auth's global matrix: only what is granted, to a
  *                   user, to `authenticated` (every signed-in user) or to
@@ -45,6 +45,14 @@ enum perm {
     PERM_CREDENTIALS_UPDATE,
     PERM_CREDENTIALS_DELETE,
     PERM_JOB_WIPEOUT,       /* Job/WipeOut: POST /job/NAME/doWipeOutWorkspace */
+    /* Agent/...: hudson.model.Computer.*, global only (not a job's) */
+    PERM_COMPUTER_BUILD,        /* run builds on a node (the engine's business) */
+    PERM_COMPUTER_CONFIGURE,    /* POST a node's config.xml */
+    PERM_COMPUTER_CONNECT,      /* bring a node back online */
+    PERM_COMPUTER_CREATE,       /* /computer/doCreateItem */
+    PERM_COMPUTER_DELETE,       /* /computer/NAME/doDelete */
+    PERM_COMPUTER_DISCONNECT,   /* take a node offline (toggleOffline) */
+    PERM_COMPUTER_EXTENDED_READ, /* GET a node's config.xml */
     _PERM_MAX,
 };
 
@@ -58,7 +66,10 @@ const char *perm_name(enum perm p);
 const char *perm_id(enum perm p);
 /* Which permissions a grant of `p` brings: itself and what it implies. */
 perm_set perm_implied(enum perm p);
-/* True for the permissions that can be granted on a job (Job/..., Run/..., Credentials/...). */
+/*
+ * True for the permissions that can be granted on a job (Job/..., Run/...,
+ * Credentials/...); not Job/Create nor Agent/... .
+ */
 bool perm_is_item(enum perm p);
 
 /*

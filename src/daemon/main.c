@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/credentials.h"
+#include "api/nodes.h"
 #include "api/hooks.h"
 #include "api/dispatch.h"
 #include "cli/cli.h"
@@ -87,6 +88,13 @@ static const char usage_text[] =
     "                                      the secret from a file or stdin, never argv\n"
     "  credentials list\n"
     "  credentials remove ID\n"
+    "  node add NAME --host H [--port P] --credentials ID --remote-fs DIR\n"
+    "        [--executors N] [--labels \"a b\"] [--exclusive] [--description D]\n"
+    "        [--host-key \"ssh-ed25519 AAAA...\"]\n"
+    "                                      an agent reached over SSH; the user is the\n"
+    "                                      credential's username\n"
+    "  node list\n"
+    "  node remove NAME\n"
     "  metrics token new                   prints the /prometheus/ scrape token alone\n"
     "  metrics token revoke\n"
     "  git notify-token new NAME           prints a /git/notifyCommit access token alone\n"
@@ -245,7 +253,7 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
 {
-    const struct route_table tables[] = { web_routes, api_routes, credentials_routes };
+    const struct route_table tables[] = { web_routes, api_routes, node_routes, credentials_routes };
 
     route_dispatch(userdata, req, resp, tables, ELEMENTSOF(tables));
 }
@@ -344,6 +352,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     _cleanup_free_ char *root = NULL;
     struct home *h = NULL;
     struct jobs *jobs = NULL;
+    struct nodes *nodes = NULL;
     struct auth *auth = NULL;
     struct engine *engine = NULL;
     struct http *http = NULL;
@@ -545,6 +554,11 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     if (r < 0)
         log_warn("jobs: cannot watch %s for changes made on disk (%s); they are read at the "
                  "next restart", h->jobs_dir, strerror(-r));
+    r = nodes_open(h->root, &nodes);
+    if (r < 0) {
+        fprintf(stderr, "steward: cannot read %s/nodes: %s\n", h->root, strerror(-r));
+        return 1;
+    }
     r = first_start(h, db, jobs, root);
     if (r < 0) {
         fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));
@@ -579,6 +593,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .timeout_minimum_ms = timeout_minimum_ms,
                                           .node_connect_timeout_s = (int) node_connect_s,
                                           .node_alive_interval_s = (int) node_alive_s,
+                                          .nodes = nodes,
                                           .on_idle_exit = safe_exit_now },
                    &engine);
     if (r >= 0)
@@ -594,7 +609,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         engine_stop(engine);
         return 1;
     }
-    app = (struct app){ .home = h, .jobs = jobs, .engine = engine, .auth = auth,
+    app = (struct app){ .home = h, .jobs = jobs, .nodes = nodes, .engine = engine, .auth = auth,
                         .root_url = url ? root : NULL, .executors = (int) executors };
     r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
                                         .per_address = (unsigned) per_address, .tls = tls_enabled(),
@@ -650,6 +665,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     engine_free(engine);
     sandbox_free(sandbox);
     auth_free(auth);
+    nodes_free(nodes);
     jobs_free(jobs);
     home_free(h);
     return 0;
@@ -1528,5 +1544,7 @@ main(int argc, char **argv)
         return cmd_github(home_dir, argc, argv);
     if (streq(argv[0], "credentials"))
         return cmd_credentials(home_dir, argc, argv);
+    if (streq(argv[0], "node"))
+        return cmd_node(home_dir, argc, argv);
     return usage_error(rfmt("unknown command %s", argv[0]));
 }

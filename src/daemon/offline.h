@@ -20,3 +20,6 @@ void offline_audit(struct store *db, const char *action, const char *job, const 
 
 /* credentials add|list|remove (daemon/credentials_cmd.c) */
 int cmd_credentials(const char *home_dir, int argc, char **argv);
+
+/* node add|list|remove (daemon/node_cmd.c) */
+int cmd_node(const char *home_dir, int argc, char **argv);

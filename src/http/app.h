@@ -11,6 +11,7 @@
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "core/nodes.h"
 #include "http/http.h"
 
 #define SESSION_COOKIE "STEWARD_SESSION"
@@ -19,6 +20,7 @@
 struct app {
     struct home *home;
     struct jobs *jobs;
+    struct nodes *nodes;    /* the agents (core/nodes.h) */
     struct engine *engine;
     struct auth *auth;
     const char *root_url;   /* --url with a trailing '/', or NULL: taken from each request's Host */

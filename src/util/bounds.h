@@ -47,6 +47,20 @@
 #define BOUND_CREDENTIAL_FILE_NAME_BYTES   255
 #define BOUND_CREDENTIALS                  10000         /* credentials in the store */
 
+/* Nodes and label expressions (core/nodes.h, core/label.h) */
+#define BOUND_NODES                    1000          /* nodes of one server */
+#define BOUND_NODE_NAME_BYTES          128
+#define BOUND_NODE_DESCRIPTION_BYTES   4096
+#define BOUND_NODE_EXECUTORS           64            /* numExecutors of one node */
+#define BOUND_NODE_LABELS              64            /* labels of one node (its name not counted) */
+#define BOUND_NODE_LABEL_BYTES         128           /* one label */
+#define BOUND_NODE_FIELD_BYTES         1024          /* remoteFS, host, a Java option string */
+#define BOUND_NODE_HOST_KEY_BYTES      16384         /* a host key, base64 */
+#define BOUND_NODE_OFFLINE_BYTES       1024          /* a temporary-offline message */
+#define BOUND_NODE_CONFIG_BYTES        (256 * 1024)  /* a node's config.xml */
+#define BOUND_LABEL_EXPR_BYTES         4096          /* a label expression */
+#define BOUND_LABEL_EXPR_DEPTH         32            /* parentheses and operators nested */
+
 /* Jobs */
 #define BOUND_CONFIG_XML_BYTES    (1024 * 1024)
 #define BOUND_JOB_PARAMS          100

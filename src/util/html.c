@@ -125,6 +125,7 @@ html_page_start(struct buf *out, const struct html_page *p)
             r |= nav_link(out, p, "users", "manage/users", "Users");
             r |= nav_link(out, p, "security", "manage/security", "Security");
             r |= nav_link(out, p, "credentials", "manage/credentials", "Credentials");
+            r |= nav_link(out, p, "nodes", "manage/nodes", "Nodes");
             r |= nav_link(out, p, "hooks", "manage/hooks", "Hooks");
             r |= nav_link(out, p, "audit", "manage/audit", "Audit");
         }

@@ -148,6 +148,9 @@ void web_security_page(struct web *w);                     /* /manage/security *
 void web_audit_page(struct web *w);                        /* /manage/audit */
 void web_credentials_page(struct web *w);                  /* /manage/credentials */
 void web_hooks_page(struct web *w);                        /* /manage/hooks */
+void web_nodes_page(struct web *w);                        /* /manage/nodes */
+void web_nodes_add(struct web *w);                         /* POST /manage/nodes/add */
+void web_node_page(struct web *w, const char *name);       /* /computer/NAME/ (browsers) */
 /* web/tests.c: test results and pictures */
 void web_test_report_page(struct web *w, const char *job, const char *build); /* N/testReport/ */
 void web_trend_page(struct web *w, const char *job);       /* /job/NAME/buildTimeTrend */

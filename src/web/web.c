@@ -56,6 +56,10 @@ PAGE(web_page_security, web_security_page(&w))
 PAGE(web_page_audit, web_audit_page(&w))
 PAGE(web_page_credentials, web_credentials_page(&w))
 PAGE(web_page_hooks, web_hooks_page(&w))
+PAGE(web_page_nodes, web_nodes_page(&w))
+PAGE(web_page_nodes_add, web_nodes_add(&w))
+PAGE(web_page_node, web_node_page(&w, req->seg[1]))
+PAGE(web_page_computers, web_redirect(&w, "manage/nodes"))
 /* the API's queue cancel answers 302 to /queue/: a browser lands on the dashboard */
 PAGE(web_page_queue, web_redirect(&w, "#queue"))
 
@@ -98,6 +102,10 @@ static const struct route routes[] = {
     { "manage/credentials", GET | POST | FORM, NEEDS(CREDENTIALS_VIEW), web_page_credentials },
     /* the JSON of the deliveries is the API's, at manage/hooks/api/json */
     { "manage/hooks", GET | POST | FORM, NEEDS(ADMINISTER), web_page_hooks },
+    { "manage/nodes", GET, NEEDS(READ), web_page_nodes },
+    { "manage/nodes/add", POST | FORM, NEEDS(COMPUTER_CREATE), web_page_nodes_add },
+    { "computer", GET | HTML, NEEDS(READ), web_page_computers },
+    { "computer/*", GET | HTML, NEEDS(READ), web_page_node },
     { "queue", GET | HTML, NEEDS(READ), web_page_queue },
 };
 

@@ -111,13 +111,30 @@ static void test_strategies(void **state)
 
     (void) state;
     /*
-     * logged-in: users everything but Administer and managing credentials
-     * (they may list them), anonymous per the setting
+     * logged-in: users everything but Administer, managing credentials
+     * (they may list them) and managing nodes (they may take one offline),
+     * anonymous per the setting
      */
     g = perm_global(AUTHZ_LOGGED_IN, NULL, 0, false, &bob);
     assert_int_equal(g, PERM_ALL & ~(PERM_BIT(PERM_ADMINISTER) | PERM_BIT(PERM_CREDENTIALS_CREATE) |
                                      PERM_BIT(PERM_CREDENTIALS_UPDATE) |
-                                     PERM_BIT(PERM_CREDENTIALS_DELETE)));
+                                     PERM_BIT(PERM_CREDENTIALS_DELETE) |
+                                     PERM_BIT(PERM_COMPUTER_CREATE) |
+                                     PERM_BIT(PERM_COMPUTER_CONFIGURE) |
+                                     PERM_BIT(PERM_COMPUTER_DELETE)));
+    assert_true(g & PERM_BIT(PERM_COMPUTER_DISCONNECT));
+    {
+        enum perm p;
+
+        assert_int_equal(perm_parse("hudson.model.Computer.Create", &p), 0);
+        assert_int_equal(p, PERM_COMPUTER_CREATE);
+        assert_int_equal(perm_parse("Computer/Configure", &p), 0);
+        assert_int_equal(p, PERM_COMPUTER_CONFIGURE);
+        assert_int_equal(perm_parse("agent/delete", &p), 0);
+        assert_int_equal(p, PERM_COMPUTER_DELETE);
+        assert_false(perm_is_item(PERM_COMPUTER_BUILD));
+        assert_true(perm_implied(PERM_COMPUTER_CONFIGURE) & PERM_BIT(PERM_COMPUTER_EXTENDED_READ));
+    }
     assert_true(g & PERM_BIT(PERM_CREDENTIALS_VIEW));
     assert_int_equal(perm_global(AUTHZ_LOGGED_IN, NULL, 0, false, &anon), 0);
     assert_int_equal(perm_global(AUTHZ_LOGGED_IN, NULL, 0, true, &anon),
