@@ -349,12 +349,9 @@ agent_read(struct agent *a)
     if (a->out_fd < 0)
         return;
     while ((n = read(a->out_fd, buf, sizeof buf)) > 0) {
-        size_t k = (size_t) n;
-        if (k >= AGENT_OUT_MAX) {
-            memcpy(a->out, buf + k - AGENT_OUT_MAX, AGENT_OUT_MAX);
-            a->n_out = AGENT_OUT_MAX;
-            continue;
-        }
+        size_t k = (size_t) n;   /* below AGENT_OUT_MAX */
+
+        static_assert(sizeof buf < AGENT_OUT_MAX, "one read fits the buffer");
         if (a->n_out + k > AGENT_OUT_MAX) {
             size_t drop = a->n_out + k - AGENT_OUT_MAX;
             memmove(a->out, a->out + drop, a->n_out - drop);

@@ -40,8 +40,6 @@ struct engine_opts {
     /* the build-timeout plugin (core/engine.c, "Timeouts and workspaces") */
     int64_t build_timeout_ms;    /* --build-timeout: for jobs without their own; 0: none */
     int64_t timeout_minimum_ms;  /* the plugin's MINIMUM_TIMEOUT_MILLISECONDS (3 minutes) */
-    /* the nodes (core/nodes.h) builds may run on; NULL: the built-in node only */
-    struct nodes *nodes;
     /* a safe exit found nothing running: called once, on the engine thread */
     void (*on_idle_exit)(void *userdata);
     void *userdata;

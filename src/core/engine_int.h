@@ -35,6 +35,7 @@
 #include "core/git.h"
 #include "core/junit.h"
 #include "core/mask.h"
+#include "core/nodes.h"
 #include "core/params.h"
 #include "core/poll.h"
 #include "core/sandbox.h"

@@ -25,8 +25,6 @@
 
 /* Names and secrets */
 #define BOUND_JOB_NAME_BYTES      200
-/* a job's <assignedNode> label expression (core/label.h) */
-#define BOUND_LABEL_EXPR_BYTES    1024
 #define BOUND_USER_NAME_BYTES     64
 #define BOUND_PASSWORD_BYTES      1024
 #define BOUND_TOKEN_NAME_BYTES    100

@@ -115,12 +115,9 @@ static void support_classify__knows_the_common_classes(void **state)
     assert_int_equal(support_classify("buildWrappers", "org.example.W", NULL, &note), SUPPORT_FAILS);
     assert_int_equal(support_classify("triggers", "org.example.T", NULL, &note), SUPPORT_SKIPPED);
     /* value-dependent elements of <project> */
-    assert_int_equal(support_classify("project", "assignedNode", "built-in", &note),
-                     SUPPORT_HARMLESS);
-    assert_int_equal(support_classify("project", "assignedNode", "", &note), SUPPORT_HARMLESS);
-    assert_int_equal(support_classify("project", "assignedNode", "linux", &note), SUPPORT_FAILS);
-    assert_int_equal(support_classify("project", "assignedNode", "built-in2", &note),
-                     SUPPORT_FAILS);
+    /* a label expression runs: nodes (core/agents.c) */
+    assert_int_equal(support_classify("project", "assignedNode", "built-in", &note), SUPPORT_RUN);
+    assert_int_equal(support_classify("project", "assignedNode", "linux", &note), SUPPORT_RUN);
     assert_int_equal(support_classify("project", "jdk", "(System)", &note), SUPPORT_HARMLESS);
     assert_int_equal(support_classify("project", "jdk", "jdk11", &note), SUPPORT_FAILS);
     assert_int_equal(support_classify("project", "blockBuildWhenUpstreamBuilding", "false", &note),
@@ -153,7 +150,6 @@ static void jobcfg_parse__lists_what_a_moved_job_does_not_run_in_document_order(
 
     (void) state;
     assert_string_equal(list, "fails jdk\n"
-                              "fails assignedNode\n"
                               "skipped properties/com.example.Made.Up\n"
                               "fails scm/extensions/hudson.plugins.git.extensions.impl.PreBuildMerge\n"
                               "fails builders/hudson.tasks.Maven\n"

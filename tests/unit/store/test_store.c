@@ -1466,6 +1466,7 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
                    "ALTER TABLE builds DROP COLUMN description;"
                    "ALTER TABLE builds DROP COLUMN display_name;"
                    "ALTER TABLE builds DROP COLUMN keep_log;"
+                   "ALTER TABLE builds DROP COLUMN built_on;"
                    "DROP TRIGGER test_results_gone; DROP TRIGGER test_results_renamed;"
                    "DROP TABLE test_cases; DROP TABLE test_results;"
                    "PRAGMA user_version = 2;"
