@@ -312,3 +312,29 @@ def test_nodes_pages(srv):
         "Jenkins-Crumb": page_crumb(page.text), "name": "web3", "host": "h",
         "credentials": "k", "remote_fs": "/b"}, allow_redirects=False)
     assert r.status_code == 403 and "Agent/Create" in r.text
+
+
+def test_backup_and_restore_carry_the_nodes(tmp_path):
+    import os
+    import shutil
+    old = tmp_path / "old"
+    s = Server(old)
+    s.admin("node", "add", "b1", "--host", "b1.example.com", "--credentials", "k",
+            "--remote-fs", "/home/build")
+    with open(old / "nodes" / "b1" / "offline", "w") as f:
+        f.write("in the backup")
+    dest = tmp_path / "backup"
+    s.admin("backup", str(dest))
+    assert (dest / "nodes" / "b1" / "config.xml").exists()
+    new = Server(tmp_path / "new")
+    new.admin("restore", str(dest))
+    assert "b1" in new.admin("node", "list").stdout
+    with open(tmp_path / "new" / "nodes" / "b1" / "offline") as f:
+        assert f.read() == "in the backup"
+    # a backup from before nodes were in backups: the home keeps its own
+    shutil.rmtree(dest / "nodes")
+    new.admin("node", "add", "b2", "--host", "h", "--credentials", "k", "--remote-fs", "/b")
+    new.admin("restore", str(dest))
+    listing = new.admin("node", "list").stdout
+    assert "b2" in listing and "b1" in listing
+    assert os.path.isdir(tmp_path / "new" / "nodes")
