@@ -338,3 +338,35 @@ def test_backup_and_restore_carry_the_nodes(tmp_path):
     listing = new.admin("node", "list").stdout
     assert "b2" in listing and "b1" in listing
     assert os.path.isdir(tmp_path / "new" / "nodes")
+
+
+def test_matrix_grants_of_agent_permissions(tmp_path):
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.add_user("bob", "bob-password")
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.bob = ("bob", s.new_token("bob", "laptop"))
+    s.admin("security", "authorization", "matrix")
+    s.admin("security", "matrix", "grant", "bob", "Overall/Read")
+    s.admin("security", "matrix", "grant", "bob", "hudson.model.Computer.Create")
+    s.start()
+    try:
+        j = client(s, s.bob)
+        j.create_node("m1", remoteFS="/b", launcher=jenkins.LAUNCHER_SSH,
+                      launcher_params={"host": "m1", "credentialsId": "k"})
+        assert j.node_exists("m1")
+        # Create alone: no config.xml, no toggle, no delete, each naming what is missing
+        r = s.get("computer/m1/config.xml", auth=s.bob)
+        assert r.status_code == 403 and "Agent/ExtendedRead" in r.text
+        r = s.post("computer/m1/toggleOffline", auth=s.bob)
+        assert r.status_code == 403 and "Agent/Disconnect" in r.text
+        r = s.post("computer/m1/doDelete", auth=s.bob)
+        assert r.status_code == 403 and "Agent/Delete" in r.text
+        x = s.get("computer/m1/api/xml", auth=s.bob)
+        assert x.status_code == 200 and "<displayName>m1</displayName>" in x.text
+        r = s.get("computer/api/json", params={"tree": "computer[displayName,offline]"},
+                  auth=s.bob)
+        assert r.json()["computer"][1] == {"_class": "hudson.slaves.SlaveComputer",
+                                          "displayName": "m1", "offline": True}
+    finally:
+        s.stop()
