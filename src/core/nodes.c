@@ -396,6 +396,18 @@ check_locked(struct nodes *n)
     return n->generation != before;
 }
 
+/* A node, or a node directory whose config.xml does not read (so it can be mended or removed). */
+static bool
+known_locked(const struct nodes *n, const char *name)
+{
+    if (find(n->v, n->n, name))
+        return true;
+    for (size_t i = 0; i < n->n_skipped; i++)
+        if (streq(n->skipped[i].name, name))
+            return true;
+    return false;
+}
+
 static void
 notify(struct nodes *n, bool changed)
 {
@@ -533,7 +545,7 @@ nodes_update(struct nodes *n, const char *name, const char *xml, size_t len, cha
     }
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    if (!find(n->v, n->n, name))
+    if (!known_locked(n, name))
         r = -ENOENT;
     else {
         r = fs_write_atomic(cfg, xml, len, 0600);
@@ -554,7 +566,7 @@ nodes_delete(struct nodes *n, const char *name)
         return -ENOMEM;
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    if (!find(n->v, n->n, name))
+    if (!known_locked(n, name))
         r = -ENOENT;
     else {
         r = fs_rm_rf(d);
@@ -576,7 +588,7 @@ nodes_get_config(struct nodes *n, const char *name, char **ret_xml, size_t *ret_
         return -ENOMEM;
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    known = find(n->v, n->n, name) != NULL;
+    known = known_locked(n, name);
     pthread_mutex_unlock(&n->lock);
     if (!known)
         return -ENOENT;

@@ -172,7 +172,10 @@ int nodes_create(struct nodes *n, const char *xml, size_t len, char **ret_name, 
 /*
  * Replaces node `name`'s config.xml. The XML must name the same node
  * (Steward does not rename nodes). 0, -ENOENT, -EINVAL with *reterr_why
- * (newly allocated), -errno. Nothing changes on an error.
+ * (newly allocated), -errno. Nothing changes on an error. A node whose
+ * stored config.xml does not read may be mended this way, read with
+ * nodes_get_config() and removed with nodes_delete(), though
+ * nodes_list() and nodes_get() leave it out.
  */
 int nodes_update(struct nodes *n, const char *name, const char *xml, size_t len, char **reterr_why);
 /* Removes a node and its directory. 0, -ENOENT, -errno. */

@@ -323,6 +323,11 @@ static void nodes__a_directory_completed_later_is_read(void **state)
     assert_int_equal(nodes_count(n), 0);
     assert_int_equal(fs_write_atomic(cfg, ssh_xml, strlen(ssh_xml), 0600), 0);
     assert_int_equal(nodes_count(n), 1);
+    /* a config.xml broken on disk: left out, and mended over the API's path */
+    assert_int_equal(fs_write_atomic(cfg, "<slave>", 7, 0600), 0);
+    assert_int_equal(nodes_count(n), 0);
+    assert_int_equal(nodes_update(n, "a1", ssh_xml, strlen(ssh_xml), &why), 0);
+    assert_int_equal(nodes_count(n), 1);
     assert_int_equal(nodes_delete(n, "a1"), 0);
     /* a directory left empty by a create that died is free to take */
     assert_int_equal(mkdir(dir, 0700), 0);
