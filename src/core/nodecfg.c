@@ -568,6 +568,33 @@ node_host_key_parse(const char *line, char **ret_algorithm, char **ret_key,
     return 0;
 }
 
+char *
+node_host_key_fingerprint(const char *key)
+{
+    char hex[SECRET_SHA256_HEX_LEN + 1], *bytes = NULL, *b64, *fp;
+    unsigned char digest[32];
+    size_t len = 0;
+
+    if (!key || base64_decode(key, &bytes, &len) < 0)
+        return NULL;
+    secret_sha256_hex(bytes, len, hex);
+    free(bytes);
+    for (size_t i = 0; i < 32; i++) {
+        unsigned hi = (unsigned) (hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
+        unsigned lo = (unsigned) (hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0'
+                                                        : hex[2 * i + 1] - 'a' + 10);
+
+        digest[i] = (unsigned char) (hi << 4 | lo);
+    }
+    b64 = base64_encode(digest, sizeof(digest));
+    if (!b64)
+        return NULL;
+    b64[strcspn(b64, "=")] = '\0';
+    fp = strdup_printf("SHA256:%s", b64);
+    free(b64);
+    return fp;
+}
+
 /* ---- writing ---- */
 
 static int

@@ -131,6 +131,13 @@ char *nodecfg_write(const struct node_config *c);
 int node_host_key_parse(const char *line, char **ret_algorithm, char **ret_key,
                         const char **reterr_why);
 
+/*
+ * The fingerprint ssh-keygen -l shows for a base64 host key
+ * ("SHA256:+DiY3w..."), newly allocated; NULL for a key that is not
+ * base64, or on ENOMEM.
+ */
+char *node_host_key_fingerprint(const char *key);
+
 /* A node as the registry reports it: a copy, the caller's to free. */
 struct node {
     struct node_config cfg;

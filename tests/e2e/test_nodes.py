@@ -290,6 +290,7 @@ def test_nodes_pages(srv):
     assert "<code>&lt;b&gt;</code>" in page and "<code><b></code>" not in page
     node = http.get(srv.url + "computer/web1/", headers={"Accept": "text/html"})
     assert node.status_code == 200 and "web1.example.com" in node.text
+    assert "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU" in node.text
     crumb = page_crumb(node.text)
     r = http.post(srv.url + "computer/web1/toggleOffline",
                   data={"Jenkins-Crumb": crumb, "offlineMessage": "by hand"},

@@ -191,6 +191,11 @@ static void node_host_key_parse__reads_keyscan_lines(void **state)
     assert_string_equal(k, KEY);
     free(a);
     free(k);
+    a = node_host_key_fingerprint(KEY);
+    /* what ssh-keygen -l says of it */
+    assert_string_equal(a, "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU");
+    free(a);
+    assert_null(node_host_key_fingerprint("not base64!"));
     assert_int_equal(node_host_key_parse("ssh-rsa " KEY, &a, &k, &why), -EINVAL);
     assert_int_equal(node_host_key_parse("nonsense", &a, &k, &why), -EINVAL);
     assert_int_equal(node_host_key_parse("", &a, &k, &why), -EINVAL);
