@@ -244,7 +244,7 @@ load_one(struct nodes *n, const char *name, const struct entry *old, struct entr
             node->labels[i + 1] = strdup(node->cfg.labels[i]);
     }
     node->usable = node->cfg.launcher == NODE_LAUNCHER_SSH;
-    if (old) {
+    if (old && old->node.usable) {
         node->state = old->node.state;
         node->offline_reason = dup0(old->node.offline_reason);
         node->busy_executors = old->node.busy_executors;
@@ -252,7 +252,8 @@ load_one(struct nodes *n, const char *name, const struct entry *old, struct entr
         node->os_line = dup0(old->node.os_line);
         node->generation = stamp_eq(&old->stamp, &e->stamp) ? old->node.generation : ++n->generation;
     } else {
-        node->generation = ++n->generation;
+        node->generation = old && stamp_eq(&old->stamp, &e->stamp) ? old->node.generation
+                                                                    : ++n->generation;
         node->os_line = strdup("");
         if (node->usable) {
             node->state = NODE_CONNECTING;

@@ -362,7 +362,20 @@ static void nodes__other_launchers_are_never_usable(void **state)
     assert_false(one->usable);
     assert_int_equal(one->state, NODE_OFFLINE);
     assert_non_null(strstr(one->offline_reason, "only SSH nodes"));
-    node_free(one);
+    one = node_free(one);
+    /* made an SSH node, it waits for the engine like any new one */
+    {
+        static const char ssh[] =
+            "<slave><name>w1</name><remoteFS>/b</remoteFS><launcher "
+            "class=\"hudson.plugins.sshslaves.SSHLauncher\"><host>h</host></launcher></slave>";
+
+        assert_int_equal(nodes_update(n, "w1", ssh, strlen(ssh), &why), 0);
+        assert_int_equal(nodes_get(n, "w1", &one), 0);
+        assert_true(one->usable);
+        assert_int_equal(one->state, NODE_CONNECTING);
+        assert_string_equal(one->offline_reason, "not connected yet");
+        one = node_free(one);
+    }
     assert_int_equal(nodes_delete(n, "w1"), 0);
     nodes_free(n);
 }
