@@ -216,6 +216,15 @@ def test_permissions_are_named(srv):
     assert srv.post("computer/p1/doDelete", auth=srv.alice).status_code == 200
 
 
+def test_a_name_outside_ascii(srv):
+    j = client(srv)
+    j.create_node("b\u00e4cker", remoteFS="/b", launcher=jenkins.LAUNCHER_SSH,
+                  launcher_params={"host": "h", "credentialsId": "k"})
+    assert j.get_node_info("b\u00e4cker")["displayName"] == "b\u00e4cker"
+    j.delete_node("b\u00e4cker")
+    assert not j.node_exists("b\u00e4cker")
+
+
 def test_other_launchers_are_stored_but_never_usable(srv):
     j = client(srv)
     j.create_node("jnlp1", launcher=jenkins.LAUNCHER_JNLP)
