@@ -13,6 +13,7 @@
 #include "core/chain.h"
 #include "core/git.h"
 #include "core/health.h"
+#include "core/label.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/strutil.h"
@@ -1381,6 +1382,46 @@ job_building(void *userdata, const char *name)
     return building;
 }
 
+/*
+ * What an item of a job tied to label expression `expr` waits for, in
+ * Jenkins' words (hudson.model.Messages: Queue_WaitingForNextAvailableExecutorOn,
+ * Label_GroupOf...): no node has the label, every one that has it is
+ * offline (or the one named is), or they are busy.
+ */
+static json_t *
+label_why(struct model *m, const char *expr_s)
+{
+    static const char *const builtin[] = { "built-in", "master" };
+    _cleanup_(label_freep) struct label_expr *expr = NULL;
+    _cleanup_free_ char *why = NULL;
+    struct node *nodes = NULL;
+    size_t n = 0, matching = 0;
+    bool online;
+    json_t *v;
+
+    if (label_parse(expr_s, &expr, &why) < 0)
+        return json_sprintf("The label expression of this job is not valid: %s", why ? why : "");
+    online = label_matches(expr, builtin, ELEMENTSOF(builtin));
+    matching = online;
+    if (m->app->nodes && nodes_list(m->app->nodes, &nodes, &n) < 0)
+        n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (label_matches(expr, (const char *const *) nodes[i].labels, nodes[i].n_labels)) {
+            matching++;
+            online |= !model_node_offline(&nodes[i]);
+        }
+    nodes_array_free(nodes, n);
+    if (matching == 0)
+        v = json_sprintf("There are no nodes with the label \u2018%s\u2019", expr_s);
+    else if (!online && label_is_atom(expr) && matching == 1)
+        v = json_sprintf("\u2018%s\u2019 is offline", expr_s);
+    else if (!online)
+        v = json_sprintf("All nodes of label \u2018%s\u2019 are offline", expr_s);
+    else
+        v = json_sprintf("Waiting for next available executor on \u2018%s\u2019", expr_s);
+    return v;
+}
+
 /* Seconds with one decimal, as Jenkins' Util.getTimeSpanString prints short spans. */
 static json_t *
 why_json(struct model *m, const struct queue_row *q, const char **ret_class, bool *ret_blocked,
@@ -1449,6 +1490,8 @@ why_json(struct model *m, const struct queue_row *q, const char **ret_class, boo
     }
     *ret_class = "hudson.model.Queue$BuildableItem";
     *ret_buildable = true;
+    if (job && job->cfg->assigned_node)
+        return label_why(m, job->cfg->assigned_node);
     return json_string("Waiting for next available executor");
 }
 
@@ -1697,16 +1740,26 @@ model_node(struct model *m, const struct node *n, int depth)
     const char *reason = n->temporarily_offline ? n->offline_message
                          : n->state != NODE_ONLINE ? n->offline_reason : "";
 
-    (void) m;
-    (void) depth;
-    for (int i = 0; i < n->cfg.executors; i++) {
-        bool busy = i < n->busy_executors;
+    struct build_row *rows = NULL;
+    size_t n_rows = 0;
 
-        json_array_append_new(execs, json_pack("{s:s, s:n, s:b, s:b, s:i, s:i}", "_class",
-                                               "hudson.model.Executor", "currentExecutable",
-                                               "idle", !busy, "likelyStuck", false, "number", i,
-                                               "progress", -1));
+    (void) store_build_list_running(m->req->db, &rows, &n_rows);
+    for (int i = 0; i < n->cfg.executors; i++) {
+        json_t *cur = json_null();
+
+        for (size_t k = 0; k < n_rows; k++)
+            if (rows[k].executor == i && rows[k].built_on && streq(rows[k].built_on, n->cfg.name)) {
+                _cleanup_(job_unrefp) struct job *job = jobs_get(m->app->jobs, rows[k].job);
+                json_decref(cur);
+                cur = depth >= 1 && job ? model_build(m, job, &rows[k], 0)
+                                        : model_build_ref(m, rows[k].job, rows[k].number);
+            }
+        json_array_append_new(execs, json_pack("{s:s, s:o, s:b, s:b, s:i, s:i}", "_class",
+                                               "hudson.model.Executor", "currentExecutable", cur,
+                                               "idle", json_is_null(cur), "likelyStuck", false,
+                                               "number", i, "progress", -1));
     }
+    build_rows_free(rows, n_rows);
     for (size_t i = 0; i < n->n_labels; i++)
         json_array_append_new(labels, json_pack("{s:s}", "name", n->labels[i]));
     o = json_pack("{s:s, s:[], s:o, s:s, s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:o, s:i, "

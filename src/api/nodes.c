@@ -14,10 +14,26 @@
 #include "api/nodes.h"
 #include "core/nodes.h"
 #include "util/bounds.h"
+#include "util/buf.h"
 #include "util/macro.h"
 #include "util/strutil.h"
 
 #define SEG(i) req_seg(req, (i))
+
+/* The node's URL below the request's root, with `suffix`; lent (rfmt), "" on ENOMEM. */
+static const char *
+node_url(const struct app *app, struct req *req, const char *name, const char *suffix)
+{
+    _cleanup_free_ char *root = app_root_url(app, req);
+    struct buf b = BUF_INIT(16384);
+    const char *s = "";
+
+    if (root && buf_printf(&b, "%scomputer/", root) >= 0 && url_encode(&b, name) >= 0 &&
+        buf_printf(&b, "/%s", suffix) >= 0)
+        s = rfmt("%s", buf_str(&b));
+    buf_release(&b);
+    return s;
+}
 
 static void
 refuse_node(const struct app *app, struct req *req, struct resp *resp, int r, const char *name,
@@ -216,7 +232,7 @@ static void
 create_node(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     _cleanup_(node_config_release) struct node_config c = {};
-    _cleanup_free_ char *xml = NULL, *msg = NULL, *root = NULL;
+    _cleanup_free_ char *xml = NULL, *msg = NULL;
     const char *name = req_param(req, "name"), *type = req_param(req, "type");
     const char *json = req_param(req, "json"), *why = NULL;
     int r;
@@ -254,25 +270,14 @@ create_node(const struct app *app, struct req *req, struct resp *resp, struct jo
         return;
     }
     app_audit(req, "node-create", NULL, "node '%s' (%s:%d)", name, c.host ? c.host : "-", c.port);
-    root = app_root_url(app, req);
-    if (!root) {
-        api_send_text(resp, 500, "Out of memory.\n");
-        return;
-    }
-    api_redirect(resp, 302, rfmt("%scomputer/%s/", root, name));
+    api_redirect(resp, 302, node_url(app, req, name, ""));
 }
 
 static void
 node_root(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
-    _cleanup_free_ char *root = app_root_url(app, req);
-
     (void) unused;
-    if (!root) {
-        api_send_text(resp, 500, "Out of memory.\n");
-        return;
-    }
-    api_redirect(resp, 302, rfmt("%scomputer/%s/api/json", root, SEG(1)));
+    api_redirect(resp, 302, node_url(app, req, SEG(1), "api/json"));
 }
 
 static void
@@ -347,7 +352,6 @@ static void
 toggle_offline(const struct app *app, struct req *req, struct resp *resp, struct job *unused)
 {
     _cleanup_(node_freep) struct node *n = NULL;
-    _cleanup_free_ char *root = NULL;
     const char *msg = req_param(req, "offlineMessage");
     enum perm need;
     int r;
@@ -380,8 +384,7 @@ toggle_offline(const struct app *app, struct req *req, struct resp *resp, struct
     else
         app_audit(req, "node-offline", NULL, "node '%s'%s%s", SEG(1), msg && *msg ? ": " : "",
                   msg ? msg : "");
-    root = app_root_url(app, req);
-    api_redirect(resp, 302, rfmt("%scomputer/%s/", root ? root : "/", SEG(1)));
+    api_redirect(resp, 302, node_url(app, req, SEG(1), ""));
 }
 
 #define GET ROUTE_GET

@@ -621,6 +621,8 @@ agent_set_node(struct agent *a, struct node *n)
     node_free(a->node);
     a->node = copy;
     a->cfg = &copy->cfg;
+    /* the target borrows the host from the configuration */
+    a->target.host = a->cfg->host;
     for (size_t i = 0; i < copy->n_labels; i++)
         (void) buf_printf(&b, "%s%s", i ? " " : "", copy->labels[i]);
     free(a->label_string);
@@ -986,7 +988,7 @@ agents_signal(struct engine *e, struct run *run, int sig)
 {
     struct agent *a = run->agent;
     _cleanup_(ssh_argv_freep) char **argv = NULL;
-    _cleanup_free_ char *run_id = NULL;
+    _cleanup_free_ char *run_id = NULL, *why = NULL;
     struct spawn_req req;
     pid_t pid;
     int pidfd, fd = -1;
@@ -997,7 +999,7 @@ agents_signal(struct engine *e, struct run *run, int sig)
     /* TERM, then KILL after the grace the engine gives a local build */
     if (!run_id || ssh_kill_payload(a->cfg->remote_fs, run_id,
                                     sig == SIGKILL ? 0 : (unsigned) (e->opts.stop_grace_ms / 1000),
-                                    &fd, NULL) < 0)
+                                    &fd, &why) < 0)
         return;
     argv = ssh_session_argv(a->dir, &a->target);
     if (!argv) {

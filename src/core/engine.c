@@ -108,11 +108,11 @@ engine_free(struct engine *e)
         free(e->poll_wanted[i].user);
     }
     free(e->poll_wanted);
-    free(e->runs);
-    free(e->slots);
     if (e->opts.nodes)
         nodes_set_notify(e->opts.nodes, NULL, NULL);
     agents_free(e);
+    free(e->runs);
+    free(e->slots);
     free(e->root_url);
     free(e->quiet_reason);
     for (size_t i = 0; i < e->n_unrecorded; i++)

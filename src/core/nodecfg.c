@@ -15,6 +15,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "core/credentials.h"
 #include "core/jobs.h"
 #include "core/label.h"
 #include "core/nodes.h"
@@ -281,6 +282,15 @@ read_host_key(const xmlNode *n, struct node_config *c, char **why)
     }
 }
 
+static bool
+has_control_or_space(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return true;
+    return false;
+}
+
 static int
 read_launcher(const xmlNode *n, struct node_config *c, char **why)
 {
@@ -313,9 +323,15 @@ read_launcher(const xmlNode *n, struct node_config *c, char **why)
     }
     if (!c->host || !*c->host)
         return fail(why, "An SSH node needs a <host>.");
-    if (strpbrk(c->host, " \t\r\n") || c->host[0] == '-')
-        return fail(why, "<host> must be a host name or address, without spaces and not "
-                         "starting with '-'.");
+    if (has_control_or_space(c->host) || c->host[0] == '-')
+        return fail(why, "<host> must be a host name or address, without spaces or control "
+                         "characters and not starting with '-'.");
+    if (c->credentials_id && *c->credentials_id) {
+        const char *w;
+
+        if (cred_check_id(c->credentials_id, &w) < 0)
+            return fail(why, rfmt("<credentialsId>: %s", w));
+    }
     return 0;
 }
 
@@ -421,8 +437,9 @@ read_doc(const xmlDoc *doc, struct node_config *c, char **why)
     if (c->launcher == NODE_LAUNCHER_SSH && c->remote_fs[0] != '/')
         return fail(why, "An SSH node needs <remoteFS>, the absolute path of its working "
                          "directory on the agent (/home/jenkins).");
-    if (strpbrk(c->remote_fs, "\r\n"))
-        return fail(why, "<remoteFS> must be one line.");
+    for (const unsigned char *p = (const unsigned char *) c->remote_fs; *p; p++)
+        if (*p < ' ' || *p == 0x7f)
+            return fail(why, "<remoteFS> must not contain control characters.");
     return 0;
 }
 
@@ -549,6 +566,33 @@ node_host_key_parse(const char *line, char **ret_algorithm, char **ret_key,
         }
     }
     return 0;
+}
+
+char *
+node_host_key_fingerprint(const char *key)
+{
+    char hex[SECRET_SHA256_HEX_LEN + 1], *bytes = NULL, *b64, *fp;
+    unsigned char digest[32];
+    size_t len = 0;
+
+    if (!key || base64_decode(key, &bytes, &len) < 0)
+        return NULL;
+    secret_sha256_hex(bytes, len, hex);
+    free(bytes);
+    for (size_t i = 0; i < 32; i++) {
+        unsigned hi = (unsigned) (hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
+        unsigned lo = (unsigned) (hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0'
+                                                        : hex[2 * i + 1] - 'a' + 10);
+
+        digest[i] = (unsigned char) (hi << 4 | lo);
+    }
+    b64 = base64_encode(digest, sizeof(digest));
+    if (!b64)
+        return NULL;
+    b64[strcspn(b64, "=")] = '\0';
+    fp = strdup_printf("SHA256:%s", b64);
+    free(b64);
+    return fp;
 }
 
 /* ---- writing ---- */

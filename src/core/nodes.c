@@ -244,7 +244,7 @@ load_one(struct nodes *n, const char *name, const struct entry *old, struct entr
             node->labels[i + 1] = strdup(node->cfg.labels[i]);
     }
     node->usable = node->cfg.launcher == NODE_LAUNCHER_SSH;
-    if (old) {
+    if (old && old->node.usable) {
         node->state = old->node.state;
         node->offline_reason = dup0(old->node.offline_reason);
         node->busy_executors = old->node.busy_executors;
@@ -252,7 +252,8 @@ load_one(struct nodes *n, const char *name, const struct entry *old, struct entr
         node->os_line = dup0(old->node.os_line);
         node->generation = stamp_eq(&old->stamp, &e->stamp) ? old->node.generation : ++n->generation;
     } else {
-        node->generation = ++n->generation;
+        node->generation = old && stamp_eq(&old->stamp, &e->stamp) ? old->node.generation
+                                                                    : ++n->generation;
         node->os_line = strdup("");
         if (node->usable) {
             node->state = NODE_CONNECTING;
@@ -396,6 +397,18 @@ check_locked(struct nodes *n)
     return n->generation != before;
 }
 
+/* A node, or a node directory whose config.xml does not read (so it can be mended or removed). */
+static bool
+known_locked(const struct nodes *n, const char *name)
+{
+    if (find(n->v, n->n, name))
+        return true;
+    for (size_t i = 0; i < n->n_skipped; i++)
+        if (streq(n->skipped[i].name, name))
+            return true;
+    return false;
+}
+
 static void
 notify(struct nodes *n, bool changed)
 {
@@ -533,7 +546,7 @@ nodes_update(struct nodes *n, const char *name, const char *xml, size_t len, cha
     }
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    if (!find(n->v, n->n, name))
+    if (!known_locked(n, name))
         r = -ENOENT;
     else {
         r = fs_write_atomic(cfg, xml, len, 0600);
@@ -554,7 +567,7 @@ nodes_delete(struct nodes *n, const char *name)
         return -ENOMEM;
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    if (!find(n->v, n->n, name))
+    if (!known_locked(n, name))
         r = -ENOENT;
     else {
         r = fs_rm_rf(d);
@@ -576,7 +589,7 @@ nodes_get_config(struct nodes *n, const char *name, char **ret_xml, size_t *ret_
         return -ENOMEM;
     pthread_mutex_lock(&n->lock);
     (void) check_locked(n);
-    known = find(n->v, n->n, name) != NULL;
+    known = known_locked(n, name);
     pthread_mutex_unlock(&n->lock);
     if (!known)
         return -ENOENT;

@@ -131,6 +131,13 @@ char *nodecfg_write(const struct node_config *c);
 int node_host_key_parse(const char *line, char **ret_algorithm, char **ret_key,
                         const char **reterr_why);
 
+/*
+ * The fingerprint ssh-keygen -l shows for a base64 host key
+ * ("SHA256:+DiY3w..."), newly allocated; NULL for a key that is not
+ * base64, or on ENOMEM.
+ */
+char *node_host_key_fingerprint(const char *key);
+
 /* A node as the registry reports it: a copy, the caller's to free. */
 struct node {
     struct node_config cfg;
@@ -172,7 +179,10 @@ int nodes_create(struct nodes *n, const char *xml, size_t len, char **ret_name, 
 /*
  * Replaces node `name`'s config.xml. The XML must name the same node
  * (Steward does not rename nodes). 0, -ENOENT, -EINVAL with *reterr_why
- * (newly allocated), -errno. Nothing changes on an error.
+ * (newly allocated), -errno. Nothing changes on an error. A node whose
+ * stored config.xml does not read may be mended this way, read with
+ * nodes_get_config() and removed with nodes_delete(), though
+ * nodes_list() and nodes_get() leave it out.
  */
 int nodes_update(struct nodes *n, const char *name, const char *xml, size_t len, char **reterr_why);
 /* Removes a node and its directory. 0, -ENOENT, -errno. */

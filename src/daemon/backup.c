@@ -8,6 +8,7 @@
  *   jobs/            config.xml files, build logs and archived artifacts
  *   secrets/
  *   uploads/         file parameters' files that waiting builds need
+ *   nodes/           the nodes' config.xml and offline marks
  *   known_hosts      the host keys Git over ssh trusts (when the home has one)
  *   steward-backup   the manifest, written last: a directory without one is
  *                    a backup that did not finish, and restore refuses it
@@ -56,14 +57,16 @@
 #define RESTORE_OLD ".restore-old"
 
 /* What a home holds that a backup carries, in the order a restore swaps them. */
-static const char *const swapped[] = { "jobs", "secrets", "uploads", "known_hosts", "steward.db" };
+static const char *const swapped[] = { "jobs", "secrets", "uploads", "nodes", "known_hosts",
+                                       "steward.db" };
 /*
  * The first of them are directories every backup has; the next ones
  * older backups may lack (a restore then keeps the home's own).
  */
 #define SWAPPED_DIRS 2
 #define SWAPPED_UPLOADS 2
-#define SWAPPED_KNOWN_HOSTS 3
+#define SWAPPED_NODES 3
+#define SWAPPED_KNOWN_HOSTS 4
 /* The database's companions: an old WAL must never meet a new database file. */
 static const char *const db_companions[] = { "steward.db-wal", "steward.db-shm",
                                              "steward.db-journal" };
@@ -313,6 +316,8 @@ run_backup(struct backup *b)
         r = copy_part(b, "secrets");
     if (r >= 0)
         r = copy_part(b, "uploads");
+    if (r >= 0)
+        r = copy_part(b, "nodes");
     if (r >= 0) {
         _cleanup_free_ char *src = path_join(b->home, "known_hosts");
         _cleanup_free_ char *dst = path_join(b->dest, "known_hosts");
@@ -343,7 +348,7 @@ run_backup(struct backup *b)
     }
     fprintf(stderr,
             "Backed up %s to %s: the database (schema version %d) and %zu files (%s) of jobs, "
-            "build logs, artifacts, secrets, uploaded files and known host keys.\n",
+            "build logs, artifacts, secrets, uploaded files, nodes and known host keys.\n",
             b->home, b->dest, schema, b->copied.files, mib(b->copied.bytes));
     if (left_out > 0)
         fprintf(stderr, "%zu %s discarded or deleted while the backup ran: left out.\n",
@@ -398,6 +403,7 @@ fail:
         (void) fs_rm_rf(rfmt("%s/jobs", dest));
         (void) fs_rm_rf(rfmt("%s/secrets", dest));
         (void) fs_rm_rf(rfmt("%s/uploads", dest));
+        (void) fs_rm_rf(rfmt("%s/nodes", dest));
         (void) fs_rm_rf(rfmt("%s/known_hosts", dest));
     }
     fprintf(stderr, "steward: the backup failed; nothing was left in %s\n", argv[1]);
@@ -580,7 +586,7 @@ stage_restore(const char *src, const char *home, const char *stage)
         _cleanup_free_ char *from = path_join(src, swapped[i]);
         _cleanup_free_ char *to = path_join(stage, swapped[i]);
 
-        /* a backup from before it carried uploads and host keys: the home keeps its own */
+        /* a backup from before it carried uploads, nodes and host keys: the home keeps its own */
         if (from && i >= SWAPPED_DIRS && !exists(from)) {
             free(from);
             from = path_join(home, swapped[i]);
@@ -589,7 +595,7 @@ stage_restore(const char *src, const char *home, const char *stage)
             r = -ENOMEM;
         else if (i == SWAPPED_KNOWN_HOSTS)
             r = copy_small_file(from, to, NULL);
-        else if (i == SWAPPED_UPLOADS && !exists(from))
+        else if ((i == SWAPPED_UPLOADS || i == SWAPPED_NODES) && !exists(from))
             r = 0;
         else
             r = fs_copy_tree(from, to, NULL);

@@ -25,7 +25,8 @@ static void
 state(struct buf *b, const struct node *n)
 {
     if (n->temporarily_offline) {
-        html_raw(b, "<span class=\"st st-aborted\">taken offline</span>");
+        html_raw(b, "<span class=\"st st-aborted\"><span class=\"sym\" aria-hidden=\"true\">"
+                    "&#9632;</span>Taken offline</span>");
         if (n->offline_message && *n->offline_message) {
             html_raw(b, " ");
             html_text(b, n->offline_message);
@@ -33,11 +34,15 @@ state(struct buf *b, const struct node *n)
         return;
     }
     if (n->state == NODE_ONLINE) {
-        html_raw(b, "<span class=\"st st-success\">online</span>");
+        html_raw(b, "<span class=\"st st-ok\"><span class=\"sym\" aria-hidden=\"true\">"
+                    "&#10003;</span>Online</span>");
         return;
     }
-    html_raw(b, n->state == NODE_CONNECTING ? "<span class=\"st st-queued\">connecting</span> "
-                                            : "<span class=\"st st-failure\">offline</span> ");
+    html_raw(b, n->state == NODE_CONNECTING
+                    ? "<span class=\"st st-queued\"><span class=\"sym\" aria-hidden=\"true\">"
+                      "&#8230;</span>Connecting</span> "
+                    : "<span class=\"st st-fail\"><span class=\"sym\" aria-hidden=\"true\">"
+                      "&#10007;</span>Offline</span> ");
     html_text(b, n->offline_reason);
 }
 
@@ -120,9 +125,10 @@ list_page(struct web *w, const char *error_lent, int status)
     html_raw(b, "<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">Name</th><th "
                 "scope=\"col\">State</th><th scope=\"col\">Executors</th><th scope=\"col\" "
                 "class=\"opt\">Host</th><th scope=\"col\">Labels</th></tr></thead><tbody>");
-    buf_printf(b, "<tr><td class=\"nowrap\">Built-In Node</td><td><span class=\"st "
-                  "st-success\">online</span></td><td>%d</td><td class=\"opt\">-</td><td>"
-                  "<code>built-in</code></td></tr>", w->app->executors);
+    buf_printf(b, "<tr><td class=\"nowrap\">Built-In Node</td><td><span class=\"st st-ok\">"
+                  "<span class=\"sym\" aria-hidden=\"true\">&#10003;</span>Online</span></td>"
+                  "<td>%d</td><td class=\"opt\">-</td><td><code>built-in</code></td></tr>",
+               w->app->executors);
     for (size_t i = 0; i < n; i++) {
         html_raw(b, "<tr><td class=\"nowrap\"><a href=\"");
         node_href(b, w, v[i].cfg.name, "");
@@ -287,9 +293,14 @@ web_node_page(struct web *w, const char *name)
     if (n->cfg.launcher == NODE_LAUNCHER_SSH) {
         fact(b, "Host", rfmt("%s:%d", n->cfg.host, n->cfg.port));
         fact(b, "Credentials", n->cfg.credentials_id);
-        fact(b, "Host key", n->cfg.host_key_strategy == NODE_HOST_KEY_MANUALLY_PROVIDED
-                                ? rfmt("%s %.24s...", n->cfg.host_key_algorithm, n->cfg.host_key)
-                                : node_host_key_class(n->cfg.host_key_strategy));
+        if (n->cfg.host_key_strategy == NODE_HOST_KEY_MANUALLY_PROVIDED) {
+            _cleanup_free_ char *fp = node_host_key_fingerprint(n->cfg.host_key);
+
+            fact(b, "Host key", rfmt("%s %s", n->cfg.host_key_algorithm, fp ? fp : "?"));
+        } else
+            fact(b, "Host key", strrchr(node_host_key_class(n->cfg.host_key_strategy), '.')
+                                    ? strrchr(node_host_key_class(n->cfg.host_key_strategy), '.') + 1
+                                    : "none");
     }
     fact(b, "Remote root directory", n->cfg.remote_fs);
     fact(b, "Usage", n->cfg.mode == NODE_MODE_EXCLUSIVE

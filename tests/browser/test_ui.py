@@ -291,9 +291,14 @@ def test_the_dashboard_refreshes_its_live_parts_without_reloading(ui, server):
 def test_pages_fit_a_phone(ui, server):
     d = ui
     d.set_window_size(390, 844)
+    if "phone1" not in server.admin("node", "list").stdout:
+        server.admin("node", "add", "phone1", "--host", "phone1.example.com", "--credentials",
+                     "build-key", "--remote-fs", "/home/build", "--labels", "linux arm64",
+                     "--host-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl")
     for path, name in (("", "15-phone-dashboard"), ("job/greeter/", "16-phone-job"),
                        ("job/greeter/1/", "17-phone-build"), ("job/greeter/configure", "18-phone-configure"),
-                       ("manage/hooks", "18b-phone-hooks")):
+                       ("manage/hooks", "18b-phone-hooks"), ("manage/nodes", "18c-phone-nodes"),
+                       ("computer/phone1/", "18d-phone-node")):
         d.get(server.url + path)
         wait_for(lambda: d.execute_script("return document.readyState") == "complete",
                  what=f"{path or '/'} to finish loading")

@@ -272,8 +272,8 @@ def test_backup_refuses_a_destination_that_exists_and_is_not_empty(server, tmp_p
     empty.mkdir()
     p = steward(server.home, "backup", str(empty))
     assert p.returncode == 0, p.stderr
-    assert sorted(os.listdir(empty)) == ["jobs", "secrets", "steward-backup", "steward.db",
-                                         "uploads"]
+    assert sorted(os.listdir(empty)) == ["jobs", "nodes", "secrets", "steward-backup",
+                                         "steward.db", "uploads"]
 
     # inside the home it would copy itself
     p = steward(server.home, "backup", os.path.join(server.home, "jobs", "b"))

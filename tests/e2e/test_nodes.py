@@ -216,6 +216,15 @@ def test_permissions_are_named(srv):
     assert srv.post("computer/p1/doDelete", auth=srv.alice).status_code == 200
 
 
+def test_a_name_outside_ascii(srv):
+    j = client(srv)
+    j.create_node("b\u00e4cker", remoteFS="/b", launcher=jenkins.LAUNCHER_SSH,
+                  launcher_params={"host": "h", "credentialsId": "k"})
+    assert j.get_node_info("b\u00e4cker")["displayName"] == "b\u00e4cker"
+    j.delete_node("b\u00e4cker")
+    assert not j.node_exists("b\u00e4cker")
+
+
 def test_other_launchers_are_stored_but_never_usable(srv):
     j = client(srv)
     j.create_node("jnlp1", launcher=jenkins.LAUNCHER_JNLP)
@@ -290,6 +299,7 @@ def test_nodes_pages(srv):
     assert "<code>&lt;b&gt;</code>" in page and "<code><b></code>" not in page
     node = http.get(srv.url + "computer/web1/", headers={"Accept": "text/html"})
     assert node.status_code == 200 and "web1.example.com" in node.text
+    assert "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU" in node.text
     crumb = page_crumb(node.text)
     r = http.post(srv.url + "computer/web1/toggleOffline",
                   data={"Jenkins-Crumb": crumb, "offlineMessage": "by hand"},
@@ -312,3 +322,61 @@ def test_nodes_pages(srv):
         "Jenkins-Crumb": page_crumb(page.text), "name": "web3", "host": "h",
         "credentials": "k", "remote_fs": "/b"}, allow_redirects=False)
     assert r.status_code == 403 and "Agent/Create" in r.text
+
+
+def test_backup_and_restore_carry_the_nodes(tmp_path):
+    import os
+    import shutil
+    old = tmp_path / "old"
+    s = Server(old)
+    s.admin("node", "add", "b1", "--host", "b1.example.com", "--credentials", "k",
+            "--remote-fs", "/home/build")
+    with open(old / "nodes" / "b1" / "offline", "w") as f:
+        f.write("in the backup")
+    dest = tmp_path / "backup"
+    s.admin("backup", str(dest))
+    assert (dest / "nodes" / "b1" / "config.xml").exists()
+    new = Server(tmp_path / "new")
+    new.admin("restore", str(dest))
+    assert "b1" in new.admin("node", "list").stdout
+    with open(tmp_path / "new" / "nodes" / "b1" / "offline") as f:
+        assert f.read() == "in the backup"
+    # a backup from before nodes were in backups: the home keeps its own
+    shutil.rmtree(dest / "nodes")
+    new.admin("node", "add", "b2", "--host", "h", "--credentials", "k", "--remote-fs", "/b")
+    new.admin("restore", str(dest))
+    listing = new.admin("node", "list").stdout
+    assert "b2" in listing and "b1" in listing
+    assert os.path.isdir(tmp_path / "new" / "nodes")
+
+
+def test_matrix_grants_of_agent_permissions(tmp_path):
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.add_user("bob", "bob-password")
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.bob = ("bob", s.new_token("bob", "laptop"))
+    s.admin("security", "authorization", "matrix")
+    s.admin("security", "matrix", "grant", "bob", "Overall/Read")
+    s.admin("security", "matrix", "grant", "bob", "hudson.model.Computer.Create")
+    s.start()
+    try:
+        j = client(s, s.bob)
+        j.create_node("m1", remoteFS="/b", launcher=jenkins.LAUNCHER_SSH,
+                      launcher_params={"host": "m1", "credentialsId": "k"})
+        assert j.node_exists("m1")
+        # Create alone: no config.xml, no toggle, no delete, each naming what is missing
+        r = s.get("computer/m1/config.xml", auth=s.bob)
+        assert r.status_code == 403 and "Agent/ExtendedRead" in r.text
+        r = s.post("computer/m1/toggleOffline", auth=s.bob)
+        assert r.status_code == 403 and "Agent/Disconnect" in r.text
+        r = s.post("computer/m1/doDelete", auth=s.bob)
+        assert r.status_code == 403 and "Agent/Delete" in r.text
+        x = s.get("computer/m1/api/xml", auth=s.bob)
+        assert x.status_code == 200 and "<displayName>m1</displayName>" in x.text
+        r = s.get("computer/api/json", params={"tree": "computer[displayName,offline]"},
+                  auth=s.bob)
+        assert r.json()["computer"][1] == {"_class": "hudson.slaves.SlaveComputer",
+                                          "displayName": "m1", "offline": True}
+    finally:
+        s.stop()

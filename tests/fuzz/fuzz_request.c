@@ -48,10 +48,12 @@
 #include <unistd.h>
 
 #include "api/dispatch.h"
+#include "api/nodes.h"
 #include "core/auth.h"
 #include "core/engine.h"
 #include "core/home.h"
 #include "core/jobs.h"
+#include "core/nodes.h"
 #include "core/upload.h"
 #include "http/app.h"
 #include "http/http.h"
@@ -94,6 +96,7 @@ static struct {
     char dir[64];
     struct home *home;
     struct jobs *jobs;
+    struct nodes *nodes;
     struct auth *auth;
     struct engine *engine;
     struct http *http;
@@ -104,7 +107,7 @@ static struct {
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
 {
-    const struct route_table tables[] = { web_routes, api_routes };
+    const struct route_table tables[] = { web_routes, api_routes, node_routes };
 
     route_dispatch(userdata, req, resp, tables, ELEMENTSOF(tables));
 }
@@ -134,6 +137,7 @@ stop_server(void)
     engine_stop(server.engine);
     server.engine = engine_free(server.engine);
     server.jobs = jobs_free(server.jobs);
+    server.nodes = nodes_free(server.nodes);
     server.auth = auth_free(server.auth);
     server.home = home_free(server.home);
     (void) fs_rm_rf(server.dir);
@@ -158,6 +162,7 @@ start_server(void)
     add_user(db, "bob", false, BOB_TOKEN_HEX, "22222222-2222-4222-8222-222222222222");
     CHECK(jobs_load(server.home, &server.jobs) == 0);
     CHECK(jobs_create(server.jobs, "hello", job_xml, strlen(job_xml), &err) == 0);
+    CHECK(nodes_open(server.home->root, &server.nodes) == 0);
     CHECK(auth_new(&server.auth) == 0);
     CHECK(http_bind("127.0.0.1:0", &fd, &port) == 0);
     snprintf(listen, sizeof listen, "http://127.0.0.1:%d/", port);
@@ -167,7 +172,7 @@ start_server(void)
                                             .queue_limit = 20 },
                      &server.engine) == 0);
     CHECK(engine_start(server.engine) == 0);
-    server.app = (struct app){ .home = server.home, .jobs = server.jobs,
+    server.app = (struct app){ .home = server.home, .jobs = server.jobs, .nodes = server.nodes,
                                .engine = server.engine, .auth = server.auth, .executors = 1 };
     uploads = upload_dir(server.home->root);
     CHECK(uploads && fs_mkdir_p(uploads, 0700) == 0);

@@ -12,7 +12,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_DIR=${FUZZ_DIR:-/tmp/steward-fuzz}
 FUZZ_CC=${FUZZ_CC:-clang}
 FUZZ_NICE=${FUZZ_NICE:-10}   # a fuzzer takes a whole core: let other work go first
-FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit credxml gitreport junit}
+FUZZ_TARGETS=${FUZZ_TARGETS:-cli_settings tree jobcfg tz http_parse perm request audit credxml gitreport junit label nodecfg}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -Wall -Wextra -Werror
         -Wno-missing-field-initializers -std=gnu11 -D_GNU_SOURCE -DSTEWARD_VERSION=\"fuzz\" -Isrc"
 
@@ -28,6 +28,8 @@ target_sources() {
     gitreport)    echo "src/core/git.c src/core/poll.c src/util/buf.c src/util/strutil.c src/util/fs.c|libsodium" ;;
     credxml)      echo "src/core/credentials.c src/core/credentials_xml.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     junit)        echo "src/core/junit.c src/core/archive.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_bindings.c src/core/jobcfg_summary.c src/core/jobcfg_support.c src/core/support.c src/core/perm.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
+    label)        echo "src/core/label.c src/util/buf.c src/util/strutil.c|libsodium" ;;
+    nodecfg)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c | grep -v engine.c | tr '\n' ' ')|sqlite3 libxml-2.0 libsodium" ;;
     audit)        echo "src/core/audit.c src/core/perm.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     request)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c src/http/*.c src/api/*.c src/web/*.c \
                           | tr '\n' ' ')|libmicrohttpd gnutls sqlite3 libxml-2.0 jansson libsodium" ;;

@@ -148,6 +148,10 @@ static void nodecfg__refuses_bad_input_with_a_reason(void **state)
         { "<host>build1.example.com", "<host>", "host" },
         { "<remoteFS>/home/build", "<remoteFS>relative", "remoteFS" },
         { "<mode>EXCLUSIVE", "<mode>SOMETIMES", "mode" },
+        { "<host>build1.example.com", "<host>-oProxyCommand=x", "host" },
+        { "<host>build1.example.com", "<host>a&#9;b", "host" },
+        { "<credentialsId>build-key", "<credentialsId>a b", "credentialsId" },
+        { "<remoteFS>/home/build", "<remoteFS>/home/&#10;x", "remoteFS" },
         { "</slave>", "</slaf>", "well-formed" },
         { "<?xml version='1.1' encoding='UTF-8'?>", "<!DOCTYPE x [<!ENTITY e \"x\">]>", "DOCTYPE" },
         { KEY, "AAAA", "host key" },
@@ -187,6 +191,11 @@ static void node_host_key_parse__reads_keyscan_lines(void **state)
     assert_string_equal(k, KEY);
     free(a);
     free(k);
+    a = node_host_key_fingerprint(KEY);
+    /* what ssh-keygen -l says of it */
+    assert_string_equal(a, "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU");
+    free(a);
+    assert_null(node_host_key_fingerprint("not base64!"));
     assert_int_equal(node_host_key_parse("ssh-rsa " KEY, &a, &k, &why), -EINVAL);
     assert_int_equal(node_host_key_parse("nonsense", &a, &k, &why), -EINVAL);
     assert_int_equal(node_host_key_parse("", &a, &k, &why), -EINVAL);
@@ -323,6 +332,11 @@ static void nodes__a_directory_completed_later_is_read(void **state)
     assert_int_equal(nodes_count(n), 0);
     assert_int_equal(fs_write_atomic(cfg, ssh_xml, strlen(ssh_xml), 0600), 0);
     assert_int_equal(nodes_count(n), 1);
+    /* a config.xml broken on disk: left out, and mended over the API's path */
+    assert_int_equal(fs_write_atomic(cfg, "<slave>", 7, 0600), 0);
+    assert_int_equal(nodes_count(n), 0);
+    assert_int_equal(nodes_update(n, "a1", ssh_xml, strlen(ssh_xml), &why), 0);
+    assert_int_equal(nodes_count(n), 1);
     assert_int_equal(nodes_delete(n, "a1"), 0);
     /* a directory left empty by a create that died is free to take */
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -348,7 +362,20 @@ static void nodes__other_launchers_are_never_usable(void **state)
     assert_false(one->usable);
     assert_int_equal(one->state, NODE_OFFLINE);
     assert_non_null(strstr(one->offline_reason, "only SSH nodes"));
-    node_free(one);
+    one = node_free(one);
+    /* made an SSH node, it waits for the engine like any new one */
+    {
+        static const char ssh[] =
+            "<slave><name>w1</name><remoteFS>/b</remoteFS><launcher "
+            "class=\"hudson.plugins.sshslaves.SSHLauncher\"><host>h</host></launcher></slave>";
+
+        assert_int_equal(nodes_update(n, "w1", ssh, strlen(ssh), &why), 0);
+        assert_int_equal(nodes_get(n, "w1", &one), 0);
+        assert_true(one->usable);
+        assert_int_equal(one->state, NODE_CONNECTING);
+        assert_string_equal(one->offline_reason, "not connected yet");
+        one = node_free(one);
+    }
     assert_int_equal(nodes_delete(n, "w1"), 0);
     nodes_free(n);
 }

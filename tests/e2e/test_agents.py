@@ -1,0 +1,276 @@
+"""Builds on nodes over OpenSSH: real sshd nodes (each its own host in a network namespace,
+or on loopback), chosen by label expression, with aborts, timeouts, a node cut off in the
+middle of a build, and a wrong host key."""
+import os
+import time
+import xml.sax.saxutils as sax
+
+import jenkins
+import pytest
+import requests
+
+from conftest import Server, create_job
+from e2e_helpers import wait_for
+from sshnode import can_run_sshd, keygen, new_host_key, sshnode  # noqa: F401 (a fixture)
+
+SSH = "hudson.plugins.sshslaves.SSHLauncher"
+MANUAL = "hudson.plugins.sshslaves.verifiers.ManuallyProvidedKeyVerificationStrategy"
+
+pytestmark = pytest.mark.skipif(bool(can_run_sshd()), reason=str(can_run_sshd()))
+
+
+def job_xml(script, label=None, params=(), concurrent=False):
+    node = (f"<assignedNode>{sax.escape(label)}</assignedNode><canRoam>false</canRoam>"
+            if label else "<canRoam>true</canRoam>")
+    props = ""
+    if params:
+        defs = "".join("<hudson.model.StringParameterDefinition>"
+                       f"<name>{p}</name><defaultValue></defaultValue>"
+                       "</hudson.model.StringParameterDefinition>" for p in params)
+        props = ("<hudson.model.ParametersDefinitionProperty><parameterDefinitions>"
+                 f"{defs}</parameterDefinitions></hudson.model.ParametersDefinitionProperty>")
+    return ("<?xml version='1.1' encoding='UTF-8'?>\n<project><description/>"
+            f"<properties>{props}</properties>{node}<disabled>false</disabled>"
+            f"<concurrentBuild>{'true' if concurrent else 'false'}</concurrentBuild>"
+            "<builders><hudson.tasks.Shell><command>"
+            f"{sax.escape(script)}</command></hudson.tasks.Shell></builders>"
+            "<publishers/><buildWrappers/></project>\n")
+
+
+@pytest.fixture
+def keys(tmp_path):
+    d = tmp_path / "keys"
+    d.mkdir()
+    return keygen(d / "login")
+
+
+def start_server(tmp_path, *extra):
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start("--node-keepalive", "1", "--node-connect-timeout", "5", *extra)
+    return s
+
+
+@pytest.fixture
+def server(tmp_path, keys):
+    s = start_server(tmp_path)
+    s.admin("credentials", "add", "--id", "node-key", "--kind", "ssh-key", "--username", "root",
+            "--secret-file", "-", input=keys[0])
+    yield s
+    s.stop()
+
+
+def add_node(server, name, node, root, labels, executors=1, key_line=None, exclusive=False):
+    server.admin("node", "add", name, "--host", node.host, "--port", str(node.port),
+                 "--credentials", "node-key", "--remote-fs", str(root), "--executors",
+                 str(executors), "--labels", labels, "--host-key",
+                 key_line or node.host_key_line, *(["--exclusive"] if exclusive else []))
+
+
+def computer(server, name):
+    return server.get(f"computer/{name}/api/json", auth=server.alice).json()
+
+
+def online(server, name):
+    c = computer(server, name)
+    return not c["offline"] and c
+
+
+def trigger(server, job, **params):
+    path = f"job/{job}/buildWithParameters" if params else f"job/{job}/build"
+    r = server.post(path, params=params, auth=server.alice)
+    assert r.status_code == 201, r.text
+    return r.headers["Location"]
+
+
+def console(server, job, number):
+    return server.get(f"job/{job}/{number}/consoleText", auth=server.alice).text
+
+
+def queue_why(server, location):
+    r = requests.get(location.rstrip("/") + "/api/json", auth=server.alice, timeout=30)
+    return r.json().get("why")
+
+
+def test_a_label_expression_picks_between_two_nodes(server, sshnode, keys, tmp_path):
+    n1, n2 = sshnode([keys[1]]), sshnode([keys[1]])
+    root1, root2 = tmp_path / "root1", tmp_path / "root2"
+    add_node(server, "alpha1", n1, root1, "linux alpha")
+    # the second through python-jenkins' create_node, as a script would add it
+    j = jenkins.Jenkins(server.url, username="alice", password=server.alice[1], timeout=30)
+    j.create_node("beta1", numExecutors=2, remoteFS=str(root2), labels="linux beta",
+                  launcher=jenkins.LAUNCHER_SSH,
+                  launcher_params={"host": n2.host, "port": str(n2.port),
+                                   "credentialsId": "node-key",
+                                   "sshHostKeyVerificationStrategy": {
+                                       "stapler-class": MANUAL, "key": n2.host_key_line}})
+    wait_for(lambda: online(server, "alpha1") and online(server, "beta1"), timeout=30,
+             what="both nodes online",
+             seen=lambda: (computer(server, "alpha1"), computer(server, "beta1")))
+    script = 'echo "on $NODE_NAME in $WORKSPACE"; printf %s "$V" > value; pwd > where'
+    create_job(server, "pick", job_xml(script, "linux && beta", params=["V"]))
+    create_job(server, "other", job_xml(script, "alpha || windows", params=["V"]))
+    hostile = "it's \"quoted\" $(touch /tmp/pwned) `id`\nsecond line; rm -rf /"
+    trigger(server, "pick", V=hostile)
+    trigger(server, "other", V="plain")
+    b = server.wait_build("pick", 1, server.alice, timeout=60)
+    assert b["result"] == "SUCCESS", console(server, "pick", 1)
+    assert b["builtOn"] == "beta1"
+    log = console(server, "pick", 1)
+    assert "Building remotely on beta1" in log
+    assert f"on beta1 in {root2}/workspace/pick" in log
+    assert (root2 / "workspace" / "pick" / "value").read_text() == hostile
+    assert not os.path.exists("/tmp/pwned")
+    b = server.wait_build("other", 1, server.alice, timeout=60)
+    assert b["result"] == "SUCCESS", console(server, "other", 1)
+    assert b["builtOn"] == "alpha1"
+    assert (root1 / "workspace" / "other" / "where").read_text().strip() == \
+        f"{root1}/workspace/other"
+    # the built-in node does not take jobs of a label it lacks
+    assert not (tmp_path / "home" / "workspace" / "pick").exists()
+
+
+def test_the_queue_says_what_a_label_waits_for(server, sshnode, keys, tmp_path):
+    create_job(server, "win", job_xml("true", "windows"))
+    loc = trigger(server, "win")
+    wait_for(lambda: queue_why(server, loc) == "There are no nodes with the label \u2018windows\u2019",
+             what="the why of a label no node has", seen=lambda: queue_why(server, loc))
+    # a node that has the label but is taken offline
+    n1 = sshnode([keys[1]])
+    add_node(server, "win1", n1, tmp_path / "r", "windows")
+    wait_for(lambda: online(server, "win1"), timeout=30, what="win1 online",
+             seen=lambda: computer(server, "win1"))
+    r = server.post("computer/win1/toggleOffline", params={"offlineMessage": "patching"},
+                    auth=server.alice)
+    assert r.status_code in (200, 302), r.text
+    create_job(server, "on-win1", job_xml("true", "win1"))
+    loc2 = trigger(server, "on-win1")
+    wait_for(lambda: queue_why(server, loc2) == "\u2018win1\u2019 is offline",
+             what="the why of an offline node", seen=lambda: queue_why(server, loc2))
+    # back online: both start there
+    r = server.post("computer/win1/toggleOffline", auth=server.alice)
+    assert r.status_code in (200, 302), r.text
+    for job in ("win", "on-win1"):
+        b = server.wait_build(job, 1, server.alice, timeout=60)
+        assert b["result"] == "SUCCESS" and b["builtOn"] == "win1", console(server, job, 1)
+
+
+def test_a_node_cut_off_mid_build_fails_it_and_comes_back(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    root = tmp_path / "root"
+    add_node(server, "n1", node, root, "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    create_job(server, "long", job_xml("touch started; while :; do sleep 1; done", "linux"))
+    trigger(server, "long")
+    wait_for(lambda: (root / "workspace" / "long" / "started").exists(), timeout=60,
+             what="the step running on the node")
+    node.cut()
+    b = server.wait_build("long", 1, server.alice, timeout=60)
+    log = console(server, "long", 1)
+    assert b["result"] == "FAILURE", log
+    assert "ERROR: the connection to node 'n1' was lost" in log, log
+    c = wait_for(lambda: computer(server, "n1")["offline"] and computer(server, "n1"),
+                 what="n1 offline")
+    assert c["offlineCauseReason"], c
+    # a build queued meanwhile waits, and runs once the node is back
+    create_job(server, "after", job_xml("echo fine", "linux"))
+    loc = trigger(server, "after")
+    wait_for(lambda: "offline" in (queue_why(server, loc) or ""), what="the item waits",
+             seen=lambda: queue_why(server, loc))
+    node.restore()
+    b = server.wait_build("after", 1, server.alice, timeout=90)
+    assert b["result"] == "SUCCESS", console(server, "after", 1)
+    assert not computer(server, "n1")["offline"]
+
+
+def test_a_wrong_host_key_refuses_to_connect(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    other = new_host_key(tmp_path / "other-host-key")
+    add_node(server, "n1", node, tmp_path / "root", "linux", key_line=other)
+    c = wait_for(lambda: "host key" in computer(server, "n1")["offlineCauseReason"] and
+                 computer(server, "n1"), timeout=30, what="n1 refused for its host key",
+                 seen=lambda: computer(server, "n1"))
+    assert c["offline"] and "does not match" in c["offlineCauseReason"], c
+    create_job(server, "j", job_xml("true", "n1"))
+    loc = trigger(server, "j")
+    wait_for(lambda: queue_why(server, loc) == "\u2018n1\u2019 is offline",
+             what="the item waits for n1", seen=lambda: queue_why(server, loc))
+    # no session was ever opened on the node
+    assert "Accepted publickey" not in node.sshd_log()
+
+
+def remote_pids(marker):
+    pids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    pids.append(int(p))
+        except OSError:
+            pass
+    return pids
+
+
+def test_an_abort_reaches_the_whole_remote_process_group(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    root = tmp_path / "root"
+    add_node(server, "n1", node, root, "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    marker = f"98765{os.getpid() % 1000}"
+    create_job(server, "stopme", job_xml(f"sleep {marker}1 & sleep {marker}2 & touch started; "
+                                         f"sleep {marker}3", "n1"))
+    trigger(server, "stopme")
+    wait_for(lambda: len(remote_pids(marker)) >= 3, timeout=60,
+             what="the step and its children running on the node",
+             seen=lambda: remote_pids(marker))
+    r = server.post("job/stopme/1/stop", auth=server.alice)
+    assert r.status_code in (200, 302), r.text
+    b = server.wait_build("stopme", 1, server.alice, timeout=60)
+    assert b["result"] == "ABORTED", console(server, "stopme", 1)
+    wait_for(lambda: not remote_pids(marker), timeout=30,
+             what="every process of the step gone", seen=lambda: remote_pids(marker))
+    # the node stays online and takes the next build
+    create_job(server, "next", job_xml("echo next", "n1"))
+    trigger(server, "next")
+    assert server.wait_build("next", 1, server.alice, timeout=60)["result"] == "SUCCESS"
+
+
+def test_a_timeout_on_a_node(sshnode, keys, tmp_path):
+    s = start_server(tmp_path, "--build-timeout", "3s", "--build-timeout-minimum", "0s")
+    try:
+        s.admin("credentials", "add", "--id", "node-key", "--kind", "ssh-key", "--username",
+                "root", "--secret-file", "-", input=keys[0])
+        node = sshnode([keys[1]])
+        add_node(s, "n1", node, tmp_path / "root", "linux")
+        wait_for(lambda: online(s, "n1"), timeout=30, what="n1 online",
+                 seen=lambda: computer(s, "n1"))
+        create_job(s, "slow", job_xml("while :; do sleep 1; done", "linux"))
+        trigger(s, "slow")
+        b = s.wait_build("slow", 1, s.alice, timeout=60)
+        log = console(s, "slow", 1)
+        assert b["result"] == "ABORTED", log
+        assert "Build timed out" in log, log
+    finally:
+        s.stop()
+
+
+def test_parts_that_do_not_run_on_a_node_fail_the_build(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    add_node(server, "n1", node, tmp_path / "root", "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    xml = job_xml("touch a.txt", "n1").replace(
+        "<publishers/>", "<publishers><hudson.tasks.ArtifactArchiver><artifacts>a.txt"
+        "</artifacts></hudson.tasks.ArtifactArchiver></publishers>")
+    create_job(server, "arch", xml)
+    trigger(server, "arch")
+    b = server.wait_build("arch", 1, server.alice, timeout=60)
+    log = console(server, "arch", 1)
+    assert b["result"] == "FAILURE", log
+    assert "archiving artifacts does not run on a node yet" in log, log
+    assert not (tmp_path / "root" / "workspace" / "arch" / "a.txt").exists()
