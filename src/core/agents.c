@@ -366,6 +366,7 @@ void
 agents_event(struct engine *e, void *tag)
 {
     struct agent *a = (struct agent *) ((uintptr_t) tag & ~(uintptr_t) 3);
+    struct ssh_probe probe = {};
     bool known = false;
 
     for (size_t i = 0; i < e->n_agents; i++)
@@ -373,7 +374,9 @@ agents_event(struct engine *e, void *tag)
     if (!known)
         return;
     agent_read(a);
-    if (a->state == AGENT_CONNECTING && ssh_probe_parse(a->out, a->n_out, &a->probe) >= 0) {
+    if (a->state == AGENT_CONNECTING && ssh_probe_parse(a->out, a->n_out, &probe) >= 0) {
+        ssh_probe_release(&a->probe);
+        a->probe = probe;
         if (!a->probe.setsid) {
             /* a step needs its own process group there, for an abort to reach all of it */
             agent_set_reason(a, "%s has no setsid(1) (util-linux): Steward cannot stop a build "

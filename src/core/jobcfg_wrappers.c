@@ -29,6 +29,7 @@
 #include <strings.h>
 
 #include "core/jobcfg_int.h"
+#include "core/label.h"
 #include "core/workspace.h"
 #include "util/strutil.h"
 
@@ -352,6 +353,18 @@ read_assigned_node(struct job_config *cfg, const xmlNode *root, char **msg)
         return 0;
     if (strlen(v) > BOUND_LABEL_EXPR_BYTES)
         return cfg_fail(msg, "<assignedNode> is longer than %d bytes", BOUND_LABEL_EXPR_BYTES);
+    {
+        _cleanup_free_ char *why = NULL;
+        struct label_expr *e = NULL;
+
+        r = label_parse(v, &e, &why);
+        label_free(e);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0)
+            return cfg_fail(msg, "<assignedNode> '%s' is not a label expression: %s", CLIP(v),
+                            why ? why : "");
+    }
     cfg->assigned_node = TAKE_PTR(v);
     return 0;
 }

@@ -81,7 +81,7 @@ static int
 start_poll(struct engine *e, struct poll_run *p, int slot)
 {
     _cleanup_free_ char *ws = home_workspace(e->home, p->job), *dir = home_job_dir(e->home, p->job);
-    _cleanup_free_ char *tmp = NULL, *logpath = NULL, *script = NULL;
+    _cleanup_free_ char *tmp = NULL, *logpath = NULL;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = POLL_TAG(p) };
     struct sandbox_cmd cmd;
     struct spawn_req req;

@@ -151,7 +151,8 @@ def test_the_queue_says_what_a_label_waits_for(server, sshnode, keys, tmp_path):
     # back online: both start there
     r = server.post("computer/win1/toggleOffline", auth=server.alice)
     assert r.status_code in (200, 302), r.text
-    for job in ("win", "on-win1"):
+    for job, where in (("win", loc), ("on-win1", loc2)):
+        server.wait_queue_item(where, server.alice, timeout=60)
         b = server.wait_build(job, 1, server.alice, timeout=60)
         assert b["result"] == "SUCCESS" and b["builtOn"] == "win1", console(server, job, 1)
 
@@ -180,6 +181,7 @@ def test_a_node_cut_off_mid_build_fails_it_and_comes_back(server, sshnode, keys,
     wait_for(lambda: "offline" in (queue_why(server, loc) or ""), what="the item waits",
              seen=lambda: queue_why(server, loc))
     node.restore()
+    server.wait_queue_item(loc, server.alice, timeout=90)
     b = server.wait_build("after", 1, server.alice, timeout=90)
     assert b["result"] == "SUCCESS", console(server, "after", 1)
     assert not computer(server, "n1")["offline"]
@@ -274,3 +276,11 @@ def test_parts_that_do_not_run_on_a_node_fail_the_build(server, sshnode, keys, t
     assert b["result"] == "FAILURE", log
     assert "archiving artifacts does not run on a node yet" in log, log
     assert not (tmp_path / "root" / "workspace" / "arch" / "a.txt").exists()
+
+
+def test_a_label_expression_that_does_not_parse_is_refused_at_save(server):
+    r = server.post("createItem?name=bad", data=job_xml("true", "linux &&").encode(),
+                    headers={"Content-Type": "application/xml"}, auth=server.alice)
+    assert r.status_code == 400, r.text
+    assert "is not a label expression" in r.text and "Invalid boolean expression" in r.text
+    assert server.get("job/bad/api/json", auth=server.alice).status_code == 404

@@ -29,7 +29,7 @@ target_sources() {
     credxml)      echo "src/core/credentials.c src/core/credentials_xml.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     junit)        echo "src/core/junit.c src/core/archive.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_bindings.c src/core/jobcfg_summary.c src/core/jobcfg_support.c src/core/support.c src/core/perm.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     label)        echo "src/core/label.c src/util/buf.c src/util/strutil.c|libsodium" ;;
-    nodecfg)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c | grep -v engine.c | tr '\n' ' ')|sqlite3 libxml-2.0 libsodium" ;;
+    nodecfg)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c | tr '\n' ' ')|sqlite3 libxml-2.0 libsodium" ;;
     audit)        echo "src/core/audit.c src/core/perm.c src/util/strutil.c src/util/buf.c|libsodium" ;;
     request)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c src/http/*.c src/api/*.c src/web/*.c \
                           | tr '\n' ' ')|libmicrohttpd gnutls sqlite3 libxml-2.0 jansson libsodium" ;;
