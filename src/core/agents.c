@@ -21,6 +21,8 @@
 #include "core/nodes.h"
 #include "core/ssh.h"
 
+#include <sys/mman.h>
+
 #define AGENT_OUT_MAX 8192
 #define AGENT_BACKOFF_MIN_MS 1000
 #define AGENT_BACKOFF_MAX_MS 60000
@@ -880,10 +882,6 @@ agents_refuses(const struct run *run)
 
     if (c->git)
         return "a Git checkout";
-    if (c->archive_artifacts && *c->archive_artifacts)
-        return "archiving artifacts";
-    if (c->junit_results)
-        return "JUnit test reports";
     if (c->pre_cleanup || c->post_cleanup)
         return "Workspace Cleanup";
     if (c->n_bindings)
@@ -1048,5 +1046,120 @@ agents_connection_lost(struct engine *e, struct run *run)
             agent_close_master(e, a);
             agent_went_offline(e, a);
         }
+    }
+}
+
+/* ---- the workspace back, for the publishers ---- */
+
+/*
+ * The fetch: a local `sh` that pipes an ssh session (whose program tars
+ * the node's workspace, .git left out) through `head -c` (the bound: a
+ * longer archive arrives cut, and tar says so) into `tar -x` in the
+ * build's directory. GNU tar takes no absolute path and no `..` from an
+ * archive, and makes its links only once every file is out, so no member
+ * is written through one. The publishers then read that copy as they
+ * read a local workspace.
+ */
+int
+agents_fetch(struct engine *e, struct run *run)
+{
+    static const char pipeline[] =
+        "\"$@\" | head -c \"$STEWARD_FETCH_MAX\" | "
+        "tar -x --no-same-owner --no-same-permissions -C \"$STEWARD_MIRROR\" -f -";
+    struct agent *a = run->agent;
+    _cleanup_(ssh_argv_freep) char **ssh = NULL;
+    _cleanup_(buf_releasep) struct buf prog = BUF_INIT(BOUND_SSH_PATH_BYTES * 5 + 4096);
+    _cleanup_free_ char *dir = NULL, *max = NULL, *mirror_env = NULL;
+    _cleanup_free_ char **argv = NULL, **envp = NULL;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
+    struct spawn_req req;
+    size_t n_ssh = 0, n_env = 0;
+    int fd = -1, r;
+
+    if (a->state != AGENT_ONLINE) {
+        run_log(run->logfd, "ERROR: node '%s' is offline: the workspace cannot be fetched "
+                "for the publishers; nothing is archived\n", a->cfg->name);
+        return -ENOTCONN;
+    }
+    dir = home_build_dir(e->home, run->job->name, run->number);
+    run->mirror = dir ? path_join(dir, "node-workspace") : NULL;
+    if (!run->mirror)
+        return -ENOMEM;
+    (void) fs_rm_rf(run->mirror);
+    if (mkdir(run->mirror, 0700) < 0)
+        return -errno;
+    /* the remote program: the workspace as tar on stdout */
+    r = buf_puts(&prog, "cd -- ");
+    if (r >= 0)
+        r = ssh_quote(&prog, run->workspace, strlen(run->workspace));
+    if (r >= 0)
+        r = buf_puts(&prog, " && exec tar -cf - --exclude=./.git .\n");
+    if (r < 0)
+        return r;
+    fd = memfd_create("steward-fetch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -errno;
+    r = fs_write_all(fd, prog.ptr, prog.len);
+    if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+        r = -errno;
+    ssh = ssh_session_argv(a->dir, &a->target);
+    for (n_ssh = 0; ssh && ssh[n_ssh]; n_ssh++)
+        ;
+    for (n_env = 0; a->ssh_env && a->ssh_env[n_env]; n_env++)
+        ;
+    argv = calloc(n_ssh + 5, sizeof *argv);
+    envp = calloc(n_env + 3, sizeof *envp);
+    max = strdup_printf("STEWARD_FETCH_MAX=%lld", (long long) BOUND_NODE_FETCH_BYTES);
+    mirror_env = strdup_printf("STEWARD_MIRROR=%s", run->mirror);
+    if (r >= 0 && (!ssh || !argv || !envp || !max || !mirror_env))
+        r = -ENOMEM;
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    argv[0] = (char *) "/bin/sh";
+    argv[1] = (char *) "-c";
+    argv[2] = (char *) pipeline;
+    argv[3] = (char *) "steward-fetch";
+    memcpy(argv + 4, ssh, n_ssh * sizeof *argv);
+    memcpy(envp, a->ssh_env, n_env * sizeof *envp);
+    envp[n_env] = max;
+    envp[n_env + 1] = mirror_env;
+    run_log(run->logfd, "Fetching the workspace back from node '%s' for the publishers\n",
+            a->cfg->name);
+    req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = envp, .cwd = a->dir,
+                              .in_fd = fd, .out_fd = run->logfd };
+    r = spawn_start(&req, &run->pid, &run->pidfd);
+    close(fd);
+    if (r < 0)
+        return r;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->pidfd, &ev) < 0)
+        return -errno;
+    run->kill_at_mono = 0;
+    return 0;
+}
+
+void
+agents_fetch_done(struct engine *e, struct run *run, int status)
+{
+    (void) e;
+    if (run->aborting) {
+        run->fetch_failed = true;
+        return;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        run_log(run->logfd, "ERROR: the workspace could not be fetched back from node '%s' "
+                "(lost, or larger than %lld MiB as tar); nothing is archived, no test is "
+                "recorded, and the build fails\n", run->agent->cfg->name,
+                (long long) (BOUND_NODE_FETCH_BYTES >> 20));
+        run->fetch_failed = true;
+        run->result = "FAILURE";
+        return;
+    }
+    free(run->workspace);
+    run->workspace = strdup(run->mirror);
+    if (!run->workspace) {
+        run->fetch_failed = true;
+        run->result = "FAILURE";
     }
 }

@@ -121,6 +121,14 @@ struct run {
     struct job *job;
     struct agent *agent;        /* the node it runs on (core/agents.c), NULL: the built-in one */
     char *remote_ws_name;       /* on a node: the workspace's name under REMOTE_ROOT/workspace */
+    /*
+     * On a node, the publishers read a local copy of the workspace
+     * (agents_fetch()): its files come back once the steps are over.
+     */
+    bool fetching;              /* the fetch runs (run->pid): the build ends after it */
+    bool fetched;               /* it was tried */
+    bool fetch_failed;          /* the publishers have nothing to read */
+    char *mirror;               /* the copy, in the build's directory; trashed at the end */
     struct job_config *cfg;     /* config.xml whole, as read when the build started */
     struct queue_row row;       /* the item it came from: causes and parameters */
     bool claimed;               /* its row is in the open transaction; not started yet */
@@ -390,6 +398,8 @@ int wipe_workspace(struct engine *e, const char *name);
 /* ---- core/publish.c ---- */
 
 bool start_archiving(struct engine *e, struct run *run);
+/* Whether a build that ends with `result` has publishers that read its workspace. */
+bool publish_wanted(const struct run *run, const char *result);
 void archive_done(struct engine *e, struct run *run);
 int record_result(struct engine *e, struct run *run, int64_t duration, bool discard);
 void keep_unrecorded(struct engine *e, struct run *run, int64_t duration);
@@ -455,4 +465,8 @@ int agents_assign_workspace(struct engine *e, struct run *run);
 int agents_spawn(struct engine *e, struct run *run, const char *script, char **env, bool shell_step);
 void agents_signal(struct engine *e, struct run *run, int sig);
 const char *agents_lost_reason(const struct run *run);
+/* Starts fetching the workspace back into run->mirror: 0 (run->pid runs it) or -errno. */
+int agents_fetch(struct engine *e, struct run *run);
+/* The fetch ended with `status` (waitpid's): run->workspace becomes the copy, or the build fails. */
+void agents_fetch_done(struct engine *e, struct run *run, int status);
 void agents_connection_lost(struct engine *e, struct run *run);

@@ -141,6 +141,16 @@ archive_thread(void *arg)
  * with run->result, FAILURE for the latter).
  */
 bool
+publish_wanted(const struct run *run, const char *result)
+{
+    const struct job_config *cfg = run->job->cfg;
+
+    return (cfg->archive_artifacts && !streq(result, "ABORTED") &&
+            !(cfg->archive_only_if_successful && !streq(result, "SUCCESS"))) ||
+           (run->cfg && run->cfg->junit_results && !streq(result, "ABORTED"));
+}
+
+bool
 start_archiving(struct engine *e, struct run *run)
 {
     const struct job_config *cfg = run->job->cfg;

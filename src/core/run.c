@@ -369,6 +369,7 @@ run_free(struct run *run)
     env_free(run->env);
     free(run->workspace);
     free(run->remote_ws_name);
+    free(run->mirror);
     free(run->tmpdir);
     free(run->git_previous);
     free(run->git_previous_ok);
@@ -480,6 +481,8 @@ end_run(struct engine *e, struct run *run)
     trigger_downstream(e, run);
     /* the Workspace Cleanup publisher last, as the plugin runs after the build is finalized */
     cleanup_after_build(e, run);
+    if (run->mirror && to_trash(e, run->mirror) >= 0)
+        empty_trash(e);
     result = run->result;
 
     duration = mono_ms() - run->start_mono;
@@ -523,7 +526,17 @@ finish_run(struct engine *e, struct run *run, const char *result)
     /* the bound files live as long as the build's steps */
     drop_private(&run->bind_dir);
     run->result = result;
-    if (run->logfd >= 0 && run->workspace && start_archiving(e, run))
+    /* on a node: the files the publishers read come back first */
+    if (run->agent && !run->fetched && run->logfd >= 0 && publish_wanted(run, result)) {
+        run->fetched = true;
+        if (agents_fetch(e, run) == 0) {
+            run->fetching = true;
+            return;
+        }
+        run->fetch_failed = true;
+        run->result = "FAILURE";
+    }
+    if (run->logfd >= 0 && run->workspace && !run->fetch_failed && start_archiving(e, run))
         return;
     end_run(e, run);
 }
@@ -760,6 +773,13 @@ run_reap(struct engine *e, struct run *run)
     run->pidfd = -1;
     /* the step's process group may still hold descendants: they go now */
     (void) spawn_signal_group(run->pid, SIGKILL);
+    if (run->fetching) {
+        run->fetching = false;
+        run->pid = 0;
+        agents_fetch_done(e, run, status);
+        finish_run(e, run, run->result);
+        return;
+    }
     /* the checkout's credentials live as long as its step, whatever its end */
     drop_private(&run->cred_dir);
     /* all the step wrote is in the log before what the engine writes after it */
@@ -832,8 +852,8 @@ abort_run(struct engine *e, struct run *run, const char *by)
     run->aborting = true;
     run_log(run->logfd, "Aborted by %s\n", by ? by : "Steward");
     run->kill_at_mono = mono_ms() + e->opts.stop_grace_ms;
-    /* on a node, the step's group there; its ssh session ends with it */
-    if (run->pid > 0 && run->agent)
+    /* on a node, the step's group there; its ssh session ends with it (not the fetch's) */
+    if (run->pid > 0 && run->agent && !run->fetching)
         agents_signal(e, run, SIGTERM);
     else if (run->pid > 0)
         (void) spawn_signal_group(run->pid, SIGTERM);

@@ -310,7 +310,7 @@ timers_run(struct engine *e)
     for (int i = 0; i < e->n_slots; i++) {
         struct run *run = e->runs[i];
         if (run && run->aborting && run->pid > 0 && run->kill_at_mono <= mono) {
-            if (run->agent)
+            if (run->agent && !run->fetching)
                 agents_signal(e, run, SIGKILL);
             (void) spawn_signal_group(run->pid, SIGKILL);
             run->kill_at_mono = mono + 1000;

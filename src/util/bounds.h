@@ -87,6 +87,8 @@
 #define BOUND_SSH_ENV_BYTES       (1024 * 1024)  /* all of them, names and values */
 #define BOUND_SSH_ENV_NAME_BYTES  256
 #define BOUND_SSH_PROBE_BYTES     (64 * 1024)    /* what the master's probe prints */
+/* a node's workspace fetched back for the publishers (artifacts, test reports), as tar */
+#define BOUND_NODE_FETCH_BYTES    (1024LL * 1024 * 1024)
 
 /* Test reports (core/junit.c): what one build's reports may cost the server, all reports together */
 #define BOUND_JUNIT_READ_BYTES    (64LL << 20)  /* report file bytes read */

@@ -267,15 +267,53 @@ def test_parts_that_do_not_run_on_a_node_fail_the_build(server, sshnode, keys, t
     wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
              seen=lambda: computer(server, "n1"))
     xml = job_xml("touch a.txt", "n1").replace(
-        "<publishers/>", "<publishers><hudson.tasks.ArtifactArchiver><artifacts>a.txt"
-        "</artifacts></hudson.tasks.ArtifactArchiver></publishers>")
-    create_job(server, "arch", xml)
-    trigger(server, "arch")
-    b = server.wait_build("arch", 1, server.alice, timeout=60)
-    log = console(server, "arch", 1)
+        "<buildWrappers/>", "<buildWrappers><hudson.plugins.ws__cleanup.PreBuildCleanup>"
+        "<deleteDirs>false</deleteDirs><cleanupParameter/><externalDelete/>"
+        "</hudson.plugins.ws__cleanup.PreBuildCleanup></buildWrappers>")
+    create_job(server, "clean", xml)
+    trigger(server, "clean")
+    b = server.wait_build("clean", 1, server.alice, timeout=60)
+    log = console(server, "clean", 1)
     assert b["result"] == "FAILURE", log
-    assert "archiving artifacts does not run on a node yet" in log, log
-    assert not (tmp_path / "root" / "workspace" / "arch" / "a.txt").exists()
+    assert "Workspace Cleanup does not run on a node yet" in log, log
+    assert not (tmp_path / "root" / "workspace" / "clean" / "a.txt").exists()
+
+
+JUNIT_XML = ("<testsuite name='s' tests='2' failures='1'><testcase classname='c' name='ok'/>"
+             "<testcase classname='c' name='bad'><failure message='no'>boom</failure>"
+             "</testcase></testsuite>")
+
+
+def test_artifacts_and_test_reports_come_back_from_a_node(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    root = tmp_path / "root"
+    add_node(server, "n1", node, root, "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    script = (f"mkdir -p out reports && echo made-on-$NODE_NAME > out/a.txt && "
+              f"echo \"{JUNIT_XML}\" > reports/r.xml && ln -s /etc/shadow out/leak.txt && "
+              "mkdir -p .git && echo secret > .git/config")
+    xml = job_xml(script, "n1").replace(
+        "<publishers/>", "<publishers><hudson.tasks.ArtifactArchiver><artifacts>out/**"
+        "</artifacts></hudson.tasks.ArtifactArchiver>"
+        "<hudson.tasks.junit.JUnitResultArchiver plugin=\"junit\"><testResults>reports/*.xml"
+        "</testResults></hudson.tasks.junit.JUnitResultArchiver></publishers>")
+    create_job(server, "pub", xml)
+    trigger(server, "pub")
+    b = server.wait_build("pub", 1, server.alice, timeout=60)
+    log = console(server, "pub", 1)
+    assert b["result"] == "UNSTABLE", log
+    assert "Fetching the workspace back from node 'n1'" in log, log
+    r = server.get("job/pub/1/artifact/out/a.txt", auth=server.alice)
+    assert r.status_code == 200 and r.text == "made-on-n1\n", r.text
+    # a link is never followed into the server's own files
+    r = server.get("job/pub/1/artifact/out/leak.txt", auth=server.alice)
+    assert "root:" not in r.text
+    report = server.get("job/pub/1/testReport/api/json", auth=server.alice).json()
+    assert (report["passCount"], report["failCount"]) == (1, 1), report
+    # the copy goes once the publishers have read it
+    build_dir = tmp_path / "home" / "jobs" / "pub" / "builds" / "1"
+    wait_for(lambda: not (build_dir / "node-workspace").exists(), what="the copy removed")
 
 
 def test_a_label_expression_that_does_not_parse_is_refused_at_save(server):
