@@ -8,11 +8,19 @@ rest of the machine hits both. For each build: the client's time from the trigge
 POST to the build seen finished (polling its JSON every 2 ms), and the server's own
 `duration`. Prints medians, 90th percentiles and the ratios node / built-in.
 
+The node logs in as a throwaway system user whose login shell is /bin/sh
+(`useradd`, removed at the end): sshd runs every session through the user's
+login shell, and bash started by sshd reads ~/.bashrc, so root's shell start-up
+(a pyenv or conda set-up there can take seconds) would be measured instead of
+Steward. BENCH_NODE_USER=root measures with root, .bashrc included.
+
 Run as root from the project's root after `make`: bench/nodes.py [RUNS] (default 30).
 BENCH_BIN names another binary. Bounded: every wait has a deadline.
 """
 import os
+import pwd
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,12 +88,25 @@ def main():
         d = Path(d)
         (d / "keys").mkdir()
         priv, pub = keygen(d / "keys" / "login")
+        user = os.environ.get("BENCH_NODE_USER", "")
+        made_user = None
+        if not user:
+            made_user = user = f"stwbench{os.getpid()}"
+            subprocess.run(["useradd", "--system", "--password", "*", "--shell", "/bin/sh", "--home-dir",
+                            str(d / "nodehome"), "--create-home", user], check=True, timeout=60)
+        os.chmod(d, 0o755)
+        (d / "root").mkdir()
+        pw = pwd.getpwnam(user)
+        os.chown(d / "root", pw.pw_uid, pw.pw_gid)
         node = SshNode(d / "node", [pub])
+        # sshd reads the authorized keys as the user logging in
+        os.chmod(d / "node", 0o755)
+        os.chmod(d / "node" / "authorized_keys", 0o644)
         s = Server(d / "home", executors=2)
         s.add_user("alice", "alice-password", admin=True)
         token = s.new_token("alice", "bench")
         s.admin("credentials", "add", "--id", "node-key", "--kind", "ssh-key", "--username",
-                "root", "--secret-file", "-", input=priv)
+                user, "--secret-file", "-", input=priv)
         s.admin("node", "add", "n1", "--host", node.host, "--port", str(node.port),
                 "--credentials", "node-key", "--remote-fs", str(d / "root"), "--executors", "2",
                 "--labels", "linux", "--host-key", node.host_key_line)
@@ -93,8 +114,13 @@ def main():
         try:
             session = requests.Session()
             session.auth = ("alice", token)
-            wait(lambda: not session.get(s.url + "computer/n1/api/json",
-                                         timeout=30).json()["offline"], 30, "n1 online")
+            try:
+                wait(lambda: not session.get(s.url + "computer/n1/api/json",
+                                             timeout=30).json()["offline"], 30, "n1 online")
+            except SystemExit:
+                print(session.get(s.url + "computer/n1/api/json", timeout=30).json()
+                      ["offlineCauseReason"], node.sshd_log()[-1500:], file=sys.stderr)
+                raise
             s.alice = ("alice", token)
             create_job(s, "local", job_xml("built-in"))
             create_job(s, "remote", job_xml("n1"))
@@ -110,8 +136,11 @@ def main():
         finally:
             s.stop()
             node.stop()
+            if made_user:
+                subprocess.run(["userdel", "--remove", made_user], timeout=60,
+                               stderr=subprocess.DEVNULL)
     load = os.getloadavg()
-    print(f"no-op builds, {runs} each, in turns; node mode {node.mode}; "
+    print(f"no-op builds, {runs} each, in turns; node mode {node.mode}, user {user}; "
           f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'figure':44} {'built-in':>10} {'ssh node':>10} {'ratio':>7}")
     for k, name in ((0, "trigger to finished, client (ms)"), (1, "build duration, server (ms)")):

@@ -29,6 +29,7 @@
 /* what a kill session may take before it is killed itself */
 #define AGENT_KILL_DEADLINE_MS 30000
 #define AGENT_AUX_MAX 64
+#define AGENT_LOST_MAX 32
 
 enum agent_state { AGENT_OFFLINE, AGENT_CONNECTING, AGENT_ONLINE };
 
@@ -57,7 +58,17 @@ struct agent {
     int64_t deadline_mono;      /* CONNECTING: by when the probe must answer */
     bool gone;                  /* no longer configured: freed when nothing uses it */
     bool reconnect;             /* its connection settings changed: reconnect when idle */
+    int64_t suspect_until_mono; /* a session ended with 255: no new build until then */
+    /* steps whose session was lost: stopped there once the node is back */
+    char *lost[AGENT_LOST_MAX];
+    char *lost_root[AGENT_LOST_MAX];
+    size_t n_lost;
 };
+
+static void agent_stop_lost(struct engine *e, struct agent *a);
+static void agent_send_kill(struct engine *e, struct agent *a, const char *root,
+                            const char *run_id, unsigned grace_s, int out_fd);
+static char *agent_run_id(const struct engine *e, const struct run *run);
 
 #define AGENT_TAG(a) ((void *) ((uintptr_t) (a) | 3))
 
@@ -109,6 +120,11 @@ agent_set_slots(struct engine *e, struct agent *a, int want)
     if (!used)
         return -ENOMEM;
     have = agent_slot_count(e, a, used, want + 1);
+    /* the numbers of its retired slots that still run a build are taken too */
+    for (int i = 0; i < e->n_slots; i++)
+        if (e->slots[i].agent == a && e->slots[i].retired && e->runs[i] &&
+            e->slots[i].number <= want)
+            used[e->slots[i].number] = true;
     for (int pass = 0; pass < 2 && have > want; pass++)
         for (int i = e->n_slots - 1; i >= 0 && have > want; i--)
             if (e->slots[i].agent == a && !e->slots[i].retired && (pass || !e->runs[i])) {
@@ -118,6 +134,15 @@ agent_set_slots(struct engine *e, struct agent *a, int want)
     while (have < want) {
         int slot = -1, number = 0;
 
+        /* first its own retired slots that still run a build: they keep their numbers */
+        for (int i = 0; i < e->n_slots && slot < 0; i++)
+            if (e->slots[i].agent == a && e->slots[i].retired && e->runs[i])
+                slot = i;
+        if (slot >= 0) {
+            e->slots[slot].retired = false;
+            have++;
+            continue;
+        }
         for (int i = 0; i < e->n_slots; i++)
             if (e->slots[i].retired && !e->runs[i]) {
                 slot = i;
@@ -151,7 +176,8 @@ agents_busy(const struct engine *e, const struct agent *a)
 static bool
 agent_takes_builds(const struct agent *a)
 {
-    return !a->gone && a->state == AGENT_ONLINE && !a->node->temporarily_offline;
+    return !a->gone && a->state == AGENT_ONLINE && !a->node->temporarily_offline &&
+           mono_ms() >= a->suspect_until_mono;
 }
 
 bool
@@ -271,7 +297,8 @@ static void
 agent_kill_master(struct engine *e, struct agent *a)
 {
     if (a->pid > 0) {
-        (void) spawn_signal_group(a->pid, SIGTERM);
+        /* SIGKILL: the wait below must not depend on ssh (or its askpass) going quietly */
+        (void) spawn_signal_group(a->pid, SIGKILL);
         (void) waitpid(a->pid, NULL, 0);
         a->pid = 0;
     }
@@ -396,6 +423,7 @@ agents_event(struct engine *e, void *tag)
         log_info("node %s: online (%s%s)", a->cfg->name, a->probe.uname ? a->probe.uname : "?",
                  a->probe.bwrap ? ", builds sandboxed with bubblewrap" : ", no bubblewrap");
         agent_report(e, a);
+        agent_stop_lost(e, a);
         /* waiting items may go there now */
         e->blocked = true;
     }
@@ -550,29 +578,52 @@ fail_reason:
 
 /*
  * A node's private directory: short, as ssh's control socket needs (a
- * unix socket path), so not under HOME: /run/steward (root) or
- * $XDG_RUNTIME_DIR/steward, else /tmp/steward-UID, then a hash of the
- * home and one of the node's name. Made 0700; ssh_node_prepare() refuses
- * one another user owns.
+ * unix socket path), so not under HOME, and out of every build's reach:
+ * /run/steward when the server runs as root (builds run as another user,
+ * and the directory is 0700), else /tmp/steward-UID (builds run as the
+ * server's user then, and the sandbox gives them a /tmp of their own).
+ * Then a hash of the home and one of the node's name. The base must be a
+ * directory of ours that no one else may enter, never a link: one made
+ * in /tmp by someone else beforehand is refused.
  */
 static char *
 agent_dir(const struct engine *e, const char *name)
 {
     char h1[SECRET_SHA256_HEX_LEN + 1], h2[SECRET_SHA256_HEX_LEN + 1];
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
     _cleanup_free_ char *base = NULL;
+    struct stat st;
 
     if (geteuid() == 0)
         base = strdup("/run/steward");
-    else if (xdg && *xdg == '/' && strlen(xdg) < 40)
-        base = strdup_printf("%s/steward", xdg);
     else
         base = strdup_printf("/tmp/steward-%u", (unsigned) geteuid());
     if (!base || (mkdir(base, 0700) < 0 && errno != EEXIST))
         return NULL;
+    if (lstat(base, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 077) != 0) {
+        log_error("nodes: %s is not a private directory of this user: no node connects", base);
+        return NULL;
+    }
     secret_sha256_hex(e->home->root, strlen(e->home->root), h1);
     secret_sha256_hex(name, strlen(name), h2);
     return strdup_printf("%s/%.12s-%.12s", base, h1, h2);
+}
+
+/* The node's private files go with it: its key and passphrase never outlive the connection. */
+static void
+agent_forget_dir(struct agent *a)
+{
+    static const char *const files[] = { "key", "passphrase", "askpass", "known_hosts", "ctl" };
+
+    if (!a->dir)
+        return;
+    for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+        _cleanup_free_ char *p = path_join(a->dir, files[i]);
+        if (p)
+            (void) unlink(p);
+    }
+    (void) fs_rm_rf(a->dir);
+    a->prepared = false;
 }
 
 static struct agent *
@@ -581,6 +632,11 @@ agent_free(struct engine *e, struct agent *a)
     if (!a)
         return NULL;
     agent_kill_master(e, a);
+    agent_forget_dir(a);
+    for (size_t i = 0; i < a->n_lost; i++) {
+        free(a->lost[i]);
+        free(a->lost_root[i]);
+    }
     for (int i = 0; i < e->n_slots; i++)
         if (e->slots[i].agent == a)
             e->slots[i] = (struct slot){ .retired = true };
@@ -648,7 +704,11 @@ agent_find(struct engine *e, const char *name)
 static void
 agent_unusable(struct engine *e, struct agent *a)
 {
-    agent_kill_master(e, a);
+    /* its running builds end first (agents_tick() then ends the connection) */
+    if (agents_busy(e, a) == 0)
+        agent_kill_master(e, a);
+    else
+        a->reconnect = true;
     a->state = AGENT_OFFLINE;
     agent_set_reason(a, "Steward launches only SSH nodes (hudson.plugins.sshslaves.SSHLauncher); "
                      "this node's launcher is %s",
@@ -779,15 +839,15 @@ agents_tick(struct engine *e)
             i++;
             continue;
         }
-        if (a->cfg->launcher != NODE_LAUNCHER_SSH) {
-            i++;
-            continue;
-        }
         if (a->reconnect && agents_busy(e, a) == 0) {
             a->reconnect = false;
             agent_kill_master(e, a);
             a->state = AGENT_OFFLINE;
             a->retry_mono = 0;
+        }
+        if (a->cfg->launcher != NODE_LAUNCHER_SSH) {
+            i++;
+            continue;
         }
         if (a->state == AGENT_CONNECTING && mono >= a->deadline_mono) {
             agent_kill_master(e, a);
@@ -820,6 +880,14 @@ agents_next_timeout(const struct engine *e)
 void
 agents_stop(struct engine *e)
 {
+    int64_t deadline = mono_ms() + e->opts.stop_grace_ms + 5000;
+
+    /* the stop's kill sessions (TERM, then KILL after the grace) finish first, bounded */
+    while (e->n_aux && mono_ms() < deadline) {
+        reap_aux(e);
+        if (e->n_aux)
+            (void) poll(NULL, 0, 20);
+    }
     for (size_t i = 0; i < e->n_agents; i++)
         agent_kill_master(e, e->agents[i]);
     for (size_t i = 0; i < e->n_aux; i++) {
@@ -901,6 +969,14 @@ agents_assign_workspace(struct engine *e, struct run *run)
 {
     const char *root = run->agent->cfg->remote_fs;
 
+    /* the root as the build began: a change of the node's remoteFS applies to later builds */
+    if (!run->remote_root) {
+        run->remote_root = strdup(root);
+        if (!run->remote_root)
+            return -ENOMEM;
+    }
+    root = run->remote_root;
+
     for (int n = 1; n < 1000; n++) {
         _cleanup_free_ char *name = n == 1 ? strdup(run->job->name)
                                            : strdup_printf("%s@%d", run->job->name, n);
@@ -946,7 +1022,7 @@ agents_spawn(struct engine *e, struct run *run, const char *script, char **env, 
     if (!run_id)
         return -ENOMEM;
     sr = (struct ssh_run){
-        .root = a->cfg->remote_fs,
+        .root = run->remote_root,
         .workspace = run->remote_ws_name,
         .run_id = run_id,
         .env = env,
@@ -988,40 +1064,15 @@ void
 agents_signal(struct engine *e, struct run *run, int sig)
 {
     struct agent *a = run->agent;
-    _cleanup_(ssh_argv_freep) char **argv = NULL;
-    _cleanup_free_ char *run_id = NULL, *why = NULL;
-    struct spawn_req req;
-    pid_t pid;
-    int pidfd, fd = -1;
+    _cleanup_free_ char *run_id = NULL;
 
-    if (!a || a->state != AGENT_ONLINE || e->n_aux >= AGENT_AUX_MAX)
+    if (!a || a->state != AGENT_ONLINE)
         return;
     run_id = agent_run_id(e, run);
     /* TERM, then KILL after the grace the engine gives a local build */
-    if (!run_id || ssh_kill_payload(a->cfg->remote_fs, run_id,
-                                    sig == SIGKILL ? 0 : (unsigned) (e->opts.stop_grace_ms / 1000),
-                                    &fd, &why) < 0)
-        return;
-    argv = ssh_session_argv(a->dir, &a->target);
-    if (!argv) {
-        close(fd);
-        return;
-    }
-    if (!e->aux) {
-        e->aux = calloc(AGENT_AUX_MAX, sizeof *e->aux);
-        if (!e->aux) {
-            close(fd);
-            return;
-        }
-    }
-    req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = a->ssh_env, .cwd = a->dir,
-                              .in_fd = fd, .out_fd = run->logfd };
-    if (spawn_start(&req, &pid, &pidfd) == 0) {
-        close(pidfd);
-        e->aux[e->n_aux++] = (struct aux_proc){ .pid = pid,
-                                                .deadline_mono = mono_ms() + AGENT_KILL_DEADLINE_MS };
-    }
-    close(fd);
+    if (run_id && run->remote_root)
+        agent_send_kill(e, a, run->remote_root, run_id,
+                        sig == SIGKILL ? 0 : (unsigned) (e->opts.stop_grace_ms / 1000), run->logfd);
 }
 
 /* Why a build that lost its session failed: the node's reason when it has one. */
@@ -1038,8 +1089,23 @@ agents_connection_lost(struct engine *e, struct run *run)
 {
     struct agent *a = run->agent;
 
+    if (!a)
+        return;
+    /* its step may live on there: stopped once the node answers again (agents_event()) */
+    if (a->n_lost < AGENT_LOST_MAX && run->remote_root) {
+        char *id = agent_run_id(e, run), *root = strdup(run->remote_root);
+        if (id && root) {
+            a->lost[a->n_lost] = id;
+            a->lost_root[a->n_lost++] = root;
+        } else {
+            free(id);
+            free(root);
+        }
+    }
+    /* until the master has seen whether its connection lives (ssh's keep-alive), no new build */
+    a->suspect_until_mono = mono_ms() + (e->opts.node_alive_interval_s * 3 + 2) * 1000LL;
     /* the master may end a moment after its sessions: make sure the node is seen as offline */
-    if (a && a->state == AGENT_ONLINE && a->pid > 0 && !a->gone) {
+    if (a->state == AGENT_ONLINE && a->pid > 0 && !a->gone) {
         if (waitpid(a->pid, NULL, WNOHANG) == a->pid) {
             a->pid = 0;
             agent_read(a);
@@ -1162,4 +1228,49 @@ agents_fetch_done(struct engine *e, struct run *run, int status)
         run->fetch_failed = true;
         run->result = "FAILURE";
     }
+}
+
+/* A kill session for `run_id` under `root` on node `a`, reaped by agents_tick(). */
+static void
+agent_send_kill(struct engine *e, struct agent *a, const char *root, const char *run_id,
+                unsigned grace_s, int out_fd)
+{
+    _cleanup_(ssh_argv_freep) char **argv = NULL;
+    _cleanup_free_ char *why = NULL;
+    struct spawn_req req;
+    pid_t pid;
+    int pidfd, fd = -1;
+
+    if (e->n_aux >= AGENT_AUX_MAX || ssh_kill_payload(root, run_id, grace_s, &fd, &why) < 0)
+        return;
+    argv = ssh_session_argv(a->dir, &a->target);
+    if (!argv || (!e->aux && !(e->aux = calloc(AGENT_AUX_MAX, sizeof *e->aux)))) {
+        close(fd);
+        return;
+    }
+    req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = a->ssh_env, .cwd = a->dir,
+                              .in_fd = fd, .out_fd = out_fd };
+    if (spawn_start(&req, &pid, &pidfd) == 0) {
+        close(pidfd);
+        e->aux[e->n_aux++] = (struct aux_proc){ .pid = pid,
+                                                .deadline_mono = mono_ms() + AGENT_KILL_DEADLINE_MS };
+    }
+    close(fd);
+}
+
+/* The steps of builds that lost their session to this node: stopped now that it answers. */
+static void
+agent_stop_lost(struct engine *e, struct agent *a)
+{
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+    for (size_t i = 0; i < a->n_lost; i++) {
+        if (devnull >= 0)
+            agent_send_kill(e, a, a->lost_root[i], a->lost[i], 0, devnull);
+        free(a->lost[i]);
+        free(a->lost_root[i]);
+    }
+    a->n_lost = 0;
+    if (devnull >= 0)
+        close(devnull);
 }

@@ -121,6 +121,7 @@ struct run {
     struct job *job;
     struct agent *agent;        /* the node it runs on (core/agents.c), NULL: the built-in one */
     char *remote_ws_name;       /* on a node: the workspace's name under REMOTE_ROOT/workspace */
+    char *remote_root;          /* on a node: its remoteFS when the build began */
     /*
      * On a node, the publishers read a local copy of the workspace
      * (agents_fetch()): its files come back once the steps are over.

@@ -369,6 +369,7 @@ run_free(struct run *run)
     env_free(run->env);
     free(run->workspace);
     free(run->remote_ws_name);
+    free(run->remote_root);
     free(run->mirror);
     free(run->tmpdir);
     free(run->git_previous);

@@ -138,7 +138,8 @@ class SshNode:
         """A namespace and a veth pair with a /30 no other node of this machine uses.
         False when namespaces cannot be made here."""
         n = next(_counter)
-        tag = f"{os.getpid():x}{n:x}"[-9:]
+        # pid and counter apart (interface names hold 15 characters: "stwh" and 11)
+        tag = f"{os.getpid():x}g{n % 4096:x}"
         self.netns = f"steward-node-{tag}"
         r = _ip("netns", "add", self.netns, check=False)
         if r.returncode != 0:

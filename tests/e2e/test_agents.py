@@ -1,8 +1,10 @@
 """Builds on nodes over OpenSSH: real sshd nodes (each its own host in a network namespace,
 or on loopback), chosen by label expression, with aborts, timeouts, a node cut off in the
 middle of a build, and a wrong host key."""
+import glob
+import hashlib
 import os
-import time
+import uuid
 import xml.sax.saxutils as sax
 
 import jenkins
@@ -129,6 +131,12 @@ def test_a_label_expression_picks_between_two_nodes(server, sshnode, keys, tmp_p
         f"{root1}/workspace/other"
     # the built-in node does not take jobs of a label it lacks
     assert not (tmp_path / "home" / "workspace" / "pick").exists()
+    # the nodes' private files (their key) live while the server does, and go with it
+    home_hash = hashlib.sha256(os.path.abspath(server.home).encode()).hexdigest()[:12]
+    private = glob.glob(f"/run/steward/{home_hash}-*/key")
+    assert len(private) == 2, private
+    server.stop()
+    assert not glob.glob(f"/run/steward/{home_hash}-*"), "a node's key outlived the server"
 
 
 def test_the_queue_says_what_a_label_waits_for(server, sshnode, keys, tmp_path):
@@ -223,7 +231,7 @@ def test_an_abort_reaches_the_whole_remote_process_group(server, sshnode, keys, 
     add_node(server, "n1", node, root, "linux")
     wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
              seen=lambda: computer(server, "n1"))
-    marker = f"98765{os.getpid() % 1000}"
+    marker = "9" + str(uuid.uuid4().int)[:12]
     create_job(server, "stopme", job_xml(f"sleep {marker}1 & sleep {marker}2 & touch started; "
                                          f"sleep {marker}3", "n1"))
     trigger(server, "stopme")
