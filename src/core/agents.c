@@ -43,7 +43,7 @@ struct agent {
     enum agent_state state;
     char *reason;               /* why it is offline, for people */
     char *user;                 /* the credential's username */
-    char *dir;                  /* HOME/agents/NAME: the key, known_hosts, the control socket */
+    char *dir;                  /* agent_dir(): the key, known_hosts, the control socket */
     char **ssh_env;             /* the environment every ssh of this node runs with (ssh_envp()) */
     bool prepared;              /* dir holds what cfg says */
     pid_t pid;                  /* the master, or 0 */
@@ -66,6 +66,7 @@ struct agent {
 };
 
 static void agent_stop_lost(struct engine *e, struct agent *a);
+static void agent_keep_trusted(struct engine *e, struct agent *a);
 static void agent_send_kill(struct engine *e, struct agent *a, const char *root,
                             const char *run_id, unsigned grace_s, int out_fd);
 static char *agent_run_id(const struct engine *e, const struct run *run);
@@ -423,6 +424,7 @@ agents_event(struct engine *e, void *tag)
         log_info("node %s: online (%s%s)", a->cfg->name, a->probe.uname ? a->probe.uname : "?",
                  a->probe.bwrap ? ", builds sandboxed with bubblewrap" : ", no bubblewrap");
         agent_report(e, a);
+        agent_keep_trusted(e, a);
         agent_stop_lost(e, a);
         /* waiting items may go there now */
         e->blocked = true;
@@ -434,6 +436,36 @@ agents_event(struct engine *e, void *tag)
         if (!a->gone)
             agent_went_offline(e, a);
     }
+}
+
+/*
+ * Where a host key trusted on the first connection (ManuallyTrusted) is
+ * kept: with the node's configuration, so that a restart (the private
+ * directory is on tmpfs and goes with the node) does not trust anew.
+ */
+static char *
+trusted_path(const struct engine *e, const struct agent *a)
+{
+    return path_join(e->home->root, rfmt("nodes/%s/trusted_host_key", a->cfg->name));
+}
+
+/* Once online: the key ssh accepted on a first connection is kept for the next ones. */
+static void
+agent_keep_trusted(struct engine *e, struct agent *a)
+{
+    _cleanup_free_ char *kept = NULL, *src = NULL, *data = NULL;
+    size_t len = 0;
+
+    if (a->target.host_key_kind != SSH_HOST_KEY_MANUALLY_TRUSTED)
+        return;
+    kept = trusted_path(e, a);
+    src = path_join(a->dir, "known_hosts");
+    if (!kept || !src || access(kept, F_OK) == 0)
+        return;
+    if (fs_read_all(src, BOUND_SSH_HOST_KEY_BYTES, &data, &len) == 0 && len > 0 &&
+        fs_write_atomic(kept, data, len, 0600) == 0)
+        log_info("node %s: its host key, trusted on this first connection, is kept in %s",
+                 a->cfg->name, kept);
 }
 
 static int
@@ -499,6 +531,15 @@ agent_prepare(struct engine *e, struct agent *a)
     default:
         a->target.host_key_kind = SSH_HOST_KEY_NON_VERIFYING;
         break;
+    }
+    /* a key trusted on an earlier first connection stays trusted (agent_keep_trusted()) */
+    if (a->target.host_key_kind == SSH_HOST_KEY_MANUALLY_TRUSTED) {
+        _cleanup_free_ char *kept = trusted_path(e, a), *data = NULL, *dst = NULL;
+        size_t len = 0;
+
+        if (kept && fs_read_all(kept, BOUND_SSH_HOST_KEY_BYTES, &data, &len) == 0 && len > 0 &&
+            (r = fs_mkdir_p(a->dir, 0700)) >= 0 && (dst = path_join(a->dir, "known_hosts")))
+            (void) fs_write_atomic(dst, data, len, 0600);
     }
     t = a->target;
     t.key = (const char *) c->secret;

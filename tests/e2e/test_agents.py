@@ -330,3 +330,32 @@ def test_a_label_expression_that_does_not_parse_is_refused_at_save(server):
     assert r.status_code == 400, r.text
     assert "is not a label expression" in r.text and "Invalid boolean expression" in r.text
     assert server.get("job/bad/api/json", auth=server.alice).status_code == 404
+
+
+TRUSTED = "hudson.plugins.sshslaves.verifiers.ManuallyTrustedKeyVerificationStrategy"
+
+
+def test_a_host_key_trusted_on_first_connection_is_kept(server, sshnode, keys, tmp_path):
+    node = sshnode([keys[1]])
+    j = jenkins.Jenkins(server.url, username="alice", password=server.alice[1], timeout=30)
+    j.create_node("t1", numExecutors=1, remoteFS=str(tmp_path / "root"), labels="linux",
+                  launcher=jenkins.LAUNCHER_SSH,
+                  launcher_params={"host": node.host, "port": str(node.port),
+                                   "credentialsId": "node-key",
+                                   "sshHostKeyVerificationStrategy": {
+                                       "stapler-class": TRUSTED,
+                                       "requireInitialManualTrust": False}})
+    wait_for(lambda: online(server, "t1"), timeout=30, what="t1 online",
+             seen=lambda: computer(server, "t1"))
+    kept = tmp_path / "home" / "nodes" / "t1" / "trusted_host_key"
+    wait_for(kept.exists, what="the trusted key kept")
+    assert node.host_key_line.split()[1] in kept.read_text()
+    # after a restart the kept key is the one ssh checks: another key is refused
+    other = new_host_key(tmp_path / "impostor")
+    kept.write_text(kept.read_text().replace(node.host_key_line.split()[1], other.split()[1]))
+    server.stop()
+    server.start("--node-keepalive", "1", "--node-connect-timeout", "5")
+    c = wait_for(lambda: "host key" in computer(server, "t1")["offlineCauseReason"] and
+                 computer(server, "t1"), timeout=30, what="t1 refused after the restart",
+                 seen=lambda: computer(server, "t1"))
+    assert c["offline"], c
