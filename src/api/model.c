@@ -36,6 +36,10 @@ model_release(struct model *m)
     m->n_stats = m->n_running = 0;
     m->colors_ready = false;
     m->all_builds_tree = tree_free(m->all_builds_tree);
+    nodes_array_free(m->nodes, m->n_nodes);
+    m->nodes = NULL;
+    m->n_nodes = 0;
+    m->nodes_read = false;
 }
 
 void
@@ -1394,8 +1398,7 @@ label_why(struct model *m, const char *expr_s)
     static const char *const builtin[] = { "built-in", "master" };
     _cleanup_(label_freep) struct label_expr *expr = NULL;
     _cleanup_free_ char *why = NULL;
-    struct node *nodes = NULL;
-    size_t n = 0, matching = 0;
+    size_t matching = 0;
     bool online;
     json_t *v;
 
@@ -1403,14 +1406,17 @@ label_why(struct model *m, const char *expr_s)
         return json_sprintf("The label expression of this job is not valid: %s", why ? why : "");
     online = label_matches(expr, builtin, ELEMENTSOF(builtin));
     matching = online;
-    if (m->app->nodes && nodes_list(m->app->nodes, &nodes, &n) < 0)
-        n = 0;
-    for (size_t i = 0; i < n; i++)
-        if (label_matches(expr, (const char *const *) nodes[i].labels, nodes[i].n_labels)) {
+    /* once per request, however many items wait */
+    if (!m->nodes_read) {
+        m->nodes_read = true;
+        if (m->app->nodes && nodes_list(m->app->nodes, &m->nodes, &m->n_nodes) < 0)
+            m->n_nodes = 0;
+    }
+    for (size_t i = 0; i < m->n_nodes; i++)
+        if (label_matches(expr, (const char *const *) m->nodes[i].labels, m->nodes[i].n_labels)) {
             matching++;
-            online |= !model_node_offline(&nodes[i]);
+            online |= !model_node_offline(&m->nodes[i]);
         }
-    nodes_array_free(nodes, n);
     if (matching == 0)
         v = json_sprintf("There are no nodes with the label \u2018%s\u2019", expr_s);
     else if (!online && label_is_atom(expr) && matching == 1)

@@ -31,6 +31,10 @@ struct model {
     const struct job *all_builds_job;
     struct tree *all_builds_tree;
     size_t all_from, all_to;
+    /* the nodes, read once per request for the queue's why (label_why()) */
+    struct node *nodes;
+    size_t n_nodes;
+    bool nodes_read;
 };
 
 int model_init(struct model *m, const struct app *app, struct req *req);

@@ -890,6 +890,10 @@ agents_tick(struct engine *e)
             i++;
             continue;
         }
+        if (a->suspect_until_mono && mono >= a->suspect_until_mono) {
+            a->suspect_until_mono = 0;
+            e->blocked = true;   /* it takes builds again */
+        }
         if (a->state == AGENT_CONNECTING && mono >= a->deadline_mono) {
             agent_kill_master(e, a);
             agent_went_offline(e, a);
@@ -908,6 +912,8 @@ agents_next_timeout(const struct engine *e)
         const struct agent *a = e->agents[i];
         if (a->gone || a->cfg->launcher != NODE_LAUNCHER_SSH)
             continue;
+        if (a->suspect_until_mono)
+            t = MIN(t, a->suspect_until_mono - mono);
         if (a->state == AGENT_CONNECTING)
             t = MIN(t, a->deadline_mono - mono);
         else if (a->state == AGENT_OFFLINE && a->pid == 0)

@@ -808,7 +808,11 @@ claim_due(struct engine *e, bool *began)
                 e->blocked = true;
                 return claimed;
             }
-            blocked = true;
+            /*
+             * Not `blocked`: only an executor freed or a node's change can let it
+             * start, and each sets e->blocked (end_run(), agents_sync(),
+             * agents_event()), so the loop does not look again 10 times a second.
+             */
             i++;
             continue;
         }

@@ -128,7 +128,18 @@ summary(struct buf *b, struct web *w, const char *job, const struct build_row *r
         web_param_values(b, q.params, q.n_params, false);
         html_raw(b, "</dd>");
     }
-    html_raw(b, "<dt>Executor</dt><dd>#");
+    html_raw(b, "<dt>Built on</dt><dd id=\"built-on\">");
+    if (r->built_on) {
+        html_raw(b, "<a href=\"");
+        html_attr(b, w->base);
+        html_raw(b, "computer/");
+        html_url_arg(b, r->built_on);
+        html_raw(b, "/\">");
+        html_text(b, r->built_on);
+        html_raw(b, "</a>");
+    } else
+        html_raw(b, "the built-in node");
+    html_raw(b, ", executor #");
     html_int(b, r->executor + 1);
     html_raw(b, "</dd>");
     if (r->abort_reason) {

@@ -129,6 +129,9 @@ def test_a_label_expression_picks_between_two_nodes(server, sshnode, keys, tmp_p
     assert b["builtOn"] == "alpha1"
     assert (root1 / "workspace" / "other" / "where").read_text().strip() == \
         f"{root1}/workspace/other"
+    # the build's page says where it ran
+    page = server.get("job/pick/1/", auth=server.alice, headers={"Accept": "text/html"}).text
+    assert 'id="built-on"><a href="' in page and 'computer/beta1/">beta1</a>' in page, page
     # the built-in node does not take jobs of a label it lacks
     assert not (tmp_path / "home" / "workspace" / "pick").exists()
     # the nodes' private files (their key) live while the server does, and go with it
