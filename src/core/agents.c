@@ -999,8 +999,10 @@ agents_refuses(const struct run *run)
         return "a Git checkout";
     if (c->pre_cleanup || c->post_cleanup)
         return "Workspace Cleanup";
-    if (c->n_bindings)
-        return "Credentials Binding";
+    /* a bound secret text or username and password is a variable; a file is not there yet */
+    for (size_t i = 0; i < c->n_bindings; i++)
+        if (c->bindings[i].kind == BINDING_FILE || c->bindings[i].kind == BINDING_SSH_KEY)
+            return "Credentials Binding of a secret file or an SSH key";
     for (size_t i = 0; i < run->row.n_params; i++)
         if (run->row.params[i].type == PARAM_FILE)
             return "file parameters";

@@ -362,3 +362,28 @@ def test_a_host_key_trusted_on_first_connection_is_kept(server, sshnode, keys, t
                  computer(server, "t1"), timeout=30, what="t1 refused after the restart",
                  seen=lambda: computer(server, "t1"))
     assert c["offline"], c
+
+
+def test_a_bound_secret_reaches_a_node_step_and_is_masked(server, sshnode, keys, tmp_path):
+    server.admin("credentials", "add", "--id", "tok", "--kind", "secret-text", "--secret-file",
+                 "-", input="s3cr3t-for-the-node")
+    node = sshnode([keys[1]])
+    root = tmp_path / "root"
+    add_node(server, "n1", node, root, "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    binding = ("<buildWrappers><org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper>"
+               "<bindings><org.jenkinsci.plugins.credentialsbinding.impl.StringBinding>"
+               "<credentialsId>tok</credentialsId><variable>TOKEN</variable>"
+               "</org.jenkinsci.plugins.credentialsbinding.impl.StringBinding></bindings>"
+               "</org.jenkinsci.plugins.credentialsbinding.impl.SecretBuildWrapper>"
+               "</buildWrappers>")
+    xml = job_xml('echo "token is $TOKEN"; printf %s "$TOKEN" > got', "n1").replace(
+        "<buildWrappers/>", binding)
+    create_job(server, "bound", xml)
+    trigger(server, "bound")
+    b = server.wait_build("bound", 1, server.alice, timeout=60)
+    log = console(server, "bound", 1)
+    assert b["result"] == "SUCCESS", log
+    assert "token is ****" in log and "s3cr3t-for-the-node" not in log, log
+    assert (root / "workspace" / "bound" / "got").read_text() == "s3cr3t-for-the-node"
