@@ -989,14 +989,16 @@ agents_run_labels(const struct run *run)
     return run->agent ? run->agent->label_string : NULL;
 }
 
-/* The parts of a job that do not run on a node yet: a build with one fails, saying so. */
+/*
+ * The parts of a job that do not run on a node yet: a build with one
+ * fails, saying so. (The Git checkout runs there: agents_spawn() sends
+ * its credentials, agents_fetch_report() brings its report back.)
+ */
 const char *
 agents_refuses(const struct run *run)
 {
     const struct job_config *c = run->cfg;
 
-    if (c->git)
-        return "a Git checkout";
     if (c->pre_cleanup || c->post_cleanup)
         return "Workspace Cleanup";
     /* a bound secret text or username and password is a variable; a file is not there yet */
@@ -1050,6 +1052,76 @@ agents_assign_workspace(struct engine *e, struct run *run)
     return -EBUSY;
 }
 
+static void
+free_private_files(struct ssh_file *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *) f[i].name);
+        if (f[i].data)
+            secret_wipe((char *) f[i].data, f[i].len);
+        free((char *) f[i].data);
+    }
+    free(f);
+}
+
+/* The regular files of `dir` (a step's credentials, core/git_creds.c), for ssh_build_payload(). */
+static int
+load_private_files(const char *dir, struct ssh_file **ret, size_t *ret_n)
+{
+    DIR *d = opendir(dir);
+    struct ssh_file *v = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    int r = 0;
+
+    if (!d)
+        return -errno;
+    while (r >= 0 && (de = readdir(d))) {
+        _cleanup_free_ char *path = NULL;
+        struct ssh_file *nv;
+        struct stat st;
+        char *data = NULL;
+        size_t len = 0;
+
+        if (de->d_name[0] == '.')
+            continue;
+        path = path_join(dir, de->d_name);
+        if (!path) {
+            r = -ENOMEM;
+            break;
+        }
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n >= 16) {
+            r = -E2BIG;
+            break;
+        }
+        r = fs_read_all(path, BOUND_SSH_ENV_BYTES, &data, &len);
+        if (r < 0)
+            break;
+        nv = realloc(v, (n + 1) * sizeof *v);
+        if (!nv) {
+            secret_wipe(data, len);
+            free(data);
+            r = -ENOMEM;
+            break;
+        }
+        v = nv;
+        v[n] = (struct ssh_file){ .name = strdup(de->d_name), .data = data, .len = len,
+                                  .exec = (st.st_mode & 0100) != 0 };
+        if (!v[n++].name)
+            r = -ENOMEM;
+    }
+    closedir(d);
+    if (r < 0) {
+        free_private_files(v, n);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
 /*
  * Starts `script` on the node: an ssh session over the node's master,
  * with the program (environment and script) on its standard input.
@@ -1061,6 +1133,8 @@ agents_spawn(struct engine *e, struct run *run, const char *script, char **env, 
     _cleanup_(ssh_argv_freep) char **argv = NULL;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
     _cleanup_free_ char *why = NULL, *run_id = NULL;
+    struct ssh_file *files = NULL;
+    size_t n_files = 0;
     struct ssh_run sr;
     struct spawn_req req;
     int fd = -1, r;
@@ -1080,7 +1154,19 @@ agents_spawn(struct engine *e, struct run *run, const char *script, char **env, 
         .shell = shell_step,
         .bwrap = a->probe.bwrap,
     };
+    /* the checkout's credentials (run->cred_dir) go with its step, into its private directory */
+    if (run->checking_out && run->cred_dir) {
+        r = load_private_files(run->cred_dir, &files, &n_files);
+        if (r < 0) {
+            run_log(run->logfd, "ERROR: the Git credentials cannot be sent to node '%s': %s\n",
+                    a->cfg->name, strerror(-r));
+            return r;
+        }
+        sr.files = files;
+        sr.n_files = n_files;
+    }
     r = ssh_build_payload(&sr, &fd, &why);
+    free_private_files(files, n_files);
     if (r < 0) {
         run_log(run->logfd, "ERROR: the step cannot be sent to node '%s': %s\n", a->cfg->name,
                 why ? why : strerror(-r));
@@ -1322,4 +1408,78 @@ agent_stop_lost(struct engine *e, struct agent *a)
     a->n_lost = 0;
     if (devnull >= 0)
         close(devnull);
+}
+
+const char *
+agents_checkout_refused(const struct run *run)
+{
+    const struct agent *a = run->agent;
+
+    if (a && !a->probe.git)
+        return "the node has no git: install it there, or build the job on another node";
+    return NULL;
+}
+
+char *
+agents_private_dir(const struct engine *e, const struct run *run)
+{
+    _cleanup_free_ char *id = agent_run_id(e, run);
+
+    return id && run->remote_root ? ssh_private_dir(run->remote_root, id) : NULL;
+}
+
+/*
+ * The checkout wrote its report (what it checked out) into the node's
+ * @tmp: a session prints it into a file of the build's directory, which
+ * checkout_done() then reads as it reads a local one (git_report_take():
+ * a plain file of bounded size).
+ */
+int
+agents_fetch_report(struct engine *e, struct run *run)
+{
+    struct agent *a = run->agent;
+    _cleanup_(ssh_argv_freep) char **argv = NULL;
+    _cleanup_(buf_releasep) struct buf prog = BUF_INIT(BOUND_SSH_PATH_BYTES * 5 + 1024);
+    _cleanup_free_ char *dir = NULL, *remote = NULL;
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
+    struct spawn_req req;
+    int fd = -1, out = -1, r;
+
+    if (a->state != AGENT_ONLINE)
+        return -ENOTCONN;
+    dir = home_build_dir(e->home, run->job->name, run->number);
+    remote = path_join(run->tmpdir, "steward-git-report");
+    run->git_report_local = dir ? path_join(dir, "git-report.node") : NULL;
+    if (!remote || !run->git_report_local)
+        return -ENOMEM;
+    r = buf_puts(&prog, "exec cat -- ");
+    if (r >= 0)
+        r = ssh_quote(&prog, remote, strlen(remote));
+    if (r >= 0)
+        r = buf_puts(&prog, "\n");
+    if (r < 0)
+        return r;
+    out = open(run->git_report_local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (out < 0)
+        return -errno;
+    fd = memfd_create("steward-report", MFD_CLOEXEC);
+    r = fd < 0 ? -errno : fs_write_all(fd, prog.ptr, prog.len);
+    if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+        r = -errno;
+    argv = r >= 0 ? ssh_session_argv(a->dir, &a->target) : NULL;
+    if (r >= 0 && !argv)
+        r = -ENOMEM;
+    if (r >= 0) {
+        req = (struct spawn_req){ .path = argv[0], .argv = argv, .envp = a->ssh_env,
+                                  .cwd = a->dir, .in_fd = fd, .out_fd = out };
+        r = spawn_start(&req, &run->pid, &run->pidfd);
+    }
+    if (fd >= 0)
+        close(fd);
+    close(out);
+    if (r < 0)
+        return r;
+    if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, run->pidfd, &ev) < 0)
+        return -errno;
+    return 0;
 }

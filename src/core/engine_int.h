@@ -122,6 +122,7 @@ struct run {
     struct agent *agent;        /* the node it runs on (core/agents.c), NULL: the built-in one */
     char *remote_ws_name;       /* on a node: the workspace's name under REMOTE_ROOT/workspace */
     char *remote_root;          /* on a node: its remoteFS when the build began */
+    char *git_report_local;     /* on a node: the checkout's report, fetched back */
     /*
      * On a node, the publishers read a local copy of the workspace
      * (agents_fetch()): its files come back once the steps are over.
@@ -385,7 +386,7 @@ int git_previous_lines(struct engine *e, const char *job, int64_t before, char *
 int git_previous(struct engine *e, struct run *run);
 int env_list_add(void *userdata, const char *name, const char *value);
 size_t env_count(char **env);
-int step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env, size_t *n, int logfd, char **ret_dir);
+int step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env, size_t *n, int logfd, char **ret_dir, const char *step_dir);
 int start_checkout(struct engine *e, struct run *run);
 bool checkout_done(struct engine *e, struct run *run);
 
@@ -466,6 +467,12 @@ int agents_assign_workspace(struct engine *e, struct run *run);
 int agents_spawn(struct engine *e, struct run *run, const char *script, char **env, bool shell_step);
 void agents_signal(struct engine *e, struct run *run, int sig);
 const char *agents_lost_reason(const struct run *run);
+/* Why a Git checkout cannot run on the run's node (no git there), or NULL. */
+const char *agents_checkout_refused(const struct run *run);
+/* The run's private directory on its node (ssh_private_dir()), newly allocated. */
+char *agents_private_dir(const struct engine *e, const struct run *run);
+/* Starts reading the checkout's report back from the node into run->git_report_local. */
+int agents_fetch_report(struct engine *e, struct run *run);
 /* Starts fetching the workspace back into run->mirror: 0 (run->pid runs it) or -errno. */
 int agents_fetch(struct engine *e, struct run *run);
 /* The fetch ended with `status` (waitpid's): run->workspace becomes the copy, or the build fails. */

@@ -118,7 +118,7 @@ start_poll(struct engine *e, struct poll_run *p, int slot)
     if (r >= 0) {
         char step[32];
         snprintf(step, sizeof step, "poll-%d", slot);
-        r = step_credentials(e, p->cfg->git, step, &env, &n, p->logfd, &p->cred_dir);
+        r = step_credentials(e, p->cfg->git, step, &env, &n, p->logfd, &p->cred_dir, NULL);
     }
     if (r < 0) {
         env_free(env);

@@ -370,6 +370,9 @@ run_free(struct run *run)
     free(run->workspace);
     free(run->remote_ws_name);
     free(run->remote_root);
+    if (run->git_report_local)
+        (void) unlink(run->git_report_local);
+    free(run->git_report_local);
     free(run->mirror);
     free(run->tmpdir);
     free(run->git_previous);
@@ -822,6 +825,16 @@ run_reap(struct engine *e, struct run *run)
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         run_log(run->logfd, "Build step 'Execute shell' marked build as failure\n");
         finish_run(e, run, "FAILURE");
+        return;
+    }
+    /* on a node, the checkout's report comes back first; then it ends as here */
+    if (run->checking_out && run->agent && !run->git_report_local) {
+        int fr = agents_fetch_report(e, run);
+        if (fr < 0) {
+            run_log(run->logfd, "ERROR: the Git checkout's report cannot be read from node "
+                    "'%s': %s; no build step runs.\n", agents_run_node(run), strerror(-fr));
+            finish_run(e, run, "FAILURE");
+        }
         return;
     }
     if (run->checking_out) {

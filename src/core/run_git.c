@@ -94,7 +94,7 @@ env_count(char **env)
  */
 int
 step_credentials(struct engine *e, const struct git_scm *g, const char *name, char ***env,
-                 size_t *n, int logfd, char **ret_dir)
+                 size_t *n, int logfd, char **ret_dir, const char *step_dir)
 {
     _cleanup_free_ char *parent = path_join(e->home->root, CRED_DIRS);
     _cleanup_free_ char *known = path_join(e->home->root, GIT_KNOWN_HOSTS_FILE);
@@ -109,7 +109,9 @@ step_credentials(struct engine *e, const struct git_scm *g, const char *name, ch
     if (r < 0)
         return r;
     (void) fs_rm_rf(dir);
-    r = git_creds_prepare(e->home, e->db, g, dir, sandbox_private_path(e->opts.sandbox, dir),
+    /* where the step sees the files: the sandbox's private path, or a node's (agents.c) */
+    r = git_creds_prepare(e->home, e->db, g, dir,
+                          step_dir ? step_dir : sandbox_private_path(e->opts.sandbox, dir),
                           known, env_list_add, &(struct env_list){ env, n }, &notes, &why);
     if (notes.len)
         (void) fs_write_all(logfd, notes.ptr, notes.len);
@@ -143,7 +145,7 @@ int
 start_checkout(struct engine *e, struct run *run)
 {
     const struct git_scm *g = run->cfg->git;
-    _cleanup_free_ char *script = NULL, *report = NULL, *gitlab_sha = NULL;
+    _cleanup_free_ char *script = NULL, *report = NULL, *gitlab_sha = NULL, *node_dir = NULL;
     const char *sha1 = NULL;
     char **env = NULL, step[32];
     size_t n = 0;
@@ -151,7 +153,20 @@ start_checkout(struct engine *e, struct run *run)
 
     /* the credentials first: one that cannot be used fails the build before git runs */
     snprintf(step, sizeof step, "build-%d", run->executor);
-    r = step_credentials(e, g, step, &env, &n, run->logfd, &run->cred_dir);
+    if (run->agent) {
+        /* on a node: git must be there, and the credentials go with the step (agents_spawn()) */
+        const char *why = agents_checkout_refused(run);
+        if (why) {
+            run->abort_reason = "the Git checkout cannot run on its node";
+            run_log(run->logfd, "ERROR: %s; no build step runs.\n", why);
+            finish_run(e, run, "FAILURE");
+            return 0;
+        }
+        node_dir = agents_private_dir(e, run);
+        if (!node_dir)
+            return -ENOMEM;
+    }
+    r = step_credentials(e, g, step, &env, &n, run->logfd, &run->cred_dir, node_dir);
     if (r == -EKEYREJECTED) {
         env_free(env);
         run->abort_reason = "a Git credential cannot be used";
@@ -207,7 +222,9 @@ bool
 checkout_done(struct engine *e, struct run *run)
 {
     const struct git_scm *g = run->cfg->git;
-    _cleanup_free_ char *report = path_join(run->tmpdir, "steward-git-report");
+    /* on a node, the report was fetched into the build's directory (agents_fetch_report()) */
+    _cleanup_free_ char *report = run->git_report_local ? strdup(run->git_report_local)
+                                                        : path_join(run->tmpdir, "steward-git-report");
     _cleanup_free_ char *text = NULL, *kept = NULL, *dir = NULL, *path = NULL;
     struct git_build b = { 0 };
     size_t len = 0, kept_len = 0, n = env_count(run->env);

@@ -644,6 +644,10 @@ static const char run_body[] =
     "f=\"$tmp/steward-$ID.sh\"\n"
     "umask 077\n"
     "mkdir -p -- \"$ws\" \"$tmp\" \"$st\" || { echo \"steward: cannot make the workspace $ws\" >&2; exit 1; }\n"
+    "pd=\"$st/$ID.d\"\n"
+    "if [ \"$NF\" != 0 ]; then\n"
+    "  rm -rf -- \"$pd\"; mkdir -m 0700 -- \"$pd\" && steward_files || { echo \"steward: cannot write the step's private files\" >&2; rm -rf -- \"$pd\"; exit 1; }\n"
+    "fi\n"
     "cd -- \"$ws\" || { echo \"steward: cannot enter the workspace $ws\" >&2; exit 1; }\n"
     "ss=$(command -v setsid) || { echo \"steward: this node has no setsid (util-linux)\" >&2; exit 1; }\n"
     "printf %s \"$S\" >\"$f\" && chmod 0700 \"$f\" || { echo \"steward: cannot write $f\" >&2; exit 1; }\n"
@@ -664,6 +668,7 @@ static const char run_body[] =
     "( steward_env && exec \"$@\" ) 9>\"$pf\" &\n"
     "wait \"$!\"; rc=$?\n"
     "rm -f -- \"$pf\" \"$f\"\n"
+    "rm -rf -- \"$pd\"\n"
     "[ \"$rc\" -eq 255 ] && rc=254\n"
     "exit \"$rc\"\n";
 
@@ -722,6 +727,16 @@ ssh_build_payload(const struct ssh_run *run, int *ret_fd, char **reterr_why)
                           "The step's environment variables hold more than %d bytes.",
                           BOUND_SSH_ENV_BYTES);
     }
+    for (size_t i = 0; i < run->n_files; i++) {
+        const char *nm = run->files[i].name;
+        if (!nm || !*nm || streq(nm, ".") || streq(nm, "..") || strlen(nm) > 64 ||
+            strspn(nm, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                strlen(nm))
+            return refuse(reterr_why, -EINVAL, "'%s' is not a private file's name.", nm ? nm : "");
+        if (run->files[i].len > BOUND_SSH_ENV_BYTES)
+            return refuse(reterr_why, -E2BIG, "A private file has more than %d bytes.",
+                          BOUND_SSH_ENV_BYTES);
+    }
     if (!run->shell)
         cmd = "-e";
     else if (slen >= 2 && run->script[0] == '#' && run->script[1] == '!')
@@ -758,6 +773,19 @@ ssh_build_payload(const struct ssh_run *run, int *ret_fd, char **reterr_why)
     if (r >= 0)
         r = buf_puts(&prog, "}\n");
     if (r >= 0)
+        r = buf_printf(&prog, "NF=%zu\nsteward_files() {\n:\n", run->n_files);
+    for (size_t i = 0; r >= 0 && i < run->n_files; i++) {
+        r = buf_puts(&prog, "printf %s ");
+        if (r >= 0)
+            r = ssh_quote(&prog, run->files[i].data, run->files[i].len);
+        if (r >= 0)
+            r = buf_printf(&prog, " >\"$pd/%s\" && chmod %s \"$pd/%s\" || return 1\n",
+                           run->files[i].name, run->files[i].exec ? "0700" : "0600",
+                           run->files[i].name);
+    }
+    if (r >= 0)
+        r = buf_puts(&prog, "}\n");
+    if (r >= 0)
         r = buf_puts(&prog, run_body);
     if (r < 0)
         return r;
@@ -773,6 +801,7 @@ ssh_build_payload(const struct ssh_run *run, int *ret_fd, char **reterr_why)
  */
 static const char kill_body[] =
     "pf=\"$R/.steward/$ID.pid\"\n"
+    "rm -rf -- \"$R/.steward/$ID.d\"\n"
     "n=0\n"
     "while :; do\n"
     "  [ -f \"$pf\" ] || exit 0\n"
@@ -824,4 +853,14 @@ ssh_kill_payload(const char *root, const char *run_id, unsigned grace_s, int *re
     if (r < 0)
         return r;
     return to_memfd(&prog, ret_fd);
+}
+
+char *
+ssh_private_dir(const char *root, const char *run_id)
+{
+    char *p = NULL;
+
+    if (asprintf(&p, "%s/.steward/%s.d", root, run_id) < 0)
+        return NULL;
+    return p;
 }

@@ -124,6 +124,20 @@ struct ssh_probe {
 int ssh_probe_parse(const char *text, size_t len, struct ssh_probe *ret);
 void ssh_probe_release(struct ssh_probe *p);
 
+/* A private file a step needs (a Git credential): written before it runs, removed after. */
+struct ssh_file {
+    const char *name;                 /* a plain file name: no '/', not "." or ".." */
+    const char *data;                 /* no NUL */
+    size_t len;
+    bool exec;                        /* 0700, else 0600 */
+};
+
+/*
+ * Where a run's private files are on the node: ROOT/.steward/RUN_ID.d, a
+ * directory of mode 0700 that lives as long as its step. Newly allocated.
+ */
+char *ssh_private_dir(const char *root, const char *run_id);
+
 /* One build step on a node. Everything is borrowed. */
 struct ssh_run {
     const char *root;                 /* the node's remote root (remoteFS), absolute */
@@ -134,6 +148,8 @@ struct ssh_run {
     const char *script;
     bool shell;                       /* a shell step: `/bin/sh -xe`, or the script's own #! line */
     bool bwrap;                       /* in bubblewrap (when the probe says it works) */
+    const struct ssh_file *files;     /* into ssh_private_dir() before the step; NULL: none */
+    size_t n_files;
 };
 
 /*

@@ -4,6 +4,9 @@ middle of a build, and a wrong host key."""
 import glob
 import hashlib
 import os
+import pathlib
+import shutil
+import tempfile
 import uuid
 import xml.sax.saxutils as sax
 
@@ -387,3 +390,59 @@ def test_a_bound_secret_reaches_a_node_step_and_is_masked(server, sshnode, keys,
     assert b["result"] == "SUCCESS", log
     assert "token is ****" in log and "s3cr3t-for-the-node" not in log, log
     assert (root / "workspace" / "bound" / "got").read_text() == "s3cr3t-for-the-node"
+
+
+def test_a_git_checkout_runs_on_the_node(server, sshnode, keys, tmp_path, request):
+    from test_git import jjb_xml
+    import subprocess
+    env = {**os.environ, "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org",
+           "GIT_COMMITTER_NAME": "C", "GIT_COMMITTER_EMAIL": "c@example.org"}
+
+    def git(*args, cwd=tmp_path):
+        p = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    # outside /tmp: the node's sandbox gives its steps a /tmp of their own
+    shared = pathlib.Path(tempfile.mkdtemp(prefix="steward-agents-", dir="/var/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    bare, work = shared / "origin.git", tmp_path / "work"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    git("clone", "-q", str(bare), str(work))
+    (work / "README").write_text("from the repository\n")
+    git("add", "README", cwd=work)
+    git("commit", "-q", "-m", "first", cwd=work)
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    sha = git("rev-parse", "HEAD", cwd=work)
+    node = sshnode([keys[1]])
+    root = tmp_path / "root"
+    add_node(server, "n1", node, root, "linux")
+    wait_for(lambda: online(server, "n1"), timeout=30, what="n1 online",
+             seen=lambda: computer(server, "n1"))
+    yaml = f"""
+- job:
+    name: app
+    project-type: freestyle
+    node: n1
+    scm:
+      - git:
+          url: file://{bare}
+          branches:
+            - main
+    builders:
+      - shell: 'echo "built $GIT_COMMIT on $NODE_NAME"; cat README'
+"""
+    create_job(server, "app", jjb_xml(tmp_path, yaml, "app"))
+    trigger(server, "app")
+    b = server.wait_build("app", 1, server.alice, timeout=90)
+    log = console(server, "app", 1)
+    assert b["result"] == "SUCCESS", log
+    assert f"Checking out Revision {sha} (origin/main)" in log, log
+    assert f"built {sha} on n1" in log and "from the repository" in log, log
+    assert (root / "workspace" / "app" / ".git").is_dir()
+    data = next(a for a in b["actions"] if a.get("_class") == "hudson.plugins.git.util.BuildData")
+    assert data["lastBuiltRevision"]["SHA1"] == sha
+    # the report came back and went; nothing private is left on the node
+    assert not list((root / ".steward").glob("*.d"))

@@ -640,6 +640,55 @@ ssh_master_argv__probe_runs_and_parses(void **state)
     }
 }
 
+/* A step's private files (a Git credential) are there while it runs, with their modes, and go after. */
+static void
+ssh_build_payload__writes_private_files_for_the_step_alone(void **state)
+{
+    _cleanup_free_ char *root = mktemp_dir(), *out = NULL, *pd = NULL, *ws = NULL;
+    static const char key[] = "-----BEGIN KEY-----\nit's $(not) `run`\n-----END KEY-----\n";
+    const struct ssh_file files[] = {
+        { .name = "key", .data = key, .len = sizeof key - 1 },
+        { .name = "askpass", .data = "#!/bin/sh\necho pass\n", .len = 20, .exec = true },
+    };
+    struct ssh_file bad = { .name = "../x", .data = "x", .len = 1 };
+    struct ssh_run run = { .root = root, .workspace = "w", .run_id = "pf1", .shell = false };
+    _cleanup_free_ char *why = NULL;
+    char script[1024];
+    struct proc p;
+    int fd;
+
+    (void) state;
+    pd = ssh_private_dir(root, "pf1");
+    assert_non_null(pd);
+    snprintf(script, sizeof script,
+             "cat '%s/key' > key.copy\nstat -c %%a '%s/key' '%s/askpass' > modes\n'%s/askpass' > said\n",
+             pd, pd, pd, pd);
+    run.script = script;
+    run.files = files;
+    run.n_files = ELEMENTSOF(files);
+    assert_int_equal(ssh_build_payload(&run, &fd, &why), 0);
+    p = start_payload(fd);
+    assert_int_equal(finish(&p, &out), 0);
+    ws = path_join(root, "workspace/w");
+    out = mfree(out);
+    out = read_file(ws, "key.copy");
+    assert_string_equal(out, key);
+    out = mfree(out);
+    out = read_file(ws, "modes");
+    assert_string_equal(out, "600\n700\n");
+    out = mfree(out);
+    out = read_file(ws, "said");
+    assert_string_equal(out, "pass\n");
+    /* gone after the step */
+    assert_int_equal(access(pd, F_OK), -1);
+    /* a name that is not a plain file name is refused */
+    run.files = &bad;
+    run.n_files = 1;
+    assert_int_equal(ssh_build_payload(&run, &fd, &why), -EINVAL);
+    assert_non_null(why);
+    assert_int_equal(fs_rm_rf(root), 0);
+}
+
 static void
 ssh_build_payload__runs_steps_with_their_environment(void **state)
 {
@@ -912,6 +961,7 @@ main(void)
         cmocka_unit_test(ssh_probe_parse__reads_the_facts_up_to_ready),
         cmocka_unit_test(ssh_master_argv__probe_runs_and_parses),
         cmocka_unit_test(ssh_build_payload__runs_steps_with_their_environment),
+        cmocka_unit_test(ssh_build_payload__writes_private_files_for_the_step_alone),
         cmocka_unit_test(ssh_build_payload__runs_steps_in_bubblewrap),
         cmocka_unit_test(ssh_build_payload__runs_a_shebang_script_from_its_file),
         cmocka_unit_test(ssh_build_payload__refuses_bad_runs),
