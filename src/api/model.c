@@ -1784,6 +1784,9 @@ model_node(struct model *m, const struct node *n, int depth)
                             n->state == NODE_ONLINE ? json_string(n->cfg.remote_fs) : json_null());
         json_object_set_new(o, "mode", json_string(node_mode_name(n->cfg.mode)));
         json_object_set_new(o, "connectionState", json_string(node_state_name(n->state)));
+        /* Steward's own: whether builds there run in bubblewrap (known once it is online) */
+        json_object_set_new(o, "sandboxed",
+                            n->state == NODE_ONLINE ? json_boolean(n->sandboxed) : json_null());
     }
     return o;
 }

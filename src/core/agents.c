@@ -1135,6 +1135,8 @@ agents_spawn(struct engine *e, struct run *run, const char *script, char **env, 
     _cleanup_free_ char *why = NULL, *run_id = NULL;
     struct ssh_file *files = NULL;
     size_t n_files = 0;
+    _cleanup_free_ char **node_env = NULL;
+    size_t n_env = 0;
     struct ssh_run sr;
     struct spawn_req req;
     int fd = -1, r;
@@ -1142,14 +1144,23 @@ agents_spawn(struct engine *e, struct run *run, const char *script, char **env, 
     if (a->state != AGENT_ONLINE)
         return -ENOTCONN;
     run_id = agent_run_id(e, run);
-    if (!run_id)
+    /*
+     * The build's environment but its cookie: that finds what a build left
+     * running on this machine (spawn_kill_by_env()); on a node the run id
+     * does (ssh_kill_payload()).
+     */
+    node_env = calloc(env_count(env) + 1, sizeof *node_env);
+    if (!run_id || !node_env)
         return -ENOMEM;
+    for (size_t i = 0; env[i]; i++)
+        if (!startswith(env[i], "STEWARD_BUILD_COOKIE="))
+            node_env[n_env++] = env[i];
     sr = (struct ssh_run){
         .root = run->remote_root,
         .workspace = run->remote_ws_name,
         .run_id = run_id,
-        .env = env,
-        .n_env = env_count(env),
+        .env = node_env,
+        .n_env = n_env,
         .script = script,
         .shell = shell_step,
         .bwrap = a->probe.bwrap,

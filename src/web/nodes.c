@@ -274,6 +274,13 @@ web_node_page(struct web *w, const char *name)
         html_text(b, n->os_line);
         html_raw(b, "</p>");
     }
+    if (n->state == NODE_ONLINE)
+        html_raw(b, n->sandboxed
+                        ? "<p id=\"node-sandbox\">Builds run in a bubblewrap sandbox there.</p>"
+                        : "<p id=\"node-sandbox\" class=\"notice warn\">No sandbox: bubblewrap does "
+                          "not work there, so builds run as the SSH user with all its rights. "
+                          "Install bubblewrap on the node (and allow user namespaces), or give "
+                          "the node to builds alone.</p>");
     if (web_may(w, n->temporarily_offline ? PERM_COMPUTER_CONNECT : PERM_COMPUTER_DISCONNECT,
                 NULL)) {
         web_form_open(b, w, false, rfmt("computer/%s/toggleOffline", n->cfg.name), "toggle",

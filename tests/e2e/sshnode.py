@@ -98,12 +98,22 @@ def _signal_all(pids, sig):
 
 
 class SshNode:
-    def __init__(self, d, authorized_pubkeys, host_key=None, mode=None):
+    def __init__(self, d, authorized_pubkeys, host_key=None, mode=None, no_bwrap=False):
         why = can_run_sshd()
         if why:
             pytest.skip(why)
         self.dir = d
         d.mkdir(parents=True, exist_ok=True)
+        # a node without bubblewrap: its sessions get a PATH of every command but bwrap
+        self.path_env = None
+        if no_bwrap:
+            bin_dir = d / "bin-without-bwrap"
+            bin_dir.mkdir()
+            for src in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+                for name in sorted(os.listdir(src)) if os.path.isdir(src) else ():
+                    if name != "bwrap" and not (bin_dir / name).exists():
+                        os.symlink(os.path.join(src, name), bin_dir / name)
+            self.path_env = str(bin_dir)
         self.proc = None
         self.log = None
         self.netns = None
@@ -183,7 +193,7 @@ KbdInteractiveAuthentication no
 PubkeyAuthentication yes
 MaxSessions 50
 LogLevel VERBOSE
-""")
+""" + (f"SetEnv PATH={self.path_env}\n" if self.path_env else ""))
 
     def _start_sshd(self, addr, port, prefix=()):
         self.port = port

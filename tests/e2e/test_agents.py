@@ -446,3 +446,41 @@ def test_a_git_checkout_runs_on_the_node(server, sshnode, keys, tmp_path, reques
     assert data["lastBuiltRevision"]["SHA1"] == sha
     # the report came back and went; nothing private is left on the node
     assert not list((root / ".steward").glob("*.d"))
+
+
+def test_a_node_without_bubblewrap_says_so_and_its_steps_still_stop(server, sshnode, keys,
+                                                                     tmp_path):
+    node = sshnode([keys[1]], no_bwrap=True)
+    root = tmp_path / "root"
+    add_node(server, "bare", node, root, "linux")
+    c = wait_for(lambda: online(server, "bare"), timeout=30, what="the node online",
+                 seen=lambda: computer(server, "bare"))
+    assert c["sandboxed"] is False, c
+    page = server.get("computer/bare/", auth=server.alice, headers={"Accept": "text/html"}).text
+    assert 'id="node-sandbox"' in page and "No sandbox" in page
+    # an abort stops the step's whole group, with no bubblewrap to end it
+    marker = "8" + str(uuid.uuid4().int)[:12]
+    create_job(server, "stopme", job_xml(f"sleep {marker}1 & sleep {marker}2", "bare"))
+    trigger(server, "stopme")
+    wait_for(lambda: len(remote_pids(marker)) >= 2, timeout=60, what="the step running",
+             seen=lambda: remote_pids(marker))
+    assert server.post("job/stopme/1/stop", auth=server.alice).status_code in (200, 302)
+    assert server.wait_build("stopme", 1, server.alice, timeout=60)["result"] == "ABORTED"
+    wait_for(lambda: not remote_pids(marker), timeout=30, what="the step's group gone",
+             seen=lambda: remote_pids(marker))
+    if node.mode != "netns":
+        return   # on loopback, cut() stops sshd's sessions: nothing would be left to stop
+    # a step whose connection was lost is stopped once the node is back
+    marker2 = "7" + str(uuid.uuid4().int)[:12]
+    create_job(server, "lost", job_xml(f"touch started; sleep {marker2}", "bare"))
+    trigger(server, "lost")
+    wait_for(lambda: remote_pids(marker2), timeout=60, what="the step running",
+             seen=lambda: remote_pids(marker2))
+    node.cut()
+    assert server.wait_build("lost", 1, server.alice, timeout=60)["result"] == "FAILURE"
+    assert remote_pids(marker2), "the step lives on while the node is cut off"
+    node.restore()
+    wait_for(lambda: online(server, "bare"), timeout=60, what="the node back",
+             seen=lambda: computer(server, "bare"))
+    wait_for(lambda: not remote_pids(marker2), timeout=30, what="the lost step stopped",
+             seen=lambda: remote_pids(marker2))
