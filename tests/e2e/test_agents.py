@@ -53,7 +53,7 @@ def start_server(tmp_path, *extra):
     s = Server(tmp_path / "home")
     s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
-    s.start("--node-keepalive", "1", "--node-connect-timeout", "5", *extra)
+    s.start("--node-keepalive", "2", "--node-connect-timeout", "5", *extra)
     return s
 
 
@@ -360,7 +360,7 @@ def test_a_host_key_trusted_on_first_connection_is_kept(server, sshnode, keys, t
     other = new_host_key(tmp_path / "impostor")
     kept.write_text(kept.read_text().replace(node.host_key_line.split()[1], other.split()[1]))
     server.stop()
-    server.start("--node-keepalive", "1", "--node-connect-timeout", "5")
+    server.start("--node-keepalive", "2", "--node-connect-timeout", "5")
     c = wait_for(lambda: "host key" in computer(server, "t1")["offlineCauseReason"] and
                  computer(server, "t1"), timeout=30, what="t1 refused after the restart",
                  seen=lambda: computer(server, "t1"))
