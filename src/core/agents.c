@@ -30,6 +30,8 @@
 #define AGENT_KILL_DEADLINE_MS 30000
 #define AGENT_AUX_MAX 64
 #define AGENT_LOST_MAX 32
+/* the probe answers after the login (the node user's shell start-up): this long past the connect */
+#define AGENT_PROBE_GRACE_S 30
 
 enum agent_state { AGENT_OFFLINE, AGENT_CONNECTING, AGENT_ONLINE };
 
@@ -355,7 +357,7 @@ agent_went_offline(struct engine *e, struct agent *a)
                          a->cfg->host, a->cfg->name);
     else if (a->state == AGENT_CONNECTING && a->deadline_mono <= mono_ms())
         agent_set_reason(a, "%s:%d did not answer within %d seconds",
-                         a->cfg->host, a->cfg->port, e->opts.node_connect_timeout_s + 5);
+                         a->cfg->host, a->cfg->port, e->opts.node_connect_timeout_s + AGENT_PROBE_GRACE_S);
     else if (was_online)
         agent_set_reason(a, "the connection to %s:%d was lost%s%s", a->cfg->host, a->cfg->port,
                          *complaint ? ": " : "", complaint);
@@ -596,7 +598,7 @@ agent_connect(struct engine *e, struct agent *a)
         goto fail;
     }
     a->state = AGENT_CONNECTING;
-    a->deadline_mono = mono_ms() + (e->opts.node_connect_timeout_s + 5) * 1000LL;
+    a->deadline_mono = mono_ms() + (e->opts.node_connect_timeout_s + AGENT_PROBE_GRACE_S) * 1000LL;
     agent_report(e, a);
     return;
 fail:
