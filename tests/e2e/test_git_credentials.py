@@ -8,6 +8,7 @@ import base64
 import glob
 import http.server
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -136,6 +137,12 @@ LogLevel VERBOSE
             return "exited"
         return None
 
+    def ours(self, cmdline):
+        """Whether an ssh command line is one to this sshd (tests beside this one run ssh
+        clients too, to build nodes, and every process of the machine is in the snapshots)."""
+        return re.search(rf"(^| )-p ?{self.port}( |$)", cmdline) is not None and \
+            "127.0.0.1" in cmdline
+
     def known_hosts_line(self):
         return f"[127.0.0.1]:{self.port} {self.host_pub}"
 
@@ -239,7 +246,8 @@ def test_an_ssh_key_credential_checks_out_over_ssh_and_its_key_stays_out_of_sigh
     assert not [l for l in log.splitlines() if l.startswith("TMP: ") and "key" in l], log
     # argv and environment of every process while the build's ssh was connected
     cmdlines, environs = sshd.snapshots("cmdline"), sshd.snapshots("environ")
-    ssh_lines = [l for l in cmdlines.splitlines() if l.startswith("ssh ") and "IdentitiesOnly=yes" in l]
+    ssh_lines = [l for l in cmdlines.splitlines()
+                 if l.startswith("ssh ") and "IdentitiesOnly=yes" in l and sshd.ours(l)]
     assert ssh_lines, cmdlines
     assert "-i /tmp/steward-private/key-1" in ssh_lines[0] and "StrictHostKeyChecking=yes" in ssh_lines[0]
     assert "-l root" in ssh_lines[0]
@@ -283,7 +291,8 @@ def test_a_passphrase_protected_key_and_the_urls_own_user(server, sshd, keys, tm
     cmdlines, environs = sshd.snapshots("cmdline"), sshd.snapshots("environ")
     assert "open sesame" not in log and "open sesame" not in cmdlines
     assert "open sesame" not in environs
-    assert " -l " not in "".join(l for l in cmdlines.splitlines() if "IdentitiesOnly" in l)
+    assert " -l " not in "".join(l for l in cmdlines.splitlines()
+                                 if "IdentitiesOnly" in l and sshd.ours(l))
 
 
 def test_an_unknown_host_key_or_a_key_the_server_refuses_fails_with_a_hint(
