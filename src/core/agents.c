@@ -1266,6 +1266,37 @@ agents_connection_lost(struct engine *e, struct run *run)
 /* ---- the workspace back, for the publishers ---- */
 
 /*
+ * A session's program of one command on one path of the node, `before`
+ * 'PATH' `after`, in a memfd rewound for its stdin (*ret_fd).
+ */
+static int
+path_program(const char *before, const char *path, const char *after, int *ret_fd)
+{
+    _cleanup_(buf_releasep) struct buf prog = BUF_INIT(BOUND_SSH_PATH_BYTES * 5 + 4096);
+    int fd, r;
+
+    r = buf_puts(&prog, before);
+    if (r >= 0)
+        r = ssh_quote(&prog, path, strlen(path));
+    if (r >= 0)
+        r = buf_printf(&prog, "%s\n", after);
+    if (r < 0)
+        return r;
+    fd = memfd_create("steward-program", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    r = fs_write_all(fd, prog.ptr, prog.len);
+    if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+        r = -errno;
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+/*
  * The fetch: a local `sh` that pipes an ssh session (whose program tars
  * the node's workspace, .git left out) through `head -c` (the bound: a
  * longer archive arrives cut, and tar says so) into `tar -x` in the
@@ -1282,7 +1313,6 @@ agents_fetch(struct engine *e, struct run *run)
         "tar -x --no-same-owner --no-same-permissions -C \"$STEWARD_MIRROR\" -f -";
     struct agent *a = run->agent;
     _cleanup_(ssh_argv_freep) char **ssh = NULL;
-    _cleanup_(buf_releasep) struct buf prog = BUF_INIT(BOUND_SSH_PATH_BYTES * 5 + 4096);
     _cleanup_free_ char *dir = NULL, *max = NULL, *mirror_env = NULL;
     _cleanup_free_ char **argv = NULL, **envp = NULL;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
@@ -1303,19 +1333,9 @@ agents_fetch(struct engine *e, struct run *run)
     if (mkdir(run->mirror, 0700) < 0)
         return -errno;
     /* the remote program: the workspace as tar on stdout */
-    r = buf_puts(&prog, "cd -- ");
-    if (r >= 0)
-        r = ssh_quote(&prog, run->workspace, strlen(run->workspace));
-    if (r >= 0)
-        r = buf_puts(&prog, " && exec tar -cf - --exclude=./.git .\n");
+    r = path_program("cd -- ", run->workspace, " && exec tar -cf - --exclude=./.git .", &fd);
     if (r < 0)
         return r;
-    fd = memfd_create("steward-fetch", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd < 0)
-        return -errno;
-    r = fs_write_all(fd, prog.ptr, prog.len);
-    if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
-        r = -errno;
     ssh = ssh_session_argv(a->dir, &a->target);
     for (n_ssh = 0; ssh && ssh[n_ssh]; n_ssh++)
         ;
@@ -1452,7 +1472,6 @@ agents_fetch_report(struct engine *e, struct run *run)
 {
     struct agent *a = run->agent;
     _cleanup_(ssh_argv_freep) char **argv = NULL;
-    _cleanup_(buf_releasep) struct buf prog = BUF_INIT(BOUND_SSH_PATH_BYTES * 5 + 1024);
     _cleanup_free_ char *dir = NULL, *remote = NULL;
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = run };
     struct spawn_req req;
@@ -1465,21 +1484,16 @@ agents_fetch_report(struct engine *e, struct run *run)
     run->git_report_local = dir ? path_join(dir, "git-report.node") : NULL;
     if (!remote || !run->git_report_local)
         return -ENOMEM;
-    r = buf_puts(&prog, "exec cat -- ");
-    if (r >= 0)
-        r = ssh_quote(&prog, remote, strlen(remote));
-    if (r >= 0)
-        r = buf_puts(&prog, "\n");
+    r = path_program("exec cat -- ", remote, "", &fd);
     if (r < 0)
         return r;
     out = open(run->git_report_local, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (out < 0)
-        return -errno;
-    fd = memfd_create("steward-report", MFD_CLOEXEC);
-    r = fd < 0 ? -errno : fs_write_all(fd, prog.ptr, prog.len);
-    if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+    if (out < 0) {
         r = -errno;
-    argv = r >= 0 ? ssh_session_argv(a->dir, &a->target) : NULL;
+        close(fd);
+        return r;
+    }
+    argv = ssh_session_argv(a->dir, &a->target);
     if (r >= 0 && !argv)
         r = -ENOMEM;
     if (r >= 0) {

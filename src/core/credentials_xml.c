@@ -2,20 +2,18 @@
 /*
  * One credential's XML, as the credentials plugins write it (XStream),
  * read into a struct cred_fields and written back with its secrets
- * redacted. libxml2 comes through core/jobcfg_libxml.c, loaded on first
- * use; the parse takes the same stance as config.xml's against hostile
- * XML: no DOCTYPE (so no entity is ever declared), no network, no DTD.
+ * redacted. The parse (core/xmldoc.h) takes the same stance as
+ * config.xml's against hostile XML: no DOCTYPE (so no entity is ever
+ * declared), no network, no DTD.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "core/credentials.h"
+#include "core/xmldoc.h"
 #include "util/bounds.h"
 #include "util/buf.h"
 #include "util/html.h"
@@ -28,40 +26,6 @@
 /* an element whose text is a secret is at most this long (base64 of the largest file) */
 #define SECRET_TEXT_MAX ((size_t) BOUND_CREDENTIAL_FILE_BYTES / 3 * 4 + 8)
 
-struct parse {
-    bool doctype;
-};
-
-static void
-on_doctype(void *ctx, const xmlChar *name _unused_, const xmlChar *external_id _unused_,
-           const xmlChar *system_id _unused_)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct parse *p = ctxt->_private;
-
-    p->doctype = true;
-    xmlStopParser(ctxt);
-}
-
-static void
-on_entity_decl(void *ctx, const xmlChar *name _unused_, int type _unused_,
-               const xmlChar *public_id _unused_, const xmlChar *system_id _unused_,
-               xmlChar *content _unused_)
-{
-    on_doctype(ctx, NULL, NULL, NULL);
-}
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *error_arg;
-#else
-typedef xmlErrorPtr error_arg;
-#endif
-
-/* Errors go nowhere: the answer says "not well-formed" with the line. */
-static void
-on_error(void *ctx _unused_, error_arg e _unused_)
-{
-}
 
 static bool
 is(const xmlNode *n, const char *name)
@@ -293,51 +257,23 @@ read_doc(const xmlDoc *doc, struct cred_fields *f, char **msg)
 int
 cred_xml_parse(const char *xml, size_t len, struct cred_fields *ret, char **reterr_msg)
 {
-    xmlStructuredErrorFunc saved_handler;
-    void *saved_ctx;
     struct cred_fields f = {};
-    struct parse p = {};
-    xmlParserCtxt *ctxt;
     xmlDoc *doc = NULL;
-    int r;
+    int line, r;
 
     if (len == 0)
         return fail(reterr_msg, "The credential's XML is empty.");
     if (len > BOUND_BODY_BYTES || len > INT32_MAX)
         return fail(reterr_msg, rfmt("The XML is longer than %d bytes.", BOUND_BODY_BYTES));
-    xmlInitParser();
-    saved_handler = xmlStructuredError;
-    saved_ctx = xmlStructuredErrorContext;
-    xmlSetStructuredErrorFunc(NULL, on_error);
-    ctxt = xmlCreateMemoryParserCtxt(xml, (int) len);
-    if (!ctxt) {
-        xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
-        return -ENOMEM;
-    }
-    (void) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET);
-    ctxt->replaceEntities = 0;
-    ctxt->loadsubset = 0;
-    ctxt->validate = 0;
-    ctxt->_private = &p;
-    ctxt->sax->internalSubset = on_doctype;
-    ctxt->sax->entityDecl = on_entity_decl;
-    ctxt->sax->serror = on_error;
-    ctxt->sax->warning = NULL;
-    (void) xmlParseDocument(ctxt);
-    doc = TAKE_PTR(ctxt->myDoc);
-    if (p.doctype || (doc && (doc->intSubset || doc->extSubset)))
+    r = xmldoc_parse(xml, len, &doc, &line);
+    if (r == -EBADMSG)
         r = fail(reterr_msg, "The credential's XML must not contain a DOCTYPE.");
-    else if (ctxt->errNo == XML_ERR_NO_MEMORY)
-        r = -ENOMEM;
-    else if (!ctxt->wellFormed || !doc)
-        r = fail(reterr_msg, rfmt("The credential's XML is not well-formed (line %d).",
-                                  ctxt->lastError.line > 0 ? ctxt->lastError.line : 1));
-    else
+    else if (r == -EINVAL)
+        r = fail(reterr_msg, rfmt("The credential's XML is not well-formed (line %d).", line));
+    else if (r >= 0)
         r = read_doc(doc, &f, reterr_msg);
-    xmlFreeParserCtxt(ctxt);
     if (doc)
         xmlFreeDoc(doc);
-    xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
     if (r < 0) {
         cred_fields_release(&f);
         return r;

@@ -2,20 +2,17 @@
 /*
  * A node's config.xml, as Jenkins writes it (XStream of
  * hudson.slaves.DumbSlave), read into a struct node_config and written
- * from one. libxml2 comes through core/jobcfg_libxml.c, with the same
- * stance against hostile XML as credentials_xml.c: no DOCTYPE, no
- * network, no DTD.
+ * from one. The parse (core/xmldoc.h) takes the same stance against
+ * hostile XML as a credential's: no DOCTYPE, no network, no DTD.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "core/credentials.h"
+#include "core/xmldoc.h"
 #include "core/jobs.h"
 #include "core/label.h"
 #include "core/nodes.h"
@@ -101,39 +98,6 @@ node_name_check(const char *name, const char **reterr_why)
 
 /* ---- reading ---- */
 
-struct parse {
-    bool doctype;
-};
-
-static void
-on_doctype(void *ctx, const xmlChar *name _unused_, const xmlChar *external_id _unused_,
-           const xmlChar *system_id _unused_)
-{
-    xmlParserCtxt *ctxt = ctx;
-    struct parse *p = ctxt->_private;
-
-    p->doctype = true;
-    xmlStopParser(ctxt);
-}
-
-static void
-on_entity_decl(void *ctx, const xmlChar *name _unused_, int type _unused_,
-               const xmlChar *public_id _unused_, const xmlChar *system_id _unused_,
-               xmlChar *content _unused_)
-{
-    on_doctype(ctx, NULL, NULL, NULL);
-}
-
-#if LIBXML_VERSION >= 21200
-typedef const xmlError *error_arg;
-#else
-typedef xmlErrorPtr error_arg;
-#endif
-
-static void
-on_error(void *ctx _unused_, error_arg e _unused_)
-{
-}
 
 static bool
 is(const xmlNode *n, const char *name)
@@ -446,52 +410,25 @@ read_doc(const xmlDoc *doc, struct node_config *c, char **why)
 int
 nodecfg_parse(const char *xml, size_t len, struct node_config *ret, char **reterr_why)
 {
-    xmlStructuredErrorFunc saved_handler;
-    void *saved_ctx;
     struct node_config c = {};
-    struct parse p = {};
-    xmlParserCtxt *ctxt;
     xmlDoc *doc = NULL;
-    int r;
+    int line, r;
 
     if (len == 0)
         return fail(reterr_why, "The node's config.xml is empty.");
     if (len > BOUND_NODE_CONFIG_BYTES)
         return fail(reterr_why, rfmt("A node's config.xml is at most %d bytes.",
                                      BOUND_NODE_CONFIG_BYTES));
-    xmlInitParser();
-    saved_handler = xmlStructuredError;
-    saved_ctx = xmlStructuredErrorContext;
-    xmlSetStructuredErrorFunc(NULL, on_error);
-    ctxt = xmlCreateMemoryParserCtxt(xml, (int) len);
-    if (!ctxt) {
-        xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
-        return -ENOMEM;
-    }
-    (void) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET);
-    ctxt->replaceEntities = 0;
-    ctxt->loadsubset = 0;
-    ctxt->validate = 0;
-    ctxt->_private = &p;
-    ctxt->sax->internalSubset = on_doctype;
-    ctxt->sax->entityDecl = on_entity_decl;
-    ctxt->sax->serror = on_error;
-    ctxt->sax->warning = NULL;
-    (void) xmlParseDocument(ctxt);
-    doc = TAKE_PTR(ctxt->myDoc);
-    if (p.doctype || (doc && (doc->intSubset || doc->extSubset)))
+    r = xmldoc_parse(xml, len, &doc, &line);
+    if (r == -EBADMSG)
         r = fail(reterr_why, "A node's config.xml must not contain a DOCTYPE.");
-    else if (ctxt->errNo == XML_ERR_NO_MEMORY)
-        r = -ENOMEM;
-    else if (!ctxt->wellFormed || !doc)
-        r = fail(reterr_why, rfmt("The node's config.xml is not well-formed XML (line %d).",
-                                  ctxt->lastError.line > 0 ? ctxt->lastError.line : 1));
-    else
+    else if (r == -EINVAL)
+        r = fail(reterr_why,
+                 rfmt("The node's config.xml is not well-formed XML (line %d).", line));
+    else if (r >= 0)
         r = read_doc(doc, &c, reterr_why);
-    xmlFreeParserCtxt(ctxt);
     if (doc)
         xmlFreeDoc(doc);
-    xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
     if (r < 0) {
         node_config_release(&c);
         return r;

@@ -26,7 +26,7 @@ target_sources() {
     http_parse)   echo "src/http/parse.c src/util/strutil.c src/util/secret.c src/util/buf.c|libsodium" ;;
     perm)         echo "src/core/perm.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_support.c src/core/support.c src/util/buf.c src/util/strutil.c|libxml-2.0" ;;
     gitreport)    echo "src/core/git.c src/core/poll.c src/util/buf.c src/util/strutil.c src/util/fs.c|libsodium" ;;
-    credxml)      echo "src/core/credentials.c src/core/credentials_xml.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
+    credxml)      echo "src/core/credentials.c src/core/credentials_xml.c src/core/xmldoc.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     junit)        echo "src/core/junit.c src/core/archive.c src/core/jobcfg.c src/core/jobcfg_load.c src/core/jobcfg_read.c src/core/jobcfg_edit.c src/core/jobcfg_write.c src/core/jobcfg_git.c src/core/jobcfg_bindings.c src/core/jobcfg_summary.c src/core/jobcfg_support.c src/core/support.c src/core/perm.c $(ls src/store/*.c src/util/*.c | tr '\n' ' ')|libxml-2.0 sqlite3 libsodium" ;;
     label)        echo "src/core/label.c src/util/buf.c src/util/strutil.c|libsodium" ;;
     nodecfg)      echo "$(ls src/util/*.c src/store/*.c src/core/*.c | tr '\n' ' ')|sqlite3 libxml-2.0 libsodium" ;;

@@ -33,8 +33,9 @@ check_home() { # library header, allowed paths (extended regex)
 check_home microhttpd.h 'src/http/mhd\.c'
 check_home gnutls/ 'src/http/tls\.c'
 check_home sqlite3.h 'src/store/.*'
-# the job-config parser, and the credentials' and nodes' XML, which load libxml2 through jobcfg_libxml.c
-check_home libxml/ 'src/core/jobcfg(_[a-z]+)?\.c|src/core/jobcfg_int\.h|src/core/credentials_xml\.c|src/core/nodecfg\.c'
+# the job-config parser, and the credentials' and nodes' XML (with their shared parse, xmldoc.c),
+# which load libxml2 through jobcfg_libxml.c
+check_home libxml/ 'src/core/jobcfg(_[a-z]+)?\.c|src/core/jobcfg_int\.h|src/core/credentials_xml\.c|src/core/nodecfg\.c|src/core/xmldoc\.[ch]'
 check_home sodium.h 'src/util/secret\.c'
 check_home curl/ 'src/cli/.*'
 check_home jansson.h 'src/api/.*|src/cli/.*'
