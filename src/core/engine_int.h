@@ -74,6 +74,8 @@ extern char **environ;
 #define FLUSH_INTERVAL_MS 1000
 
 #define TRIM_INTERVAL_MS  10000
+/* an idle server gives memory back this long after its last build ended */
+#define IDLE_TRIM_MS      1000
 
 #define DAY_MS (24 * 3600 * 1000LL)
 
@@ -291,6 +293,7 @@ struct engine {
     bool nodes_changed;          /* under `lock`: the registry said so (engine_nodes_changed()) */
     int64_t next_flush_mono;
     int64_t next_trim_mono;     /* when an idle server next gives its free memory back */
+    bool was_running;           /* a build ran at the last look of timers_run() */
     int64_t next_minute_ms;  /* wall clock: the next minute the timer triggers look at */
     bool exit_requested;     /* a safe exit found nothing running and called opts.on_idle */
     bool stopping;           /* CMD_QUIT came: no build starts, running ones get the grace */

@@ -470,3 +470,17 @@ bool jobcfg_lines_have(const char *lines, const char *name);
 
 struct job_config *jobcfg_free(struct job_config *cfg);
 static inline void jobcfg_freep(struct job_config **p) { jobcfg_free(*p); }
+
+/*
+ * libxml2 is loaded at its first use (core/jobcfg_libxml.c). A server with
+ * nothing to do unloads it: true when it did, because no call, parser
+ * context, document or hold was alive and the last call was at least
+ * `idle_ms` ago. Any later use loads it again.
+ */
+bool xml_unload_idle(int idle_ms);
+/*
+ * Keeps libxml2 loaded between the two calls, for state libxml2 keeps per
+ * thread that a caller sets and later puts back (its error handler).
+ */
+void xml_hold(void);
+void xml_unhold(void);

@@ -183,8 +183,11 @@ static void on_other_error(void *ctx _unused_, xml_error_arg e _unused_)
 
 struct quiet cfg_quiet_begin(void)
 {
-    struct quiet q = { .handler = xmlStructuredError, .ctx = xmlStructuredErrorContext };
+    struct quiet q;
 
+    /* the handler is libxml2's per-thread state: it stays loaded until it is put back */
+    xml_hold();
+    q = (struct quiet){ .handler = xmlStructuredError, .ctx = xmlStructuredErrorContext };
     xmlSetStructuredErrorFunc(NULL, on_other_error);
     return q;
 }
@@ -192,6 +195,7 @@ struct quiet cfg_quiet_begin(void)
 void cfg_quiet_end(struct quiet *q)
 {
     xmlSetStructuredErrorFunc(q->ctx, q->handler);
+    xml_unhold();
 }
 
 pthread_once_t cfg_xml_once = PTHREAD_ONCE_INIT;

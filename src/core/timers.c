@@ -294,6 +294,8 @@ next_timeout(struct engine *e)
         if (e->runs[i] && e->runs[i]->aborting && e->runs[i]->pid > 0)
             t = MIN(t, MAX(0, e->runs[i]->kill_at_mono - mono));
     t = MIN(t, timeout_next(e, mono));
+    if (!e->was_running && !engine_any_running(e))
+        t = MIN(t, MAX(0, e->next_trim_mono - mono));
     {
         int at = agents_next_timeout(e);
         if (at >= 0)
@@ -329,10 +331,22 @@ timers_run(struct engine *e)
     /*
      * What a burst of builds, triggers or big answers freed stays in
      * malloc's arenas, counted as the server's own memory until the next
-     * burst: with no build running, it goes back to the system.
+     * burst: with no build running, it goes back to the system, a second
+     * after the last build ended and every 10 s after. So do the engine's
+     * SQLite page cache and libxml2 with ICU, which the next build loads
+     * again (a few milliseconds).
      */
-    if (mono >= e->next_trim_mono && !engine_any_running(e)) {
-        (void) malloc_trim(0);
-        e->next_trim_mono = mono + TRIM_INTERVAL_MS;
+    if (engine_any_running(e))
+        e->was_running = true;
+    else {
+        if (e->was_running)
+            e->next_trim_mono = mono + IDLE_TRIM_MS;
+        e->was_running = false;
+        if (mono >= e->next_trim_mono) {
+            (void) xml_unload_idle(IDLE_TRIM_MS);
+            store_release_memory(e->db);
+            (void) malloc_trim(0);
+            e->next_trim_mono = mono + TRIM_INTERVAL_MS;
+        }
     }
 }

@@ -7,6 +7,7 @@
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
+#include "core/jobcfg.h"
 #include "core/xmldoc.h"
 #include "util/macro.h"
 
@@ -59,13 +60,15 @@ xmldoc_parse(const char *xml, size_t len, xmlDoc **ret_doc, int *ret_line)
     *ret_line = 1;
     if (len > INT32_MAX)
         return -EINVAL;
-    xmlInitParser();
+    /* the handler is libxml2's per-thread state: it stays loaded until it is put back */
+    xml_hold();
     saved_handler = xmlStructuredError;
     saved_ctx = xmlStructuredErrorContext;
     xmlSetStructuredErrorFunc(NULL, on_error);
     ctxt = xmlCreateMemoryParserCtxt(xml, (int) len);
     if (!ctxt) {
         xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
+        xml_unhold();
         return -ENOMEM;
     }
     (void) xmlCtxtUseOptions(ctxt, XML_PARSE_NONET);
@@ -90,6 +93,7 @@ xmldoc_parse(const char *xml, size_t len, xmlDoc **ret_doc, int *ret_line)
     }
     xmlFreeParserCtxt(ctxt);
     xmlSetStructuredErrorFunc(saved_ctx, saved_handler);
+    xml_unhold();
     if (r < 0) {
         if (doc)
             xmlFreeDoc(doc);

@@ -488,6 +488,13 @@ store_unmap(struct store *s)
     return exec(s, "PRAGMA mmap_size=0;");
 }
 
+void
+store_release_memory(struct store *s)
+{
+    if (s)
+        (void) sqlite3_db_release_memory(s->db);
+}
+
 struct store *
 store_close(struct store *s)
 {

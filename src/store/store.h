@@ -36,6 +36,8 @@ static inline void store_closep(struct store **p) { store_close(*p); }
 int store_tune_cache(struct store *s);
 /* Ends the memory map once the whole read is done: its pages would stay resident. */
 int store_unmap(struct store *s);
+/* Gives back the memory of the connection's page cache that no statement uses. */
+void store_release_memory(struct store *s);
 
 int store_begin(struct store *s);   /* BEGIN IMMEDIATE */
 /*
