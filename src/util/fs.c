@@ -19,29 +19,31 @@ int
 fs_mkdir_p(const char *path, mode_t mode)
 {
     _cleanup_free_ char *p = strdup(path);
-    char *s;
+    struct stat st;
+    int r;
 
     if (!p)
         return -ENOMEM;
-    for (s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *s = '/';
+    /* the directory itself first: its parents are nearly always there (a build's workspace) */
+    r = mkdir(p, mode);
+    if (r < 0 && errno == ENOENT) {
+        for (char *s = p + 1; *s; s++) {
+            if (*s != '/')
+                continue;
+            *s = '\0';
+            if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+            *s = '/';
+        }
+        r = mkdir(p, mode);
     }
-    if (mkdir(p, mode) < 0) {
-        struct stat st;
-
-        if (errno != EEXIST)
-            return -errno;
-        if (stat(p, &st) < 0)
-            return -errno;
-        if (!S_ISDIR(st.st_mode))
-            return -ENOTDIR;
-    }
-    return 0;
+    if (r == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -errno;
+    if (stat(p, &st) < 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 static int
