@@ -75,7 +75,7 @@ extern char **environ;
 
 #define TRIM_INTERVAL_MS  10000
 /* an idle server gives memory back this long after its last build ended */
-#define IDLE_TRIM_MS      1000
+#define IDLE_TRIM_MS      250
 
 #define DAY_MS (24 * 3600 * 1000LL)
 
