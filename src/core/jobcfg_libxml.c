@@ -37,7 +37,12 @@
 
 #define LIBXML2_SONAME "libxml2.so.2"
 
-/* R: returns a value; V: returns nothing. (type, name, parameters, arguments) */
+/*
+ * R: returns a value; V: returns nothing. (type, name, parameters, arguments)
+ * None of these makes a document or parser context: those are the counted
+ * ones, XML_COUNTED below (a new one goes there, or unloading frees the
+ * code of what is still in use).
+ */
 #define XML_FUNCTIONS(R, V)                                                                      \
     R(xmlNodePtr, xmlAddChild, (xmlNodePtr parent, xmlNodePtr cur), (parent, cur))              \
     R(xmlNodePtr, xmlAddNextSibling, (xmlNodePtr cur, xmlNodePtr elem), (cur, elem))             \
@@ -106,10 +111,18 @@ static xmlFreeFunc free_fn; /* libxml2's xmlFree, as the first load found it */
  * thread remembers its globals and the load they belong to, and frees
  * those of an unloaded library itself: at its next call, or as it ends
  * (exit_key). A server going idle a thousand times leaks nothing.
+ *
+ * libxml2's own key frees a thread's globals as the thread ends, in its
+ * code and outside the lock: so no thread that has called into libxml2
+ * may end while an unloading can happen. Those that come and go (a
+ * build's archiver) end before their build does, and the engine unloads
+ * only with no build running; the others end at the server's stop, after
+ * the engine's loop.
  */
 #if LIBXML_VERSION < 21200
 #define CAN_UNLOAD 1
 static xmlGlobalStatePtr (*get_state)(void);
+static bool unloadable;                       /* under lib_lock: the loaded library may go */
 static unsigned unloads;                      /* under lib_lock */
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
@@ -148,10 +161,17 @@ load(void)
     if (!(free_var = dlsym(h, "xmlFree")) || !(*(void **) &init = dlsym(h, "xmlInitParser")))
         cannot_load("xmlFree or xmlInitParser is missing");
 #if CAN_UNLOAD
+    {
+        /* the library found at run time: 2.12 and later keep their globals otherwise */
+        const char *const *version = dlsym(h, "xmlParserVersion");
+
+        unloadable = version && *version && atoi(*version) < 21200;
+    }
     if (!(*(void **) &get_state = dlsym(h, "xmlGetGlobalState")))
-        cannot_load("xmlGetGlobalState is missing");
+        unloadable = false;
 #endif
     init();
+    __atomic_store_n(&last_use, mono_ms(), __ATOMIC_RELAXED);
     if (!free_fn)
         __atomic_store_n(&free_fn, *free_var, __ATOMIC_RELEASE);
     handle = h;
@@ -216,10 +236,18 @@ adopt_globals(void)
 }
 #endif
 
-/* A call begins: the library is loaded, and stays while the read lock is held. */
+/*
+ * A call begins: the library is loaded, and stays while the read lock is
+ * held. A call made inside another (ours, from libxml2's SAX callbacks)
+ * takes no second lock: the outer one holds it.
+ */
+static __thread unsigned depth;
+
 static void
 enter(void)
 {
+    if (depth++ > 0)
+        return;
     for (;;) {
         pthread_rwlock_rdlock(&lib_lock);
         if (handle)
@@ -239,7 +267,8 @@ enter(void)
 static void
 leave(void)
 {
-    pthread_rwlock_unlock(&lib_lock);
+    if (--depth == 0)
+        pthread_rwlock_unlock(&lib_lock);
 }
 
 static void
@@ -272,7 +301,7 @@ xml_unload_idle(int idle_ms)
 
     if (pthread_rwlock_trywrlock(&lib_lock) != 0)
         return false;
-    if (handle && __atomic_load_n(&live, __ATOMIC_RELAXED) == 0 &&
+    if (handle && unloadable && __atomic_load_n(&live, __ATOMIC_RELAXED) == 0 &&
         mono_ms() - __atomic_load_n(&last_use, __ATOMIC_RELAXED) >= idle_ms &&
         (*(void **) &cleanup = dlsym(handle, "xmlCleanupParser"))) {
         /* the cleanup uses this thread's globals: known now, freed at its next call */

@@ -199,6 +199,11 @@ typedef void (*http_handler_fn)(void *userdata, struct req *req, struct resp *re
  * closed. So slow clients cannot take every connection from the others.
  */
 #define HTTP_CONNECTIONS_PER_ADDRESS 64
+/*
+ * Connections open at once, all addresses together (libmicrohttpd's own
+ * default): past it, new ones wait in the listening socket's backlog.
+ */
+#define HTTP_MAX_CONNECTIONS 1020
 
 /* The largest body one answer holds in memory; past it resp_set() answers 503. */
 #define HTTP_MAX_ANSWER_BYTES (64 * 1024 * 1024)

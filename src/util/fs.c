@@ -24,6 +24,8 @@ fs_mkdir_p(const char *path, mode_t mode)
 
     if (!p)
         return -ENOMEM;
+    if (!*p)
+        return -ENOENT;
     /* the directory itself first: its parents are nearly always there (a build's workspace) */
     r = mkdir(p, mode);
     if (r < 0 && errno == ENOENT) {
