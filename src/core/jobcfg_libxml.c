@@ -225,7 +225,7 @@ make_exit_key(void)
 static void
 adopt_globals(void)
 {
-    if (my_state && my_unloads == unloads)
+    if (!unloadable || (my_state && my_unloads == unloads))
         return;
     if (my_state)
         free_orphan(my_state);

@@ -6,11 +6,11 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -1130,6 +1130,16 @@ http_bind(const char *listen_addr, int *ret_fd, int *ret_port)
     return 0;
 }
 
+/* libmicrohttpd's own count, summed over its workers */
+static unsigned int
+open_connections(struct http *h)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+    return info ? info->num_connections : 0;
+}
+
 /*
  * One thread accepts the connections and gives each to a worker of the
  * pool (libmicrohttpd picks one and wakes it alone). With the listening
@@ -1142,15 +1152,6 @@ http_bind(const char *listen_addr, int *ret_fd, int *ret_port)
  * no descriptors or memory left) is logged, at most once a minute, and
  * waits a tenth of a second.
  */
-/* libmicrohttpd's own count, summed over its workers */
-static unsigned int
-open_connections(struct http *h)
-{
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-    return info ? info->num_connections : 0;
-}
-
 static void *
 accept_loop(void *arg)
 {
