@@ -53,6 +53,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from figures import Figures  # noqa: E402
+from trigger import rss_kb  # noqa: E402
 
 # the step: the FIFO opened first (the bench holds a writer, so this does not block),
 # then the marker, then wait for EOF. $1 is the marker's name.
@@ -73,17 +74,6 @@ exec 3&lt;"{d}/fifo"; : &gt;"{d}/started/$N"; cat &lt;&amp;3 &gt;/dev/null</comm
 
 def now():
     return time.monotonic()
-
-
-def proc_status(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def cpu_s(pid):
@@ -264,7 +254,7 @@ def steward_run(binary, n, base, limit, clients=1):
     out = {}
     try:
         time.sleep(0.5)
-        out["rss_idle_kb"] = proc_status(pid, "VmRSS")
+        out["rss_idle_kb"] = rss_kb(pid, "VmRSS")
         c = s.conn()
         cpu0 = cpu_s(pid)
         t0 = now()
@@ -296,11 +286,11 @@ def steward_run(binary, n, base, limit, clients=1):
             cpu1 = cpu_s(pid)
             time.sleep(2)
             out["cpu_hold_s"] = cpu_s(pid) - cpu1
-            out["rss_running_kb"] = proc_status(pid, "VmRSS")
+            out["rss_running_kb"] = rss_kb(pid, "VmRSS")
             desc = descendants(pid)
             out["procs"] = len(desc) / n
             out["pss_kb"] = pss_kb(desc)
-            out["threads"] = proc_status(pid, "Threads")
+            out["threads"] = rss_kb(pid, "Threads")
         cpu2 = cpu_s(pid)
         t1 = now()
         os.close(s.wfd)
@@ -319,8 +309,8 @@ def steward_run(binary, n, base, limit, clients=1):
         out["results"] = {}
         for b in last:
             out["results"][b["result"]] = out["results"].get(b["result"], 0) + 1
-        out["rss_after_kb"] = proc_status(pid, "VmRSS")
-        out["hwm_kb"] = proc_status(pid, "VmHWM")
+        out["rss_after_kb"] = rss_kb(pid, "VmRSS")
+        out["hwm_kb"] = rss_kb(pid, "VmHWM")
         c.close()
     finally:
         s.stop()

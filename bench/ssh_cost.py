@@ -33,19 +33,12 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
-
-def status_kb(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from trigger import rss_kb  # noqa: E402
 
 
 def pss_kb(pid):
@@ -159,11 +152,11 @@ LogLevel ERROR
         wait_for(lambda: os.path.exists(ctl) or (master.poll() is not None and
                                                  SystemExit("master exited")), "the master's socket")
         time.sleep(0.5)
-        m_rss, m_pss = status_kb(master.pid, "VmRSS"), pss_kb(master.pid)
+        m_rss, m_pss = rss_kb(master.pid, "VmRSS"), pss_kb(master.pid)
         print(f"ssh_cost: OpenSSH {subprocess.run(['ssh', '-V'], capture_output=True, text=True).stderr.strip()}")
         print(f"load {open('/proc/loadavg').read().split()[:3]}")
         print(f"master, idle (-N): VmRSS {m_rss} KiB, Pss {m_pss} KiB")
-        node0 = sum(status_kb(p, "VmRSS") or 0 for p in tree(sshd.pid))
+        node0 = sum(rss_kb(p, "VmRSS") or 0 for p in tree(sshd.pid))
         print(f"  node side (sshd and its children): VmRSS sum {node0} KiB over {len(tree(sshd.pid))} processes")
 
         session = common + ["-S", ctl, "-oControlMaster=no", "-s", "--", "127.0.0.1", "sftp"]
@@ -175,15 +168,15 @@ LogLevel ERROR
                 open_clients.append(p)
             # a session is open once the master has a channel for it: let them settle
             time.sleep(1.0)
-            rss = [status_kb(p.pid, "VmRSS") or 0 for p in open_clients]
+            rss = [rss_kb(p.pid, "VmRSS") or 0 for p in open_clients]
             pss = [pss_kb(p.pid) or 0 for p in open_clients]
-            mr, mp = status_kb(master.pid, "VmRSS"), pss_kb(master.pid)
+            mr, mp = rss_kb(master.pid, "VmRSS"), pss_kb(master.pid)
             node = tree(sshd.pid)
             alive = sum(1 for p in open_clients if p.poll() is None)
             print(f"{k} sessions ({alive} clients alive): client VmRSS median {statistics.median(rss)} KiB, Pss median "
                   f"{statistics.median(pss)} KiB (sum {sum(pss)} KiB); master VmRSS {mr} KiB "
                   f"(+{(mr - m_rss) / k:.0f} KiB a session), Pss {mp} KiB; node side VmRSS sum "
-                  f"{sum(status_kb(p, 'VmRSS') or 0 for p in node)} KiB over {len(node)} processes")
+                  f"{sum(rss_kb(p, 'VmRSS') or 0 for p in node)} KiB over {len(node)} processes")
         for p in open_clients:
             p.stdin.close()
         for p in open_clients:
