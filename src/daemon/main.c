@@ -341,7 +341,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     struct sandbox *sandbox = NULL;
     _cleanup_free_ char *sandbox_err = NULL;
     const char *listen = "127.0.0.1:8080", *url = NULL;
-    int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 8;
+    int64_t executors = sysconf(_SC_NPROCESSORS_ONLN), quiet = 5, threads = 0;
     int64_t queue_limit = BOUND_QUEUE_ITEMS, grace = 0;
     int64_t per_address = HTTP_CONNECTIONS_PER_ADDRESS, queue_mib = BOUND_QUEUE_BYTES >> 20;
     int64_t build_timeout_ms = 0, timeout_minimum_ms = 3 * 60 * 1000;
@@ -512,6 +512,19 @@ cmd_serve(const char *home_dir, int argc, char **argv)
             return 1;
     }
 
+    /*
+     * HTTP threads: twice the CPUs, at least 4 and at most 16. A handler
+     * that blocks (a password's argon2id, at most 2 at once; a config.xml
+     * written and synced) holds only the connections of its own thread. More
+     * threads than that cost every trigger: a group commit resumes its
+     * connections on every thread that holds one, and each wakes for its
+     * few (measured on 2 CPUs: 57 us of server CPU per keep-alive trigger
+     * with 8 threads, 51 with 4).
+     */
+    if (threads == 0) {
+        threads = 2 * (int64_t) sysconf(_SC_NPROCESSORS_ONLN);
+        threads = threads < 4 ? 4 : threads > 16 ? 16 : threads;
+    }
     limit_malloc_arenas();
     /* signals go to sigwait below, not to whichever thread */
     sigemptyset(&sigs);
