@@ -518,8 +518,8 @@ cmd_serve(const char *home_dir, int argc, char **argv)
      * written and synced) holds only the connections of its own thread. More
      * threads than that cost every trigger: a group commit resumes its
      * connections on every thread that holds one, and each wakes for its
-     * few (measured on 2 CPUs: 57 us of server CPU per keep-alive trigger
-     * with 8 threads, 51 with 4).
+     * few (measured on 2 CPUs: 59 us of server CPU per keep-alive trigger
+     * with 8 threads, 52 with 4).
      */
     if (threads == 0) {
         threads = 2 * (int64_t) sysconf(_SC_NPROCESSORS_ONLN);
