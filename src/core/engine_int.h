@@ -140,7 +140,7 @@ struct run {
     int64_t number;
     int64_t queue_id;
     int64_t start_ms;
-    int64_t start_mono;
+    int64_t start_mono_us;      /* for the duration (start_ms is the wall clock) */
     int executor;
     size_t step;
     bool checking_out;          /* the running step is the Git checkout (core/git.h) */

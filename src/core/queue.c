@@ -644,7 +644,7 @@ claim_build(struct engine *e, size_t qi, int slot)
     run->agent = e->slots[slot].agent;
     run->queue_id = q->id;
     run->start_ms = now_ms();
-    run->start_mono = mono_ms();
+    run->start_mono_us = mono_us();
 
     r = store_savepoint(e->db);
     if (r < 0) {

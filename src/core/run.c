@@ -489,7 +489,12 @@ end_run(struct engine *e, struct run *run)
         empty_trash(e);
     result = run->result;
 
-    duration = mono_ms() - run->start_mono;
+    /*
+     * Whole milliseconds of the elapsed microseconds: the difference of two
+     * clocks already rounded to the millisecond can be one more, and then
+     * start_ms + duration passes the start of the build that follows.
+     */
+    duration = (mono_us() - run->start_mono_us) / 1000;
     run_log(run->logfd, "Finished: %s\n", result);
     r = record_result(e, run, duration, !run->forget_waiter);
     if (r < 0) {

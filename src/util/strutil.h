@@ -41,6 +41,7 @@ bool startswith(const char *s, const char *prefix);
 /* Milliseconds since the epoch, wall clock; and a monotonic clock. */
 int64_t now_ms(void);
 int64_t mono_ms(void);
+int64_t mono_us(void);
 
 /*
  * printf into a thread-local scratch string, for short messages that live
