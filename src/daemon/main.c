@@ -518,8 +518,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
      * written and synced) holds only the connections of its own thread. More
      * threads than that cost every trigger: a group commit resumes its
      * connections on every thread that holds one, and each wakes for its
-     * few (measured on 2 CPUs: 59 us of server CPU per keep-alive trigger
-     * with 8 threads, 52 with 4).
+     * few (on 2 CPUs, 32 wrk connections: 59 us of server CPU per
+     * keep-alive trigger with 8 threads, 52 with 4; perf.sh's rates moved
+     * less than its noise, docs/PERFORMANCE.md).
      */
     if (threads == 0) {
         threads = 2 * (int64_t) sysconf(_SC_NPROCESSORS_ONLN);

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/jobs.h"
 #include "daemon/service.h"
 #include "util/log.h"
 #include "util/macro.h"
+#include "util/strutil.h"
 
 /* what `systemctl status` shows while the server runs; said again after a reload */
 static char status[256];
@@ -89,14 +89,11 @@ service_stopping(void)
 void
 service_reload(struct jobs *jobs)
 {
-    struct timespec ts;
     int r;
 
     /* systemd 253's Type=notify-reload wants the time the reload began */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     (void) notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading job configurations",
-                      (unsigned long long) ts.tv_sec * 1000000ULL +
-                          (unsigned long long) ts.tv_nsec / 1000ULL);
+                  (unsigned long long) mono_us());
     log_info("reload: re-reading every job's config.xml from disk");
     r = jobs_rescan(jobs);
     if (r < 0)
