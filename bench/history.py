@@ -132,24 +132,21 @@ def insert_history(db_path, plan):
     db.execute("PRAGMA synchronous=OFF")
     now = int(time.time() * 1000)
     qid = first_id = db.execute("SELECT coalesce(max(id), 0) FROM queue").fetchone()[0]
+    # the item's causes and parameters as the engine writes them (compact JSON in the row):
+    # [kind, user, token, addr, note, count] and [name, type, value]
+    cause = json.dumps([[0, "bench", "ci", None, None, 1]], separators=(",", ":"))
+    branches = [json.dumps([["BRANCH", 0, f"feature/{k}"]], separators=(",", ":"))
+                for k in range(97)]
     with db:
         for job, n, with_params in plan:
             first_q = qid + 1
             starts = [now - (n - k + 1) * 60_000 for k in range(1, n + 1)]
             db.executemany(
-                "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number) "
-                "VALUES(?, ?, ?, ?, 1, ?, ?)",
-                ((first_q + k - 1, job, starts[k - 1] - 50, starts[k - 1], starts[k - 1], k)
+                "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number, "
+                "params, causes) VALUES(?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                ((first_q + k - 1, job, starts[k - 1] - 50, starts[k - 1], starts[k - 1], k,
+                  branches[k % 97] if with_params else "[]", cause)
                  for k in range(1, n + 1)))
-            db.executemany(
-                "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, count) "
-                "VALUES(?, 0, 0, 'bench', 'ci', 1)",
-                ((first_q + k - 1,) for k in range(1, n + 1)))
-            if with_params:
-                db.executemany(
-                    "INSERT INTO queue_params(queue_id, pos, name, type, value) "
-                    "VALUES(?, 0, 'BRANCH', 0, ?)",
-                    ((first_q + k - 1, f"feature/{k % 97}") for k in range(1, n + 1)))
             db.executemany(
                 "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor) "
                 "VALUES(?, ?, ?, ?, ?, ?, 0)",

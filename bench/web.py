@@ -26,6 +26,7 @@ goal; bench/run.sh gathers them into `make bench`'s table.
 """
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -78,22 +79,21 @@ def insert_builds(db_path, job, n, params, start_queue_id):
     db = sqlite3.connect(db_path)
     now = int(time.time() * 1000)
     results = ["SUCCESS"] * 17 + ["FAILURE", "ABORTED", "UNSTABLE"]
+    # causes: [kind, user, token, addr, note, count]; a token's trigger, or a remote one
+    by_token = json.dumps([[0, "bench", "ci", None, None, 1]], separators=(",", ":"))
+    remote = json.dumps([[1, None, None, "10.0.0.7", "nightly", 1]], separators=(",", ":"))
     qid = start_queue_id
     with db:
         for number in range(1, n + 1):
             start = now - (n - number + 1) * 60_000
             qid += 1
+            p = params(number)   # [name, type, value] in position order; type 4: a password
             db.execute("INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, "
-                       "build_number) VALUES(?,?,?,?,1,?,?)", (qid, job, start - 50, start, start, number))
-            for pos, (name, typ, value) in enumerate(params(number)):
-                db.execute("INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES(?,?,?,?,?)",
-                           (qid, pos, name, typ, value))
-            if number % 3:
-                db.execute("INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, count) "
-                           "VALUES(?,0,0,'bench','ci',1)", (qid,))
-            else:
-                db.execute("INSERT INTO queue_causes(queue_id, pos, kind, addr, note, count) "
-                           "VALUES(?,0,1,'10.0.0.7','nightly',1)", (qid,))
+                       "build_number, params, causes, secrets) VALUES(?,?,?,?,1,?,?,?,?,?)",
+                       (qid, job, start - 50, start, start, number,
+                        json.dumps(p, separators=(",", ":")),
+                        by_token if number % 3 else remote,
+                        int(any(typ == 4 and value for _, typ, value in p))))
             db.execute("INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, executor) "
                        "VALUES(?,?,?,?,?,?,0)", (job, number, qid, start, 1000 + number % 5000,
                                                  results[number % len(results)]))

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "store/internal.h"
+#include "util/buf.h"
+#include "util/strutil.h"
 #include "util/macro.h"
 
 void
@@ -46,86 +48,118 @@ queue_rows_free(struct queue_row *rows, size_t n)
     free(rows);
 }
 
-static int
-insert_causes(struct store *s, int64_t id, const struct cause *c, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = st_prep(s, "INSERT INTO queue_causes(queue_id, pos, kind, user_name, "
-                                      "token_name, addr, note, count) VALUES(?,?,?,?,?,?,?,?)");
-        int r;
+/*
+ * A queue item's parameters and causes are JSON arrays in its row (the
+ * schema's migration 14 says why): written here, read back through
+ * SQLite's json_each().
+ */
+#define QUEUE_JSON_MAX ((size_t) 1 << 30)
 
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (int64_t) i);
-        sqlite3_bind_int(st, 3, c[i].kind);
-        st_bind_text(st, 4, c[i].user_name);
-        st_bind_text(st, 5, c[i].token_name);
-        st_bind_text(st, 6, c[i].addr);
-        st_bind_text(st, 7, c[i].note);
-        sqlite3_bind_int64(st, 8, c[i].count > 0 ? c[i].count : 1);
-        r = st_exec_done(st);
-        if (r < 0)
-            return r;
+/* [["NAME", type, "value"], ...]; *ret_secrets: a password value is in it */
+static int
+params_json(struct buf *b, const struct param_value *p, size_t n, bool *ret_secrets)
+{
+    int r = buf_putc(b, '[');
+
+    *ret_secrets = false;
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        const char *v = p[i].value ? p[i].value : "";
+
+        r = buf_puts(b, i ? ",[" : "[");
+        if (r >= 0)
+            r = json_quote(b, p[i].name);
+        if (r >= 0)
+            r = buf_printf(b, ",%d,", p[i].type);
+        if (r >= 0)
+            r = json_quote(b, v);
+        if (r >= 0)
+            r = buf_putc(b, ']');
+        if (p[i].type == STORE_PARAM_SECRET && *v)
+            *ret_secrets = true;
     }
-    return 0;
+    return r < 0 ? r : buf_putc(b, ']');
+}
+
+static int
+json_quote_or_null(struct buf *b, const char *s)
+{
+    return s ? json_quote(b, s) : buf_puts(b, "null");
+}
+
+/* [[kind, user_name, token_name, addr, note, count], ...], NULL strings as null */
+static int
+causes_json(struct buf *b, const struct cause *c, size_t n)
+{
+    int r = buf_putc(b, '[');
+
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        r = buf_printf(b, "%s[%d,", i ? "," : "", (int) c[i].kind);
+        if (r >= 0)
+            r = json_quote_or_null(b, c[i].user_name);
+        if (r >= 0)
+            r = buf_putc(b, ',');
+        if (r >= 0)
+            r = json_quote_or_null(b, c[i].token_name);
+        if (r >= 0)
+            r = buf_putc(b, ',');
+        if (r >= 0)
+            r = json_quote_or_null(b, c[i].addr);
+        if (r >= 0)
+            r = buf_putc(b, ',');
+        if (r >= 0)
+            r = json_quote_or_null(b, c[i].note);
+        if (r >= 0)
+            r = buf_printf(b, ",%lld]", (long long) (c[i].count > 0 ? c[i].count : 1));
+    }
+    return r < 0 ? r : buf_putc(b, ']');
 }
 
 int
 store_queue_insert(struct store *s, struct queue_row *q)
 {
-    sqlite3_stmt *st = st_prep(s, "INSERT INTO queue(job, in_queue_since_ms, due_ms, state) "
-                                  "VALUES(?, ?, ?, 0)");
+    sqlite3_stmt *st = st_prep(s, "INSERT INTO queue(job, in_queue_since_ms, due_ms, state, "
+                                  "params, causes, secrets) VALUES(?, ?, ?, 0, ?, ?, ?)");
+    _cleanup_(buf_releasep) struct buf params = BUF_INIT(QUEUE_JSON_MAX);
+    _cleanup_(buf_releasep) struct buf causes = BUF_INIT(QUEUE_JSON_MAX);
+    bool secrets;
     int r;
 
     if (!st)
         return -EIO;
+    r = params_json(&params, q->params, q->n_params, &secrets);
+    if (r >= 0)
+        r = causes_json(&causes, q->causes, q->n_causes);
+    if (r < 0)
+        return r == -E2BIG ? -ENOMEM : r;
     st_bind_text(st, 1, q->job);
     sqlite3_bind_int64(st, 2, q->in_queue_since_ms);
     sqlite3_bind_int64(st, 3, q->due_ms);
+    sqlite3_bind_text(st, 4, buf_str(&params), (int) params.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, buf_str(&causes), (int) causes.len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, secrets);
     r = st_exec_done(st);
     if (r < 0)
         return r;
     q->id = sqlite3_last_insert_rowid(s->db);
-
-    for (size_t i = 0; i < q->n_params; i++) {
-        st = st_prep(s, "INSERT INTO queue_params(queue_id, pos, name, type, value) "
-                        "VALUES(?, ?, ?, ?, ?)");
-        if (!st)
-            return -EIO;
-        sqlite3_bind_int64(st, 1, q->id);
-        sqlite3_bind_int64(st, 2, (int64_t) i);
-        st_bind_text(st, 3, q->params[i].name);
-        sqlite3_bind_int(st, 4, q->params[i].type);
-        st_bind_text(st, 5, q->params[i].value ? q->params[i].value : "");
-        r = st_exec_done(st);
-        if (r < 0)
-            return r;
-    }
-    return insert_causes(s, q->id, q->causes, q->n_causes);
+    return 0;
 }
 
 int
 store_queue_update_merge(struct store *s, const struct queue_row *q)
 {
-    sqlite3_stmt *st = st_prep(s, "DELETE FROM queue_causes WHERE queue_id = ?");
+    sqlite3_stmt *st = st_prep(s, "UPDATE queue SET due_ms = ?, causes = ? WHERE id = ?");
+    _cleanup_(buf_releasep) struct buf causes = BUF_INIT(QUEUE_JSON_MAX);
     int r;
 
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, q->id);
-    r = st_exec_done(st);
+    r = causes_json(&causes, q->causes, q->n_causes);
     if (r < 0)
-        return r;
-    st = st_prep(s, "UPDATE queue SET due_ms = ? WHERE id = ?");
-    if (!st)
-        return -EIO;
+        return r == -E2BIG ? -ENOMEM : r;
     sqlite3_bind_int64(st, 1, q->due_ms);
-    sqlite3_bind_int64(st, 2, q->id);
-    r = st_exec_done(st);
-    if (r < 0)
-        return r;
-    return insert_causes(s, q->id, q->causes, q->n_causes);
+    sqlite3_bind_text(st, 2, buf_str(&causes), (int) causes.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, q->id);
+    return st_exec_done(st);
 }
 
 int
@@ -144,43 +178,47 @@ store_queue_set_state(struct store *s, int64_t id, enum queue_state state, int64
     return st_exec_done(st);
 }
 
+/* The item's params with the values of type ?1 emptied, in their order. */
+#define PARAMS_FORGOTTEN                                                                           \
+    "(SELECT json_group_array(CASE WHEN value->>1 = ?1 THEN json_array(value->>0, value->>1, '') " \
+    "ELSE json(value) END) FROM json_each(queue.params))"
+
 int
 store_queue_forget_values(struct store *s, int64_t id, int type)
 {
     /*
-     * The sweep (id 0) walks the partial index queue_params_secret for
-     * type STORE_PARAM_SECRET (SQLite matches the bound type against the
-     * index's WHERE), and looks each item up by its id: a list of every
-     * item that left would be the whole history.
+     * The sweep (id 0) walks the partial index queue_secrets: a list of
+     * every item that left would be the whole history.
      */
-    sqlite3_stmt *st = id
-        ? st_prep(s, "UPDATE queue_params SET value = '' WHERE queue_id = ? AND type = ? "
-                     "AND value <> ''")
-        : st_prep(s, "UPDATE queue_params SET value = '' WHERE type = ? AND value <> '' "
-                     "AND (SELECT state FROM queue WHERE id = queue_params.queue_id) <> 0");
-    int i = 1;
+    sqlite3_stmt *st;
 
+    if (!id && type != STORE_PARAM_SECRET)
+        return -EINVAL;
+    st = id ? st_prep(s, "UPDATE queue SET params = " PARAMS_FORGOTTEN ", "
+                         "secrets = CASE WHEN ?1 = 4 THEN 0 ELSE secrets END WHERE id = ?2 AND "
+                         "EXISTS(SELECT 1 FROM json_each(queue.params) "
+                         "WHERE value->>1 = ?1 AND value->>2 <> '')")
+            : st_prep(s, "UPDATE queue SET params = " PARAMS_FORGOTTEN ", secrets = 0 "
+                         "WHERE secrets <> 0 AND state <> 0");
     if (!st)
         return -EIO;
+    sqlite3_bind_int(st, 1, type);
     if (id)
-        sqlite3_bind_int64(st, i++, id);
-    sqlite3_bind_int(st, i, type);
+        sqlite3_bind_int64(st, 2, id);
     return st_exec_done(st);
 }
 
+/* Appends the parameters in `json` (the params column) to q. */
 static int
-load_params_causes(struct store *s, struct queue_row *q, bool with_params)
+load_params(struct store *s, struct queue_row *q, const char *json)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = st_prep(s, "SELECT coalesce(value->>0, ''), value->>1, "
+                                  "coalesce(value->>2, '') FROM json_each(?) ORDER BY key");
     int rc;
 
-    st = st_prep(s, with_params ? "SELECT name, type, value FROM queue_params WHERE queue_id = ? "
-                                  "ORDER BY pos"
-                                : "SELECT name, type, value FROM queue_params WHERE 0 AND "
-                                  "queue_id = ?");
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, q->id);
+    sqlite3_bind_text(st, 1, json ? json : "[]", -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct param_value *p = realloc(q->params, (q->n_params + 1) * sizeof *p);
         if (!p) {
@@ -192,16 +230,26 @@ load_params_causes(struct store *s, struct queue_row *q, bool with_params)
         p->name = st_text(st, 0);
         p->type = sqlite3_column_int(st, 1);
         p->value = st_text(st, 2);
+        if (!p->name || !p->value) {
+            st_release(st);
+            return -ENOMEM;
+        }
     }
     st_release(st);
-    if (rc != SQLITE_DONE)
-        return st_err(rc);
+    return rc == SQLITE_DONE ? 0 : st_err(rc);
+}
 
-    st = st_prep(s, "SELECT kind, user_name, token_name, addr, note, count FROM queue_causes "
-                    "WHERE queue_id = ? ORDER BY pos");
+/* Appends the causes in `json` (the causes column) to q. */
+static int
+load_causes(struct store *s, struct queue_row *q, const char *json)
+{
+    sqlite3_stmt *st = st_prep(s, "SELECT value->>0, value->>1, value->>2, value->>3, "
+                                  "value->>4, value->>5 FROM json_each(?) ORDER BY key");
+    int rc;
+
     if (!st)
         return -EIO;
-    sqlite3_bind_int64(st, 1, q->id);
+    sqlite3_bind_text(st, 1, json ? json : "[]", -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct cause *c = realloc(q->causes, (q->n_causes + 1) * sizeof *c);
         if (!c) {
@@ -221,11 +269,15 @@ load_params_causes(struct store *s, struct queue_row *q, bool with_params)
     return rc == SQLITE_DONE ? 0 : st_err(rc);
 }
 
-#define QUEUE_COLUMNS "id, job, in_queue_since_ms, due_ms, state, left_ms, build_number"
+#define QUEUE_COLUMNS "id, job, in_queue_since_ms, due_ms, state, left_ms, build_number, " \
+                      "params, causes"
 
-static void
-queue_from_row(sqlite3_stmt *st, struct queue_row *q)
+/* The item at the statement's row, with its causes, and its parameters when with_params. */
+static int
+queue_from_row(struct store *s, sqlite3_stmt *st, struct queue_row *q, bool with_params)
 {
+    int r = 0;
+
     memset(q, 0, sizeof *q);
     q->id = sqlite3_column_int64(st, 0);
     q->job = st_text(st, 1);
@@ -234,6 +286,13 @@ queue_from_row(sqlite3_stmt *st, struct queue_row *q)
     q->state = sqlite3_column_int(st, 4);
     q->left_ms = sqlite3_column_int64(st, 5);
     q->build_number = sqlite3_column_int64(st, 6);
+    if (!q->job)
+        r = -ENOMEM;
+    if (r >= 0 && with_params)
+        r = load_params(s, q, (const char *) sqlite3_column_text(st, 7));
+    if (r >= 0)
+        r = load_causes(s, q, (const char *) sqlite3_column_text(st, 8));
+    return r;
 }
 
 int
@@ -250,9 +309,8 @@ store_queue_get(struct store *s, int64_t id, struct queue_row *ret)
         st_release(st);
         return rc == SQLITE_DONE ? -ENOENT : st_err(rc);
     }
-    queue_from_row(st, ret);
+    r = queue_from_row(s, st, ret, true);
     st_release(st);
-    r = load_params_causes(s, ret, true);
     if (r < 0)
         queue_row_release(ret);
     return r;
@@ -273,16 +331,16 @@ list_waiting(struct store *s, const char *job, bool with_params, struct queue_ro
                                         "ORDER BY id");
     struct queue_row *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc, r = 0;
+    int rc = SQLITE_DONE, r = 0;
     bool began;
 
     if (!st)
         return -EIO;
-    /* the items and their parameters as of one moment, under one lock */
+    /* the items as of one moment, under one lock */
     began = read_begin(s);
     if (job)
         st_bind_text(st, 1, job);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             struct queue_row *p = reallocarray(rows, cap = cap ? cap * 2 : 16, sizeof *rows);
             if (!p) {
@@ -291,13 +349,11 @@ list_waiting(struct store *s, const char *job, bool with_params, struct queue_ro
             }
             rows = p;
         }
-        queue_from_row(st, &rows[n++]);
+        r = queue_from_row(s, st, &rows[n++], with_params);
     }
     st_release(st);
     if (r == 0 && rc != SQLITE_DONE)
         r = st_err(rc);
-    for (size_t i = 0; r == 0 && i < n; i++)
-        r = load_params_causes(s, &rows[i], with_params);
     read_end(s, began);
     if (r < 0) {
         queue_rows_free(rows, n);
@@ -324,8 +380,9 @@ store_queue_list_waiting_brief(struct store *s, struct queue_row **ret_rows, siz
 int
 store_queue_waiting_bytes(struct store *s, int64_t *ret)
 {
-    sqlite3_stmt *st = st_prep(s, "SELECT coalesce(sum(length(p.name) + length(p.value)), 0) "
-                                  "FROM queue_params p JOIN queue q ON q.id = p.queue_id "
+    sqlite3_stmt *st = st_prep(s, "SELECT coalesce(sum(length(p.value->>0) + "
+                                  "length(p.value->>2)), 0) "
+                                  "FROM queue q INDEXED BY queue_waiting, json_each(q.params) p "
                                   "WHERE q.state = 0");
     int rc;
 

@@ -231,6 +231,45 @@ static const char *const migrations[] = {
     " END;",
     /* 13: the node a build ran on (Jenkins' builtOn); NULL: the built-in node */
     "ALTER TABLE builds ADD COLUMN built_on TEXT;",
+    /*
+     * 14: a queue item is one row. Its parameters and causes, three tables
+     * before, are JSON arrays in it, in their order:
+     *   params  [["NAME", type, "value"], ...]
+     *   causes  [[kind, user_name, token_name, addr, note, count], ...]
+     * A trigger's commit wrote ten pages, eight of them these tables' and
+     * their indexes'; now it writes the item's, its waiting index's and the
+     * audit's. `secrets` is 1 while a password value (type 4) is not yet
+     * emptied, so the sweep at start reads those rows only. No
+     * AUTOINCREMENT (its counter was one more page a commit): rows are
+     * never deleted, so an id is never given twice.
+     */
+    "CREATE TABLE queue_compact("
+    "  id INTEGER PRIMARY KEY,"
+    "  job TEXT NOT NULL,"
+    "  in_queue_since_ms INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"
+    "  left_ms INTEGER NOT NULL DEFAULT 0,"
+    "  build_number INTEGER NOT NULL DEFAULT 0,"
+    "  params TEXT NOT NULL DEFAULT '[]',"
+    "  causes TEXT NOT NULL DEFAULT '[]',"
+    "  secrets INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO queue_compact SELECT q.id, q.job, q.in_queue_since_ms, q.due_ms, q.state,"
+    "  q.left_ms, q.build_number,"
+    "  coalesce((SELECT json_group_array(json_array(p.name, p.type, p.value)) FROM"
+    "    (SELECT name, type, value FROM queue_params WHERE queue_id = q.id ORDER BY pos) p),"
+    "    '[]'),"
+    "  coalesce((SELECT json_group_array(json_array(c.kind, c.user_name, c.token_name, c.addr,"
+    "                                               c.note, c.count)) FROM"
+    "    (SELECT * FROM queue_causes WHERE queue_id = q.id ORDER BY pos) c), '[]'),"
+    "  EXISTS(SELECT 1 FROM queue_params WHERE queue_id = q.id AND type = 4 AND value <> '')"
+    "  FROM queue q;"
+    "DROP TABLE queue_params;"
+    "DROP TABLE queue_causes;"
+    "DROP TABLE queue;"
+    "ALTER TABLE queue_compact RENAME TO queue;"
+    "CREATE INDEX queue_waiting ON queue(job) WHERE state = 0;"
+    "CREATE INDEX queue_secrets ON queue(state) WHERE secrets <> 0;",
 };
 
 int

@@ -129,14 +129,12 @@ def insert_history(server, job, n):
     db = sqlite3.connect(os.path.join(server.home, "steward.db"))
     with db:
         q0 = db.execute("SELECT coalesce(max(id), 0) FROM queue").fetchone()[0]
+        cause = json.dumps([[0, "alice", None, None, None, 1]], separators=(",", ":"))
         db.executemany("INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, "
-                       "build_number) VALUES(?, ?, ?, ?, 1, ?, ?)",
-                       ((q0 + k, job, k * 1000, k * 1000, k * 1000, k) for k in range(1, n + 1)))
-        db.executemany("INSERT INTO queue_causes(queue_id, pos, kind, user_name, count) "
-                       "VALUES(?, 0, 0, 'alice', 1)", ((q0 + k,) for k in range(1, n + 1)))
-        db.executemany("INSERT INTO queue_params(queue_id, pos, name, type, value) "
-                       "VALUES(?, 0, 'BRANCH', 0, ?)",
-                       ((q0 + k, f"b{k % 97}") for k in range(1, n + 1)))
+                       "build_number, params, causes) VALUES(?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                       ((q0 + k, job, k * 1000, k * 1000, k * 1000, k,
+                         json.dumps([["BRANCH", 0, f"b{k % 97}"]], separators=(",", ":")), cause)
+                        for k in range(1, n + 1)))
         db.executemany("INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result, "
                        "description, display_name, keep_log) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        ((job, k, q0 + k, k * 1000, k, "FAILURE" if k % 5 == 0 else "SUCCESS",

@@ -4,6 +4,7 @@ Histories are rows inserted into a stopped server's steward.db (as bench/history
 makes them, and as the engine writes them); logs are files placed where a build keeps
 its log. Speed is the bench's business: nothing here is timed."""
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -14,6 +15,8 @@ from e2e_helpers import console, item_path, job_info, restart, wait_for
 
 MIB = 1 << 20
 PAGE = MIB   # util/bounds.h BOUND_LOG_PAGE_BYTES: one progressiveText answer
+# a queue item's causes as the engine writes them: [kind, user, token, addr, note, count]
+BY_ALICE = json.dumps([[0, "alice", None, None, None, 1]], separators=(",", ":"))
 
 
 def insert_builds(server, job, results, discarded=()):
@@ -28,10 +31,8 @@ def insert_builds(server, job, results, discarded=()):
                 continue
             qid += 1
             db.execute("INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, "
-                       "build_number) VALUES(?, ?, ?, ?, 1, ?, ?)",
-                       (qid, job, n * 1000 - 5, n * 1000, n * 1000, n))
-            db.execute("INSERT INTO queue_causes(queue_id, pos, kind, user_name, count) "
-                       "VALUES(?, 0, 0, 'alice', 1)", (qid,))
+                       "build_number, causes) VALUES(?, ?, ?, ?, 1, ?, ?, ?)",
+                       (qid, job, n * 1000 - 5, n * 1000, n * 1000, n, BY_ALICE))
             db.execute("INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) "
                        "VALUES(?, ?, ?, ?, ?, ?)", (job, n, qid, n * 1000, n * 10, result))
         db.execute("INSERT INTO job_numbers(job, next_build) VALUES(?, ?) ON CONFLICT(job) "
@@ -241,14 +242,16 @@ def test_a_start_forgets_the_password_values_an_older_version_left(server):
     insert_builds(server, "secret", ["SUCCESS"] * 3)
     db = sqlite3.connect(db_path)
     with db:
-        db.execute("INSERT INTO queue_params(queue_id, pos, name, type, value) "
-                   "SELECT max(id), 0, 'PW', 4, 'hunter2' FROM queue WHERE state = 1")
+        db.execute("UPDATE queue SET params = ?, secrets = 1 "
+                   "WHERE id = (SELECT max(id) FROM queue WHERE state = 1)",
+                   (json.dumps([["PW", 4, "hunter2"]], separators=(",", ":")),))
     db.close()
     restart(server)
     db = sqlite3.connect(db_path)
-    values = sorted(v for (v,) in db.execute("SELECT value FROM queue_params WHERE name = 'PW'"))
+    values = sorted(db.execute("SELECT j.value->>2, q.secrets FROM queue q, json_each(q.params) j "
+                               "WHERE j.value->>0 = 'PW'"))
     db.close()
-    assert values == ["", "keep-me"], values
+    assert values == [("", 0), ("keep-me", 1)], values
     item = server.get(item_path(r.headers["Location"]) + "api/json", auth=server.alice).json()
     assert item["_class"] == "hudson.model.Queue$WaitingItem"
     assert server.post(f"queue/cancelItem?id={item['id']}", auth=server.alice,

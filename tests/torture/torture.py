@@ -407,7 +407,8 @@ def snapshot(db_path):
                   c.execute("SELECT job, number, result, queue_id FROM builds")}
         numbers = dict(c.execute("SELECT job, next_build FROM job_numbers"))
         waiting = c.execute("SELECT count(*) FROM queue WHERE state = 0").fetchone()[0]
-        values = dict(c.execute("SELECT queue_id, value FROM queue_params WHERE name = 'V'"))
+        values = dict(c.execute("SELECT q.id, j.value->>2 FROM queue q, json_each(q.params) j "
+                                "WHERE j.value->>0 = 'V'"))
     finally:
         c.close()
     return {"builds": builds, "numbers": numbers, "waiting": waiting, "values": values}
@@ -522,9 +523,11 @@ def verify(server, api, load, crashes, marks, db_path, problems, stats):
         queue = {i: {"job": j, "state": s, "number": n} for i, j, s, n in c.execute(
             "SELECT id, job, state, build_number FROM queue")}
         qparams = {}
-        for qid, name, value in c.execute("SELECT queue_id, name, value FROM queue_params"):
+        for qid, name, value in c.execute("SELECT q.id, j.value->>0, j.value->>2 "
+                                          "FROM queue q, json_each(q.params) j"):
             qparams.setdefault(qid, {})[name] = value
-        causes = dict(c.execute("SELECT queue_id, sum(count) FROM queue_causes GROUP BY queue_id"))
+        causes = dict(c.execute("SELECT q.id, sum(j.value->>5) FROM queue q, json_each(q.causes) j "
+                                "GROUP BY q.id"))
     finally:
         c.close()
 

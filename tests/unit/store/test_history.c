@@ -80,20 +80,19 @@ static void insert_history(struct store *s)
              "SELECT 'failing', k, %d + k, k * 1000, 7 * k, "
              "CASE k WHEN 1 THEN 'SUCCESS' ELSE 'FAILURE' END FROM n", HISTORY, HISTORY);
     exec_sql(s, sql);
-    exec_sql(s, "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number) "
-                "SELECT queue_id, job, start_ms, start_ms, 1, start_ms, number FROM builds");
-    exec_sql(s, "INSERT INTO queue_params(queue_id, pos, name, type, value) "
-                "SELECT queue_id, 0, 'PW', 4, '' FROM builds");
-    exec_sql(s, "UPDATE queue_params SET value = 'left-behind' WHERE queue_id = 5");
+    exec_sql(s, "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state, left_ms, build_number, "
+                "params) SELECT queue_id, job, start_ms, start_ms, 1, start_ms, number, "
+                "'[[\"PW\",4,\"\"]]' FROM builds");
+    exec_sql(s, "UPDATE queue SET params = '[[\"PW\",4,\"left-behind\"]]', secrets = 1 "
+                "WHERE id = 5");
     /* each trigger's audit entry, a second apart */
     exec_sql(s, "INSERT INTO audit(time_ms, actor, via, action, job, detail) "
                 "SELECT start_ms - 5, 'alice', 'apiToken', 'trigger', job, NULL FROM builds "
                 "ORDER BY start_ms, job");
     /* and one item still waiting, whose value the build will need */
     snprintf(sql, sizeof sql,
-             "INSERT INTO queue(id, job, in_queue_since_ms, due_ms) VALUES(%d, 'long', 1, 1);"
-             "INSERT INTO queue_params(queue_id, pos, name, type, value) "
-             "VALUES(%d, 0, 'PW', 4, 'still-needed');", 3 * HISTORY, 3 * HISTORY);
+             "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, params, secrets) "
+             "VALUES(%d, 'long', 1, 1, '[[\"PW\",4,\"still-needed\"]]', 1);", 3 * HISTORY);
     exec_sql(s, sql);
     exec_sql(s, "COMMIT");
 }
@@ -300,10 +299,14 @@ static void store_queue_forget_values__sweeps_only_the_values_left_behind(void *
 
     assert_int_equal(store_queue_forget_values(S, 0, STORE_PARAM_SECRET), 0);
     assert_in_range(vm_steps(S) - before, 0, FEW_STEPS);
-    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value = 'left-behind'"), 0);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue, json_each(queue.params) p "
+                                "WHERE p.value->>2 = 'left-behind'"), 0);
     /* a waiting item keeps its value: its build has not had it yet */
-    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value = 'still-needed'"), 1);
-    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue_params WHERE value <> ''"), 1);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue, json_each(queue.params) p "
+                                "WHERE p.value->>2 = 'still-needed'"), 1);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue, json_each(queue.params) p "
+                                "WHERE p.value->>2 <> ''"), 1);
+    assert_int_equal(raw_int(S, "SELECT count(*) FROM queue WHERE secrets <> 0"), 1);
 }
 
 static void store_audit_prune__at_the_start_reads_only_what_it_drops(void **state)

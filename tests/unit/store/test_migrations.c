@@ -144,6 +144,8 @@ static const char *const rows_at_version[] = {
     ROWS_WITH_LIMITS,
     /* 12: the same, and test results (none) */
     ROWS_WITH_LIMITS,
+    /* 13: the same, and the node each build ran on (none) */
+    ROWS_WITH_LIMITS,
 };
 
 struct fixture {
@@ -296,8 +298,11 @@ static void check_rows(struct store *s, const char *db)
 
         /* the sweep at start forgets what a left item kept, and nothing of a waiting one */
         assert_int_equal(store_queue_forget_values(s, 0, STORE_PARAM_SECRET), 0);
-        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'hunter2'"), 0);
-        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue_params WHERE value = 'world'"), 1);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue, json_each(queue.params) p "
+                                     "WHERE p.value->>2 = 'hunter2'"), 0);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue, json_each(queue.params) p "
+                                     "WHERE p.value->>2 = 'world'"), 1);
+        assert_int_equal(raw_int(db, "SELECT count(*) FROM queue WHERE secrets <> 0"), 0);
     }
 
     /* migration 6: the old tokens keep every right, and never expire */
@@ -383,6 +388,78 @@ static void migrate__brings_every_earlier_version_to_the_current_one_with_its_ro
     }
 }
 
+/*
+ * Migration 14 folds the parameters and causes into their item: in their
+ * order, with what JSON must escape, NULLs as NULLs, and the password
+ * values still there marked for the sweep.
+ */
+static void migrate__folds_params_and_causes_into_their_item(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = NULL;
+    struct queue_row q = {};
+    sqlite3 *h = NULL;
+
+    make_database_at(f->db, 13);
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+        "INSERT INTO queue(id, job, in_queue_since_ms, due_ms, state) VALUES(9, 'odd', 1, 2, 0);"
+        "INSERT INTO queue_params(queue_id, pos, name, type, value) VALUES"
+        "  (9, 2, 'C', 0, 'third'), (9, 0, 'A', 0, 'say \"hi\" \\ back' || char(10) || char(1)),"
+        "  (9, 1, 'B', 4, 's3cret'), (9, 3, 'D', 0, 'caf' || char(233) || ' ' || char(128512));"
+        "INSERT INTO queue_causes(queue_id, pos, kind, user_name, token_name, addr, note, count)"
+        "  VALUES(9, 1, 1, NULL, NULL, '10.0.0.1', 'from CI', 1),"
+        "        (9, 0, 0, 'bob', NULL, NULL, NULL, 3);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+
+    assert_int_equal(store_open(f->db, &s), 0);
+    assert_int_equal(raw_int(f->db, "SELECT secrets FROM queue WHERE id = 9"), 1);
+    assert_int_equal(raw_int(f->db, "SELECT secrets FROM queue WHERE id = 7"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('queue_params', 'queue_causes')"), 0);
+    assert_int_equal(store_queue_get(s, 9, &q), 0);
+    assert_int_equal(q.n_params, 4);
+    assert_string_equal(q.params[0].name, "A");
+    assert_string_equal(q.params[0].value, "say \"hi\" \\ back\n\001");
+    assert_string_equal(q.params[1].name, "B");
+    assert_int_equal(q.params[1].type, STORE_PARAM_SECRET);
+    assert_string_equal(q.params[1].value, "s3cret");
+    assert_string_equal(q.params[2].value, "third");
+    assert_string_equal(q.params[3].value, "caf\u00e9 \U0001F600");
+    assert_int_equal(q.n_causes, 2);
+    assert_int_equal(q.causes[0].kind, CAUSE_USER);
+    assert_string_equal(q.causes[0].user_name, "bob");
+    assert_null(q.causes[0].token_name);
+    assert_null(q.causes[0].addr);
+    assert_null(q.causes[0].note);
+    assert_int_equal(q.causes[0].count, 3);
+    assert_int_equal(q.causes[1].kind, CAUSE_REMOTE);
+    assert_null(q.causes[1].user_name);
+    assert_string_equal(q.causes[1].addr, "10.0.0.1");
+    assert_string_equal(q.causes[1].note, "from CI");
+    queue_row_release(&q);
+
+    /* a waiting item keeps its password value through the sweep; its own forgetting empties it */
+    assert_int_equal(store_queue_forget_values(s, 0, STORE_PARAM_SECRET), 0);
+    assert_int_equal(store_queue_get(s, 9, &q), 0);
+    assert_string_equal(q.params[1].value, "s3cret");
+    queue_row_release(&q);
+    assert_int_equal(store_queue_forget_values(s, 9, STORE_PARAM_SECRET), 0);
+    assert_int_equal(raw_int(f->db, "SELECT secrets FROM queue WHERE id = 9"), 0);
+    assert_int_equal(store_queue_get(s, 9, &q), 0);
+    assert_int_equal(q.n_params, 4);
+    assert_string_equal(q.params[1].name, "B");
+    assert_int_equal(q.params[1].type, STORE_PARAM_SECRET);
+    assert_string_equal(q.params[1].value, "");
+    assert_string_equal(q.params[0].value, "say \"hi\" \\ back\n\001");
+    assert_string_equal(q.params[3].value, "caf\u00e9 \U0001F600");
+    queue_row_release(&q);
+    /* the next item gets the next id: none is given twice */
+    assert_int_equal(store_queue_max_id(s), 9);
+    store_close(s);
+}
+
 static void migrate__leaves_the_schema_a_fresh_database_has(void **state)
 {
     struct fixture *f = *state;
@@ -422,6 +499,8 @@ int main(void)
         cmocka_unit_test(migrate__has_rows_for_every_earlier_version),
         cmocka_unit_test_setup_teardown(
             migrate__brings_every_earlier_version_to_the_current_one_with_its_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(migrate__folds_params_and_causes_into_their_item, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(migrate__leaves_the_schema_a_fresh_database_has, setup,
                                         teardown),
     };

@@ -103,9 +103,8 @@ static void store_open__runs_the_migrations_on_a_fresh_database(void **state)
     assert_true(raw_int(f->db, "PRAGMA user_version") >= 1);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
                                     "name IN ('settings', 'users', 'api_tokens', 'queue', "
-                                    "'queue_params', 'queue_causes', 'job_numbers', 'builds', "
-                                    "'job_stats')"),
-                     9);
+                                    "'job_numbers', 'builds', 'job_stats')"),
+                     7);
     assert_int_equal(store_user_count(f->s, &n), 0);
     assert_int_equal(n, 0);
 }
@@ -1461,7 +1460,7 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
                    "DROP TABLE audit; ALTER TABLE api_tokens DROP COLUMN scopes;"
                    "ALTER TABLE api_tokens DROP COLUMN jobs;"
                    "ALTER TABLE api_tokens DROP COLUMN expires_ms;"
-                   "DROP INDEX builds_by_result; DROP INDEX queue_params_secret;"
+                   "DROP INDEX builds_by_result;"
                    "DROP TABLE job_index; DROP TABLE credentials; DROP TABLE hook_deliveries;"
                    "ALTER TABLE builds DROP COLUMN description;"
                    "ALTER TABLE builds DROP COLUMN display_name;"
@@ -1469,6 +1468,18 @@ static void store_open__fills_the_jobs_stats_from_the_builds_of_an_older_databas
                    "ALTER TABLE builds DROP COLUMN built_on;"
                    "DROP TRIGGER test_results_gone; DROP TRIGGER test_results_renamed;"
                    "DROP TABLE test_cases; DROP TABLE test_results;"
+                   "DROP TABLE queue;"
+                   "CREATE TABLE queue(id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL,"
+                   "  in_queue_since_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
+                   "  state INTEGER NOT NULL DEFAULT 0, left_ms INTEGER NOT NULL DEFAULT 0,"
+                   "  build_number INTEGER NOT NULL DEFAULT 0);"
+                   "CREATE INDEX queue_waiting ON queue(job) WHERE state = 0;"
+                   "CREATE TABLE queue_params(queue_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+                   "  name TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL,"
+                   "  PRIMARY KEY(queue_id, pos)) WITHOUT ROWID;"
+                   "CREATE TABLE queue_causes(queue_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+                   "  kind INTEGER NOT NULL, user_name TEXT, token_name TEXT, addr TEXT, note TEXT,"
+                   "  count INTEGER NOT NULL DEFAULT 1, PRIMARY KEY(queue_id, pos)) WITHOUT ROWID;"
                    "PRAGMA user_version = 2;"
                    "INSERT INTO builds(job, number, queue_id, start_ms, duration_ms, result) VALUES"
                    " ('j', 1, 1, 100, 10, 'SUCCESS'), ('j', 2, 2, 200, 20, 'FAILURE'),"
