@@ -575,12 +575,21 @@ end_lazy(struct store *s, bool committed)
     (void) set_full(s);
 }
 
+/* prepared once: a group commit and a savepoint per trigger are on the hot path */
+static int
+exec_cached(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st = st_prep(s, sql);
+
+    return st ? st_exec_done(st) : -EIO;
+}
+
 int
 store_begin(struct store *s)
 {
     if (s->not_full && set_full(s) < 0)
         return -EIO;
-    return exec(s, "BEGIN IMMEDIATE");
+    return exec_cached(s, "BEGIN IMMEDIATE");
 }
 
 int
@@ -595,7 +604,7 @@ store_begin_lazy(struct store *s)
     if (r < 0)
         return r;
     s->lazy = true;
-    r = exec(s, "BEGIN IMMEDIATE");
+    r = exec_cached(s, "BEGIN IMMEDIATE");
     if (r < 0)
         end_lazy(s, false);
     return r;
@@ -604,7 +613,7 @@ store_begin_lazy(struct store *s)
 int
 store_commit(struct store *s)
 {
-    int r = exec(s, "COMMIT");
+    int r = exec_cached(s, "COMMIT");
 
     if (r >= 0)
         authgen_committed(s);
@@ -645,15 +654,6 @@ store_sync(struct store *s)
     }
     s->unsynced = false;
     return 0;
-}
-
-/* prepared once: a savepoint per trigger is on the hot path */
-static int
-exec_cached(struct store *s, const char *sql)
-{
-    sqlite3_stmt *st = st_prep(s, sql);
-
-    return st ? st_exec_done(st) : -EIO;
 }
 
 int
