@@ -830,14 +830,18 @@ engine_nodes_changed(void *userdata)
 }
 
 int
-engine_start(struct engine *e)
+engine_start(struct engine *e, struct store *db)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
     int r;
 
-    r = store_open(e->home->db_path, &e->db);
-    if (r < 0)
-        return r;
+    if (db)
+        e->db = db;
+    else {
+        r = store_open(e->home->db_path, &e->db);
+        if (r < 0)
+            return r;
+    }
     if (e->opts.nodes)
         nodes_set_notify(e->opts.nodes, engine_nodes_changed, e);
     r = recover(e);

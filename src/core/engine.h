@@ -49,8 +49,12 @@ struct engine;
 
 int engine_new(struct home *h, struct jobs *jobs, struct auth *auth,
                const struct engine_opts *opts, struct engine **ret_engine);
-/* Opens the database, recovers from an unclean stop, starts the thread. */
-int engine_start(struct engine *e);
+/*
+ * Recovers from an unclean stop and starts the thread. `db` is a
+ * connection the engine takes over (the server's first, which would idle
+ * otherwise: opening another costs a start 1-2 ms); NULL: it opens its own.
+ */
+int engine_start(struct engine *e, struct store *db);
 /*
  * Stopping: no build starts any more and triggers are refused (-ECANCELED);
  * running builds get opts.shutdown_grace_ms to end by themselves, then they

@@ -578,8 +578,6 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         fprintf(stderr, "steward: first start failed: %s\n", strerror(-r));
         return 1;
     }
-    /* the engine and each HTTP thread have connections of their own: this one would idle */
-    db = store_close(db);
     sandbox_opts.binds = binds;
     sandbox_opts.n_binds = n_binds;
     r = sandbox_new(&sandbox_opts, h->root, &sandbox, &sandbox_err);
@@ -610,8 +608,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                           .nodes = nodes,
                                           .on_idle_exit = safe_exit_now },
                    &engine);
+    /* each HTTP thread opens a connection of its own; this one is the engine's now */
     if (r >= 0)
-        r = engine_start(engine);
+        r = engine_start(engine, TAKE_PTR(db));
     if (r < 0) {
         fprintf(stderr, "steward: cannot start the queue: %s\n", strerror(-r));
         return 1;

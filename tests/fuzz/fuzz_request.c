@@ -171,7 +171,7 @@ start_server(void)
                                             .root_url = listen, .stop_grace_ms = 1000,
                                             .queue_limit = 20 },
                      &server.engine) == 0);
-    CHECK(engine_start(server.engine) == 0);
+    CHECK(engine_start(server.engine, NULL) == 0);
     server.app = (struct app){ .home = server.home, .jobs = server.jobs, .nodes = server.nodes,
                                .engine = server.engine, .auth = server.auth, .executors = 1 };
     uploads = upload_dir(server.home->root);
