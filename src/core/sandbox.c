@@ -37,14 +37,16 @@ struct sandbox {
      * `error` are written by that thread alone until `probed` is set under
      * `lock`; readers wait for `probed` (wait_probed()). `user`, `uid` and
      * `gid` are set before the thread starts when --build-user names the
-     * user, or when the sandbox is off.
+     * user, or when the sandbox is off. The thread starts once the server
+     * listens (sandbox_start_probe()), or at the first wait for it.
      */
     uid_t uid;
     gid_t gid;
     char *user;
     char *bwrap, *setpriv;
     pthread_t prober;
-    bool prober_started;
+    bool prober_started;    /* the thread runs: sandbox_free() joins it */
+    bool probe_begun;       /* under `lock`: the probe was started, by one caller */
     bool probed;
     pthread_mutex_t lock;
     pthread_cond_t probe_done;
@@ -444,16 +446,6 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     }
 
     sb->switch_user = geteuid() == 0;
-    /*
-     * The build user (made on a first start as root), bwrap and setpriv
-     * are looked for, and the probe spawns them and waits: tens of
-     * milliseconds that the server spends listening instead. Only a build
-     * start needs their verdict, and it waits for it (sandbox_error()).
-     */
-    if (pthread_create(&sb->prober, NULL, probe_thread, sb) == 0)
-        sb->prober_started = true;
-    else
-        (void) probe_thread(sb);
     *ret = sb;
     return 0;
 
@@ -487,10 +479,30 @@ sandbox_on(const struct sandbox *sb)
     return sb && sb->on;
 }
 
+void
+sandbox_start_probe(struct sandbox *sb)
+{
+    bool begin;
+
+    if (!sb)
+        return;
+    pthread_mutex_lock(&sb->lock);
+    begin = !sb->probed && !sb->probe_begun;
+    sb->probe_begun = true;
+    pthread_mutex_unlock(&sb->lock);
+    if (!begin)
+        return;
+    if (pthread_create(&sb->prober, NULL, probe_thread, sb) == 0)
+        sb->prober_started = true;
+    else
+        (void) probe_thread(sb);
+}
+
 /* Until the probe's thread has found the user, the programs and the verdict. */
 static void
 wait_probed(struct sandbox *sb)
 {
+    sandbox_start_probe(sb);
     pthread_mutex_lock(&sb->lock);
     while (!sb->probed)
         pthread_cond_wait(&sb->probe_done, &sb->lock);

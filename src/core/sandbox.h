@@ -56,7 +56,8 @@ struct sandbox;
  * user (made when missing), bwrap and setpriv are looked for, and whether
  * bwrap works is found out by a probe (a `true` run in the sandbox), in a
  * thread of its own that logs a warning when something fails: this call
- * does not wait for it. Returns
+ * does not start it (sandbox_start_probe() does, or the first call that
+ * waits for it). Returns
  * -EINVAL with *ret_err (to be freed) for a setting that cannot work: an
  * unknown --build-user, root as the build user, another user than the
  * server's own when the server is not root, a bind that is not a directory
@@ -64,6 +65,13 @@ struct sandbox;
  */
 int sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret,
                 char **ret_err);
+/*
+ * Starts the probe's thread, once (later calls do nothing). The server
+ * calls it when it listens: the probe's bwrap, setpriv and sh take tens of
+ * milliseconds of CPU, which a start on 2 CPUs would otherwise share with
+ * its way to the first answer.
+ */
+void sandbox_start_probe(struct sandbox *sb);
 /* Waits for the probe to end, then frees. */
 void sandbox_free(struct sandbox *sb);
 

@@ -640,6 +640,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         return 1;
     }
     metrics_mark_start();
+    sandbox_start_probe(sandbox);
     log_info("Steward %s listening on %s (port %d), %d executors, home %s", STEWARD_VERSION,
              listen, http_port(http), (int) executors, h->root);
     service_ready(listen, http_port(http), (int) executors);
