@@ -763,6 +763,70 @@ static void store_queue_insert__counts_a_cause_at_least_once(void **state)
     queue_row_release(&got);
 }
 
+/* The row holds its parameters and causes as JSON: every byte a value may hold comes back. */
+static void store_queue_insert__keeps_what_json_must_escape(void **state)
+{
+    static const char odd[] = "say \"hi\" \\ back\n\t\r\b\f\001\037 \x7f caf\xc3\xa9 \xff\xfe /";
+    struct param_value params[] = {
+        { .name = (char *) "Q\"\\", .type = 0, .value = (char *) odd },
+        { .name = (char *) "PW", .type = STORE_PARAM_SECRET, .value = (char *) "s3cret" },
+    };
+    struct cause c = { .kind = CAUSE_GITLAB, .addr = (char *) "Started by GitLab push by \"o'neil\"",
+                       .note = (char *) "abc123\ngitlabBranch=main\n", .count = 2 };
+    struct queue_row q = { .job = (char *) "app", .params = params, .n_params = 2, .causes = &c,
+                           .n_causes = 1 };
+    struct queue_row got = { 0 };
+
+    assert_int_equal(store_queue_insert(S, &q), 0);
+    assert_int_equal(raw_int(((struct fixture *) *state)->db, "SELECT secrets FROM queue ORDER BY id DESC LIMIT 1"), 1);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.n_params, 2);
+    assert_string_equal(got.params[0].name, "Q\"\\");
+    assert_string_equal(got.params[0].value, odd);
+    assert_string_equal(got.params[1].value, "s3cret");
+    assert_int_equal(got.n_causes, 1);
+    assert_int_equal(got.causes[0].kind, CAUSE_GITLAB);
+    assert_string_equal(got.causes[0].addr, c.addr);
+    assert_string_equal(got.causes[0].note, c.note);
+    assert_null(got.causes[0].user_name);
+    assert_int_equal(got.causes[0].count, 2);
+    queue_row_release(&got);
+
+    /* the item's own forgetting empties its password value, and only that */
+    assert_int_equal(store_queue_forget_values(S, q.id, STORE_PARAM_SECRET), 0);
+    assert_int_equal(raw_int(((struct fixture *) *state)->db, "SELECT secrets FROM queue ORDER BY id DESC LIMIT 1"), 0);
+    assert_int_equal(store_queue_get(S, q.id, &got), 0);
+    assert_int_equal(got.n_params, 2);
+    assert_string_equal(got.params[1].name, "PW");
+    assert_int_equal(got.params[1].type, STORE_PARAM_SECRET);
+    assert_string_equal(got.params[1].value, "");
+    assert_string_equal(got.params[0].value, odd);
+    queue_row_release(&got);
+    /* the sweep is for password values only */
+    assert_int_equal(store_queue_forget_values(S, 0, 0), -EINVAL);
+}
+
+static void store_queue_waiting_bytes__counts_the_names_and_values_of_waiting_items(void **state)
+{
+    struct param_value a[] = { { .name = (char *) "AB", .value = (char *) "xyz" },
+                               { .name = (char *) "C", .value = (char *) "" } };
+    struct param_value b = { .name = (char *) "LONG", .value = (char *) "0123456789" };
+    struct queue_row qa = { .job = (char *) "app", .params = a, .n_params = 2 };
+    struct queue_row qb = { .job = (char *) "app", .params = &b, .n_params = 1 };
+    int64_t bytes = -1;
+
+    assert_int_equal(store_queue_waiting_bytes(S, &bytes), 0);
+    assert_int_equal(bytes, 0);
+    assert_int_equal(store_queue_insert(S, &qa), 0);
+    assert_int_equal(store_queue_insert(S, &qb), 0);
+    assert_int_equal(store_queue_waiting_bytes(S, &bytes), 0);
+    assert_int_equal(bytes, 2 + 3 + 1 + 4 + 10);
+    /* an item that left counts no more */
+    assert_int_equal(store_queue_set_state(S, qb.id, QUEUE_LEFT, 5, 1), 0);
+    assert_int_equal(store_queue_waiting_bytes(S, &bytes), 0);
+    assert_int_equal(bytes, 2 + 3 + 1);
+}
+
 static void store_queue_get__returns_enoent_for_an_unknown_item(void **state)
 {
     struct queue_row got = { 0 };
@@ -1731,6 +1795,8 @@ int main(void)
         T(store_user_add__after_a_delete_gets_a_new_id_and_no_old_tokens),
         T(store_queue_insert__stores_params_and_causes_that_get_returns_in_order),
         T(store_queue_insert__counts_a_cause_at_least_once),
+        T(store_queue_insert__keeps_what_json_must_escape),
+        T(store_queue_waiting_bytes__counts_the_names_and_values_of_waiting_items),
         T(store_queue_get__returns_enoent_for_an_unknown_item),
         T(store_queue_update_merge__replaces_the_causes_and_the_due_time),
         T(store_queue_set_state__records_the_state_and_the_build),
