@@ -52,7 +52,8 @@ int engine_new(struct home *h, struct jobs *jobs, struct auth *auth,
 /*
  * Recovers from an unclean stop and starts the thread. `db` is a
  * connection the engine takes over (the server's first, which would idle
- * otherwise: opening another costs a start 1-2 ms); NULL: it opens its own.
+ * otherwise: one SQLite open less before the server listens); NULL: it
+ * opens its own.
  */
 int engine_start(struct engine *e, struct store *db);
 /*
