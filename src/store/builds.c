@@ -93,21 +93,14 @@ causes_json(struct buf *b, const struct cause *c, size_t n)
     int r = buf_putc(b, '[');
 
     for (size_t i = 0; r >= 0 && i < n; i++) {
-        r = buf_printf(b, "%s[%d,", i ? "," : "", (int) c[i].kind);
-        if (r >= 0)
-            r = json_quote_or_null(b, c[i].user_name);
-        if (r >= 0)
+        const char *text[] = { c[i].user_name, c[i].token_name, c[i].addr, c[i].note };
+
+        r = buf_printf(b, "%s[%d", i ? "," : "", (int) c[i].kind);
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(text); k++) {
             r = buf_putc(b, ',');
-        if (r >= 0)
-            r = json_quote_or_null(b, c[i].token_name);
-        if (r >= 0)
-            r = buf_putc(b, ',');
-        if (r >= 0)
-            r = json_quote_or_null(b, c[i].addr);
-        if (r >= 0)
-            r = buf_putc(b, ',');
-        if (r >= 0)
-            r = json_quote_or_null(b, c[i].note);
+            if (r >= 0)
+                r = json_quote_or_null(b, text[k]);
+        }
         if (r >= 0)
             r = buf_printf(b, ",%lld]", (long long) (c[i].count > 0 ? c[i].count : 1));
     }
@@ -195,7 +188,7 @@ store_queue_forget_values(struct store *s, int64_t id, int type)
     if (!id && type != STORE_PARAM_SECRET)
         return -EINVAL;
     st = id ? st_prep(s, "UPDATE queue SET params = " PARAMS_FORGOTTEN ", "
-                         "secrets = CASE WHEN ?1 = 4 THEN 0 ELSE secrets END WHERE id = ?2 AND "
+                         "secrets = CASE WHEN ?3 THEN 0 ELSE secrets END WHERE id = ?2 AND "
                          "EXISTS(SELECT 1 FROM json_each(queue.params) "
                          "WHERE value->>1 = ?1 AND value->>2 <> '')")
             : st_prep(s, "UPDATE queue SET params = " PARAMS_FORGOTTEN ", secrets = 0 "
@@ -203,8 +196,11 @@ store_queue_forget_values(struct store *s, int64_t id, int type)
     if (!st)
         return -EIO;
     sqlite3_bind_int(st, 1, type);
-    if (id)
+    if (id) {
         sqlite3_bind_int64(st, 2, id);
+        /* emptying the password values leaves none to sweep */
+        sqlite3_bind_int(st, 3, type == STORE_PARAM_SECRET);
+    }
     return st_exec_done(st);
 }
 
