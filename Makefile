@@ -13,9 +13,10 @@ PYTEST_JOBS ?= 4
 # Debian packages: build, run, and test (clients driven by the end-to-end tests)
 BUILD_PKGS = gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev \
              libjansson-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev scdoc tzdata \
-             bubblewrap libgnutls28-dev
+             libgnutls28-dev
+# bubblewrap: what the SSH nodes of the tests (this machine) sandbox their steps with
 TEST_PKGS  = python3-pytest python3-pytest-xdist python3-requests python3-jenkins jenkins-job-builder curl clang \
-             systemd openssl openssh-server \
+             systemd openssl openssh-server bubblewrap \
              mono-mcs chromium chromium-driver python3-selenium prometheus
 
 PREFIX  ?= /usr/local

@@ -130,9 +130,8 @@ start_poll(struct engine *e, struct poll_run *p, int slot)
                         &cmd);
     if (r >= 0) {
         req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = env,
-                                  .cwd = tmp, .out_fd = p->logfd,
-                                  .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
-        r = spawn_start(&req, &p->pid, &p->pidfd);
+                                  .cwd = tmp, .out_fd = p->logfd };
+        r = sandbox_spawn(&cmd, &req, &p->pid, &p->pidfd);
         sandbox_cmd_done(&cmd);
     }
     env_free(env);

@@ -421,9 +421,8 @@ spawn_script(struct engine *e, struct run *run, const char *script, char **env, 
     else if (shell_step)
         run_log(run->logfd, "[%s] $ /bin/sh -xe %s\n", run->job->name, cmd.script);
     req = (struct spawn_req){ .path = cmd.argv[0], .argv = cmd.argv, .envp = env,
-                              .cwd = run->workspace, .out_fd = run->out_fd,
-                              .pass_fds = cmd.fds, .n_pass_fds = cmd.n_fds };
-    r = spawn_start(&req, &run->pid, &run->pidfd);
+                              .cwd = run->workspace, .out_fd = run->out_fd };
+    r = sandbox_spawn(&cmd, &req, &run->pid, &run->pidfd);
     sandbox_cmd_done(&cmd);
     if (r < 0)
         return r;

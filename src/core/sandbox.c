@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/sandbox.h"
+#include "core/sandbox_int.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/macro.h"
@@ -23,15 +24,15 @@
 
 struct sandbox {
     bool on;
-    bool switch_user;            /* the server is root: setpriv to the build user */
+    bool switch_user;            /* the server is root: steps become the build user */
     char *home;                  /* real path, hidden from builds */
     enum sandbox_net network;
     char *bind_path[SANDBOX_MAX_BINDS];
     size_t n_binds;
 
     /*
-     * Who builds run as, where bwrap and setpriv are, and whether they
-     * work are found out in a thread of its own (the probe's), so that the
+     * Who builds run as, and whether the sandbox can be set up, are found
+     * out in a thread of its own (the probe's), so that the
      * server listens meanwhile: user lookups (NSS) and searches of $PATH
      * cost milliseconds at a start with cold caches. These fields and
      * `error` are written by that thread alone until `probed` is set under
@@ -43,7 +44,7 @@ struct sandbox {
     uid_t uid;
     gid_t gid;
     char *user;
-    char *bwrap, *setpriv;
+    char *probe_path;            /* "PATH=" the server's, as builds get it */
     pthread_t prober;
     bool prober_started;    /* the thread runs: sandbox_free() joins it */
     bool probe_begun;       /* under `lock`: the probe was started, by one caller */
@@ -244,17 +245,6 @@ default_user(struct sandbox *sb)
     return 0;
 }
 
-/* The child is at or below the parent, path-wise. */
-static bool
-path_within(const char *child, const char *parent)
-{
-    size_t n = strlen(parent);
-
-    if (streq(parent, "/"))
-        return true;
-    return strncmp(child, parent, n) == 0 && (child[n] == '\0' || child[n] == '/');
-}
-
 /* Runs `true` in the sandbox once: what fails here would fail every build. */
 static void
 probe(struct sandbox *sb)
@@ -272,23 +262,25 @@ probe(struct sandbox *sb)
         return;
     }
     r = sandbox_prepare_dir(sb, dir);
-    if (r >= 0)
-        r = sandbox_command(sb, dir, dir, NULL, SANDBOX_NET_NONE, "probe", "exit 0\n", "/bin/sh",
-                            (const char *const[]){ NULL }, &c);
-    if (r >= 0 && pipe2(pipefd, O_CLOEXEC) < 0)
-        r = -errno;
-    if (r >= 0)
-        r = spawn_start(&(struct spawn_req){
-                            .path = c.argv[0], .argv = c.argv,
-                            .envp = (char *[]){ (char *) "PATH=/usr/bin:/bin", NULL },
-                            .cwd = "/", .out_fd = pipefd[1], .pass_fds = c.fds,
-                            .n_pass_fds = c.n_fds },
-                        &pid, &pidfd);
-    if (pipefd[1] >= 0)
-        close(pipefd[1]);
-    sandbox_cmd_done(&c);
     if (r < 0) {
-        set_error(sb, "cannot start %s: %s", sb->bwrap, strerror(-r));
+        set_error(sb, "cannot give the directory %s to the build user %s: %s", dir, sb->user,
+                  strerror(-r));
+        goto out;
+    }
+    r = sandbox_command(sb, dir, dir, NULL, SANDBOX_NET_NONE, "probe", "exec true\n", "/bin/sh",
+                        (const char *const[]){ NULL }, &c);
+    if (r < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+        set_error(sb, "%s", strerror(r < 0 ? -r : errno));
+        goto out;
+    }
+    r = sandbox_spawn(&c,
+                      &(struct spawn_req){ .path = c.argv[0], .argv = c.argv,
+                                           .envp = (char *[]){ sb->probe_path, NULL },
+                                           .cwd = dir, .out_fd = pipefd[1] },
+                      &pid, &pidfd);
+    close(pipefd[1]);
+    if (r < 0) {
+        set_error(sb, "cannot start a process in namespaces of its own: %s", strerror(-r));
         goto out;
     }
     close(pidfd);
@@ -298,9 +290,11 @@ probe(struct sandbox *sb)
     while (len > 0 && buf[len - 1] == '\n')
         buf[--len] = '\0';
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        set_error(sb, "bubblewrap (%s) could not set up the sandbox: %s", sb->bwrap,
-                  len ? buf : "it failed without saying why");
+        set_error(sb, "%s", !len ? "its test step failed without saying why"
+                            : startswith(buf, SANDBOX_FAILED) ? buf + strlen(SANDBOX_FAILED)
+                                                              : buf);
 out:
+    sandbox_cmd_done(&c);
     if (pipefd[0] >= 0)
         close(pipefd[0]);
     (void) rmdir(dir);
@@ -319,12 +313,9 @@ probe_finished(struct sandbox *sb)
     pthread_mutex_unlock(&sb->lock);
 }
 
-/*
- * Who builds run as (unless --build-user said), and where bwrap and
- * setpriv are; sb->error says what is missing.
- */
+/* Who builds run as, unless --build-user said; sb->error says what is missing. */
 static void
-find_user_and_programs(struct sandbox *sb)
+find_user(struct sandbox *sb)
 {
     if (!sb->user && sb->switch_user)
         (void) default_user(sb);        /* sb->error says why not */
@@ -336,29 +327,21 @@ find_user_and_programs(struct sandbox *sb)
         if (asprintf(&sb->user, "uid %d", (int) geteuid()) < 0) {
             sb->user = NULL;
             set_error(sb, "out of memory");
-            return;
         }
     }
-    if (sb->error)
-        return;
-    sb->bwrap = find_program("bwrap");
-    sb->setpriv = sb->switch_user ? find_program("setpriv") : NULL;
-    if (!sb->bwrap)
-        set_error(sb, "bubblewrap is not installed (Debian: apt-get install bubblewrap)");
-    else if (sb->switch_user && !sb->setpriv)
-        set_error(sb, "setpriv (util-linux) is not installed: it starts builds as %s", sb->user);
 }
 
 /*
- * The probe's thread. bwrap's --die-with-parent is tied to the thread that
- * started it, so this thread outlives the probe's process: it waits for it.
+ * The probe's thread. A step's parent-death signal is tied to the thread
+ * that started it, so this thread outlives the probe's process: it waits
+ * for it.
  */
 static void *
 probe_thread(void *userdata)
 {
     struct sandbox *sb = userdata;
 
-    find_user_and_programs(sb);
+    find_user(sb);
     if (!sb->error)
         probe(sb);
     probe_finished(sb);
@@ -424,7 +407,7 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
             r = fail_setting(ret_err, "--build-bind %s: not a directory", o->binds[i]);
             goto fail;
         }
-        if (path_within(real, sb->home) || path_within(sb->home, real)) {
+        if (sandbox_path_within(real, sb->home) || sandbox_path_within(sb->home, real)) {
             r = fail_setting(ret_err, "--build-bind %s: builds would see the home directory %s "
                              "(its database and secrets)", o->binds[i], sb->home);
             goto fail;
@@ -446,6 +429,11 @@ sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox **ret
     }
 
     sb->switch_user = geteuid() == 0;
+    if (asprintf(&sb->probe_path, "PATH=%s", getenv("PATH") ?: "/usr/bin:/bin") < 0) {
+        sb->probe_path = NULL;
+        r = -ENOMEM;
+        goto fail;
+    }
     *ret = sb;
     return 0;
 
@@ -466,8 +454,7 @@ sandbox_free(struct sandbox *sb)
     for (size_t i = 0; i < sb->n_binds; i++)
         free(sb->bind_path[i]);
     free(sb->user);
-    free(sb->bwrap);
-    free(sb->setpriv);
+    free(sb->probe_path);
     free(sb->home);
     free(sb->error);
     free(sb);
@@ -619,53 +606,6 @@ push(struct argv *a, const char *s)
     a->v[++a->n] = NULL;
 }
 
-static void
-pushf(struct argv *a, const char *fmt, ...) _printf_(2, 3);
-
-static void
-pushf(struct argv *a, const char *fmt, ...)
-{
-    _cleanup_free_ char *s = NULL;
-    va_list ap;
-    int r;
-
-    va_start(ap, fmt);
-    r = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (r < 0)
-        a->r = a->r < 0 ? a->r : -ENOMEM;
-    else
-        push(a, s);
-}
-
-static void
-push_all(struct argv *a, const char *const *items, size_t k)
-{
-    for (size_t i = 0; i < k; i++)
-        push(a, items[i]);
-}
-
-/*
- * --bind DIR DIR. When DIR is inside one of the sandbox's own tmpfs (the
- * hidden home, /tmp), the directories leading to it are made there first,
- * open to all, so that the build user can reach DIR by its path.
- */
-static void
-push_bind(const struct sandbox *sb, struct argv *a, const char *dir)
-{
-    const char *bases[] = { sb->home, "/tmp" }, *base = NULL;
-
-    for (size_t i = 0; i < ELEMENTSOF(bases) && !base; i++)
-        if (path_within(dir, bases[i]) && !streq(dir, bases[i]))
-            base = bases[i];
-    for (const char *p = base ? strchr(dir + strlen(base) + 1, '/') : NULL; p;
-         p = strchr(p + 1, '/')) {
-        push_all(a, (const char *const[]){ "--perms", "0755", "--dir" }, 3);
-        pushf(a, "%.*s", (int) (p - dir), dir);
-    }
-    push_all(a, (const char *const[]){ "--bind", dir, dir }, 3);
-}
-
 /*
  * Without the sandbox: the script as a new file in the build's @tmp. It
  * is written for this step alone and never read after a crash, so it
@@ -690,28 +630,6 @@ write_script(const char *path, const char *script)
     return r;
 }
 
-/* The script as a sealed memory file, for bwrap --file. */
-static int
-script_memfd(const char *script)
-{
-    int fd = memfd_create("steward-step", MFD_CLOEXEC | MFD_ALLOW_SEALING), r;
-
-    if (fd < 0)
-        return -errno;
-    r = fs_write_all(fd, script, strlen(script));
-    if (r < 0) {
-        close(fd);
-        return r;
-    }
-    (void) fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-    if (lseek(fd, 0, SEEK_SET) < 0) {
-        int r = -errno;
-        close(fd);
-        return r;
-    }
-    return fd;
-}
-
 const char *
 sandbox_private_path(const struct sandbox *sb, const char *private_dir)
 {
@@ -725,7 +643,7 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
                 struct sandbox_cmd *out)
 {
     struct argv a = {};
-    int r = 0, fd;
+    int r = 0;
 
     *out = (struct sandbox_cmd){};
     if (!sb || !sb->on) {
@@ -734,52 +652,21 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
             return -ENOMEM;
         r = write_script(out->script, script);
     } else {
+        const char *binds[2 + SANDBOX_MAX_BINDS] = { workspace, tmpdir };
+        size_t n = 2;
+
         if (asprintf(&out->script, "/tmp/%s.sh", script_name) < 0)
             return -ENOMEM;
-        /*
-         * As root, bwrap is privileged: it mounts as root (the build user
-         * could not even reach the workspace through the 0700 home), keeps
-         * only the right to change users, and setpriv gives that up for the
-         * build user before the step starts. As another user, bwrap makes a
-         * user namespace and the step runs as that user.
-         */
-        const char *fixed[] = {
-            sb->bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-            "--perms", "1777", "--tmpfs", "/dev/shm", "--perms", "1777", "--tmpfs", "/tmp",
-            "--tmpfs", sb->home,
-        };
-        push_all(&a, fixed, ELEMENTSOF(fixed));
-        if (net == SANDBOX_NET_NONE)
-            push(&a, "--unshare-net");
-        push_bind(sb, &a, workspace);
-        push_bind(sb, &a, tmpdir);
         for (size_t i = 0; i < sb->n_binds; i++)
-            push_bind(sb, &a, sb->bind_path[i]);
-        /* in the step's own /tmp: no other step has it, whatever it binds */
-        if (private_dir)
-            push_all(&a, (const char *const[]){ "--bind", private_dir, SANDBOX_PRIVATE_DIR }, 3);
-        if (sb->switch_user)
-            push_all(&a, (const char *const[]){ "--cap-add", "CAP_SETUID", "--cap-add",
-                                                "CAP_SETGID", "--cap-add", "CAP_SETPCAP" }, 6);
-        fd = script_memfd(script);
-        if (fd < 0)
-            r = fd;
-        else {
-            out->fds[out->n_fds++] = fd;
-            push_all(&a, (const char *const[]){ "--perms", "0755", "--file" }, 3);
-            pushf(&a, "%zu", 3 + out->n_fds - 1);
-            push(&a, out->script);
-        }
-        push_all(&a, (const char *const[]){ "--chdir", workspace, "--" }, 3);
-        if (sb->switch_user) {
-            push(&a, sb->setpriv);
-            pushf(&a, "--reuid=%d", (int) sb->uid);
-            pushf(&a, "--regid=%d", (int) sb->gid);
-            /* no capability is left anywhere, not even to be gained from a file's */
-            push_all(&a, (const char *const[]){ "--clear-groups", "--inh-caps=-all",
-                                                "--bounding-set=-all", "--" }, 4);
-        }
+            binds[n++] = sb->bind_path[i];
+        r = sandbox_plan_new(
+            &(struct sandbox_plan_args){
+                .home = sb->home, .binds = binds, .n_binds = n, .private_dir = private_dir,
+                /* in the step's own /tmp: no other step has it, whatever it binds */
+                .private_at = SANDBOX_PRIVATE_DIR, .script_path = out->script, .script = script,
+                .cwd = workspace, .no_network = net == SANDBOX_NET_NONE,
+                .switch_user = sb->switch_user, .uid = sb->uid, .gid = sb->gid },
+            &out->plan);
     }
     if (shell) {
         push(&a, shell);
@@ -794,14 +681,22 @@ sandbox_command(const struct sandbox *sb, const char *workspace, const char *tmp
     return r;
 }
 
+int
+sandbox_spawn(const struct sandbox_cmd *c, const struct spawn_req *req, pid_t *ret_pid,
+              int *ret_pidfd)
+{
+    if (!c->plan)
+        return spawn_start(req, ret_pid, ret_pidfd);
+    return sandbox_plan_spawn(c->plan, c->argv, req, ret_pid, ret_pidfd);
+}
+
 void
 sandbox_cmd_done(struct sandbox_cmd *c)
 {
     for (char **p = c->argv; p && *p; p++)
         free(*p);
     free(c->argv);
-    for (size_t i = 0; i < c->n_fds; i++)
-        close(c->fds[i]);
+    sandbox_plan_free(c->plan);
     free(c->script);
     *c = (struct sandbox_cmd){};
 }

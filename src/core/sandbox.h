@@ -2,26 +2,27 @@
 #pragma once
 
 /*
- * The build sandbox. Every local build step runs under bubblewrap, as an
- * unprivileged build user:
+ * The build sandbox. Every local build step runs in namespaces of its own,
+ * as an unprivileged build user, set up by the step's process itself
+ * between its clone() and its exec (core/sandbox_clone.c):
  *
- *   - new PID, IPC and UTS namespaces (and a user namespace, which bwrap
- *     makes when it runs unprivileged); ending the PID namespace ends every
- *     process the build started, daemons included;
+ *   - new mount, PID, IPC and UTS namespaces (and a user namespace when
+ *     the server is not root); the step is the init of its PID namespace,
+ *     so that its end ends every process the build started, daemons
+ *     included;
  *   - optionally no network (a loopback of its own);
  *   - the system read-only; a private /tmp, /dev and /proc; the server's
  *     home hidden under an empty tmpfs, and only the build's workspace and
  *     its @tmp (and --build-bind directories) mounted back, read-write;
- *   - the step's script copied in from a sealed memory file;
- *   - no inherited descriptor and only the environment the engine gives.
+ *   - the step's script written into its own /tmp;
+ *   - no capability, not even in the bounding set, no_new_privs, no
+ *     inherited descriptor and only the environment the engine gives.
  *
  * When the server runs as root, the build user is `--build-user` or
- * SANDBOX_DEFAULT_USER, made on the first start (useradd --system). bwrap
- * then runs privileged, as it must to mount what the build user could not
- * reach through the 0700 home, keeping only CAP_SETUID, CAP_SETGID and
- * CAP_SETPCAP; setpriv(1), inside, becomes the build user and drops every
- * capability before the step starts. When the server runs as another user,
- * builds run as that user, still sandboxed.
+ * SANDBOX_DEFAULT_USER, made on the first start (useradd --system): the
+ * step mounts as root, then becomes that user. When the server runs as
+ * another user, builds run as that user, in a user namespace that maps
+ * only it.
  *
  * Where the sandbox cannot be set up, sandbox_error() says why and no build
  * step may start. --no-sandbox (opts.disabled) runs steps as plain child
@@ -52,9 +53,9 @@ struct sandbox;
 /*
  * Sets up the sandbox for builds of the server whose home is `home`.
  * Returns 0 and *ret: then sandbox_error() may still say that builds
- * cannot run (bubblewrap missing, user namespaces off, ...). The build
- * user (made when missing), bwrap and setpriv are looked for, and whether
- * bwrap works is found out by a probe (a `true` run in the sandbox), in a
+ * cannot run (namespaces forbidden, the build user cannot be made, ...).
+ * The build user is looked for (and made when missing), and whether the
+ * sandbox works is found out by a probe (a `true` run in it), in a
  * thread of its own that logs a warning when something fails: this call
  * does not start it (sandbox_start_probe() does, or the first call that
  * waits for it). Returns
@@ -67,8 +68,8 @@ int sandbox_new(const struct sandbox_opts *o, const char *home, struct sandbox *
                 char **ret_err);
 /*
  * Starts the probe's thread, once (later calls do nothing). The server
- * calls it when it listens: the probe's bwrap, setpriv and sh take tens of
- * milliseconds of CPU, which a start on 2 CPUs would otherwise share with
+ * calls it when it listens: the probe's user lookup, and a useradd on the
+ * first start, take milliseconds of CPU, which a start on 2 CPUs would otherwise share with
  * its way to the first answer.
  */
 void sandbox_start_probe(struct sandbox *sb);
@@ -101,12 +102,11 @@ int sandbox_prepare_dir(const struct sandbox *sb, const char *path);
  */
 bool sandbox_build_owner(const struct sandbox *sb, uid_t *ret_uid, gid_t *ret_gid);
 
-/* A command ready for spawn_start(). */
+/* A command ready for sandbox_spawn(). */
 struct sandbox_cmd {
     char **argv;                 /* argv[0] is the program to run */
-    int fds[SPAWN_MAX_PASS_FDS]; /* to pass as 3, 4, ...; closed by sandbox_cmd_done() */
-    size_t n_fds;
     char *script;                /* where the step's script is, as the step sees it */
+    struct sandbox_plan *plan;   /* the sandbox's mounts; NULL without it */
 };
 
 /* Where a step sees the `private_dir` of sandbox_command() (in its own /tmp). */
@@ -116,8 +116,8 @@ struct sandbox_cmd {
  * The command for one shell step: `script` is the step's text; `shell_args`
  * (NULL-terminated, may be empty) go before the script's path, e.g. "-xe"
  * for /bin/sh, and `shell` NULL runs the script itself (a #! line). In the
- * sandbox, the script reaches the step through a sealed memory file copied
- * to the step's private /tmp; without it, it is written to `tmpdir`.
+ * sandbox, the step's process writes the script into its own /tmp, which
+ * no one else sees; without it, it is written to `tmpdir`.
  * `private_dir` (NULL for none) is a directory of this step alone, outside
  * what any other step can see (the Git credentials' files): the sandbox
  * mounts it at SANDBOX_PRIVATE_DIR, read-write; without the sandbox the
@@ -128,6 +128,14 @@ int sandbox_command(const struct sandbox *sb, const char *workspace, const char 
                     const char *private_dir, enum sandbox_net net, const char *script_name,
                     const char *script, const char *shell, const char *const *shell_args,
                     struct sandbox_cmd *out);
+/*
+ * Starts `c` as spawn_start() starts `req` (whose path and argv are c's),
+ * in the sandbox when it is on. A mount the sandbox cannot make, or a user
+ * it cannot become, ends the step with status 127 and says why on its
+ * output, as a failed exec would. `req` may pass no descriptors.
+ */
+int sandbox_spawn(const struct sandbox_cmd *c, const struct spawn_req *req, pid_t *ret_pid,
+                  int *ret_pidfd);
 /* Where a step of this sandbox sees `private_dir`: SANDBOX_PRIVATE_DIR, or itself. Lent. */
 const char *sandbox_private_path(const struct sandbox *sb, const char *private_dir);
 void sandbox_cmd_done(struct sandbox_cmd *c);

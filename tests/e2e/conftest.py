@@ -81,14 +81,15 @@ class Server:
     def new_token(self, user, name):
         return self.admin("token", "new", user, "--name", name).stdout.strip()
 
-    def start(self, *extra, env=None, pass_fds=()):
+    def start(self, *extra, env=None, pass_fds=(), wrap=()):
+        """wrap: a command the server runs under (unshare, setpriv ...), exec'ing it."""
         os.makedirs(self.home, exist_ok=True)
         os.makedirs(self.shared, exist_ok=True)
         os.chmod(self.shared, 0o1777)
         self.log = open(self.log_path, "a")
         log_start = self.log.tell()  # a restart appends: look only at what this run writes
         self.proc = subprocess.Popen(
-            [BIN, "--home", self.home, "serve", "--listen", "127.0.0.1:0",
+            [*wrap, BIN, "--home", self.home, "serve", "--listen", "127.0.0.1:0",
              "--executors", str(self.executors), "--quiet-period", str(self.quiet),
              "--build-bind", self.shared, *extra],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, pass_fds=pass_fds)

@@ -8,12 +8,13 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import threading
 
 import pytest
 
 from conftest import BIN, SLOW, Server, create_job, job_xml
-from e2e_helpers import console, restart, started_server, wait_for
+from e2e_helpers import console, pids_running, restart, started_server, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is missing")
 
@@ -231,26 +232,26 @@ def test_a_bind_that_would_show_the_home_is_refused(tmp_path):
 
 
 def test_where_the_sandbox_cannot_be_set_up_no_build_starts(tmp_path):
-    """A bwrap that cannot make namespaces (as on a kernel without them): builds fail and
+    """A server that is root only in a user namespace of its own (as in some containers):
+    it cannot hand a workspace to the build user, let alone become it. Builds fail and
     their console says why; nothing runs outside the sandbox."""
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new "
-                                "namespace' >&2\nexit 1\n")
-    os.chmod(fake / "bwrap", 0o755)
+    unshare = shutil.which("unshare")
+    if not unshare:
+        pytest.skip("needs unshare (util-linux)")
     s = Server(tmp_path / "home")
     s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
-    s.start(env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    s.start(wrap=(unshare, "--user", "--map-root-user"))
     try:
         # the probe runs while the server already listens: its warning comes when it ends
-        wait_for(lambda: "could not set up the sandbox" in s.read_log(),
+        wait_for(lambda: "sandbox: cannot give the directory" in s.read_log(),
                  what="the sandbox probe's warning", seen=s.read_log)
         marker = os.path.join(s.shared, "ran")
         create_job(s, "never", job_xml(script=f"touch {marker}"))
         result, log = build(s, "never")
         assert result == "FAILURE"
-        assert "The build sandbox cannot be set up" in log and "No permissions" in log, log
+        assert "The build sandbox cannot be set up: cannot give the directory" in log, log
+        assert "to the build user steward-build: Invalid argument" in log, log
         assert "--no-sandbox" in log
         assert not os.path.exists(marker)
     finally:
@@ -289,49 +290,51 @@ def test_a_workspace_from_before_the_sandbox_is_handed_to_the_build_user(server)
     assert os.stat(ws).st_uid == pwd.getpwnam("steward-build").pw_uid
 
 
-def test_a_step_the_sandbox_cannot_start_fails_with_bwraps_reason(tmp_path):
+def test_a_step_the_sandbox_cannot_start_fails_with_the_reason(tmp_path):
     s = started_server(tmp_path / "home")
     try:
-        # the shared directory goes after the start: bwrap cannot mount it any more
+        # the shared directory goes after the start: the step cannot mount it any more
         shutil.rmtree(s.shared)
         create_job(s, "gone", job_xml(script="echo must-not-run"))
         result, log = build(s, "gone")
         assert result == "FAILURE"
-        assert "bwrap: " in log and "must-not-run" not in log, log
+        assert (f"steward: the build sandbox could not be set up: cannot mount {s.shared}: "
+                "No such file or directory\n") in log, log
+        assert "must-not-run" not in log, log
     finally:
         s.stop()
 
 
 def test_a_build_triggered_before_the_probe_ends_waits_for_it_and_runs_sandboxed(tmp_path):
-    """The build user, bwrap and the probe are found in the background while the server
-    already answers: a build that starts meanwhile waits for their verdict, and runs in
-    the sandbox as the build user, never without it."""
-    real = shutil.which("bwrap")
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    waiting, gate = tmp_path / "probe-waiting", tmp_path / "gate"
-    # every bwrap waits for the gate (at most a minute), the probe's first
-    (fake / "bwrap").write_text(
-        f"#!/bin/sh\ntouch {waiting}\ni=0\n"
-        f"while [ ! -e {gate} ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done\n"
-        f'exec {real} "$@"\n')
-    os.chmod(fake / "bwrap", 0o755)
+    """The build user and the probe are found in the background while the server already
+    answers: a build that starts meanwhile waits for their verdict, and runs in the
+    sandbox as the build user, never without it."""
     s = Server(tmp_path / "home")
     s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
+    # the probe runs `true` from the server's PATH in the sandbox: this one, in the
+    # directory builds share with the test, waits for the gate (at most a minute)
+    fake = os.path.join(s.shared, "bin")
+    os.makedirs(fake)
+    os.chmod(s.shared, 0o1777)
+    waiting, gate = os.path.join(s.shared, "probe-waiting"), os.path.join(s.shared, "gate")
+    with open(os.path.join(fake, "true"), "w") as f:
+        f.write(f"#!/bin/sh\n: > {waiting}\ni=0\n"
+                f"while [ ! -e {gate} ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i + 1)); done\n")
+    os.chmod(os.path.join(fake, "true"), 0o755)
     s.start(env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
     answer = {}
     trigger = threading.Thread(
         target=lambda: answer.update(r=s.post("job/early/build", auth=s.alice)))
     try:
-        wait_for(waiting.exists, what="the probe to start bwrap")
+        wait_for(lambda: os.path.exists(waiting), what="the probe to run `true`")
         create_job(s, "early", job_xml(script="id -un"))
         trigger.start()
         # the build has started (its log is open) while the probe still waits
         log = os.path.join(s.home, "jobs", "early", "builds", "1", "log")
         wait_for(lambda: os.path.exists(log), what="the build to start")
-        assert not gate.exists()
-        gate.touch()
+        assert not os.path.exists(gate)
+        open(gate, "w").close()
         trigger.join(timeout=30 * SLOW)
         assert answer["r"].status_code == 201, answer["r"].text
         n = s.wait_queue_item(answer["r"].headers["Location"], s.alice)["executable"]["number"]
@@ -341,8 +344,85 @@ def test_a_build_triggered_before_the_probe_ends_waits_for_it_and_runs_sandboxed
         assert "Building in a sandbox as steward-build" in text
         assert "\nsteward-build\n" in text, text
         assert "could not set up the sandbox" not in s.read_log()
+        assert "sandbox:" not in s.read_log()
     finally:
-        gate.touch()
+        open(gate, "w").close()
         if trigger.is_alive():
             trigger.join(timeout=30 * SLOW)
         s.stop()
+
+
+def test_a_server_that_is_not_root_runs_builds_as_itself_in_a_user_namespace(tmp_path):
+    """The systemd unit's way (docs/OPERATIONS.md): the server runs as a user of its own;
+    its builds run as that user, in a user namespace, and see nothing of its home but
+    their workspace."""
+    setpriv = shutil.which("setpriv")
+    if not setpriv or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to start the server as another user")
+    nobody = pwd.getpwnam("nobody")
+    # outside pytest's tmp_path, which only root may enter
+    base = tempfile.mkdtemp(prefix="steward-nonroot-", dir="/var/tmp")
+    try:
+        s = Server(os.path.join(base, "home"))
+        s.add_user("alice", "alice-password", admin=True)
+        s.alice = ("alice", s.new_token("alice", "ci"))
+        os.makedirs(s.shared)
+        for root, dirs, files in os.walk(base):
+            for x in [root] + [os.path.join(root, n) for n in dirs + files]:
+                os.chown(x, nobody.pw_uid, nobody.pw_gid)
+        s.start(wrap=(setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                      "--clear-groups"))
+        try:
+            script = "\n".join([
+                "set +e",
+                'echo "uid: $(id -u)"',
+                'cat "$JENKINS_HOME/steward.db" >/dev/null 2>&1 && echo READ-DB || echo hidden-db',
+                'echo "home: $(ls "$JENKINS_HOME" | tr "\\n" " ")"',
+                'touch /usr/planted 2>/dev/null; echo "planted: $?"',
+                'echo "caps: $(grep CapEff /proc/self/status | cut -f2)"',
+                'echo "pid: $$"',
+                'echo made > made && echo workspace-writable',
+            ])
+            create_job(s, "plain", job_xml(script=script))
+            result, log = build(s, "plain")
+            assert result == "SUCCESS", log
+            assert f"uid: {nobody.pw_uid}\n" in log, log
+            assert "hidden-db" in log and "READ-DB" not in log, log
+            assert "\nhome: workspace \n" in log, log
+            assert "planted: 1" in log
+            assert "caps: 0000000000000000" in log, log
+            assert "pid: 1\n" in log, log
+            assert "workspace-writable" in log
+            assert os.stat(os.path.join(s.home, "workspace", "plain", "made")).st_uid == \
+                nobody.pw_uid
+        finally:
+            s.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_stopped_step_gets_sigterm_and_its_trap_runs(server):
+    """The step's shell is the init of its PID namespace, which the kernel shields from
+    signals it does not handle: a stop still reaches a trap it set, and the command it
+    waits for, as without the sandbox (docs/SECURITY.md)."""
+    script = "\n".join([
+        "trap 'echo trapped-TERM; exit 3' TERM",
+        "echo waiting",
+        "sleep 300.0427 &",
+        "wait",
+    ])
+    create_job(server, "stopme", job_xml(script=script))
+    r = server.post("job/stopme/build", auth=server.alice)
+    assert r.status_code == 201, r.text
+    n = server.wait_queue_item(r.headers["Location"], server.alice)["executable"]["number"]
+    wait_for(lambda: "\nwaiting\n" in console(server, "stopme", n, server.alice),
+             what="the step to start", seen=lambda: console(server, "stopme", n, server.alice))
+    assert server.post(f"job/stopme/{n}/stop", auth=server.alice,
+                       allow_redirects=False).status_code in (200, 302)
+    b = server.wait_build("stopme", n, server.alice)
+    log = console(server, "stopme", n, server.alice)
+    assert b["result"] == "ABORTED", log
+    assert "\ntrapped-TERM\n" in log, log
+    wait_for(lambda: not pids_running("sleep", "300.0427"), 5,
+             "the step's background process to be gone",
+             seen=lambda: pids_running("sleep", "300.0427"))
