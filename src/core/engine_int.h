@@ -136,6 +136,7 @@ struct run {
     struct job_config *cfg;     /* config.xml whole, as read when the build started */
     struct queue_row row;       /* the item it came from: causes and parameters */
     bool claimed;               /* its row is in the open transaction; not started yet */
+    bool steps_pending;         /* its log is begun; launch_steps() starts its first step */
     bool uploads_pending;       /* its file parameters are not in the workspace yet */
     int64_t number;
     int64_t queue_id;
@@ -373,7 +374,16 @@ int spawn_script(struct engine *e, struct run *run, const char *script, char **e
 void finish_run(struct engine *e, struct run *run, const char *result);
 void start_failed(struct engine *e, struct run *run, int err);
 const char *run_param(const struct run *run, const char *name);
+/*
+ * A claimed build starts in two parts: launch_build() begins it (its
+ * directory, its log, its workspace, its config.xml and wrappers) and
+ * launch_steps() starts its checkout or first step, the spawn. The answers
+ * to the triggers that claimed it go in between: a client that reads the
+ * build right after its 201 finds its log begun, and the 201 does not
+ * wait for a process to start.
+ */
 void launch_build(struct engine *e, struct run *run);
+void launch_steps(struct engine *e, struct run *run);
 void run_reap(struct engine *e, struct run *run);
 struct run *find_run(struct engine *e, const char *job, int64_t number);
 void abort_run(struct engine *e, struct run *run, const char *by);

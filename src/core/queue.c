@@ -9,6 +9,7 @@
 static bool upload_held(struct engine *e, const char *sha256);
 static void unclaim_all(struct engine *e);
 static void launch_claimed(struct engine *e);
+static void launch_pending_steps(struct engine *e);
 static bool claim_due(struct engine *e, bool *began);
 
 /* ---- queue items ---- */
@@ -586,9 +587,9 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
         }
     } else {
         /*
-         * A build claimed here starts before the answers go: a client that
+         * A build claimed here begins before the answers go: a client that
          * reads its queue item's executable right after the 201 finds the
-         * build's log begun, never empty.
+         * build's log begun, never empty. Its first step starts after them.
          */
         launch_claimed(e);
         for (size_t i = 0; i < n; i++) {
@@ -596,6 +597,7 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
                 forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
             engine_answer(e, batch[i], results[i]);
         }
+        launch_pending_steps(e);
     }
     free(results);
 }
@@ -685,13 +687,22 @@ unclaim_all(struct engine *e)
         }
 }
 
-/* After the commit of the claims: each claimed build starts, by executor. */
+/* After the commit of the claims: each claimed build begins, by executor. */
 static void
 launch_claimed(struct engine *e)
 {
     for (int i = 0; i < e->n_slots; i++)
         if (e->runs[i] && e->runs[i]->claimed)
             launch_build(e, e->runs[i]);
+}
+
+/* Then their first steps start (each launch_steps() may end its run: a slot is read again). */
+static void
+launch_pending_steps(struct engine *e)
+{
+    for (int i = 0; i < e->n_slots; i++)
+        if (e->runs[i] && e->runs[i]->steps_pending)
+            launch_steps(e, e->runs[i]);
 }
 
 bool
@@ -856,6 +867,7 @@ queue_schedule(struct engine *e)
         if (!claimed)
             return;
         launch_claimed(e);
+        launch_pending_steps(e);
         if (queue_free_slot(e) < 0)
             return;
     }

@@ -526,10 +526,17 @@ finish_run(struct engine *e, struct run *run, const char *result)
     if (run->pid > 0) {
         char cookie[64];
 
-        /* before archiving, nothing may write anymore: the process group, and what left it */
+        /*
+         * Before archiving, nothing may write anymore: the process group,
+         * and what left it. In the sandbox, what left the group is still in
+         * the step's PID namespace, which the SIGKILL of its init ends: no
+         * search of /proc (a read of every process's environment) then.
+         */
         (void) spawn_signal_group(run->pid, SIGKILL);
-        build_cookie(e, run->job->name, run->number, cookie);
-        (void) spawn_kill_by_env(cookie);
+        if (run->agent || !sandbox_on(e->opts.sandbox)) {
+            build_cookie(e, run->job->name, run->number, cookie);
+            (void) spawn_kill_by_env(cookie);
+        }
         run->pid = 0;
     }
     drop_private(&run->cred_dir);
@@ -747,6 +754,15 @@ launch_build(struct engine *e, struct run *run)
         start_failed(e, run, r);
         return;
     }
+    run->steps_pending = true;
+}
+
+void
+launch_steps(struct engine *e, struct run *run)
+{
+    int r;
+
+    run->steps_pending = false;
     if (run->cfg->git) {
         r = start_checkout(e, run);
         if (r < 0)
