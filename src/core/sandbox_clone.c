@@ -20,8 +20,9 @@
  *      of the new PID namespace, an empty /tmp, an empty tmpfs over the
  *      home, then the workspace, its @tmp and the --build-bind directories
  *      back, read-write, and the step's script written into its /tmp.
- *   3. pivot_root into it, and the old root detached: nothing else of the
- *      machine's mounts is reachable.
+ *   3. Its mounts made private (nothing the machine mounts later reaches
+ *      in), pivot_root into it, and the old root detached: nothing else of
+ *      the machine's mounts is reachable.
  *   4. The loopback up when the step has a network of its own; then the
  *      user: no capability bounding set, no ambient or inheritable
  *      capability, no supplementary group, the build user's ids (a server
@@ -453,9 +454,13 @@ drop_privileges(const struct child *c)
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
     struct __user_cap_data_struct d[2] = {};
 
+    /* capabilities are numbered from 0 up to the kernel's last, which EINVAL marks */
     for (int cap = 0; cap < 64; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL && cap > 0)
+                break;
             fail(c, "cannot drop a capability from the bounding set", NULL, errno);
+        }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
         fail(c, "cannot clear the ambient capabilities", NULL, errno);
     /*
@@ -530,6 +535,9 @@ child_main(void *userdata)
         fail(c, "cannot mount the system at", SANDBOX_ROOT, errno);
     for (size_t i = 0; i < p->n_ops; i++)
         run_op(c, &p->ops[i]);
+    /* what the machine mounts from now on does not reach in, read-write */
+    if (mount(NULL, SANDBOX_ROOT, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        fail(c, "cannot make the mounts private", NULL, errno);
 
     /* 3: into it; the machine's root gone */
     if (chdir(SANDBOX_ROOT) < 0)

@@ -80,6 +80,8 @@ def test_a_build_reaches_nothing_of_the_server(bob_server):
         'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -c STEWARD_TEST_SERVER_SECRET',
         'echo "processes: $(ls -d /proc/[0-9]* | wc -l)"',
         'echo "uid: $(id -u)"',
+        # no capability of any kind, none to gain: every set empty, no_new_privs
+        'grep -E "^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs):" /proc/self/status | tr "\\t" " "',
         'touch "$JENKINS_HOME/planted" /usr/planted 2>/dev/null; echo "planted: $?"',
         'echo "workspace: $(touch made && echo writable)"',
     ])
@@ -97,6 +99,9 @@ def test_a_build_reaches_nothing_of_the_server(bob_server):
     assert procs < 10, log
     uid = pwd.getpwnam("steward-build").pw_uid
     assert f"uid: {uid}" in log
+    for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert f"\n{cap}: 0000000000000000\n" in log, log
+    assert "\nNoNewPrivs: 1\n" in log, log
     assert "planted: 1" in log
     assert not os.path.exists(os.path.join(home, "planted"))
     assert "workspace: writable" in log
@@ -293,7 +298,10 @@ def test_a_workspace_from_before_the_sandbox_is_handed_to_the_build_user(server)
 def test_a_step_the_sandbox_cannot_start_fails_with_the_reason(tmp_path):
     s = started_server(tmp_path / "home")
     try:
-        # the shared directory goes after the start: the step cannot mount it any more
+        # a first build waits for the probe's verdict (which mounts the shared directory too)
+        create_job(s, "first", job_xml(script="true"))
+        assert build(s, "first")[0] == "SUCCESS"
+        # the shared directory goes after that: the next step cannot mount it any more
         shutil.rmtree(s.shared)
         create_job(s, "gone", job_xml(script="echo must-not-run"))
         result, log = build(s, "gone")
