@@ -620,7 +620,7 @@ sandbox_plan_spawn(const struct sandbox_plan *p, char *const *argv, const struct
     sigset_t all, old;
     void *stack;
     pid_t pid;
-    int pidfd, r = 0;
+    int r = 0;
 
     if (req->n_pass_fds > 0 || req->out_fd < 3)
         return -EINVAL;
@@ -640,16 +640,5 @@ sandbox_plan_spawn(const struct sandbox_plan *p, char *const *argv, const struct
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r < 0)
         return r;
-
-    pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
-        r = -errno;
-        (void) kill(pid, SIGKILL);
-        (void) waitpid(pid, NULL, 0);
-        return r;
-    }
-    (void) fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-    *ret_pid = pid;
-    *ret_pidfd = pidfd;
-    return 0;
+    return spawn_adopt(pid, ret_pid, ret_pidfd);
 }

@@ -23,7 +23,7 @@ spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
     int high[SPAWN_MAX_PASS_FDS];
     size_t n = req->n_pass_fds;
     pid_t pid;
-    int r, pidfd;
+    int r;
 
     if (n > SPAWN_MAX_PASS_FDS)
         return -E2BIG;
@@ -66,8 +66,14 @@ spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd)
         close(high[i]);
     if (r != 0)
         return -r;
+    return spawn_adopt(pid, ret_pid, ret_pidfd);
+}
 
-    pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+int
+spawn_adopt(pid_t pid, pid_t *ret_pid, int *ret_pidfd)
+{
+    int pidfd = (int) syscall(SYS_pidfd_open, pid, 0), r;
+
     if (pidfd < 0) {
         r = -errno;
         (void) kill(pid, SIGKILL);

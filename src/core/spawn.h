@@ -32,6 +32,12 @@ struct spawn_req {
  */
 int spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_pidfd);
 
+/*
+ * A child the caller has just started, as spawn_start() returns it: 0 with
+ * *ret_pid and *ret_pidfd, or -errno after it was killed and reaped.
+ */
+int spawn_adopt(pid_t pid, pid_t *ret_pid, int *ret_pidfd);
+
 /* Sends `sig` to the whole process group `pgid`. 0 or -errno (-ESRCH when it is gone). */
 int spawn_signal_group(pid_t pgid, int sig);
 
