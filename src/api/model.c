@@ -36,6 +36,8 @@ model_release(struct model *m)
     m->n_stats = m->n_running = 0;
     m->colors_ready = false;
     m->all_builds_tree = tree_free(m->all_builds_tree);
+    m->tree = tree_free(m->tree);
+    m->tree_parsed = false;
     nodes_array_free(m->nodes, m->n_nodes);
     m->nodes = NULL;
     m->n_nodes = 0;
@@ -429,16 +431,41 @@ chain_json(struct model *m, const struct job *job, bool downstream)
     return a;
 }
 
+/*
+ * Whether the answer's tree= keeps its top-level `field`: true without a
+ * tree= (or with one that does not parse: the filter answers 400 later).
+ * A model that is the whole answer leaves out what it would not keep, and
+ * so does not read it.
+ */
+static bool
+model_wants(struct model *m, const char *field)
+{
+    const char *expr = req_param(m->req, "tree");
+    size_t from, to;
+
+    if (!expr)
+        return true;
+    if (!m->tree_parsed) {
+        m->tree_parsed = true;
+        if (tree_parse(expr, &m->tree, NULL) < 0)
+            m->tree = NULL;
+    }
+    return !m->tree || tree_field_range(m->tree, field, &from, &to);
+}
+
 json_t *
-model_job(struct model *m, const struct job *job, int depth)
+model_job(struct model *m, const struct job *job, int depth, bool whole_answer)
 {
     struct build_row *rows = NULL;
     size_t n = 0;
     int64_t next = 1;
     json_t *o, *builds = json_array(), *props = json_array(), *actions = json_array(), *qi;
+    /* what a tree= of this answer leaves out is not read: W("name") */
+#define W(field) (!whole_answer || model_wants(m, field))
 
-    (void) store_build_next_number(m->req->db, job->name, &next);
-    if (store_build_list(m->req->db, job->name, 0, 100, &rows, &n) == 0) {
+    if (W("nextBuildNumber"))
+        (void) store_build_next_number(m->req->db, job->name, &next);
+    if (W("builds") && store_build_list(m->req->db, job->name, 0, 100, &rows, &n) == 0) {
         for (size_t i = 0; i < n; i++)
             json_array_append_new(builds, wants_detail(m, "builds", depth)
                                               ? model_build(m, job, &rows[i], depth - 1)
@@ -449,14 +476,14 @@ model_job(struct model *m, const struct job *job, int depth)
         json_array_append_new(props, param_defs_json(job));
         json_array_append_new(actions, param_defs_json(job));
     }
-    qi = queue_item_of_job(m, job);
+    qi = W("queueItem") || W("inQueue") ? queue_item_of_job(m, job) : json_null();
     o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:b, s:b}",
                   "_class", "hudson.model.FreeStyleProject", "actions", actions, "description",
                   jstr_or_null(job->cfg->description), "displayName", job->name,
                   "displayNameOrNull", "", "fullDisplayName", job->name, "fullName", job->name,
                   "name", job->name, "url", jurl(m, job->name, 0), "buildable",
                   !job->cfg->disabled && !jobcfg_fails_unsupported(job->cfg), "concurrentBuild", job->cfg->concurrent_build, "color",
-                  job_color(m, job), "disabled", job->cfg->disabled, "inQueue",
+                  W("color") ? job_color(m, job) : "notbuilt", "disabled", job->cfg->disabled, "inQueue",
                   !json_is_null(qi));
     if (!o) {
         json_decref(builds);
@@ -466,16 +493,15 @@ model_job(struct model *m, const struct job *job, int depth)
     }
     json_object_set_new(o, "displayNameOrNull", json_null());
     json_object_set_new(o, "builds", builds);
-    json_object_set_new(o, "firstBuild", permalink(m, job, "firstBuild", depth));
-    json_object_set_new(o, "healthReport", health_report(m, job));
+    static const char *const links[] = { "firstBuild",         "lastBuild",
+                                         "lastCompletedBuild", "lastFailedBuild",
+                                         "lastStableBuild",    "lastSuccessfulBuild",
+                                         "lastUnstableBuild",  "lastUnsuccessfulBuild" };
+    for (size_t i = 0; i < ELEMENTSOF(links); i++)
+        json_object_set_new(o, links[i],
+                            W(links[i]) ? permalink(m, job, links[i], depth) : json_null());
+    json_object_set_new(o, "healthReport", W("healthReport") ? health_report(m, job) : json_array());
     json_object_set_new(o, "keepDependencies", json_false());
-    json_object_set_new(o, "lastBuild", permalink(m, job, "lastBuild", depth));
-    json_object_set_new(o, "lastCompletedBuild", permalink(m, job, "lastCompletedBuild", depth));
-    json_object_set_new(o, "lastFailedBuild", permalink(m, job, "lastFailedBuild", depth));
-    json_object_set_new(o, "lastStableBuild", permalink(m, job, "lastStableBuild", depth));
-    json_object_set_new(o, "lastSuccessfulBuild", permalink(m, job, "lastSuccessfulBuild", depth));
-    json_object_set_new(o, "lastUnstableBuild", permalink(m, job, "lastUnstableBuild", depth));
-    json_object_set_new(o, "lastUnsuccessfulBuild", permalink(m, job, "lastUnsuccessfulBuild", depth));
     json_object_set_new(o, "nextBuildNumber", json_integer(next));
     json_object_set_new(o, "property", props);
     json_object_set_new(o, "queueItem", qi);
@@ -483,8 +509,10 @@ model_job(struct model *m, const struct job *job, int depth)
     json_object_set_new(o, "scm", json_pack("{s:s}", "_class", job->cfg->git_urls
                                                                 ? "hudson.plugins.git.GitSCM"
                                                                 : "hudson.scm.NullSCM"));
-    json_object_set_new(o, "upstreamProjects", chain_json(m, job, false));
-    json_object_set_new(o, "downstreamProjects", chain_json(m, job, true));
+    json_object_set_new(o, "upstreamProjects",
+                        W("upstreamProjects") ? chain_json(m, job, false) : json_array());
+    json_object_set_new(o, "downstreamProjects",
+                        W("downstreamProjects") ? chain_json(m, job, true) : json_array());
     json_object_set_new(o, "unsupported", unsupported_json(job->cfg));
     /*
      * allBuilds is hidden from depth in Jenkins; it shows only when tree=
@@ -495,6 +523,7 @@ model_job(struct model *m, const struct job *job, int depth)
                                                 ? json_array()
                                                 : all_builds_json(m, job));
     return o;
+#undef W
 }
 
 /* The build's archived artifacts, as Jenkins lists them (at most 1000). */
@@ -1647,7 +1676,7 @@ model_job_list(struct model *m, int depth)
         model_prepare_colors(m);
     for (size_t i = 0; i < n; i++)
         if (app_may(m->req, PERM_JOB_READ, list[i]))
-            json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1)
+            json_array_append_new(jobs, whole ? model_job(m, list[i], depth - 1, false)
                                               : model_job_summary(m, list[i]));
     jobs_list_free(list, n);
     return jobs;

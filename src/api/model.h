@@ -31,6 +31,9 @@ struct model {
     const struct job *all_builds_job;
     struct tree *all_builds_tree;
     size_t all_from, all_to;
+    /* tree= of the request, parsed once for model_wants() (tree_parsed: tried) */
+    struct tree *tree;
+    bool tree_parsed;
     /* the nodes, read once per request for the queue's why (label_why()) */
     struct node *nodes;
     size_t n_nodes;
@@ -47,7 +50,12 @@ void model_release(struct model *m);
 void model_prepare_colors(struct model *m);
 const char *job_color(struct model *m, const struct job *job);
 json_t *model_job_summary(struct model *m, const struct job *job);
-json_t *model_job(struct model *m, const struct job *job, int depth);
+/*
+ * A job as /job/NAME/api/json shows it. `whole_answer`: it is the answer
+ * itself, so what its tree= does not keep is neither read nor built (its
+ * key stays, with an empty value, for the filter to drop).
+ */
+json_t *model_job(struct model *m, const struct job *job, int depth, bool whole_answer);
 json_t *model_build_ref(struct model *m, const char *job, int64_t number);
 json_t *model_build(struct model *m, const struct job *job, const struct build_row *b, int depth);
 /*

@@ -1231,10 +1231,10 @@ job_api(const struct app *app, struct req *req, struct resp *resp, struct job *j
     if ((depth = depth_param(req, resp)) < 0 || model_init(&m, app, req) < 0)
         return;
     if (model_all_builds_as_text(&m, job, SEG(3)))
-        api_send_json_with(req, resp, model_job(&m, job, depth), "allBuilds",
+        api_send_json_with(req, resp, model_job(&m, job, depth, true), "allBuilds",
                            model_write_all_builds, &m);
     else
-        send_model(app, req, resp, SEG(3), model_job(&m, job, depth));
+        send_model(app, req, resp, SEG(3), model_job(&m, job, depth, true));
     model_release(&m);
 }
 

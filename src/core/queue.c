@@ -687,7 +687,11 @@ unclaim_all(struct engine *e)
         }
 }
 
-/* After the commit of the claims: each claimed build begins, by executor. */
+/*
+ * After the commit of the claims: each claimed build begins, by executor.
+ * Each call is followed by launch_pending_steps(), in the same turn: no
+ * build is left begun without its first step.
+ */
 static void
 launch_claimed(struct engine *e)
 {

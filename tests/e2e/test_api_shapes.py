@@ -28,6 +28,51 @@ def test_tree_selects_fields_inside_nested_builds(server):
     assert set(plain["lastBuild"]) == {"_class", "number", "url"}
 
 
+def leaf(v):
+    """What tree= keeps of a value it names without a sub-selection."""
+    if isinstance(v, dict):
+        return {k: v[k] for k in v if k == "_class"}
+    if isinstance(v, list):
+        return [leaf(x) for x in v]
+    return v
+
+
+def test_a_jobs_tree_answer_is_its_whole_answer_filtered(server):
+    """A job's JSON leaves out what tree= does not keep without reading it: what it keeps
+    is what the whole answer has, field by field and in the clients' usual selections."""
+    create_job(server, "down", job_xml(script="true"))
+    xml = job_xml([("string", "P", "x")], script='test "$P" = x')
+    xml = xml.replace("<publishers/>", "<publishers><hudson.tasks.BuildTrigger>"
+                      "<childProjects>down</childProjects><threshold><name>SUCCESS</name>"
+                      "</threshold></hudson.tasks.BuildTrigger></publishers>")
+    create_job(server, "up", xml)
+    build_once(server, "up")
+    r = server.post("job/up/buildWithParameters?P=y", auth=server.alice)
+    server.wait_build("up", server.wait_queue_item(r.headers["Location"], server.alice)
+                      ["executable"]["number"], server.alice)
+    # one waits in its quiet period: queueItem and inQueue have something to say
+    assert server.post("job/up/buildWithParameters?P=x&delay=600sec",
+                       auth=server.alice).status_code == 201
+    whole = server.get("job/up/api/json", auth=server.alice).json()
+    assert whole["inQueue"] is True and whole["lastFailedBuild"] and whole["downstreamProjects"]
+    for key in whole:
+        got = server.get(f"job/up/api/json?tree={key}", auth=server.alice).json()
+        want = {"_class": whole["_class"], key: leaf(whole[key])}
+        assert got == want, key
+    star = server.get("job/up/api/json?tree=*", auth=server.alice).json()
+    assert star == {k: leaf(v) for k, v in whole.items()}
+    got = server.get("job/up/api/json?tree=lastCompletedBuild[number],nextBuildNumber,"
+                     "healthReport[score],color,builds[number]{0,1}", auth=server.alice).json()
+    assert got == {"_class": whole["_class"],
+                   "lastCompletedBuild": {"_class": "hudson.model.FreeStyleBuild",
+                                          "number": whole["lastCompletedBuild"]["number"]},
+                   "nextBuildNumber": whole["nextBuildNumber"],
+                   "healthReport": [{"score": h["score"]} for h in whole["healthReport"]],
+                   "color": whole["color"],
+                   "builds": [{"_class": "hudson.model.FreeStyleBuild",
+                               "number": whole["builds"][0]["number"]}]}
+
+
 def test_depth_one_expands_jobs_and_builds(server):
     create_job(server, "d", job_xml(script="true"))
     build_once(server, "d")
