@@ -493,15 +493,20 @@ model_job(struct model *m, const struct job *job, int depth, bool whole_answer)
     }
     json_object_set_new(o, "displayNameOrNull", json_null());
     json_object_set_new(o, "builds", builds);
+    /* in the order the answer has always had */
     static const char *const links[] = { "firstBuild",         "lastBuild",
                                          "lastCompletedBuild", "lastFailedBuild",
                                          "lastStableBuild",    "lastSuccessfulBuild",
                                          "lastUnstableBuild",  "lastUnsuccessfulBuild" };
-    for (size_t i = 0; i < ELEMENTSOF(links); i++)
+    for (size_t i = 0; i < ELEMENTSOF(links); i++) {
         json_object_set_new(o, links[i],
                             W(links[i]) ? permalink(m, job, links[i], depth) : json_null());
-    json_object_set_new(o, "healthReport", W("healthReport") ? health_report(m, job) : json_array());
-    json_object_set_new(o, "keepDependencies", json_false());
+        if (i == 0) {
+            json_object_set_new(o, "healthReport",
+                                W("healthReport") ? health_report(m, job) : json_array());
+            json_object_set_new(o, "keepDependencies", json_false());
+        }
+    }
     json_object_set_new(o, "nextBuildNumber", json_integer(next));
     json_object_set_new(o, "property", props);
     json_object_set_new(o, "queueItem", qi);

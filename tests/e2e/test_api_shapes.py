@@ -61,6 +61,7 @@ def test_a_jobs_tree_answer_is_its_whole_answer_filtered(server):
         assert got == want, key
     star = server.get("job/up/api/json?tree=*", auth=server.alice).json()
     assert star == {k: leaf(v) for k, v in whole.items()}
+    assert list(star) == list(whole)   # the keys in the whole answer's order
     got = server.get("job/up/api/json?tree=lastCompletedBuild[number],nextBuildNumber,"
                      "healthReport[score],color,builds[number]{0,1}", auth=server.alice).json()
     assert got == {"_class": whole["_class"],
