@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -30,8 +29,16 @@
 #include "util/secret.h"
 #include "util/strutil.h"
 
+/* One client address's open connections (see on_accept()). */
+struct addr_count {
+    uint32_t addr;          /* IPv4, network order */
+    unsigned n;
+};
+
 struct http {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon **d;  /* one a thread, each with its own listening socket */
+    MHD_socket *listen_fd;  /* d[i]'s; [0] is http_bind()'s; closed by http_stop */
+    unsigned n_d;
     struct http_opts opts;
     pthread_key_t db_key;
     pthread_key_t spare_key;  /* a worker's ended requests' contexts (struct spares) */
@@ -39,10 +46,9 @@ struct http {
     int deferred_pending;   /* atomic: answers not given yet */
     uint64_t uploading;     /* atomic: upload bytes reserved by requests in flight */
     bool quiesced;
-    MHD_socket listen_fd;   /* accepted from by `acceptor`; closed by http_stop */
-    pthread_t acceptor;
-    bool accepting;         /* `acceptor` runs */
-    int stop_fd;            /* eventfd: `acceptor` ends */
+    pthread_mutex_t addr_lock;
+    struct addr_count *addrs;  /* under addr_lock: the addresses with connections open */
+    size_t n_addrs;
 };
 
 struct http_deferred {
@@ -1105,6 +1111,33 @@ parse_listen(const char *listen, struct sockaddr_in *sa)
     return 0;
 }
 
+/* A listening socket on `sa` that other sockets of this server can join (SO_REUSEPORT). */
+static int
+listen_shared(const struct sockaddr_in *sa)
+{
+    int fd, one = 1;
+
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, (const struct sockaddr *) sa, sizeof *sa) < 0 || listen(fd, 1024) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+/*
+ * Each HTTP thread accepts its own connections from a listening socket of
+ * its own, all bound to the one port with SO_REUSEPORT: the kernel spreads
+ * new connections among them. Sockets of another process could join them
+ * the same way, so the port is first bound without SO_REUSEPORT, which
+ * fails if anything listens there already (another server started on the
+ * same port is refused, as it was with one socket).
+ */
 int
 http_bind(const char *listen_addr, int *ret_fd, int *ret_port)
 {
@@ -1119,120 +1152,192 @@ http_bind(const char *listen_addr, int *ret_fd, int *ret_port)
     if (fd < 0)
         return -errno;
     (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || listen(fd, 1024) < 0 ||
+    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0 ||
         getsockname(fd, (struct sockaddr *) &sa, &len) < 0) {
         r = -errno;
         close(fd);
         return r;
     }
+    close(fd);
+    fd = listen_shared(&sa);
+    if (fd < 0)
+        return fd;
     *ret_fd = fd;
     *ret_port = ntohs(sa.sin_port);
     return 0;
 }
 
-/* libmicrohttpd's own count, summed over its workers */
-static unsigned int
-open_connections(struct http *h)
-{
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-    return info ? info->num_connections : 0;
-}
-
 /*
- * One thread accepts the connections and gives each to a worker of the
- * pool (libmicrohttpd picks one and wakes it alone). With the listening
- * socket in every worker's poll() instead, each new connection woke all
- * of them and all but one found nothing to accept: with 8 workers on 2
- * CPUs, triggers on a new connection each measured 7,100-7,800 a second
- * against 10,300-11,500 this way. With HTTP_MAX_CONNECTIONS open, new ones
- * wait in the backlog, as they did when libmicrohttpd accepted. Only a
- * stop ends the loop: any error of accept4() (a network error passed on,
- * no descriptors or memory left) is logged, at most once a minute, and
- * waits a tenth of a second.
+ * The per-address limit (--connections-per-address) counts over every
+ * thread, so it is Steward's, not libmicrohttpd's (which counts per
+ * daemon). A connection counts from its start to its end; a new one is
+ * refused when its address has the limit open. Two threads accepting the
+ * same address at the same instant may both pass: one connection a
+ * thread over the limit at most, and only while they arrive together.
  */
-static void *
-accept_loop(void *arg)
+static struct addr_count *
+addr_find(struct http *h, uint32_t addr)
 {
-    struct http *h = arg;
-    int64_t logged = 0;
-
-    while (!__atomic_load_n(&h->quiesced, __ATOMIC_ACQUIRE)) {
-        struct pollfd p[2] = { { .fd = h->listen_fd, .events = POLLIN },
-                               { .fd = h->stop_fd, .events = POLLIN } };
-        struct sockaddr_storage sa;
-        socklen_t len = sizeof sa;
-        int fd;
-
-        if (open_connections(h) >= HTTP_MAX_CONNECTIONS) {
-            (void) poll(&p[1], 1, 20);
-            continue;
-        }
-        fd = accept4(h->listen_fd, (struct sockaddr *) &sa, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd >= 0) {
-            /* libmicrohttpd closes the socket when it refuses it (its per-address limit) */
-            (void) MHD_add_connection(h->d, fd, (const struct sockaddr *) &sa, len);
-            continue;
-        }
-        if (errno == EAGAIN)
-            (void) poll(p, 2, -1);
-        else if (errno != EINTR && errno != ECONNABORTED) {
-            if (mono_ms() - logged >= 60000) {
-                log_warn("http: cannot accept a connection: %s; trying again", strerror(errno));
-                logged = mono_ms();
-            }
-            (void) poll(&p[1], 1, 100);
-        }
-    }
+    for (size_t i = 0; i < h->n_addrs; i++)
+        if (h->addrs[i].addr == addr)
+            return &h->addrs[i];
     return NULL;
 }
 
+static bool
+addr_of(const struct sockaddr *sa, socklen_t len, uint32_t *ret)
+{
+    if (!sa || len < (socklen_t) sizeof(struct sockaddr_in) || sa->sa_family != AF_INET)
+        return false;
+    *ret = ((const struct sockaddr_in *) sa)->sin_addr.s_addr;
+    return true;
+}
+
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+    struct http *h = cls;
+    struct addr_count *c;
+    uint32_t addr;
+    bool ok = true;
+
+    if (!h->opts.per_address || !addr_of(sa, len, &addr))
+        return MHD_YES;
+    pthread_mutex_lock(&h->addr_lock);
+    c = addr_find(h, addr);
+    if (c && c->n >= h->opts.per_address)
+        ok = false;
+    pthread_mutex_unlock(&h->addr_lock);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    struct http *h = cls;
+    const union MHD_ConnectionInfo *ci;
+    struct addr_count *c;
+    uint32_t addr;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = NULL;
+        if (!h->opts.per_address)
+            return;
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (!ci || !addr_of(ci->client_addr, sizeof(struct sockaddr_in), &addr))
+            return;
+        pthread_mutex_lock(&h->addr_lock);
+        c = addr_find(h, addr);
+        if (!c && h->n_addrs < HTTP_MAX_CONNECTIONS) {
+            c = &h->addrs[h->n_addrs++];
+            *c = (struct addr_count){ .addr = addr };
+        }
+        if (c)
+            c->n++;
+        pthread_mutex_unlock(&h->addr_lock);
+        /* counted: its end is uncounted (the address, and a bit that is never 0) */
+        if (c)
+            *socket_context = (void *) (((uintptr_t) 1 << 32) | addr);
+        return;
+    }
+    if (toe != MHD_CONNECTION_NOTIFY_CLOSED || !*socket_context)
+        return;
+    addr = (uint32_t) (uintptr_t) *socket_context;
+    *socket_context = NULL;
+    pthread_mutex_lock(&h->addr_lock);
+    c = addr_find(h, addr);
+    if (c && --c->n == 0)
+        *c = h->addrs[--h->n_addrs];
+    pthread_mutex_unlock(&h->addr_lock);
+}
+
+static void
+http_free(struct http *h)
+{
+    for (unsigned i = 0; i < h->n_d; i++)
+        if (h->d[i])
+            MHD_stop_daemon(h->d[i]);
+    /* [0] is the caller's until http_start() succeeds */
+    for (unsigned i = 1; i < h->n_d; i++)
+        if (h->listen_fd[i] >= 0)
+            close(h->listen_fd[i]);
+    pthread_key_delete(h->db_key);
+    pthread_key_delete(h->spare_key);
+    pthread_mutex_destroy(&h->addr_lock);
+    free(h->addrs);
+    free(h->listen_fd);
+    free(h->d);
+    free(h);
+}
+
+/*
+ * One libmicrohttpd daemon a thread, each accepting from its own socket
+ * (http_bind()): no thread hands connections to another. A single
+ * accepting thread that gave each to a worker of libmicrohttpd's pool cost
+ * a wake-up of that thread and a hand-off per connection; a pool with the
+ * listening socket in every worker's poll() woke all of them for each.
+ */
 int
 http_start(const struct http_opts *opts, struct http **ret_http)
 {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
     struct http *h;
+    unsigned n = (unsigned) (opts->threads > 0 ? opts->threads : 4);
+    int r = 0;
 
     h = calloc(1, sizeof *h);
     if (!h)
         return -ENOMEM;
     h->opts = *opts;
     h->port = opts->port;
-    h->listen_fd = opts->listen_fd;
-    h->stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (h->stop_fd < 0) {
-        free(h);
-        return -errno;
-    }
     pthread_key_create(&h->db_key, db_destructor);
     pthread_key_create(&h->spare_key, spares_free);
+    pthread_mutex_init(&h->addr_lock, NULL);
+    h->d = calloc(n, sizeof *h->d);
+    h->listen_fd = calloc(n, sizeof *h->listen_fd);
+    h->addrs = calloc(HTTP_MAX_CONNECTIONS, sizeof *h->addrs);
+    if (!h->d || !h->listen_fd || !h->addrs) {
+        http_free(h);
+        return -ENOMEM;
+    }
+    h->n_d = n;
+    for (unsigned i = 0; i < n; i++)
+        h->listen_fd[i] = -1;
+    h->listen_fd[0] = opts->listen_fd;
+    if (getsockname(opts->listen_fd, (struct sockaddr *) &sa, &len) < 0)
+        r = -errno;
+    for (unsigned i = 1; r >= 0 && i < n; i++) {
+        h->listen_fd[i] = listen_shared(&sa);
+        if (h->listen_fd[i] < 0)
+            r = h->listen_fd[i];
+    }
     /* poll(), not epoll: see docs/ARCHITECTURE.md (a quiesce race in libmicrohttpd 0.9.75) */
     /* with TLS the certificate comes from tls.c at each handshake, so that SIGHUP renews it */
     struct MHD_OptionItem tls_opts[] = {
         { MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback() },
         { MHD_OPTION_END, 0, NULL },
     };
-    h->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_NO_LISTEN_SOCKET | (opts->tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
-        on_request, h, MHD_OPTION_ARRAY, opts->tls ? tls_opts : tls_opts + 1,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) (opts->threads > 0 ? opts->threads : 4),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) HTTP_IDLE_TIMEOUT_S,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_address,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
-    if (h->d && pthread_create(&h->acceptor, NULL, accept_loop, h) == 0)
-        h->accepting = true;
-    if (!h->accepting) {
-        if (h->d)
-            MHD_stop_daemon(h->d);
-        pthread_key_delete(h->db_key);
-        pthread_key_delete(h->spare_key);
-        close(h->stop_fd);
-        free(h);
-        return -EIO;
+    for (unsigned i = 0; r >= 0 && i < n; i++) {
+        h->d[i] = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+                (opts->tls ? MHD_USE_TLS : 0), 0, on_accept, h,
+            on_request, h, MHD_OPTION_ARRAY, opts->tls ? tls_opts : tls_opts + 1,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->listen_fd[i],
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) (BOUND_HEADER_BYTES + 16 * 1024),
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) HTTP_IDLE_TIMEOUT_S,
+            /* past it a thread leaves new connections in its socket's backlog */
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int) (HTTP_MAX_CONNECTIONS / n ? HTTP_MAX_CONNECTIONS / n : 1),
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+            MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, h, MHD_OPTION_END);
+        if (!h->d[i])
+            r = -EIO;
+    }
+    if (r < 0) {
+        http_free(h);
+        return r;
     }
     *ret_http = h;
     return 0;
@@ -1247,16 +1352,13 @@ http_port(const struct http *h)
 void
 http_quiesce(struct http *h)
 {
-    uint64_t one = 1;
-
     if (!h || h->quiesced)
         return;
     __atomic_store_n(&h->quiesced, true, __ATOMIC_RELEASE);
-    (void) !write(h->stop_fd, &one, sizeof one);
-    pthread_join(h->acceptor, NULL);
-    h->accepting = false;
     /* a listening socket that is shut down refuses new connections instead of queueing them */
-    (void) shutdown(h->listen_fd, SHUT_RDWR);
+    for (unsigned i = 0; i < h->n_d; i++)
+        if (MHD_quiesce_daemon(h->d[i]) != MHD_INVALID_SOCKET)
+            (void) shutdown(h->listen_fd[i], SHUT_RDWR);
 }
 
 void
@@ -1268,14 +1370,14 @@ http_stop(struct http *h)
     http_quiesce(h);
     for (int i = 0; i < 1000 && __atomic_load_n(&h->deferred_pending, __ATOMIC_SEQ_CST) > 0; i++)
         usleep(10 * 1000);
-    MHD_stop_daemon(h->d);
+    for (unsigned i = 0; i < h->n_d; i++) {
+        MHD_stop_daemon(h->d[i]);
+        h->d[i] = NULL;
+    }
     free(__atomic_exchange_n(&warm_body, NULL, __ATOMIC_ACQ_REL));
-    close(h->listen_fd);
-    close(h->stop_fd);
+    close(h->listen_fd[0]);
     /* the workers freed theirs as they ended; this thread may have closed connections too */
     spares_free(pthread_getspecific(h->spare_key));
     pthread_setspecific(h->spare_key, NULL);
-    pthread_key_delete(h->db_key);
-    pthread_key_delete(h->spare_key);
-    free(h);
+    http_free(h);
 }

@@ -1,11 +1,13 @@
-"""Connections: one thread accepts them and hands each to an HTTP worker; the limits hold."""
+"""Connections: each HTTP thread accepts its own from a socket on the shared port; the limits hold."""
+import os
 import socket
+import subprocess
 import threading
 import urllib.parse
 
 import requests
 
-from conftest import SLOW, Server, create_job, job_xml
+from conftest import BIN, SLOW, Server, create_job, job_xml
 from e2e_helpers import wait_for
 
 
@@ -66,3 +68,20 @@ def test_many_new_connections_at_once_are_all_answered(server):
         t.join()
     assert results == [201] * 200
     # a stop with connections just accepted ends cleanly (Server.stop checks the exit)
+
+
+def test_a_second_server_on_the_same_port_is_refused_and_takes_no_connection(server, tmp_path):
+    """The threads' sockets share the port (SO_REUSEPORT): another server must not join them."""
+    host, port = address(server)
+    other = tmp_path / "other"
+    subprocess.run([BIN, "--home", other, "user", "add", "bob", "--password", "bob-password",
+                    "--admin"], check=True, capture_output=True, timeout=30 * SLOW)
+    p = subprocess.run([BIN, "--home", other, "serve", "--listen", f"{host}:{port}"],
+                       capture_output=True, text=True, timeout=30 * SLOW)
+    assert p.returncode == 1, p.stderr
+    assert f"cannot listen on {host}:{port}: {os.strerror(98)}" in p.stderr, p.stderr
+    # every new connection is still the first server's: alice exists there, bob does not
+    for _ in range(40):
+        r = requests.get(f"{server.url}whoAmI/api/json", auth=server.alice,
+                         headers={"Connection": "close"}, timeout=10 * SLOW)
+        assert r.status_code == 200 and r.json()["name"] == "alice", r.text
