@@ -1217,38 +1217,35 @@ on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 {
     struct http *h = cls;
     const union MHD_ConnectionInfo *ci;
-    struct addr_count *c;
+    struct addr_count *c = NULL;
     uint32_t addr;
 
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
         *socket_context = NULL;
-        if (!h->opts.per_address)
-            return;
-        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (!ci || !addr_of(ci->client_addr, sizeof(struct sockaddr_in), &addr))
-            return;
-        pthread_mutex_lock(&h->addr_lock);
+    else if (toe != MHD_CONNECTION_NOTIFY_CLOSED || !*socket_context)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!h->opts.per_address || !ci ||
+        !addr_of(ci->client_addr, sizeof(struct sockaddr_in), &addr))
+        return;
+    pthread_mutex_lock(&h->addr_lock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         c = addr_find(h, addr);
         if (!c && h->n_addrs < HTTP_MAX_CONNECTIONS) {
             c = &h->addrs[h->n_addrs++];
             *c = (struct addr_count){ .addr = addr };
         }
-        if (c)
+        if (c) {
             c->n++;
-        pthread_mutex_unlock(&h->addr_lock);
-        /* counted: its end is uncounted (the address, and a bit that is never 0) */
-        if (c)
-            *socket_context = (void *) (((uintptr_t) 1 << 32) | addr);
-        return;
+            /* counted: its end is uncounted */
+            *socket_context = h;
+        }
+    } else {
+        c = addr_find(h, addr);
+        if (c && --c->n == 0)
+            *c = h->addrs[--h->n_addrs];
+        *socket_context = NULL;
     }
-    if (toe != MHD_CONNECTION_NOTIFY_CLOSED || !*socket_context)
-        return;
-    addr = (uint32_t) (uintptr_t) *socket_context;
-    *socket_context = NULL;
-    pthread_mutex_lock(&h->addr_lock);
-    c = addr_find(h, addr);
-    if (c && --c->n == 0)
-        *c = h->addrs[--h->n_addrs];
     pthread_mutex_unlock(&h->addr_lock);
 }
 
