@@ -110,6 +110,8 @@ engine_free(struct engine *e)
     free(e->poll_wanted);
     if (e->opts.nodes)
         nodes_set_notify(e->opts.nodes, NULL, NULL);
+    if (e->jobs)
+        jobs_set_notify(e->jobs, NULL, NULL);
     agents_free(e);
     free(e->runs);
     free(e->slots);
@@ -719,6 +721,11 @@ loop(void *arg)
 
             fire_timers(e);
             agents_tick(e);
+            pthread_mutex_lock(&e->lock);
+            if (e->jobs_changed)
+                e->blocked = true; /* the whole queue is looked at again */
+            e->jobs_changed = false;
+            pthread_mutex_unlock(&e->lock);
             queue_schedule(e);
             kill_polls(e, false);
             start_polls(e);
@@ -829,6 +836,28 @@ engine_nodes_changed(void *userdata)
         (void) !write(e->efd, &one, sizeof one);
 }
 
+/*
+ * A saved job may let a waiting item start (its label, its disabled flag,
+ * its chain), and nothing else would make the loop look: an item that no
+ * executor can take is looked at again only when one frees or a node
+ * changes.
+ */
+void
+engine_jobs_changed(void *userdata)
+{
+    struct engine *e = userdata;
+    uint64_t one = 1;
+    bool wake;
+
+    pthread_mutex_lock(&e->lock);
+    e->jobs_changed = true;
+    wake = !e->inbox_signalled;
+    e->inbox_signalled = true;
+    pthread_mutex_unlock(&e->lock);
+    if (wake)
+        (void) !write(e->efd, &one, sizeof one);
+}
+
 int
 engine_start(struct engine *e, struct store *db)
 {
@@ -844,6 +873,7 @@ engine_start(struct engine *e, struct store *db)
     }
     if (e->opts.nodes)
         nodes_set_notify(e->opts.nodes, engine_nodes_changed, e);
+    jobs_set_notify(e->jobs, engine_jobs_changed, e);
     r = recover(e);
     /* what an older version, or a crash between two commits, left (an index walk) */
     static_assert(PARAM_PASSWORD == STORE_PARAM_SECRET, "the store indexes password values");

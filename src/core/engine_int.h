@@ -292,6 +292,7 @@ struct engine {
     uint64_t nodes_generation;   /* of the registry, when the agents were last synced */
     int64_t next_nodes_mono;     /* when the registry is next asked for its generation */
     bool nodes_changed;          /* under `lock`: the registry said so (engine_nodes_changed()) */
+    bool jobs_changed;           /* under `lock`: a job was saved (engine_jobs_changed()) */
     int64_t next_flush_mono;
     int64_t next_trim_mono;     /* when an idle server next gives its free memory back */
     bool was_running;           /* a build ran at the last look of timers_run() */
@@ -452,6 +453,7 @@ void timers_run(struct engine *e);
 
 /* The registry's notice of a change (nodes_set_notify()): any thread. */
 void engine_nodes_changed(void *userdata);
+void engine_jobs_changed(void *userdata);
 
 int agents_busy(const struct engine *e, const struct agent *a);
 /* Whether slot `slot` may take a new build: not retired, and its node is online and not taken offline. */

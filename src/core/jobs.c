@@ -89,6 +89,8 @@ struct jobs {
     size_t n_settle;
     bool watch_warned;
     uint64_t last_refused;       /* under write_lock: the last refused content, said once */
+    void (*notify)(void *userdata); /* under write_lock: jobs_set_notify() */
+    void *notify_data;
 };
 
 static uint64_t
@@ -423,6 +425,8 @@ publish(struct jobs *j, struct job *job)
     }
     pthread_rwlock_unlock(&j->lock);
     index_dirty(j, job->name);
+    if (j->notify)
+        j->notify(j->notify_data);
     return 0;
 }
 
@@ -440,6 +444,8 @@ unpublish(struct jobs *j, const char *name)
     }
     pthread_rwlock_unlock(&j->lock);
     index_dirty(j, name);
+    if (j->notify)
+        j->notify(j->notify_data);
 }
 
 /* ---- loading ---- */
@@ -584,6 +590,15 @@ wait_loaded(struct jobs *j)
     while (!__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
         pthread_cond_wait(&j->check_cond, &j->check_lock);
     pthread_mutex_unlock(&j->check_lock);
+}
+
+void
+jobs_set_notify(struct jobs *j, void (*fn)(void *userdata), void *userdata)
+{
+    pthread_mutex_lock(&j->write_lock);
+    j->notify = fn;
+    j->notify_data = userdata;
+    pthread_mutex_unlock(&j->write_lock);
 }
 
 int

@@ -53,6 +53,14 @@ int jobs_load(const struct home *h, struct jobs **ret_jobs);
  * kept. A config.xml removed by hand leaves the job until a restart.
  */
 int jobs_watch(struct jobs *j);
+
+/*
+ * `fn(userdata)` is called after every job this registry publishes or
+ * removes (saved, created, renamed, deleted, or changed on disk and read
+ * again), from the thread that did it, with the registry's write lock held:
+ * fn must not call back into the registry.
+ */
+void jobs_set_notify(struct jobs *j, void (*fn)(void *userdata), void *userdata);
 /* Reads every job's config.xml again, as the watcher does for one (SIGHUP). */
 int jobs_rescan(struct jobs *j);
 struct jobs *jobs_free(struct jobs *j);

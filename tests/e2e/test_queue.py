@@ -420,3 +420,31 @@ def test_a_long_queue_lists_the_same_written_in_turn_and_built_whole(server, tmp
         cancel_all(server, "long-wait", "long-serial")
         flag.touch()
         assert server.wait_build("long-serial", n1, server.alice)["result"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("how", ["api", "disk"])
+def test_an_item_waiting_for_a_label_starts_when_its_job_no_longer_asks_for_it(server, how):
+    """Nothing else happens on the server: the job saved without the label, through the API or
+    by hand on disk, starts the build."""
+    name = f"pinned-{how}"
+    pinned = job_xml().replace("<canRoam>true</canRoam>",
+                               "<canRoam>false</canRoam><assignedNode>nowhere</assignedNode>")
+    create_job(server, name, pinned)
+    r = server.post(f"job/{name}/build?delay=0sec", auth=server.alice)
+    assert r.status_code == 201
+    loc = r.headers["Location"]
+    wait_for(lambda: "nowhere" in (server.get(f"{item_path(loc)}api/json", auth=server.alice)
+                                   .json().get("why") or ""), timeout=10 * SLOW,
+             what="the item waiting for the label")
+    if how == "api":
+        r = server.post(f"job/{name}/config.xml", data=job_xml(),
+                        headers={"Content-Type": "application/xml"}, auth=server.alice)
+        assert r.status_code == 200, r.text
+    else:
+        path = pathlib.Path(server.home) / "jobs" / name / "config.xml"
+        tmp = path.with_name("config.xml.new")
+        tmp.write_text(job_xml())
+        tmp.replace(path)
+    item = server.wait_queue_item(loc, server.alice, timeout=10 * SLOW)
+    build = server.wait_build(name, item["executable"]["number"], server.alice)
+    assert build["result"] == "SUCCESS"
