@@ -429,7 +429,7 @@ agents_event(struct engine *e, void *tag)
         agent_keep_trusted(e, a);
         agent_stop_lost(e, a);
         /* waiting items may go there now */
-        e->blocked = true;
+        queue_look_again(e);
     }
     if (a->pid > 0 && waitpid(a->pid, NULL, WNOHANG) == a->pid) {
         a->pid = 0;
@@ -837,7 +837,7 @@ agents_sync(struct engine *e)
             agent_report(e, a);
     }
     nodes_array_free(list, n);
-    e->blocked = true;
+    queue_look_again(e);
     return 0;
 }
 
@@ -894,7 +894,7 @@ agents_tick(struct engine *e)
         }
         if (a->suspect_until_mono && mono >= a->suspect_until_mono) {
             a->suspect_until_mono = 0;
-            e->blocked = true;   /* it takes builds again */
+            queue_look_again(e);   /* it takes builds again */
         }
         if (a->state == AGENT_CONNECTING && mono >= a->deadline_mono) {
             agent_kill_master(e, a);

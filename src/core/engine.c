@@ -54,6 +54,7 @@ engine_new(struct home *h, struct jobs *jobs, struct auth *auth, const struct en
         return -ENOMEM;
     e->home = h;
     e->jobs = jobs;
+    e->slot_look = 1; /* an item's 0: never looked at */
     e->auth = auth;
     e->opts = *opts;
     if (e->opts.executors < 1)
@@ -537,7 +538,7 @@ handle_cmd(struct engine *e, struct cmd *c)
         return;
     case CMD_QUIET:
         /* a cancelled quiet-down: look at the whole queue again */
-        e->blocked = true;
+        queue_look_again(e);
         e->next_due_ms = 0;
         engine_answer(e, c, 0);
         return;
@@ -717,15 +718,16 @@ loop(void *arg)
             abort_for_stop(e);
         timers_run(e);
         if (!e->stopping) {
-            bool safe_exit;
+            bool safe_exit, jobs_changed;
 
             fire_timers(e);
             agents_tick(e);
             pthread_mutex_lock(&e->lock);
-            if (e->jobs_changed)
-                e->blocked = true; /* the whole queue is looked at again */
+            jobs_changed = e->jobs_changed;
             e->jobs_changed = false;
             pthread_mutex_unlock(&e->lock);
+            if (jobs_changed)
+                queue_look_again(e);
             queue_schedule(e);
             kill_polls(e, false);
             start_polls(e);

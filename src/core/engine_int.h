@@ -117,6 +117,7 @@ struct unrecorded {
 struct qitem {
     struct queue_row row;
     uint64_t key;   /* merge_key() of the job and parameter values */
+    uint64_t no_slot_look;  /* engine's slot_look when no executor could take it; 0: never */
 };
 
 struct run {
@@ -273,6 +274,7 @@ struct engine {
     size_t waiting_bytes;      /* what the waiting items hold, by row_bytes() */
     struct idmap by_key;     /* merge_key() -> id of the waiting items */
     int64_t next_due_ms;     /* no waiting item is due before this */
+    uint64_t slot_look;      /* counts what may let an item no executor took start (queue_look_again()) */
     bool blocked;            /* some item is due but could not start */
     /*
      * Executor slots: the built-in node's first (opts.executors of them),
@@ -357,6 +359,11 @@ void handle_triggers(struct engine *e, struct cmd **batch, size_t n);
 bool job_is_running(struct engine *e, const char *job);
 int queue_free_slot(struct engine *e);
 void cancel_waiting(struct engine *e, size_t i);
+/*
+ * An executor freed, a node changed or a job was saved: every waiting item
+ * is looked at again, those that no executor could take included.
+ */
+void queue_look_again(struct engine *e);
 void queue_schedule(struct engine *e);
 void queue_take_load(struct engine *e, struct engine_load *load);
 

@@ -358,6 +358,7 @@ apply_trigger(struct engine *e, struct cmd *c)
     (void) idmap_add(&e->by_key, key, q.id);
     e->waiting_bytes += row_bytes(&q);
     e->waiting[e->n_waiting].row = q;
+    e->waiting[e->n_waiting].no_slot_look = 0;
     e->waiting[e->n_waiting++].key = key;
     e->next_due_ms = MIN(e->next_due_ms, due);
     c->out_id = q.id;
@@ -392,6 +393,7 @@ load_waiting(struct engine *e)
     for (size_t i = 0; i < n; i++) {
         e->waiting_bytes += row_bytes(&rows[i]);
         e->waiting[i].row = rows[i];
+        e->waiting[i].no_slot_look = 0;
         e->waiting[i].key = merge_key(rows[i].job, rows[i].params, rows[i].n_params);
         /* without memory for the index the item still waits, it only cannot merge */
         if (idmap_add(&e->by_key, e->waiting[i].key, rows[i].id) < 0)
@@ -802,6 +804,15 @@ claim_due(struct engine *e, bool *began)
             i++;
             continue;
         }
+        /*
+         * No executor could take it, and nothing that could change that has
+         * happened since: a long queue for an offline node's label costs
+         * nothing per trigger.
+         */
+        if (e->waiting[i].no_slot_look == e->slot_look) {
+            i++;
+            continue;
+        }
         job = jobs_get(e->jobs, q->job);
         if (!job) {
             if (begin_once(e, began) < 0)
@@ -824,10 +835,12 @@ claim_due(struct engine *e, bool *began)
                 return claimed;
             }
             /*
-             * Not `blocked`: only an executor freed or a node's change can let it
-             * start, and each sets e->blocked (end_run(), agents_sync(),
-             * agents_event()), so the loop does not look again 10 times a second.
+             * Not `blocked`: only an executor freed, a node's change or a saved
+             * job can let it start, and each calls queue_look_again() (end_run(),
+             * agents_sync(), agents_event(), the loop for a saved job), so the
+             * loop does not look again 10 times a second, nor at each trigger.
              */
+            e->waiting[i].no_slot_look = e->slot_look;
             i++;
             continue;
         }
@@ -842,6 +855,13 @@ claim_due(struct engine *e, bool *began)
     e->blocked = blocked;
     e->next_due_ms = next_due;
     return claimed;
+}
+
+void
+queue_look_again(struct engine *e)
+{
+    e->blocked = true;
+    e->slot_look++;
 }
 
 /*

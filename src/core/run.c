@@ -504,7 +504,7 @@ end_run(struct engine *e, struct run *run)
     e->runs[run->executor] = NULL;
     agents_report_slot(e, run->executor);
     /* an item waiting for this executor's node may start now */
-    e->blocked = true;
+    queue_look_again(e);
     if (run->forget_waiter) {
         bool others = false;
         for (int i = 0; i < e->n_slots; i++)
