@@ -34,8 +34,16 @@ def test_the_connections_of_one_address_are_limited_and_freed_again(tmp_path):
     server.add_user("alice", "alice-password", admin=True)
     server.start("--connections-per-address", "3")
     try:
-        idle = [socket.create_connection(address(server), timeout=10 * SLOW) for _ in range(3)]
-        # each of them is the server's: a fourth from the same address is closed unanswered
+        idle = []
+        for _ in range(3):
+            # answered, so accepted and counted: each thread accepts from its own socket, and
+            # one that has not accepted yet could leave it to a later connection to be counted
+            s = socket.create_connection(address(server), timeout=10 * SLOW)
+            s.sendall(b"GET /whoAmI/api/json HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 "), "an idle connection not answered"
+            idle.append(s)
+        # each of them is the server's, kept open: a fourth from the same address is closed
+        # unanswered
         wait_for(lambda: refused(server), timeout=10 * SLOW, what="a fourth connection refused")
         idle.pop().close()
         # one given back: the next is answered
