@@ -58,6 +58,13 @@
 #include "core/sandbox_int.h"
 #include "util/macro.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define CHILD_STACK_UNPOISON(stack) __asan_unpoison_memory_region((stack), CHILD_STACK)
+#else
+#define CHILD_STACK_UNPOISON(stack) ((void) (stack))
+#endif
+
 /* Where the step's root is put together, in its own mount namespace. */
 #define SANDBOX_ROOT "/tmp/.steward-root"
 /* directories a plan mounts back: the workspace, its @tmp, --build-bind's, the private one */
@@ -574,6 +581,12 @@ child_main(void *userdata)
  * The child's stack: one per thread that starts steps, kept for the next
  * (a new mapping each time costs its page faults and, when it goes, a TLB
  * flush on every CPU), unmapped when the thread ends.
+ *
+ * In a build with AddressSanitizer the child's frames poison their red
+ * zones in the shadow memory it shares with the server, and it never
+ * returns to clear them: the stack is cleared after each child, and before
+ * it is unmapped, or a later mapping at the same address (SQLite's -shm)
+ * would read as a stack buffer overflow.
  */
 static pthread_key_t stack_key;
 static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
@@ -581,6 +594,7 @@ static pthread_once_t stack_once = PTHREAD_ONCE_INIT;
 static void
 stack_free(void *stack)
 {
+    CHILD_STACK_UNPOISON(stack);
     (void) munmap(stack, CHILD_STACK);
 }
 
@@ -637,6 +651,8 @@ sandbox_plan_spawn(const struct sandbox_plan *p, char *const *argv, const struct
     pid = clone(child_main, (char *) stack + CHILD_STACK, flags, &c);
     if (pid < 0)
         r = -errno;
+    /* the child has exec'd or ended (CLONE_VFORK): what it poisoned is no one's */
+    CHILD_STACK_UNPOISON(stack);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r < 0)
         return r;
