@@ -166,10 +166,45 @@ cmd_free_owned(struct cmd *c)
  * and clears the flag with it, so a command is either in the list it
  * takes or has written efd again.
  */
+/*
+ * Under e->lock: whether the caller must wake the loop once it has let go
+ * of the lock. One write to efd stands for every wake-up until the loop
+ * takes its inbox.
+ */
+static bool
+claim_wake(struct engine *e)
+{
+    bool wake = !e->inbox_signalled;
+
+    e->inbox_signalled = true;
+    return wake;
+}
+
+static void
+wake_loop(struct engine *e)
+{
+    uint64_t one = 1;
+
+    (void) !write(e->efd, &one, sizeof one);
+}
+
+/* Raise one of the loop's flags (under e->lock) and wake it. */
+static void
+raise_flag(struct engine *e, bool *flag)
+{
+    bool wake;
+
+    pthread_mutex_lock(&e->lock);
+    *flag = true;
+    wake = claim_wake(e);
+    pthread_mutex_unlock(&e->lock);
+    if (wake)
+        wake_loop(e);
+}
+
 static int
 enqueue(struct engine *e, struct cmd *c)
 {
-    uint64_t one = 1;
     bool wake;
 
     c->done = false;
@@ -181,11 +216,10 @@ enqueue(struct engine *e, struct cmd *c)
     }
     *e->inbox_tail = c;
     e->inbox_tail = &c->next;
-    wake = !e->inbox_signalled;
-    e->inbox_signalled = true;
+    wake = claim_wake(e);
     pthread_mutex_unlock(&e->lock);
     if (wake)
-        (void) !write(e->efd, &one, sizeof one);
+        wake_loop(e);
     return 0;
 }
 
@@ -826,16 +860,8 @@ void
 engine_nodes_changed(void *userdata)
 {
     struct engine *e = userdata;
-    uint64_t one = 1;
-    bool wake;
 
-    pthread_mutex_lock(&e->lock);
-    e->nodes_changed = true;
-    wake = !e->inbox_signalled;
-    e->inbox_signalled = true;
-    pthread_mutex_unlock(&e->lock);
-    if (wake)
-        (void) !write(e->efd, &one, sizeof one);
+    raise_flag(e, &e->nodes_changed);
 }
 
 /*
@@ -848,16 +874,8 @@ void
 engine_jobs_changed(void *userdata)
 {
     struct engine *e = userdata;
-    uint64_t one = 1;
-    bool wake;
 
-    pthread_mutex_lock(&e->lock);
-    e->jobs_changed = true;
-    wake = !e->inbox_signalled;
-    e->inbox_signalled = true;
-    pthread_mutex_unlock(&e->lock);
-    if (wake)
-        (void) !write(e->efd, &one, sizeof one);
+    raise_flag(e, &e->jobs_changed);
 }
 
 int
