@@ -19,6 +19,7 @@
 #define ARGON2_AT_ONCE 2
 #define USAGE_SLOTS 1024
 #define THROTTLE_SLOTS 1024
+#define THROTTLE_WAYS 4                 /* entries a key may take: failure_take() */
 #define THROTTLE_WINDOW_MS (60 * 1000)
 #define THROTTLE_MAX_FAILURES 20        /* per address and subject (a user, a job's token) */
 #define THROTTLE_MAX_ADDR_FAILURES 200  /* per address, whatever the subject: spraying */
@@ -417,19 +418,59 @@ failure_key(struct auth *a, const char *addr, const char *subject,
     buf_release(&b);
 }
 
+/*
+ * A key's set of THROTTLE_WAYS entries. A new key takes one that is free or
+ * whose window is over; failing that, the oldest that is not throttling,
+ * and only when all of them are, the oldest of those: a throttled key is
+ * not pushed out by keys that fail now and then, however many there are.
+ */
 static struct failure *
-failure_slot(struct failure *table, const char *key)
+failure_set(struct failure *table, const char *key)
 {
-    return &table[hash_str(key) % THROTTLE_SLOTS];
+    return &table[(hash_str(key) % (THROTTLE_SLOTS / THROTTLE_WAYS)) * THROTTLE_WAYS];
+}
+
+static struct failure *
+failure_find(struct failure *table, const char *key)
+{
+    struct failure *set = failure_set(table, key);
+
+    for (int i = 0; i < THROTTLE_WAYS; i++)
+        if (streq(set[i].key, key))
+            return &set[i];
+    return NULL;
+}
+
+static bool
+failure_throttles(const struct failure *f, int max, int64_t now)
+{
+    return f->key[0] && f->count >= max && now - f->last_ms < THROTTLE_WINDOW_MS;
+}
+
+static struct failure *
+failure_take(struct failure *table, const char *key, int max, int64_t now)
+{
+    struct failure *set = failure_set(table, key), *free_one = NULL, *oldest = &set[0];
+
+    for (int i = 0; i < THROTTLE_WAYS; i++) {
+        struct failure *f = &set[i];
+        if (!f->key[0] || now - f->last_ms >= THROTTLE_WINDOW_MS)
+            return f;
+        if (!failure_throttles(f, max, now) && (!free_one || f->last_ms < free_one->last_ms))
+            free_one = f;
+        if (f->last_ms < oldest->last_ms)
+            oldest = f;
+    }
+    return free_one ? free_one : oldest;
 }
 
 /* ms until the count under `key` allows another try, 0 now; under a->lock */
 static int64_t
 locked_wait(struct failure *table, const char *key, int max, int64_t now)
 {
-    struct failure *f = failure_slot(table, key);
+    struct failure *f = failure_find(table, key);
 
-    if (streq(f->key, key) && f->count >= max && now - f->last_ms < THROTTLE_WINDOW_MS)
+    if (f && failure_throttles(f, max, now))
         return THROTTLE_WINDOW_MS - (now - f->last_ms);
     return 0;
 }
@@ -450,14 +491,16 @@ auth_throttle_wait(struct auth *a, const char *addr, const char *subject)
 }
 
 static void
-locked_count(struct failure *table, const char *key, int64_t now)
+locked_count(struct failure *table, const char *key, int max, int64_t now)
 {
-    struct failure *f = failure_slot(table, key);
+    struct failure *f = failure_find(table, key);
 
-    if (!streq(f->key, key) || now - f->last_ms >= THROTTLE_WINDOW_MS) {
+    if (!f) {
+        f = failure_take(table, key, max, now);
         snprintf(f->key, sizeof f->key, "%s", key);
         f->count = 0;
-    }
+    } else if (now - f->last_ms >= THROTTLE_WINDOW_MS)
+        f->count = 0;
     f->count++;
     f->last_ms = now;
 }
@@ -479,8 +522,8 @@ auth_note_failure(struct auth *a, const char *addr, const char *subject)
     failure_key(a, addr, subject, k1);
     failure_key(a, addr, NULL, k2);
     pthread_mutex_lock(&a->lock);
-    locked_count(a->fail, k1, now);
-    locked_count(a->fail_addr, k2, now);
+    locked_count(a->fail, k1, THROTTLE_MAX_FAILURES, now);
+    locked_count(a->fail_addr, k2, THROTTLE_MAX_ADDR_FAILURES, now);
     pthread_mutex_unlock(&a->lock);
 }
 

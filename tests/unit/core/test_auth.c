@@ -347,6 +347,25 @@ static void auth_basic__throttles_an_address_that_sprays_many_users(void **state
     assert_int_equal(auth_basic(A, store, "alice", value, "198.51.100.7", &id, &why), 0);
 }
 
+static void auth_note_failure__a_throttled_subject_stays_throttled_whatever_else_fails(void **state)
+{
+    char subject[64], addr[32];
+    (void) state;
+
+    auth_trigger_subject("guarded", subject, sizeof subject);
+    for (int i = 0; i < 20; i++)
+        auth_note_failure(A, "198.51.100.20", subject);
+    assert_true(auth_throttle_wait(A, "198.51.100.20", subject) > 0);
+    /* three times as many other keys as the table has entries, each failing once */
+    for (int i = 0; i < 3 * 1024; i++) {
+        snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
+        auth_trigger_subject(i % 2 ? "no-such-job" : "other", subject, sizeof subject);
+        auth_note_failure(A, addr, subject);
+    }
+    auth_trigger_subject("guarded", subject, sizeof subject);
+    assert_true(auth_throttle_wait(A, "198.51.100.20", subject) > 0);
+}
+
 static void auth_basic__does_not_throttle_after_19_failures(void **state)
 {
     enum auth_failure why = AUTH_FAIL_NONE;
@@ -909,6 +928,7 @@ int main(void)
         T(auth_basic__refuses_another_users_token),
         T(auth_basic__throttles_an_address_and_user_after_20_failures),
         T(auth_basic__throttles_an_address_that_sprays_many_users),
+        T(auth_note_failure__a_throttled_subject_stays_throttled_whatever_else_fails),
         T(auth_basic__does_not_throttle_after_19_failures),
         T(auth_basic__refuses_a_user_name_past_the_bound),
         T(auth_looks_like_api_token__wants_11_and_32_lowercase_hex),
