@@ -9,6 +9,7 @@
 static bool upload_held(struct engine *e, const char *sha256);
 static void unclaim_all(struct engine *e);
 static void launch_claimed(struct engine *e);
+static int launch_while_syncing(struct engine *e);
 static void launch_pending_steps(struct engine *e);
 static bool claim_due(struct engine *e, bool *began);
 
@@ -544,7 +545,8 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
             engine_answer(e, batch[i], -ENOMEM);
         return;
     }
-    r = store_begin(e->db);
+    /* written by the commit, then confirmed by the disk: launch_while_syncing() */
+    r = store_begin_lazy(e->db);
     for (size_t i = 0; r >= 0 && i < n; i++) {
         r = store_savepoint(e->db);
         if (r < 0)
@@ -592,14 +594,22 @@ handle_triggers(struct engine *e, struct cmd **batch, size_t n)
          * A build claimed here begins before the answers go: a client that
          * reads its queue item's executable right after the 201 finds the
          * build's log begun, never empty. Its first step starts after them.
+         * A commit the disk did not confirm is answered as an I/O error,
+         * whose text says the item may be queued all the same.
          */
-        launch_claimed(e);
+        int synced = launch_while_syncing(e);
+
+        if (synced < 0)
+            log_error("queue: the disk did not confirm the commit of %zu trigger%s (%s): "
+                      "answered as not queued, though they may be", n, n == 1 ? "" : "s",
+                      strerror(-synced));
         for (size_t i = 0; i < n; i++) {
             if (results[i] < 0)
                 forget_uploads(e, batch[i]->trigger->params, batch[i]->trigger->n_params, 0);
-            engine_answer(e, batch[i], results[i]);
+            engine_answer(e, batch[i], results[i] < 0 || synced >= 0 ? results[i] : -EIO);
         }
-        launch_pending_steps(e);
+        if (synced >= 0)
+            launch_pending_steps(e);
     }
     free(results);
 }
@@ -702,6 +712,50 @@ launch_claimed(struct engine *e)
             launch_build(e, e->runs[i]);
 }
 
+/* The disk did not confirm the claims: the builds just begun end before any step runs. */
+static void
+abandon_launched(struct engine *e, int err)
+{
+    for (int i = 0; i < e->n_slots; i++) {
+        struct run *run = e->runs[i];
+
+        if (!run || !run->steps_pending)
+            continue;
+        run->steps_pending = false;
+        run->abort_reason = "the disk did not confirm the build's start";
+        if (run->logfd >= 0)
+            run_log(run->logfd, "The disk did not confirm this build's start (%s). No step "
+                    "runs.\n", strerror(-err));
+        finish_run(e, run, "FAILURE");
+    }
+}
+
+/*
+ * After a lazy commit of claims (and triggers): the disk confirms it on the
+ * store's sync thread while the claimed builds begin (their directory,
+ * log, environment and config.xml), so that the two overlap. Returns the
+ * sync's result: no answer goes and no step starts before it is 0, so a
+ * step still never runs before its build's row is durable. With nothing
+ * claimed, the sync runs here.
+ */
+static int
+launch_while_syncing(struct engine *e)
+{
+    bool any = false;
+    int r;
+
+    for (int i = 0; i < e->n_slots && !any; i++)
+        any = e->runs[i] && e->runs[i]->claimed;
+    if (any) {
+        (void) store_sync_start(e->db);
+        launch_claimed(e);
+    }
+    r = store_sync_wait(e->db);
+    if (r < 0)
+        abandon_launched(e, r);
+    return r;
+}
+
 /* Then their first steps start (each launch_steps() may end its run: a slot is read again). */
 static void
 launch_pending_steps(struct engine *e)
@@ -763,7 +817,8 @@ begin_once(struct engine *e, bool *began)
 
     if (*began)
         return 0;
-    r = store_begin(e->db);
+    /* durable before anything launches: launch_while_syncing() */
+    r = store_begin_lazy(e->db);
     if (r < 0) {
         e->blocked = true;
         return r;
@@ -888,9 +943,15 @@ queue_schedule(struct engine *e)
             e->blocked = true;
             return;
         }
+        r = launch_while_syncing(e);
+        if (r < 0) {
+            log_error("queue: the disk did not confirm the start of builds (%s); trying again",
+                      strerror(-r));
+            e->blocked = true;
+            return;
+        }
         if (!claimed)
             return;
-        launch_claimed(e);
         launch_pending_steps(e);
         if (queue_free_slot(e) < 0)
             return;

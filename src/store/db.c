@@ -538,6 +538,7 @@ struct store *
 store_close(struct store *s)
 {
     if (s) {
+        sidesync_stop(s);
         for (size_t i = 0; i < s->n_cache; i++)
             sqlite3_finalize(s->cache[i].st);
         free(s->cache);
@@ -570,8 +571,11 @@ static void
 end_lazy(struct store *s, bool committed)
 {
     s->lazy = false;
-    if (committed)
+    /* a transaction that changed nothing wrote nothing to the WAL: nothing to sync */
+    if (committed && sqlite3_total_changes64(s->db) != s->lazy_changes) {
         s->unsynced = true;
+        s->lazy_commits++;
+    }
     (void) set_full(s);
 }
 
@@ -604,6 +608,7 @@ store_begin_lazy(struct store *s)
     if (r < 0)
         return r;
     s->lazy = true;
+    s->lazy_changes = sqlite3_total_changes64(s->db);
     r = exec_cached(s, "BEGIN IMMEDIATE");
     if (r < 0)
         end_lazy(s, false);

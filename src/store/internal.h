@@ -25,12 +25,22 @@ struct store {
     bool lazy;              /* the open transaction is store_begin_lazy()'s */
     bool unsynced;          /* a lazy commit since the last store_sync() */
     bool not_full;          /* could not go back to synchronous=FULL: begins nothing yet */
+    uint64_t lazy_commits;  /* lazy transactions committed so far that changed rows */
+    sqlite3_int64 lazy_changes; /* sqlite3_total_changes64() when the lazy one began */
+    /* the sync on the side (store/sidesync.c) */
+    struct sidesync *side;
+    bool side_failed;       /* its thread could not be had: syncs stay on the caller's */
+    bool side_asked;        /* store_sync_start() handed one over */
+    uint64_t side_commits;  /* lazy_commits when it did */
     /* the auth generation (store/authgen.c) */
     char *db_path;      /* NULL: a database with no file beside it */
     uint64_t *gen;      /* mapped, once asked for */
     bool gen_tried;
     bool gen_dirty;     /* changed in the open transaction: count it at the commit */
 };
+
+/* Ends the sync thread, if the store has one (store_close()). */
+void sidesync_stop(struct store *s);
 
 /*
  * Returns the prepared statement for `sql`, a string literal: prepared

@@ -55,6 +55,16 @@ int store_rollback(struct store *s);
 /* Makes every commit so far durable (one sync of the WAL); 0 at once when nothing is lazy. */
 int store_sync(struct store *s);
 /*
+ * store_sync() in two halves, for a caller with work to do while the disk
+ * confirms: store_sync_start() has the WAL synced on a thread of the
+ * store's own, store_sync_wait() waits for that sync and returns its
+ * result. Every commit before the start is durable once the wait returns
+ * 0; one made in between is not covered. The thread never uses the
+ * connection. Without it, the wait syncs as store_sync() does.
+ */
+int store_sync_start(struct store *s);
+int store_sync_wait(struct store *s);
+/*
  * One savepoint inside a transaction: rolling back to it undoes what came
  * since, and ends it, as releasing does.
  */

@@ -385,3 +385,45 @@ def test_an_io_error_of_the_database_fails_the_trigger_then_recovers(tmp_path, e
     finally:
         flag.unlink(missing_ok=True)
         s.stop()
+
+
+def test_a_commit_the_disk_does_not_confirm_is_not_answered_201_and_runs_no_step(
+        tmp_path, eio_preload):
+    """The WAL's writes succeed but its syncs fail (the page cache took the trigger, the
+    disk never confirmed it): the trigger is answered 503 with the I/O error, not 201;
+    the build claimed in that commit runs no step and says why; once the disk answers
+    again, triggers are accepted and builds run."""
+    flag = tmp_path / "eio-now"
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
+    s.start(env={**os.environ, "LD_PRELOAD": eio_preload, "STEWARD_EIO_FLAG": str(flag),
+                 "STEWARD_EIO_SUFFIX": "/steward.db-wal", "STEWARD_EIO_SYNC_ONLY": "1",
+                 "ASAN_OPTIONS": asan})
+    try:
+        create_job(s, "p", job_xml([("string", "P", "x")], script='echo "step ran with $P"'))
+        flag.touch()
+        r = s.post("job/p/buildWithParameters?delay=0sec", data={"P": "during"}, auth=s.alice)
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert "Input/output error" in r.json()["presented"]
+        # the commit was written, so the build it claimed exists, and ended before its step
+        def first_build():
+            builds = s.get("job/p/api/json?tree=builds[number,result]", auth=s.alice).json()
+            return builds["builds"][0] if builds["builds"] else None
+        b = wait_for(first_build, what="the claimed build's row")
+        b = s.wait_build("p", b["number"], s.alice)
+        assert b["result"] == "FAILURE", b
+        log = s.get(f"job/p/{b['number']}/consoleText", auth=s.alice).text
+        assert "The disk did not confirm this build's start" in log, log
+        assert "step ran" not in log, log
+        flag.unlink()
+
+        r = s.post("job/p/buildWithParameters?delay=0sec", data={"P": "after"}, auth=s.alice)
+        assert r.status_code == 201, r.text
+        n = s.wait_queue_item(r.headers["Location"], s.alice)["executable"]["number"]
+        assert s.wait_build("p", n, s.alice)["result"] == "SUCCESS"
+        assert "step ran with after" in s.get(f"job/p/{n}/consoleText", auth=s.alice).text
+    finally:
+        flag.unlink(missing_ok=True)
+        s.stop()

@@ -3,7 +3,9 @@
  * Fault injection for tests/e2e/test_faults.py, loaded into the real server
  * with LD_PRELOAD: while the file named by $STEWARD_EIO_FLAG exists, every
  * write and sync of a file whose path ends with $STEWARD_EIO_SUFFIX fails
- * with EIO, as a dying disk would answer. Nothing else changes.
+ * with EIO, as a dying disk would answer. With $STEWARD_EIO_SYNC_ONLY set,
+ * only the syncs fail: the writes reach the page cache, the disk never
+ * confirms them. Nothing else changes.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -14,6 +16,14 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+static bool failing(int fd);
+
+static bool
+write_failing(int fd)
+{
+    return !getenv("STEWARD_EIO_SYNC_ONLY") && failing(fd);
+}
 
 static bool
 failing(int fd)
@@ -43,7 +53,7 @@ ssize_t
 pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
     NEXT(pwrite64);
-    if (failing(fd)) {
+    if (write_failing(fd)) {
         errno = EIO;
         return -1;
     }
@@ -54,7 +64,7 @@ ssize_t
 write(int fd, const void *buf, size_t n)
 {
     NEXT(write);
-    if (failing(fd)) {
+    if (write_failing(fd)) {
         errno = EIO;
         return -1;
     }

@@ -227,6 +227,42 @@ static void store_sync__syncs_after_a_lazy_commit_and_is_a_no_op_otherwise(void 
     assert_false(S->unsynced);
 }
 
+static void store_sync_start__syncs_on_the_side_what_came_before_it_only(void **state)
+{
+    /* nothing lazy: nothing handed over, the wait is store_sync()'s no-op */
+    assert_int_equal(store_sync_start(S), 0);
+    assert_false(S->side_asked);
+    assert_int_equal(store_sync_wait(S), 0);
+
+    /* a lazy commit that changed nothing wrote nothing */
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_false(S->unsynced);
+
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "1"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_true(S->unsynced);
+    assert_int_equal(store_sync_start(S), 0);
+    assert_true(S->side_asked);
+    assert_non_null(S->side);
+    assert_int_equal(store_sync_wait(S), 0);
+    assert_false(S->unsynced);
+
+    /* a lazy commit made between the start and the wait is not covered */
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "2"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(store_sync_start(S), 0);
+    assert_int_equal(store_begin_lazy(S), 0);
+    assert_int_equal(store_setting_set(S, "a", "3"), 0);
+    assert_int_equal(store_commit(S), 0);
+    assert_int_equal(store_sync_wait(S), 0);
+    assert_true(S->unsynced);
+    assert_int_equal(store_sync(S), 0);
+    assert_false(S->unsynced);
+}
+
 /* ---- settings ---- */
 
 static void store_savepoint_rollback__undoes_only_what_came_after_the_savepoint(void **state)
@@ -1769,6 +1805,7 @@ int main(void)
         T(store_savepoint_rollback__undoes_only_what_came_after_the_savepoint),
         T(store_begin_lazy__commits_at_normal_and_the_next_transaction_is_full),
         T(store_sync__syncs_after_a_lazy_commit_and_is_a_no_op_otherwise),
+        T(store_sync_start__syncs_on_the_side_what_came_before_it_only),
         T(store_setting_get__returns_enoent_when_unset),
         T(store_setting_set__stores_and_overwrites),
         T(store_setting_bool__reads_on_true_and_1_as_true),
