@@ -680,11 +680,12 @@ cmd_serve(const char *home_dir, int argc, char **argv)
              listen, http_port(http), (int) executors, h->root);
     service_ready(listen, http_port(http), (int) executors);
 
-    /* the background work begins at the first answer, or a second from now */
+    /* the background work begins at the first answer, or a second from now (not to stop) */
     do
         sig = sigtimedwait(&sigs, NULL, &(struct timespec){ .tv_sec = 1 });
     while (sig < 0 && errno == EINTR);
-    begin_background(&background);
+    if (sig < 0 || sig == SIGHUP)
+        begin_background(&background);
     if (sig < 0)
         sig = next_signal(&sigs);
     for (; sig == SIGHUP; sig = next_signal(&sigs)) {

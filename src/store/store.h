@@ -59,7 +59,8 @@ int store_sync(struct store *s);
  * confirms: store_sync_start() has the WAL synced on a thread of the
  * store's own, store_sync_wait() waits for that sync and returns its
  * result. Every commit before the start is durable once the wait returns
- * 0; one made in between is not covered. The thread never uses the
+ * 0; one made in between is not covered. One at a time: each start is
+ * followed by its wait before the next start. The thread never uses the
  * connection. Without it, the wait syncs as store_sync() does.
  */
 int store_sync_start(struct store *s);
