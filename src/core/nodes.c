@@ -715,7 +715,10 @@ nodes_set_runtime(struct nodes *n, const char *name, enum node_state state,
     char *reason, *os;
     int r = 0;
 
-    reason = strdup(offline_reason ? offline_reason : "");
+    /* a first attempt under way has no reason of its own yet: it is still "not connected yet" */
+    reason = strdup(offline_reason && *offline_reason ? offline_reason
+                    : state == NODE_CONNECTING       ? NOT_CONNECTED
+                                                     : "");
     os = strdup(os_line ? os_line : "");
     pthread_mutex_lock(&n->lock);
     e = (struct entry *) find(n->v, n->n, name);

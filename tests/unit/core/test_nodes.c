@@ -275,6 +275,13 @@ static void nodes__create_update_delete(void **state)
     assert_int_equal(one->cfg.executors, 5);
     one = node_free(one);
 
+    /* the engine's first attempt, before it knows anything: still "not connected yet" */
+    assert_int_equal(nodes_set_runtime(n, "a1", NODE_CONNECTING, NULL, 0, false, NULL), 0);
+    assert_int_equal(nodes_get(n, "a1", &one), 0);
+    assert_int_equal(one->state, NODE_CONNECTING);
+    assert_string_equal(one->offline_reason, "not connected yet");
+    one = node_free(one);
+
     assert_int_equal(nodes_set_runtime(n, "a1", NODE_ONLINE, NULL, 2, true, "Linux a1"), 0);
     assert_int_equal(nodes_get(n, "a1", &one), 0);
     assert_int_equal(one->state, NODE_ONLINE);
