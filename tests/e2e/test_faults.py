@@ -349,17 +349,23 @@ def eio_preload(tmp_path_factory):
     return str(lib)
 
 
-def test_an_io_error_of_the_database_fails_the_trigger_then_recovers(tmp_path, eio_preload):
-    """The disk under steward.db-wal answers EIO: the trigger is refused with the reason,
-    reads go on, and once the disk answers again so does Steward, with nothing to do."""
-    flag = tmp_path / "eio-now"
+def eio_server(tmp_path, eio_preload, flag, **env):
+    """A started server with an admin 'alice' whose steward.db-wal fails while `flag` exists."""
     s = Server(tmp_path / "home")
     s.add_user("alice", "alice-password", admin=True)
     s.alice = ("alice", s.new_token("alice", "ci"))
     # under ASan its runtime must come first, which a preload cannot: it is told not to mind
     asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
     s.start(env={**os.environ, "LD_PRELOAD": eio_preload, "STEWARD_EIO_FLAG": str(flag),
-                 "STEWARD_EIO_SUFFIX": "/steward.db-wal", "ASAN_OPTIONS": asan})
+                 "STEWARD_EIO_SUFFIX": "/steward.db-wal", "ASAN_OPTIONS": asan, **env})
+    return s
+
+
+def test_an_io_error_of_the_database_fails_the_trigger_then_recovers(tmp_path, eio_preload):
+    """The disk under steward.db-wal answers EIO: the trigger is refused with the reason,
+    reads go on, and once the disk answers again so does Steward, with nothing to do."""
+    flag = tmp_path / "eio-now"
+    s = eio_server(tmp_path, eio_preload, flag)
     try:
         create_job(s, "p", job_xml([("string", "P", "x")]))
         flag.touch()
@@ -394,13 +400,7 @@ def test_a_commit_the_disk_does_not_confirm_is_not_answered_201_and_runs_no_step
     the build claimed in that commit runs no step and says why; once the disk answers
     again, triggers are accepted and builds run."""
     flag = tmp_path / "eio-now"
-    s = Server(tmp_path / "home")
-    s.add_user("alice", "alice-password", admin=True)
-    s.alice = ("alice", s.new_token("alice", "ci"))
-    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "verify_asan_link_order=0"]))
-    s.start(env={**os.environ, "LD_PRELOAD": eio_preload, "STEWARD_EIO_FLAG": str(flag),
-                 "STEWARD_EIO_SUFFIX": "/steward.db-wal", "STEWARD_EIO_SYNC_ONLY": "1",
-                 "ASAN_OPTIONS": asan})
+    s = eio_server(tmp_path, eio_preload, flag, STEWARD_EIO_SYNC_ONLY="1")
     try:
         create_job(s, "p", job_xml([("string", "P", "x")], script='echo "step ran with $P"'))
         flag.touch()

@@ -227,6 +227,14 @@ static void store_sync__syncs_after_a_lazy_commit_and_is_a_no_op_otherwise(void 
     assert_false(S->unsynced);
 }
 
+/* One lazy transaction that sets a setting, committed. */
+static void lazy_set(struct store *s, const char *key, const char *value)
+{
+    assert_int_equal(store_begin_lazy(s), 0);
+    assert_int_equal(store_setting_set(s, key, value), 0);
+    assert_int_equal(store_commit(s), 0);
+}
+
 static void store_sync_start__syncs_on_the_side_what_came_before_it_only(void **state)
 {
     /* nothing lazy: nothing handed over, the wait is store_sync()'s no-op */
@@ -239,9 +247,7 @@ static void store_sync_start__syncs_on_the_side_what_came_before_it_only(void **
     assert_int_equal(store_commit(S), 0);
     assert_false(S->unsynced);
 
-    assert_int_equal(store_begin_lazy(S), 0);
-    assert_int_equal(store_setting_set(S, "a", "1"), 0);
-    assert_int_equal(store_commit(S), 0);
+    lazy_set(S, "a", "1");
     assert_true(S->unsynced);
     assert_int_equal(store_sync_start(S), 0);
     assert_true(S->side_asked);
@@ -250,13 +256,9 @@ static void store_sync_start__syncs_on_the_side_what_came_before_it_only(void **
     assert_false(S->unsynced);
 
     /* a lazy commit made between the start and the wait is not covered */
-    assert_int_equal(store_begin_lazy(S), 0);
-    assert_int_equal(store_setting_set(S, "a", "2"), 0);
-    assert_int_equal(store_commit(S), 0);
+    lazy_set(S, "a", "2");
     assert_int_equal(store_sync_start(S), 0);
-    assert_int_equal(store_begin_lazy(S), 0);
-    assert_int_equal(store_setting_set(S, "a", "3"), 0);
-    assert_int_equal(store_commit(S), 0);
+    lazy_set(S, "a", "3");
     assert_int_equal(store_sync_wait(S), 0);
     assert_true(S->unsynced);
     assert_int_equal(store_sync(S), 0);
