@@ -77,6 +77,8 @@ struct jobs {
     /* the index is read by a thread of its own, so a start does not wait for it */
     pthread_t loader;
     bool loading;                /* the loader thread was started */
+    bool gate_open;              /* under check_lock: the background work may begin */
+    bool quitting;               /* under check_lock: jobs_free() began */
     bool loaded;                 /* atomic; set under check_lock */
 
     /* the watcher (jobs_watch): inotify on jobs/ and on each job's directory */
@@ -562,12 +564,43 @@ background_priority(void)
     (void) setpriority(PRIO_PROCESS, (id_t) gettid(), 10);
 }
 
+/*
+ * The background work (reading the index, checking every config.xml)
+ * waits until the server has given its first answer, or a second has
+ * passed since it listens (jobs_begin_background()), so that it does not
+ * compete with the start; whoever needs the jobs sooner opens the gate
+ * (wait_loaded()). False when the registry is being freed instead.
+ */
+static bool
+wait_gate(struct jobs *j)
+{
+    bool go;
+
+    pthread_mutex_lock(&j->check_lock);
+    while (!j->gate_open && !j->quitting)
+        pthread_cond_wait(&j->check_cond, &j->check_lock);
+    go = !j->quitting;
+    pthread_mutex_unlock(&j->check_lock);
+    return go;
+}
+
+void
+jobs_begin_background(struct jobs *j)
+{
+    pthread_mutex_lock(&j->check_lock);
+    j->gate_open = true;
+    pthread_cond_broadcast(&j->check_cond);
+    pthread_mutex_unlock(&j->check_lock);
+}
+
 static void *
 loader_thread(void *arg)
 {
     struct jobs *j = arg;
 
     background_priority();
+    if (!wait_gate(j))
+        return NULL;
     load_index(j);
     pthread_mutex_lock(&j->check_lock);
     __atomic_store_n(&j->loaded, true, __ATOMIC_RELEASE);
@@ -587,6 +620,10 @@ wait_loaded(struct jobs *j)
     if (__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
         return;
     pthread_mutex_lock(&j->check_lock);
+    if (!j->gate_open) {
+        j->gate_open = true;
+        pthread_cond_broadcast(&j->check_cond);
+    }
     while (!__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
         pthread_cond_wait(&j->check_cond, &j->check_lock);
     pthread_mutex_unlock(&j->check_lock);
@@ -635,6 +672,10 @@ struct jobs *
 jobs_free(struct jobs *j)
 {
     if (j) {
+        pthread_mutex_lock(&j->check_lock);
+        j->quitting = true;
+        pthread_cond_broadcast(&j->check_cond);
+        pthread_mutex_unlock(&j->check_lock);
         if (j->loading)
             pthread_join(j->loader, NULL);
         if (j->watching) {
@@ -1279,6 +1320,8 @@ watch_thread(void *arg)
 
     /* here, not in jobs_watch: a large jobs/ must not hold up the start */
     background_priority();
+    if (!wait_gate(j))
+        return NULL;
     ensure_checked(j);
     watch_all(j);
     /* what changed between the check and the watches */

@@ -42,9 +42,12 @@ struct jobs;
  * function waits for it, so the server can answer what needs no job in
  * the meantime. jobs/NAME/config.xml files are then checked against it as
  * described above. Jobs whose file fails to parse are logged and skipped
- * (or keep the definition the index has).
+ * (or keep the definition the index has). The thread begins at
+ * jobs_begin_background(), or at the first call that needs the jobs.
  */
 int jobs_load(const struct home *h, struct jobs **ret_jobs);
+/* Lets the reading of the index and the first check of every file begin. */
+void jobs_begin_background(struct jobs *j);
 /*
  * Watches the jobs directory from a thread of its own: a config.xml
  * written on disk (by hand, or by a tool) is read again, and a new job

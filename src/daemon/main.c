@@ -249,6 +249,35 @@ first_start(struct home *h, struct store *db, struct jobs *jobs, const char *roo
     return 0;
 }
 
+/*
+ * What nobody waits for at the start: reading the job index and checking
+ * every config.xml, and the sandbox's probe. They begin once the first
+ * answer has gone, or a second after the server listens, so that they do
+ * not compete with the start (whoever needs them sooner starts them).
+ */
+struct background {
+    struct jobs *jobs;
+    struct sandbox *sandbox;
+};
+
+static void
+begin_background(void *data)
+{
+    struct background *b = data;
+
+    jobs_begin_background(b->jobs);
+    sandbox_start_probe(b->sandbox);
+}
+
+/* The next signal of `sigs`; SIGTERM if waiting fails. */
+static int
+next_signal(const sigset_t *sigs)
+{
+    int sig;
+
+    return sigwait(sigs, &sig) == 0 ? sig : SIGTERM;
+}
+
 /* Every request: the pages' routes first (some are for browsers only), then the API's. */
 static void
 handle(void *userdata, struct req *req, struct resp *resp)
@@ -360,6 +389,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
     struct engine *engine = NULL;
     struct http *http = NULL;
     struct app app = {};
+    struct background background = {};
     _cleanup_close_ int lock_fd = -1;
     pid_t holder = 0;
     sigset_t sigs;
@@ -625,6 +655,7 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         engine_stop(engine);
         return 1;
     }
+    background = (struct background){ .jobs = jobs, .sandbox = sandbox };
     app = (struct app){ .home = h, .jobs = jobs, .nodes = nodes, .engine = engine, .auth = auth,
                         .root_url = url ? root : NULL, .executors = (int) executors };
     r = http_start(&(struct http_opts){ .listen_fd = listen_fd, .port = port, .threads = (int) threads,
@@ -635,7 +666,9 @@ cmd_serve(const char *home_dir, int argc, char **argv)
                                         .upload_dir = uploads,
                                         .max_upload = (uint64_t) max_upload_mib << 20,
                                         .handler = handle,
-                                        .userdata = &app },
+                                        .userdata = &app,
+                                        .on_first_answer = begin_background,
+                                        .first_answer_data = &background },
                    &http);
     if (r < 0) {
         fprintf(stderr, "steward: cannot listen on %s: %s\n", listen, strerror(-r));
@@ -643,12 +676,19 @@ cmd_serve(const char *home_dir, int argc, char **argv)
         return 1;
     }
     metrics_mark_start();
-    sandbox_start_probe(sandbox);
     log_info("Steward %s listening on %s (port %d), %d executors, home %s", STEWARD_VERSION,
              listen, http_port(http), (int) executors, h->root);
     service_ready(listen, http_port(http), (int) executors);
 
-    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    /* the background work begins at the first answer, or a second from now (not to stop) */
+    do
+        sig = sigtimedwait(&sigs, NULL, &(struct timespec){ .tv_sec = 1 });
+    while (sig < 0 && errno == EINTR);
+    if (sig < 0 || sig == SIGHUP)
+        begin_background(&background);
+    if (sig < 0)
+        sig = next_signal(&sigs);
+    for (; sig == SIGHUP; sig = next_signal(&sigs)) {
         service_reload(jobs);
         if (tls_enabled()) {
             _cleanup_free_ char *why = NULL;

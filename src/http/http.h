@@ -234,6 +234,9 @@ struct http_opts {
     uint64_t max_upload;
     http_handler_fn handler;
     void *userdata;
+    /* called once, from an HTTP thread, when the first answer has gone out (NULL: none) */
+    void (*on_first_answer)(void *data);
+    void *first_answer_data;
 };
 
 struct http;

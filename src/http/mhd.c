@@ -44,6 +44,7 @@ struct http {
     pthread_key_t spare_key;  /* a worker's ended requests' contexts (struct spares) */
     int port;
     int deferred_pending;   /* atomic: answers not given yet */
+    bool answered;          /* atomic: the first answer went out (opts.on_first_answer) */
     uint64_t uploading;     /* atomic: upload bytes reserved by requests in flight */
     bool quiesced;
     pthread_mutex_t addr_lock;
@@ -1057,10 +1058,13 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     struct reqctx *ctx = *con_cls;
+    struct http *h = cls;
 
-    (void) cls;
     (void) conn;
-    (void) toe;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && h->opts.on_first_answer &&
+        !__atomic_load_n(&h->answered, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&h->answered, true, __ATOMIC_ACQ_REL))
+        h->opts.on_first_answer(h->opts.first_answer_data);
     if (!ctx)
         return;
     if (ctx->deferred) {

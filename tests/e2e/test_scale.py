@@ -10,7 +10,7 @@ from urllib.parse import quote
 import jenkins
 
 from conftest import create_job, job_xml
-from e2e_helpers import restart
+from e2e_helpers import restart, wait_for
 
 HTML = {"Accept": "text/html"}
 
@@ -56,6 +56,20 @@ def test_a_restart_reads_the_index_and_what_changed_on_disk_while_stopped(server
     assert server.wait_build("edited", n, server.alice)["result"] == "SUCCESS"
     log = server.get(f"job/edited/{n}/consoleText", auth=server.alice).text
     assert "edited-while-stopped" in log, log
+
+
+def test_a_start_that_nobody_asks_anything_still_checks_every_file(server):
+    """The index and the check of every config.xml wait for the first answer, so as not to
+    compete with the start, but not longer than a second: with no request at all, a file
+    removed while stopped is still found, and its job removed."""
+    create_job(server, "kept", job_xml())
+    create_job(server, "gone", job_xml())
+    server.stop()
+    os.unlink(os.path.join(server.home, "jobs", "gone", "config.xml"))
+    restart(server)
+    wait_for(lambda: "job gone: config.xml is gone; the job is removed" in server.read_log(),
+             what="the start's check of every file", seen=server.read_log)
+    assert names(server) == ["kept"]
 
 
 def test_the_job_list_for_a_tree_gives_what_the_full_model_gives(server):
