@@ -49,6 +49,13 @@ struct arena_chunk {
     size_t used;
 };
 
+/* The background work's gate (wait_gate()) */
+enum gate {
+    GATE_WAITING,   /* neither the first answer nor a need for the jobs yet */
+    GATE_OPEN,      /* the work begins, and ends before jobs_free() does */
+    GATE_SHUT,      /* jobs_free() came first: the work never begins */
+};
+
 struct jobs {
     const struct home *home;
     pthread_rwlock_t lock;
@@ -77,8 +84,7 @@ struct jobs {
     /* the index is read by a thread of its own, so a start does not wait for it */
     pthread_t loader;
     bool loading;                /* the loader thread was started */
-    bool gate_open;              /* under check_lock: the background work may begin */
-    bool quitting;               /* under check_lock: jobs_free() began */
+    enum gate gate;              /* under check_lock: may the background work begin */
     bool loaded;                 /* atomic; set under check_lock */
 
     /* the watcher (jobs_watch): inotify on jobs/ and on each job's directory */
@@ -569,28 +575,42 @@ background_priority(void)
  * waits until the server has given its first answer, or a second has
  * passed since it listens (jobs_begin_background()), so that it does not
  * compete with the start; whoever needs the jobs sooner opens the gate
- * (wait_loaded()). False when the registry is being freed instead.
+ * (wait_loaded()). A registry freed before that shuts the gate instead.
+ *
+ * The gate is decided once, for both threads: the watcher, once through,
+ * waits for the loader's index, so the loader must not stop where the
+ * watcher went on. A gate already open stays open at jobs_free(), which
+ * then waits for the work to end.
  */
+static void
+decide_gate(struct jobs *j, enum gate to)
+{
+    pthread_mutex_lock(&j->check_lock);
+    if (j->gate == GATE_WAITING) {
+        j->gate = to;
+        pthread_cond_broadcast(&j->check_cond);
+    }
+    pthread_mutex_unlock(&j->check_lock);
+}
+
+/* True when the gate opened, false when it shut. */
 static bool
 wait_gate(struct jobs *j)
 {
-    bool go;
+    enum gate g;
 
     pthread_mutex_lock(&j->check_lock);
-    while (!j->gate_open && !j->quitting)
+    while (j->gate == GATE_WAITING)
         pthread_cond_wait(&j->check_cond, &j->check_lock);
-    go = !j->quitting;
+    g = j->gate;
     pthread_mutex_unlock(&j->check_lock);
-    return go;
+    return g == GATE_OPEN;
 }
 
 void
 jobs_begin_background(struct jobs *j)
 {
-    pthread_mutex_lock(&j->check_lock);
-    j->gate_open = true;
-    pthread_cond_broadcast(&j->check_cond);
-    pthread_mutex_unlock(&j->check_lock);
+    decide_gate(j, GATE_OPEN);
 }
 
 static void *
@@ -619,11 +639,8 @@ wait_loaded(struct jobs *j)
 {
     if (__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
         return;
+    decide_gate(j, GATE_OPEN);
     pthread_mutex_lock(&j->check_lock);
-    if (!j->gate_open) {
-        j->gate_open = true;
-        pthread_cond_broadcast(&j->check_cond);
-    }
     while (!__atomic_load_n(&j->loaded, __ATOMIC_ACQUIRE))
         pthread_cond_wait(&j->check_cond, &j->check_lock);
     pthread_mutex_unlock(&j->check_lock);
@@ -672,10 +689,7 @@ struct jobs *
 jobs_free(struct jobs *j)
 {
     if (j) {
-        pthread_mutex_lock(&j->check_lock);
-        j->quitting = true;
-        pthread_cond_broadcast(&j->check_cond);
-        pthread_mutex_unlock(&j->check_lock);
+        decide_gate(j, GATE_SHUT);
         if (j->loading)
             pthread_join(j->loader, NULL);
         if (j->watching) {

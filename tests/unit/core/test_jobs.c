@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -737,6 +739,80 @@ static void jobs_load__ignores_an_index_row_that_does_not_decode(void **state)
     assert_null(jobs_get(J, "ghost"));
 }
 
+/* jobs_free() on a thread of its own: true if it ended within 20 s */
+struct freeing {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    struct jobs *jobs;
+    bool done;
+};
+
+static void *free_thread(void *arg)
+{
+    struct freeing *fr = arg;
+
+    jobs_free(fr->jobs);
+    pthread_mutex_lock(&fr->lock);
+    fr->done = true;
+    pthread_cond_signal(&fr->done_cond);
+    pthread_mutex_unlock(&fr->lock);
+    return NULL;
+}
+
+static bool frees_in_time(struct jobs *jobs)
+{
+    struct freeing fr = { .lock = PTHREAD_MUTEX_INITIALIZER,
+                          .done_cond = PTHREAD_COND_INITIALIZER, .jobs = jobs };
+    struct timespec until;
+    pthread_t t;
+    bool done;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    assert_int_equal(pthread_create(&t, NULL, free_thread, &fr), 0);
+    pthread_mutex_lock(&fr.lock);
+    while (!fr.done && pthread_cond_timedwait(&fr.done_cond, &fr.lock, &until) == 0)
+        ;
+    done = fr.done;
+    pthread_mutex_unlock(&fr.lock);
+    if (!done)
+        return false;   /* the thread and `fr` are left to the stuck free: the test fails */
+    pthread_join(t, NULL);
+    return true;
+}
+
+/*
+ * A stop right after the first answer: the gate of the background work
+ * opens and the registry is freed at once. The watcher, once through the
+ * gate, waits for the loader's index; the loader must not then take the
+ * free for a reason to stop (it did, and the free waited for the watcher
+ * for ever). Many rounds, as the two threads race for the gate.
+ */
+static void jobs_free__ends_when_the_background_work_has_just_been_let_begin(void **state)
+{
+    create_ok(state, "app", job_xml);
+    for (int i = 0; i < 300; i++) {
+        struct jobs *loaded;
+
+        assert_int_equal(jobs_load(F->home, &loaded), 0);
+        assert_int_equal(jobs_watch(loaded), 0);
+        jobs_begin_background(loaded);
+        if (!frees_in_time(loaded))
+            fail_msg("round %d: jobs_free() did not end within 20 s", i);
+    }
+}
+
+/* A stop before the gate opens: neither thread begins, and the free ends. */
+static void jobs_free__ends_when_the_background_work_never_began(void **state)
+{
+    struct jobs *loaded;
+
+    create_ok(state, "app", job_xml);
+    assert_int_equal(jobs_load(F->home, &loaded), 0);
+    assert_int_equal(jobs_watch(loaded), 0);
+    assert_true(frees_in_time(loaded));
+}
+
 static void jobs_free__accepts_null_and_returns_null(void **state)
 {
     (void) state;
@@ -781,6 +857,8 @@ int main(void)
         T(jobs_load__lists_right_without_asking_for_each_job_first),
         T(jobs_load__ignores_an_index_row_that_does_not_decode),
         T(jobs_read_config__gives_the_whole_config_from_disk),
+        T(jobs_free__ends_when_the_background_work_has_just_been_let_begin),
+        T(jobs_free__ends_when_the_background_work_never_began),
         cmocka_unit_test(jobs_free__accepts_null_and_returns_null),
     };
 
