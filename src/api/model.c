@@ -531,11 +531,17 @@ model_job(struct model *m, const struct job *job, int depth, bool whole_answer)
 #undef W
 }
 
-/* The build's archived artifacts, as Jenkins lists them (at most 1000). */
+/*
+ * The build's archived artifacts, as Jenkins lists them (at most 1000).
+ * None once the row says they were discarded: the files go to the trash
+ * only after that commit, and a reader of the newer build's result must
+ * not find them listed meanwhile.
+ */
 static json_t *
-artifacts_json(struct model *m, const struct job *job, int64_t number)
+artifacts_json(struct model *m, const struct job *job, const struct build_row *b)
 {
-    _cleanup_free_ char *dir = home_build_dir(m->app->home, job->name, number);
+    _cleanup_free_ char *dir = b->archived ? home_build_dir(m->app->home, job->name, b->number)
+                                           : NULL;
     _cleanup_free_ char *archive = dir ? path_join(dir, "archive") : NULL;
     struct artifact *list = NULL;
     size_t n = 0;
@@ -767,7 +773,7 @@ build_json(struct model *m, const struct job *job, const struct build_row *b, un
     o = json_pack("{s:s, s:o, s:o, s:b, s:o, s:s, s:I, s:I, s:o, s:o, s:b, s:I, s:b, s:I, "
                   "s:o, s:I, s:o}",
                   "_class", "hudson.model.FreeStyleBuild", "actions", actions, "artifacts",
-                  (parts & PART_ARTIFACTS) ? artifacts_json(m, job, b->number) : json_array(),
+                  (parts & PART_ARTIFACTS) ? artifacts_json(m, job, b) : json_array(),
                   "building", building, "description", jstr_or_null(b->description),
                   "displayName", name, "duration", (json_int_t) duration,
                   "estimatedDuration", (json_int_t) estimate, "executor", json_null(),
@@ -1181,7 +1187,7 @@ write_json_field(struct all_builds *a, const struct build_row *b, int k)
             v = json_array();
         break;
     case F_ARTIFACTS:
-        v = artifacts_json(a->m, a->job, b->number);
+        v = artifacts_json(a->m, a->job, b);
         break;
     case F_CHANGE_SET:
         v = json_pack("{s:s, s:[], s:n}", "_class", "hudson.scm.EmptyChangeLogSet", "items", "kind");

@@ -619,13 +619,16 @@ serve_log(const struct app *app, struct req *req, struct resp *resp, const struc
 
 /*
  * /job/NAME/N/artifact/PATH: a file of the build's archive. Every segment
- * is checked, and the file is opened without following links.
+ * is checked, and the file is opened without following links. Artifacts
+ * the row says were discarded are gone, though their files may not have
+ * reached the trash yet.
  */
 static void
 serve_artifact(const struct app *app, struct req *req, struct resp *resp, const struct job *job,
-               int64_t number)
+               const struct build_row *b)
 {
-    _cleanup_free_ char *dir = home_build_dir(app->home, job->name, number);
+    _cleanup_free_ char *dir = b->archived ? home_build_dir(app->home, job->name, b->number)
+                                           : NULL;
     struct buf path = BUF_INIT(BOUND_URL_BYTES);
     struct stat st;
     int fd = -1;
@@ -736,7 +739,7 @@ build_route(const struct app *app, struct req *req, struct resp *resp, struct jo
     } else if (streq(what, "logText") && SEG_IS(4, "progressiveText")) {
         serve_log(app, req, resp, job, &b, true);
     } else if (streq(what, "artifact") && req->n_seg > 4) {
-        serve_artifact(app, req, resp, job, number);
+        serve_artifact(app, req, resp, job, &b);
     } else if (streq(what, "buildNumber")) {
         api_send_text(resp, 200, rfmt("%lld", (long long) number));
     } else if (streq(what, "stop") || streq(what, "submitDescription") ||

@@ -508,7 +508,7 @@ store_build_finish(struct store *s, const char *job, int64_t number, const char 
 
 #define BUILD_COLUMNS                                                                     \
     "job, number, queue_id, start_ms, duration_ms, result, executor, abort_reason, description, " \
-    "display_name, keep_log, built_on"
+    "display_name, keep_log, built_on, archived"
 
 static void
 build_from_row(sqlite3_stmt *st, struct build_row *b)
@@ -526,6 +526,7 @@ build_from_row(sqlite3_stmt *st, struct build_row *b)
     b->display_name = st_text(st, 9);
     b->keep_log = sqlite3_column_int(st, 10) != 0;
     b->built_on = st_text(st, 11);
+    b->archived = sqlite3_column_int(st, 12) != 0;
 }
 
 int

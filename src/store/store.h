@@ -320,6 +320,7 @@ struct build_row {
     char *display_name;    /* NULL: the default, "#N" */
     bool keep_log;         /* kept forever: discarding old builds passes it by */
     char *built_on;        /* the node it ran on; NULL: the built-in node */
+    bool archived;         /* its archive may hold artifacts: false once they are discarded */
 };
 void build_row_release(struct build_row *b);
 void build_rows_free(struct build_row *rows, size_t n);

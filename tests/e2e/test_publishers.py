@@ -190,6 +190,31 @@ def test_artifacts_of_older_builds_are_discarded_and_the_builds_kept(server):
     assert build_numbers(server, "arts") == [3, 2, 1]
 
 
+def test_artifacts_whose_discard_has_committed_are_gone_before_their_files(server):
+    # the discard clears the row's mark in the commit of the newer build's
+    # result, and moves the files to the trash after it: in between, a
+    # reader of that result must not find the old artifacts listed
+    xml = with_publishers(job_xml(script="echo kept > out.txt"),
+                          ARCHIVER.format("out.txt", "false"))
+    create_job(server, "window", xml)
+    assert run(server, "window")["result"] == "SUCCESS"
+    arts = server.get("job/window/1/api/json", auth=server.alice).json()["artifacts"]
+    assert [a["relativePath"] for a in arts] == ["out.txt"]
+    db = sqlite3.connect(os.path.join(server.home, "steward.db"), timeout=30)
+    with db:
+        db.execute("UPDATE builds SET archived = 0 WHERE job = 'window' AND number = 1")
+    db.close()
+    archive = os.path.join(server.home, "jobs", "window", "builds", "1", "archive", "out.txt")
+    assert os.path.exists(archive)
+    build = server.get("job/window/1/api/json", auth=server.alice).json()
+    assert build["artifacts"] == [] and build["result"] == "SUCCESS"
+    tree = server.get("job/window/api/json?tree=builds[number,artifacts[relativePath]]",
+                      auth=server.alice).json()
+    assert tree["builds"] == [{"_class": "hudson.model.FreeStyleBuild", "number": 1,
+                               "artifacts": []}]
+    assert server.get("job/window/1/artifact/out.txt", auth=server.alice).status_code == 404
+
+
 def test_builds_older_than_days_to_keep_are_discarded_after_the_next_build(server):
     home = server.home
     create_job(server, "aged", with_discarder(job_xml(script="true"), days=1))
