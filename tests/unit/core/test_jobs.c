@@ -761,23 +761,29 @@ static void *free_thread(void *arg)
 
 static bool frees_in_time(struct jobs *jobs)
 {
-    struct freeing fr = { .lock = PTHREAD_MUTEX_INITIALIZER,
-                          .done_cond = PTHREAD_COND_INITIALIZER, .jobs = jobs };
+    struct freeing *fr = calloc(1, sizeof *fr);
     struct timespec until;
     pthread_t t;
     bool done;
 
+    assert_non_null(fr);
+    pthread_mutex_init(&fr->lock, NULL);
+    pthread_cond_init(&fr->done_cond, NULL);
+    fr->jobs = jobs;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 20;
-    assert_int_equal(pthread_create(&t, NULL, free_thread, &fr), 0);
-    pthread_mutex_lock(&fr.lock);
-    while (!fr.done && pthread_cond_timedwait(&fr.done_cond, &fr.lock, &until) == 0)
+    assert_int_equal(pthread_create(&t, NULL, free_thread, fr), 0);
+    pthread_mutex_lock(&fr->lock);
+    while (!fr->done && pthread_cond_timedwait(&fr->done_cond, &fr->lock, &until) == 0)
         ;
-    done = fr.done;
-    pthread_mutex_unlock(&fr.lock);
+    done = fr->done;
+    pthread_mutex_unlock(&fr->lock);
     if (!done)
         return false;   /* the thread and `fr` are left to the stuck free: the test fails */
     pthread_join(t, NULL);
+    pthread_cond_destroy(&fr->done_cond);
+    pthread_mutex_destroy(&fr->lock);
+    free(fr);
     return true;
 }
 
