@@ -450,18 +450,19 @@ failure_throttles(const struct failure *f, int max, int64_t now)
 static struct failure *
 failure_take(struct failure *table, const char *key, int max, int64_t now)
 {
-    struct failure *set = failure_set(table, key), *free_one = NULL, *oldest = &set[0];
+    struct failure *set = failure_set(table, key), *quiet = NULL, *oldest = &set[0];
 
     for (int i = 0; i < THROTTLE_WAYS; i++) {
         struct failure *f = &set[i];
         if (!f->key[0] || now - f->last_ms >= THROTTLE_WINDOW_MS)
             return f;
-        if (!failure_throttles(f, max, now) && (!free_one || f->last_ms < free_one->last_ms))
-            free_one = f;
+        /* the oldest entry that is not throttling */
+        if (!failure_throttles(f, max, now) && (!quiet || f->last_ms < quiet->last_ms))
+            quiet = f;
         if (f->last_ms < oldest->last_ms)
             oldest = f;
     }
-    return free_one ? free_one : oldest;
+    return quiet ? quiet : oldest;
 }
 
 /* ms until the count under `key` allows another try, 0 now; under a->lock */

@@ -945,7 +945,8 @@ queue_schedule(struct engine *e)
         }
         r = launch_while_syncing(e);
         if (r < 0) {
-            log_error("queue: the disk did not confirm the start of builds (%s); trying again",
+            log_error("queue: the disk did not confirm the start of builds (%s): they end "
+                      "FAILURE before their steps; the queue is looked at again later",
                       strerror(-r));
             e->blocked = true;
             return;
