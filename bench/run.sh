@@ -9,8 +9,9 @@
 # figures (triggers beside nginx, trigger to start, memory) more carefully.
 # docs/PERFORMANCE.md says what each figure means.
 #
-# perf.sh runs steward through bench/perf-steward, which shares its latency
-# directory with builds (`serve --build-bind`); the sandbox stays on.
+# perf.sh runs steward through bench/perf-steward.c (built here, static), which
+# shares its latency directory with builds (`serve --build-bind`); the sandbox
+# stays on.
 #
 # environment:
 #   BENCH_QUICK=1         everything small and short, a smoke test of a few minutes
@@ -157,9 +158,20 @@ log "steward $BIN (commit $COMMIT), $MODE"
 log "table: $NAME.tsv, log: $LOG"
 SOURCES=()
 if want perf; then
-  step perf.sh "$LIMIT_PERF" env "${PERF_ENV[@]}" PERF_TSV="$W/perf.tsv" \
-    STEWARD_BIN="$ROOT/bench/perf-steward" BENCH_STEWARD_REAL="$BIN" "$SHARED/perf.sh"
-  SOURCES+=(--source perf.sh perf "$W/perf.tsv" "$STATUS")
+  # static: the exec perf.sh times from is this one's, and it has no libraries to load
+  WRAP=$W/perf-steward WRAP_NOTE=static
+  if ! cc -O2 -static -o "$WRAP" bench/perf-steward.c 2>>"$LOG"; then
+    WRAP_NOTE="dynamic (a static link failed: is libc6-dev there?)"
+    cc -O2 -o "$WRAP" bench/perf-steward.c 2>>"$LOG" || WRAP=
+  fi
+  if [ -n "$WRAP" ]; then
+    step perf.sh "$LIMIT_PERF" env "${PERF_ENV[@]}" PERF_TSV="$W/perf.tsv" \
+      STEWARD_BIN="$WRAP" BENCH_STEWARD_REAL="$BIN" "$SHARED/perf.sh"
+    SOURCES+=(--source perf.sh perf "$W/perf.tsv" "$STATUS")
+  else
+    log "perf.sh not run: bench/perf-steward.c does not compile (see the log)"
+    SOURCES+=(--source perf.sh perf "$W/perf.tsv" "bench/perf-steward.c does not compile")
+  fi
 fi
 if want scale; then
   step scale.sh "$LIMIT_SCALE" env SCALE_JOBS="$SCALE_N" "$SHARED/scale.sh" "$BIN"
@@ -195,7 +207,7 @@ for o in json.load(open(sys.argv[1])):
   --header "load	$LOAD0 before, $LOAD1 after (1, 5, 15 min averages)" \
   --header "binary	$BIN, meson buildtype ${btype:-unknown}" \
   --header "mode	$MODE" \
-  --header "perf.sh	steward through bench/perf-steward: serve --build-bind W/lat (mode 1777), so that the latency job's builds can write the marks perf.sh waits for; the sandbox stays on" \
+  --header "perf.sh	steward through bench/perf-steward.c (${WRAP_NOTE:-not built}): serve --build-bind W/lat (mode 1777), so that the latency job's builds can write the marks perf.sh waits for; the sandbox stays on" \
   "${SOURCES[@]}" || exit 1
 echo
 "$PY" bench/table.py --print "$NAME.tsv" | tee -a "$LOG"

@@ -11,7 +11,7 @@ KIND says how FILE is read: `perf` (the TSV of ../shared/bench/perf.sh), `scale`
 `figures` (a TSV written with --tsv by a script of bench/, see bench/figures.py).
 STATUS is `ok` or why the script did not finish (its rows that are missing then
 say n/a with that reason). --binary is the real steward, stripped here for perf.sh's
-binary-size row (perf.sh ran it through bench/perf-steward, a shell script).
+binary-size row (perf.sh ran it through bench/perf-steward.c's wrapper).
 
 The file: lines `# KEY<TAB>VALUE` (commit, date, machine, load, ...), then a line of
 column names, then one row per figure: figure, unit, steward, baseline,
@@ -100,8 +100,8 @@ def perf_rows(path, status, source, binary):
                    ratio_text(float(r["ratio_median"])) if r["ratio_median"] else "", r["goal"] if r["goal"] != "anchor, no goal" else "",
                    r["verdict"], source, notes]
             if r["figure"] == PERF_START:
-                row[9] = ("through bench/perf-steward, one /bin/sh exec more than the binary; "
-                          + row[9])
+                row[9] = ("through bench/perf-steward.c, one exec (of a static program) more "
+                          "than the binary; " + row[9])
             if r["figure"] == PERF_BIN and binary:
                 # perf.sh stripped its STEWARD_BIN, the wrapper; the binary is measured here
                 try:
@@ -111,7 +111,7 @@ def perf_rows(path, status, source, binary):
                     row[2], row[5] = num(mb), ratio_text(ratio)
                     row[7] = verdict(("lt", 1.0, ""), mb, ratio)
                     row[9] = (f"{binary}, stripped by bench/table.py (perf.sh measured "
-                              "bench/perf-steward, the shell script it ran)")
+                              "bench/perf-steward.c's wrapper, which it ran)")
                 except (OSError, subprocess.CalledProcessError) as e:
                     row[9] = f"strip failed: {e}"
             rows.append(row)
