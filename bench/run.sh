@@ -160,9 +160,9 @@ SOURCES=()
 if want perf; then
   # static: the exec perf.sh times from is this one's, and it has no libraries to load
   WRAP=$W/perf-steward WRAP_NOTE=static
-  if ! cc -O2 -static -o "$WRAP" bench/perf-steward.c 2>>"$LOG"; then
+  if ! cc -O2 -Wall -Wextra -static -o "$WRAP" bench/perf-steward.c 2>>"$LOG"; then
     WRAP_NOTE="dynamic (a static link failed: is libc6-dev there?)"
-    cc -O2 -o "$WRAP" bench/perf-steward.c 2>>"$LOG" || WRAP=
+    cc -O2 -Wall -Wextra -o "$WRAP" bench/perf-steward.c 2>>"$LOG" || WRAP=
   fi
   if [ -n "$WRAP" ]; then
     step perf.sh "$LIMIT_PERF" env "${PERF_ENV[@]}" PERF_TSV="$W/perf.tsv" \
