@@ -162,7 +162,7 @@ if want perf; then
   WRAP=$W/perf-steward WRAP_NOTE=static
   if ! cc -O2 -Wall -Wextra -static -o "$WRAP" bench/perf-steward.c 2>>"$LOG"; then
     WRAP_NOTE="dynamic (a static link failed: is libc6-dev there?)"
-    cc -O2 -Wall -Wextra -o "$WRAP" bench/perf-steward.c 2>>"$LOG" || WRAP=
+    cc -O2 -Wall -Wextra -o "$WRAP" bench/perf-steward.c 2>>"$LOG" || WRAP= WRAP_NOTE="not built"
   fi
   if [ -n "$WRAP" ]; then
     step perf.sh "$LIMIT_PERF" env "${PERF_ENV[@]}" PERF_TSV="$W/perf.tsv" \

@@ -100,8 +100,8 @@ def perf_rows(path, status, source, binary):
                    ratio_text(float(r["ratio_median"])) if r["ratio_median"] else "", r["goal"] if r["goal"] != "anchor, no goal" else "",
                    r["verdict"], source, notes]
             if r["figure"] == PERF_START:
-                row[9] = ("through bench/perf-steward.c, one exec (of a static program) more "
-                          "than the binary; " + row[9])
+                row[9] = ("through bench/perf-steward.c's program (the header says how it was "
+                          "built), one exec more than the binary; " + row[9])
             if r["figure"] == PERF_BIN and binary:
                 # perf.sh stripped its STEWARD_BIN, the wrapper; the binary is measured here
                 try:
