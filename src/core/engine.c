@@ -114,6 +114,7 @@ engine_free(struct engine *e)
     if (e->jobs)
         jobs_set_notify(e->jobs, NULL, NULL);
     agents_free(e);
+    config_cache_free(e);
     free(e->runs);
     free(e->slots);
     free(e->root_url);

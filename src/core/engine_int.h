@@ -236,6 +236,22 @@ struct slot {
     bool retired;          /* its node went or shrank: it takes no new build */
 };
 
+/*
+ * config.xml as the last builds read it, parsed and without its document
+ * (read_build_config()): a build of a job whose file has not changed
+ * since needs neither the read nor libxml2, which an idle server unloads.
+ */
+#define CONFIG_CACHE_SLOTS 8
+struct config_slot {
+    char *job;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    struct job_config *cfg;     /* one reference of the cache's own */
+    uint64_t used;              /* for the least recently used */
+};
+
 struct engine {
     struct home *home;
     struct jobs *jobs;
@@ -243,6 +259,8 @@ struct engine {
     struct engine_opts opts;
     char *root_url;
     struct store *db;
+    struct config_slot configs[CONFIG_CACHE_SLOTS];
+    uint64_t configs_used;
 
     pthread_t thread;
     bool started;
@@ -378,6 +396,7 @@ int base_env(struct engine *e, const char *home, char ***env, size_t *n);
 void pump_mask(struct run *run, bool end);
 void drop_private(char **dir);
 void run_free(struct run *run);
+void config_cache_free(struct engine *e);
 int spawn_script(struct engine *e, struct run *run, const char *script, char **env, bool shell_step);
 void finish_run(struct engine *e, struct run *run, const char *result);
 void start_failed(struct engine *e, struct run *run, int err);

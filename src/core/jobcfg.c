@@ -64,10 +64,29 @@ static void free_params(struct param_def *params, size_t n)
 }
 
 struct job_config *
+jobcfg_ref(struct job_config *cfg)
+{
+    cfg->refs++;
+    return cfg;
+}
+
+void
+jobcfg_drop_document(struct job_config *cfg)
+{
+    if (cfg->doc)
+        xmlFreeDoc(cfg->doc);
+    cfg->doc = NULL;
+}
+
+struct job_config *
 jobcfg_free(struct job_config *cfg)
 {
     if (!cfg)
         return NULL;
+    if (cfg->refs > 0) {
+        cfg->refs--;
+        return NULL;
+    }
     if (cfg->summary) {
         /* one allocation: jobcfg_summary_decode() */
         free(cfg);

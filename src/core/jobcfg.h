@@ -327,7 +327,8 @@ struct job_config {
     unsigned char token_hash[32];  /* SHA-256 of the trigger token */
 
     bool discarder_set;  /* jobcfg_set_discarder() was called; private to jobcfg.c */
-    void *doc;           /* the parsed document, private to jobcfg.c */
+    void *doc;           /* the parsed document, private to jobcfg.c; NULL once dropped */
+    unsigned refs;       /* owners besides the first (jobcfg_ref()) */
 };
 
 /* The largest number of days or builds a LogRotator setting may say. */
@@ -470,6 +471,18 @@ bool jobcfg_lines_have(const char *lines, const char *name);
 
 struct job_config *jobcfg_free(struct job_config *cfg);
 static inline void jobcfg_freep(struct job_config **p) { jobcfg_free(*p); }
+/*
+ * One more owner of `cfg`, which each jobcfg_free() lets go of; the last
+ * one frees it. For a config one thread shares between its owners (the
+ * engine's cache and its builds): the count is not atomic.
+ */
+struct job_config *jobcfg_ref(struct job_config *cfg);
+/*
+ * Frees the parsed document, and with it what holds libxml2 loaded: every
+ * field reads as before, but the config can no longer be written
+ * (jobcfg_write() and jobcfg_rename_project() fail with -EINVAL).
+ */
+void jobcfg_drop_document(struct job_config *cfg);
 
 /*
  * libxml2 is loaded at its first use (core/jobcfg_libxml.c). A server with

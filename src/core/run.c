@@ -642,6 +642,88 @@ run_param(const struct run *run, const char *name)
 
 /* ---- starting a build ---- */
 
+static bool
+same_config_file(const struct config_slot *c, const struct stat *st)
+{
+    return c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
+           c->mtime.tv_sec == st->st_mtim.tv_sec && c->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           c->ctime.tv_sec == st->st_ctim.tv_sec && c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static void
+config_slot_clear(struct config_slot *c)
+{
+    free(c->job);
+    jobcfg_free(c->cfg);
+    *c = (struct config_slot){};
+}
+
+void
+config_cache_free(struct engine *e)
+{
+    for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++)
+        config_slot_clear(&e->configs[i]);
+}
+
+/*
+ * The steps as config.xml says now, for a build of `job`: from the cache
+ * when the file is the one it was read from (the same inode, size, and
+ * times of change), else read and parsed, and kept without its document
+ * for the next build. A file that changed while it was read is not kept.
+ */
+static int
+read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg, char **reterr)
+{
+    _cleanup_free_ char *path = home_job_config(e->home, job);
+    struct config_slot *c = NULL, *old = &e->configs[0];
+    struct job_config *cfg = NULL;
+    struct stat before, after;
+    int r;
+
+    if (path && stat(path, &before) == 0)
+        for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++) {
+            c = &e->configs[i];
+            if (c->job && streq(c->job, job) && same_config_file(c, &before)) {
+                c->used = ++e->configs_used;
+                *ret_cfg = jobcfg_ref(c->cfg);
+                return 0;
+            }
+        }
+    else
+        path = mfree(path);
+    r = jobs_read_config(e->jobs, job, &cfg, reterr);
+    if (r < 0)
+        return r;
+    jobcfg_drop_document(cfg);
+    *ret_cfg = cfg;
+    if (!path || stat(path, &after) < 0 || before.st_dev != after.st_dev ||
+        before.st_ino != after.st_ino || before.st_size != after.st_size ||
+        before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
+        before.st_mtim.tv_nsec != after.st_mtim.tv_nsec ||
+        before.st_ctim.tv_sec != after.st_ctim.tv_sec ||
+        before.st_ctim.tv_nsec != after.st_ctim.tv_nsec)
+        return 0;
+    /* the job's own slot, else an empty one, else the least recently used */
+    for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++) {
+        c = &e->configs[i];
+        if (c->job && streq(c->job, job)) {
+            old = c;
+            break;
+        }
+        if (old->job && (!c->job || c->used < old->used))
+            old = c;
+    }
+    config_slot_clear(old);
+    old->job = strdup(job);
+    if (!old->job)
+        return 0;
+    *old = (struct config_slot){ .job = old->job, .dev = after.st_dev, .ino = after.st_ino,
+                                 .size = after.st_size, .mtime = after.st_mtim,
+                                 .ctime = after.st_ctim, .cfg = jobcfg_ref(cfg),
+                                 .used = ++e->configs_used };
+    return 0;
+}
+
 /* Starts a claimed build, its row on disk: log, workspace, environment, first step. */
 void
 launch_build(struct engine *e, struct run *run)
@@ -710,7 +792,7 @@ launch_build(struct engine *e, struct run *run)
         return;
     }
     /* the steps as config.xml says now: a summary does not keep them */
-    r = jobs_read_config(e->jobs, run->job->name, &run->cfg, &err);
+    r = read_build_config(e, run->job->name, &run->cfg, &err);
     if (r < 0) {
         run->abort_reason = "config.xml cannot be read";
         run_log(run->logfd, "The job's config.xml cannot be read: %s\nNo step runs. Fix the "

@@ -230,6 +230,42 @@ def test_config_xml_edited_on_disk_is_picked_up_or_refused(server):
     assert s.read_log().count("changed on disk") == before + 1, s.read_log()[-1500:]
 
 
+def test_each_build_runs_the_steps_its_config_xml_has_when_it_starts(server):
+    """A build reads its steps from config.xml as the file is when it starts, not as an
+    earlier build read them: after an edit in place that keeps the file's size, made
+    right after a build, after an edit through the API, and back to the first text."""
+    s = server
+    path = os.path.join(s.home, "jobs", "steps", "config.xml")
+
+    def build():
+        r = s.post("job/steps/build?delay=0sec", auth=s.alice)
+        assert r.status_code == 201, (r.status_code, r.text)
+        n = s.wait_queue_item(r.headers["Location"], s.alice)["executable"]["number"]
+        assert s.wait_build("steps", n, s.alice)["result"] == "SUCCESS"
+        return s.get(f"job/steps/{n}/consoleText", auth=s.alice).text
+
+    first = job_xml(script="echo ran-AAAA")
+    create_job(s, "steps", first)
+    assert "ran-AAAA" in build()
+    assert "ran-AAAA" in build()
+    # the same size, the same inode: only the file's times and text differ
+    edited = first.replace("ran-AAAA", "ran-BBBB")
+    assert len(edited) == len(first)
+    with open(path, "r+") as f:
+        f.write(edited)
+    log = build()
+    assert "ran-BBBB" in log and "ran-AAAA" not in log, log
+    r = s.post("job/steps/config.xml", data=first.replace("ran-AAAA", "ran-CCCC"),
+               headers={"Content-Type": "application/xml"}, auth=s.alice)
+    assert r.status_code == 200, (r.status_code, r.text)
+    log = build()
+    assert "ran-CCCC" in log and "ran-BBBB" not in log, log
+    with open(path, "w") as f:
+        f.write(first)
+    log = build()
+    assert "ran-AAAA" in log and "ran-CCCC" not in log, log
+
+
 def raw_get(s, path, auth):
     u = urllib.parse.urlsplit(s.url)
     sock = socket.create_connection((u.hostname, u.port), timeout=30 * SLOW)

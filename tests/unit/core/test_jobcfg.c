@@ -303,6 +303,35 @@ static void jobcfg_parse__reads_every_field_of_the_jjb_example(void **state)
     jobcfg_free(cfg);
 }
 
+/* The engine's cache shares a config with its builds: each owner frees it, the last for real. */
+static void jobcfg_ref__shares_and_drop_document_keeps_every_field(void **state)
+{
+    struct job_config *cfg = PARSE_OK(jjb_xml), *same;
+    char *xml = NULL;
+    size_t len = 0;
+
+    (void) state;
+    same = jobcfg_ref(cfg);
+    assert_ptr_equal(same, cfg);
+    assert_null(jobcfg_free(same));
+    /* still the first owner's, whole (AddressSanitizer would see a use after free) */
+    assert_string_equal(cfg->auth_token, "s3cret");
+    assert_int_equal(cfg->n_params, 4);
+
+    jobcfg_drop_document(cfg);
+    jobcfg_drop_document(cfg);
+    assert_null(cfg->doc);
+    assert_string_equal(cfg->description, "Demo job<!-- Managed by Jenkins Job Builder -->");
+    assert_string_equal(cfg->params[0].name, "BRANCH");
+    assert_true(cfg->n_shell_steps > 0);
+    assert_non_null(cfg->shell_steps[0]);
+    /* with no document, nothing holds libxml2: it can be unloaded, and nothing can be written */
+    assert_int_equal(jobcfg_write(cfg, &xml, &len), -EINVAL);
+    assert_null(xml);
+    assert_int_equal(jobcfg_rename_project(cfg, "a", "b"), -EINVAL);
+    assert_null(jobcfg_free(cfg));
+}
+
 static void jobcfg_parse__reads_the_log_rotator_in_both_places_jenkins_writes_it(void **state)
 {
     static const char modern[] =
@@ -2035,6 +2064,7 @@ int main(void)
         cmocka_unit_test(jobcfg_masked_xml__hides_the_trigger_token),
         cmocka_unit_test(param_type_to_string__names_the_jenkins_classes),
         cmocka_unit_test(jobcfg_free__accepts_null_and_returns_null),
+        cmocka_unit_test(jobcfg_ref__shares_and_drop_document_keeps_every_field),
         cmocka_unit_test(param_value_for__follows_jenkins_rules),
         cmocka_unit_test(jobcfg_summary__keeps_what_the_registry_needs_and_no_secret_in_clear),
         cmocka_unit_test(jobcfg_summary_decode__refuses_every_damaged_blob_without_crashing),
