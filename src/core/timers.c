@@ -333,10 +333,10 @@ timers_run(struct engine *e)
      * malloc's arenas, counted as the server's own memory until the next
      * burst: with no build running, it goes back to the system, a quarter
      * of a second after the last build ended and every 10 s after. So do
-     * the engine's SQLite page cache and libxml2 with ICU, which the next
-     * build loads again: a trigger half a second after the last build
-     * reaches its step's exec 2.4 ms later than one right after it
-     * (docs/PERFORMANCE.md), for 1.8 MB less resident while idle.
+     * the engine's SQLite page cache and libxml2 with ICU: 1.8 MB less
+     * resident while idle. A build whose config the engine keeps
+     * (read_build_config()) does not need them; another loads them again,
+     * which put 2.4 ms on the way to its step (docs/PERFORMANCE.md).
      */
     if (engine_any_running(e))
         e->was_running = true;
