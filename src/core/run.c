@@ -680,21 +680,22 @@ read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg
     struct stat before, after;
     int r;
 
-    if (path && stat(path, &before) == 0)
-        for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++) {
-            c = &e->configs[i];
-            if (c->job && streq(c->job, job) && same_config_file(c, &before)) {
-                c->used = ++e->configs_used;
-                *ret_cfg = jobcfg_ref(c->cfg);
-                return 0;
-            }
-        }
-    else
+    if (!path || stat(path, &before) < 0)
         path = mfree(path);
+    for (size_t i = 0; path && i < CONFIG_CACHE_SLOTS; i++) {
+        c = &e->configs[i];
+        if (c->job && streq(c->job, job) && same_config_file(c, &before)) {
+            c->used = ++e->configs_used;
+            *ret_cfg = jobcfg_ref(c->cfg);
+            return 0;
+        }
+    }
     r = jobs_read_config(e->jobs, job, &cfg, reterr);
     if (r < 0)
         return r;
     jobcfg_drop_document(cfg);
+    /* the trigger token in clear is no build's business: kept no longer than the parse */
+    cfg->auth_token = secret_free(cfg->auth_token);
     *ret_cfg = cfg;
     if (!path || stat(path, &after) < 0 || before.st_dev != after.st_dev ||
         before.st_ino != after.st_ino || before.st_size != after.st_size ||
