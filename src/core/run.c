@@ -642,12 +642,19 @@ run_param(const struct run *run, const char *name)
 
 /* ---- starting a build ---- */
 
-static bool
-same_config_file(const struct config_slot *c, const struct stat *st)
+static struct config_key
+key_of(const struct stat *st)
 {
-    return c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
-           c->mtime.tv_sec == st->st_mtim.tv_sec && c->mtime.tv_nsec == st->st_mtim.tv_nsec &&
-           c->ctime.tv_sec == st->st_ctim.tv_sec && c->ctime.tv_nsec == st->st_ctim.tv_nsec;
+    return (struct config_key){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                                .mtime = st->st_mtim, .ctime = st->st_ctim };
+}
+
+static bool
+same_key(const struct config_key *a, const struct config_key *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 static void
@@ -675,16 +682,19 @@ static int
 read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg, char **reterr)
 {
     _cleanup_free_ char *path = home_job_config(e->home, job);
-    struct config_slot *c = NULL, *old = &e->configs[0];
+    struct config_slot *c, *old = &e->configs[0];
+    struct config_key before = {}, after;
     struct job_config *cfg = NULL;
-    struct stat before, after;
+    struct stat st;
     int r;
 
-    if (!path || stat(path, &before) < 0)
+    if (!path || stat(path, &st) < 0)
         path = mfree(path);
+    else
+        before = key_of(&st);
     for (size_t i = 0; path && i < CONFIG_CACHE_SLOTS; i++) {
         c = &e->configs[i];
-        if (c->job && streq(c->job, job) && same_config_file(c, &before)) {
+        if (c->job && streq(c->job, job) && same_key(&c->key, &before)) {
             c->used = ++e->configs_used;
             *ret_cfg = jobcfg_ref(c->cfg);
             return 0;
@@ -697,12 +707,10 @@ read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg
     /* the trigger token in clear is no build's business: kept no longer than the parse */
     cfg->auth_token = secret_free(cfg->auth_token);
     *ret_cfg = cfg;
-    if (!path || stat(path, &after) < 0 || before.st_dev != after.st_dev ||
-        before.st_ino != after.st_ino || before.st_size != after.st_size ||
-        before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
-        before.st_mtim.tv_nsec != after.st_mtim.tv_nsec ||
-        before.st_ctim.tv_sec != after.st_ctim.tv_sec ||
-        before.st_ctim.tv_nsec != after.st_ctim.tv_nsec)
+    if (!path || stat(path, &st) < 0)
+        return 0;
+    after = key_of(&st);
+    if (!same_key(&before, &after))
         return 0;
     /* the job's own slot, else an empty one, else the least recently used */
     for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++) {
@@ -718,10 +726,9 @@ read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg
     old->job = strdup(job);
     if (!old->job)
         return 0;
-    *old = (struct config_slot){ .job = old->job, .dev = after.st_dev, .ino = after.st_ino,
-                                 .size = after.st_size, .mtime = after.st_mtim,
-                                 .ctime = after.st_ctim, .cfg = jobcfg_ref(cfg),
-                                 .used = ++e->configs_used };
+    old->key = after;
+    old->cfg = jobcfg_ref(cfg);
+    old->used = ++e->configs_used;
     return 0;
 }
 
