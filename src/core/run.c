@@ -678,8 +678,8 @@ config_cache_free(struct engine *e)
  * times of change), else read and parsed, and kept without its document
  * for the next build. A file that changed while it was read is not kept.
  * What it cannot tell apart is a file rewritten in place to the same size
- * within the same tick of the clock that stamps its times (kernels before
- * 6.13, whose ext4 times are coarse), as the job index cannot either.
+ * within the same tick of the clock that stamps its times, where those
+ * times are coarse, as the job index cannot either.
  */
 static int
 read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg, char **reterr)
