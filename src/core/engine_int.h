@@ -242,15 +242,9 @@ struct slot {
  * since needs neither the read nor libxml2, which an idle server unloads.
  */
 #define CONFIG_CACHE_SLOTS 8
-struct config_key {             /* which file, and whether it changed */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime, ctime;
-};
 struct config_slot {
     char *job;
-    struct config_key key;
+    struct job_ident ident;     /* the config.xml it was read from */
     struct job_config *cfg;     /* one reference of the cache's own */
     uint64_t used;              /* for the least recently used */
 };

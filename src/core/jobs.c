@@ -971,20 +971,45 @@ jobs_read_xml(struct jobs *j, const char *name, char **ret_xml, size_t *ret_len)
 }
 
 int
+jobs_config_ident(struct jobs *j, const char *name, struct job_ident *ret)
+{
+    _cleanup_free_ char *path = home_job_config(j->home, name);
+    struct stat st;
+
+    if (!path)
+        return -ENOMEM;
+    if (stat(path, &st) < 0)
+        return -errno;
+    *ret = ident_of(&st);
+    return 0;
+}
+
+int
 jobs_read_config(struct jobs *j, const char *name, struct job_config **ret_cfg,
                  char **reterr_msg)
 {
+    return jobs_read_config_ident(j, name, ret_cfg, NULL, reterr_msg);
+}
+
+int
+jobs_read_config_ident(struct jobs *j, const char *name, struct job_config **ret_cfg,
+                       struct job_ident *ret_ident, char **reterr_msg)
+{
+    _cleanup_free_ char *path = home_job_config(j->home, name);
     _cleanup_free_ char *xml = NULL;
+    struct stat st;
     size_t len;
     int r;
 
-    r = jobs_read_xml(j, name, &xml, &len);
+    r = path ? fs_read_all_stat(path, BOUND_CONFIG_XML_BYTES, &xml, &len, &st) : -ENOMEM;
     if (r < 0) {
         if (reterr_msg && asprintf(reterr_msg, "config.xml cannot be read: %s",
                                    r == -E2BIG ? "larger than the 1 MiB limit" : strerror(-r)) < 0)
             *reterr_msg = NULL;
         return r;
     }
+    if (ret_ident)
+        *ret_ident = ident_of(&st);
     return jobcfg_parse(xml, len, ret_cfg, reterr_msg);
 }
 

@@ -83,6 +83,11 @@ static inline void job_unrefp(struct job **p) { job_unref(*p); }
 int jobs_read_xml(struct jobs *j, const char *name, char **ret_xml, size_t *ret_len);
 int jobs_read_config(struct jobs *j, const char *name, struct job_config **ret_cfg,
                      char **reterr_msg);
+/* The same, and which file it was read from (as jobs_config_ident() tells it). */
+int jobs_read_config_ident(struct jobs *j, const char *name, struct job_config **ret_cfg,
+                           struct job_ident *ret_ident, char **reterr_msg);
+/* Which file the job's config.xml is now: 0, -ENOMEM or -errno of its stat(). */
+int jobs_config_ident(struct jobs *j, const char *name, struct job_ident *ret);
 
 /* All jobs sorted by name, each a new reference; free with jobs_list_free. */
 int jobs_list(struct jobs *j, struct job ***ret_list, size_t *ret_n);

@@ -642,21 +642,6 @@ run_param(const struct run *run, const char *name)
 
 /* ---- starting a build ---- */
 
-static struct config_key
-key_of(const struct stat *st)
-{
-    return (struct config_key){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-                                .mtime = st->st_mtim, .ctime = st->st_ctim };
-}
-
-static bool
-same_key(const struct config_key *a, const struct config_key *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
-           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
-}
-
 static void
 config_slot_clear(struct config_slot *c)
 {
@@ -674,47 +659,36 @@ config_cache_free(struct engine *e)
 
 /*
  * The steps as config.xml says now, for a build of `job`: from the cache
- * when the file is the one it was read from (the same inode, size, and
- * times of change), else read and parsed, and kept without its document
- * for the next build. A file that changed while it was read is not kept.
- * What it cannot tell apart is a file rewritten in place to the same size
- * within the same tick of the clock that stamps its times, where those
- * times are coarse, as the job index cannot either.
+ * when the file is the one it was read from (struct job_ident), else read
+ * and parsed, and kept without its document for the next build. What it
+ * cannot tell apart is a file rewritten in place to the same size within
+ * the same tick of the clock that stamps its times, where those times are
+ * coarse, as the job registry cannot either.
  */
 static int
 read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg, char **reterr)
 {
-    _cleanup_free_ char *path = home_job_config(e->home, job);
     struct config_slot *c, *old = &e->configs[0];
-    struct config_key before = {}, after;
     struct job_config *cfg = NULL;
-    struct stat st;
+    struct job_ident now, read;
+    bool known = jobs_config_ident(e->jobs, job, &now) >= 0;
     int r;
 
-    if (!path || stat(path, &st) < 0)
-        path = mfree(path);
-    else
-        before = key_of(&st);
-    for (size_t i = 0; path && i < CONFIG_CACHE_SLOTS; i++) {
+    for (size_t i = 0; known && i < CONFIG_CACHE_SLOTS; i++) {
         c = &e->configs[i];
-        if (c->job && streq(c->job, job) && same_key(&c->key, &before)) {
+        if (c->job && streq(c->job, job) && job_ident_eq(&c->ident, &now)) {
             c->used = ++e->configs_used;
             *ret_cfg = jobcfg_ref(c->cfg);
             return 0;
         }
     }
-    r = jobs_read_config(e->jobs, job, &cfg, reterr);
+    r = jobs_read_config_ident(e->jobs, job, &cfg, &read, reterr);
     if (r < 0)
         return r;
     jobcfg_drop_document(cfg);
     /* the trigger token in clear is no build's business: kept no longer than the parse */
     cfg->auth_token = secret_free(cfg->auth_token);
     *ret_cfg = cfg;
-    if (!path || stat(path, &st) < 0)
-        return 0;
-    after = key_of(&st);
-    if (!same_key(&before, &after))
-        return 0;
     /* the job's own slot, else an empty one, else the least recently used */
     for (size_t i = 0; i < CONFIG_CACHE_SLOTS; i++) {
         c = &e->configs[i];
@@ -729,7 +703,7 @@ read_build_config(struct engine *e, const char *job, struct job_config **ret_cfg
     old->job = strdup(job);
     if (!old->job)
         return 0;
-    old->key = after;
+    old->ident = read;
     old->cfg = jobcfg_ref(cfg);
     old->used = ++e->configs_used;
     return 0;
