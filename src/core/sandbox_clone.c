@@ -28,7 +28,8 @@
  *      capability, no supplementary group, the build user's ids (a server
  *      that is root), no_new_privs; the parent-death signal (SIGKILL),
  *      which a change of ids clears, set after it.
- *   5. The descriptors, the signal mask and handlers, the exec.
+ *   5. The descriptors, the signal mask, the exec. (The signals whose
+ *      disposition the server changed are back to the default first.)
  *
  * The process is the init of its PID namespace: when it exits, the kernel
  * kills everything left in the namespace.
@@ -40,6 +41,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,19 +493,62 @@ drop_privileges(const struct child *c)
         fail(c, "cannot set the parent-death signal", NULL, errno);
 }
 
+/*
+ * The signals whose disposition is not the default, read once at the
+ * first step: those ignored when the server was started (a nohup, a
+ * supervisor, or glibc's posix_spawn, which leaves its own two internal
+ * signals ignored in what it starts), SIGPIPE, which the server ignores,
+ * and a sanitizer's handlers. The server sets them in main() before any
+ * thread starts and never again; the signals it waits for are blocked and
+ * taken by sigwait(), not handled. A step's child resets just these to the
+ * default instead of all 64 (a system call each, on the way to every
+ * step). What it must reset is what would outlive its exec (an ignored
+ * signal) and any handler a signal could run in it, in the server's
+ * memory, between its unblocking and the exec.
+ *
+ * The system call itself, in the kernel's layout: glibc's sigaction()
+ * refuses the two signals it keeps for itself (32 and 33), and left
+ * ignored they would reach the step. Only the handler is read (the first
+ * field in every layout); a reset writes zeros (SIG_DFL, no flags, no mask).
+ */
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+static int changed_signals[NSIG];
+static size_t n_changed_signals;
+static pthread_once_t signals_once = PTHREAD_ONCE_INIT;
+
+static void
+find_changed_signals(void)
+{
+    for (int sig = 1; sig <= 64; sig++) {
+        struct kernel_sigaction sa = {};
+
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (syscall(SYS_rt_sigaction, sig, NULL, &sa, sizeof sa.mask) < 0 ||
+            sa.handler == (void *) SIG_DFL)
+            continue;
+        changed_signals[n_changed_signals++] = sig;
+    }
+}
+
 static int
 child_main(void *userdata)
 {
     struct child *c = userdata;
     const struct sandbox_plan *p = c->plan;
-    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    const struct kernel_sigaction dfl = {};
     mode_t mask = umask(0);
     sigset_t none;
     int tree, fd;
 
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            (void) sigaction(sig, &dfl, NULL);
+    for (size_t i = 0; i < n_changed_signals; i++)
+        (void) syscall(SYS_rt_sigaction, changed_signals[i], &dfl, NULL, sizeof dfl.mask);
     if (setsid() < 0)
         fail(c, "cannot start a session", NULL, errno);
     if (!p->switch_user) {
@@ -645,6 +690,7 @@ sandbox_plan_spawn(const struct sandbox_plan *p, char *const *argv, const struct
     stack = thread_stack();
     if (!stack)
         return -ENOMEM;
+    pthread_once(&signals_once, find_changed_signals);
     /* no handler of the server's may run in the child before it has reset them */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);

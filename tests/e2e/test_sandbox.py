@@ -156,6 +156,48 @@ def test_the_environment_is_allow_listed(tmp_path):
         s.stop()
 
 
+# Starts the server with SIGQUIT, SIGUSR1 and glibc's two internal signals (32 and 33)
+# ignored and SIGUSR2 blocked, as a nohup, a supervisor or glibc's own posix_spawn may
+# leave them (glibc's sigaction() refuses 32 and 33: the system call itself sets them).
+# The server itself ignores SIGPIPE and blocks the signals it waits for.
+SIGNALS_LEFT_SET = [PY, "-c",
+                    "import ctypes, os, platform, signal, sys\n"
+                    "nr = {'x86_64': 13, 'aarch64': 134}[platform.machine()]\n"
+                    "libc = ctypes.CDLL(None, use_errno=True)\n"
+                    "for sig in (32, 33):\n"
+                    "    act = (ctypes.c_ulong * 4)(1, 0, 0, 0)  # SIG_IGN\n"
+                    "    assert libc.syscall(nr, sig, act, None, 8) == 0, ctypes.get_errno()\n"
+                    "signal.signal(signal.SIGQUIT, signal.SIG_IGN)\n"
+                    "signal.signal(signal.SIGUSR1, signal.SIG_IGN)\n"
+                    "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})\n"
+                    "os.execv(sys.argv[1], sys.argv[1:])\n"]
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-sandbox",)], ids=["sandbox", "no-sandbox"])
+def test_a_step_starts_with_no_signal_ignored_or_blocked(tmp_path, extra):
+    s = Server(tmp_path / "home")
+    s.add_user("alice", "alice-password", admin=True)
+    s.alice = ("alice", s.new_token("alice", "ci"))
+    s.start(*extra, wrap=SIGNALS_LEFT_SET)
+    try:
+        # the server's own: what it ignores and blocks is not the step's
+        with open(f"/proc/{s.proc.pid}/status") as f:
+            mine = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        assert int(mine["SigIgn"], 16) & (1 << 31) and int(mine["SigBlk"], 16) != 0, mine
+        create_job(s, "sigs", job_xml(script="grep -E '^Sig(Blk|Ign):' /proc/self/status"))
+        result, log = build(s, "sigs")
+        assert result == "SUCCESS", log
+        sig = dict(line.split(":\t", 1) for line in log.splitlines()
+                   if line.startswith(("SigBlk:\t", "SigIgn:\t")))
+        assert int(sig["SigBlk"], 16) == 0, log
+        # without the sandbox the step comes from glibc's posix_spawn, which leaves its
+        # own two internal signals (32 and 33) ignored whatever it is asked
+        glibc_own = (1 << 31) | (1 << 32) if extra else 0
+        assert int(sig["SigIgn"], 16) & ~glibc_own == 0, log
+    finally:
+        s.stop()
+
+
 NET_PROBE = (f'{PY} -c "import socket,sys; s=socket.socket(); s.settimeout(5); '
              "print('connect:', s.connect_ex(('127.0.0.1', int(sys.argv[1]))))\" $PORT")
 
