@@ -35,7 +35,8 @@ def test_sign_in_comes_back_to_the_page_that_asked(browser, server):
     by_id(browser, "u").send_keys(ADMIN[0])
     by_id(browser, "p").send_keys("wrong")
     css(browser, "form button[type=submit]").click()
-    assert "Wrong user name or password" in browser.page_source
+    # click() may return before the answer's page has replaced this one
+    wait_for(lambda: "Wrong user name or password" in browser.page_source, what="the refusal")
     by_id(browser, "u").clear()
     by_id(browser, "u").send_keys(ADMIN[0])
     by_id(browser, "p").send_keys(ADMIN[1])
