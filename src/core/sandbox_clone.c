@@ -506,10 +506,10 @@ drop_privileges(const struct child *c)
  * signal) and any handler a signal could run in it, in the server's
  * memory, between its unblocking and the exec.
  *
- * The system call itself, in the kernel's layout: glibc's sigaction()
- * refuses the two signals it keeps for itself (32 and 33), and left
- * ignored they would reach the step. Only the handler is read (the first
- * field in every layout); a reset writes zeros (SIG_DFL, no flags, no mask).
+ * The system call itself, in the kernel's generic layout (x86-64, arm64):
+ * glibc's sigaction() refuses the two signals it keeps for itself (32 and
+ * 33), and left ignored they would reach the step. Only the handler is
+ * read; a reset writes zeros (SIG_DFL, no flags, no mask).
  */
 struct kernel_sigaction {
     void *handler;
@@ -517,6 +517,7 @@ struct kernel_sigaction {
     void *restorer;
     uint64_t mask;
 };
+_Static_assert(_NSIG / 8 == sizeof(uint64_t), "the kernel's signal set is 64 bits here");
 
 static int changed_signals[NSIG];
 static size_t n_changed_signals;
