@@ -1021,7 +1021,6 @@ write_config(struct jobs *j, const char *name, const char *xml, size_t len, stru
 {
     _cleanup_free_ char *dir = home_job_dir(j->home, name);
     _cleanup_free_ char *path = home_job_config(j->home, name);
-    struct stat st;
     int r;
 
     if (!dir || !path)
@@ -1032,10 +1031,7 @@ write_config(struct jobs *j, const char *name, const char *xml, size_t len, stru
     r = fs_write_atomic(path, xml, len, 0600);
     if (r < 0)
         return r;
-    if (stat(path, &st) < 0)
-        return -errno;
-    *ret = ident_of(&st);
-    return 0;
+    return jobs_config_ident(j, name, ret);
 }
 
 static int
